@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* The context: reference counting, options under a lock, and the log destination. */
+#include <errno.h>
+#include <string.h>
+
+#include "ebcc-private.h"
+
+EBCC_EXPORT int ebcc_context_new(struct ebcc_context **ret_ctx)
+{
+	struct ebcc_context *ctx;
+	const char *env_level;
+	int r;
+
+	if (ret_ctx == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_context_new: ret_ctx is NULL");
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory allocating a context");
+	r = ebcc__options_init(&ctx->opts);
+	if (r < 0) {
+		free(ctx);
+		return ebcc__error(r, "out of memory initialising context options");
+	}
+	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->refcount = 1;
+
+	env_level = secure_getenv("EBCC_LOG_LEVEL");
+	if (env_level != NULL && *env_level != '\0') {
+		int level = ebcc__log_level_parse(env_level);
+
+		ctx->log_stderr = true;
+		if (level >= 0)
+			ctx->opts.log_level = level;
+		else
+			ebcc__log_warning(ctx, "EBCC_LOG_LEVEL=\"%s\" is not one of err, warning, info, "
+					  "debug, 3..7; using warning",
+					  env_level);
+	}
+	*ret_ctx = ctx;
+	return 0;
+}
+
+EBCC_EXPORT struct ebcc_context *ebcc_context_ref(struct ebcc_context *ctx)
+{
+	if (ctx != NULL)
+		__atomic_add_fetch(&ctx->refcount, 1, __ATOMIC_RELAXED);
+	return ctx;
+}
+
+EBCC_EXPORT struct ebcc_context *ebcc_context_unref(struct ebcc_context *ctx)
+{
+	if (ctx == NULL || __atomic_sub_fetch(&ctx->refcount, 1, __ATOMIC_ACQ_REL) > 0)
+		return NULL;
+	ebcc__options_clear(&ctx->opts);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+	return NULL;
+}
+
+EBCC_EXPORT int ebcc_context_set_option(struct ebcc_context *ctx, const char *key,
+					const char *value)
+{
+	int r;
+
+	if (ctx == NULL || key == NULL || value == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_context_set_option: %s is NULL",
+				   ctx == NULL ? "ctx" : key == NULL ? "key" : "value");
+	pthread_mutex_lock(&ctx->lock);
+	r = ebcc__options_set(&ctx->opts, key, value);
+	pthread_mutex_unlock(&ctx->lock);
+	if (r == 0)
+		ebcc__log_debug(ctx, "option %s set to \"%s\"", key, value);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_context_get_option(struct ebcc_context *ctx, const char *key,
+					char **ret_value)
+{
+	int r;
+
+	if (ctx == NULL || key == NULL || ret_value == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_context_get_option: %s is NULL",
+				   ctx == NULL ? "ctx" : key == NULL ? "key" : "ret_value");
+	pthread_mutex_lock(&ctx->lock);
+	r = ebcc__options_get(&ctx->opts, key, ret_value);
+	pthread_mutex_unlock(&ctx->lock);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_context_set_log_fn(struct ebcc_context *ctx, ebcc_log_fn fn, void *userdata)
+{
+	if (ctx == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_context_set_log_fn: ctx is NULL");
+	pthread_mutex_lock(&ctx->lock);
+	ctx->log_fn = fn;
+	ctx->log_userdata = fn != NULL ? userdata : NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* The error table's lookups and the thread-local last-error message. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <bsd/string.h>
+
+#include "ebcc-private.h"
+
+#define EBCC_ERROR_MESSAGE_MAX 2048
+
+static __thread char last_error[EBCC_ERROR_MESSAGE_MAX];
+
+EBCC_EXPORT const char *ebcc_strerror(int err)
+{
+	switch (err) {
+	case EBCC_OK:
+		return "success";
+#define EBCC__ERROR_MESSAGE(name, value, message) \
+	case value:                                \
+		return message;
+		EBCC_ERROR_TABLE(EBCC__ERROR_MESSAGE)
+#undef EBCC__ERROR_MESSAGE
+	default:
+		return "unknown error";
+	}
+}
+
+EBCC_EXPORT const char *ebcc_error_name(int err)
+{
+	switch (err) {
+	case EBCC_OK:
+		return "EBCC_OK";
+#define EBCC__ERROR_NAME(name, value, message) \
+	case value:                             \
+		return #name;
+		EBCC_ERROR_TABLE(EBCC__ERROR_NAME)
+#undef EBCC__ERROR_NAME
+	default:
+		return "EBCC_ERR_UNKNOWN";
+	}
+}
+
+EBCC_EXPORT const char *ebcc_last_error_message(void)
+{
+	return last_error;
+}
+
+EBCC_PRINTF(1, 0) static void set_message(const char *fmt, va_list ap, int errnum)
+{
+	char buf[EBCC_ERROR_MESSAGE_MAX];
+	char errbuf[256];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n < 0)
+		n = 0;
+	if (errnum != 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, ": %s",
+			 strerror_r(errnum, errbuf, sizeof(errbuf)));
+	memcpy(last_error, buf, sizeof(buf));
+}
+
+int ebcc__error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(fmt, ap, 0);
+	va_end(ap);
+	return code;
+}
+
+int ebcc__error_errno(int code, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(fmt, ap, errnum);
+	va_end(ap);
+	return code;
+}
+
+int ebcc__error_prefix(int code, const char *fmt, ...)
+{
+	char message[EBCC_ERROR_MESSAGE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < sizeof(message)) {
+		strlcat(message, ": ", sizeof(message));
+		strlcat(message, last_error, sizeof(message));
+	}
+	memcpy(last_error, message, sizeof(message));
+	return code;
+}
+
+int ebcc__error_from_errno(int errnum)
+{
+	switch (errnum) {
+	case ENOMEM:
+		return EBCC_ERR_NO_MEMORY;
+	case ENOENT:
+	case ESRCH:
+		return EBCC_ERR_NOT_FOUND;
+	case EEXIST:
+	case ENOTEMPTY:
+		return EBCC_ERR_EXISTS;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return EBCC_ERR_PERMISSION;
+	case EBUSY:
+	case EAGAIN:
+		return EBCC_ERR_BUSY;
+	case ETIMEDOUT:
+		return EBCC_ERR_TIMEOUT;
+	case EFBIG:
+	case E2BIG:
+	case ENAMETOOLONG:
+		return EBCC_ERR_TOO_BIG;
+	case EINVAL:
+		return EBCC_ERR_INVALID_ARG;
+	default:
+		return EBCC_ERR_IO;
+	}
+}

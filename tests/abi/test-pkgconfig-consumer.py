@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Installs the build into a scratch DESTDIR, then compiles and runs an outside program with
+nothing but `cc $(pkg-config --cflags --libs libebcc)` pointed at that tree.
+
+usage: test-pkgconfig-consumer.py BUILD_DIR CONSUMER.c CC...
+"""
+import os
+import pathlib
+import shlex
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    build_dir, consumer, cc = sys.argv[1], sys.argv[2], sys.argv[3:]
+    with tempfile.TemporaryDirectory() as dest:
+        subprocess.run(["meson", "install", "-C", build_dir, "--no-rebuild", "--quiet",
+                        "--destdir", dest], check=True, stdout=subprocess.DEVNULL)
+        pcs = sorted(pathlib.Path(dest).rglob("libebcc.pc"))
+        if not pcs:
+            print(f"libebcc.pc was not installed under {dest}", file=sys.stderr)
+            return 1
+        env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent), PKG_CONFIG_SYSROOT_DIR=dest)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libebcc"], env=env,
+                               check=True, capture_output=True, text=True).stdout.split()
+        print("pkg-config:", " ".join(flags))
+        program = os.path.join(dest, "consumer")
+        subprocess.run(cc + [consumer, "-o", program] + flags, check=True)
+
+        run_env = dict(os.environ, LD_LIBRARY_PATH=str(pcs[0].parent.parent))
+        run_env.pop("EBCC_LIBRARY", None)
+        # The program must resolve libebcc from the installed tree, not the build tree.
+        ldd = subprocess.run(["ldd", program], env=run_env, check=True, capture_output=True,
+                             text=True).stdout
+        libline = next((l for l in ldd.splitlines() if "libebcc.so" in l), "")
+        if dest not in libline:
+            print(f"consumer resolved libebcc as {libline.strip()!r}, not from {dest}",
+                  file=sys.stderr)
+            return 1
+        proc = subprocess.run([program], env=run_env)
+        print(f"consumer exited {proc.returncode}: {shlex.join([program])}")
+        return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every exported function, called with NULL for each handle or pointer argument, answers
+ * EBCC_ERR_INVALID_ARG (or the documented NULL result) and does not crash. tests/abi checks
+ * that every exported symbol is named in this file.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <ebcc/ebcc.h>
+
+static struct ebcc_context *ctx;
+
+static int setup(void **state)
+{
+	(void)state;
+	return ebcc_context_new(&ctx) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ebcc_context_unref(ctx);
+	return 0;
+}
+
+#define assert_invalid(call)                                                  \
+	do {                                                                  \
+		assert_int_equal((call), EBCC_ERR_INVALID_ARG);               \
+		assert_string_not_equal(ebcc_last_error_message(), "");       \
+	} while (0)
+
+static void library_functions(void **state)
+{
+	(void)state;
+	/* These take no pointers; they cannot be given NULL and never fail. */
+	assert_true(ebcc_version() > 0);
+	assert_non_null(ebcc_version_string());
+	assert_non_null(ebcc_strerror(0));
+	assert_non_null(ebcc_error_name(0));
+	assert_non_null(ebcc_last_error_message());
+	ebcc_free(NULL);
+}
+
+static void context_functions(void **state)
+{
+	char *value = NULL;
+
+	(void)state;
+	assert_invalid(ebcc_context_new(NULL));
+	assert_null(ebcc_context_ref(NULL));
+	assert_null(ebcc_context_unref(NULL));
+	assert_invalid(ebcc_context_set_option(NULL, "durability", "none"));
+	assert_invalid(ebcc_context_set_option(ctx, NULL, "none"));
+	assert_invalid(ebcc_context_set_option(ctx, "durability", NULL));
+	assert_invalid(ebcc_context_get_option(NULL, "durability", &value));
+	assert_invalid(ebcc_context_get_option(ctx, NULL, &value));
+	assert_invalid(ebcc_context_get_option(ctx, "durability", NULL));
+	assert_null(value);
+	assert_invalid(ebcc_context_set_log_fn(NULL, NULL, NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(library_functions),
+		cmocka_unit_test(context_functions),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: MIT
+"""A small ctypes wrapper of libebcc for the tests, written as a binding author would.
+
+The library is the one named by $EBCC_LIBRARY (meson sets it to the just-built .so).
+Every failing call raises EbccError carrying ebcc_error_name() and ebcc_last_error_message().
+"""
+import ctypes
+import os
+
+_lib = ctypes.CDLL(os.environ.get("EBCC_LIBRARY", "libebcc.so.0"), use_errno=True)
+
+c_char_pp = ctypes.POINTER(ctypes.c_char_p)
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _declare(name, restype, *argtypes):
+    fn = getattr(_lib, name)
+    fn.restype = restype
+    fn.argtypes = list(argtypes)
+    return fn
+
+
+_declare("ebcc_version", ctypes.c_uint32)
+_declare("ebcc_version_string", ctypes.c_char_p)
+_declare("ebcc_strerror", ctypes.c_char_p, ctypes.c_int)
+_declare("ebcc_error_name", ctypes.c_char_p, ctypes.c_int)
+_declare("ebcc_last_error_message", ctypes.c_char_p)
+_declare("ebcc_free", None, ctypes.c_void_p)
+_declare("ebcc_context_new", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_context_ref", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_context_unref", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_context_set_option", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.c_char_p)
+_declare("ebcc_context_get_option", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_context_set_log_fn", ctypes.c_int, ctypes.c_void_p, LOG_FN, ctypes.c_void_p)
+
+lib = _lib
+
+
+def error_codes():
+    """{name: code} for every defined error, found without the header's macros."""
+    codes = {"EBCC_OK": 0}
+    code = -1
+    while True:
+        name = _lib.ebcc_error_name(code).decode()
+        if name == "EBCC_ERR_UNKNOWN":
+            return codes
+        codes[name] = code
+        code -= 1
+
+
+class EbccError(Exception):
+    def __init__(self, code, message):
+        self.code = code
+        self.name = _lib.ebcc_error_name(code).decode()
+        self.message = message
+        super().__init__(f"{self.name}: {message}")
+
+
+def check(result):
+    if result < 0:
+        raise EbccError(result, _lib.ebcc_last_error_message().decode(errors="replace"))
+    return result
+
+
+def take_string(ptr):
+    """Copies a char * the library returned and frees it with ebcc_free()."""
+    try:
+        return ctypes.string_at(ptr.value).decode()
+    finally:
+        _lib.ebcc_free(ptr)
+
+
+def version():
+    return _lib.ebcc_version(), _lib.ebcc_version_string().decode()
+
+
+class Context:
+    def __init__(self, **options):
+        handle = ctypes.c_void_p()
+        check(_lib.ebcc_context_new(ctypes.byref(handle)))
+        self.handle = handle
+        self._log_fn = None
+        for key, value in options.items():
+            self.set_option(key, value)
+
+    def close(self):
+        if self.handle:
+            _lib.ebcc_context_unref(self.handle)
+            self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def set_option(self, key, value):
+        check(_lib.ebcc_context_set_option(self.handle, key.encode(), str(value).encode()))
+
+    def get_option(self, key):
+        out = ctypes.c_void_p()
+        check(_lib.ebcc_context_get_option(self.handle, key.encode(), ctypes.byref(out)))
+        return take_string(out)
+
+    def set_log_fn(self, fn):
+        """fn(priority, message) or None. The ctypes thunk is kept alive on the object."""
+        self._log_fn = LOG_FN(lambda prio, msg, _ud: fn(prio, msg.decode())) if fn else None
+        check(_lib.ebcc_context_set_log_fn(self.handle, self._log_fn or LOG_FN(), None))

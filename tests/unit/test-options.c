@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* White-box: option parsing helpers and the options table, without a context. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <errno.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ebcc-private.h"
+
+static void parse_u64_strict(void **state)
+{
+	uint64_t v = 42;
+
+	(void)state;
+	assert_int_equal(ebcc__parse_u64("0", 0, 10, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(ebcc__parse_u64("18446744073709551615", 0, UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	assert_int_equal(ebcc__parse_u64("18446744073709551616", 0, UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(ebcc__parse_u64("11", 0, 10, &v), -ERANGE);
+	assert_int_equal(ebcc__parse_u64("", 0, 10, &v), -EINVAL);
+	assert_int_equal(ebcc__parse_u64(NULL, 0, 10, &v), -EINVAL);
+	assert_int_equal(ebcc__parse_u64("1 ", 0, 10, &v), -EINVAL);
+	assert_int_equal(ebcc__parse_u64("-1", 0, 10, &v), -EINVAL);
+	assert_int_equal(ebcc__parse_u64("1e3", 0, 10000, &v), -EINVAL);
+	assert_int_equal(v, 7); /* untouched on failure */
+}
+
+static void options_set_is_atomic(void **state)
+{
+	struct ebcc_options o;
+	char *value = NULL;
+
+	(void)state;
+	assert_int_equal(ebcc__options_init(&o), 0);
+	assert_int_equal(ebcc__options_set(&o, "state_root", "/a"), 0);
+	assert_int_equal(ebcc__options_set(&o, "state_root", "b"), EBCC_ERR_INVALID_ARG);
+	assert_string_equal(o.state_root, "/a");
+	assert_int_equal(ebcc__options_set(&o, "max_request", "99"), 0);
+	assert_int_equal(o.max_request, 99);
+	assert_int_equal(ebcc__options_set(&o, "max_request", "x"), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(o.max_request, 99);
+	assert_int_equal(ebcc__options_get(&o, "max_request", &value), 0);
+	assert_string_equal(value, "99");
+	free(value);
+	ebcc__options_clear(&o);
+}
+
+static void log_level_names(void **state)
+{
+	(void)state;
+	assert_int_equal(ebcc__log_level_parse("err"), EBCC_LOG_ERR);
+	assert_int_equal(ebcc__log_level_parse("error"), EBCC_LOG_ERR);
+	assert_int_equal(ebcc__log_level_parse("warning"), EBCC_LOG_WARNING);
+	assert_int_equal(ebcc__log_level_parse("info"), EBCC_LOG_INFO);
+	assert_int_equal(ebcc__log_level_parse("debug"), EBCC_LOG_DEBUG);
+	assert_int_equal(ebcc__log_level_parse("7"), 7);
+	assert_int_equal(ebcc__log_level_parse("77"), -1);
+	assert_int_equal(ebcc__log_level_parse(""), -1);
+	assert_int_equal(ebcc__log_level_parse("DEBUG"), -1);
+}
+
+static void errno_mapping(void **state)
+{
+	(void)state;
+	assert_int_equal(ebcc__error_from_errno(ENOENT), EBCC_ERR_NOT_FOUND);
+	assert_int_equal(ebcc__error_from_errno(EEXIST), EBCC_ERR_EXISTS);
+	assert_int_equal(ebcc__error_from_errno(EACCES), EBCC_ERR_PERMISSION);
+	assert_int_equal(ebcc__error_from_errno(ENOMEM), EBCC_ERR_NO_MEMORY);
+	assert_int_equal(ebcc__error_from_errno(EIO), EBCC_ERR_IO);
+}
+
+static void error_message_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(ebcc__error_errno(EBCC_ERR_IO, ENOENT, "open %s", "x"), EBCC_ERR_IO);
+	assert_string_equal(ebcc_last_error_message(), "open x: No such file or directory");
+	assert_int_equal(ebcc__error_prefix(EBCC_ERR_IO, "stage %s", "s"), EBCC_ERR_IO);
+	assert_string_equal(ebcc_last_error_message(), "stage s: open x: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse_u64_strict),
+		cmocka_unit_test(options_set_is_atomic),
+		cmocka_unit_test(log_level_names),
+		cmocka_unit_test(errno_mapping),
+		cmocka_unit_test(error_message_prefix),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
