@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "ebcc/ebcc.h"
@@ -37,7 +38,7 @@ static inline void ebcc__closep(const int *fd)
 
 /* Returns *p and sets *p to NULL: hands ownership out of a _cleanup_ variable. */
 #define EBCC_TAKE_PTR(p)                      \
-	({                                    \
+	__extension__({                       \
 		__typeof__(p) ebcc__tmp_ = (p); \
 		(p) = NULL;                     \
 		ebcc__tmp_;                     \
@@ -115,5 +116,81 @@ void ebcc__log(struct ebcc_context *ctx, int priority, const char *fmt, ...) EBC
 
 /* Strict unsigned decimal: digits only, no sign or spaces, value in [min, max]. */
 int ebcc__parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *ret);
+
+/* ---- files (lib/fileio.c) --------------------------------------------------------------- */
+/* Every path is relative to a directory descriptor and no symlink is followed. `display` is
+ * the path as messages show it. */
+
+/* Fills buf with 2*bytes random hex digits and a NUL (bytes <= 32). */
+int ebcc__random_hex(char *buf, size_t bytes);
+/* Reads a whole regular file of at most max bytes; the result is NUL-terminated (malloc). */
+int ebcc__read_all(int fd, size_t max, const char *display, char **ret_data, size_t *ret_len);
+int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t max,
+		       char **ret_data, size_t *ret_len);
+/* Writes all of data; returns 0 or -errno. */
+int ebcc__write_all(int fd, const void *data, size_t len);
+/* Temp file in the same directory, fsync (when durable), rename over name, fsync directory. */
+int ebcc__file_write_atomic(int dir_fd, const char *name, const void *data, size_t len,
+			    mode_t mode, bool durable, const char *display);
+/* Opens a directory (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC); a symlink is EBCC_ERR_PERMISSION. */
+int ebcc__open_dir_at(int dir_fd, const char *name, const char *display, int *ret_fd);
+/* Opens a relative path of directories one component at a time, creating them 0700 if asked. */
+int ebcc__open_dir_path_at(int dir_fd, const char *relpath, bool create, int *ret_fd);
+/* Removes dir_fd/name recursively without following symlinks; 0 or -errno. */
+int ebcc__remove_tree_at(int parent_fd, const char *name);
+
+/* ---- the state root (lib/stateroot.c) --------------------------------------------------- */
+
+/* Library-wide data under the state root; never a valid instance id. */
+#define EBCC_PRIVATE_DIR ".ebcc"
+
+/* A copy of the state_root option, or EBCC_ERR_INVALID_ARG when there is none. */
+int ebcc__state_root_path(struct ebcc_context *ctx, char **ret_path);
+/* Opens (and with create, makes 0700) the state root. ret_path may be NULL. */
+int ebcc__state_root_open(struct ebcc_context *ctx, bool create, int *ret_fd, char **ret_path);
+/* Opens <state_root>/.ebcc/<sub>, creating it 0700 when asked. */
+int ebcc__private_dir_open(int root_fd, const char *sub, bool create, int *ret_fd);
+
+/* ---- processes (lib/procinfo.c) --------------------------------------------------------- */
+
+/* The start time of pid (field 22 of /proc/<pid>/stat); -ESRCH/-ENOENT when it is gone. */
+int ebcc__proc_start_time(pid_t pid, uint64_t *ret_start);
+/* True if pid exists, is not a zombie, and started at start_time (not a recycled pid). */
+bool ebcc__proc_alive(pid_t pid, uint64_t start_time);
+
+/* ---- digests and encodings (lib/digest.c) ----------------------------------------------- */
+
+#define EBCC_SHA256_SIZE 32
+#define EBCC_MEASUREMENT_MAX (7 + 2 * EBCC_SHA256_SIZE + 1) /* "sha256:<hex>\0" */
+
+int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE]);
+/* Hashes a file from offset 0 with pread, leaving the file offset alone. */
+int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE]);
+/* Lowercase hex of len bytes into out (2*len+1 bytes). */
+void ebcc__hex_encode(const void *data, size_t len, char *out);
+/* Strict lowercase hex of hex_len characters; -EINVAL when malformed or too long for out. */
+int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
+		     size_t *ret_len);
+/* "sha256:<hex>" */
+void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
+			      char out[EBCC_MEASUREMENT_MAX]);
+bool ebcc__measurement_valid(const char *text);
+/* Standard padded base64 (malloc); NULL when out of memory. */
+char *ebcc__base64_encode(const void *data, size_t len);
+/* Strict decode: padding required, no whitespace, canonical trailing bits; -EINVAL/-ENOMEM. */
+int ebcc__base64_decode(const char *text, size_t text_len, uint8_t **ret_data, size_t *ret_len);
+
+/* ---- JSON (lib/json.c) ------------------------------------------------------------------ */
+
+#define EBCC_JSON_DEPTH_MAX 32
+struct json_object;
+
+/* Parses exactly one JSON value (trailing whitespace allowed), depth <= EBCC_JSON_DEPTH_MAX,
+ * valid UTF-8, no NUL bytes. Failures return err with a message naming `what` and the byte. */
+int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
+		     struct json_object **ret);
+const char *ebcc__json_type_name(struct json_object *obj);
+/* json_object_to_json_string_ext() copied with malloc. */
+int ebcc__json_to_string(struct json_object *obj, int flags, char **ret);
 
 #endif /* EBCC_PRIVATE_H */

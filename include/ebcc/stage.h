@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libebcc — the stage side, for authors of confidential stages.
+ *
+ * A stage image is an ordinary, statically linked executable built with
+ *     cc stage.c $(pkg-config --cflags --libs libebcc-stage)
+ * Its main() calls ebcc_stage_serve() with a handler; the host's backend starts it inside the
+ * TEE (for the sim backend: a sandboxed process) with its channel to the host on descriptor 3.
+ *
+ * This library is the protected side's trusted computing base: it uses only libc, allocates
+ * only what frames need, and is single-threaded.
+ */
+#ifndef EBCC_STAGE_H
+#define EBCC_STAGE_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The descriptor on which the host hands the stage its channel. */
+#define EBCC_STAGE_CHANNEL_FD 3
+
+/*
+ * Handles one request. On success returns 0 and stores a response allocated with malloc() in
+ * *ret_response (the library frees it after sending; NULL with length 0 is an empty response).
+ * A negative return is reported to the host as a failed invocation (EBCC_ERR_STAGE with the
+ * code in the message); request is valid only during the call.
+ */
+typedef int (*ebcc_stage_handler_fn)(const void *request, size_t request_len,
+				     void **ret_response, size_t *ret_response_len,
+				     void *userdata);
+
+/*
+ * Serves requests on the channel until the host hangs up, calling handler once per request,
+ * one at a time. Returns 0 when the host hung up, or a negative EBCC_ERR_* code when the channel
+ * is missing or the host broke the protocol. Not thread-safe: call once, from one thread.
+ */
+int ebcc_stage_serve(ebcc_stage_handler_fn handler, void *userdata);
+
+/*
+ * Sends one log line to the host during a request; it ends up in the invocation's log.txt.
+ * Lines longer than 4096 bytes are cut. Outside a request, or when the host's log budget for
+ * the invocation is spent, the line is dropped. Not thread-safe.
+ */
+void ebcc_stage_log(const char *message);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EBCC_STAGE_H */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* SHA-256 of buffers and files, and the strict hex and base64 codecs used on disk and in
+ * evidence. */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "ebcc-private.h"
+
+int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != EBCC_SHA256_SIZE)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 failed (OpenSSL)");
+	return 0;
+}
+
+int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t buf[65536];
+	unsigned int n = 0;
+	off_t offset = 0;
+	int r = 0;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 init failed (OpenSSL)");
+	}
+	for (;;) {
+		ssize_t got = pread(fd, buf, sizeof(buf), offset);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			r = ebcc__error_errno(EBCC_ERR_IO, errno, "read %s", display);
+			break;
+		}
+		if (got == 0)
+			break;
+		if (EVP_DigestUpdate(md, buf, (size_t)got) != 1) {
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 update failed (OpenSSL)");
+			break;
+		}
+		offset += got;
+	}
+	if (r == 0 && (EVP_DigestFinal_ex(md, out, &n) != 1 || n != EBCC_SHA256_SIZE))
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 final failed (OpenSSL)");
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+void ebcc__hex_encode(const void *data, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1; /* upper case is refused: one spelling per value */
+}
+
+int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
+		     size_t *ret_len)
+{
+	if (hex_len % 2 != 0 || hex_len / 2 > out_size)
+		return -EINVAL;
+	for (size_t i = 0; i < hex_len / 2; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*ret_len = hex_len / 2;
+	return 0;
+}
+
+void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
+			      char out[EBCC_MEASUREMENT_MAX])
+{
+	memcpy(out, "sha256:", 7);
+	ebcc__hex_encode(digest, EBCC_SHA256_SIZE, out + 7);
+}
+
+bool ebcc__measurement_valid(const char *text)
+{
+	uint8_t raw[EBCC_SHA256_SIZE];
+	size_t n;
+
+	return strncmp(text, "sha256:", 7) == 0 && strlen(text) == 7 + 2 * EBCC_SHA256_SIZE &&
+	       ebcc__hex_decode(text + 7, 2 * EBCC_SHA256_SIZE, raw, sizeof(raw), &n) == 0;
+}
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *ebcc__base64_encode(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t out_len = 4 * ((len + 2) / 3);
+	char *out = malloc(out_len + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		*o++ = b64_alphabet[(v >> 18) & 63];
+		*o++ = b64_alphabet[(v >> 12) & 63];
+		*o++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? b64_alphabet[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int b64_value(char c)
+{
+	const char *p = c != '\0' ? strchr(b64_alphabet, c) : NULL;
+
+	return p != NULL ? (int)(p - b64_alphabet) : -1;
+}
+
+/* Strict RFC 4648 base64: padded, no whitespace, no bits set beyond the data. */
+int ebcc__base64_decode(const char *text, size_t text_len, uint8_t **ret_data, size_t *ret_len)
+{
+	size_t pad = 0, out_len, o = 0;
+	uint8_t *out;
+
+	if (text_len % 4 != 0)
+		return -EINVAL;
+	if (text_len > 0 && text[text_len - 1] == '=')
+		pad = text_len > 1 && text[text_len - 2] == '=' ? 2 : 1;
+	out_len = text_len / 4 * 3 - pad;
+	out = malloc(out_len > 0 ? out_len : 1);
+	if (out == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < text_len; i += 4) {
+		bool last = i + 4 == text_len;
+		int v[4];
+		uint32_t w;
+
+		for (int k = 0; k < 4; k++) {
+			bool is_pad = last && k >= 4 - (int)pad;
+
+			v[k] = is_pad ? (text[i + k] == '=' ? 0 : -1) : b64_value(text[i + k]);
+			if (v[k] < 0) {
+				free(out);
+				return -EINVAL;
+			}
+		}
+		w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		if (last && ((pad == 2 && (w & 0xffff) != 0) || (pad == 1 && (w & 0xff) != 0))) {
+			free(out); /* non-canonical: bits set under the padding */
+			return -EINVAL;
+		}
+		out[o++] = (uint8_t)(w >> 16);
+		if (o < out_len)
+			out[o++] = (uint8_t)(w >> 8);
+		if (o < out_len)
+			out[o++] = (uint8_t)w;
+	}
+	*ret_data = out;
+	*ret_len = out_len;
+	return 0;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What /proc says about a process: its start time, which tells a live anchor from an
+ * unrelated process that reused its pid, and whether it has exited.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ebcc-private.h"
+
+/* Reads /proc/<pid>/stat: state letter and start time (field 22, clock ticks since boot). */
+static int read_stat(pid_t pid, char *ret_state, uint64_t *ret_start)
+{
+	char path[64], buf[1024];
+	const char *p;
+	ssize_t n;
+	int fd;
+	unsigned long long start;
+	char state;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	/* The command name may contain spaces and parentheses: parse after the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return -EIO;
+	if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
+			  "%*d %llu",
+		   &state, &start) != 2)
+		return -EIO;
+	*ret_state = state;
+	*ret_start = start;
+	return 0;
+}
+
+int ebcc__proc_start_time(pid_t pid, uint64_t *ret_start)
+{
+	char state;
+
+	if (pid <= 0)
+		return -ESRCH;
+	return read_stat(pid, &state, ret_start);
+}
+
+bool ebcc__proc_alive(pid_t pid, uint64_t start_time)
+{
+	uint64_t start;
+	char state;
+
+	if (pid <= 0 || read_stat(pid, &state, &start) < 0)
+		return false;
+	/* A zombie has exited; an unrelated process may have reused the pid. */
+	return start == start_time && state != 'Z' && state != 'X';
+}
