@@ -36,6 +36,11 @@ EBCC_EXPORT int ebcc_context_new(struct ebcc_context **ret_ctx)
 					  "debug, 3..7; using warning",
 					  env_level);
 	}
+	r = ebcc__registry_init(ctx);
+	if (r < 0) {
+		ebcc_context_unref(ctx);
+		return r;
+	}
 	*ret_ctx = ctx;
 	return 0;
 }
@@ -51,6 +56,7 @@ EBCC_EXPORT struct ebcc_context *ebcc_context_unref(struct ebcc_context *ctx)
 {
 	if (ctx == NULL || __atomic_sub_fetch(&ctx->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
+	ebcc__registry_free(ctx);
 	ebcc__options_clear(&ctx->opts);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -68,9 +74,12 @@ EBCC_EXPORT int ebcc_context_set_option(struct ebcc_context *ctx, const char *ke
 	pthread_mutex_lock(&ctx->lock);
 	r = ebcc__options_set(&ctx->opts, key, value);
 	pthread_mutex_unlock(&ctx->lock);
-	if (r == 0)
-		ebcc__log_debug(ctx, "option %s set to \"%s\"", key, value);
-	return r;
+	if (r < 0)
+		return r;
+	ebcc__log_debug(ctx, "option %s set to \"%s\"", key, value);
+	if (strcmp(key, "plugin_dir") == 0 && value[0] != '\0')
+		ebcc__registry_load_dir(ctx, value);
+	return 0;
 }
 
 EBCC_EXPORT int ebcc_context_get_option(struct ebcc_context *ctx, const char *key,

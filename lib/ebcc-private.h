@@ -87,13 +87,19 @@ struct ebcc_options {
 	int log_level; /* EBCC_LOG_* threshold */
 };
 
+struct ebcc_backend;
+
 struct ebcc_context {
 	int refcount; /* atomic */
-	pthread_mutex_t lock; /* guards opts and the log destination */
+	pthread_mutex_t lock; /* guards opts, the log destination and the registry */
 	struct ebcc_options opts;
 	ebcc_log_fn log_fn; /* NULL: stderr when log_stderr */
 	void *log_userdata;
 	bool log_stderr; /* EBCC_LOG_LEVEL was set */
+	/* Registered backends in registration order; entries are never removed before the
+	 * context is freed, so pointers to them stay valid as long as the context. */
+	struct ebcc_backend **backends;
+	size_t n_backends;
 };
 
 int ebcc__options_init(struct ebcc_options *opts);
@@ -106,6 +112,48 @@ int ebcc__log_level_parse(const char *text);
 
 /* Logs one formatted line if priority passes the context's threshold. Thread-safe. */
 void ebcc__log(struct ebcc_context *ctx, int priority, const char *fmt, ...) EBCC_PRINTF(3, 4);
+
+/* ---- backends (lib/registry.c) ---------------------------------------------------------- */
+
+#include "ebcc/backend.h"
+
+struct ebcc_backend {
+	struct ebcc_backend_ops ops; /* copied; fields beyond the registrant's size are zero */
+	void *userdata;
+	void *dl_handle; /* the plugin, or NULL for a built-in or registered backend */
+	char name[33];
+};
+
+/* Built-in backends, registered by every new context. Each returns its static table. */
+const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
+
+/* Registers the built-in backends and the plugins of the default plugin_dir. */
+int ebcc__registry_init(struct ebcc_context *ctx);
+/* Calls destroy() of every backend and unloads plugins. */
+void ebcc__registry_free(struct ebcc_context *ctx);
+/* Loads every *.so in dir; failures are logged and skipped. */
+void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir);
+/* Finds a backend by name: EBCC_ERR_NOT_FOUND naming it. Valid as long as ctx. */
+int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
+		       const struct ebcc_backend **ret);
+
+/* A backend callback's environment together with what the core must release after it. */
+struct ebcc_backend_session {
+	struct ebcc_backend_env env;
+	struct ebcc_context *ctx;
+	const struct ebcc_backend *backend;
+	char *data_dir;
+	bool error_set; /* the backend called env->set_error() */
+};
+
+/* Prepares env for calls into b. With root_fd >= 0 the backend's data directory
+ * (<state_root>/.ebcc/backends/<name>, 0700) is created and opened; with -1 there is none. */
+int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_context *ctx,
+			       const struct ebcc_backend *b, int root_fd);
+void ebcc__backend_session_close(struct ebcc_backend_session *s);
+/* After a callback failed with r: makes sure the last error names the backend; returns r
+ * (a non-EBCC code becomes EBCC_ERR_BACKEND). */
+int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r);
 
 #define ebcc__log_debug(ctx, ...) ebcc__log(ctx, EBCC_LOG_DEBUG, __VA_ARGS__)
 #define ebcc__log_info(ctx, ...) ebcc__log(ctx, EBCC_LOG_INFO, __VA_ARGS__)

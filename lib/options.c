@@ -258,7 +258,8 @@ int ebcc__options_init(struct ebcc_options *opts)
 		.log_level = EBCC_LOG_WARNING,
 	};
 	if (default_state_root(&opts->state_root) < 0 ||
-	    replace_string(&opts->default_backend, "sim") < 0) {
+	    replace_string(&opts->default_backend, "sim") < 0 ||
+	    replace_string(&opts->plugin_dir, EBCC_DEFAULT_PLUGIN_DIR) < 0) {
 		ebcc__options_clear(opts);
 		return EBCC_ERR_NO_MEMORY;
 	}

@@ -71,7 +71,6 @@ static void defaults(void **state)
 	assert_option(ctx, "artifacts", "full");
 	assert_option(ctx, "retention", "unlimited");
 	assert_option(ctx, "max_request", "67108864");
-	assert_option(ctx, "plugin_dir", "");
 	assert_option(ctx, "log_level", "warning");
 	if (geteuid() == 0)
 		assert_option(ctx, "state_root", "/run/ebcc");

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include <ebcc/backend.h>
 #include <ebcc/ebcc.h>
 
 static struct ebcc_context *ctx;
@@ -64,11 +65,33 @@ static void context_functions(void **state)
 	assert_invalid(ebcc_context_set_log_fn(NULL, NULL, NULL));
 }
 
+static void backend_functions(void **state)
+{
+	struct ebcc_backend_ops ops = { .size = sizeof(ops), .abi_version = EBCC_BACKEND_ABI_VERSION };
+	char *json = NULL;
+
+	(void)state;
+	assert_invalid(ebcc_backend_register(NULL, &ops, NULL));
+	assert_invalid(ebcc_backend_register(ctx, NULL, NULL));
+	assert_invalid(ebcc_backend_load(NULL, "/nonexistent.so"));
+	assert_invalid(ebcc_backend_load(ctx, NULL));
+	assert_invalid(ebcc_backend_count(NULL));
+	assert_null(ebcc_backend_name(NULL, 0));
+	assert_invalid(ebcc_backend_probe(NULL, "sim", &json));
+	assert_invalid(ebcc_backend_probe(ctx, NULL, &json));
+	assert_invalid(ebcc_backend_probe(ctx, "sim", NULL));
+	assert_invalid(ebcc_backend_attestation_key(NULL, "sim", &json));
+	assert_invalid(ebcc_backend_attestation_key(ctx, NULL, &json));
+	assert_invalid(ebcc_backend_attestation_key(ctx, "sim", NULL));
+	assert_null(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(library_functions),
 		cmocka_unit_test(context_functions),
+		cmocka_unit_test(backend_functions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
