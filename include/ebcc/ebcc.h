@@ -166,6 +166,222 @@ int ebcc_context_get_option(struct ebcc_context *ctx, const char *key, char **re
  */
 int ebcc_context_set_log_fn(struct ebcc_context *ctx, ebcc_log_fn fn, void *userdata);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Instances: the composite of one container id                                               */
+
+/*
+ * A composite: one container id joining the REE anchor (the bundle's process) with the
+ * confidential stages its manifest declares. Its state lives under
+ * <state_root>/<id>/ and every operation may come from a different process: a handle is a view
+ * onto that state, re-read on each call. A handle may be used by several threads at once.
+ */
+struct ebcc_instance;
+
+/* Status values (ebcc_instance_status()), as the OCI runtime specification names them. */
+#define EBCC_STATUS_CREATING 0
+#define EBCC_STATUS_CREATED 1
+#define EBCC_STATUS_RUNNING 2
+#define EBCC_STATUS_STOPPED 3
+
+/* Flags of ebcc_instance_delete(). */
+#define EBCC_DELETE_FORCE (UINT32_C(1) << 0)
+
+/*
+ * Creates composite id from the OCI bundle at bundle_dir: validates the id, reads
+ * <bundle>/config.json and the stage manifest (<bundle>/ebcc.json, or the file named by the
+ * annotation org.ebcc.manifest), measures every stage image, copies the config into the state,
+ * and, if the config has a process, starts it held before exec so that its pid is known while
+ * the status is "created" (the program itself runs only after ebcc_instance_start()). With the
+ * context option anchor=external no process is started; the embedder runs it and reports it with
+ * ebcc_instance_set_pid(). On failure nothing is left on disk.
+ * Errors: EBCC_ERR_INVALID_ARG (bad id, bad config or manifest: the message names the file and
+ * field), EBCC_ERR_NOT_FOUND (bundle, config, manifest, image or backend missing),
+ * EBCC_ERR_EXISTS (id in use, also when another process wins a race for it), EBCC_ERR_TOO_BIG,
+ * EBCC_ERR_VERIFY (an image does not match its pinned measurement), EBCC_ERR_PERMISSION,
+ * EBCC_ERR_IO, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_instance_create(struct ebcc_context *ctx, const char *id, const char *bundle_dir,
+			 struct ebcc_instance **ret_inst);
+
+/*
+ * Opens an existing composite from any process. A composite whose creation was interrupted
+ * opens with status "creating" and can only be deleted with EBCC_DELETE_FORCE.
+ * Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_NOT_FOUND, EBCC_ERR_CORRUPT (state unreadable),
+ * EBCC_ERR_PERMISSION, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_instance_open(struct ebcc_context *ctx, const char *id, struct ebcc_instance **ret_inst);
+
+/* Adds a reference. Returns inst (NULL gives NULL). Thread-safe. */
+struct ebcc_instance *ebcc_instance_ref(struct ebcc_instance *inst);
+
+/* Drops a reference; never stops or deletes the composite. Returns NULL. Thread-safe. */
+struct ebcc_instance *ebcc_instance_unref(struct ebcc_instance *inst);
+
+/*
+ * Starts a created composite: loads its instance-lifetime stages in their backend, then
+ * releases the anchor to run its program. Status becomes "running".
+ * Errors: EBCC_ERR_STATE (not "created"), EBCC_ERR_NOT_FOUND (deleted), EBCC_ERR_VERIFY (an
+ * image changed since create), EBCC_ERR_BACKEND, EBCC_ERR_UNAVAILABLE, EBCC_ERR_STAGE,
+ * EBCC_ERR_IO. On failure stages loaded by the call are unloaded again. Thread-safe.
+ */
+int ebcc_instance_start(struct ebcc_instance *inst);
+
+/*
+ * Stops the composite: unloads its stages and sends signo (1..64) to the anchor. Without an
+ * anchor the composite is stopped at once, as if the anchor had been killed by signo.
+ * Errors: EBCC_ERR_STATE (not "created" or "running"), EBCC_ERR_INVALID_ARG (signo),
+ * EBCC_ERR_NOT_FOUND, EBCC_ERR_PERMISSION, EBCC_ERR_IO. Thread-safe.
+ */
+int ebcc_instance_kill(struct ebcc_instance *inst, int signo);
+
+/*
+ * Waits until the composite is "stopped" and stores the anchor's exit status, encoded as
+ * waitpid(2) would, in *ret_exit_status (may be NULL). It works from any process. The status is
+ * -1 when it cannot be known: the anchor was run by the embedder (ebcc_instance_set_pid()).
+ * timeout_ms < 0 waits forever; 0 only checks.
+ * Errors: EBCC_ERR_TIMEOUT, EBCC_ERR_NOT_FOUND, EBCC_ERR_STATE ("creating"), EBCC_ERR_IO.
+ * Thread-safe.
+ */
+int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms, int *ret_exit_status);
+
+/*
+ * Deletes a stopped composite and everything its creation made; with EBCC_DELETE_FORCE also a
+ * created, running or half-created one (it is killed first). The handle stays valid for
+ * ebcc_instance_unref(); every other call on it then fails with EBCC_ERR_NOT_FOUND.
+ * Errors: EBCC_ERR_STATE (not stopped, without EBCC_DELETE_FORCE), EBCC_ERR_INVALID_ARG
+ * (unknown flags), EBCC_ERR_NOT_FOUND, EBCC_ERR_IO. Thread-safe.
+ */
+int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags);
+
+/*
+ * The current status (EBCC_STATUS_*), derived afresh from the anchor's liveness, its exit
+ * record and the composite's state; or EBCC_ERR_NOT_FOUND, EBCC_ERR_CORRUPT. Thread-safe.
+ */
+int ebcc_instance_status(struct ebcc_instance *inst);
+
+/*
+ * The OCI state of the composite as JSON (free with ebcc_free()): ociVersion, id, status,
+ * pid, bundle, annotations, plus an "ebcc" object with the backend, the stages (name,
+ * lifetime, measurement, eid or null), the creation time and, once stopped, the exit status.
+ * Errors: EBCC_ERR_NOT_FOUND, EBCC_ERR_CORRUPT, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_instance_state(struct ebcc_instance *inst, char **ret_json);
+
+/*
+ * Reports the anchor that the embedder started itself (for example the container process of a
+ * runtime calling libebcc from a hook). Allowed while "created" or "running" when no anchor
+ * is known yet.
+ * Errors: EBCC_ERR_INVALID_ARG (pid <= 0), EBCC_ERR_NOT_FOUND (no such process, or deleted),
+ * EBCC_ERR_STATE (wrong status, or an anchor is already known), EBCC_ERR_IO. Thread-safe.
+ */
+int ebcc_instance_set_pid(struct ebcc_instance *inst, int pid);
+
+/*
+ * The ids of every composite under the context's state root, as a JSON array of objects
+ * {"id": ..., "status": ...} sorted by id (free with ebcc_free()). A missing state root gives [].
+ * Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_IO, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_instance_list(struct ebcc_context *ctx, char **ret_json);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Stages and invocations                                                                     */
+
+/* One completed invocation: its sequence number, response and evidence. */
+struct ebcc_invocation;
+
+/* One piece of evidence: the envelope that binds a request and response to a measured stage. */
+struct ebcc_evidence;
+
+/* The largest nonce ebcc_stage_invoke() accepts, in bytes. */
+#define EBCC_NONCE_MAX 64
+
+/*
+ * Sends request to stage of a running composite, waits for the response, has the backend
+ * report over the binding of (instance, stage, EID, seq, measurement, nonce, request digest,
+ * response digest), and persists the invocation's artifacts under
+ * stages/<stage>/<seq>/ before returning. nonce may be NULL when nonce_len is 0.
+ * Errors: EBCC_ERR_STATE (not running), EBCC_ERR_NOT_FOUND (no such stage), EBCC_ERR_TOO_BIG
+ * (request above the stage's maxRequest or the max_request option; nonce above 64 bytes),
+ * EBCC_ERR_TIMEOUT, EBCC_ERR_STAGE (the stage crashed, misbehaved or is dead), EBCC_ERR_BACKEND,
+ * EBCC_ERR_IO. A failed invocation still leaves meta.json and log.txt saying what happened.
+ * Thread-safe; calls on different stages run in parallel.
+ */
+int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage, const void *request,
+		      size_t request_len, const void *nonce, size_t nonce_len,
+		      struct ebcc_invocation **ret_inv);
+
+/*
+ * Describes stage as JSON (free with ebcc_free()): name, lifetime, backend, measurement, eid
+ * (null when not loaded), limits, the isolation achieved, the last sequence number.
+ * Errors: EBCC_ERR_NOT_FOUND, EBCC_ERR_CORRUPT, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, char **ret_json);
+
+/*
+ * The response bytes. Borrowed: valid until the invocation is freed. *ret_data may be NULL
+ * when *ret_len is 0. Errors: EBCC_ERR_INVALID_ARG. Thread-safe.
+ */
+int ebcc_invocation_response(struct ebcc_invocation *inv, const void **ret_data, size_t *ret_len);
+
+/* The invocation's sequence number (>= 1), or 0 when inv is NULL. Thread-safe. */
+uint64_t ebcc_invocation_seq(struct ebcc_invocation *inv);
+
+/* A new reference to the invocation's evidence. Errors: EBCC_ERR_INVALID_ARG. Thread-safe. */
+int ebcc_invocation_evidence(struct ebcc_invocation *inv, struct ebcc_evidence **ret_ev);
+
+/* Adds a reference. Returns inv (NULL gives NULL). Thread-safe. */
+struct ebcc_invocation *ebcc_invocation_ref(struct ebcc_invocation *inv);
+
+/* Drops a reference. Returns NULL. Thread-safe. */
+struct ebcc_invocation *ebcc_invocation_unref(struct ebcc_invocation *inv);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Evidence                                                                                   */
+
+/*
+ * Loads the evidence of invocation seq of stage from the composite's artifacts, from any
+ * process; seq 0 means the latest.
+ * Errors: EBCC_ERR_NOT_FOUND (no such stage or invocation, or it failed and has no evidence),
+ * EBCC_ERR_CORRUPT, EBCC_ERR_IO, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_evidence_get(struct ebcc_instance *inst, const char *stage, uint64_t seq,
+		      struct ebcc_evidence **ret_ev);
+
+/*
+ * The evidence envelope as JSON text (free with ebcc_free()); ebcc_evidence_parse() of it gives
+ * the same evidence back. Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_evidence_serialize(struct ebcc_evidence *ev, char **ret_json);
+
+/*
+ * Parses an evidence envelope (len bytes, at most 1 MiB; no NUL terminator needed). Nothing
+ * is verified yet, but the envelope must be well-formed: known version, every field present,
+ * no unknown field, correct lengths, valid hex and base64, nothing after the JSON value.
+ * Errors: EBCC_ERR_INVALID_ARG (NULL), EBCC_ERR_TOO_BIG (over 1 MiB), EBCC_ERR_VERIFY
+ * (malformed: the message names the field), EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_evidence_parse(struct ebcc_context *ctx, const char *data, size_t len,
+			struct ebcc_evidence **ret_ev);
+
+/*
+ * Verifies evidence offline: recomputes report_data from the envelope's fields, has the named
+ * backend check the report against the policy's trusted_keys, then applies the policy (JSON
+ * object, NULL for none): trusted_keys (array of PEM public keys), measurement, nonce (hex),
+ * request_digest, response_digest ("sha256:<hex>"), allow_simulated (default false),
+ * backend_options (an object the backend reads). Unknown policy keys are refused.
+ * Needs no state root and no instance: only the evidence, the policy and the keys.
+ * Errors: EBCC_ERR_VERIFY (any mismatch or malformed policy: the message names the field,
+ * expected against found), EBCC_ERR_NOT_FOUND (the envelope's backend is not registered),
+ * EBCC_ERR_INVALID_ARG, EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev, const char *policy_json);
+
+/* Adds a reference. Returns ev (NULL gives NULL). Thread-safe. */
+struct ebcc_evidence *ebcc_evidence_ref(struct ebcc_evidence *ev);
+
+/* Drops a reference. Returns NULL. Thread-safe. */
+struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev);
+
 #ifdef __cplusplus
 }
 #endif
