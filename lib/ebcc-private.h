@@ -83,6 +83,7 @@ struct ebcc_options {
 	enum ebcc_durability durability;
 	enum ebcc_artifacts artifacts;
 	uint32_t retention; /* invocations kept per stage; 0 = unlimited */
+	bool anchor_external; /* create never runs the bundle's process itself */
 	uint64_t max_request;
 	int log_level; /* EBCC_LOG_* threshold */
 };
@@ -112,48 +113,6 @@ int ebcc__log_level_parse(const char *text);
 
 /* Logs one formatted line if priority passes the context's threshold. Thread-safe. */
 void ebcc__log(struct ebcc_context *ctx, int priority, const char *fmt, ...) EBCC_PRINTF(3, 4);
-
-/* ---- backends (lib/registry.c) ---------------------------------------------------------- */
-
-#include "ebcc/backend.h"
-
-struct ebcc_backend {
-	struct ebcc_backend_ops ops; /* copied; fields beyond the registrant's size are zero */
-	void *userdata;
-	void *dl_handle; /* the plugin, or NULL for a built-in or registered backend */
-	char name[33];
-};
-
-/* Built-in backends, registered by every new context. Each returns its static table. */
-const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
-
-/* Registers the built-in backends and the plugins of the default plugin_dir. */
-int ebcc__registry_init(struct ebcc_context *ctx);
-/* Calls destroy() of every backend and unloads plugins. */
-void ebcc__registry_free(struct ebcc_context *ctx);
-/* Loads every *.so in dir; failures are logged and skipped. */
-void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir);
-/* Finds a backend by name: EBCC_ERR_NOT_FOUND naming it. Valid as long as ctx. */
-int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
-		       const struct ebcc_backend **ret);
-
-/* A backend callback's environment together with what the core must release after it. */
-struct ebcc_backend_session {
-	struct ebcc_backend_env env;
-	struct ebcc_context *ctx;
-	const struct ebcc_backend *backend;
-	char *data_dir;
-	bool error_set; /* the backend called env->set_error() */
-};
-
-/* Prepares env for calls into b. With root_fd >= 0 the backend's data directory
- * (<state_root>/.ebcc/backends/<name>, 0700) is created and opened; with -1 there is none. */
-int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_context *ctx,
-			       const struct ebcc_backend *b, int root_fd);
-void ebcc__backend_session_close(struct ebcc_backend_session *s);
-/* After a callback failed with r: makes sure the last error names the backend; returns r
- * (a non-EBCC code becomes EBCC_ERR_BACKEND). */
-int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r);
 
 #define ebcc__log_debug(ctx, ...) ebcc__log(ctx, EBCC_LOG_DEBUG, __VA_ARGS__)
 #define ebcc__log_info(ctx, ...) ebcc__log(ctx, EBCC_LOG_INFO, __VA_ARGS__)
@@ -205,6 +164,9 @@ int ebcc__private_dir_open(int root_fd, const char *sub, bool create, int *ret_f
 int ebcc__proc_start_time(pid_t pid, uint64_t *ret_start);
 /* True if pid exists, is not a zombie, and started at start_time (not a recycled pid). */
 bool ebcc__proc_alive(pid_t pid, uint64_t start_time);
+/* Sends signo to pid only if it is still the process that started at start_time.
+ * 0, -ESRCH when it is gone, or another -errno. */
+int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo);
 
 /* ---- digests and encodings (lib/digest.c) ----------------------------------------------- */
 
@@ -240,5 +202,400 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 const char *ebcc__json_type_name(struct json_object *obj);
 /* json_object_to_json_string_ext() copied with malloc. */
 int ebcc__json_to_string(struct json_object *obj, int flags, char **ret);
+/* Typed member lookup. A missing optional member gives 0 and *ret NULL; a missing required one
+ * or a wrong type gives err with "<what>: \"key\" must be a string, not an array" and the like.
+ * (type is an enum json_type.) */
+int ebcc__json_member(struct json_object *obj, const char *key, int type, bool required,
+		      int err, const char *what, struct json_object **ret);
+int ebcc__json_string_member(struct json_object *obj, const char *key, bool required, int err,
+			     const char *what, const char **ret);
+/* An integer member in [min, max] (max < INT64_MAX). *ret is untouched when it is absent. */
+int ebcc__json_u64_member(struct json_object *obj, const char *key, bool required, uint64_t min,
+			  uint64_t max, int err, const char *what, uint64_t *ret);
+/* Fails with err naming the first key of obj that is not in the NULL-terminated allowed list. */
+int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, int err,
+			  const char *what);
+
+/* ---- backends (lib/registry.c) ---------------------------------------------------------- */
+
+#include "ebcc/backend.h"
+
+struct ebcc_backend {
+	struct ebcc_backend_ops ops; /* copied; fields beyond the registrant's size are zero */
+	void *userdata;
+	void *dl_handle; /* the plugin, or NULL for a built-in or registered backend */
+	char name[33];
+};
+
+/* Built-in backends, registered by every new context. Each returns its static table. */
+const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
+
+/* Registers the built-in backends and the plugins of the default plugin_dir. */
+int ebcc__registry_init(struct ebcc_context *ctx);
+/* Calls destroy() of every backend and unloads plugins. */
+void ebcc__registry_free(struct ebcc_context *ctx);
+/* Loads every *.so in dir; failures are logged and skipped. */
+void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir);
+/* Finds a backend by name: EBCC_ERR_NOT_FOUND naming it. Valid as long as ctx. */
+int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
+		       const struct ebcc_backend **ret);
+
+/* A backend callback's environment together with what the core must release after it. */
+struct ebcc_backend_session {
+	struct ebcc_backend_env env;
+	struct ebcc_context *ctx;
+	const struct ebcc_backend *backend;
+	char *data_dir;
+	bool error_set; /* the backend called env->set_error() */
+};
+
+/* Prepares env for calls into b. With root_fd >= 0 the backend's data directory
+ * (<state_root>/.ebcc/backends/<name>, 0700) is created and opened; with -1 there is none. */
+int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_context *ctx,
+			       const struct ebcc_backend *b, int root_fd);
+void ebcc__backend_session_close(struct ebcc_backend_session *s);
+/* After a callback failed with r: makes sure the last error names the backend; returns r
+ * (a non-EBCC code becomes EBCC_ERR_BACKEND). */
+int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r);
+
+/* ---- bundles: config.json (lib/ociconfig.c) and the stage manifest (lib/manifest.c) ----- */
+
+#define EBCC_ID_MAX 1024
+#define EBCC_STAGE_NAME_MAX 64
+#define EBCC_STAGES_MAX 64
+
+struct ebcc_rlimit {
+	int resource;
+	uint64_t soft, hard;
+};
+
+/* The anchor's process, from config.json. Vectors are NULL-terminated. */
+struct ebcc_process {
+	char **args;
+	size_t n_args;
+	char **env;
+	size_t n_env;
+	char *cwd;
+	struct ebcc_rlimit *rlimits;
+	size_t n_rlimits;
+	bool has_user;
+	uint32_t uid, gid;
+	uint32_t *additional_gids;
+	size_t n_gids;
+	bool no_new_privileges;
+};
+
+struct ebcc_oci_config {
+	char *oci_version;
+	struct json_object *annotations; /* object of strings */
+	struct ebcc_process *process;    /* NULL when the config has none */
+};
+
+int ebcc__oci_config_parse(const char *text, size_t len, const char *display,
+			   struct ebcc_oci_config **ret);
+void ebcc__oci_config_free(struct ebcc_oci_config *c);
+void ebcc__process_free(struct ebcc_process *p);
+/* The annotation's value, borrowed from c, or NULL. */
+const char *ebcc__oci_config_annotation(const struct ebcc_oci_config *c, const char *key);
+
+/* One stage as declared in the manifest, plus what the composite's state records about it. */
+struct ebcc_stage_decl {
+	char name[EBCC_STAGE_NAME_MAX + 1];
+	char *image; /* relative to the bundle */
+	uint32_t lifetime; /* EBCC_LIFETIME_* */
+	uint32_t timeout_ms, memory_mib, cpu_seconds, max_files;
+	uint64_t max_request, max_response;
+	char pinned[EBCC_MEASUREMENT_MAX];      /* "" when the manifest pins nothing */
+	char measurement[EBCC_MEASUREMENT_MAX]; /* measured at create */
+	char *options_json;                     /* backendOptions, "{}" when absent */
+	/* Set while an instance-lifetime stage is loaded (between start and kill). */
+	bool loaded;
+	uint64_t eid;
+	char *ref;
+	char *isolation_json;
+};
+
+struct ebcc_manifest {
+	char *backend; /* NULL: the context's default_backend */
+	size_t n_stages;
+	struct ebcc_stage_decl *stages;
+};
+
+int ebcc__manifest_parse(const char *text, size_t len, const char *display,
+			 struct ebcc_manifest **ret);
+void ebcc__manifest_free(struct ebcc_manifest *m);
+void ebcc__stage_decl_clear(struct ebcc_stage_decl *s);
+bool ebcc__stage_name_valid(const char *name);
+const char *ebcc__lifetime_name(uint32_t lifetime);
+int ebcc__lifetime_parse(const char *text, uint32_t *ret);
+
+/* ---- the bundle on disk (lib/bundle.c) -------------------------------------------------- */
+
+struct ebcc_bundle {
+	char *path; /* absolute, symlinks resolved */
+	int fd;
+	char *config_text;
+	size_t config_len;
+	struct ebcc_oci_config *config;
+	struct ebcc_manifest *manifest;
+};
+
+/* Reads config.json and the manifest (ebcc.json or the org.ebcc.manifest annotation). */
+int ebcc__bundle_load(const char *dir, struct ebcc_bundle **ret);
+void ebcc__bundle_free(struct ebcc_bundle *b);
+/* Measures every stage image and checks pinned measurements (EBCC_ERR_VERIFY). */
+int ebcc__bundle_measure(struct ebcc_bundle *b);
+/* Opens a regular file below dir_fd; no symlink anywhere on the way is followed. */
+int ebcc__bundle_open_file(int dir_fd, const char *relpath, const char *display, int *ret_fd);
+/* Opens a stage's image in the bundle (O_RDONLY|O_CLOEXEC|O_NOFOLLOW). */
+int ebcc__stage_image_open(int bundle_fd, const char *bundle_path,
+			   const struct ebcc_stage_decl *s, int *ret_fd);
+
+/* ---- state.json (lib/state.c) ---------------------------------------------------------- */
+
+enum ebcc_phase {
+	EBCC_PHASE_CREATING, /* create has begun and not finished */
+	EBCC_PHASE_CREATED,
+	EBCC_PHASE_RUNNING,
+};
+
+enum ebcc_anchor_mode {
+	EBCC_ANCHOR_NONE,     /* the config has no process */
+	EBCC_ANCHOR_SPAWNED,  /* run by the library, reaped by its monitor */
+	EBCC_ANCHOR_EXTERNAL, /* run by the embedder; pid 0 until ebcc_instance_set_pid() */
+};
+
+struct ebcc_state {
+	char *oci_version;
+	char *id;
+	char *bundle;
+	struct json_object *annotations;
+	char *backend;
+	char created[40]; /* RFC 3339, UTC */
+	enum ebcc_phase phase;
+	int kill_signal; /* non-zero once killed */
+	enum ebcc_anchor_mode anchor_mode;
+	pid_t anchor_pid;
+	uint64_t anchor_start;
+	pid_t monitor_pid;
+	uint64_t monitor_start;
+	size_t n_stages;
+	struct ebcc_stage_decl *stages;
+};
+
+int ebcc__state_to_json(const struct ebcc_state *st, char **ret);
+/* Parses state.json; anything malformed is EBCC_ERR_CORRUPT. */
+int ebcc__state_parse(const char *text, size_t len, const char *display, struct ebcc_state **ret);
+void ebcc__state_free(struct ebcc_state *st);
+struct ebcc_stage_decl *ebcc__state_stage(struct ebcc_state *st, const char *name);
+const char *ebcc__phase_name(enum ebcc_phase phase);
+
+/* ---- the anchor (lib/anchor.c) --------------------------------------------------------- */
+
+/* Everything the anchor's process needs, prepared before forking. */
+struct ebcc_anchor_spawn {
+	const char *path; /* resolved executable */
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;
+	const struct ebcc_rlimit *rlimits;
+	size_t n_rlimits;
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *gids;
+	size_t n_gids;
+	bool no_new_privs;
+	int dir_fd; /* the instance directory: start FIFO and exit record */
+	bool durable;
+};
+
+struct ebcc_anchor_pids {
+	pid_t anchor, monitor;
+	uint64_t anchor_start, monitor_start;
+};
+
+/* Resolves process.args[0] against the process's PATH. */
+int ebcc__anchor_resolve(const struct ebcc_process *p, char **ret_path);
+/* Starts monitor and anchor; the anchor waits at its start gate. */
+int ebcc__anchor_spawn(const struct ebcc_anchor_spawn *a, struct ebcc_anchor_pids *ret);
+/* Opens the start gate: the anchor runs its program. */
+int ebcc__anchor_release(int dir_fd, pid_t anchor, uint64_t anchor_start, int timeout_ms);
+/* Tells an anchor waiting at the gate to end without running its program (forced delete of a
+ * composite whose creation was interrupted, when its pid may be unknown). */
+void ebcc__anchor_stop_at_gate(int dir_fd);
+/* The exit record: {"exitStatus":N}, N as waitpid() encodes it. Reading gives
+ * EBCC_ERR_NOT_FOUND while there is none. */
+int ebcc__exit_record_write(int dir_fd, int status, bool durable);
+int ebcc__exit_record_read(int dir_fd, int *ret_status);
+
+/* ---- composites (lib/instance.c, lib/lifecycle.c, lib/ocistate.c, lib/stageload.c) ------ */
+
+#include <limits.h>
+
+struct ebcc_instance {
+	int refcount; /* atomic */
+	struct ebcc_context *ctx;
+	char *id;
+	char dir_name[NAME_MAX + 1]; /* the id, or "@<sha256 of the id>" for long ids */
+	int root_fd;                 /* the state root */
+	int dir_fd;                  /* the composite's directory, even after it is deleted */
+	bool deleted;                /* atomic: deleted through this handle */
+	pthread_mutex_t lock;        /* guards the fields below */
+};
+
+bool ebcc__instance_id_valid(const char *id);
+/* EBCC_ERR_INVALID_ARG with a message when id is not a valid, unreserved instance id. */
+int ebcc__instance_check_id(const char *id);
+void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1]);
+/* EBCC_ERR_NOT_FOUND once the composite was deleted, by this or another process. */
+int ebcc__instance_check(struct ebcc_instance *inst);
+/* flock()s <id>/lock (LOCK_EX or LOCK_SH) after checking the composite still exists. */
+int ebcc__instance_lock(struct ebcc_instance *inst, int operation, int *ret_fd);
+void ebcc__instance_unlock(int lock_fd);
+bool ebcc__instance_durable(struct ebcc_instance *inst);
+/* Reads state.json; *ret is NULL (and 0 returned) when creation wrote none yet. */
+int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret);
+int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st);
+/* EBCC_STATUS_* from the facts: state (may be NULL), exit record, anchor liveness. The exit
+ * status is -1 while unknown. */
+int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_status);
+const char *ebcc__status_name(int status);
+/* Waits up to timeout_ms for the anchor's monitor to finish. */
+void ebcc__monitor_wait(const struct ebcc_state *st, int timeout_ms);
+/* Removes what interrupted deletions left in <state_root>/.ebcc/trash. */
+void ebcc__trash_sweep(int root_fd);
+/* Test-only: stop or die at a named point when EBCC_TEST_HOOK asks (lib/testhook.c). */
+void ebcc__test_point(const char *point);
+
+/* A stage just loaded by its backend. */
+struct ebcc_loaded_stage {
+	void *handle;
+	uint64_t eid;
+	char *measurement, *ref, *isolation_json;
+};
+
+int ebcc__stage_dir_open(struct ebcc_instance *inst, const char *stage, bool create,
+			 int *ret_fd);
+/* Loads a stage from the bundle; fails with EBCC_ERR_VERIFY (and unloads) when the backend's
+ * measurement differs from the one recorded at create. */
+int ebcc__stage_load(struct ebcc_instance *inst, const struct ebcc_state *st,
+		     const struct ebcc_backend_session *s, const struct ebcc_stage_decl *decl,
+		     struct ebcc_loaded_stage *ret);
+void ebcc__loaded_stage_clear(struct ebcc_loaded_stage *l);
+/* Reattaches to a loaded instance-lifetime stage (stage_open). */
+int ebcc__stage_attach(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
+		       const struct ebcc_stage_decl *decl, void **ret_handle);
+int ebcc__stage_unload(const struct ebcc_backend_session *s, void *handle);
+void ebcc__stage_close(const struct ebcc_backend_session *s, void *handle);
+/* Unloads a stage the state records as loaded and clears the record (best effort). */
+int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
+				struct ebcc_stage_decl *decl);
+/* Drops the stage handles this process keeps for the composite. */
+void ebcc__instance_release_stages(struct ebcc_instance *inst);
+
+/* ---- evidence (lib/evidence.c, lib/binding.c, lib/policy.c) ----------------------------- */
+/* Also lib/verify.c (ebcc_evidence_verify) and lib/jsoncheck.c (one meaning per JSON text). */
+
+/* After ebcc__json_parse() accepted text as obj: refuses duplicate keys in any object,
+ * single-quoted keys, NaN/Infinity and raw control characters in strings, with err and a
+ * message naming `what` (and the duplicated key when it is a top-level one). */
+int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj, int err,
+			  const char *what);
+/* "an object", "an integer", "a fractional number", "null"...: a value's type for messages. */
+const char *ebcc__json_type_article(struct json_object *value);
+
+#define EBCC_EVIDENCE_VERSION 1
+#define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */
+#define EBCC_EVIDENCE_REPORT_MAX ((size_t)64 << 10) /* a backend's raw report, in bytes */
+#define EBCC_EVIDENCE_FORMAT_MAX 128
+#define EBCC_BINDING_TAG "EBCC-EVIDENCE-V1"
+
+/* What report_data binds together (lib/binding.c). Strings are NUL-terminated. */
+struct ebcc_binding {
+	const char *instance;    /* the composite's id */
+	const char *stage;       /* the stage's name */
+	uint64_t eid;            /* <= INT64_MAX in an envelope */
+	uint64_t seq;            /* >= 1 and <= INT64_MAX in an envelope */
+	const char *measurement; /* "<alg>:<lowercase hex>", as the backend loaded the stage */
+	const uint8_t *nonce;    /* NULL allowed when nonce_len is 0 */
+	size_t nonce_len;        /* <= EBCC_NONCE_MAX */
+	uint8_t request_digest[EBCC_SHA256_SIZE];  /* SHA-256 of the request bytes */
+	uint8_t response_digest[EBCC_SHA256_SIZE]; /* SHA-256 of the response bytes */
+};
+
+/* report_data = SHA-512 over the length-prefixed fields (encoding in lib/binding.c and
+ * ebcc_evidence_verify(3)). Errors: EBCC_ERR_INVALID_ARG (a NULL string), EBCC_ERR_NO_MEMORY. */
+int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REPORT_DATA_SIZE]);
+
+/* Everything an envelope says. In an ebcc_evidence, every pointer points into the object. */
+struct ebcc_evidence_fields {
+	const char *backend; /* [a-z0-9_-]{1,32} */
+	const char *format;  /* 1..EBCC_EVIDENCE_FORMAT_MAX of ASCII 0x21..0x7e but '"' and '\' */
+	bool simulated;
+	struct ebcc_binding binding;
+	uint8_t report_data[EBCC_REPORT_DATA_SIZE]; /* as the backend's report covers it */
+	const uint8_t *report;                      /* the backend's raw report */
+	size_t report_len;                          /* 1..EBCC_EVIDENCE_REPORT_MAX */
+};
+
+/* Immutable after construction, so it may be shared by threads without a lock. */
+struct ebcc_evidence {
+	int refcount; /* atomic */
+	struct ebcc_evidence_fields f;
+	char *backend, *format, *instance, *stage, *measurement;
+	uint8_t nonce[EBCC_NONCE_MAX];
+	uint8_t *report;
+};
+
+/* Builds evidence from copies of f's contents, after the checks ebcc_evidence_parse() makes
+ * (syntax and lengths of every field; report_data is not compared with the binding: that is
+ * ebcc_evidence_verify()'s job). One reference in *ret.
+ * Errors: EBCC_ERR_INVALID_ARG naming the field and the value, EBCC_ERR_NO_MEMORY. */
+int ebcc__evidence_new(const struct ebcc_evidence_fields *f, struct ebcc_evidence **ret);
+/* The envelope's fields, borrowed from ev and valid as long as it. */
+const struct ebcc_evidence_fields *ebcc__evidence_fields(const struct ebcc_evidence *ev);
+/* Parses an envelope of len bytes (no NUL needed). A malformed one fails with err and a
+ * message naming the field (ebcc_evidence_parse() uses EBCC_ERR_VERIFY; a reader of
+ * evidence.json may want EBCC_ERR_CORRUPT); above EBCC_EVIDENCE_TEXT_MAX it is
+ * EBCC_ERR_TOO_BIG. One reference in *ret. */
+int ebcc__evidence_parse(const char *data, size_t len, int err, struct ebcc_evidence **ret);
+/* The envelope as compact JSON (malloc), keys in the fixed order of DESIGN.md section 7, no
+ * whitespace and no trailing newline; ret_len may be NULL. Errors: EBCC_ERR_NO_MEMORY. */
+int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, size_t *ret_len);
+/* "<alg>:<hex>": alg 1..16 of [a-z0-9], 16..64 bytes of lowercase hex. */
+bool ebcc__evidence_measurement_valid(const char *text);
+/* "sha256:<64 lowercase hex>" of exactly len characters into out; -1 when malformed. */
+int ebcc__evidence_digest_parse(const char *text, size_t len, uint8_t out[EBCC_SHA256_SIZE]);
+/* A value quoted in a message: at most 72 characters, non-printable ones as '?', "..." when
+ * cut. */
+#define EBCC_EVIDENCE_SHOW_SIZE 76
+void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE]);
+
+/* A verification policy (lib/policy.c). Strings point into root. */
+#define EBCC_POLICY_KEYS_MAX 64
+#define EBCC_POLICY_KEY_PEM_MAX ((size_t)16 << 10)
+
+struct ebcc_policy {
+	struct json_object *root; /* NULL for the empty policy */
+	const char **trusted_keys;
+	size_t n_trusted_keys;
+	const char *measurement; /* NULL when not required */
+	bool has_nonce;
+	uint8_t nonce[EBCC_NONCE_MAX];
+	size_t nonce_len;
+	bool has_request_digest, has_response_digest;
+	uint8_t request_digest[EBCC_SHA256_SIZE];
+	uint8_t response_digest[EBCC_SHA256_SIZE];
+	bool allow_simulated;
+};
+
+/* Parses policy text (NULL or "" is the empty policy). Errors: EBCC_ERR_VERIFY naming the key
+ * and what it must be, EBCC_ERR_NO_MEMORY. */
+int ebcc__policy_parse(const char *json, struct ebcc_policy *ret);
+void ebcc__policy_clear(struct ebcc_policy *p);
+/* Applies the policy's expectations to an envelope's fields: EBCC_ERR_VERIFY naming the first
+ * field that differs, expected against found. */
+int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f);
 
 #endif /* EBCC_PRIVATE_H */

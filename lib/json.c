@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Strict JSON parsing with json-c: one complete value, bounded depth, nothing after it. */
+#include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -58,5 +60,92 @@ int ebcc__json_to_string(struct json_object *obj, int flags, char **ret)
 	if (copy == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory serialising JSON");
 	*ret = copy;
+	return 0;
+}
+
+static const char *type_article_name(enum json_type type)
+{
+	switch (type) {
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	case json_type_int:
+		return "an integer";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+		return "a number";
+	case json_type_null:
+		return "null";
+	}
+	return "a value";
+}
+
+int ebcc__json_member(struct json_object *obj, const char *key, int type_,
+		      bool required, int err, const char *what, struct json_object **ret)
+{
+	enum json_type type = (enum json_type)type_;
+	struct json_object *member = NULL;
+
+	*ret = NULL;
+	if (!json_object_object_get_ex(obj, key, &member) ||
+	    (member == NULL && !required && type != json_type_null)) {
+		if (required)
+			return ebcc__error(err, "%s: \"%s\" is missing", what, key);
+		return 0;
+	}
+	if (!json_object_is_type(member, type))
+		return ebcc__error(err, "%s: \"%s\" must be %s, not %s", what, key,
+				   type_article_name(type),
+				   type_article_name(json_object_get_type(member)));
+	*ret = member;
+	return 0;
+}
+
+int ebcc__json_string_member(struct json_object *obj, const char *key, bool required, int err,
+			     const char *what, const char **ret)
+{
+	struct json_object *member;
+	int r = ebcc__json_member(obj, key, json_type_string, required, err, what, &member);
+
+	*ret = member != NULL ? json_object_get_string(member) : NULL;
+	return r;
+}
+
+int ebcc__json_u64_member(struct json_object *obj, const char *key, bool required, uint64_t min,
+			  uint64_t max, int err, const char *what, uint64_t *ret)
+{
+	struct json_object *member;
+	int64_t v;
+	int r = ebcc__json_member(obj, key, json_type_int, required, err, what, &member);
+
+	if (r < 0 || member == NULL)
+		return r;
+	errno = 0;
+	v = json_object_get_int64(member);
+	if (v < 0 || errno == EINVAL || (uint64_t)v < min || (uint64_t)v > max ||
+	    v == INT64_MAX)
+		return ebcc__error(err, "%s: \"%s\" is %s; it must be in %" PRIu64 "..%" PRIu64,
+				   what, key, json_object_to_json_string(member), min, max);
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, int err,
+			  const char *what)
+{
+	struct json_object_iter it;
+
+	json_object_object_foreachC(obj, it) {
+		bool known = false;
+
+		for (size_t i = 0; allowed[i] != NULL && !known; i++)
+			known = strcmp(allowed[i], it.key) == 0;
+		if (!known)
+			return ebcc__error(err, "%s: unknown field \"%s\"", what, it.key);
+	}
 	return 0;
 }

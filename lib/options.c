@@ -125,6 +125,18 @@ static int set_max_request(struct ebcc_options *o, const char *key, const char *
 	return 0;
 }
 
+static int set_anchor(struct ebcc_options *o, const char *key, const char *value)
+{
+	if (strcmp(value, "spawn") == 0)
+		o->anchor_external = false;
+	else if (strcmp(value, "external") == 0)
+		o->anchor_external = true;
+	else
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "option %s: \"%s\" is not one of spawn, external", key, value);
+	return 0;
+}
+
 static int set_log_level(struct ebcc_options *o, const char *key, const char *value)
 {
 	int level = ebcc__log_level_parse(value);
@@ -152,6 +164,11 @@ static const char *log_level_names[] = {
 	[EBCC_LOG_INFO] = "info",
 	[EBCC_LOG_DEBUG] = "debug",
 };
+
+static void get_anchor(const struct ebcc_options *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", o->anchor_external ? "external" : "spawn");
+}
 
 static void get_state_root(const struct ebcc_options *o, char *buf, size_t size)
 {
@@ -203,6 +220,7 @@ static const struct option_row {
 	/* Formats the current value into buf (at least EBCC_PATH_MAX + 1 bytes). */
 	void (*get)(const struct ebcc_options *o, char *buf, size_t size);
 } option_rows[] = {
+	{ "anchor", set_anchor, get_anchor },
 	{ "artifacts", set_artifacts, get_artifacts },
 	{ "default_backend", set_default_backend, get_default_backend },
 	{ "durability", set_durability, get_durability },
@@ -224,7 +242,7 @@ static const struct option_row *find_row(const char *key)
 static int unknown_key(const char *key)
 {
 	return ebcc__error(EBCC_ERR_INVALID_ARG,
-			   "unknown option \"%s\" (known: artifacts, default_backend, durability, "
+			   "unknown option \"%s\" (known: anchor, artifacts, default_backend, durability, "
 			   "log_level, max_request, plugin_dir, retention, state_root)",
 			   key);
 }

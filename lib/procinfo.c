@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "ebcc-private.h"
 
@@ -60,4 +62,26 @@ bool ebcc__proc_alive(pid_t pid, uint64_t start_time)
 		return false;
 	/* A zombie has exited; an unrelated process may have reused the pid. */
 	return start == start_time && state != 'Z' && state != 'X';
+}
+
+int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo)
+{
+	int pidfd, r = 0;
+
+	if (pid <= 0)
+		return -ESRCH;
+	/* A pidfd pins the process: once its start time is checked, the signal cannot reach a
+	 * process that reused the pid in between. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno != ENOSYS)
+		return -errno;
+	if (!ebcc__proc_alive(pid, start_time))
+		r = -ESRCH;
+	else if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, signo, NULL, 0) < 0)
+		r = -errno;
+	else if (pidfd < 0 && kill(pid, signo) < 0)
+		r = -errno;
+	if (pidfd >= 0)
+		close(pidfd);
+	return r;
 }

@@ -86,12 +86,43 @@ static void backend_functions(void **state)
 	assert_null(json);
 }
 
+static void instance_functions(void **state)
+{
+	struct ebcc_instance *inst = NULL;
+	char *json = NULL;
+	int status = 7;
+
+	(void)state;
+	assert_invalid(ebcc_instance_create(NULL, "id", "/tmp", &inst));
+	assert_invalid(ebcc_instance_create(ctx, NULL, "/tmp", &inst));
+	assert_invalid(ebcc_instance_create(ctx, "id", NULL, &inst));
+	assert_invalid(ebcc_instance_create(ctx, "id", "/tmp", NULL));
+	assert_invalid(ebcc_instance_open(NULL, "id", &inst));
+	assert_invalid(ebcc_instance_open(ctx, NULL, &inst));
+	assert_invalid(ebcc_instance_open(ctx, "id", NULL));
+	assert_null(inst);
+	assert_null(ebcc_instance_ref(NULL));
+	assert_null(ebcc_instance_unref(NULL));
+	assert_invalid(ebcc_instance_start(NULL));
+	assert_invalid(ebcc_instance_kill(NULL, 15));
+	assert_invalid(ebcc_instance_wait(NULL, 0, &status));
+	assert_int_equal(status, 7);
+	assert_invalid(ebcc_instance_delete(NULL, 0));
+	assert_invalid(ebcc_instance_status(NULL));
+	assert_invalid(ebcc_instance_state(NULL, &json));
+	assert_invalid(ebcc_instance_set_pid(NULL, 1));
+	assert_invalid(ebcc_instance_list(NULL, &json));
+	assert_invalid(ebcc_instance_list(ctx, NULL));
+	assert_null(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(library_functions),
 		cmocka_unit_test(context_functions),
 		cmocka_unit_test(backend_functions),
+		cmocka_unit_test(instance_functions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -108,3 +108,96 @@ class Context:
         """fn(priority, message) or None. The ctypes thunk is kept alive on the object."""
         self._log_fn = LOG_FN(lambda prio, msg, _ud: fn(prio, msg.decode())) if fn else None
         check(_lib.ebcc_context_set_log_fn(self.handle, self._log_fn or LOG_FN(), None))
+
+
+# ---- composites -------------------------------------------------------------------------
+
+STATUS_NAMES = {0: "creating", 1: "created", 2: "running", 3: "stopped"}
+DELETE_FORCE = 1
+
+_declare("ebcc_instance_create", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_instance_open", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_instance_ref", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_instance_unref", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_instance_start", ctypes.c_int, ctypes.c_void_p)
+_declare("ebcc_instance_kill", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_declare("ebcc_instance_wait", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+         ctypes.POINTER(ctypes.c_int))
+_declare("ebcc_instance_delete", ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32)
+_declare("ebcc_instance_status", ctypes.c_int, ctypes.c_void_p)
+_declare("ebcc_instance_state", ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_instance_set_pid", ctypes.c_int, ctypes.c_void_p, ctypes.c_int)
+_declare("ebcc_instance_list", ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
+
+
+def _text(value):
+    """Encodes a str for C, refusing embedded NUL bytes as C would silently truncate them."""
+    data = value.encode() if isinstance(value, str) else bytes(value)
+    if b"\0" in data:
+        raise ValueError("embedded NUL byte")
+    return data
+
+
+class Instance:
+    """A composite. create() and open() are the constructors."""
+
+    def __init__(self, ctx, handle):
+        self.ctx = ctx
+        self.handle = handle
+
+    @classmethod
+    def create(cls, ctx, cid, bundle):
+        handle = ctypes.c_void_p()
+        check(_lib.ebcc_instance_create(ctx.handle, _text(cid), _text(bundle),
+                                        ctypes.byref(handle)))
+        return cls(ctx, handle)
+
+    @classmethod
+    def open(cls, ctx, cid):
+        handle = ctypes.c_void_p()
+        check(_lib.ebcc_instance_open(ctx.handle, _text(cid), ctypes.byref(handle)))
+        return cls(ctx, handle)
+
+    def close(self):
+        if self.handle:
+            _lib.ebcc_instance_unref(self.handle)
+            self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def start(self):
+        check(_lib.ebcc_instance_start(self.handle))
+
+    def kill(self, signo):
+        check(_lib.ebcc_instance_kill(self.handle, signo))
+
+    def wait(self, timeout_ms=-1):
+        status = ctypes.c_int()
+        check(_lib.ebcc_instance_wait(self.handle, timeout_ms, ctypes.byref(status)))
+        return status.value
+
+    def delete(self, force=False):
+        check(_lib.ebcc_instance_delete(self.handle, DELETE_FORCE if force else 0))
+
+    def status(self):
+        return STATUS_NAMES[check(_lib.ebcc_instance_status(self.handle))]
+
+    def state(self):
+        out = ctypes.c_void_p()
+        check(_lib.ebcc_instance_state(self.handle, ctypes.byref(out)))
+        return take_string(out)
+
+    def set_pid(self, pid):
+        check(_lib.ebcc_instance_set_pid(self.handle, pid))
+
+
+def list_instances(ctx):
+    out = ctypes.c_void_p()
+    check(_lib.ebcc_instance_list(ctx.handle, ctypes.byref(out)))
+    return take_string(out)

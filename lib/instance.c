@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Composite handles: creating and opening a composite's directory, its lock, reading and
+ * writing its state, and deriving its status. The lifecycle operations are in lifecycle.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "ebcc-private.h"
+
+#define STATE_NAME "state.json"
+#define CONFIG_NAME "config.json"
+#define LOCK_NAME "lock"
+#define STATE_MAX (UINT64_C(1) << 20)
+/* Ids longer than this are stored under a hashed directory name ("@<sha256>"): a directory
+ * name is at most NAME_MAX bytes, an id up to EBCC_ID_MAX. */
+#define ID_DIRECT_MAX 200
+
+bool ebcc__instance_id_valid(const char *id)
+{
+	size_t len = strnlen(id, EBCC_ID_MAX + 1);
+
+	if (len == 0 || len > EBCC_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+		      (id[i] >= '0' && id[i] <= '9') || strchr("_.+-", id[i]) != NULL))
+			return false;
+	return true;
+}
+
+int ebcc__instance_check_id(const char *id)
+{
+	if (!ebcc__instance_id_valid(id)) {
+		size_t len = strnlen(id, EBCC_ID_MAX + 1);
+
+		if (len > EBCC_ID_MAX)
+			return ebcc__error(EBCC_ERR_INVALID_ARG,
+					   "instance id is longer than %d bytes", EBCC_ID_MAX);
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "instance id \"%.64s%s\" is not 1 to %d characters of "
+				   "[A-Za-z0-9_.+-] (and not \".\" or \"..\")",
+				   id, len > 64 ? "..." : "", EBCC_ID_MAX);
+	}
+	if (strcmp(id, EBCC_PRIVATE_DIR) == 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "instance id \"%s\" is reserved for the library's own data",
+				   EBCC_PRIVATE_DIR);
+	return 0;
+}
+
+void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1])
+{
+	uint8_t digest[EBCC_SHA256_SIZE];
+
+	if (strlen(id) <= ID_DIRECT_MAX) {
+		snprintf(out, NAME_MAX + 1, "%s", id);
+		return;
+	}
+	/* '@' is not an id character, so a hashed name never equals a real id. */
+	ebcc__sha256(id, strlen(id), digest);
+	out[0] = '@';
+	ebcc__hex_encode(digest, sizeof(digest), out + 1);
+}
+
+static struct ebcc_instance *instance_new(struct ebcc_context *ctx, const char *id, int root_fd,
+					  int dir_fd)
+{
+	struct ebcc_instance *inst = calloc(1, sizeof(*inst));
+
+	if (inst == NULL || (inst->id = strdup(id)) == NULL) {
+		free(inst);
+		ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		return NULL;
+	}
+	inst->refcount = 1;
+	inst->ctx = ebcc_context_ref(ctx);
+	inst->root_fd = root_fd;
+	inst->dir_fd = dir_fd;
+	ebcc__instance_dir_name(id, inst->dir_name);
+	pthread_mutex_init(&inst->lock, NULL);
+	return inst;
+}
+
+EBCC_EXPORT struct ebcc_instance *ebcc_instance_ref(struct ebcc_instance *inst)
+{
+	if (inst != NULL)
+		__atomic_add_fetch(&inst->refcount, 1, __ATOMIC_RELAXED);
+	return inst;
+}
+
+EBCC_EXPORT struct ebcc_instance *ebcc_instance_unref(struct ebcc_instance *inst)
+{
+	if (inst == NULL || __atomic_sub_fetch(&inst->refcount, 1, __ATOMIC_ACQ_REL) > 0)
+		return NULL;
+	ebcc__instance_release_stages(inst);
+	if (inst->dir_fd >= 0)
+		close(inst->dir_fd);
+	if (inst->root_fd >= 0)
+		close(inst->root_fd);
+	pthread_mutex_destroy(&inst->lock);
+	ebcc_context_unref(inst->ctx);
+	free(inst->id);
+	free(inst);
+	return NULL;
+}
+
+/* NOT_FOUND once the composite was deleted, here or by another process. */
+int ebcc__instance_check(struct ebcc_instance *inst)
+{
+	struct stat here, there;
+
+	if (__atomic_load_n(&inst->deleted, __ATOMIC_ACQUIRE))
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s was deleted", inst->id);
+	if (fstat(inst->dir_fd, &here) < 0 ||
+	    fstatat(inst->root_fd, inst->dir_name, &there, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    here.st_dev != there.st_dev || here.st_ino != there.st_ino)
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s was deleted", inst->id);
+	return 0;
+}
+
+int ebcc__instance_lock(struct ebcc_instance *inst, int operation, int *ret_fd)
+{
+	int fd, r;
+
+	r = ebcc__instance_check(inst);
+	if (r < 0)
+		return r;
+	fd = openat(inst->dir_fd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno),
+					 errno, "composite %s: open lock", inst->id);
+	while (flock(fd, operation) < 0) {
+		if (errno != EINTR) {
+			r = ebcc__error_errno(EBCC_ERR_IO, errno, "composite %s: flock", inst->id);
+			close(fd);
+			return r;
+		}
+	}
+	/* It may have been deleted while we waited for the lock. */
+	r = ebcc__instance_check(inst);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+void ebcc__instance_unlock(int lock_fd)
+{
+	if (lock_fd >= 0)
+		close(lock_fd); /* releases the flock */
+}
+
+bool ebcc__instance_durable(struct ebcc_instance *inst)
+{
+	bool durable;
+
+	pthread_mutex_lock(&inst->ctx->lock);
+	durable = inst->ctx->opts.durability == EBCC_DURABILITY_FSYNC;
+	pthread_mutex_unlock(&inst->ctx->lock);
+	return durable;
+}
+
+int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char display[NAME_MAX + 32];
+	size_t len;
+	int r;
+
+	snprintf(display, sizeof(display), "%s/" STATE_NAME, inst->dir_name);
+	r = ebcc__file_read_at(inst->dir_fd, STATE_NAME, display, STATE_MAX, &text, &len);
+	if (r == EBCC_ERR_NOT_FOUND) {
+		*ret = NULL; /* creation was interrupted before the first state was written */
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = ebcc__state_parse(text, len, display, ret);
+	if (r == 0 && strcmp((*ret)->id, inst->id) != 0) {
+		r = ebcc__error(EBCC_ERR_CORRUPT, "%s belongs to id \"%.64s\", not \"%.64s\"",
+				display, (*ret)->id, inst->id);
+		ebcc__state_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st)
+{
+	_cleanup_free_ char *text = NULL;
+	char display[NAME_MAX + 32];
+	int r;
+
+	r = ebcc__state_to_json(st, &text);
+	if (r < 0)
+		return r;
+	snprintf(display, sizeof(display), "%s/" STATE_NAME, inst->dir_name);
+	return ebcc__file_write_atomic(inst->dir_fd, STATE_NAME, text, strlen(text), 0600,
+				       ebcc__instance_durable(inst), display);
+}
+
+int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_status)
+{
+	int exit_status = -1, r;
+	bool alive;
+
+	if (ret_exit_status != NULL)
+		*ret_exit_status = -1;
+	if (st == NULL || st->phase == EBCC_PHASE_CREATING)
+		return EBCC_STATUS_CREATING;
+	r = ebcc__exit_record_read(dir_fd, &exit_status);
+	if (r == 0) {
+		if (ret_exit_status != NULL)
+			*ret_exit_status = exit_status;
+		return EBCC_STATUS_STOPPED;
+	}
+	if (r != EBCC_ERR_NOT_FOUND)
+		return r;
+	if (st->anchor_pid > 0)
+		alive = ebcc__proc_alive(st->anchor_pid, st->anchor_start);
+	else
+		alive = st->kill_signal == 0; /* no anchor: running until killed */
+	if (!alive)
+		return EBCC_STATUS_STOPPED;
+	return st->phase == EBCC_PHASE_RUNNING ? EBCC_STATUS_RUNNING : EBCC_STATUS_CREATED;
+}
+
+static void format_time_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char date[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		date[0] = '\0';
+	snprintf(buf, size, "%.19s.%09dZ", date, (int)(ts.tv_nsec % 1000000000));
+}
+
+/* Builds the state of a new composite from its bundle (taking over the manifest's stages). */
+static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *backend,
+			     struct ebcc_state **ret)
+{
+	struct ebcc_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	st->id = strdup(id);
+	st->bundle = strdup(b->path);
+	st->oci_version = strdup(b->config->oci_version);
+	st->backend = strdup(backend);
+	st->annotations = json_object_get(b->config->annotations);
+	st->phase = EBCC_PHASE_CREATING;
+	format_time_now(st->created, sizeof(st->created));
+	st->stages = b->manifest->stages;
+	st->n_stages = b->manifest->n_stages;
+	b->manifest->stages = NULL;
+	b->manifest->n_stages = 0;
+	if (st->id == NULL || st->bundle == NULL || st->oci_version == NULL || st->backend == NULL) {
+		ebcc__state_free(st);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	*ret = st;
+	return 0;
+}
+
+static int spawn_anchor(struct ebcc_instance *inst, const struct ebcc_process *p,
+			struct ebcc_state *st)
+{
+	_cleanup_free_ char *path = NULL;
+	struct ebcc_anchor_spawn a;
+	struct ebcc_anchor_pids pids;
+	int r;
+
+	r = ebcc__anchor_resolve(p, &path);
+	if (r < 0)
+		return r;
+	a = (struct ebcc_anchor_spawn){
+		.path = path,
+		.argv = p->args,
+		.envp = p->env,
+		.cwd = p->cwd,
+		.rlimits = p->rlimits,
+		.n_rlimits = p->n_rlimits,
+		/* As root the process gets the config's user; otherwise it runs as the caller. */
+		.set_user = p->has_user && geteuid() == 0,
+		.uid = p->uid,
+		.gid = p->gid,
+		.gids = p->additional_gids,
+		.n_gids = p->n_gids,
+		.no_new_privs = p->no_new_privileges,
+		.dir_fd = inst->dir_fd,
+		.durable = ebcc__instance_durable(inst),
+	};
+	r = ebcc__anchor_spawn(&a, &pids);
+	if (r < 0)
+		return r;
+	st->anchor_mode = EBCC_ANCHOR_SPAWNED;
+	st->anchor_pid = pids.anchor;
+	st->anchor_start = pids.anchor_start;
+	st->monitor_pid = pids.monitor;
+	st->monitor_start = pids.monitor_start;
+	return 0;
+}
+
+/* Undoes a failed create: stops the anchor if there is one, removes the directory. */
+static void create_rollback(struct ebcc_instance *inst, const struct ebcc_state *st)
+{
+	if (st != NULL && st->anchor_pid > 0) {
+		ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
+		ebcc__monitor_wait(st, 2000);
+	}
+	ebcc__anchor_stop_at_gate(inst->dir_fd);
+	ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
+}
+
+static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, const char *backend,
+			 bool anchor_external)
+{
+	struct ebcc_state *st = NULL;
+	char display[NAME_MAX + 32];
+	int r;
+
+	r = state_from_bundle(inst->id, b, backend, &st);
+	if (r < 0)
+		return r;
+	/* From here on the id shows up as "creating" until the composite is complete. */
+	r = ebcc__instance_write_state(inst, st);
+	if (r < 0)
+		goto out;
+	snprintf(display, sizeof(display), "%s/" CONFIG_NAME, inst->dir_name);
+	r = ebcc__file_write_atomic(inst->dir_fd, CONFIG_NAME, b->config_text, b->config_len, 0600,
+				    ebcc__instance_durable(inst), display);
+	if (r < 0)
+		goto out;
+	if (b->config->process != NULL && anchor_external)
+		st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
+	else if (b->config->process != NULL)
+		r = spawn_anchor(inst, b->config->process, st);
+	if (r < 0)
+		goto out;
+	ebcc__test_point("create:anchor-spawned");
+	st->phase = EBCC_PHASE_CREATED;
+	r = ebcc__instance_write_state(inst, st);
+out:
+	if (r < 0)
+		create_rollback(inst, st);
+	ebcc__state_free(st);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
+				     const char *bundle_dir, struct ebcc_instance **ret_inst)
+{
+	struct ebcc_bundle *b = NULL;
+	struct ebcc_instance *inst = NULL;
+	const struct ebcc_backend *backend;
+	_cleanup_free_ char *default_backend = NULL;
+	char dir_name[NAME_MAX + 1];
+	int root_fd = -1, dir_fd = -1, lock_fd = -1, r;
+	bool anchor_external;
+
+	if (ctx == NULL || id == NULL || bundle_dir == NULL || ret_inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_create: %s is NULL",
+				   ctx == NULL	       ? "ctx"
+				   : id == NULL	       ? "id"
+				   : bundle_dir == NULL ? "bundle_dir"
+							: "ret_inst");
+	r = ebcc__instance_check_id(id);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&ctx->lock);
+	default_backend = strdup(ctx->opts.default_backend);
+	anchor_external = ctx->opts.anchor_external;
+	pthread_mutex_unlock(&ctx->lock);
+	if (default_backend == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+
+	/* Everything that can be checked without touching the state root comes first. */
+	r = ebcc__bundle_load(bundle_dir, &b);
+	if (r < 0)
+		return r;
+	r = ebcc__backend_find(ctx, b->manifest->backend != NULL ? b->manifest->backend
+								  : default_backend,
+			       &backend);
+	if (r < 0)
+		goto out;
+	r = ebcc__bundle_measure(b);
+	if (r < 0)
+		goto out;
+
+	r = ebcc__state_root_open(ctx, true, &root_fd, NULL);
+	if (r < 0)
+		goto out;
+	ebcc__instance_dir_name(id, dir_name);
+	/* mkdir is the atomic claim on the id: of two racing creators exactly one succeeds. */
+	if (mkdirat(root_fd, dir_name, 0700) < 0) {
+		r = errno == EEXIST ? ebcc__error(EBCC_ERR_EXISTS, "composite %s already exists", id)
+				    : ebcc__error_errno(ebcc__error_from_errno(errno), errno,
+							"create the directory of composite %s", id);
+		goto out;
+	}
+	r = ebcc__open_dir_at(root_fd, dir_name, dir_name, &dir_fd);
+	if (r < 0) {
+		unlinkat(root_fd, dir_name, AT_REMOVEDIR);
+		goto out;
+	}
+	inst = instance_new(ctx, id, root_fd, dir_fd);
+	if (inst == NULL) {
+		r = EBCC_ERR_NO_MEMORY;
+		close(dir_fd);
+		unlinkat(root_fd, dir_name, AT_REMOVEDIR);
+		goto out;
+	}
+	root_fd = -1; /* owned by inst now */
+	r = ebcc__instance_lock(inst, LOCK_EX, &lock_fd);
+	if (r < 0) {
+		ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
+		goto out;
+	}
+	r = create_locked(inst, b, backend->name, anchor_external);
+	ebcc__instance_unlock(lock_fd);
+	if (r == 0) {
+		ebcc__log_info(ctx, "composite %s created from bundle %s", id, b->path);
+		*ret_inst = EBCC_TAKE_PTR(inst);
+	}
+out:
+	if (root_fd >= 0)
+		close(root_fd);
+	ebcc_instance_unref(inst);
+	ebcc__bundle_free(b);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
+				   struct ebcc_instance **ret_inst)
+{
+	struct ebcc_instance *inst;
+	char dir_name[NAME_MAX + 1];
+	int root_fd = -1, dir_fd = -1, r;
+
+	if (ctx == NULL || id == NULL || ret_inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_open: %s is NULL",
+				   ctx == NULL ? "ctx" : id == NULL ? "id" : "ret_inst");
+	r = ebcc__instance_check_id(id);
+	if (r < 0)
+		return r;
+	r = ebcc__state_root_open(ctx, false, &root_fd, NULL);
+	if (r == EBCC_ERR_NOT_FOUND)
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s does not exist", id);
+	if (r < 0)
+		return r;
+	ebcc__instance_dir_name(id, dir_name);
+	r = ebcc__open_dir_at(root_fd, dir_name, dir_name, &dir_fd);
+	if (r < 0) {
+		close(root_fd);
+		if (r == EBCC_ERR_NOT_FOUND)
+			return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s does not exist", id);
+		return r;
+	}
+	inst = instance_new(ctx, id, root_fd, dir_fd);
+	if (inst == NULL) {
+		close(root_fd);
+		close(dir_fd);
+		return EBCC_ERR_NO_MEMORY;
+	}
+	*ret_inst = inst;
+	return 0;
+}
+
+EBCC_EXPORT int ebcc_instance_status(struct ebcc_instance *inst)
+{
+	struct ebcc_state *st = NULL;
+	int r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_status: inst is NULL");
+	r = ebcc__instance_check(inst);
+	if (r < 0)
+		return r;
+	r = ebcc__instance_read_state(inst, &st);
+	if (r < 0)
+		return r;
+	r = ebcc__status_derive(inst->dir_fd, st, NULL);
+	ebcc__state_free(st);
+	return r;
+}

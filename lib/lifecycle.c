@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The OCI lifecycle of a composite: start, kill, wait, delete, and reporting an anchor the
+ * embedder runs. Each mutating operation holds the composite's lock, re-reads its state,
+ * derives the status, and writes the new state atomically before unlocking, so that
+ * operations from different processes serialize and a crash leaves the last complete state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ebcc-private.h"
+
+#define GATE_TIMEOUT_MS 5000
+#define TRASH_DIR "trash"
+
+static const char *status_name(int status)
+{
+	static const char *const names[] = { "creating", "created", "running", "stopped" };
+
+	return status >= 0 && status <= EBCC_STATUS_STOPPED ? names[status] : "unknown";
+}
+
+const char *ebcc__status_name(int status)
+{
+	return status_name(status);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits (bounded) until the monitor has written the exit record and gone. */
+void ebcc__monitor_wait(const struct ebcc_state *st, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	while (st->monitor_pid > 0 && ebcc__proc_alive(st->monitor_pid, st->monitor_start) &&
+	       now_ms() < deadline)
+		usleep(5000);
+}
+
+/* Locks the composite and reads its state and status for a mutating operation. */
+static int begin(struct ebcc_instance *inst, int *ret_lock, struct ebcc_state **ret_st,
+		 int *ret_status)
+{
+	int r = ebcc__instance_lock(inst, LOCK_EX, ret_lock);
+
+	if (r < 0)
+		return r;
+	r = ebcc__instance_read_state(inst, ret_st);
+	if (r == 0)
+		r = ebcc__status_derive(inst->dir_fd, *ret_st, NULL);
+	if (r < 0) {
+		ebcc__instance_unlock(*ret_lock);
+		*ret_lock = -1;
+		return r;
+	}
+	*ret_status = r;
+	return 0;
+}
+
+static int wrong_status(struct ebcc_instance *inst, const char *op, int status,
+			const char *allowed)
+{
+	return ebcc__error(EBCC_ERR_STATE, "cannot %s composite %s: it is %s, not %s", op, inst->id,
+			   status_name(status), allowed);
+}
+
+static int backend_session(struct ebcc_instance *inst, const struct ebcc_state *st,
+			   struct ebcc_backend_session *s)
+{
+	const struct ebcc_backend *b;
+	int r = ebcc__backend_find(inst->ctx, st->backend, &b);
+
+	return r < 0 ? r : ebcc__backend_session_open(s, inst->ctx, b, inst->root_fd);
+}
+
+/* Unloads every recorded stage (best effort) and forgets this process's handles on them. */
+static void unload_stages(struct ebcc_instance *inst, struct ebcc_state *st)
+{
+	struct ebcc_backend_session s;
+	bool any = false;
+
+	for (size_t i = 0; i < st->n_stages; i++)
+		any = any || st->stages[i].loaded;
+	ebcc__instance_release_stages(inst);
+	if (!any)
+		return;
+	if (backend_session(inst, st, &s) < 0) {
+		ebcc__log_warning(inst->ctx, "composite %s: cannot unload stages: %s", inst->id,
+				  ebcc_last_error_message());
+		return;
+	}
+	for (size_t i = 0; i < st->n_stages; i++)
+		ebcc__stage_unload_recorded(inst, &s, &st->stages[i]);
+	ebcc__backend_session_close(&s);
+}
+
+static int load_stages(struct ebcc_instance *inst, struct ebcc_state *st)
+{
+	struct ebcc_backend_session s;
+	int r = backend_session(inst, st, &s);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < st->n_stages && r == 0; i++) {
+		struct ebcc_stage_decl *decl = &st->stages[i];
+		struct ebcc_loaded_stage l;
+
+		if (decl->lifetime != EBCC_LIFETIME_INSTANCE)
+			continue;
+		r = ebcc__stage_load(inst, st, &s, decl, &l);
+		if (r < 0)
+			break;
+		ebcc__stage_close(&s, l.handle);
+		decl->loaded = true;
+		decl->eid = l.eid;
+		decl->ref = EBCC_TAKE_PTR(l.ref);
+		decl->isolation_json = EBCC_TAKE_PTR(l.isolation_json);
+		ebcc__loaded_stage_clear(&l);
+		/* Recorded at once, so that a crash never leaves a running stage unknown. */
+		r = ebcc__instance_write_state(inst, st);
+		ebcc__test_point("start:stage-loaded");
+	}
+	ebcc__backend_session_close(&s);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
+{
+	struct ebcc_state *st = NULL;
+	int lock = -1, status, r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_start: inst is NULL");
+	r = begin(inst, &lock, &st, &status);
+	if (r < 0)
+		return r;
+	if (status != EBCC_STATUS_CREATED) {
+		r = wrong_status(inst, "start", status, "created");
+		goto out;
+	}
+	/* Stages left loaded by a start that crashed are replaced, not trusted. */
+	unload_stages(inst, st);
+	r = load_stages(inst, st);
+	if (r == 0 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+		r = ebcc__anchor_release(inst->dir_fd, st->anchor_pid, st->anchor_start,
+					 GATE_TIMEOUT_MS);
+	if (r < 0) {
+		int saved = r;
+		char message[1024];
+
+		snprintf(message, sizeof(message), "%s", ebcc_last_error_message());
+		unload_stages(inst, st);
+		ebcc__instance_write_state(inst, st);
+		r = ebcc__error(saved, "%s", message);
+		goto out;
+	}
+	ebcc__test_point("start:anchor-released");
+	st->phase = EBCC_PHASE_RUNNING;
+	r = ebcc__instance_write_state(inst, st);
+	if (r == 0)
+		ebcc__log_info(inst->ctx, "composite %s started", inst->id);
+out:
+	ebcc__state_free(st);
+	ebcc__instance_unlock(lock);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_instance_kill(struct ebcc_instance *inst, int signo)
+{
+	struct ebcc_state *st = NULL;
+	int lock = -1, status, r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_kill: inst is NULL");
+	if (signo < 1 || signo > 64)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "signal %d is not in 1..64", signo);
+	r = begin(inst, &lock, &st, &status);
+	if (r < 0)
+		return r;
+	if (status != EBCC_STATUS_CREATED && status != EBCC_STATUS_RUNNING) {
+		r = wrong_status(inst, "kill", status, "created or running");
+		goto out;
+	}
+	unload_stages(inst, st);
+	st->kill_signal = signo;
+	r = ebcc__instance_write_state(inst, st);
+	if (r < 0)
+		goto out;
+	ebcc__test_point("kill:state-written");
+	if (st->anchor_pid > 0) {
+		r = ebcc__proc_signal(st->anchor_pid, st->anchor_start, signo);
+		if (r == -ESRCH)
+			r = 0; /* it exited meanwhile: stopped either way */
+		else if (r < 0)
+			r = ebcc__error_errno(ebcc__error_from_errno(-r), -r,
+					      "composite %s: signal %d to anchor pid %d", inst->id,
+					      signo, (int)st->anchor_pid);
+	} else {
+		/* No process to signal: the composite stops as if its anchor got the signal. */
+		r = ebcc__exit_record_write(inst->dir_fd, signo, ebcc__instance_durable(inst));
+	}
+	if (r == 0)
+		ebcc__log_info(inst->ctx, "composite %s killed with signal %d", inst->id, signo);
+out:
+	ebcc__state_free(st);
+	ebcc__instance_unlock(lock);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_instance_set_pid(struct ebcc_instance *inst, int pid)
+{
+	struct ebcc_state *st = NULL;
+	uint64_t start;
+	int lock = -1, status, r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_set_pid: inst is NULL");
+	if (pid <= 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "pid %d is not a process id", pid);
+	r = begin(inst, &lock, &st, &status);
+	if (r < 0)
+		return r;
+	if (status != EBCC_STATUS_CREATED && status != EBCC_STATUS_RUNNING) {
+		r = wrong_status(inst, "set the anchor of", status, "created or running");
+		goto out;
+	}
+	if (st->anchor_pid > 0) {
+		r = ebcc__error(EBCC_ERR_STATE, "composite %s already has an anchor (pid %d)",
+				inst->id, (int)st->anchor_pid);
+		goto out;
+	}
+	if (ebcc__proc_start_time(pid, &start) < 0 || !ebcc__proc_alive(pid, start)) {
+		r = ebcc__error(EBCC_ERR_NOT_FOUND, "no running process with pid %d", pid);
+		goto out;
+	}
+	st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
+	st->anchor_pid = pid;
+	st->anchor_start = start;
+	r = ebcc__instance_write_state(inst, st);
+out:
+	ebcc__state_free(st);
+	ebcc__instance_unlock(lock);
+	return r;
+}
+
+/* An inotify watch on the instance directory, so that waiting sees the exit record at once. */
+static int watch_dir(struct ebcc_instance *inst)
+{
+	char path[64];
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", inst->dir_fd);
+	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF) <
+	    0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
+				   int *ret_exit_status)
+{
+	int64_t deadline;
+	int watch, r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_wait: inst is NULL");
+	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : INT64_MAX;
+	watch = watch_dir(inst);
+	for (;;) {
+		struct ebcc_state *st = NULL;
+		int exit_status = -1, status;
+		bool final = false;
+		int64_t left;
+
+		r = ebcc__instance_check(inst);
+		if (r == 0)
+			r = ebcc__instance_read_state(inst, &st);
+		if (r < 0)
+			break;
+		status = ebcc__status_derive(inst->dir_fd, st, &exit_status);
+		if (status == EBCC_STATUS_STOPPED) {
+			/* A spawned anchor's status comes from its monitor, moments after it died. */
+			final = exit_status != -1 || st->anchor_mode != EBCC_ANCHOR_SPAWNED ||
+				!ebcc__proc_alive(st->monitor_pid, st->monitor_start);
+		}
+		ebcc__state_free(st);
+		if (status < 0) {
+			r = status;
+			break;
+		}
+		if (final) {
+			if (ret_exit_status != NULL)
+				*ret_exit_status = exit_status;
+			r = 0;
+			break;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			r = ebcc__error(EBCC_ERR_TIMEOUT,
+					"composite %s is still %s after %d ms", inst->id,
+					status_name(status), timeout_ms);
+			break;
+		}
+		/* inotify wakes us for the exit record; an embedder's anchor is polled. */
+		if (watch >= 0) {
+			struct pollfd p = { .fd = watch, .events = POLLIN };
+			char buf[4096];
+
+			if (poll(&p, 1, left < 100 ? (int)left : 100) > 0)
+				while (read(watch, buf, sizeof(buf)) > 0)
+					;
+		} else {
+			usleep(10000);
+		}
+	}
+	if (watch >= 0)
+		close(watch);
+	return r;
+}
+
+/* Moves the composite's directory out of sight at once, then removes it at leisure. */
+static int remove_instance_dir(struct ebcc_instance *inst)
+{
+	char name[NAME_MAX + 1], suffix[17];
+	_cleanup_close_ int trash = -1;
+	int r;
+
+	r = ebcc__private_dir_open(inst->root_fd, TRASH_DIR, true, &trash);
+	if (r == 0)
+		r = ebcc__random_hex(suffix, 8);
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%.200s.%s", inst->dir_name, suffix);
+	if (renameat(inst->root_fd, inst->dir_name, trash, name) < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
+					 "composite %s: move to trash", inst->id);
+	__atomic_store_n(&inst->deleted, true, __ATOMIC_RELEASE);
+	ebcc__test_point("delete:moved-to-trash");
+	r = ebcc__remove_tree_at(trash, name);
+	if (r < 0)
+		ebcc__log_warning(inst->ctx, "composite %s: removing %s/%s/%s: %s", inst->id,
+				  EBCC_PRIVATE_DIR, TRASH_DIR, name, strerror(-r));
+	return 0;
+}
+
+void ebcc__trash_sweep(int root_fd)
+{
+	_cleanup_close_ int trash = -1;
+	char path[64];
+
+	if (ebcc__private_dir_open(root_fd, TRASH_DIR, false, &trash) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", EBCC_PRIVATE_DIR, TRASH_DIR);
+	/* Entries of interrupted deletions; a concurrent deleter removing the same entry is
+	 * harmless, both ignore what is already gone. */
+	ebcc__remove_tree_at(root_fd, path);
+}
+
+EBCC_EXPORT int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags)
+{
+	struct ebcc_state *st = NULL;
+	bool force = flags & EBCC_DELETE_FORCE;
+	int lock = -1, status, r;
+
+	if (inst == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_delete: inst is NULL");
+	if (flags & ~EBCC_DELETE_FORCE)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "unknown delete flags 0x%x", flags);
+	r = ebcc__instance_lock(inst, LOCK_EX, &lock);
+	if (r < 0)
+		return r;
+	r = ebcc__instance_read_state(inst, &st);
+	status = r < 0 ? r : ebcc__status_derive(inst->dir_fd, st, NULL);
+	if (!force) {
+		if (status < 0) {
+			r = status;
+			goto out;
+		}
+		if (status != EBCC_STATUS_STOPPED) {
+			r = wrong_status(inst, "delete", status,
+					 "stopped (use EBCC_DELETE_FORCE to kill it first)");
+			goto out;
+		}
+	}
+	/* Even a corrupt or half-created composite can be removed by force. */
+	if (st != NULL) {
+		unload_stages(inst, st);
+		if (st->anchor_pid > 0)
+			ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
+		ebcc__monitor_wait(st, 2000);
+	}
+	ebcc__anchor_stop_at_gate(inst->dir_fd);
+	ebcc__test_point("delete:stopped");
+	r = remove_instance_dir(inst);
+	if (r == 0)
+		ebcc__log_info(inst->ctx, "composite %s deleted", inst->id);
+out:
+	ebcc__state_free(st);
+	ebcc__instance_unlock(lock);
+	return r;
+}

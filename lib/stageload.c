@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stages in their backend: loading one (checking that what the backend measured is what was
+ * measured at create), reattaching to a loaded one from any process, and unloading.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ebcc-private.h"
+
+int ebcc__stage_dir_open(struct ebcc_instance *inst, const char *stage, bool create,
+			 int *ret_fd)
+{
+	char path[EBCC_STAGE_NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "stages/%s", stage);
+	return ebcc__open_dir_path_at(inst->dir_fd, path, create, ret_fd);
+}
+
+void ebcc__loaded_stage_clear(struct ebcc_loaded_stage *l)
+{
+	free(l->measurement);
+	free(l->ref);
+	free(l->isolation_json);
+	*l = (struct ebcc_loaded_stage){ 0 };
+}
+
+static void params_init(struct ebcc_backend_stage_params *p, const struct ebcc_instance *inst,
+			const struct ebcc_stage_decl *decl, int stage_dir_fd, const char *stage_dir,
+			int image_fd)
+{
+	*p = (struct ebcc_backend_stage_params){
+		.size = sizeof(*p),
+		.lifetime = decl->lifetime,
+		.instance_id = inst->id,
+		.stage_name = decl->name,
+		.image_fd = image_fd,
+		.stage_dir_fd = stage_dir_fd,
+		.stage_dir = stage_dir,
+		.max_request = decl->max_request,
+		.max_response = decl->max_response,
+		.timeout_ms = decl->timeout_ms,
+		.memory_mib = decl->memory_mib,
+		.cpu_seconds = decl->cpu_seconds,
+		.max_files = decl->max_files,
+		.options_json = decl->options_json,
+		.expected_measurement = decl->measurement,
+	};
+}
+
+static void stage_dir_display(const struct ebcc_instance *inst, const char *stage, char *buf,
+			      size_t size)
+{
+	snprintf(buf, size, "%s/stages/%s", inst->dir_name, stage);
+}
+
+/* What the backend hands back must be sane before the core stores it. */
+static int check_loaded(const struct ebcc_backend_session *s, const struct ebcc_stage_decl *decl,
+			const struct ebcc_loaded_stage *l)
+{
+	struct json_object *obj = NULL;
+	int r;
+
+	if (l->measurement == NULL || strcmp(l->measurement, decl->measurement) != 0)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "stage %s: the backend measured %s, but the image measured %s "
+				   "when the composite was created (was the image changed?)",
+				   decl->name, l->measurement != NULL ? l->measurement : "nothing",
+				   decl->measurement);
+	if (l->ref != NULL && strlen(l->ref) > 4096)
+		return ebcc__error(EBCC_ERR_BACKEND, "backend %s: stage reference too long",
+				   s->backend->name);
+	if (l->isolation_json != NULL) {
+		r = ebcc__json_parse(l->isolation_json, strlen(l->isolation_json), EBCC_ERR_BACKEND,
+				     "the backend's isolation description", &obj);
+		if (r < 0)
+			return r;
+		r = json_object_is_type(obj, json_type_object)
+			    ? 0
+			    : ebcc__error(EBCC_ERR_BACKEND, "backend %s: isolation is not an object",
+					  s->backend->name);
+		json_object_put(obj);
+		return r;
+	}
+	return 0;
+}
+
+int ebcc__stage_load(struct ebcc_instance *inst, const struct ebcc_state *st,
+		     const struct ebcc_backend_session *s, const struct ebcc_stage_decl *decl,
+		     struct ebcc_loaded_stage *ret)
+{
+	struct ebcc_backend_stage_params params;
+	struct ebcc_backend_stage out = { .size = sizeof(out) };
+	char stage_dir[NAME_MAX + EBCC_STAGE_NAME_MAX + 16];
+	_cleanup_close_ int bundle_fd = -1, image_fd = -1, stage_dir_fd = -1;
+	int r;
+
+	*ret = (struct ebcc_loaded_stage){ 0 };
+	bundle_fd = open(st->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bundle_fd < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
+					 "stage %s: bundle %s", decl->name, st->bundle);
+	r = ebcc__stage_image_open(bundle_fd, st->bundle, decl, &image_fd);
+	if (r < 0)
+		return r;
+	r = ebcc__stage_dir_open(inst, decl->name, true, &stage_dir_fd);
+	if (r < 0)
+		return r;
+	stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
+	params_init(&params, inst, decl, stage_dir_fd, stage_dir, image_fd);
+
+	r = s->backend->ops.stage_load(&s->env, &params, &out, s->backend->userdata);
+	if (r < 0) {
+		free(out.measurement);
+		free(out.ref);
+		free(out.isolation_json);
+		return ebcc__error_prefix(ebcc__backend_failed(s, "stage_load", r), "stage %s",
+					  decl->name);
+	}
+	*ret = (struct ebcc_loaded_stage){
+		.handle = out.handle,
+		.eid = out.eid,
+		.measurement = out.measurement,
+		.ref = out.ref,
+		.isolation_json = out.isolation_json,
+	};
+	r = check_loaded(s, decl, ret);
+	if (r < 0) {
+		ebcc__stage_unload(s, ret->handle);
+		ebcc__loaded_stage_clear(ret);
+		return r;
+	}
+	ebcc__log_debug(inst->ctx, "composite %s: stage %s loaded in %s as EID %" PRIu64,
+			inst->id, decl->name, s->backend->name, ret->eid);
+	return 0;
+}
+
+int ebcc__stage_attach(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
+		       const struct ebcc_stage_decl *decl, void **ret_handle)
+{
+	struct ebcc_backend_stage_params params;
+	char stage_dir[NAME_MAX + EBCC_STAGE_NAME_MAX + 16];
+	_cleanup_close_ int stage_dir_fd = -1;
+	int r;
+
+	if (s->backend->ops.stage_open == NULL)
+		return ebcc__error(EBCC_ERR_BACKEND,
+				   "backend %s cannot reach a stage from another process "
+				   "(no stage_open)",
+				   s->backend->name);
+	r = ebcc__stage_dir_open(inst, decl->name, false, &stage_dir_fd);
+	if (r < 0)
+		return r;
+	stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
+	params_init(&params, inst, decl, stage_dir_fd, stage_dir, -1);
+	r = s->backend->ops.stage_open(&s->env, &params, decl->eid, decl->ref, ret_handle,
+				       s->backend->userdata);
+	if (r < 0)
+		return ebcc__error_prefix(ebcc__backend_failed(s, "stage_open", r), "stage %s",
+					  decl->name);
+	return 0;
+}
+
+int ebcc__stage_unload(const struct ebcc_backend_session *s, void *handle)
+{
+	int r = s->backend->ops.stage_unload(&s->env, handle, s->backend->userdata);
+
+	return r < 0 ? ebcc__backend_failed(s, "stage_unload", r) : 0;
+}
+
+void ebcc__stage_close(const struct ebcc_backend_session *s, void *handle)
+{
+	if (handle != NULL && s->backend->ops.stage_close != NULL)
+		s->backend->ops.stage_close(handle, s->backend->userdata);
+}
+
+int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
+				struct ebcc_stage_decl *decl)
+{
+	void *handle = NULL;
+	int r;
+
+	if (!decl->loaded)
+		return 0;
+	r = ebcc__stage_attach(inst, s, decl, &handle);
+	if (r == 0)
+		r = ebcc__stage_unload(s, handle);
+	if (r < 0)
+		ebcc__log_warning(inst->ctx, "composite %s: unloading stage %s: %s", inst->id,
+				  decl->name, ebcc_last_error_message());
+	decl->loaded = false;
+	decl->eid = 0;
+	free(decl->ref);
+	free(decl->isolation_json);
+	decl->ref = NULL;
+	decl->isolation_json = NULL;
+	return r;
+}
+
+void ebcc__instance_release_stages(struct ebcc_instance *inst)
+{
+	(void)inst; /* no handles are cached across calls yet */
+}
