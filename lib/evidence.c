@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The evidence envelope: an immutable, reference-counted object built by an invocation or
+ * parsed from JSON, and its one compact JSON spelling. Parsing is strict so that a text has
+ * one meaning: every field present with its type, nothing unknown or repeated, canonical hex
+ * and base64, limits on every length.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ebcc-private.h"
+
+#define ID_MAX 1024
+#define STAGE_MAX 64
+#define BACKEND_MAX 32
+#define ALG_MAX 16
+#define MEASUREMENT_HEX_MIN 32  /* a digest of at least 16 bytes */
+#define MEASUREMENT_HEX_MAX 128 /* and at most 64 */
+#define SHOW_MAX (EBCC_EVIDENCE_SHOW_SIZE - 4) /* characters a message quotes of a value */
+#define DIGEST_TEXT_LEN (7 + 2 * EBCC_SHA256_SIZE)
+#define REPORT_B64_MAX (4 * ((EBCC_EVIDENCE_REPORT_MAX + 2) / 3))
+
+/* The envelope's keys, in the order they are written. */
+static const char *const envelope_keys[] = {
+	"version",	  "format",	     "backend", "simulated",      "instance",
+	"stage",	  "eid",	     "seq",     "measurement",    "nonce",
+	"request_digest", "response_digest", "report_data", "report", NULL,
+};
+
+/* ---- field syntax ------------------------------------------------------------------------- */
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool backend_valid(const char *s)
+{
+	size_t len = strnlen(s, BACKEND_MAX + 1);
+
+	if (len == 0 || len > BACKEND_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool format_valid(const char *s)
+{
+	size_t len = strnlen(s, EBCC_EVIDENCE_FORMAT_MAX + 1);
+
+	if (len == 0 || len > EBCC_EVIDENCE_FORMAT_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+static bool instance_valid(const char *s)
+{
+	size_t len = strnlen(s, ID_MAX + 1);
+
+	if (len == 0 || len > ID_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower_alnum(s[i]) && !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    strchr("_.+-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+static bool stage_valid(const char *s)
+{
+	size_t len = strnlen(s, STAGE_MAX + 1);
+
+	if (len == 0 || len > STAGE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool ebcc__evidence_measurement_valid(const char *s)
+{
+	size_t alg = 0, hex = 0;
+
+	while (alg <= ALG_MAX && is_lower_alnum(s[alg]))
+		alg++;
+	if (alg == 0 || alg > ALG_MAX || s[alg] != ':')
+		return false;
+	while (hex <= MEASUREMENT_HEX_MAX && is_hex_digit(s[alg + 1 + hex]))
+		hex++;
+	return s[alg + 1 + hex] == '\0' && hex % 2 == 0 && hex >= MEASUREMENT_HEX_MIN &&
+	       hex <= MEASUREMENT_HEX_MAX;
+}
+
+int ebcc__evidence_digest_parse(const char *text, size_t len, uint8_t out[EBCC_SHA256_SIZE])
+{
+	size_t n;
+
+	if (len != DIGEST_TEXT_LEN || memcmp(text, "sha256:", 7) != 0 ||
+	    ebcc__hex_decode(text + 7, len - 7, out, EBCC_SHA256_SIZE, &n) < 0)
+		return -1;
+	return 0;
+}
+
+void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE])
+{
+	size_t n = len < SHOW_MAX ? len : SHOW_MAX, o = 0;
+
+	for (size_t i = 0; i < n; i++)
+		out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (len > n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static int bad_string(int err, const char *field, const char *value, const char *rule)
+{
+	char shown[EBCC_EVIDENCE_SHOW_SIZE];
+
+	ebcc__evidence_show(value, strnlen(value, SHOW_MAX + 1), shown);
+	return ebcc__error(err, "evidence: \"%s\" is \"%s\": it must be %s", field, shown, rule);
+}
+
+/* The checks shared by the constructor and the parser. */
+static int fields_check(const struct ebcc_evidence_fields *f, int err)
+{
+	const struct ebcc_binding *b = &f->binding;
+	const struct {
+		const char *field;
+		const char *value;
+	} strings[] = {
+		{ "backend", f->backend },   { "format", f->format },
+		{ "instance", b->instance }, { "stage", b->stage },
+		{ "measurement", b->measurement },
+	};
+
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(strings); i++)
+		if (strings[i].value == NULL)
+			return ebcc__error(err, "evidence: \"%s\" is missing", strings[i].field);
+	if (!backend_valid(f->backend))
+		return bad_string(err, "backend", f->backend, "1..32 characters of [a-z0-9_-]");
+	if (!format_valid(f->format))
+		return bad_string(err, "format", f->format,
+				  "1..128 printable ASCII characters other than '\"' and '\\'");
+	if (!instance_valid(b->instance))
+		return bad_string(err, "instance", b->instance,
+				  "1..1024 characters of [A-Za-z0-9_.+-], not \".\" or \"..\"");
+	if (!stage_valid(b->stage))
+		return bad_string(err, "stage", b->stage, "1..64 characters of [a-z0-9_-]");
+	if (!ebcc__evidence_measurement_valid(b->measurement))
+		return bad_string(err, "measurement", b->measurement,
+				  "<alg>:<hex>, alg 1..16 of [a-z0-9], hex 16..64 bytes in "
+				  "lowercase");
+	if (b->eid > INT64_MAX)
+		return ebcc__error(err, "evidence: \"eid\" is %" PRIu64 ": it must be in 0..%" PRId64,
+				   b->eid, INT64_MAX);
+	if (b->seq < 1 || b->seq > INT64_MAX)
+		return ebcc__error(err, "evidence: \"seq\" is %" PRIu64 ": it must be in 1..%" PRId64,
+				   b->seq, INT64_MAX);
+	if (b->nonce_len > EBCC_NONCE_MAX || (b->nonce == NULL && b->nonce_len > 0))
+		return ebcc__error(err, "evidence: \"nonce\" is %zu bytes: it must be at most %d",
+				   b->nonce_len, EBCC_NONCE_MAX);
+	if (f->report == NULL || f->report_len == 0 || f->report_len > EBCC_EVIDENCE_REPORT_MAX)
+		return ebcc__error(err, "evidence: \"report\" is %zu bytes: it must be 1..%zu",
+				   f->report != NULL ? f->report_len : 0, EBCC_EVIDENCE_REPORT_MAX);
+	return 0;
+}
+
+/* ---- the object --------------------------------------------------------------------------- */
+
+static void evidence_free(struct ebcc_evidence *ev)
+{
+	free(ev->backend);
+	free(ev->format);
+	free(ev->instance);
+	free(ev->stage);
+	free(ev->measurement);
+	free(ev->report);
+	free(ev);
+}
+
+static int evidence_build(const struct ebcc_evidence_fields *f, int err,
+			  struct ebcc_evidence **ret)
+{
+	struct ebcc_evidence *ev;
+	int r = fields_check(f, err);
+
+	if (r < 0)
+		return r;
+	ev = calloc(1, sizeof(*ev));
+	if (ev == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory building evidence");
+	ev->refcount = 1;
+	ev->backend = strdup(f->backend);
+	ev->format = strdup(f->format);
+	ev->instance = strdup(f->binding.instance);
+	ev->stage = strdup(f->binding.stage);
+	ev->measurement = strdup(f->binding.measurement);
+	ev->report = malloc(f->report_len);
+	if (ev->backend == NULL || ev->format == NULL || ev->instance == NULL ||
+	    ev->stage == NULL || ev->measurement == NULL || ev->report == NULL) {
+		evidence_free(ev);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory building evidence");
+	}
+	if (f->binding.nonce_len > 0)
+		memcpy(ev->nonce, f->binding.nonce, f->binding.nonce_len);
+	memcpy(ev->report, f->report, f->report_len);
+
+	ev->f = *f;
+	ev->f.backend = ev->backend;
+	ev->f.format = ev->format;
+	ev->f.binding.instance = ev->instance;
+	ev->f.binding.stage = ev->stage;
+	ev->f.binding.measurement = ev->measurement;
+	ev->f.binding.nonce = ev->nonce;
+	ev->f.report = ev->report;
+	*ret = ev;
+	return 0;
+}
+
+int ebcc__evidence_new(const struct ebcc_evidence_fields *f, struct ebcc_evidence **ret)
+{
+	if (f == NULL || ret == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc__evidence_new: %s is NULL",
+				   f == NULL ? "f" : "ret");
+	return evidence_build(f, EBCC_ERR_INVALID_ARG, ret);
+}
+
+const struct ebcc_evidence_fields *ebcc__evidence_fields(const struct ebcc_evidence *ev)
+{
+	return &ev->f;
+}
+
+EBCC_EXPORT struct ebcc_evidence *ebcc_evidence_ref(struct ebcc_evidence *ev)
+{
+	if (ev != NULL)
+		__atomic_add_fetch(&ev->refcount, 1, __ATOMIC_RELAXED);
+	return ev;
+}
+
+EBCC_EXPORT struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev)
+{
+	if (ev == NULL || __atomic_sub_fetch(&ev->refcount, 1, __ATOMIC_ACQ_REL) > 0)
+		return NULL;
+	evidence_free(ev);
+	return NULL;
+}
+
+/* ---- serialising -------------------------------------------------------------------------- */
+
+static bool add(struct json_object *obj, const char *key, struct json_object *value)
+{
+	if (value == NULL)
+		return false;
+	if (json_object_object_add(obj, key, value) < 0) {
+		json_object_put(value);
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *new_hex(const uint8_t *data, size_t len, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	_cleanup_free_ char *text = malloc(plen + 2 * len + 1);
+
+	if (text == NULL)
+		return NULL;
+	memcpy(text, prefix, plen);
+	ebcc__hex_encode(data, len, text + plen);
+	return json_object_new_string(text);
+}
+
+int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, size_t *ret_len)
+{
+	const struct ebcc_evidence_fields *f = &ev->f;
+	struct json_object *obj = json_object_new_object();
+	_cleanup_free_ char *report = ebcc__base64_encode(f->report, f->report_len);
+	const char *text;
+	char *copy = NULL;
+	bool ok;
+
+	/* The order of envelope_keys[]; json-c keeps insertion order. */
+	ok = obj != NULL && report != NULL &&
+	     add(obj, "version", json_object_new_int64(EBCC_EVIDENCE_VERSION)) &&
+	     add(obj, "format", json_object_new_string(f->format)) &&
+	     add(obj, "backend", json_object_new_string(f->backend)) &&
+	     add(obj, "simulated", json_object_new_boolean(f->simulated)) &&
+	     add(obj, "instance", json_object_new_string(f->binding.instance)) &&
+	     add(obj, "stage", json_object_new_string(f->binding.stage)) &&
+	     add(obj, "eid", json_object_new_int64((int64_t)f->binding.eid)) &&
+	     add(obj, "seq", json_object_new_int64((int64_t)f->binding.seq)) &&
+	     add(obj, "measurement", json_object_new_string(f->binding.measurement)) &&
+	     add(obj, "nonce", new_hex(f->binding.nonce, f->binding.nonce_len, "")) &&
+	     add(obj, "request_digest",
+		 new_hex(f->binding.request_digest, EBCC_SHA256_SIZE, "sha256:")) &&
+	     add(obj, "response_digest",
+		 new_hex(f->binding.response_digest, EBCC_SHA256_SIZE, "sha256:")) &&
+	     add(obj, "report_data", new_hex(f->report_data, EBCC_REPORT_DATA_SIZE, "")) &&
+	     add(obj, "report", json_object_new_string(report));
+	if (ok) {
+		text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE);
+		copy = text != NULL ? strdup(text) : NULL;
+	}
+	json_object_put(obj);
+	if (copy == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory serialising evidence");
+	if (ret_len != NULL)
+		*ret_len = strlen(copy);
+	*ret_json = copy;
+	return 0;
+}
+
+EBCC_EXPORT int ebcc_evidence_serialize(struct ebcc_evidence *ev, char **ret_json)
+{
+	if (ev == NULL || ret_json == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_serialize: %s is NULL",
+				   ev == NULL ? "ev" : "ret_json");
+	return ebcc__evidence_serialize(ev, ret_json, NULL);
+}
+
+/* ---- parsing ------------------------------------------------------------------------------ */
+
+static int member(struct json_object *obj, const char *key, enum json_type type,
+		  const char *type_text, int err, struct json_object **ret)
+{
+	struct json_object *value = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &value))
+		return ebcc__error(err, "evidence: \"%s\" is missing", key);
+	if (!json_object_is_type(value, type))
+		return ebcc__error(err, "evidence: \"%s\" must be %s, not %s", key, type_text,
+				   ebcc__json_type_article(value));
+	*ret = value;
+	return 0;
+}
+
+/* A string member without NUL characters; *ret_len is its length. */
+static int string_member(struct json_object *obj, const char *key, int err, const char **ret,
+			 size_t *ret_len)
+{
+	struct json_object *value;
+	int r = member(obj, key, json_type_string, "a string", err, &value);
+	size_t len;
+
+	if (r < 0)
+		return r;
+	len = (size_t)json_object_get_string_len(value);
+	if (strlen(json_object_get_string(value)) != len)
+		return ebcc__error(err, "evidence: \"%s\" contains a NUL character", key);
+	*ret = json_object_get_string(value);
+	if (ret_len != NULL)
+		*ret_len = len;
+	return 0;
+}
+
+/* A JSON integer in [min, INT64_MAX]; json-c saturates larger ones, which are refused. */
+static int int_member(struct json_object *obj, const char *key, uint64_t min, int err,
+		      uint64_t *ret)
+{
+	struct json_object *value;
+	int r = member(obj, key, json_type_int, "an integer", err, &value);
+	int64_t v;
+
+	if (r < 0)
+		return r;
+	v = json_object_get_int64(value);
+	if (v < 0 || (uint64_t)v != json_object_get_uint64(value) || (uint64_t)v < min)
+		return ebcc__error(err, "evidence: \"%s\" is %s: it must be an integer in "
+				   "%" PRIu64 "..%" PRId64,
+				   key, json_object_to_json_string(value), min, INT64_MAX);
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+static int hex_member(struct json_object *obj, const char *key, size_t min_bytes,
+		      size_t max_bytes, int err, uint8_t *out, size_t *ret_len)
+{
+	char shown[EBCC_EVIDENCE_SHOW_SIZE];
+	const char *text;
+	size_t len, n = 0;
+	int r = string_member(obj, key, err, &text, &len);
+
+	if (r < 0)
+		return r;
+	if (len > 2 * max_bytes || ebcc__hex_decode(text, len, out, max_bytes, &n) < 0 ||
+	    n < min_bytes) {
+		ebcc__evidence_show(text, len, shown);
+		if (min_bytes == max_bytes)
+			return ebcc__error(err, "evidence: \"%s\" is \"%s\" (%zu characters): it must "
+					   "be %zu lowercase hex digits",
+					   key, shown, len, 2 * max_bytes);
+		return ebcc__error(err, "evidence: \"%s\" is \"%s\" (%zu characters): it must be "
+				   "lowercase hex of at most %zu bytes",
+				   key, shown, len, max_bytes);
+	}
+	if (ret_len != NULL)
+		*ret_len = n;
+	return 0;
+}
+
+static int digest_member(struct json_object *obj, const char *key, int err,
+			 uint8_t out[EBCC_SHA256_SIZE])
+{
+	char shown[EBCC_EVIDENCE_SHOW_SIZE];
+	const char *text;
+	size_t len;
+	int r = string_member(obj, key, err, &text, &len);
+
+	if (r < 0)
+		return r;
+	if (ebcc__evidence_digest_parse(text, len, out) < 0) {
+		ebcc__evidence_show(text, len, shown);
+		return ebcc__error(err, "evidence: \"%s\" is \"%s\": it must be \"sha256:\" and 64 "
+				   "lowercase hex digits",
+				   key, shown);
+	}
+	return 0;
+}
+
+static int parse_object(struct json_object *root, int err, struct ebcc_evidence **ret)
+{
+	struct ebcc_evidence_fields f = { 0 };
+	struct json_object *version, *simulated;
+	_cleanup_free_ uint8_t *report = NULL;
+	uint8_t nonce[EBCC_NONCE_MAX];
+	const char *report_text;
+	size_t report_text_len;
+	int r;
+
+	if (!json_object_is_type(root, json_type_object))
+		return ebcc__error(err, "evidence: the envelope must be a JSON object, not %s",
+				   ebcc__json_type_article(root));
+	/* The version first: a newer envelope is "unsupported", not "has unknown fields". */
+	r = member(root, "version", json_type_int, "an integer", err, &version);
+	if (r < 0)
+		return r;
+	if (json_object_get_int64(version) != EBCC_EVIDENCE_VERSION ||
+	    json_object_get_uint64(version) != EBCC_EVIDENCE_VERSION)
+		return ebcc__error(err, "evidence: \"version\" is %s: this library reads version %d",
+				   json_object_to_json_string(version), EBCC_EVIDENCE_VERSION);
+	json_object_object_foreach(root, key, value) {
+		bool known = false;
+		char shown[EBCC_EVIDENCE_SHOW_SIZE];
+
+		(void)value;
+		for (size_t i = 0; envelope_keys[i] != NULL && !known; i++)
+			known = strcmp(envelope_keys[i], key) == 0;
+		if (!known) {
+			ebcc__evidence_show(key, strlen(key), shown);
+			return ebcc__error(err, "evidence: unknown field \"%s\"", shown);
+		}
+	}
+
+	r = string_member(root, "format", err, &f.format, NULL);
+	if (r >= 0)
+		r = string_member(root, "backend", err, &f.backend, NULL);
+	if (r >= 0)
+		r = member(root, "simulated", json_type_boolean, "a boolean", err, &simulated);
+	if (r >= 0)
+		r = string_member(root, "instance", err, &f.binding.instance, NULL);
+	if (r >= 0)
+		r = string_member(root, "stage", err, &f.binding.stage, NULL);
+	if (r >= 0)
+		r = int_member(root, "eid", 0, err, &f.binding.eid);
+	if (r >= 0)
+		r = int_member(root, "seq", 1, err, &f.binding.seq);
+	if (r >= 0)
+		r = string_member(root, "measurement", err, &f.binding.measurement, NULL);
+	if (r >= 0)
+		r = hex_member(root, "nonce", 0, EBCC_NONCE_MAX, err, nonce, &f.binding.nonce_len);
+	if (r >= 0)
+		r = digest_member(root, "request_digest", err, f.binding.request_digest);
+	if (r >= 0)
+		r = digest_member(root, "response_digest", err, f.binding.response_digest);
+	if (r >= 0)
+		r = hex_member(root, "report_data", EBCC_REPORT_DATA_SIZE, EBCC_REPORT_DATA_SIZE,
+			       err, f.report_data, NULL);
+	if (r >= 0)
+		r = string_member(root, "report", err, &report_text, &report_text_len);
+	if (r < 0)
+		return r;
+	f.simulated = json_object_get_boolean(simulated);
+	f.binding.nonce = nonce;
+
+	if (report_text_len > REPORT_B64_MAX)
+		return ebcc__error(err, "evidence: \"report\" is %zu characters of base64: at most "
+				   "%zu (%zu bytes) are allowed",
+				   report_text_len, (size_t)REPORT_B64_MAX, EBCC_EVIDENCE_REPORT_MAX);
+	r = ebcc__base64_decode(report_text, report_text_len, &report, &f.report_len);
+	if (r == -ENOMEM)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory decoding the evidence report");
+	if (r < 0)
+		return ebcc__error(err, "evidence: \"report\" is not canonical base64 (RFC 4648, "
+				   "padded, no whitespace, no bits beyond the data)");
+	f.report = report;
+	return evidence_build(&f, err, ret);
+}
+
+int ebcc__evidence_parse(const char *data, size_t len, int err, struct ebcc_evidence **ret)
+{
+	struct json_object *root = NULL;
+	int r;
+
+	if (data == NULL || ret == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc__evidence_parse: %s is NULL",
+				   data == NULL ? "data" : "ret");
+	if (len > EBCC_EVIDENCE_TEXT_MAX)
+		return ebcc__error(EBCC_ERR_TOO_BIG, "evidence: %zu bytes is more than the %zu "
+				   "allowed", len, EBCC_EVIDENCE_TEXT_MAX);
+	r = ebcc__json_parse(data, len, err, "evidence", &root);
+	if (r < 0)
+		return r;
+	r = ebcc__json_check_text(data, len, root, err, "evidence");
+	if (r >= 0)
+		r = parse_object(root, err, ret);
+	json_object_put(root);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_evidence_parse(struct ebcc_context *ctx, const char *data, size_t len,
+				    struct ebcc_evidence **ret_ev)
+{
+	int r;
+
+	if (ctx == NULL || data == NULL || ret_ev == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_parse: %s is NULL",
+				   ctx == NULL ? "ctx" : data == NULL ? "data" : "ret_ev");
+	r = ebcc__evidence_parse(data, len, EBCC_ERR_VERIFY, ret_ev);
+	if (r < 0)
+		ebcc__log_debug(ctx, "evidence refused: %s", ebcc_last_error_message());
+	return r;
+}

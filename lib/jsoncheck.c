@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What json-c's strict parser still lets through, checked on the text it parsed: duplicate
+ * keys (json-c silently keeps the last), single-quoted keys, NaN and Infinity, and raw control
+ * characters inside strings. Used where one text must have exactly one meaning: evidence
+ * envelopes and verification policies.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "ebcc-private.h"
+
+/* Keys in obj and every object nested in it. */
+static size_t tree_key_count(struct json_object *obj)
+{
+	size_t n = 0;
+
+	if (json_object_is_type(obj, json_type_object)) {
+		json_object_object_foreach(obj, key, value) {
+			(void)key;
+			n += 1 + tree_key_count(value);
+		}
+	} else if (json_object_is_type(obj, json_type_array)) {
+		size_t len = json_object_array_length(obj);
+
+		for (size_t i = 0; i < len; i++)
+			n += tree_key_count(json_object_array_get_idx(obj, i));
+	}
+	return n;
+}
+
+static bool is_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Finds the end of the string starting at text[start] (a '"'): the index of the closing quote.
+ * The text was accepted by json-c, so the string is terminated. */
+static size_t string_end(const char *text, size_t len, size_t start)
+{
+	size_t i = start + 1;
+
+	while (i < len && text[i] != '"')
+		i += text[i] == '\\' ? 2 : 1;
+	return i;
+}
+
+/* Names a key that occurs twice in the top-level object, decoding each raw key the way json-c
+ * does. Returns false when the duplicate is in a nested object. */
+static bool top_level_duplicate(const char *text, size_t len, char *name, size_t name_size)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *seen = json_object_new_object();
+	size_t depth = 0;
+	bool found = false;
+
+	if (tok == NULL || seen == NULL)
+		goto out;
+	for (size_t i = 0; i < len && !found; i++) {
+		char c = text[i];
+
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == '"') {
+			size_t end = string_end(text, len, i), j = end + 1;
+			struct json_object *key;
+
+			while (j < len && strchr(" \t\r\n", text[j]) != NULL)
+				j++;
+			if (depth == 1 && j < len && text[j] == ':') {
+				json_tokener_reset(tok);
+				key = json_tokener_parse_ex(tok, text + i, (int)(end + 1 - i));
+				if (key != NULL && json_object_is_type(key, json_type_string)) {
+					const char *k = json_object_get_string(key);
+
+					if (json_object_object_get_ex(seen, k, NULL)) {
+						snprintf(name, name_size, "%s", k);
+						found = true;
+					} else {
+						json_object_object_add(seen, k, NULL);
+					}
+				}
+				json_object_put(key);
+			}
+			i = end;
+		}
+	}
+out:
+	json_object_put(seen);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return found;
+}
+
+const char *ebcc__json_type_article(struct json_object *value)
+{
+	switch (json_object_get_type(value)) {
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	case json_type_int:
+		return "an integer";
+	case json_type_double:
+		return "a fractional number";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_null:
+		return "null";
+	}
+	return "an unknown type";
+}
+
+int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj, int err,
+			  const char *what)
+{
+	size_t raw_keys = 0;
+	char name[128];
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '"') {
+			size_t end = string_end(text, len, i);
+
+			for (size_t j = i + 1; j < end; j++)
+				if ((unsigned char)text[j] < 0x20)
+					return ebcc__error(err, "%s: control character 0x%02x inside a "
+							   "string at byte %zu",
+							   what, (unsigned)text[j], j);
+			i = end;
+		} else if (c == '\'') {
+			return ebcc__error(err, "%s: single-quoted string at byte %zu", what, i);
+		} else if (c == ':') {
+			raw_keys++; /* outside strings, every ':' follows one key */
+		} else if (is_letter(c)) {
+			size_t end = i;
+
+			while (end < len && is_letter(text[end]))
+				end++;
+			/* Outside strings only true, false, null and exponents are JSON. */
+			if (!((end - i == 4 && memcmp(text + i, "true", 4) == 0) ||
+			      (end - i == 5 && memcmp(text + i, "false", 5) == 0) ||
+			      (end - i == 4 && memcmp(text + i, "null", 4) == 0) ||
+			      (end - i == 1 && (c == 'e' || c == 'E') && i > 0 &&
+			       ((text[i - 1] >= '0' && text[i - 1] <= '9') || text[i - 1] == '.'))))
+				return ebcc__error(err, "%s: \"%.*s\" at byte %zu is not JSON", what,
+						   (int)(end - i > 16 ? 16 : end - i), text + i, i);
+			i = end - 1;
+		}
+	}
+	if (raw_keys != tree_key_count(obj)) {
+		if (top_level_duplicate(text, len, name, sizeof(name)))
+			return ebcc__error(err, "%s: duplicate key \"%s\"", what, name);
+		return ebcc__error(err, "%s: a nested object has a duplicate key", what);
+	}
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Offline verification of evidence: the envelope's own consistency (report_data recomputed
+ * from its fields), the backend's check of the raw report against the trusted keys, then the
+ * verifier's policy. Needs no state root and no instance: only the evidence, the policy and
+ * the keys, so that it runs the same on another machine.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "ebcc-private.h"
+
+#define ERR EBCC_ERR_VERIFY
+#define VERDICT_LOG_MAX 512
+
+static int check_binding(const struct ebcc_evidence_fields *f,
+			 uint8_t computed[EBCC_REPORT_DATA_SIZE])
+{
+	char expected[2 * EBCC_REPORT_DATA_SIZE + 1], found[2 * EBCC_REPORT_DATA_SIZE + 1];
+	int r = ebcc__binding_report_data(&f->binding, computed);
+
+	if (r < 0)
+		return r;
+	if (memcmp(computed, f->report_data, EBCC_REPORT_DATA_SIZE) == 0)
+		return 0;
+	ebcc__hex_encode(computed, EBCC_REPORT_DATA_SIZE, expected);
+	ebcc__hex_encode(f->report_data, EBCC_REPORT_DATA_SIZE, found);
+	return ebcc__error(ERR, "evidence: report_data does not bind the envelope's fields "
+			   "(instance, stage, eid, seq, measurement, nonce, request_digest, "
+			   "response_digest): expected %s, found %s",
+			   expected, found);
+}
+
+static int check_backend(const struct ebcc_backend *b, const struct ebcc_evidence_fields *f)
+{
+	bool simulated = (b->ops.flags & EBCC_BACKEND_SIMULATED) != 0;
+
+	if (strcmp(b->ops.evidence_format, f->format) != 0)
+		return ebcc__error(ERR, "evidence: format expected \"%s\" (backend %s), found \"%s\"",
+				   b->ops.evidence_format, b->name, f->format);
+	if (simulated != f->simulated)
+		return ebcc__error(ERR, "evidence: simulated expected %s (backend %s), found %s",
+				   simulated ? "true" : "false", b->name,
+				   f->simulated ? "true" : "false");
+	if (b->ops.verify_report == NULL)
+		return ebcc__error(ERR, "evidence: backend %s cannot verify reports", b->name);
+	return 0;
+}
+
+static int check_report(struct ebcc_context *ctx, const struct ebcc_backend *b,
+			const struct ebcc_evidence_fields *f, const struct ebcc_policy *policy,
+			const char *policy_json, const uint8_t report_data[EBCC_REPORT_DATA_SIZE],
+			char **ret_verdict)
+{
+	struct ebcc_backend_session s;
+	struct ebcc_backend_report_check check = {
+		.size = sizeof(check),
+		.format = f->format,
+		.measurement = f->binding.measurement,
+		.eid = f->binding.eid,
+		.report_data = report_data,
+		.report_data_len = EBCC_REPORT_DATA_SIZE,
+		.report = f->report,
+		.report_len = f->report_len,
+		.trusted_keys = policy->trusted_keys,
+		.trusted_keys_count = policy->n_trusted_keys,
+		.policy_json = policy_json != NULL && policy_json[0] != '\0' ? policy_json : NULL,
+	};
+	char *verdict = NULL;
+	int r;
+
+	/* Offline: no state root, so no data directory either. */
+	r = ebcc__backend_session_open(&s, ctx, b, -1);
+	if (r < 0)
+		return r;
+	r = b->ops.verify_report(&s.env, &check, &verdict, b->userdata);
+	if (r == 0) {
+		*ret_verdict = verdict;
+	} else {
+		free(verdict);
+		if (r == EBCC_ERR_NO_MEMORY)
+			r = ebcc__backend_failed(&s, "verify_report", r);
+		else if (s.error_set)
+			r = ebcc__error_prefix(ERR, "evidence: report rejected");
+		else if (r < 0)
+			r = ebcc__error(ERR, "evidence: report rejected: backend %s: verify_report "
+					"failed with %s", b->name, ebcc_error_name(r));
+		else
+			r = ebcc__error(ERR, "evidence: report rejected: backend %s: verify_report "
+					"returned %d, not 0", b->name, r);
+	}
+	ebcc__backend_session_close(&s);
+	return r;
+}
+
+static int verify(struct ebcc_context *ctx, const struct ebcc_evidence *ev,
+		  const char *policy_json, char **ret_verdict)
+{
+	const struct ebcc_evidence_fields *f = ebcc__evidence_fields(ev);
+	uint8_t report_data[EBCC_REPORT_DATA_SIZE];
+	const struct ebcc_backend *b = NULL;
+	struct ebcc_policy policy;
+	int r;
+
+	r = ebcc__policy_parse(policy_json, &policy);
+	if (r < 0)
+		return r;
+	r = check_binding(f, report_data);
+	if (r >= 0) {
+		r = ebcc__backend_find(ctx, f->backend, &b);
+		if (r < 0)
+			r = ebcc__error_prefix(r, "evidence");
+	}
+	if (r >= 0)
+		r = check_backend(b, f);
+	if (r >= 0)
+		r = check_report(ctx, b, f, &policy, policy_json, report_data, ret_verdict);
+	if (r >= 0)
+		r = ebcc__policy_check(&policy, f);
+	ebcc__policy_clear(&policy);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+				     const char *policy_json)
+{
+	const struct ebcc_evidence_fields *f;
+	char *verdict = NULL;
+	int r;
+
+	if (ctx == NULL || ev == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify: %s is NULL",
+				   ctx == NULL ? "ctx" : "ev");
+	f = ebcc__evidence_fields(ev);
+	r = verify(ctx, ev, policy_json, &verdict);
+	if (r < 0) {
+		free(verdict);
+		ebcc__log_debug(ctx, "evidence of %s/%s seq %" PRIu64 " (backend %s): rejected: %s",
+				f->binding.instance, f->binding.stage, f->binding.seq, f->backend,
+				ebcc_last_error_message());
+		return r;
+	}
+	ebcc__log_debug(ctx, "evidence of %s/%s seq %" PRIu64 " (backend %s, eid %" PRIu64
+			"): verified; backend verdict: %.*s",
+			f->binding.instance, f->binding.stage, f->binding.seq, f->backend,
+			f->binding.eid, VERDICT_LOG_MAX, verdict != NULL ? verdict : "(none)");
+	free(verdict);
+	return 0;
+}
