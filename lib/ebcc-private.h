@@ -598,4 +598,61 @@ void ebcc__policy_clear(struct ebcc_policy *p);
  * field that differs, expected against found. */
 int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f);
 
+/* ---- invocations (lib/invoke.c, lib/invocation.c, lib/artifacts.c, lib/seq.c) ---------- */
+
+/* Monotonic nanoseconds, and the current time as RFC 3339 UTC (lib/clock.c). */
+uint64_t ebcc__now_ns(void);
+void ebcc__format_time_now(char *buf, size_t size);
+
+/* The per-stage sequence counter, stages/<name>/seq. */
+int ebcc__seq_open(int stage_dir_fd, int *ret_fd);
+/* Allocates the next number (>= 1) under the counter's flock. */
+int ebcc__seq_next(int seq_fd, bool durable, uint64_t *ret);
+/* The last number allocated, 0 when none. */
+int ebcc__seq_last(int stage_dir_fd, uint64_t *ret);
+
+/* What one invocation leaves on disk. */
+struct ebcc_artifact {
+	uint64_t seq;
+	const char *instance, *stage, *backend, *measurement;
+	uint32_t lifetime;
+	bool has_eid;
+	uint64_t eid;
+	char started[40];
+	const void *request;
+	size_t request_len;
+	uint8_t request_digest[EBCC_SHA256_SIZE];
+	bool has_response;
+	const void *response;
+	size_t response_len;
+	uint8_t response_digest[EBCC_SHA256_SIZE];
+	const void *log;
+	size_t log_len;
+	uint8_t nonce[EBCC_NONCE_MAX];
+	size_t nonce_len;
+	const char *evidence_json; /* NULL for a failed invocation */
+	size_t evidence_len;
+	int error_code; /* 0, or why it failed */
+	const char *error_message;
+	uint64_t ns_validate, ns_eid, ns_dispatch, ns_report;
+};
+
+struct ebcc_artifact_policy {
+	bool store_bodies; /* artifacts=full */
+	bool durable;      /* durability=fsync */
+	uint32_t retention; /* 0: keep all */
+};
+
+/* Writes stages/<name>/<seq>/ atomically (temporary directory, then rename). */
+int ebcc__artifacts_persist(int stage_dir_fd, const struct ebcc_artifact *a,
+			    const struct ebcc_artifact_policy *policy);
+/* The published invocations of a stage, newest first (malloc). */
+int ebcc__artifacts_list(int stage_dir_fd, uint64_t **ret, size_t *ret_n);
+/* Parses stages/<name>/<seq>/evidence.json. */
+int ebcc__artifacts_read_evidence(int stage_dir_fd, const char *stage, uint64_t seq,
+				  struct ebcc_evidence **ret);
+/* Takes over response->data. */
+int ebcc__invocation_new(uint64_t seq, struct ebcc_backend_buffer *response,
+			 struct ebcc_evidence *ev, struct ebcc_invocation **ret);
+
 #endif /* EBCC_PRIVATE_H */

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -237,19 +236,6 @@ int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_s
 	return st->phase == EBCC_PHASE_RUNNING ? EBCC_STATUS_RUNNING : EBCC_STATUS_CREATED;
 }
 
-static void format_time_now(char *buf, size_t size)
-{
-	struct timespec ts;
-	struct tm tm;
-	char date[24];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		date[0] = '\0';
-	snprintf(buf, size, "%.19s.%09dZ", date, (int)(ts.tv_nsec % 1000000000));
-}
-
 /* Builds the state of a new composite from its bundle (taking over the manifest's stages). */
 static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *backend,
 			     struct ebcc_state **ret)
@@ -264,7 +250,7 @@ static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *
 	st->backend = strdup(backend);
 	st->annotations = json_object_get(b->config->annotations);
 	st->phase = EBCC_PHASE_CREATING;
-	format_time_now(st->created, sizeof(st->created));
+	ebcc__format_time_now(st->created, sizeof(st->created));
 	st->stages = b->manifest->stages;
 	st->n_stages = b->manifest->n_stages;
 	b->manifest->stages = NULL;

@@ -15,7 +15,6 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "ebcc-private.h"
 
@@ -36,10 +35,7 @@ const char *ebcc__status_name(int status)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(ebcc__now_ns() / 1000000);
 }
 
 /* Waits (bounded) until the monitor has written the exit record and gone. */

@@ -116,6 +116,64 @@ static void instance_functions(void **state)
 	assert_null(json);
 }
 
+/* A well-formed envelope (parse checks its form, not its report). */
+static const char envelope[] =
+	"{\"version\":1,\"format\":\"ebcc.sim.v1\",\"backend\":\"sim\",\"simulated\":true,"
+	"\"instance\":\"c1\",\"stage\":\"s\",\"eid\":1,\"seq\":1,\"measurement\":\"sha256:"
+	"0000000000000000000000000000000000000000000000000000000000000000\",\"nonce\":\"\","
+	"\"request_digest\":\"sha256:"
+	"0000000000000000000000000000000000000000000000000000000000000000\",\"response_digest\":"
+	"\"sha256:0000000000000000000000000000000000000000000000000000000000000000\","
+	"\"report_data\":\"00000000000000000000000000000000000000000000000000000000000000000000000"
+	"000000000000000000000000000000000000000000000000000000000\",\"report\":\"AAAA\"}";
+
+static void evidence_functions(void **state)
+{
+	struct ebcc_evidence *ev = NULL;
+	char *json = NULL;
+
+	(void)state;
+	assert_invalid(ebcc_evidence_parse(NULL, envelope, sizeof(envelope) - 1, &ev));
+	assert_invalid(ebcc_evidence_parse(ctx, NULL, sizeof(envelope) - 1, &ev));
+	assert_invalid(ebcc_evidence_parse(ctx, envelope, sizeof(envelope) - 1, NULL));
+	assert_null(ev);
+	assert_int_equal(ebcc_evidence_parse(ctx, envelope, sizeof(envelope) - 1, &ev), 0);
+	assert_invalid(ebcc_evidence_serialize(NULL, &json));
+	assert_invalid(ebcc_evidence_serialize(ev, NULL));
+	assert_null(json);
+	assert_invalid(ebcc_evidence_verify(NULL, ev, NULL));
+	assert_invalid(ebcc_evidence_verify(ctx, NULL, NULL));
+	assert_null(ebcc_evidence_ref(NULL));
+	assert_null(ebcc_evidence_unref(NULL));
+	assert_ptr_equal(ebcc_evidence_ref(ev), ev);
+	assert_null(ebcc_evidence_unref(ev));
+	assert_null(ebcc_evidence_unref(ev));
+}
+
+static void stage_functions(void **state)
+{
+	struct ebcc_invocation *inv = NULL;
+	struct ebcc_evidence *ev = NULL;
+	const void *data = NULL;
+	char *json = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_invalid(ebcc_stage_invoke(NULL, "s", "x", 1, NULL, 0, &inv));
+	assert_invalid(ebcc_stage_invoke(NULL, NULL, NULL, 1, NULL, 1, NULL));
+	assert_invalid(ebcc_stage_info(NULL, "s", &json));
+	assert_invalid(ebcc_stage_info(NULL, NULL, NULL));
+	assert_invalid(ebcc_invocation_response(NULL, &data, &len));
+	assert_int_equal(ebcc_invocation_seq(NULL), 0);
+	assert_invalid(ebcc_invocation_evidence(NULL, &ev));
+	assert_null(ebcc_invocation_ref(NULL));
+	assert_null(ebcc_invocation_unref(NULL));
+	assert_invalid(ebcc_evidence_get(NULL, "s", 0, &ev));
+	assert_null(inv);
+	assert_null(ev);
+	assert_null(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +181,8 @@ int main(void)
 		cmocka_unit_test(context_functions),
 		cmocka_unit_test(backend_functions),
 		cmocka_unit_test(instance_functions),
+		cmocka_unit_test(stage_functions),
+		cmocka_unit_test(evidence_functions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

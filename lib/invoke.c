@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One stage invocation: validate, allocate the sequence number, dispatch to the backend,
+ * bind request and response to the measured stage in report_data, have the backend report
+ * over it, persist the artifacts, hand back the invocation. Also the stage's description.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+
+#include <json-c/json.h>
+
+#include "ebcc-private.h"
+
+#define SERIAL_LOCK_NAME "invoke.lock"
+
+/* Everything one call holds; released by call_finish(). */
+struct call {
+	struct ebcc_instance *inst;
+	struct ebcc_state *st;
+	struct ebcc_stage_decl *decl;
+	struct ebcc_backend_session session;
+	bool have_session;
+	int stage_dir_fd;
+	int seq_fd;
+	int serial_fd;
+	void *handle;
+	bool loaded_here; /* an invocation-lifetime stage this call loaded */
+	struct ebcc_backend_buffer response, log, report;
+	struct ebcc_artifact a;
+	struct ebcc_artifact_policy policy;
+	uint64_t max_request; /* the context's */
+	uint64_t t;           /* when the current phase began */
+};
+
+static uint64_t lap(struct call *c)
+{
+	uint64_t now = ebcc__now_ns(), spent = now - c->t;
+
+	c->t = now;
+	return spent;
+}
+
+static void call_finish(struct call *c)
+{
+	if (c->handle != NULL && c->have_session) {
+		if (c->loaded_here)
+			ebcc__stage_unload(&c->session, c->handle);
+		else
+			ebcc__stage_close(&c->session, c->handle);
+	}
+	if (c->have_session)
+		ebcc__backend_session_close(&c->session);
+	if (c->serial_fd >= 0)
+		close(c->serial_fd);
+	if (c->seq_fd >= 0)
+		close(c->seq_fd);
+	if (c->stage_dir_fd >= 0)
+		close(c->stage_dir_fd);
+	free(c->response.data);
+	free(c->log.data);
+	free(c->report.data);
+	ebcc__state_free(c->st);
+}
+
+/* A failed invocation that got a sequence number still leaves meta.json and log.txt. */
+static int record_failure(struct call *c, int r)
+{
+	char message[2048];
+
+	if (c->a.seq == 0)
+		return r;
+	snprintf(message, sizeof(message), "%s", ebcc_last_error_message());
+	c->a.error_code = r;
+	c->a.error_message = message;
+	c->a.log = c->log.data;
+	c->a.log_len = c->log.len;
+	c->a.evidence_json = NULL;
+	c->a.has_response = false;
+	c->a.ns_dispatch += lap(c);
+	if (ebcc__artifacts_persist(c->stage_dir_fd, &c->a, &c->policy) < 0)
+		ebcc__log_warning(c->inst->ctx, "composite %s: stage %s: recording failed invocation "
+				  "%" PRIu64 ": %s",
+				  c->inst->id, c->decl->name, c->a.seq, ebcc_last_error_message());
+	/* The caller learns why the invocation failed, not why recording it did. */
+	return ebcc__error(r, "%s", message);
+}
+
+static int prepare(struct call *c, const char *stage)
+{
+	int status, r;
+
+	r = ebcc__instance_check(c->inst);
+	if (r == 0)
+		r = ebcc__instance_read_state(c->inst, &c->st);
+	if (r < 0)
+		return r;
+	status = ebcc__status_derive(c->inst->dir_fd, c->st, NULL);
+	if (status < 0)
+		return status;
+	c->decl = c->st != NULL ? ebcc__state_stage(c->st, stage) : NULL;
+	if (c->decl == NULL)
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s has no stage \"%s\"", c->inst->id,
+				   stage);
+	if (status != EBCC_STATUS_RUNNING)
+		return ebcc__error(EBCC_ERR_STATE,
+				   "cannot invoke stage %s: composite %s is %s, not running", stage,
+				   c->inst->id, ebcc__status_name(status));
+	pthread_mutex_lock(&c->inst->ctx->lock);
+	c->max_request = c->inst->ctx->opts.max_request;
+	c->policy = (struct ebcc_artifact_policy){
+		.store_bodies = c->inst->ctx->opts.artifacts == EBCC_ARTIFACTS_FULL,
+		.durable = c->inst->ctx->opts.durability == EBCC_DURABILITY_FSYNC,
+		.retention = c->inst->ctx->opts.retention,
+	};
+	pthread_mutex_unlock(&c->inst->ctx->lock);
+	r = ebcc__stage_dir_open(c->inst, stage, true, &c->stage_dir_fd);
+	if (r == 0)
+		r = ebcc__seq_open(c->stage_dir_fd, &c->seq_fd);
+	if (r == 0)
+		r = ebcc__seq_next(c->seq_fd, c->policy.durable, &c->a.seq);
+	if (r < 0)
+		return r;
+	ebcc__test_point("invoke:seq-allocated");
+	c->a.instance = c->inst->id;
+	c->a.stage = c->decl->name;
+	c->a.backend = c->st->backend;
+	c->a.lifetime = c->decl->lifetime;
+	c->a.measurement = c->decl->measurement;
+	c->a.has_eid = c->decl->lifetime == EBCC_LIFETIME_INSTANCE && c->decl->loaded;
+	c->a.eid = c->decl->eid;
+	return 0;
+}
+
+static int check_sizes(struct call *c, size_t request_len, size_t nonce_len)
+{
+	if (nonce_len > EBCC_NONCE_MAX)
+		return ebcc__error(EBCC_ERR_TOO_BIG, "nonce of %zu bytes: at most %d are allowed",
+				   nonce_len, EBCC_NONCE_MAX);
+	if (request_len > c->decl->max_request || request_len > c->max_request)
+		return ebcc__error(EBCC_ERR_TOO_BIG,
+				   "request of %zu bytes for stage %s exceeds its limit: the "
+				   "stage's maxRequest is %" PRIu64 " and the context's max_request "
+				   "%" PRIu64,
+				   request_len, c->decl->name, c->decl->max_request, c->max_request);
+	if (c->decl->lifetime == EBCC_LIFETIME_INSTANCE && !c->decl->loaded)
+		return ebcc__error(EBCC_ERR_STAGE, "stage %s of composite %s is not loaded",
+				   c->decl->name, c->inst->id);
+	return 0;
+}
+
+/* Reaches the stage: the warm one (serialized unless the backend allows overlap), or a fresh
+ * one for this invocation. */
+static int attach(struct call *c)
+{
+	const struct ebcc_backend *b;
+	struct ebcc_loaded_stage l;
+	int r;
+
+	r = ebcc__backend_find(c->inst->ctx, c->st->backend, &b);
+	if (r == 0)
+		r = ebcc__backend_session_open(&c->session, c->inst->ctx, b, c->inst->root_fd);
+	if (r < 0)
+		return r;
+	c->have_session = true;
+	if (c->decl->lifetime == EBCC_LIFETIME_INSTANCE) {
+		if (!(b->ops.flags & EBCC_BACKEND_CONCURRENT_INVOKE)) {
+			c->serial_fd = openat(c->stage_dir_fd, SERIAL_LOCK_NAME,
+					      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+			if (c->serial_fd < 0)
+				return ebcc__error_errno(EBCC_ERR_IO, errno, "stage %s: open %s",
+							 c->decl->name, SERIAL_LOCK_NAME);
+			while (flock(c->serial_fd, LOCK_EX) < 0)
+				if (errno != EINTR)
+					return ebcc__error_errno(EBCC_ERR_IO, errno,
+								 "stage %s: flock", c->decl->name);
+		}
+		return ebcc__stage_attach(c->inst, &c->session, c->decl, &c->handle);
+	}
+	r = ebcc__stage_load(c->inst, c->st, &c->session, c->decl, &l);
+	if (r < 0)
+		return r;
+	c->handle = l.handle;
+	c->loaded_here = true;
+	c->a.has_eid = true;
+	c->a.eid = l.eid;
+	ebcc__loaded_stage_clear(&l);
+	return 0;
+}
+
+static int dispatch(struct call *c, const void *request, size_t request_len)
+{
+	const struct ebcc_backend *b = c->session.backend;
+	int r;
+
+	r = b->ops.stage_invoke(&c->session.env, c->handle, request, request_len, &c->response,
+				&c->log, b->userdata);
+	if (r < 0)
+		return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_invoke", r),
+					  "stage %s", c->decl->name);
+	if (c->response.len > c->decl->max_response)
+		return ebcc__error(EBCC_ERR_STAGE,
+				   "stage %s answered %zu bytes, more than its maxResponse %" PRIu64,
+				   c->decl->name, c->response.len, c->decl->max_response);
+	return 0;
+}
+
+static int report(struct call *c, struct ebcc_evidence **ret_ev)
+{
+	const struct ebcc_backend *b = c->session.backend;
+	struct ebcc_evidence_fields f;
+	int r;
+
+	f = (struct ebcc_evidence_fields){
+		.backend = b->name,
+		.format = b->ops.evidence_format,
+		.simulated = (b->ops.flags & EBCC_BACKEND_SIMULATED) != 0,
+		.binding = {
+			.instance = c->inst->id,
+			.stage = c->decl->name,
+			.eid = c->a.eid,
+			.seq = c->a.seq,
+			.measurement = c->decl->measurement,
+			.nonce = c->a.nonce,
+			.nonce_len = c->a.nonce_len,
+		},
+	};
+	memcpy(f.binding.request_digest, c->a.request_digest, EBCC_SHA256_SIZE);
+	memcpy(f.binding.response_digest, c->a.response_digest, EBCC_SHA256_SIZE);
+	r = ebcc__binding_report_data(&f.binding, f.report_data);
+	if (r < 0)
+		return r;
+	r = b->ops.stage_report(&c->session.env, c->handle, f.report_data, sizeof(f.report_data),
+				&c->report, b->userdata);
+	if (r < 0)
+		return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_report", r),
+					  "stage %s", c->decl->name);
+	f.report = c->report.data;
+	f.report_len = c->report.len;
+	r = ebcc__evidence_new(&f, ret_ev);
+	return r < 0 ? ebcc__error_prefix(EBCC_ERR_BACKEND, "backend %s produced unusable evidence",
+					  b->name)
+		     : 0;
+}
+
+EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
+				  const void *request, size_t request_len, const void *nonce,
+				  size_t nonce_len, struct ebcc_invocation **ret_inv)
+{
+	struct call c = { .inst = inst, .stage_dir_fd = -1, .seq_fd = -1, .serial_fd = -1 };
+	struct ebcc_evidence *ev = NULL;
+	_cleanup_free_ char *evidence_json = NULL;
+	uint64_t t0 = ebcc__now_ns();
+	int r;
+
+	if (inst == NULL || stage == NULL || ret_inv == NULL || (request == NULL && request_len > 0) ||
+	    (nonce == NULL && nonce_len > 0))
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke: %s is NULL",
+				   inst == NULL	   ? "inst"
+				   : stage == NULL ? "stage"
+				   : ret_inv == NULL ? "ret_inv"
+				   : request == NULL ? "request (with a non-zero length)"
+						     : "nonce (with a non-zero length)");
+	c.t = t0;
+	ebcc__format_time_now(c.a.started, sizeof(c.a.started));
+	c.a.request = request;
+	c.a.request_len = request_len;
+	r = prepare(&c, stage);
+	if (r < 0)
+		goto out;
+	r = ebcc__sha256(request, request_len, c.a.request_digest);
+	if (r == 0)
+		r = check_sizes(&c, request_len, nonce_len);
+	if (r < 0) {
+		r = record_failure(&c, r);
+		goto out;
+	}
+	if (nonce_len > 0)
+		memcpy(c.a.nonce, nonce, nonce_len);
+	c.a.nonce_len = nonce_len;
+	c.a.ns_validate = lap(&c);
+
+	r = attach(&c);
+	c.a.ns_eid = lap(&c);
+	if (r == 0)
+		r = dispatch(&c, request, request_len);
+	if (c.serial_fd >= 0) {
+		close(c.serial_fd); /* the next caller may go on */
+		c.serial_fd = -1;
+	}
+	if (r < 0) {
+		r = record_failure(&c, r);
+		goto out;
+	}
+	c.a.ns_dispatch = lap(&c);
+
+	r = ebcc__sha256(c.response.data, c.response.len, c.a.response_digest);
+	if (r == 0)
+		r = report(&c, &ev);
+	if (r == 0)
+		r = ebcc__evidence_serialize(ev, &evidence_json, &c.a.evidence_len);
+	if (r < 0) {
+		r = record_failure(&c, r);
+		goto out;
+	}
+	c.a.ns_report = lap(&c);
+
+	c.a.response = c.response.data;
+	c.a.response_len = c.response.len;
+	c.a.has_response = true;
+	c.a.log = c.log.data;
+	c.a.log_len = c.log.len;
+	c.a.evidence_json = evidence_json;
+	r = ebcc__artifacts_persist(c.stage_dir_fd, &c.a, &c.policy);
+	if (r < 0)
+		goto out;
+	r = ebcc__invocation_new(c.a.seq, &c.response, ev, ret_inv);
+	ebcc__log_debug(inst->ctx, "composite %s: stage %s invocation %" PRIu64 " took %" PRIu64
+			" us",
+			inst->id, stage, c.a.seq, (ebcc__now_ns() - t0) / 1000);
+out:
+	ebcc_evidence_unref(ev);
+	call_finish(&c);
+	return r;
+}
+
+static void add(struct json_object *obj, const char *key, struct json_object *value, bool *oom)
+{
+	if (json_object_object_add(obj, key, value) < 0) {
+		json_object_put(value);
+		*oom = true;
+	}
+}
+
+EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, char **ret_json)
+{
+	struct ebcc_state *st = NULL;
+	struct ebcc_stage_decl *d;
+	struct json_object *o = NULL, *limits;
+	_cleanup_close_ int stage_dir_fd = -1;
+	uint64_t last = 0;
+	bool oom = false;
+	int r;
+
+	if (inst == NULL || stage == NULL || ret_json == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_info: %s is NULL",
+				   inst == NULL ? "inst" : stage == NULL ? "stage" : "ret_json");
+	r = ebcc__instance_check(inst);
+	if (r == 0)
+		r = ebcc__instance_read_state(inst, &st);
+	if (r < 0)
+		return r;
+	d = st != NULL ? ebcc__state_stage(st, stage) : NULL;
+	if (d == NULL) {
+		r = ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s has no stage \"%s\"", inst->id,
+				stage);
+		goto out;
+	}
+	if (ebcc__stage_dir_open(inst, stage, false, &stage_dir_fd) == 0)
+		r = ebcc__seq_last(stage_dir_fd, &last);
+	if (r < 0)
+		goto out;
+	o = json_object_new_object();
+	limits = json_object_new_object();
+	if (o == NULL || limits == NULL) {
+		json_object_put(limits);
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	add(o, "name", json_object_new_string(d->name), &oom);
+	add(o, "lifetime", json_object_new_string(ebcc__lifetime_name(d->lifetime)), &oom);
+	add(o, "backend", json_object_new_string(st->backend), &oom);
+	add(o, "measurement", json_object_new_string(d->measurement), &oom);
+	add(o, "image", json_object_new_string(d->image), &oom);
+	add(o, "eid", d->loaded ? json_object_new_int64((int64_t)d->eid) : NULL, &oom);
+	add(limits, "maxRequest", json_object_new_int64((int64_t)d->max_request), &oom);
+	add(limits, "maxResponse", json_object_new_int64((int64_t)d->max_response), &oom);
+	add(limits, "timeoutMs", json_object_new_int64(d->timeout_ms), &oom);
+	add(limits, "memoryMiB", json_object_new_int64(d->memory_mib), &oom);
+	add(limits, "cpuSeconds", json_object_new_int64(d->cpu_seconds), &oom);
+	add(limits, "maxFiles", json_object_new_int64(d->max_files), &oom);
+	add(o, "limits", limits, &oom);
+	add(o, "isolation",
+	    d->loaded && d->isolation_json != NULL ? json_tokener_parse(d->isolation_json) : NULL,
+	    &oom);
+	add(o, "lastSeq", json_object_new_int64((int64_t)last), &oom);
+	r = oom ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
+		: ebcc__json_to_string(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, ret_json);
+out:
+	json_object_put(o);
+	ebcc__state_free(st);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_evidence_get(struct ebcc_instance *inst, const char *stage, uint64_t seq,
+				  struct ebcc_evidence **ret_ev)
+{
+	struct ebcc_state *st = NULL;
+	_cleanup_close_ int stage_dir_fd = -1;
+	uint64_t *seqs = NULL;
+	size_t n = 0;
+	int r;
+
+	if (inst == NULL || stage == NULL || ret_ev == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_get: %s is NULL",
+				   inst == NULL ? "inst" : stage == NULL ? "stage" : "ret_ev");
+	r = ebcc__instance_check(inst);
+	if (r == 0)
+		r = ebcc__instance_read_state(inst, &st);
+	if (r < 0)
+		return r;
+	if (st == NULL || ebcc__state_stage(st, stage) == NULL) {
+		ebcc__state_free(st);
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s has no stage \"%s\"", inst->id,
+				   stage);
+	}
+	ebcc__state_free(st);
+	r = ebcc__stage_dir_open(inst, stage, false, &stage_dir_fd);
+	if (r == EBCC_ERR_NOT_FOUND)
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s has no invocations", stage);
+	if (r < 0)
+		return r;
+	if (seq != 0)
+		return ebcc__artifacts_read_evidence(stage_dir_fd, stage, seq, ret_ev);
+	/* The latest invocation that has evidence (failed ones have none). */
+	r = ebcc__artifacts_list(stage_dir_fd, &seqs, &n);
+	if (r < 0)
+		return r;
+	r = EBCC_ERR_NOT_FOUND;
+	for (size_t i = 0; i < n && r == EBCC_ERR_NOT_FOUND; i++)
+		r = ebcc__artifacts_read_evidence(stage_dir_fd, stage, seqs[i], ret_ev);
+	free(seqs);
+	if (r == EBCC_ERR_NOT_FOUND)
+		return ebcc__error(r, "stage %s has no invocation with evidence", stage);
+	return r;
+}
