@@ -315,6 +315,12 @@ static void *env_alloc(size_t size, void *host)
 	return malloc(size > 0 ? size : 1);
 }
 
+static void env_release(void *ptr, void *host)
+{
+	(void)host;
+	free(ptr);
+}
+
 static void env_log(int priority, const char *message, void *host)
 {
 	struct ebcc_backend_session *s = host;
@@ -352,6 +358,7 @@ int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_conte
 			.log = env_log,
 			.set_error = env_set_error,
 			.data_dir_fd = -1,
+			.release = env_release,
 		},
 		.ctx = ctx,
 		.backend = b,

@@ -70,6 +70,9 @@ struct ebcc_backend_env {
 	 * state root). */
 	int data_dir_fd;
 	const char *data_dir;
+	/* Releases a buffer from alloc() that the backend does not hand back after all: a call
+	 * that fails half-way frees what it had allocated for its outputs with this. */
+	void (*release)(void *ptr, void *host);
 };
 
 /* A buffer handed back to the core: data comes from env->alloc() (NULL when len is 0). */

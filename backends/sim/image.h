@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage images as a process-based backend runs them: a statically linked ELF executable, copied
+ * once into a sealed memory file so that what is measured is byte for byte what is executed.
+ * Generic: any backend that runs stages as sandboxed processes (sim, tsm) uses it.
+ */
+#ifndef EBCC_BACKEND_IMAGE_H
+#define EBCC_BACKEND_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The largest stage image accepted. */
+#define EBCC_IMAGE_MAX (UINT64_C(512) << 20)
+
+/*
+ * Checks that fd is a regular, non-empty ELF executable of this machine's class and byte order
+ * without a PT_INTERP (statically linked). Errors: EBCC_ERR_INVALID_ARG with the reason,
+ * EBCC_ERR_TOO_BIG, EBCC_ERR_IO. display names the image in messages.
+ */
+int ebcc__image_check_static(int fd, const char *display);
+
+/*
+ * Copies the image (read with pread, the offset of fd is left alone) into a memory file sealed
+ * against any change and returns it (O_CLOEXEC), or, where the kernel has no sealable memory
+ * files, a duplicate of fd with *ret_sealed false. Errors: EBCC_ERR_IO, EBCC_ERR_TOO_BIG,
+ * EBCC_ERR_NO_MEMORY.
+ */
+int ebcc__image_seal(int fd, const char *display, int *ret_fd, bool *ret_sealed);
+
+#endif

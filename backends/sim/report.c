@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Simulated attestation: the device key (created once per state root, under a lock, written
+ * atomically 0600), signing a report over a canonical length-prefixed encoding, and the offline
+ * check of such a report against trusted public keys.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+
+#include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "ebcc-private.h"
+#include "report.h"
+
+#define REPORT_MAGIC "EBSR"
+#define REPORT_VERSION 1
+#define REPORT_DOMAIN "EBCC-SIM-REPORT-V1"
+#define FORMAT_MAX 64
+#define MEASUREMENT_MAX 128
+#define SIG_MAX 80
+#define KEY_FILE_MAX 16384
+
+static const char *openssl_reason(void)
+{
+	static __thread char buf[256];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return "no detail from OpenSSL";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+/* ---- the device key ----------------------------------------------------------------------- */
+
+static int key_parse_private(const char *pem, size_t len, EVP_PKEY **ret)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *key;
+
+	if (bio == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory reading the device key");
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (key == NULL || !EVP_PKEY_is_a(key, "EC")) {
+		EVP_PKEY_free(key);
+		return ebcc__error(EBCC_ERR_CORRUPT,
+				   "simulated device key %s is not an EC private key in PEM: %s",
+				   EBCC_SIM_DEVICE_KEY_FILE, openssl_reason());
+	}
+	*ret = key;
+	return 0;
+}
+
+static int key_read(int dir_fd, EVP_PKEY **ret)
+{
+	_cleanup_free_ char *pem = NULL;
+	size_t len = 0;
+	int r;
+
+	r = ebcc__file_read_at(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, "simulated device key",
+			       KEY_FILE_MAX, &pem, &len);
+	if (r < 0)
+		return r;
+	return key_parse_private(pem, len, ret);
+}
+
+static int key_create(int dir_fd, bool durable, EVP_PKEY **ret)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	BIO *bio = NULL;
+	char *data = NULL;
+	long len;
+	int r;
+
+	if (key == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "generate the simulated device key: %s",
+				   openssl_reason());
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
+		BIO_free(bio);
+		EVP_PKEY_free(key);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode the simulated device key: %s",
+				   openssl_reason());
+	}
+	len = BIO_get_mem_data(bio, &data);
+	r = ebcc__file_write_atomic(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, data, (size_t)len, 0600,
+				    durable, "simulated device key");
+	OPENSSL_cleanse(data, (size_t)len);
+	BIO_free(bio);
+	if (r < 0) {
+		EVP_PKEY_free(key);
+		return r;
+	}
+	*ret = key;
+	return 0;
+}
+
+/* The device key, created on first use. Two processes racing to create it end up with one:
+ * creation happens under an exclusive lock, after a second look. */
+static int key_load(int dir_fd, bool durable, EVP_PKEY **ret)
+{
+	_cleanup_close_ int lock = -1;
+	int r;
+
+	if (dir_fd < 0)
+		return ebcc__error(EBCC_ERR_UNAVAILABLE,
+				   "no state root: the simulated device key lives under it");
+	r = key_read(dir_fd, ret);
+	if (r != EBCC_ERR_NOT_FOUND)
+		return r;
+	lock = openat(dir_fd, EBCC_SIM_DEVICE_KEY_LOCK,
+		      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (lock < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "open %s",
+					 EBCC_SIM_DEVICE_KEY_LOCK);
+	while (flock(lock, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return ebcc__error_errno(EBCC_ERR_IO, errno, "lock %s",
+						 EBCC_SIM_DEVICE_KEY_LOCK);
+	r = key_read(dir_fd, ret);
+	if (r != EBCC_ERR_NOT_FOUND)
+		return r;
+	return key_create(dir_fd, durable, ret);
+}
+
+static int key_id(EVP_PKEY *key, uint8_t out[EBCC_SHA256_SIZE])
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(key, &der);
+	int r;
+
+	if (len <= 0)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode a public key: %s", openssl_reason());
+	r = ebcc__sha256(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return r;
+}
+
+int ebcc__sim_key_public_pem(int data_dir_fd, bool durable, char **ret_pem)
+{
+	EVP_PKEY *key = NULL;
+	BIO *bio;
+	char *data = NULL, *pem;
+	long len;
+	int r;
+
+	r = key_load(data_dir_fd, durable, &key);
+	if (r < 0)
+		return r;
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, key) != 1) {
+		BIO_free(bio);
+		EVP_PKEY_free(key);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode the device public key: %s",
+				   openssl_reason());
+	}
+	EVP_PKEY_free(key);
+	len = BIO_get_mem_data(bio, &data);
+	pem = strndup(data, (size_t)len);
+	BIO_free(bio);
+	if (pem == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	*ret_pem = pem;
+	return 0;
+}
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+struct buf {
+	uint8_t *data;
+	size_t len, cap;
+	bool failed;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = (b->len + n) * 2;
+		uint8_t *grown = realloc(b->data, cap);
+
+		if (grown == NULL) {
+			b->failed = true;
+			return;
+		}
+		b->data = grown;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+static void put_le(struct buf *b, uint64_t v, size_t bytes)
+{
+	uint8_t raw[8];
+
+	for (size_t i = 0; i < bytes; i++)
+		raw[i] = (uint8_t)(v >> (8 * i));
+	put(b, raw, bytes);
+}
+
+/* Field of the signed message: 4-byte length, then the bytes. */
+static void put_field(struct buf *b, const void *p, size_t n)
+{
+	put_le(b, n, 4);
+	put(b, p, n);
+}
+
+/* The canonical bytes the signature covers. */
+static int signed_message(const char *format, const char *measurement, uint64_t eid,
+			  const uint8_t *rd, size_t rd_len, const uint8_t kid[EBCC_SHA256_SIZE],
+			  struct buf *out)
+{
+	uint8_t eid_raw[8];
+
+	for (size_t i = 0; i < 8; i++)
+		eid_raw[i] = (uint8_t)(eid >> (8 * i));
+	*out = (struct buf){ 0 };
+	put_field(out, REPORT_DOMAIN, strlen(REPORT_DOMAIN));
+	put_field(out, format, strlen(format));
+	put_field(out, measurement, strlen(measurement));
+	put_field(out, eid_raw, sizeof(eid_raw));
+	put_field(out, rd, rd_len);
+	put_field(out, kid, EBCC_SHA256_SIZE);
+	if (out->failed) {
+		free(out->data);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory encoding a report");
+	}
+	return 0;
+}
+
+int ebcc__sim_report_sign(int data_dir_fd, bool durable, const char *measurement, uint64_t eid,
+			  const uint8_t *report_data, size_t report_data_len, uint8_t **ret_report,
+			  size_t *ret_len)
+{
+	uint8_t kid[EBCC_SHA256_SIZE], sig[SIG_MAX + 64];
+	size_t sig_len = sizeof(sig);
+	struct buf msg, out = { 0 };
+	EVP_PKEY *key = NULL;
+	EVP_MD_CTX *md;
+	int r;
+
+	if (report_data_len == 0 || report_data_len > EBCC_SIM_REPORT_DATA_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "report_data of %zu bytes: the sim backend covers 1 to %d bytes",
+				   report_data_len, EBCC_SIM_REPORT_DATA_MAX);
+	if (strlen(measurement) > MEASUREMENT_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "measurement is too long for a report");
+	r = key_load(data_dir_fd, durable, &key);
+	if (r < 0)
+		return r;
+	r = key_id(key, kid);
+	if (r == 0)
+		r = signed_message(EBCC_SIM_FORMAT, measurement, eid, report_data,
+				   report_data_len, kid, &msg);
+	if (r < 0) {
+		EVP_PKEY_free(key);
+		return r;
+	}
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(md, sig, &sig_len, msg.data, msg.len) != 1 || sig_len > SIG_MAX)
+		r = ebcc__error(EBCC_ERR_BACKEND, "sign a simulated report: %s", openssl_reason());
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(key);
+	free(msg.data);
+	if (r < 0)
+		return r;
+
+	put(&out, REPORT_MAGIC, 4);
+	put_le(&out, REPORT_VERSION, 1);
+	put_le(&out, 0, 1);
+	put_le(&out, strlen(EBCC_SIM_FORMAT), 2);
+	put(&out, EBCC_SIM_FORMAT, strlen(EBCC_SIM_FORMAT));
+	put_le(&out, strlen(measurement), 2);
+	put(&out, measurement, strlen(measurement));
+	put_le(&out, eid, 8);
+	put_le(&out, report_data_len, 2);
+	put(&out, report_data, report_data_len);
+	put(&out, kid, sizeof(kid));
+	put_le(&out, sig_len, 2);
+	put(&out, sig, sig_len);
+	if (out.failed) {
+		free(out.data);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory encoding a report");
+	}
+	*ret_report = out.data;
+	*ret_len = out.len;
+	return 0;
+}
+
+/* ---- parsing and verification -------------------------------------------------------------- */
+
+struct parsed {
+	const uint8_t *format, *measurement, *report_data, *key_id, *sig;
+	size_t format_len, measurement_len, report_data_len, sig_len;
+	uint64_t eid;
+};
+
+struct reader {
+	const uint8_t *p;
+	size_t left;
+	const char *failed; /* what could not be read */
+};
+
+static const uint8_t *take(struct reader *r, size_t n, const char *what)
+{
+	const uint8_t *p = r->p;
+
+	if (r->failed != NULL)
+		return NULL;
+	if (n > r->left) {
+		r->failed = what;
+		return NULL;
+	}
+	r->p += n;
+	r->left -= n;
+	return p;
+}
+
+static uint64_t take_le(struct reader *r, size_t bytes, const char *what)
+{
+	const uint8_t *p = take(r, bytes, what);
+	uint64_t v = 0;
+
+	for (size_t i = 0; p != NULL && i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static const uint8_t *take_var(struct reader *r, size_t max, size_t *ret_len, const char *what)
+{
+	size_t n = (size_t)take_le(r, 2, what);
+
+	if (r->failed == NULL && n > max) {
+		r->failed = what;
+		return NULL;
+	}
+	*ret_len = n;
+	return take(r, n, what);
+}
+
+static int parse_report(const uint8_t *data, size_t len, struct parsed *out)
+{
+	struct reader r = { .p = data, .left = len };
+	const uint8_t *magic = take(&r, 4, "magic");
+	uint64_t version = take_le(&r, 1, "version"), reserved = take_le(&r, 1, "reserved byte");
+
+	if (r.failed == NULL && memcmp(magic, REPORT_MAGIC, 4) != 0)
+		return ebcc__error(EBCC_ERR_VERIFY, "report is not a sim report (bad magic)");
+	if (r.failed == NULL && version != REPORT_VERSION)
+		return ebcc__error(EBCC_ERR_VERIFY, "sim report version %" PRIu64 " is not %d",
+				   version, REPORT_VERSION);
+	if (r.failed == NULL && reserved != 0)
+		return ebcc__error(EBCC_ERR_VERIFY, "sim report has a non-zero reserved byte");
+	out->format = take_var(&r, FORMAT_MAX, &out->format_len, "format");
+	out->measurement = take_var(&r, MEASUREMENT_MAX, &out->measurement_len, "measurement");
+	out->eid = take_le(&r, 8, "eid");
+	out->report_data = take_var(&r, EBCC_SIM_REPORT_DATA_MAX, &out->report_data_len,
+				    "report_data");
+	out->key_id = take(&r, EBCC_SHA256_SIZE, "key id");
+	out->sig = take_var(&r, SIG_MAX, &out->sig_len, "signature");
+	if (r.failed != NULL)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "sim report is malformed: its %s is truncated or too long",
+				   r.failed);
+	if (r.left != 0)
+		return ebcc__error(EBCC_ERR_VERIFY, "sim report has %zu trailing bytes", r.left);
+	if (out->report_data_len == 0)
+		return ebcc__error(EBCC_ERR_VERIFY, "sim report covers no report_data");
+	return 0;
+}
+
+static bool same_text(const uint8_t *p, size_t len, const char *text)
+{
+	return text != NULL && strlen(text) == len && memcmp(p, text, len) == 0;
+}
+
+static int public_key_parse(const char *pem, size_t index, EVP_PKEY **ret)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *key;
+	char group[64] = "";
+
+	if (bio == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (key == NULL)
+		return ebcc__error(EBCC_ERR_VERIFY, "trusted_keys[%zu] is not a PEM public key: %s",
+				   index, openssl_reason());
+	if (!EVP_PKEY_is_a(key, "EC") ||
+	    EVP_PKEY_get_group_name(key, group, sizeof(group), NULL) != 1 ||
+	    strcmp(group, "prime256v1") != 0) {
+		EVP_PKEY_free(key);
+		ERR_clear_error();
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "trusted_keys[%zu] is not an ECDSA P-256 key, which is what signs "
+				   "sim reports",
+				   index);
+	}
+	*ret = key;
+	return 0;
+}
+
+static int verdict_json(const struct parsed *p, size_t key_index, char **ret)
+{
+	char kid[2 * EBCC_SHA256_SIZE + 8];
+	struct json_object *o = json_object_new_object(), *checked = json_object_new_array();
+	static const char *const names[] = { "format", "measurement", "eid", "report_data",
+					     "signature" };
+	int r;
+
+	if (o == NULL || checked == NULL) {
+		json_object_put(o);
+		json_object_put(checked);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	memcpy(kid, "sha256:", 7);
+	ebcc__hex_encode(p->key_id, EBCC_SHA256_SIZE, kid + 7);
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(names); i++)
+		json_object_array_add(checked, json_object_new_string(names[i]));
+	json_object_object_add(o, "format", json_object_new_string(EBCC_SIM_FORMAT));
+	json_object_object_add(o, "simulated", json_object_new_boolean(1));
+	json_object_object_add(o, "hardware_root_of_trust", json_object_new_boolean(0));
+	json_object_object_add(o, "signature", json_object_new_string("valid"));
+	json_object_object_add(o, "key_id", json_object_new_string(kid));
+	json_object_object_add(o, "trusted_key_index", json_object_new_int64((int64_t)key_index));
+	json_object_object_add(o, "checked", checked);
+	json_object_object_add(
+		o, "note",
+		json_object_new_string("a simulated device key signed this report; it proves what "
+				       "the holder of that key claims, not what hardware measured"));
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+int ebcc__sim_report_verify(const struct ebcc_backend_report_check *check, char **ret_verdict)
+{
+	struct parsed p = { 0 };
+	struct buf msg;
+	char kid_hex[2 * EBCC_SHA256_SIZE + 1];
+	bool kid_seen = false;
+	int r;
+
+	if (check->report == NULL || check->report_data == NULL)
+		return ebcc__error(EBCC_ERR_VERIFY, "no report or no report_data to check");
+	r = parse_report(check->report, check->report_len, &p);
+	if (r < 0)
+		return r;
+	if (!same_text(p.format, p.format_len, EBCC_SIM_FORMAT) ||
+	    !same_text(p.format, p.format_len, check->format))
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "report format does not match: the evidence says \"%s\", the "
+				   "report says \"%.*s\" (sim reports are %s)",
+				   check->format != NULL ? check->format : "(none)",
+				   (int)p.format_len, (const char *)p.format, EBCC_SIM_FORMAT);
+	if (!same_text(p.measurement, p.measurement_len, check->measurement))
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "report measurement \"%.*s\" does not match the evidence's \"%s\"",
+				   (int)p.measurement_len, (const char *)p.measurement,
+				   check->measurement != NULL ? check->measurement : "(none)");
+	if (p.eid != check->eid)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "report is for EID %" PRIu64 ", the evidence claims EID %" PRIu64,
+				   p.eid, check->eid);
+	if (p.report_data_len != check->report_data_len ||
+	    memcmp(p.report_data, check->report_data, p.report_data_len) != 0)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "report covers other report_data than the evidence's fields give");
+	if (check->trusted_keys == NULL || check->trusted_keys_count == 0)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "policy gives no trusted_keys: a sim report can only be checked "
+				   "against a device key you trust (ebcc_backend_attestation_key)");
+
+	r = signed_message((const char *)EBCC_SIM_FORMAT, check->measurement, p.eid, p.report_data,
+			   p.report_data_len, p.key_id, &msg);
+	if (r < 0)
+		return r;
+	ebcc__hex_encode(p.key_id, EBCC_SHA256_SIZE, kid_hex);
+	for (size_t i = 0; i < check->trusted_keys_count; i++) {
+		uint8_t kid[EBCC_SHA256_SIZE];
+		EVP_PKEY *key = NULL;
+		EVP_MD_CTX *md;
+		int ok;
+
+		if (check->trusted_keys[i] == NULL) {
+			free(msg.data);
+			return ebcc__error(EBCC_ERR_VERIFY, "trusted_keys[%zu] is NULL", i);
+		}
+		r = public_key_parse(check->trusted_keys[i], i, &key);
+		if (r == 0)
+			r = key_id(key, kid);
+		if (r < 0) {
+			EVP_PKEY_free(key);
+			free(msg.data);
+			return r;
+		}
+		if (memcmp(kid, p.key_id, sizeof(kid)) != 0) {
+			EVP_PKEY_free(key);
+			continue;
+		}
+		kid_seen = true;
+		md = EVP_MD_CTX_new();
+		ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+		     EVP_DigestVerify(md, p.sig, p.sig_len, msg.data, msg.len) == 1;
+		EVP_MD_CTX_free(md);
+		EVP_PKEY_free(key);
+		ERR_clear_error();
+		if (ok) {
+			free(msg.data);
+			return verdict_json(&p, i, ret_verdict);
+		}
+	}
+	free(msg.data);
+	if (kid_seen)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "report signature does not verify with the trusted key "
+				   "sha256:%s that it names",
+				   kid_hex);
+	return ebcc__error(EBCC_ERR_VERIFY,
+			   "report is signed by key sha256:%s, which is not among the %zu "
+			   "trusted_keys",
+			   kid_hex, check->trusted_keys_count);
+}

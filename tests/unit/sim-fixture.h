@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A state root in a temporary directory and a backend environment of our own, for driving the
+ * sim backend's ops table directly (white-box): real processes, real seccomp, real keys.
+ */
+#ifndef EBCC_TEST_SIM_FIXTURE_H
+#define EBCC_TEST_SIM_FIXTURE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ebcc-private.h"
+
+struct sim_fixture {
+	char root[PATH_MAX];
+	int root_fd;
+	int data_fd; /* <root>/.ebcc/backends/sim */
+	struct ebcc_backend_env env;
+	char error[2048]; /* the last set_error() */
+	int errors;
+	const struct ebcc_backend_ops *ops;
+};
+
+static void *fx_alloc(size_t size, void *host)
+{
+	(void)host;
+	return malloc(size > 0 ? size : 1);
+}
+
+static void fx_release(void *p, void *host)
+{
+	(void)host;
+	free(p);
+}
+
+static void fx_log(int priority, const char *message, void *host)
+{
+	(void)priority;
+	(void)message;
+	(void)host;
+}
+
+static void fx_set_error(const char *message, void *host)
+{
+	struct sim_fixture *f = host;
+
+	snprintf(f->error, sizeof(f->error), "%s", message);
+	f->errors++;
+}
+
+static inline const char *fx_env_path(const char *var)
+{
+	const char *p = getenv(var);
+
+	if (p == NULL) {
+		fprintf(stderr, "environment variable %s is not set (run through meson test)\n", var);
+		abort();
+	}
+	return p;
+}
+
+static inline struct sim_fixture *fx_new(void)
+{
+	struct sim_fixture *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (f == NULL)
+		abort();
+	snprintf(f->root, sizeof(f->root), "%s/ebcc-sim-XXXXXX",
+		 getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(f->root) == NULL)
+		abort();
+	f->root_fd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (f->root_fd < 0)
+		abort();
+	r = ebcc__private_dir_open(f->root_fd, "backends/sim", true, &f->data_fd);
+	if (r < 0)
+		abort();
+	f->env = (struct ebcc_backend_env){
+		.size = sizeof(struct ebcc_backend_env),
+		.durability = EBCC_BACKEND_DURABILITY_NONE,
+		.alloc = fx_alloc,
+		.log = fx_log,
+		.set_error = fx_set_error,
+		.host = f,
+		.data_dir_fd = f->data_fd,
+		.data_dir = ".ebcc/backends/sim",
+		.release = fx_release,
+	};
+	f->ops = ebcc__backend_sim_entry();
+	return f;
+}
+
+static inline void fx_free(struct sim_fixture *f)
+{
+	if (f == NULL)
+		return;
+	close(f->data_fd);
+	ebcc__remove_tree_at(AT_FDCWD, f->root);
+	close(f->root_fd);
+	free(f);
+}
+
+/* Creates <root>/<instance>/stages/<stage> (0700) and opens it. */
+static inline int fx_stage_dir(struct sim_fixture *f, const char *instance, const char *stage)
+{
+	char path[PATH_MAX];
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "%s/stages/%s", instance, stage);
+	if (ebcc__open_dir_path_at(f->root_fd, path, true, &fd) < 0)
+		abort();
+	return fd;
+}
+
+static inline struct ebcc_backend_stage_params fx_params(uint32_t lifetime, const char *stage,
+							 int image_fd, int stage_dir_fd)
+{
+	return (struct ebcc_backend_stage_params){
+		.size = sizeof(struct ebcc_backend_stage_params),
+		.lifetime = lifetime,
+		.instance_id = "inst",
+		.stage_name = stage,
+		.image_fd = image_fd,
+		.stage_dir_fd = stage_dir_fd,
+		.stage_dir = "inst/stages/x",
+		.max_request = 1 << 20,
+		.max_response = 1 << 20,
+		.timeout_ms = 20000,
+		.memory_mib = 64,
+		.cpu_seconds = 60,
+		.max_files = 16,
+		.options_json = "{}",
+		.expected_measurement = NULL,
+	};
+}
+
+/* A loaded stage and what came with it. */
+struct fx_stage {
+	struct ebcc_backend_stage st;
+	struct ebcc_backend_stage_params params;
+	int dir_fd;
+};
+
+/* Loads image (a path) as stage `name` of instance "inst". Returns the op's result. */
+static inline int fx_load(struct sim_fixture *f, const char *image, const char *name,
+			  uint32_t lifetime, uint32_t timeout_ms, struct fx_stage *out)
+{
+	int fd = open(image, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		abort();
+	memset(out, 0, sizeof(*out));
+	out->dir_fd = lifetime == EBCC_LIFETIME_INSTANCE ? fx_stage_dir(f, "inst", name) : -1;
+	out->params = fx_params(lifetime, name, fd, out->dir_fd);
+	out->params.timeout_ms = timeout_ms;
+	out->st.size = sizeof(out->st);
+	r = f->ops->stage_load(&f->env, &out->params, &out->st, NULL);
+	close(fd);
+	out->params.image_fd = -1;
+	return r;
+}
+
+static inline void fx_stage_release(struct fx_stage *s)
+{
+	free(s->st.measurement);
+	free(s->st.ref);
+	free(s->st.isolation_json);
+	s->st.measurement = s->st.ref = s->st.isolation_json = NULL;
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	s->dir_fd = -1;
+}
+
+/* Invokes with a text request; on success *ret_response is a NUL-terminated copy (malloc). */
+static inline int fx_invoke(struct sim_fixture *f, void *handle, const char *request,
+			    char **ret_response, char **ret_log)
+{
+	struct ebcc_backend_buffer resp = { 0 }, log = { 0 };
+	int r = f->ops->stage_invoke(&f->env, handle, request, strlen(request), &resp, &log, NULL);
+
+	if (r == 0) {
+		char *text = malloc(resp.len + 1), *ltext = malloc(log.len + 1);
+
+		if (text == NULL || ltext == NULL)
+			abort();
+		if (resp.len > 0)
+			memcpy(text, resp.data, resp.len);
+		text[resp.len] = '\0';
+		if (log.len > 0)
+			memcpy(ltext, log.data, log.len);
+		ltext[log.len] = '\0';
+		free(resp.data);
+		free(log.data);
+		if (ret_response != NULL)
+			*ret_response = text;
+		else
+			free(text);
+		if (ret_log != NULL)
+			*ret_log = ltext;
+		else
+			free(ltext);
+	}
+	return r;
+}
+
+#endif
