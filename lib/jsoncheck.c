@@ -3,7 +3,7 @@
  * What json-c's strict parser still lets through, checked on the text it parsed: duplicate
  * keys (json-c silently keeps the last), single-quoted keys, NaN and Infinity, and raw control
  * characters inside strings. Used where one text must have exactly one meaning: evidence
- * envelopes and verification policies.
+ * envelopes and verification policies. Also names a value's type for their messages.
  */
 #include <stdio.h>
 #include <string.h>

@@ -5,6 +5,7 @@ The library is the one named by $EBCC_LIBRARY (meson sets it to the just-built .
 Every failing call raises EbccError carrying ebcc_error_name() and ebcc_last_error_message().
 """
 import ctypes
+import json
 import os
 
 _lib = ctypes.CDLL(os.environ.get("EBCC_LIBRARY", "libebcc.so.0"), use_errno=True)
@@ -201,3 +202,52 @@ def list_instances(ctx):
     out = ctypes.c_void_p()
     check(_lib.ebcc_instance_list(ctx.handle, ctypes.byref(out)))
     return take_string(out)
+
+
+# ---- evidence -----------------------------------------------------------------------------
+
+_declare("ebcc_evidence_parse", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+         ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_evidence_serialize", ctypes.c_int, ctypes.c_void_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_evidence_verify", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p)
+_declare("ebcc_evidence_ref", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_evidence_unref", ctypes.c_void_p, ctypes.c_void_p)
+
+
+class Evidence:
+    """One evidence envelope (immutable). parse() is the constructor."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    @classmethod
+    def parse(cls, ctx, data):
+        """data: the envelope JSON as str or bytes (any bytes: the length is passed)."""
+        data = data.encode() if isinstance(data, str) else bytes(data)
+        handle = ctypes.c_void_p()
+        check(_lib.ebcc_evidence_parse(ctx.handle, data, len(data), ctypes.byref(handle)))
+        return cls(handle)
+
+    def close(self):
+        if self.handle:
+            _lib.ebcc_evidence_unref(self.handle)
+            self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def serialize(self):
+        out = ctypes.c_void_p()
+        check(_lib.ebcc_evidence_serialize(self.handle, ctypes.byref(out)))
+        return take_string(out)
+
+    def verify(self, ctx, policy=None):
+        """policy: None, JSON text, or a dict (sent as JSON). Raises EbccError on failure."""
+        if isinstance(policy, dict):
+            policy = json.dumps(policy)
+        check(_lib.ebcc_evidence_verify(ctx.handle, self.handle,
+                                        None if policy is None else _text(policy)))
