@@ -504,6 +504,8 @@ int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj,
 			  const char *what);
 /* "an object", "an integer", "a fractional number", "null"...: a value's type for messages. */
 const char *ebcc__json_type_article(struct json_object *value);
+/* The first key of object obj (in text order) not in the NULL-terminated list known, or NULL. */
+const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *known);
 
 #define EBCC_EVIDENCE_VERSION 1
 #define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */

@@ -441,7 +441,7 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 	struct json_object *version, *simulated;
 	_cleanup_free_ uint8_t *report = NULL;
 	uint8_t nonce[EBCC_NONCE_MAX];
-	const char *report_text;
+	const char *report_text, *unknown;
 	size_t report_text_len;
 	int r;
 
@@ -456,17 +456,12 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 	    json_object_get_uint64(version) != EBCC_EVIDENCE_VERSION)
 		return ebcc__error(err, "evidence: \"version\" is %s: this library reads version %d",
 				   json_object_to_json_string(version), EBCC_EVIDENCE_VERSION);
-	json_object_object_foreach(root, key, value) {
-		bool known = false;
+	unknown = ebcc__json_unknown_key(root, envelope_keys);
+	if (unknown != NULL) {
 		char shown[EBCC_EVIDENCE_SHOW_SIZE];
 
-		(void)value;
-		for (size_t i = 0; envelope_keys[i] != NULL && !known; i++)
-			known = strcmp(envelope_keys[i], key) == 0;
-		if (!known) {
-			ebcc__evidence_show(key, strlen(key), shown);
-			return ebcc__error(err, "evidence: unknown field \"%s\"", shown);
-		}
+		ebcc__evidence_show(unknown, strlen(unknown), shown);
+		return ebcc__error(err, "evidence: unknown field \"%s\"", shown);
 	}
 
 	r = string_member(root, "format", err, &f.format, NULL);

@@ -3,7 +3,8 @@
  * What json-c's strict parser still lets through, checked on the text it parsed: duplicate
  * keys (json-c silently keeps the last), single-quoted keys, NaN and Infinity, and raw control
  * characters inside strings. Used where one text must have exactly one meaning: evidence
- * envelopes and verification policies. Also names a value's type for their messages.
+ * envelopes and verification policies. Also the small helpers their strict readers share:
+ * naming a value's type, finding a key that is not allowed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,10 +19,11 @@ static size_t tree_key_count(struct json_object *obj)
 	size_t n = 0;
 
 	if (json_object_is_type(obj, json_type_object)) {
-		json_object_object_foreach(obj, key, value) {
-			(void)key;
-			n += 1 + tree_key_count(value);
-		}
+		struct json_object_iterator it = json_object_iter_begin(obj);
+		struct json_object_iterator end = json_object_iter_end(obj);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			n += 1 + tree_key_count(json_object_iter_peek_value(&it));
 	} else if (json_object_is_type(obj, json_type_array)) {
 		size_t len = json_object_array_length(obj);
 
@@ -115,6 +117,23 @@ const char *ebcc__json_type_article(struct json_object *value)
 		return "null";
 	}
 	return "an unknown type";
+}
+
+const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *known)
+{
+	struct json_object_iterator it = json_object_iter_begin(obj);
+	struct json_object_iterator end = json_object_iter_end(obj);
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		const char *key = json_object_iter_peek_name(&it);
+		bool found = false;
+
+		for (size_t i = 0; known[i] != NULL && !found; i++)
+			found = strcmp(known[i], key) == 0;
+		if (!found)
+			return key;
+	}
+	return NULL;
 }
 
 int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj, int err,

@@ -91,19 +91,13 @@ static int parse_fields(struct json_object *root, struct ebcc_policy *p)
 	size_t len = 0;
 	int r;
 
-	json_object_object_foreach(root, key, unused) {
-		bool known = false;
-
-		(void)unused;
-		for (size_t i = 0; policy_keys[i] != NULL && !known; i++)
-			known = strcmp(policy_keys[i], key) == 0;
-		if (!known) {
-			ebcc__evidence_show(key, strlen(key), shown);
-			return ebcc__error(ERR, "policy: unknown key \"%s\" (known: trusted_keys, "
-					   "measurement, nonce, request_digest, response_digest, "
-					   "allow_simulated, backend_options)",
-					   shown);
-		}
+	text = ebcc__json_unknown_key(root, policy_keys);
+	if (text != NULL) {
+		ebcc__evidence_show(text, strlen(text), shown);
+		return ebcc__error(ERR, "policy: unknown key \"%s\" (known: trusted_keys, "
+				   "measurement, nonce, request_digest, response_digest, "
+				   "allow_simulated, backend_options)",
+				   shown);
 	}
 
 	r = parse_trusted_keys(root, p);

@@ -564,11 +564,11 @@ static void parse_accepts_pretty_json(void **state)
 	{
 		const char *keys[20];
 		size_t n = 0;
+		struct json_object_iterator it = json_object_iter_begin(obj);
+		struct json_object_iterator end = json_object_iter_end(obj);
 
-		json_object_object_foreach(obj, key, value) {
-			(void)value;
-			keys[n++] = key;
-		}
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			keys[n++] = json_object_iter_peek_name(&it);
 		while (n-- > 0) {
 			struct json_object *v;
 
