@@ -578,6 +578,15 @@ static int sim_stage_invoke(const struct ebcc_backend_env *env, void *handle, co
 		break;
 	}
 	if (r < 0) {
+		/* What the stage logged before it failed is worth keeping (log.txt). */
+		if (res.log_len > 0) {
+			log_out = env->alloc(res.log_len, env->host);
+			if (log_out != NULL) {
+				memcpy(log_out, res.log, res.log_len);
+				ret_log->data = log_out;
+				ret_log->len = res.log_len;
+			}
+		}
 		ebcc__channel_result_clear(&res, alloc);
 		return fail(env, r);
 	}

@@ -163,7 +163,9 @@ struct ebcc_backend_ops {
 
 	/* Runs one request. The response and what the stage logged come back in buffers from
 	 * env->alloc(). EBCC_ERR_TIMEOUT when the stage exceeds params->timeout_ms (it is then
-	 * killed), EBCC_ERR_STAGE when it crashed, misbehaved or is no longer running. */
+	 * killed), EBCC_ERR_STAGE when it crashed, misbehaved or is no longer running. A failed
+	 * call leaves *ret_response empty but may still fill *ret_log with what the stage logged
+	 * before it failed; the core keeps that in the invocation's log.txt. */
 	int (*stage_invoke)(const struct ebcc_backend_env *env, void *handle, const void *request,
 			    size_t request_len, struct ebcc_backend_buffer *ret_response,
 			    struct ebcc_backend_buffer *ret_log, void *userdata);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,12 @@ struct sim_fixture {
 	char error[2048]; /* the last set_error() */
 	int errors;
 	const struct ebcc_backend_ops *ops;
+	/* Warm stages loaded, so that a failed test does not leave them running. */
+	struct {
+		pid_t pid;
+		uint64_t start;
+	} warm[64];
+	size_t n_warm;
 };
 
 static void *fx_alloc(size_t size, void *host)
@@ -100,6 +107,9 @@ static inline void fx_free(struct sim_fixture *f)
 {
 	if (f == NULL)
 		return;
+	for (size_t i = 0; i < f->n_warm; i++)
+		if (ebcc__proc_alive(f->warm[i].pid, f->warm[i].start))
+			kill(f->warm[i].pid, SIGKILL);
 	close(f->data_fd);
 	ebcc__remove_tree_at(AT_FDCWD, f->root);
 	close(f->root_fd);
@@ -164,6 +174,16 @@ static inline int fx_load(struct sim_fixture *f, const char *image, const char *
 	r = f->ops->stage_load(&f->env, &out->params, &out->st, NULL);
 	close(fd);
 	out->params.image_fd = -1;
+	if (r == 0 && lifetime == EBCC_LIFETIME_INSTANCE && f->n_warm < 64) {
+		unsigned long long pid = 0, start = 0;
+		const char *p = strstr(out->st.ref, "\"pid\":"), *q = strstr(out->st.ref, "\"start_time\":");
+
+		if (p != NULL && q != NULL && sscanf(p + 6, "%llu", &pid) == 1 &&
+		    sscanf(q + 13, "%llu", &start) == 1) {
+			f->warm[f->n_warm].pid = (pid_t)pid;
+			f->warm[f->n_warm++].start = start;
+		}
+	}
 	return r;
 }
 

@@ -231,7 +231,7 @@ static void invocation_stage_round_trip(void **state)
 static void image_swap_after_open(void **state)
 {
 	struct sim_fixture *f = *state;
-	char img[PATH_MAX], next[PATH_MAX], want[EBCC_MEASUREMENT_MAX], *resp = NULL;
+	char img[PATH_MAX + 16], next[PATH_MAX + 16], want[EBCC_MEASUREMENT_MAX], *resp = NULL;
 	struct fx_stage s;
 	int fd;
 
@@ -261,7 +261,7 @@ static void image_swap_after_open(void **state)
 static void refuses_dynamic_and_non_elf_images(void **state)
 {
 	struct sim_fixture *f = *state;
-	char text[PATH_MAX];
+	char text[PATH_MAX + 16];
 	struct fx_stage s;
 	FILE *fp;
 

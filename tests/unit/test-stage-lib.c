@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stage library (libebcc-stage.a) on its own: ebcc_stage_serve() in a child process with a
+ * socketpair or a listening socket on descriptor 3, driven frame by frame from here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <ebcc/ebcc.h>
+#include <ebcc/stage.h>
+
+#include "frame.h"
+
+static int handler(const void *request, size_t len, void **ret, size_t *ret_len, void *userdata)
+{
+	int *calls = userdata;
+	char *out;
+
+	(*calls)++;
+	ebcc_stage_log("handling");
+	if (len == 4 && memcmp(request, "fail", 4) == 0)
+		return EBCC_ERR_PERMISSION;
+	out = malloc(len + 1);
+	if (out == NULL)
+		return EBCC_ERR_NO_MEMORY;
+	memcpy(out, request, len);
+	out[len] = '!';
+	*ret = out;
+	*ret_len = len + 1;
+	return 0;
+}
+
+/* Runs ebcc_stage_serve() in a child with `channel` as descriptor 3; returns its pid. The
+ * child exits with 100 + (-result). */
+static pid_t serve_in_child(int channel)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int calls = 0, r;
+
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(channel, EBCC_STAGE_CHANNEL_FD) < 0)
+			_exit(99);
+		ebcc_stage_log("outside a request: dropped");
+		r = ebcc_stage_serve(handler, &calls);
+		_exit(100 - r);
+	}
+	return pid;
+}
+
+static int child_result(pid_t pid)
+{
+	int status = 0;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return 100 - WEXITSTATUS(status);
+}
+
+static void send_request(int fd, const char *text)
+{
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	size_t len = strlen(text);
+
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, (uint32_t)len);
+	assert_int_equal(write(fd, hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+}
+
+/* Reads one frame (payload up to 4096 bytes) into *f and buf. */
+static void read_frame(int fd, struct ebcc_frame *f, uint8_t *buf, size_t size)
+{
+	static const struct ebcc_frame_limits lim = {
+		EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
+			EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+		4096,
+	};
+	size_t got = 0, used = 0;
+
+	for (;;) {
+		ssize_t n;
+		int r = ebcc__frame_decode(buf, got, &lim, f, &used);
+
+		if (r == EBCC_FRAME_OK)
+			return;
+		assert_int_equal(r, EBCC_FRAME_INCOMPLETE);
+		/* One byte at a time: never read into the next frame. */
+		assert_true(got < size);
+		n = read(fd, buf + got, 1);
+		assert_int_equal(n, 1);
+		got++;
+	}
+}
+
+static void null_and_missing_channel(void **state)
+{
+	pid_t pid;
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	(void)state;
+	assert_int_equal(ebcc_stage_serve(NULL, NULL), EBCC_ERR_INVALID_ARG);
+	ebcc_stage_log(NULL); /* outside a request, NULL: both ignored */
+	assert_true(devnull >= 0);
+	pid = serve_in_child(devnull); /* not a socket */
+	assert_int_equal(child_result(pid), EBCC_ERR_NOT_FOUND);
+	close(devnull);
+}
+
+static void serves_a_connected_socket(void **state)
+{
+	uint8_t buf[4200];
+	struct ebcc_frame f;
+	int sv[2];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+
+	send_request(sv[0], "hi");
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_LOG);
+	assert_int_equal(f.text_len, 8);
+	assert_memory_equal(f.text, "handling", 8);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+	assert_int_equal(f.length, 3);
+	assert_memory_equal(f.payload, "hi!", 3);
+
+	send_request(sv[0], "fail");
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_LOG);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_ERROR);
+	assert_int_equal(f.error_code, EBCC_ERR_PERMISSION);
+
+	send_request(sv[0], "");
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+	assert_int_equal(f.length, 1);
+
+	/* The host hangs up between requests: serve returns 0. */
+	close(sv[0]);
+	assert_int_equal(child_result(pid), 0);
+}
+
+static void host_breaking_the_protocol(void **state)
+{
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	int sv[2];
+	pid_t pid;
+
+	(void)state;
+	/* A RESPONSE is not what a stage accepts. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_RESPONSE, 0);
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(child_result(pid), EBCC_ERR_CORRUPT);
+	close(sv[0]);
+
+	/* A hangup in the middle of a request. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, 10);
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(write(sv[0], "abc", 3), 3);
+	close(sv[0]);
+	assert_int_equal(child_result(pid), EBCC_ERR_IO);
+}
+
+/* A listening socket: one connection after the other; a peer of another uid is not served. */
+static void serves_a_listening_socket(void **state)
+{
+	char dir[] = "/tmp/ebcc-stage-lib-XXXXXX";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t buf[4200];
+	struct ebcc_frame f;
+	int lfd, c;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0755), 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(chmod(sa.sun_path, 0777), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	pid = serve_in_child(lfd);
+	close(lfd);
+
+	for (int i = 0; i < 3; i++) {
+		c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		send_request(c, "again");
+		read_frame(c, &f, buf, sizeof(buf));
+		read_frame(c, &f, buf, sizeof(buf));
+		assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+		assert_memory_equal(f.payload, "again!", 6);
+		close(c);
+	}
+
+	if (geteuid() == 0) {
+		/* Another user connects: its connection is closed unserved. */
+		pid_t other = fork();
+
+		assert_true(other >= 0);
+		if (other == 0) {
+			uint8_t byte;
+			int ok;
+
+			if (setgid(65534) < 0 || setuid(65534) < 0)
+				_exit(2);
+			c = socket(AF_UNIX, SOCK_STREAM, 0);
+			if (connect(c, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				_exit(3);
+			send_request(c, "intruder");
+			ok = read(c, &byte, 1) <= 0; /* closed (or reset), no answer */
+			_exit(ok ? 0 : 1);
+		}
+		assert_int_equal(child_result(other), 100);
+		/* The stage serves on. */
+		c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		send_request(c, "owner");
+		read_frame(c, &f, buf, sizeof(buf));
+		read_frame(c, &f, buf, sizeof(buf));
+		assert_memory_equal(f.payload, "owner!", 6);
+		close(c);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(null_and_missing_channel),
+		cmocka_unit_test(serves_a_connected_socket),
+		cmocka_unit_test(host_breaking_the_protocol),
+		cmocka_unit_test(serves_a_listening_socket),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
