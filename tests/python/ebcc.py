@@ -251,3 +251,115 @@ class Evidence:
             policy = json.dumps(policy)
         check(_lib.ebcc_evidence_verify(ctx.handle, self.handle,
                                         None if policy is None else _text(policy)))
+
+
+# ---- backends (include/ebcc/backend.h) ----------------------------------------------------
+
+BACKEND_ABI_VERSION = 1
+ISOLATION_ENCLAVE, ISOLATION_VM, ISOLATION_EMBEDDED = 1, 2, 3
+BACKEND_SIMULATED, BACKEND_CONCURRENT_INVOKE = 1 << 0, 1 << 1
+
+_declare("ebcc_backend_register", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+         ctypes.c_void_p)
+_declare("ebcc_backend_load", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+_declare("ebcc_backend_count", ctypes.c_int, ctypes.c_void_p)
+_declare("ebcc_backend_name", ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int)
+_declare("ebcc_backend_probe", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_backend_attestation_key", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.POINTER(ctypes.c_void_p))
+
+
+class BackendEnv(ctypes.Structure):
+    """struct ebcc_backend_env: what the library hands to every backend callback."""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("durability", ctypes.c_uint32),
+        ("alloc", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)),
+        ("log", ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)),
+        ("set_error", ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_void_p)),
+        ("host", ctypes.c_void_p),
+        ("data_dir_fd", ctypes.c_int),
+        ("data_dir", ctypes.c_char_p),
+        ("release", ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)),
+    ]
+
+
+_ENV_P = ctypes.POINTER(BackendEnv)
+PROBE_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)
+# The stage callbacks are declared with opaque pointers: a binding that does not implement
+# them passes NULL-free stubs of these types.
+STAGE_LOAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_void_p)
+STAGE_OPEN_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_uint64,
+                                 ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p)
+STAGE_INVOKE_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_void_p)
+STAGE_REPORT_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)
+STAGE_CLOSE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+STAGE_UNLOAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p)
+VERIFY_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p,
+                             ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)
+KEY_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)
+DESTROY_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+class BackendOps(ctypes.Structure):
+    """struct ebcc_backend_ops, ABI version 1."""
+    _fields_ = [
+        ("size", ctypes.c_uint32),
+        ("abi_version", ctypes.c_uint32),
+        ("name", ctypes.c_char_p),
+        ("isolation", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("evidence_format", ctypes.c_char_p),
+        ("max_report_data", ctypes.c_uint32),
+        ("reserved0", ctypes.c_uint32),
+        ("probe", PROBE_FN),
+        ("stage_load", STAGE_LOAD_FN),
+        ("stage_open", STAGE_OPEN_FN),
+        ("stage_invoke", STAGE_INVOKE_FN),
+        ("stage_report", STAGE_REPORT_FN),
+        ("stage_close", STAGE_CLOSE_FN),
+        ("stage_unload", STAGE_UNLOAD_FN),
+        ("verify_report", VERIFY_FN),
+        ("attestation_key", KEY_FN),
+        ("destroy", DESTROY_FN),
+    ]
+
+
+def env_string(env, text):
+    """A copy of text in memory from env->alloc(), as a callback hands strings back."""
+    data = text.encode()
+    ptr = env.contents.alloc(len(data) + 1, env.contents.host)
+    if ptr:
+        ctypes.memmove(ptr, data + b"\0", len(data) + 1)
+    return ptr
+
+
+def backend_names(ctx):
+    n = check(_lib.ebcc_backend_count(ctx.handle))
+    return [_lib.ebcc_backend_name(ctx.handle, i).decode() for i in range(n)]
+
+
+def backend_load(ctx, path):
+    check(_lib.ebcc_backend_load(ctx.handle, str(path).encode()))
+
+
+def backend_register(ctx, ops, userdata=None):
+    """ops: a BackendOps whose callbacks the caller keeps alive as long as ctx."""
+    check(_lib.ebcc_backend_register(ctx.handle, ctypes.byref(ops), userdata))
+
+
+def backend_probe(ctx, name):
+    out = ctypes.c_void_p()
+    check(_lib.ebcc_backend_probe(ctx.handle, name.encode(), ctypes.byref(out)))
+    return json.loads(take_string(out))
+
+
+def backend_attestation_key(ctx, name):
+    out = ctypes.c_void_p()
+    check(_lib.ebcc_backend_attestation_key(ctx.handle, name.encode(), ctypes.byref(out)))
+    return take_string(out)
