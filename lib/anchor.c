@@ -143,6 +143,10 @@ static void reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* In the monitor and the anchor: the instance directory is fd 3, the report pipe fd 4. */
+#define CHILD_DIR_FD 3
+#define CHILD_REPORT_FD 4
+
 static _Noreturn void run_anchor(const struct ebcc_anchor_spawn *a, int report_fd)
 {
 	struct report ready = { .type = 'R' };
@@ -164,8 +168,8 @@ static _Noreturn void run_anchor(const struct ebcc_anchor_spawn *a, int report_f
 		fail_child(report_fd, STEP_CWD);
 	if (a->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fail_child(report_fd, STEP_NNP);
-	/* Nothing of the embedder's but stdio reaches the program. */
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* The directory and the report pipe must not reach the program. */
+	fcntl(CHILD_DIR_FD, F_SETFD, FD_CLOEXEC);
 
 	report_send(report_fd, &ready);
 	close(report_fd);
@@ -173,7 +177,7 @@ static _Noreturn void run_anchor(const struct ebcc_anchor_spawn *a, int report_f
 	 * ebcc_instance_start() runs the program; anything else (GATE_STOP from a forced delete,
 	 * or end of file) ends the anchor before the program ever ran. */
 	do
-		fifo = openat(a->dir_fd, FIFO_NAME, O_RDONLY | O_CLOEXEC);
+		fifo = openat(CHILD_DIR_FD, FIFO_NAME, O_RDONLY | O_CLOEXEC);
 	while (fifo < 0 && errno == EINTR);
 	if (fifo < 0)
 		_exit(127);
@@ -187,38 +191,52 @@ static _Noreturn void run_anchor(const struct ebcc_anchor_spawn *a, int report_f
 	_exit(127);
 }
 
+/* Moves fd to target (which may be taken by something we no longer need). */
+static int move_fd(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target);
+}
+
 static _Noreturn void run_monitor(const struct ebcc_anchor_spawn *a, int report_fd)
 {
 	struct report started = { .type = 'M' };
-	int status = 0, devnull;
+	int status = 0, devnull, dir_fd, report;
 	pid_t anchor;
 
 	setsid();
 	prctl(PR_SET_NAME, "ebcc-monitor", 0, 0, 0);
+	/* Hold nothing of the embedder's (its lock descriptors above all): only stdio for the
+	 * anchor, the instance directory and the report pipe, at fixed numbers. */
+	dir_fd = fcntl(a->dir_fd, F_DUPFD_CLOEXEC, 10);
+	report = fcntl(report_fd, F_DUPFD_CLOEXEC, 10);
+	if (dir_fd < 0 || report < 0 || move_fd(dir_fd, CHILD_DIR_FD) < 0 ||
+	    move_fd(report, CHILD_REPORT_FD) < 0)
+		fail_child(report_fd, STEP_FORK);
+	syscall(SYS_close_range, CHILD_REPORT_FD + 1, ~0U, 0);
+
 	anchor = fork();
 	if (anchor < 0)
-		fail_child(report_fd, STEP_FORK);
+		fail_child(CHILD_REPORT_FD, STEP_FORK);
 	if (anchor == 0)
-		run_anchor(a, report_fd);
+		run_anchor(a, CHILD_REPORT_FD);
 	started.monitor = getpid();
 	started.anchor = anchor;
-	report_send(report_fd, &started);
-
-	/* Hold nothing of the embedder's: only the instance directory, moved to fd 3. */
-	if (a->dir_fd != 3 && dup2(a->dir_fd, 3) < 0)
-		_exit(1);
+	report_send(CHILD_REPORT_FD, &started);
+	close(CHILD_REPORT_FD);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull >= 0 && devnull != 3) {
+	if (devnull >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
+		close(devnull);
 	}
-	syscall(SYS_close_range, 4, ~0U, 0);
 
 	while (waitpid(anchor, &status, 0) < 0)
 		if (errno != EINTR)
 			_exit(1);
-	write_exit_record(3, status, a->durable);
+	write_exit_record(CHILD_DIR_FD, status, a->durable);
 	_exit(0);
 }
 

@@ -55,6 +55,12 @@ int ebcc__error_errno(int code, int errnum, const char *fmt, ...) EBCC_PRINTF(3,
 /* Maps an errno value to the closest EBCC_ERR_* code. */
 int ebcc__error_from_errno(int errnum);
 
+#define EBCC_ERROR_MESSAGE_MAX 2048
+
+/* Keep the message of a failure across clean-up code that may itself fail. */
+void ebcc__error_save(char saved[EBCC_ERROR_MESSAGE_MAX]);
+void ebcc__error_restore(const char saved[EBCC_ERROR_MESSAGE_MAX]);
+
 /* Prefixes this thread's last error message with "<prefix>: " and returns code. */
 int ebcc__error_prefix(int code, const char *fmt, ...) EBCC_PRINTF(2, 3);
 

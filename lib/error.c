@@ -8,8 +8,6 @@
 
 #include "ebcc-private.h"
 
-#define EBCC_ERROR_MESSAGE_MAX 2048
-
 static __thread char last_error[EBCC_ERROR_MESSAGE_MAX];
 
 EBCC_EXPORT const char *ebcc_strerror(int err)
@@ -127,4 +125,14 @@ int ebcc__error_from_errno(int errnum)
 	default:
 		return EBCC_ERR_IO;
 	}
+}
+
+void ebcc__error_save(char saved[EBCC_ERROR_MESSAGE_MAX])
+{
+	memcpy(saved, last_error, EBCC_ERROR_MESSAGE_MAX);
+}
+
+void ebcc__error_restore(const char saved[EBCC_ERROR_MESSAGE_MAX])
+{
+	memcpy(last_error, saved, EBCC_ERROR_MESSAGE_MAX);
 }

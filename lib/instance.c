@@ -305,12 +305,16 @@ static int spawn_anchor(struct ebcc_instance *inst, const struct ebcc_process *p
 /* Undoes a failed create: stops the anchor if there is one, removes the directory. */
 static void create_rollback(struct ebcc_instance *inst, const struct ebcc_state *st)
 {
+	char saved[EBCC_ERROR_MESSAGE_MAX];
+
+	ebcc__error_save(saved);
 	if (st != NULL && st->anchor_pid > 0) {
 		ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
 		ebcc__monitor_wait(st, 2000);
 	}
 	ebcc__anchor_stop_at_gate(inst->dir_fd);
 	ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
+	ebcc__error_restore(saved);
 }
 
 static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, const char *backend,

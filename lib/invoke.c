@@ -69,11 +69,11 @@ static void call_finish(struct call *c)
 /* A failed invocation that got a sequence number still leaves meta.json and log.txt. */
 static int record_failure(struct call *c, int r)
 {
-	char message[2048];
+	char message[EBCC_ERROR_MESSAGE_MAX];
 
 	if (c->a.seq == 0)
 		return r;
-	snprintf(message, sizeof(message), "%s", ebcc_last_error_message());
+	ebcc__error_save(message);
 	c->a.error_code = r;
 	c->a.error_message = message;
 	c->a.log = c->log.data;
@@ -86,7 +86,8 @@ static int record_failure(struct call *c, int r)
 				  "%" PRIu64 ": %s",
 				  c->inst->id, c->decl->name, c->a.seq, ebcc_last_error_message());
 	/* The caller learns why the invocation failed, not why recording it did. */
-	return ebcc__error(r, "%s", message);
+	ebcc__error_restore(message);
+	return r;
 }
 
 static int prepare(struct call *c, const char *stage)

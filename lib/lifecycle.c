@@ -156,13 +156,12 @@ EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
 		r = ebcc__anchor_release(inst->dir_fd, st->anchor_pid, st->anchor_start,
 					 GATE_TIMEOUT_MS);
 	if (r < 0) {
-		int saved = r;
-		char message[1024];
+		char saved[EBCC_ERROR_MESSAGE_MAX];
 
-		snprintf(message, sizeof(message), "%s", ebcc_last_error_message());
+		ebcc__error_save(saved);
 		unload_stages(inst, st);
 		ebcc__instance_write_state(inst, st);
-		r = ebcc__error(saved, "%s", message);
+		ebcc__error_restore(saved);
 		goto out;
 	}
 	ebcc__test_point("start:anchor-released");
