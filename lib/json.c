@@ -27,6 +27,13 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (obj == NULL && jerr == json_tokener_continue) {
+		/* A bare number at the very end cannot know it is complete: one space ends it,
+		 * and leaves anything truly unfinished unfinished. */
+		obj = json_tokener_parse_ex(tok, " ", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue || (obj == NULL && jerr == json_tokener_success))
 		return ebcc__error(err, "%s: truncated JSON (input ends after %zu bytes)", what,

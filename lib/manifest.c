@@ -204,6 +204,12 @@ int ebcc__manifest_parse(const char *text, size_t len, const char *display,
 	r = ebcc__json_parse(text, len, ERR, display, &root);
 	if (r < 0)
 		return r;
+	/* One text, one meaning: a duplicated key must not silently override a limit. */
+	r = ebcc__json_check_text(text, len, root, ERR, display);
+	if (r < 0) {
+		json_object_put(root);
+		return r;
+	}
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
 		json_object_put(root);

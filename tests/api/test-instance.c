@@ -373,6 +373,8 @@ static void bad_configs(void **state)
 		{ "{}   x", EBCC_ERR_INVALID_ARG, "config.json" },
 		{ "{\"annotations\": {}}", EBCC_ERR_INVALID_ARG, "ociVersion" },
 		{ "{\"ociVersion\": 1}", EBCC_ERR_INVALID_ARG, "ociVersion" },
+		{ "7", EBCC_ERR_INVALID_ARG, "not an object" },
+		{ "{\"ociVersion\": \"1\", \"ociVersion\": \"2\"}", EBCC_ERR_INVALID_ARG, "ociVersion" },
 		{ "{\"ociVersion\": \"1\", \"annotations\": []}", EBCC_ERR_INVALID_ARG, "annotations" },
 		{ "{\"ociVersion\": \"1\", \"annotations\": {\"a\": 1}}", EBCC_ERR_INVALID_ARG, "\"a\"" },
 		{ "{\"ociVersion\": \"1\", \"process\": []}", EBCC_ERR_INVALID_ARG, "process" },
@@ -456,6 +458,9 @@ static void bad_manifests(void **state)
 		  EBCC_ERR_INVALID_ARG, "memoryMiB" },
 		{ "[{\"name\": \"e\", \"image\": \"stages/echo\", \"maxRequst\": 5}]",
 		  EBCC_ERR_INVALID_ARG, "maxRequst" },
+		{ "[{\"name\": \"e\", \"image\": \"stages/echo\", \"maxRequest\": 5, "
+		  "\"maxRequest\": 900000000}]",
+		  EBCC_ERR_INVALID_ARG, "duplicate key" },
 		{ "[{\"name\": \"e\", \"image\": \"stages/echo\", \"measurement\": \"md5:00\"}]",
 		  EBCC_ERR_INVALID_ARG, "measurement" },
 		{ "[{\"name\": \"e\", \"image\": \"stages/echo\", \"measurement\": \"sha256:"
