@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * verify: offline verification of an evidence envelope. It needs no state root and no
+ * composite, only the envelope, a policy and the keys a verifier trusts, so it runs the same on
+ * a machine that has never seen the composite.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "runtime.h"
+
+#define ENVELOPE_MAX (1u << 20) /* ebcc_evidence_parse()'s own limit */
+#define POLICY_MAX (1u << 20)
+#define KEY_MAX (16u << 10)
+#define KEYS_MAX 64
+
+struct verify_args {
+	const char *policy_path;
+	const char *keys[KEYS_MAX];
+	size_t n_keys;
+	int allow_simulated;
+	const char *nonce;
+	const char *measurement;
+	const char *evidence_path;
+};
+
+/* The policy to verify against: the --policy file as given when nothing is added to it (the
+ * library then parses it with all its strictness), else that file with the options merged in. */
+static int build_policy(const struct verify_args *a, char **ret_policy)
+{
+	struct json_object *policy = NULL, *keys;
+	char *text = NULL;
+	size_t len;
+	int merge = a->n_keys > 0 || a->allow_simulated || a->nonce != NULL || a->measurement != NULL;
+
+	if (a->policy_path != NULL && rt_read_file(a->policy_path, POLICY_MAX, &text, &len) < 0)
+		return -1;
+	if (!merge) {
+		*ret_policy = text; /* NULL: the empty policy */
+		return 0;
+	}
+	policy = text != NULL ? json_tokener_parse(text) : json_object_new_object();
+	free(text);
+	if (policy == NULL || !json_object_is_type(policy, json_type_object)) {
+		json_object_put(policy);
+		return rt_fail_plain("verify: --policy %s is not a JSON object", a->policy_path), -1;
+	}
+	if (a->n_keys > 0) {
+		if (!json_object_object_get_ex(policy, "trusted_keys", &keys)) {
+			keys = json_object_new_array();
+			json_object_object_add(policy, "trusted_keys", keys);
+		}
+		if (!json_object_is_type(keys, json_type_array)) {
+			json_object_put(policy);
+			return rt_fail_plain("verify: the policy's trusted_keys is not an array"), -1;
+		}
+		for (size_t i = 0; i < a->n_keys; i++) {
+			char *pem;
+
+			if (rt_read_file(a->keys[i], KEY_MAX, &pem, &len) < 0) {
+				json_object_put(policy);
+				return -1;
+			}
+			json_object_array_add(keys, json_object_new_string_len(pem, (int)len));
+			free(pem);
+		}
+	}
+	if (a->allow_simulated)
+		json_object_object_add(policy, "allow_simulated", json_object_new_boolean(1));
+	if (a->nonce != NULL)
+		json_object_object_add(policy, "nonce", json_object_new_string(a->nonce));
+	if (a->measurement != NULL)
+		json_object_object_add(policy, "measurement", json_object_new_string(a->measurement));
+	*ret_policy = strdup(json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN |
+									    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(policy);
+	if (*ret_policy == NULL)
+		return rt_fail_plain("verify: out of memory"), -1;
+	return 0;
+}
+
+static const char *field(struct json_object *obj, const char *key)
+{
+	struct json_object *value;
+
+	return json_object_object_get_ex(obj, key, &value) ? json_object_get_string(value) : "?";
+}
+
+/* What passed, for the person reading: the envelope's claims and which were checked. */
+static void print_verdict(const char *envelope_text, const char *policy_text)
+{
+	struct json_object *env = json_tokener_parse(envelope_text);
+	struct json_object *policy = policy_text != NULL ? json_tokener_parse(policy_text) : NULL;
+	struct json_object *value;
+	int simulated = env != NULL && json_object_object_get_ex(env, "simulated", &value) &&
+			json_object_get_boolean(value);
+
+	printf("verified: stage %s of %s, seq %s, eid %s, backend %s (%s)\n", field(env, "stage"),
+	       field(env, "instance"), field(env, "seq"), field(env, "eid"), field(env, "backend"),
+	       field(env, "format"));
+	printf("  measurement %s%s\n", field(env, "measurement"),
+	       policy != NULL && json_object_object_get_ex(policy, "measurement", NULL)
+		       ? " (as the policy expects)"
+		       : " (not pinned by the policy)");
+	printf("  nonce %s%s\n", field(env, "nonce"),
+	       policy != NULL && json_object_object_get_ex(policy, "nonce", NULL)
+		       ? " (as the policy expects)"
+		       : " (not checked: no nonce in the policy)");
+	printf("  request %s, response %s\n", field(env, "request_digest"),
+	       field(env, "response_digest"));
+	if (simulated)
+		printf("  SIMULATED: the backend has no hardware root of trust; accepted only "
+		       "because the policy allows simulated evidence\n");
+	json_object_put(policy);
+	json_object_put(env);
+}
+
+static int verify_run(struct rt *rt, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "measurement", required_argument, NULL, 'm' },
+		RT_COMMON_OPTIONS,
+		{ 0 },
+	};
+	static const char *const operands[] = { "EVIDENCE.json" };
+	struct verify_args a = { 0 };
+	struct ebcc_evidence *ev = NULL;
+	char *envelope = NULL, *policy = NULL;
+	size_t len;
+	int c, r, code = RT_EXIT_FAIL;
+
+	while ((c = rt_getopt(rt, argc, argv, "p:k:n:m:", opts)) != -1) {
+		switch (c) {
+		case 'p':
+			a.policy_path = optarg;
+			break;
+		case 'k':
+			if (a.n_keys == KEYS_MAX)
+				return rt_usage_error(rt, "at most %d --key options", KEYS_MAX);
+			a.keys[a.n_keys++] = optarg;
+			break;
+		case 's':
+			a.allow_simulated = 1;
+			break;
+		case 'n':
+			a.nonce = optarg;
+			break;
+		case 'm':
+			a.measurement = optarg;
+			break;
+		default:
+			return rt_getopt_exit(c);
+		}
+	}
+	if (rt_operands(rt, argc, argv, 1, 1, operands) < 0)
+		return RT_EXIT_FAIL;
+	a.evidence_path = argv[optind];
+
+	if (rt_read_file(a.evidence_path, ENVELOPE_MAX, &envelope, &len) < 0 ||
+	    build_policy(&a, &policy) < 0)
+		goto out;
+	r = ebcc_evidence_parse(rt->ctx, envelope, len, &ev);
+	if (r == 0)
+		r = ebcc_evidence_verify(rt->ctx, ev, policy);
+	if (r < 0) {
+		rt_fail(r, "verify %s", a.evidence_path);
+		goto out;
+	}
+	print_verdict(envelope, policy);
+	rt_log(EBCC_LOG_INFO, "verified %s", a.evidence_path);
+	code = RT_EXIT_OK;
+out:
+	ebcc_evidence_unref(ev);
+	free(envelope);
+	free(policy);
+	return code;
+}
+
+const struct rt_command rt_cmd_verify = {
+	.name = "verify",
+	.args = "[--policy FILE] [--key PEM] [--allow-simulated] [--nonce HEX] "
+		"[--measurement M] EVIDENCE.json",
+	.summary = "verify an evidence envelope offline against a policy and trusted keys",
+	.help = "  -p, --policy FILE      the policy, a JSON object (see ebcc_evidence_verify(3));\n"
+		"                         default: the empty policy\n"
+		"  -k, --key PEM          trust the public key in file PEM (may be repeated)\n"
+		"      --allow-simulated  accept evidence from a simulated backend such as sim\n"
+		"  -n, --nonce HEX        require this nonce\n"
+		"  -m, --measurement M    require this stage measurement (sha256:<hex>)\n"
+		"EVIDENCE.json may be - for stdin. Needs no state root. Exits 1 with the reason\n"
+		"when verification fails.\n",
+	.run = verify_run,
+};

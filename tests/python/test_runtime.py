@@ -1,0 +1,467 @@
+# SPDX-License-Identifier: MIT
+"""ebcc-runtime as operators and scripts drive it: every call a new process, like runc.
+
+Checks outputs and exit codes of the whole lifecycle (create, start, state, invoke, evidence,
+verify, kill, wait, delete), the OCI state schema rules, usage errors, one-line errors, offline
+verification, and the log. Bundle processes write to files, and every call's stdio goes to
+files rather than pipes: an anchor started by `create` inherits the caller's stdio, as runc's
+would, and would hold a pipe open for as long as it runs.
+"""
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import bundles
+
+RUNTIME = os.environ.get("EBCC_RUNTIME")
+# A command to run every ebcc-runtime call under, e.g. "valgrind --error-exitcode=99 -q":
+# meson's --wrap reaches only the interpreter, not the programs it starts.
+WRAPPER = shlex.split(os.environ.get("EBCC_TEST_WRAPPER", ""))
+
+
+def runtime_env():
+    env = dict(os.environ)
+    # Under AddressSanitizer the suite turns leak checks off for the interpreter; the runtime is
+    # our own program and must not leak, so they are back on for it.
+    if "libasan" in env.get("LD_PRELOAD", ""):
+        env["ASAN_OPTIONS"] = "detect_leaks=1"
+    env.pop("EBCC_LOG_LEVEL", None)
+    return env
+
+
+def run(*args, root=None, stdin=None, timeout=60):
+    """Runs ebcc-runtime [--root root] args; returns (returncode, stdout, stderr)."""
+    argv = WRAPPER + [RUNTIME] + (["--root", root] if root is not None else []) + [str(a) for a in args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.TemporaryFile() as inp:
+        if stdin is not None:
+            inp.write(stdin if isinstance(stdin, bytes) else stdin.encode())
+            inp.seek(0)
+        proc = subprocess.run(argv, stdin=inp, stdout=out, stderr=err, env=runtime_env(),
+                              timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+        if WRAPPER:  # the wrapper's own notes are not the runtime's output
+            stderr = "".join(l for l in stderr.splitlines(True)
+                             if not re.match(r"^(--|==)\d+(--|==) ", l))
+        return proc.returncode, out.read().decode(errors="replace"), stderr
+
+
+def wait_until(predicate, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def two_stage_bundle(directory, process):
+    """The echo image twice: "echo" warm (instance lifetime), "fresh" per invocation."""
+    return bundles.make_bundle(directory, process=process, stages=[
+        {"name": "echo", "image": "stages/echo"},
+        {"name": "fresh", "image": "stages/echo", "lifetime": "invocation"}])
+
+
+def sleeper(marker=None):
+    script = "exec sleep 60" if marker is None else f"echo started > {marker}; exec sleep 60"
+    return {"args": ["sh", "-c", script], "cwd": "/", "env": ["PATH=/usr/bin:/bin"]}
+
+
+class RuntimeCase(unittest.TestCase):
+    def setUp(self):
+        self.scratch = bundles.Scratch().__enter__()
+        self.root = self.scratch.root
+        self.bundle = self.scratch.bundle
+        self.ids = []
+
+    def tearDown(self):
+        for cid in self.ids:
+            run("delete", "--force", cid, root=self.root)
+        self.scratch.__exit__(None, None, None)
+
+    def ok(self, *args, stdin=None):
+        rc, out, err = run(*args, root=self.root, stdin=stdin)
+        self.assertEqual(rc, 0, f"{args} failed: {err}")
+        return out, err
+
+    def fails(self, *args, root=None, stdin=None, code=1):
+        rc, out, err = run(*args, root=self.root if root is None else root, stdin=stdin)
+        self.assertEqual(rc, code, f"{args}: exit {rc}, stderr {err!r}")
+        return out, err
+
+    def one_line_error(self, err, prefix):
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 1, f"expected one line, got {err!r}")
+        self.assertTrue(lines[0].startswith("ebcc-runtime: " + prefix), lines[0])
+        return lines[0]
+
+    def create(self, cid, process=None, extra=()):
+        two_stage_bundle(self.bundle, process if process is not None else sleeper())
+        self.ids.append(cid)
+        return self.ok("create", "--bundle", self.bundle, *extra, cid)
+
+
+@unittest.skipUnless(RUNTIME and bundles.have_stage(), "ebcc-runtime or the echo stage not built")
+class LifecycleTest(RuntimeCase):
+    def test_whole_lifecycle_each_call_its_own_process(self):
+        marker = os.path.join(self.scratch.dir, "anchor.out")
+        pid_file = os.path.join(self.scratch.dir, "pid")
+        out, err = self.create("life", sleeper(marker), ("--pid-file", pid_file))
+        self.assertEqual((out, err), ("", ""))
+
+        out, _ = self.ok("state", "life")
+        state = bundles.check_oci_state(self, out, "created")
+        self.assertTrue(out.startswith("{\n  \""), "state is pretty-printed")
+        with open(pid_file) as f:
+            self.assertEqual(int(f.read()), state["pid"])
+        self.assertGreater(state["pid"], 0)
+        self.assertEqual(state["bundle"], os.path.realpath(self.bundle))
+        self.assertFalse(os.path.exists(marker), "the anchor must wait for start")
+
+        self.assertEqual(self.ok("start", "life"), ("", ""))
+        self.assertTrue(wait_until(lambda: os.path.exists(marker)), "the anchor never ran")
+        state = bundles.check_oci_state(self, self.ok("state", "life")[0], "running")
+        stages = {s["name"]: s for s in state["ebcc"]["stages"]}
+        self.assertIsInstance(stages["echo"]["eid"], int)
+        self.assertIsNone(stages["fresh"]["eid"])
+
+        # Requests from stdin and from a file; responses to stdout and to a file.
+        request_file = os.path.join(self.scratch.dir, "request")
+        response_file = os.path.join(self.scratch.dir, "response")
+        with open(request_file, "w") as f:
+            f.write("upper:from a file")
+        nonces = ["00" * 32, "ab" * 16, "0123456789abcdef"]
+        out, err = self.ok("invoke", "life", "echo", "--nonce", nonces[0], stdin="hello")
+        self.assertEqual(out, "hello")
+        self.assertEqual(err.splitlines()[0], "seq=1")
+        self.assertIn(f"nonce={nonces[0]}", err.splitlines()[1])
+        self.assertIn("simulated=true", err.splitlines()[1])
+        out, err = self.ok("invoke", "life", "echo", "--in", request_file, "--out",
+                           response_file, "--nonce", nonces[1])
+        self.assertEqual(out, "")
+        self.assertEqual(err.splitlines()[0], "seq=2")
+        with open(response_file) as f:
+            self.assertEqual(f.read(), "FROM A FILE")
+        out, err = self.ok("invoke", "life", "echo", "--in", "-", "--out", "-", "--nonce",
+                           nonces[2], stdin=b"\x00binary\xff")
+        self.assertEqual(err.splitlines()[0], "seq=3")
+        # Without --nonce, a fresh random one each time.
+        eids = set()
+        seen = set()
+        for _ in range(2):
+            _, err = self.ok("invoke", "life", "fresh", stdin="x")
+            summary = err.splitlines()[1]
+            seen.add(re.search(r"nonce=([0-9a-f]+)", summary).group(1))
+            eids.add(re.search(r"eid=(\d+)", summary).group(1))
+        self.assertEqual(len(seen), 2, "each invocation needs its own nonce")
+        self.assertEqual(len(eids), 2, "an invocation-lifetime stage gets a new EID each time")
+
+        # Evidence by seq and the latest, then offline verification with the exported key.
+        key = os.path.join(self.scratch.dir, "key.pem")
+        with open(key, "w") as f:
+            f.write(self.ok("attestation-key", "sim")[0])
+        for seq in (1, 2, 3):
+            out, _ = self.ok("evidence", "life", "echo", seq)
+            envelope = json.loads(out)
+            self.assertEqual((envelope["seq"], envelope["nonce"]), (seq, nonces[seq - 1]))
+            self.assertTrue(envelope["simulated"])
+            path = os.path.join(self.scratch.dir, f"ev{seq}.json")
+            with open(path, "w") as f:
+                f.write(out)
+            out, _ = self.ok("verify", "--key", key, "--allow-simulated", "--nonce",
+                             nonces[seq - 1], "--measurement", envelope["measurement"], path)
+            self.assertTrue(out.startswith(f"verified: stage echo of life, seq {seq}"), out)
+            self.assertIn("SIMULATED", out)
+        latest = json.loads(self.ok("evidence", "life", "echo")[0])
+        self.assertEqual(latest["seq"], 3)
+        # The wrong nonce, no key, or simulated evidence without consent: refused.
+        _, err = self.fails("verify", "--key", key, "--allow-simulated", "--nonce", "ff",
+                            os.path.join(self.scratch.dir, "ev1.json"))
+        self.assertIn("nonce", self.one_line_error(err, "verify"))
+        _, err = self.fails("verify", "--allow-simulated", os.path.join(self.scratch.dir, "ev1.json"))
+        self.one_line_error(err, "verify")
+        _, err = self.fails("verify", "--key", key, os.path.join(self.scratch.dir, "ev1.json"))
+        self.assertIn("allow_simulated", self.one_line_error(err, "verify"))
+
+        out, _ = self.ok("stages", "life")
+        self.assertEqual(out.splitlines()[0].split()[:3], ["NAME", "LIFETIME", "EID"])
+        infos = {s["name"]: s for s in json.loads(self.ok("stages", "--format", "json", "life")[0])}
+        self.assertEqual(infos["echo"]["lastSeq"], 3)
+        self.assertEqual(infos["fresh"]["lifetime"], "invocation")
+        self.assertEqual(infos["echo"]["measurement"], latest["measurement"])
+
+        out, _ = self.ok("list")
+        header, row = out.splitlines()
+        self.assertEqual(header.split(), ["ID", "PID", "STATUS", "BUNDLE", "CREATED"])
+        self.assertEqual(row.split()[:4], ["life", str(state["pid"]), "running",
+                                           os.path.realpath(self.bundle)])
+        listed = json.loads(self.ok("list", "--format", "json")[0])
+        self.assertEqual([(s["id"], s["status"]) for s in listed], [("life", "running")])
+        self.assertEqual(self.ok("list", "-q")[0], "life\n")
+
+        self.assertEqual(self.ok("kill", "life"), ("", ""))
+        rc, out, _ = run("wait", "life", root=self.root)
+        self.assertEqual((rc, out), (128 + signal.SIGTERM, f"{128 + signal.SIGTERM}\n"))
+        state = bundles.check_oci_state(self, self.ok("state", "life")[0], "stopped")
+        self.assertTrue(os.WIFSIGNALED(state["ebcc"]["exitStatus"]))
+        # Evidence outlives the anchor until delete; delete removes everything.
+        self.ok("evidence", "life", "echo", 1)
+        self.assertEqual(self.ok("delete", "life"), ("", ""))
+        _, err = self.fails("state", "life")
+        self.assertIn("EBCC_ERR_NOT_FOUND", self.one_line_error(err, "state life: "))
+        self.assertEqual(self.ok("list")[0].splitlines()[1:], [])
+
+    def test_bundle_defaults_to_the_working_directory(self):
+        two_stage_bundle(self.bundle, sleeper())
+        self.ids.append("here")
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.run(WRAPPER + [RUNTIME, "--root", self.root, "create", "here"],
+                                  cwd=self.bundle, stdout=out, stderr=out,
+                                  stdin=subprocess.DEVNULL, env=runtime_env(), timeout=60)
+        self.assertEqual(proc.returncode, 0)
+        state = json.loads(self.ok("state", "here")[0])
+        self.assertEqual(state["bundle"], os.path.realpath(self.bundle))
+
+    def test_kill_signal_names_and_numbers(self):
+        for cid, sig, signo in (("k1", "KILL", signal.SIGKILL), ("k2", "SIGusr1", signal.SIGUSR1),
+                                ("k3", "2", signal.SIGINT)):
+            self.create(cid)
+            self.ok("start", cid)
+            self.ok("kill", cid, sig)
+            rc, out, _ = run("wait", cid, root=self.root)
+            self.assertEqual((rc, out.strip()), (128 + signo, str(128 + signo)), sig)
+            self.ok("delete", cid)
+
+    def test_wait_mirrors_an_exit_code(self):
+        self.create("code", {"args": ["sh", "-c", "exit 7"], "cwd": "/",
+                             "env": ["PATH=/usr/bin:/bin"]})
+        self.ok("start", "code")
+        rc, out, _ = run("wait", "code", root=self.root)
+        self.assertEqual((rc, out), (7, "7\n"))
+
+    def test_delete_needs_force_while_running(self):
+        self.create("busy")
+        self.ok("start", "busy")
+        _, err = self.fails("delete", "busy")
+        self.assertIn("EBCC_ERR_STATE", self.one_line_error(err, "delete busy: "))
+        self.ok("delete", "--force", "busy")
+        self.fails("state", "busy")
+        # As runc: forcing the delete of what does not exist succeeds; otherwise it is an error.
+        self.ok("delete", "-f", "busy")
+        _, err = self.fails("delete", "busy")
+        self.assertIn("EBCC_ERR_NOT_FOUND", self.one_line_error(err, "delete busy: "))
+
+    def test_lifecycle_errors_are_one_line(self):
+        _, err = self.fails("start", "nope")
+        self.assertIn("EBCC_ERR_NOT_FOUND", self.one_line_error(err, "start nope: "))
+        self.create("twice")
+        _, err = self.fails("create", "--bundle", self.bundle, "twice")
+        self.assertIn("EBCC_ERR_EXISTS", self.one_line_error(err, "create twice: "))
+        _, err = self.fails("invoke", "twice", "echo", stdin="x")
+        self.assertIn("EBCC_ERR_STATE", self.one_line_error(err, "invoke twice echo: "))
+        self.ok("start", "twice")
+        _, err = self.fails("start", "twice")
+        self.assertIn("EBCC_ERR_STATE", self.one_line_error(err, "start twice: "))
+        _, err = self.fails("invoke", "twice", "nosuch", stdin="x")
+        self.assertIn("EBCC_ERR_NOT_FOUND", self.one_line_error(err, "invoke twice nosuch: "))
+        _, err = self.fails("evidence", "twice", "echo", 99)
+        self.one_line_error(err, "evidence twice echo 99: ")
+
+    def test_failed_create_leaves_nothing(self):
+        bundles.make_bundle(self.bundle, process=sleeper(),
+                            stages=[{"name": "echo", "image": "stages/missing"}])
+        _, err = self.fails("create", "--bundle", self.bundle, "broken")
+        self.one_line_error(err, "create broken: ")
+        self.assertEqual(self.ok("list", "-q")[0], "")
+
+    def test_log_file_text_and_json(self):
+        for fmt in ("text", "json"):
+            log = os.path.join(self.scratch.dir, f"log.{fmt}")
+            rc, out, err = run("--log", log, "--log-format", fmt, "--debug", "list",
+                               root=self.root)
+            self.assertEqual(rc, 0, err)
+            rc, _, err = run("--log", log, "--log-format", fmt, "start", "ghost", root=self.root)
+            self.assertEqual(rc, 1)
+            with open(log) as f:
+                lines = f.read().splitlines()
+            self.assertGreaterEqual(len(lines), 2, lines)
+            for line in lines:
+                if fmt == "json":
+                    record = json.loads(line)
+                    self.assertEqual(set(record), {"time", "level", "msg"})
+                    self.assertRegex(record["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$")
+                else:
+                    self.assertRegex(line, r'^time="[^"]+" level=\w+ msg=".*"$')
+            # The error reached the log as well as stderr.
+            self.assertIn("start ghost", lines[-1])
+            self.assertIn("error", lines[-1])
+
+
+@unittest.skipUnless(RUNTIME, "ebcc-runtime not built")
+class UsageTest(unittest.TestCase):
+    COMMANDS = ["create", "start", "state", "kill", "delete", "list", "wait", "invoke",
+                "evidence", "verify", "backends", "stages", "attestation-key"]
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ebcc-rt-")
+        self.root = os.path.join(self.dir, "root")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def usage_error(self, *args, mentions):
+        rc, out, err = run(*args, root=self.root)
+        self.assertEqual(rc, 1, f"{args}: {err}")
+        self.assertEqual(out, "")
+        lines = err.splitlines()
+        self.assertEqual(len(lines), 2, err)
+        self.assertTrue(lines[0].startswith("ebcc-runtime: "), lines[0])
+        self.assertIn(mentions, lines[0])
+        self.assertTrue(lines[1].startswith("usage: ebcc-runtime"), lines[1])
+        # A usage error never reaches the library: nothing is created on disk.
+        self.assertFalse(os.path.exists(self.root))
+
+    def test_bad_arguments(self):
+        self.usage_error("frobnicate", "x", mentions='unknown command "frobnicate"')
+        self.usage_error(mentions="missing COMMAND")
+        for command in ("create", "start", "state", "kill", "delete", "wait", "stages"):
+            self.usage_error(command, mentions="missing container ID")
+        self.usage_error("invoke", "x", mentions="missing STAGE")
+        self.usage_error("evidence", "x", mentions="missing STAGE")
+        self.usage_error("verify", mentions="missing EVIDENCE.json")
+        self.usage_error("kill", "x", "NOTASIGNAL", mentions='unknown signal "NOTASIGNAL"')
+        self.usage_error("kill", "x", "65", mentions='unknown signal "65"')
+        self.usage_error("--log-format", "xml", "list", mentions='--log-format "xml"')
+        self.usage_error("create", "--bogus", "x", mentions="unknown option --bogus")
+        self.usage_error("--bogus", "list", mentions="unknown global option --bogus")
+        self.usage_error("create", "--bundle", mentions="--bundle needs an argument")
+        self.usage_error("start", "a", "b", mentions='unexpected argument "b"')
+        self.usage_error("list", "--format", "yaml", mentions='unknown format "yaml"')
+        self.usage_error("invoke", "x", "s", "--nonce", "xyz", mentions="--nonce")
+        self.usage_error("evidence", "x", "s", "0", mentions='SEQ "0"')
+
+    def test_help_and_version_everywhere(self):
+        for args in [["--help"], ["-h"]] + [[c, "--help"] for c in self.COMMANDS]:
+            rc, out, err = run(*args)
+            self.assertEqual((rc, err), (0, ""), args)
+            self.assertTrue(out.startswith("usage: ebcc-runtime"), (args, out))
+            if len(args) == 2:
+                self.assertIn(f" {args[0]} ", out.splitlines()[0])
+        for args in [["--version"], ["-v"]] + [[c, "--version"] for c in self.COMMANDS]:
+            rc, out, err = run(*args)
+            self.assertEqual((rc, err), (0, ""), args)
+            self.assertRegex(out, r"^ebcc-runtime version \d+\.\d+\.\d+\nlibebcc: ", args)
+
+    def test_backends_table(self):
+        rc, out, err = run("backends", root=self.root)
+        self.assertEqual(rc, 0, err)
+        header, *rows = out.splitlines()
+        self.assertEqual(header.split(), ["NAME", "AVAILABLE", "ISOLATION", "SIMULATED",
+                                          "EVIDENCE", "REASON"])
+        sim = next(r.split() for r in rows if r.startswith("sim "))
+        self.assertEqual(sim[2:5], ["enclave", "yes", "ebcc.sim.v1"])
+        rc, out, _ = run("backends", "--format", "json", root=self.root)
+        probes = {p["name"]: p for p in json.loads(out)}
+        self.assertTrue(probes["sim"]["simulated"])
+
+
+@unittest.skipUnless(RUNTIME and bundles.have_stage(), "ebcc-runtime or the echo stage not built")
+class OfflineVerifyTest(RuntimeCase):
+    """verify needs nothing but the envelope, the policy and the key."""
+
+    def setUp(self):
+        super().setUp()
+        self.create("ev")
+        self.ok("start", "ev")
+        self.ok("invoke", "ev", "echo", "--nonce", "0102", stdin="payload")
+        self.envelope = json.loads(self.ok("evidence", "ev", "echo", 1)[0])
+        self.key = os.path.join(self.scratch.dir, "key.pem")
+        with open(self.key, "w") as f:
+            f.write(self.ok("attestation-key")[0])
+        self.nowhere = os.path.join(self.scratch.dir, "no", "such", "root")
+
+    def write(self, envelope, name="ev.json"):
+        path = os.path.join(self.scratch.dir, name)
+        with open(path, "w") as f:
+            json.dump(envelope, f)
+        return path
+
+    def verify(self, path, *extra):
+        return run("verify", "--key", self.key, *extra, path, root=self.nowhere)
+
+    def test_verifies_without_a_state_root(self):
+        rc, out, err = self.verify(self.write(self.envelope), "--allow-simulated")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith("verified: stage echo of ev, seq 1"), out)
+        self.assertFalse(os.path.exists(os.path.join(self.scratch.dir, "no")),
+                         "offline verification must not create a state root")
+        # From stdin, and with a policy file (which --key adds to).
+        policy = os.path.join(self.scratch.dir, "policy.json")
+        with open(policy, "w") as f:
+            json.dump({"allow_simulated": True, "nonce": "0102",
+                       "measurement": self.envelope["measurement"]}, f)
+        rc, out, err = run("verify", "--policy", policy, "--key", self.key, "-",
+                           stdin=json.dumps(self.envelope), root=self.nowhere)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("as the policy expects", out)
+
+    def test_tampered_envelope_names_the_field(self):
+        def flip_hex(text):
+            return text[:-1] + ("0" if text[-1] != "0" else "1")
+
+        report = self.envelope["report"]
+        cases = {
+            "seq": (self.envelope["seq"] + 1, "report_data"),
+            "eid": (self.envelope["eid"] + 1, "report_data"),
+            "nonce": (flip_hex(self.envelope["nonce"]), "report_data"),
+            "response_digest": (flip_hex(self.envelope["response_digest"]), "report_data"),
+            "measurement": (flip_hex(self.envelope["measurement"]), "report_data"),
+            "report_data": (flip_hex(self.envelope["report_data"]), "report_data"),
+            "report": (report[:8] + ("A" if report[8] != "A" else "B") + report[9:], "report"),
+            "format": ("ebcc.sim.v2", "format"),
+            "simulated": (False, "simulated"),
+            "version": (2, "version"),
+        }
+        for name, (value, field) in cases.items():
+            tampered = dict(self.envelope, **{name: value})
+            rc, out, err = self.verify(self.write(tampered), "--allow-simulated")
+            self.assertEqual(rc, 1, f"tampered {name} passed: {out}")
+            lines = err.splitlines()
+            self.assertEqual(len(lines), 1, err)
+            self.assertTrue(lines[0].startswith("ebcc-runtime: verify "), lines[0])
+            self.assertIn(field, lines[0], name)
+        # A stray field and a truncated file are refused as well.
+        rc, _, err = self.verify(self.write(dict(self.envelope, extra=1)), "--allow-simulated")
+        self.assertEqual(rc, 1)
+        self.assertIn("extra", err)
+        path = os.path.join(self.scratch.dir, "cut.json")
+        with open(path, "w") as f:
+            f.write(json.dumps(self.envelope)[:100])
+        rc, _, err = self.verify(path, "--allow-simulated")
+        self.assertEqual(rc, 1)
+        self.assertIn("truncated", err)
+
+    def test_another_key_is_refused(self):
+        other = os.path.join(self.scratch.dir, "other-root")
+        rc, pem, err = run("attestation-key", root=other)
+        self.assertEqual(rc, 0, err)
+        key = os.path.join(self.scratch.dir, "other.pem")
+        with open(key, "w") as f:
+            f.write(pem)
+        rc, _, err = run("verify", "--key", key, "--allow-simulated",
+                         self.write(self.envelope), root=self.nowhere)
+        self.assertEqual(rc, 1)
+        self.assertIn("report", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
