@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -32,17 +33,29 @@
 #include "ebcc-private.h"
 #include "sandbox.h"
 
-/* Descriptors in the child just before exec: 0-2 /dev/null, 3 channel, 4 image, 5 status. */
-#define CHILD_IMAGE_FD 4
+/*
+ * Descriptors in the child just before exec: 0-2 /dev/null, 3 the channel, 4 the go pipe, 5 the
+ * status pipe and the image at the stage's RLIMIT_NOFILE value: a descriptor number the stage can never
+ * hold, so that the execveat() the seccomp filter allows for the image is unreachable once the
+ * stage runs. Everything else is closed.
+ */
+#define CHILD_GO_FD 4
 #define CHILD_STATUS_FD 5
 #define CHILD_FIRST_FREE_FD 6
-#define CHILD_SCRATCH_FD 16 /* where descriptors are parked while they are rearranged */
+#define MIN_FILES 8
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() false
+#endif
 
 /* How long ebcc__sandbox_kill() waits for a SIGKILLed stage that is not our child to go. */
 #define KILL_WAIT_MS 5000
-
-/* The only path execveat() may be given; the seccomp filter compares its address. */
-static char exec_empty_path[1] = "";
 
 enum step {
 	STEP_NONE,
@@ -91,6 +104,7 @@ static const char *step_text(int step)
 enum record_kind {
 	RECORD_FAIL = 1,    /* step and err say what failed */
 	RECORD_SPAWNED = 2, /* from the intermediate process: pid and level of the stage */
+	RECORD_READY = 3,   /* from the child: descriptors arranged, waiting for its limits */
 };
 
 struct record {
@@ -108,12 +122,18 @@ static const unsigned long ns_levels[] = {
 	0,
 };
 
-/* Everything the child needs, prepared before the fork. */
+/* Everything the child needs, prepared before the fork. It lives on the parent's stack while
+ * the child runs, so the addresses of empty_path and exec_path are the same in both, and the
+ * seccomp filter compares the exec's path argument against them. */
 struct plan {
 	int image_fd, channel_fd, devnull_fd;
+	int child_image_fd; /* = the stage's RLIMIT_NOFILE */
 	bool detach;
 	bool probe_only; /* stop after the seccomp filter: _exit(0) instead of exec */
+	bool valgrind;   /* exec through execve(exec_path), as valgrind knows no execveat */
 	char uid_map[64], gid_map[64];
+	char empty_path[1];
+	char exec_path[32]; /* "/proc/self/fd/<child_image_fd>" */
 	struct rlimit as, cpu, nofile;
 	bool set_as, set_cpu;
 	struct sock_fprog prog;
@@ -137,13 +157,65 @@ static int add_rule(scmp_filter_ctx f, uint32_t action, const char *name, unsign
 	return 0;
 }
 
+/* Turns every "kill the thread" return of a compiled filter into "kill the process". */
+static void bpf_kill_process(struct sock_fprog *prog)
+{
+	for (unsigned short i = 0; i < prog->len; i++)
+		if (prog->filter[i].code == (BPF_RET | BPF_K) &&
+		    prog->filter[i].k == SECCOMP_RET_KILL_THREAD)
+			prog->filter[i].k = SECCOMP_RET_KILL_PROCESS;
+}
+
+static int export_filter(scmp_filter_ctx f, bool patch_kill, struct sock_fprog *ret)
+{
+	_cleanup_close_ int mem = -1;
+	struct stat st;
+	void *buf;
+	int r;
+
+	/* libseccomp 2.5 exports to a descriptor only: go through a memory file. */
+	mem = memfd_create("ebcc-seccomp", MFD_CLOEXEC);
+	if (mem < 0)
+		return ebcc__error_errno(EBCC_ERR_NO_MEMORY, errno, "memfd_create for seccomp");
+	r = seccomp_export_bpf(f, mem);
+	if (r < 0)
+		return ebcc__error_errno(EBCC_ERR_BACKEND, -r, "seccomp_export_bpf");
+	if (fstat(mem, &st) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat seccomp program");
+	if (st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
+	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return ebcc__error(EBCC_ERR_BACKEND, "seccomp program has an odd size of %jd bytes",
+				   (intmax_t)st.st_size);
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for the seccomp program");
+	if (pread(mem, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "read seccomp program");
+	}
+	ret->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
+	ret->filter = buf;
+	if (patch_kill)
+		bpf_kill_process(ret);
+	return 0;
+}
+
+/* Argument comparisons, every field set (libseccomp's SCMP_A* macros leave datum_b out). */
+#define ARG_EQ(n, value) \
+	{ .arg = (n), .op = SCMP_CMP_EQ, .datum_a = (scmp_datum_t)(value), .datum_b = 0 }
+#define ARG_MASKED(n, mask, value)                                                      \
+	{ .arg = (n), .op = SCMP_CMP_MASKED_EQ, .datum_a = (scmp_datum_t)(mask),        \
+	  .datum_b = (scmp_datum_t)(value) }
+#define ARG_PTR(n, ptr) ARG_EQ((n), (uintptr_t)(ptr))
+
 /*
  * What a static stage linked with libebcc-stage needs, verified with strace on glibc's static
  * startup: memory (never executable), its channel, time, randomness, signals and exit. Anything
  * else kills the whole process with SIGSYS, except a few harmless probes of libc that fail
- * with an errno instead.
+ * with an errno instead. The one exec allowed is of the image descriptor, a number the stage
+ * cannot hold, with the path the plan holds.
  */
-static int build_filter(struct sock_fprog *ret)
+static int build_filter(struct plan *p)
 {
 	static const char *const allowed[] = {
 		"read", "write", "readv", "writev", "close", "poll", "ppoll", "getsockopt",
@@ -154,28 +226,39 @@ static int build_filter(struct sock_fprog *ret)
 		"getegid", "fstat", "lseek", "sched_yield", "arch_prctl", "set_tid_address",
 		"set_robust_list", "sysinfo", "getrlimit",
 	};
-	const struct scmp_arg_cmp no_exec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	const struct scmp_arg_cmp on_channel = SCMP_A0(SCMP_CMP_EQ, EBCC_SANDBOX_CHANNEL_FD);
-	const struct scmp_arg_cmp no_address = SCMP_A4(SCMP_CMP_EQ, 0);
-	const struct scmp_arg_cmp empty_path_flag = SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH);
-	const struct scmp_arg_cmp query_only = SCMP_A2(SCMP_CMP_EQ, 0);
+	const struct scmp_arg_cmp no_exec = ARG_MASKED(2, PROT_EXEC, 0);
+	const struct scmp_arg_cmp on_channel = ARG_EQ(0, EBCC_SANDBOX_CHANNEL_FD);
+	const struct scmp_arg_cmp no_address = ARG_EQ(4, 0);
+	const struct scmp_arg_cmp empty_path_flag = ARG_EQ(3, AT_EMPTY_PATH);
+	const struct scmp_arg_cmp query_only = ARG_EQ(2, 0);
 	const struct scmp_arg_cmp exec_args[] = {
-		SCMP_A0(SCMP_CMP_EQ, CHILD_IMAGE_FD),
-		SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)exec_empty_path),
-		SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH),
+		ARG_EQ(0, p->child_image_fd),
+		ARG_PTR(1, p->empty_path),
+		ARG_EQ(4, AT_EMPTY_PATH),
 	};
+	/* valgrind runs the child until the exec and needs these for its execve(). */
+	const struct scmp_arg_cmp path0 = ARG_PTR(0, p->exec_path);
+	const struct scmp_arg_cmp path1 = ARG_PTR(1, p->exec_path);
+	const struct scmp_arg_cmp statx_empty = ARG_MASKED(2, AT_EMPTY_PATH, AT_EMPTY_PATH);
+	bool patch_kill = false;
 	scmp_filter_ctx f;
-	_cleanup_close_ int mem = -1;
-	struct stat st;
-	void *buf = NULL;
 	int r;
 
 	f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (f == NULL) {
+		/* libseccomp could not confirm that the kernel kills processes (it asks the kernel,
+		 * and valgrind does not pass that question on): compile with "kill the thread" and
+		 * patch the program; a kernel without SECCOMP_RET_KILL_PROCESS (< 4.14) refuses it
+		 * when it is loaded. */
+		f = seccomp_init(SCMP_ACT_KILL);
+		patch_kill = true;
+	}
 	if (f == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "seccomp_init failed");
+		return ebcc__error(EBCC_ERR_BACKEND, "seccomp_init failed");
 	r = seccomp_attr_set(f, SCMP_FLTATR_CTL_NNP, 0); /* the child sets it itself */
 	if (r == 0)
-		r = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+		r = seccomp_attr_set(f, SCMP_FLTATR_ACT_BADARCH,
+				     patch_kill ? SCMP_ACT_KILL : SCMP_ACT_KILL_PROCESS);
 	if (r < 0) {
 		seccomp_release(f);
 		return ebcc__error_errno(EBCC_ERR_BACKEND, -r, "seccomp_attr_set");
@@ -200,6 +283,23 @@ static int build_filter(struct sock_fprog *ret)
 		r = add_rule(f, SCMP_ACT_ALLOW, "prlimit64", 1, &query_only);
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ALLOW, "execveat", EBCC_ARRAY_SIZE(exec_args), exec_args);
+	if (r == 0 && p->valgrind) {
+		r = add_rule(f, SCMP_ACT_ALLOW, "execve", 1, &path0);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "open", 1, &path0);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "openat", 1, &path1);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "getxattr", 1, &path0);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "statx", 1, &path1);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "statx", 1, &statx_empty);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "pread64", 0, NULL);
+		if (r == 0)
+			r = add_rule(f, SCMP_ACT_ALLOW, "rt_sigtimedwait", 0, NULL);
+	}
 	/* Probes of libc's startup and stdio that must fail softly. */
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ERRNO(ENOSYS), "rseq", 0, NULL);
@@ -209,37 +309,10 @@ static int build_filter(struct sock_fprog *ret)
 		r = add_rule(f, SCMP_ACT_ERRNO(ENOENT), "readlinkat", 0, NULL);
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 0, NULL);
-	if (r < 0) {
-		seccomp_release(f);
-		return r;
-	}
-
-	/* libseccomp 2.5 exports to a descriptor only: go through a memory file. */
-	mem = memfd_create("ebcc-seccomp", MFD_CLOEXEC);
-	if (mem < 0) {
-		seccomp_release(f);
-		return ebcc__error_errno(EBCC_ERR_NO_MEMORY, errno, "memfd_create for seccomp");
-	}
-	r = seccomp_export_bpf(f, mem);
+	if (r == 0)
+		r = export_filter(f, patch_kill, &p->prog);
 	seccomp_release(f);
-	if (r < 0)
-		return ebcc__error_errno(EBCC_ERR_BACKEND, -r, "seccomp_export_bpf");
-	if (fstat(mem, &st) < 0)
-		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat seccomp program");
-	if (st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) != 0 ||
-	    st.st_size / (off_t)sizeof(struct sock_filter) > BPF_MAXINSNS)
-		return ebcc__error(EBCC_ERR_BACKEND, "seccomp program has an odd size of %jd bytes",
-				   (intmax_t)st.st_size);
-	buf = malloc((size_t)st.st_size);
-	if (buf == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for the seccomp program");
-	if (pread(mem, buf, (size_t)st.st_size, 0) != st.st_size) {
-		free(buf);
-		return ebcc__error_errno(EBCC_ERR_IO, errno, "read seccomp program");
-	}
-	ret->len = (unsigned short)(st.st_size / (off_t)sizeof(struct sock_filter));
-	ret->filter = buf;
-	return 0;
+	return r;
 }
 
 /* ---- the child: async-signal-safe only ---------------------------------------------------- */
@@ -286,20 +359,23 @@ static int write_file(const char *path, const char *text)
 	return close(fd);
 }
 
-static int close_from(int first)
+static int close_range_fds(unsigned first, unsigned last)
 {
-	if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0)
+	if (syscall(SYS_close_range, first, last, 0) == 0)
 		return 0;
 	if (errno != ENOSYS)
 		return -1;
-	for (int fd = first; fd < 65536; fd++)
-		(void)close(fd);
+	for (unsigned fd = first; fd <= last && fd < 65536; fd++)
+		(void)close((int)fd);
 	return 0;
 }
 
 __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned long flags,
-						 int status_fd)
+						 int status_fd, int go_fd)
 {
+	struct record ready = { .kind = RECORD_READY };
+	char go;
+	int gfd;
 	struct __user_cap_header_struct cap_header = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct cap_data[_LINUX_CAPABILITY_U32S_3];
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -326,27 +402,33 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(status_fd, STEP_SIGNALS);
 
-	/* Park every descriptor out of the way, then put each where the stage expects it. */
-	img = fcntl(p->image_fd, F_DUPFD_CLOEXEC, CHILD_SCRATCH_FD);
-	chan = fcntl(p->channel_fd, F_DUPFD_CLOEXEC, CHILD_SCRATCH_FD);
-	nul = fcntl(p->devnull_fd, F_DUPFD_CLOEXEC, CHILD_SCRATCH_FD);
-	st = fcntl(status_fd, F_DUPFD_CLOEXEC, CHILD_SCRATCH_FD);
-	if (img < 0 || chan < 0 || nul < 0 || st < 0)
+	/* Park every descriptor above the image's slot, then put each where the stage expects
+	 * it and close the rest. */
+	img = fcntl(p->image_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
+	chan = fcntl(p->channel_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
+	nul = fcntl(p->devnull_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
+	st = fcntl(status_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
+	gfd = fcntl(go_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
+	if (img < 0 || chan < 0 || nul < 0 || st < 0 || gfd < 0)
 		child_fail(status_fd, STEP_FDS);
 	status_fd = st;
 	if (dup3(st, CHILD_STATUS_FD, O_CLOEXEC) < 0)
 		child_fail(status_fd, STEP_FDS);
 	status_fd = CHILD_STATUS_FD;
 	if (dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
-	    dup2(chan, EBCC_SANDBOX_CHANNEL_FD) < 0 || dup3(img, CHILD_IMAGE_FD, O_CLOEXEC) < 0 ||
-	    close_from(CHILD_FIRST_FREE_FD) < 0)
+	    dup2(chan, EBCC_SANDBOX_CHANNEL_FD) < 0 || dup3(gfd, CHILD_GO_FD, O_CLOEXEC) < 0 ||
+	    dup3(img, p->child_image_fd, O_CLOEXEC) < 0 ||
+	    close_range_fds(CHILD_FIRST_FREE_FD, (unsigned)p->child_image_fd - 1) < 0 ||
+	    close_range_fds((unsigned)p->child_image_fd + 1, ~0U) < 0)
 		child_fail(status_fd, STEP_FDS);
 
-	if (setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &p->nofile) < 0 ||
-	    (p->set_as && setrlimit(RLIMIT_AS, &p->as) < 0) ||
-	    (p->set_cpu && setrlimit(RLIMIT_CPU, &p->cpu) < 0))
-		child_fail(status_fd, STEP_RLIMIT);
+	/* The launcher sets our limits from outside with prlimit(): RLIMIT_NOFILE below the
+	 * descriptors just arranged, and (under valgrind, which emulates setrlimit() for its
+	 * guest) the kernel's own. Wait for it. */
+	write_record(status_fd, &ready);
+	while (read(CHILD_GO_FD, &go, 1) != 1)
+		if (errno != EINTR)
+			_exit(127); /* the launcher is gone */
 
 	/* No capabilities now; with no_new_privs an exec cannot grant any, not even to uid 0. */
 	memset(cap_data, 0, sizeof(cap_data));
@@ -354,13 +436,18 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 		child_fail(status_fd, STEP_CAPS);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(status_fd, STEP_NO_NEW_PRIVS);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->prog) < 0 &&
-	    (errno != ENOSYS || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->prog) < 0))
+	if ((p->valgrind || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->prog) < 0) &&
+	    ((!p->valgrind && errno != ENOSYS) ||
+	     prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->prog) < 0))
 		child_fail(status_fd, STEP_SECCOMP);
 	if (p->probe_only)
 		_exit(0);
 
-	syscall(SYS_execveat, CHILD_IMAGE_FD, exec_empty_path, p->argv, p->envp, AT_EMPTY_PATH);
+	if (p->valgrind) /* it emulates execveat() by the descriptor's path: none for a memfd */
+		execve(p->exec_path, p->argv, p->envp);
+	else
+		syscall(SYS_execveat, p->child_image_fd, p->empty_path, p->argv, p->envp,
+			AT_EMPTY_PATH);
 	child_fail(status_fd, STEP_EXEC);
 }
 
@@ -403,6 +490,17 @@ static void wait_pid(pid_t pid, int *ret_status)
 		*ret_status = status;
 }
 
+/* The child's resource limits, set from outside (async-signal-safe). */
+static int set_limits(const struct plan *p, pid_t pid)
+{
+	if (prlimit(pid, RLIMIT_CORE, &(struct rlimit){ 0, 0 }, NULL) < 0 ||
+	    prlimit(pid, RLIMIT_NOFILE, &p->nofile, NULL) < 0 ||
+	    (p->set_as && prlimit(pid, RLIMIT_AS, &p->as, NULL) < 0) ||
+	    (p->set_cpu && prlimit(pid, RLIMIT_CPU, &p->cpu, NULL) < 0))
+		return -1;
+	return 0;
+}
+
 /*
  * Clones the stage at the first namespace level that works, from first_level on. Async-signal
  * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with *fail.
@@ -414,7 +512,8 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 
 	for (int level = first_level; level < (int)EBCC_ARRAY_SIZE(ns_levels); level++) {
 		struct record rec = { 0 };
-		int status_pipe[2];
+		int status_pipe[2], go_pipe[2];
+		bool ready;
 		ssize_t n;
 		pid_t pid;
 
@@ -422,15 +521,24 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_PIPE, .err = errno };
 			return -1;
 		}
+		if (pipe2(go_pipe, O_CLOEXEC) < 0) {
+			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_PIPE, .err = errno };
+			close(status_pipe[0]);
+			close(status_pipe[1]);
+			return -1;
+		}
 		pid = raw_clone(ns_levels[level]);
 		if (pid == 0) {
 			close(status_pipe[0]);
-			child_main(p, ns_levels[level], status_pipe[1]);
+			close(go_pipe[1]);
+			child_main(p, ns_levels[level], status_pipe[1], go_pipe[0]);
 		}
 		last_err = errno;
 		close(status_pipe[1]);
+		close(go_pipe[0]);
 		if (pid < 0) {
 			close(status_pipe[0]);
+			close(go_pipe[1]);
 			if (level_unsupported(last_err))
 				continue;
 			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_CLONE,
@@ -438,6 +546,21 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 			return -1;
 		}
 		n = read_record(status_pipe[0], &rec);
+		ready = n == (ssize_t)sizeof(rec) && rec.kind == RECORD_READY;
+		if (ready) {
+			if (set_limits(p, pid) < 0) {
+				rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT,
+						       .err = errno };
+				(void)kill(pid, SIGKILL);
+			} else {
+				/* End of file now means the exec happened. */
+				(void)!write(go_pipe[1], "", 1);
+				n = read_record(status_pipe[0], &rec);
+			}
+		} else if (n == 0) {
+			n = -1; /* died before it was ready */
+		}
+		close(go_pipe[1]);
 		close(status_pipe[0]);
 		if (n == 0 && !p->probe_only) {
 			*ret_pid = pid;
@@ -500,11 +623,21 @@ static void plan_clear(struct plan *p)
 
 static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 {
-	uint32_t files = spec->max_files == 0 ? 64 : spec->max_files < 8 ? 8 : spec->max_files;
+	uint32_t files = spec->max_files == 0 ? 64 : spec->max_files;
+	struct rlimit ours;
 	int r;
 
+	/* The image goes to descriptor `files` in the child, which must fit under our own
+	 * limit while the child arranges its descriptors. */
+	if (getrlimit(RLIMIT_NOFILE, &ours) == 0 && ours.rlim_cur != RLIM_INFINITY &&
+	    files + 8 > ours.rlim_cur)
+		files = ours.rlim_cur > MIN_FILES + 8 ? (uint32_t)ours.rlim_cur - 8 : MIN_FILES;
+	if (files < MIN_FILES)
+		files = MIN_FILES;
 	*p = (struct plan){ .image_fd = spec->image_fd, .channel_fd = spec->channel_fd,
-			    .devnull_fd = -1, .detach = spec->detach };
+			    .devnull_fd = -1, .detach = spec->detach, .child_image_fd = (int)files,
+			    .valgrind = UNDER_VALGRIND() };
+	snprintf(p->exec_path, sizeof(p->exec_path), "/proc/self/fd/%d", p->child_image_fd);
 	snprintf(p->uid_map, sizeof(p->uid_map), "0 %u 1\n", (unsigned)geteuid());
 	snprintf(p->gid_map, sizeof(p->gid_map), "0 %u 1\n", (unsigned)getegid());
 	p->nofile = (struct rlimit){ files, files };
@@ -525,7 +658,7 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 	p->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (p->devnull_fd < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "open /dev/null for a stage");
-	r = build_filter(&p->prog);
+	r = build_filter(p);
 	if (r < 0)
 		plan_clear(p);
 	return r;
@@ -718,27 +851,43 @@ bool ebcc__sandbox_exiting(struct ebcc__sandbox_proc *p)
 	return state == 'Z' || state == 'X' || (flags & PROC_FLAG_EXITING);
 }
 
-void ebcc__sandbox_wait(struct ebcc__sandbox_proc *p)
+/*
+ * Waits (at most KILL_WAIT_MS) until a process that is not our child has exited, optionally
+ * SIGKILLing it first. A pidfd pins the process, so the start-time check made after opening it
+ * cannot be fooled by a recycled pid; without pidfds (Linux < 5.3, or valgrind) the process is
+ * polled instead.
+ */
+static void other_wait(const struct ebcc__sandbox_proc *p, bool kill_it)
 {
 	struct pollfd pfd = { .events = POLLIN };
 
-	if (p->child) {
-		(void)ebcc__sandbox_reap(p);
+	pfd.fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	if (pfd.fd >= 0) {
+		if (ebcc__proc_alive(p->pid, p->start_time) &&
+		    (!kill_it || syscall(SYS_pidfd_send_signal, pfd.fd, SIGKILL, NULL, 0) == 0))
+			while (poll(&pfd, 1, KILL_WAIT_MS) < 0 && errno == EINTR)
+				;
+		close(pfd.fd);
 		return;
 	}
-	pfd.fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	if (pfd.fd < 0)
+	if (errno == ESRCH || !ebcc__proc_alive(p->pid, p->start_time))
 		return;
-	if (ebcc__proc_alive(p->pid, p->start_time))
-		while (poll(&pfd, 1, KILL_WAIT_MS) < 0 && errno == EINTR)
-			;
-	close(pfd.fd);
+	if (kill_it)
+		(void)kill(p->pid, SIGKILL);
+	for (int ms = 0; ms < KILL_WAIT_MS && ebcc__proc_alive(p->pid, p->start_time); ms++)
+		(void)nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+}
+
+void ebcc__sandbox_wait(struct ebcc__sandbox_proc *p)
+{
+	if (p->child)
+		(void)ebcc__sandbox_reap(p);
+	else
+		other_wait(p, false);
 }
 
 void ebcc__sandbox_kill(struct ebcc__sandbox_proc *p)
 {
-	int pidfd;
-
 	if (p->child) {
 		/* An unreaped child's pid cannot have been reused. */
 		if (!p->reaped) {
@@ -747,22 +896,7 @@ void ebcc__sandbox_kill(struct ebcc__sandbox_proc *p)
 		}
 		return;
 	}
-	/* Not our child: pin the process with a pidfd first, then check that it is still the
-	 * one we started, so that a recycled pid is never signalled; wait until it is gone. */
-	pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
-	if (pidfd < 0) {
-		if (errno != ESRCH && ebcc__proc_alive(p->pid, p->start_time))
-			(void)kill(p->pid, SIGKILL); /* a kernel without pidfds (< 5.3) */
-		return;
-	}
-	if (ebcc__proc_alive(p->pid, p->start_time) &&
-	    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0) {
-		struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-		while (poll(&pfd, 1, KILL_WAIT_MS) < 0 && errno == EINTR)
-			;
-	}
-	close(pidfd);
+	other_wait(p, true);
 }
 
 int ebcc__sandbox_reap(struct ebcc__sandbox_proc *p)

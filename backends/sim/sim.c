@@ -535,7 +535,7 @@ static int sim_stage_invoke(const struct ebcc_backend_env *env, void *handle, co
 
 			if (s->proc.reaped)
 				ebcc__sandbox_status_text(s->proc.status, status, sizeof(status));
-			return fail(env, ebcc__error(EBCC_ERR_STAGE, "%s is not running: it %s",
+			return fail(env, ebcc__error(EBCC_ERR_STAGE, "%s is not running (%s)",
 						     s->name, status));
 		}
 		fd = s->channel_fd;

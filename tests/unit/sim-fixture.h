@@ -6,6 +6,7 @@
 #ifndef EBCC_TEST_SIM_FIXTURE_H
 #define EBCC_TEST_SIM_FIXTURE_H
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -226,6 +227,10 @@ static inline int fx_invoke(struct sim_fixture *f, void *handle, const char *req
 			*ret_log = ltext;
 		else
 			free(ltext);
+	} else {
+		/* A failed call may still hand back what the stage logged. */
+		assert(resp.data == NULL);
+		free(log.data);
 	}
 	return r;
 }

@@ -76,9 +76,28 @@ static void crash_and_exit(void **state)
 
 	expect(f, "crash", EBCC_ERR_STAGE, "killed by SIGSEGV", "closed the channel without answering");
 	expect(f, "exit", EBCC_ERR_STAGE, "exited with status 3", NULL);
-	/* What it logged before it died is in the message. */
+	/* What it logged before it died is in the message... */
 	expect(f, "logcrash", EBCC_ERR_STAGE, "killed by SIGSEGV",
 	       "its last log line: \"about to crash\"");
+}
+
+/* ...and handed back with the failure, for the invocation's log.txt. */
+static void log_of_a_failed_request(void **state)
+{
+	struct sim_fixture *f = *state;
+	struct ebcc_backend_buffer resp = { 0 }, log = { 0 };
+	struct fx_stage s;
+
+	assert_int_equal(fx_load(f, hostile(), "hostile", EBCC_LIFETIME_INVOCATION, 20000, &s), 0);
+	assert_int_equal(f->ops->stage_invoke(&f->env, s.st.handle, "logcrash", 8, &resp, &log,
+					      NULL),
+			 EBCC_ERR_STAGE);
+	assert_null(resp.data);
+	assert_int_equal(log.len, strlen("first line\nabout to crash\n"));
+	assert_memory_equal(log.data, "first line\nabout to crash\n", log.len);
+	free(log.data);
+	assert_int_equal(f->ops->stage_unload(&f->env, s.st.handle, NULL), 0);
+	fx_stage_release(&s);
 }
 
 static void protocol_violations(void **state)
@@ -279,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(forbidden_system_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_and_exit, setup, teardown),
+		cmocka_unit_test_setup_teardown(log_of_a_failed_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(protocol_violations, setup, teardown),
 		cmocka_unit_test_setup_teardown(infinite_loop_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(cpu_limit, setup, teardown),

@@ -245,10 +245,15 @@ static void device_key_created_once(void **state)
 			char *pem = NULL;
 			size_t len;
 
+			int ok;
+
 			if (ebcc__sim_key_public_pem(g->data_fd, false, &pem) < 0)
 				_exit(1);
 			len = strlen(pem);
-			_exit(write(pipes[i][1], pem, len) == (ssize_t)len ? 0 : 1);
+			ok = write(pipes[i][1], pem, len) == (ssize_t)len;
+			free(pem);
+			free(g); /* the parent removes the state root */
+			_exit(ok ? 0 : 1);
 		}
 		close(pipes[i][1]);
 	}

@@ -36,6 +36,8 @@
 
 extern char **environ;
 
+static char *volatile kept;
+
 static void send_all(int fd, const void *p, size_t len)
 {
 	while (len > 0) {
@@ -163,7 +165,10 @@ static int serve_one(int fd)
 		answer(fd, kill(1, SIGKILL) == 0 ? "killed" : "kill failed");
 	} else if (strcmp(req, "malloc") == 0) {
 		size_t size = (size_t)1 << 30;
-		char *p = malloc(size);
+		char *p;
+
+		kept = malloc(size); /* through a volatile: no compiler may elide it */
+		p = kept;
 
 		if (p == NULL) {
 			fail(fd, -2 /* EBCC_ERR_NO_MEMORY */, "malloc of 1 GiB failed");
