@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Installs the build into a scratch DESTDIR, then compiles and runs an outside program with
-nothing but `cc $(pkg-config --cflags --libs libebcc)` pointed at that tree.
+nothing but `cc $(pkg-config --cflags --libs libebcc)` pointed at that tree. When the tree has
+the example stages (libexecdir/ebcc/stages), the program runs the whole lifecycle with the
+installed echo stage: create, start, invoke, verify the evidence, kill, wait, delete.
 
 usage: test-pkgconfig-consumer.py BUILD_DIR CONSUMER.c CC...
 """
@@ -39,8 +41,19 @@ def main():
             print(f"consumer resolved libebcc as {libline.strip()!r}, not from {dest}",
                   file=sys.stderr)
             return 1
-        proc = subprocess.run([program], env=run_env)
-        print(f"consumer exited {proc.returncode}: {shlex.join([program])}")
+        argv = [program]
+        stages = sorted(pathlib.Path(dest).rglob("ebcc/stages/echo"))
+        if stages:
+            argv.append(str(stages[0]))
+        else:
+            print("no example stages installed (-Dexamples=false): version check only")
+        # The composite's anchor inherits stdio: files, not the pipes the test runner reads.
+        with tempfile.TemporaryFile() as out:
+            proc = subprocess.run(argv, env=run_env, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=120)
+            out.seek(0)
+            sys.stdout.write(out.read().decode(errors="replace"))
+        print(f"consumer exited {proc.returncode}: {shlex.join(argv)}")
         return proc.returncode
 
 
