@@ -385,7 +385,9 @@ static void retention_and_digest_mode(void **state)
 		free(meta);
 		assert_null(read_artifact(f, "echo", (uint64_t)seq, "request.bin", NULL));
 		assert_null(read_artifact(f, "echo", (uint64_t)seq, "response.bin", NULL));
-		assert_non_null(read_artifact(f, "echo", (uint64_t)seq, "evidence.json", NULL));
+		meta = read_artifact(f, "echo", (uint64_t)seq, "evidence.json", NULL);
+		assert_non_null(meta);
+		free(meta);
 	}
 	/* Besides the three invocations only the counter, the lock and the stage's socket. */
 	assert_true(count_entries(path) <= 6);
@@ -461,7 +463,7 @@ static void processes_and_threads(void **state)
 {
 	struct fixture *f = *state;
 	static uint64_t all[2 * WORKERS * CALLS];
-	char *policy = policy_for(f, "");
+	char *policy;
 	int fds[2];
 	size_t got = 0;
 
@@ -489,6 +491,7 @@ static void processes_and_threads(void **state)
 	}
 	assert_int_equal(got, sizeof(all));
 	qsort(all, 2 * WORKERS * CALLS, sizeof(all[0]), compare_u64);
+	policy = policy_for(f, "");
 	/* Distinct and gap-free: exactly 1..4000. */
 	for (size_t i = 0; i < 2 * WORKERS * CALLS; i++)
 		assert_int_equal(all[i], i + 1);
