@@ -4,10 +4,17 @@
  * limits, argv); the child, created with clone() and new namespaces where allowed, runs only
  * async-signal-safe system calls and ends in execveat() of the image descriptor or _exit(127).
  *
- * A status pipe (close-on-exec) tells the parent how it went: end of file without a record
- * means the image was executed; a FAIL record names the step and errno that failed. For a
- * detached stage an intermediate process does the clone, hands the stage's pid up and exits
- * once the parent has read the stage's start time, so the stage is reparented and outlives us.
+ * A status pipe (close-on-exec) tells the launcher how it went. The child reports READY once
+ * its namespaces and descriptors are set up; the launcher then sets its resource limits with
+ * prlimit() and lets it go on (a go pipe); end of file after that means the image was
+ * executed, a FAIL record names the step and errno that failed. For a detached stage an
+ * intermediate process is the launcher: it hands the stage's pid up and exits once the parent
+ * has read the stage's start time, so the stage is reparented and outlives us.
+ *
+ * Under valgrind (which runs the child until the exec, emulates setrlimit() and knows neither
+ * the seccomp() system call nor execveat() of a memory file) the filter is loaded with prctl()
+ * and the image executed with execve("/proc/self/fd/N"); the filter then also allows the
+ * handful of calls valgrind makes for that execve, each bound to that one path's address.
  */
 #include <errno.h>
 #include <fcntl.h>
