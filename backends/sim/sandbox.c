@@ -61,6 +61,9 @@
 #define UNDER_VALGRIND() false
 #endif
 
+/* A wait status no process can have: the child was reaped by someone else. */
+#define STATUS_UNKNOWN (-1)
+
 /* How long ebcc__sandbox_kill() waits for a SIGKILLed stage that is not our child to go. */
 #define KILL_WAIT_MS 5000
 
@@ -604,7 +607,12 @@ __attribute__((noreturn)) static void middle_main(const struct plan *p, int resu
 	struct record rec = { 0 };
 	pid_t pid = -1;
 	int level = 0;
+	sigset_t all;
 	char go;
+
+	/* The embedder's signal handlers are still installed here: let none of them run. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 
 	if (launch(p, 0, &pid, &level, &rec) == 0)
 		rec = (struct record){ .kind = RECORD_SPAWNED, .pid = pid, .level = level };
@@ -819,9 +827,9 @@ bool ebcc__sandbox_alive(struct ebcc__sandbox_proc *p)
 		do
 			r = waitpid(p->pid, &status, WNOHANG);
 		while (r < 0 && errno == EINTR);
-		if (r == p->pid) {
+		if (r == p->pid || (r < 0 && errno == ECHILD)) {
 			p->reaped = true;
-			p->status = status;
+			p->status = r == p->pid ? status : STATUS_UNKNOWN;
 			return false;
 		}
 		return r == 0;
@@ -919,6 +927,13 @@ int ebcc__sandbox_reap(struct ebcc__sandbox_proc *p)
 	do
 		r = waitpid(p->pid, &status, 0);
 	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == ECHILD) {
+		/* The embedder reaped it (waitpid(-1), or SIGCHLD ignored): it is gone, and how
+		 * it ended is not ours to know. */
+		p->reaped = true;
+		p->status = STATUS_UNKNOWN;
+		return 0;
+	}
 	if (r < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "waitpid %d", (int)p->pid);
 	p->reaped = true;
@@ -928,7 +943,9 @@ int ebcc__sandbox_reap(struct ebcc__sandbox_proc *p)
 
 void ebcc__sandbox_status_text(int status, char *buf, size_t size)
 {
-	if (WIFEXITED(status)) {
+	if (status == STATUS_UNKNOWN) {
+		snprintf(buf, size, "ended, with an exit status collected by someone else");
+	} else if (WIFEXITED(status)) {
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 	} else if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);

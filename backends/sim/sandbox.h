@@ -46,7 +46,7 @@ struct ebcc__sandbox_proc {
 	uint64_t start_time; /* /proc/<pid>/stat field 22: tells a recycled pid apart */
 	bool child;          /* a child of this process, reaped by ebcc__sandbox_reap() */
 	bool reaped;
-	int status;          /* wait status, once reaped */
+	int status;          /* wait status once reaped; -1 when the embedder reaped it */
 	struct ebcc__sandbox_isolation isolation;
 };
 

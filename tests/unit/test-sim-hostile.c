@@ -293,6 +293,28 @@ static void warm_stage_exits(void **state)
 	fx_stage_release(&s);
 }
 
+/* An embedder that ignores SIGCHLD has its children reaped by the kernel: the stage's end is
+ * still reported, without a status, and nothing hangs. */
+static void embedder_ignores_sigchld(void **state)
+{
+	struct sim_fixture *f = *state;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct fx_stage s;
+	char *resp = NULL;
+
+	assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
+	assert_int_equal(fx_load(f, hostile(), "hostile", EBCC_LIFETIME_INVOCATION, 20000, &s), 0);
+	assert_int_equal(fx_invoke(f, s.st.handle, "echo:fine", &resp, NULL), 0);
+	assert_string_equal(resp, "fine");
+	free(resp);
+	assert_int_equal(fx_invoke(f, s.st.handle, "crash", NULL, NULL), EBCC_ERR_STAGE);
+	assert_contains(f->error, "closed the channel without answering");
+	assert_contains(f->error, "collected by someone else");
+	assert_int_equal(f->ops->stage_unload(&f->env, s.st.handle, NULL), 0);
+	assert_int_equal(sigaction(SIGCHLD, &old, NULL), 0);
+	fx_stage_release(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(neighbours_unaffected, setup, teardown),
 		cmocka_unit_test_setup_teardown(warm_stage_misbehaves, setup, teardown),
 		cmocka_unit_test_setup_teardown(warm_stage_exits, setup, teardown),
+		cmocka_unit_test_setup_teardown(embedder_ignores_sigchld, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
