@@ -20,12 +20,16 @@
 
 #include "channel.h"
 #include "ebcc-private.h"
+#include "ebcc/stage.h"
 #include "eid.h"
 #include "image.h"
 #include "report.h"
 #include "sandbox.h"
 
 #define SIM_SOCKET "sim.sock"
+
+_Static_assert(EBCC_SANDBOX_CHANNEL_FD == EBCC_STAGE_CHANNEL_FD,
+	       "the sandbox hands the channel where the stage library looks for it");
 #define REF_MAX 4096
 
 struct sim_stage {
