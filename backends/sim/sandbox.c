@@ -239,7 +239,6 @@ static int build_filter(struct plan *p)
 	const struct scmp_arg_cmp no_exec = ARG_MASKED(2, PROT_EXEC, 0);
 	const struct scmp_arg_cmp on_channel = ARG_EQ(0, EBCC_SANDBOX_CHANNEL_FD);
 	const struct scmp_arg_cmp no_address = ARG_EQ(4, 0);
-	const struct scmp_arg_cmp empty_path_flag = ARG_EQ(3, AT_EMPTY_PATH);
 	const struct scmp_arg_cmp query_only = ARG_EQ(2, 0);
 	const struct scmp_arg_cmp exec_args[] = {
 		ARG_EQ(0, p->child_image_fd),
@@ -288,8 +287,6 @@ static int build_filter(struct plan *p)
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ALLOW, "recvfrom", 1, &no_address);
 	if (r == 0)
-		r = add_rule(f, SCMP_ACT_ALLOW, "newfstatat", 1, &empty_path_flag);
-	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ALLOW, "prlimit64", 1, &query_only);
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ALLOW, "execveat", EBCC_ARRAY_SIZE(exec_args), exec_args);
@@ -319,6 +316,12 @@ static int build_filter(struct plan *p)
 		r = add_rule(f, SCMP_ACT_ERRNO(ENOENT), "readlinkat", 0, NULL);
 	if (r == 0)
 		r = add_rule(f, SCMP_ACT_ERRNO(ENOTTY), "ioctl", 0, NULL);
+	/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH), which would also look up any
+	 * path it is given: only the descriptor-only fstat system call is allowed. */
+	if (r == 0)
+		r = add_rule(f, SCMP_ACT_ERRNO(ENOSYS), "newfstatat", 0, NULL);
+	if (r == 0 && !p->valgrind) /* valgrind has its own statx rules above */
+		r = add_rule(f, SCMP_ACT_ERRNO(ENOSYS), "statx", 0, NULL);
 	if (r == 0)
 		r = export_filter(f, patch_kill, &p->prog);
 	seccomp_release(f);

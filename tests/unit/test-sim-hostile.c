@@ -205,6 +205,9 @@ static void stage_world(void **state)
 	assert_int_equal(fx_invoke(f, s.st.handle, "env", &resp, NULL), 0);
 	assert_string_equal(resp, "0");
 	free(resp);
+	assert_int_equal(fx_invoke(f, s.st.handle, "stat", &resp, NULL), 0);
+	assert_string_equal(resp, "stat refused");
+	free(resp);
 	assert_int_equal(fx_invoke(f, s.st.handle, "uid", &resp, NULL), 0);
 	assert_string_equal(resp, "0");
 	free(resp);
