@@ -290,8 +290,10 @@ static void bundle_edits_do_not_leak_in(void **state)
 
 	make_bundle(f->bundle, NULL, ONE_STAGE);
 	assert_int_equal(ebcc_instance_create(f->ctx, "frozen", f->bundle, &inst), 0);
-	write_file(f->bundle, "config.json",
-		   "{\"ociVersion\": \"1.0.2\", \"annotations\": {\"changed\": \"yes\"}}", 60);
+	static const char changed[] =
+		"{\"ociVersion\": \"1.0.2\", \"annotations\": {\"changed\": \"yes\"}}";
+
+	write_file(f->bundle, "config.json", changed, strlen(changed));
 	json = state_of(inst);
 	assert_non_null(strstr(json, "org.example.team"));
 	assert_null(strstr(json, "changed"));
@@ -485,7 +487,8 @@ static void bad_manifests(void **state)
 		free(manifest);
 		assert_create_fails(f, "bad", cases[i].code, cases[i].needle);
 	}
-	write_file(f->bundle, "ebcc.json", "{\"ebccVersion\": \"9\", \"stages\": []}", 34);
+	write_file(f->bundle, "ebcc.json", "{\"ebccVersion\": \"9\", \"stages\": []}",
+		   strlen("{\"ebccVersion\": \"9\", \"stages\": []}"));
 	assert_create_fails(f, "bad", EBCC_ERR_INVALID_ARG, "ebccVersion");
 	write_file(f->bundle, "ebcc.json",
 		   "{\"ebccVersion\": \"0.1\", \"backend\": \"nonesuch\", \"stages\": " ONE_STAGE "}",
