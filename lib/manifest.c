@@ -194,7 +194,10 @@ static int parse_stage(struct json_object *obj, const char *what, struct ebcc_st
 int ebcc__manifest_parse(const char *text, size_t len, const char *display,
 			 struct ebcc_manifest **ret)
 {
-	static const char *const allowed[] = { "ebccVersion", "backend", "stages", NULL };
+	/* "tools": an object the library does not read, for programs built on it (such as the
+	 * OCI hook's socket directory). */
+	static const char *const allowed[] = { "ebccVersion", "backend", "stages", "tools", NULL };
+	struct json_object *tools;
 	struct json_object *root = NULL, *stages;
 	struct ebcc_manifest *m;
 	const char *version, *backend;
@@ -239,6 +242,9 @@ int ebcc__manifest_parse(const char *text, size_t len, const char *display,
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		goto out;
 	}
+	r = ebcc__json_member(root, "tools", json_type_object, false, ERR, display, &tools);
+	if (r < 0)
+		goto out;
 	r = ebcc__json_member(root, "stages", json_type_array, true, ERR, display, &stages);
 	if (r < 0)
 		goto out;
