@@ -62,6 +62,15 @@ struct demo {
 	char first_nonce[2 * NONCE_BYTES + 1];
 };
 
+/* Set by SIGINT, SIGTERM or SIGHUP: the demo stops after the current step and cleans up, so
+ * that an interrupted demo leaves no anchor running and nothing on disk. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int signo)
+{
+	interrupted = signo;
+}
+
 /* ---- small helpers ------------------------------------------------------------------------ */
 
 static void hex(const uint8_t *data, size_t len, char *out)
@@ -139,7 +148,8 @@ static int step_setup(struct demo *d)
 	if (d->base == NULL)
 		return demo_step_fail(&d->report, &s, DEMO_ERR_NONE, "mkdtemp: %s", strerror(errno)),
 		       -1;
-	if (asprintf(&d->root, "%s/root", d->base) < 0 || asprintf(&d->bundle, "%s/bundle", d->base) < 0)
+	if (asprintf(&d->root, "%s/root", d->base) < 0 ||
+	    asprintf(&d->bundle, "%s/bundle", d->base) < 0)
 		return demo_step_fail(&d->report, &s, DEMO_ERR_NONE, "out of memory"), -1;
 	if (mkdir(d->bundle, 0755) < 0)
 		return demo_step_fail(&d->report, &s, DEMO_ERR_NONE, "mkdir %s: %s", d->bundle,
@@ -228,7 +238,8 @@ static int step_images(struct demo *d)
 		if (fields != NULL) {
 			json_object_object_add(fields, "stage", json_object_new_string(st->name));
 			json_object_object_add(fields, "source", json_object_new_string(dir));
-			json_object_object_add(fields, "bytes", json_object_new_int64((int64_t)st->image_size));
+			json_object_object_add(fields, "bytes",
+					       json_object_new_int64((int64_t)st->image_size));
 			json_object_object_add(fields, "measurement",
 					       json_object_new_string(st->measurement));
 		}
@@ -249,8 +260,8 @@ static int step_bundle(struct demo *d)
 				      strerror(errno)),
 		       -1;
 	demo_step_ok(&d->report, &s, NULL,
-		     "config.json (anchor: sleep 600) and ebcc.json: %s (%s lifetime), %s (%s "
-		     "lifetime), each pinned to its measurement",
+		     "config.json (anchor: sleep 600, stdio on /dev/null) and ebcc.json: %s (%s "
+		     "lifetime), %s (%s lifetime), each pinned to its measurement",
 		     d->stages[SCORER].name, d->stages[SCORER].lifetime, d->stages[ECHO].name,
 		     d->stages[ECHO].lifetime);
 	return 0;
@@ -299,13 +310,15 @@ static int step_create(struct demo *d)
 	demo_step_ok(&d->report, &s, fields,
 		     "composite %s is %s: anchor pid %lld held before exec, images measured and "
 		     "matched their pins",
-		     INSTANCE_ID, member_string(state, "status"), (long long)member_int(state, "pid", 0));
+		     INSTANCE_ID, member_string(state, "status"),
+		     (long long)member_int(state, "pid", 0));
 	json_object_put(state);
 
 	/* The library's own measurement of each stage, which create checked against the pin. */
 	for (int i = 0; i < N_STAGES; i++) {
 		struct demo_stage_decl *st = &d->stages[i];
 		struct json_object *info;
+		const char *measured;
 		char *text = NULL;
 
 		demo_step_begin(&s, "measure");
@@ -314,13 +327,11 @@ static int step_create(struct demo *d)
 			return demo_step_fail(&d->report, &s, r, "describing stage %s", st->name), -1;
 		info = parse_json(text);
 		ebcc_free(text);
-		if (member_string(info, "measurement") == NULL ||
-		    strcmp(member_string(info, "measurement"), st->measurement) != 0) {
+		measured = member_string(info, "measurement");
+		if (measured == NULL || strcmp(measured, st->measurement) != 0) {
 			demo_step_fail(&d->report, &s, DEMO_ERR_NONE,
 				       "stage %s: the library measured %s, the pin is %s", st->name,
-				       member_string(info, "measurement") ? member_string(info, "measurement")
-									   : "nothing",
-				       st->measurement);
+				       measured != NULL ? measured : "nothing", st->measurement);
 			json_object_put(info);
 			return -1;
 		}
@@ -517,10 +528,24 @@ out:
 	return ret;
 }
 
+/* Reports an interruption as a failed step. */
+static int check_interrupted(struct demo *d, const char *next)
+{
+	struct demo_step s;
+
+	if (!interrupted)
+		return 0;
+	demo_step_begin(&s, next);
+	demo_step_fail(&d->report, &s, DEMO_ERR_NONE, "interrupted by SIG%s",
+		       sigabbrev_np(interrupted));
+	return -1;
+}
+
 static int step_invocations(struct demo *d)
 {
 	for (int round = 0; round < d->invocations; round++) {
-		if (invoke_and_verify(d, SCORER, scorer_requests[round % 3]) < 0 ||
+		if (check_interrupted(d, "invoke") < 0 ||
+		    invoke_and_verify(d, SCORER, scorer_requests[round % 3]) < 0 ||
 		    invoke_and_verify(d, ECHO, echo_requests[round % 3]) < 0)
 			return -1;
 	}
@@ -793,6 +818,18 @@ static int parse_args(struct demo *d, int argc, char **argv, int *ret_json)
 
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*run)(struct demo *d);
+	} steps[] = {
+		{ "setup", step_setup },	 { "backend", step_backend },
+		{ "image", step_images },	 { "bundle", step_bundle },
+		{ "key", step_key },		 { "create", step_create },
+		{ "start", step_start },	 { "invoke", step_invocations },
+		{ "replay", step_replay },	 { "artifacts", step_artifacts },
+		{ "kill", step_stop },
+	};
+	static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 	struct demo d = {
 		.invocations = 3,
 		.stages = {
@@ -807,6 +844,12 @@ int main(int argc, char **argv)
 	code = parse_args(&d, argc, argv, &json);
 	if (code >= 0)
 		return code;
+	/* SA_RESETHAND: a second signal ends the demo at once, as usual. */
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_RESETHAND };
+
+		sigaction(stop_signals[i], &sa, NULL);
+	}
 	if (demo_report_init(&d.report, json) < 0) {
 		fprintf(stderr, DEMO_NAME ": out of memory\n");
 		return 1;
@@ -823,10 +866,9 @@ int main(int argc, char **argv)
 		 "hardware)\n\n  %-10s %-4s %11s  %s",
 		 EBCC_VERSION_STRING, ebcc_version_string(), "step", "", "time", "what happened");
 
-	failed = step_setup(&d) < 0 || step_backend(&d) < 0 || step_images(&d) < 0 ||
-		 step_bundle(&d) < 0 || step_key(&d) < 0 || step_create(&d) < 0 ||
-		 step_start(&d) < 0 || step_invocations(&d) < 0 || step_replay(&d) < 0 ||
-		 step_artifacts(&d) < 0 || step_stop(&d) < 0;
+	failed = 0;
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]) && !failed; i++)
+		failed = check_interrupted(&d, steps[i].name) < 0 || steps[i].run(&d) < 0;
 	cleanup(&d, failed);
 
 	stages = json_object_new_array();

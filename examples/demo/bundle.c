@@ -49,8 +49,10 @@ static int write_json(const char *bundle, const char *name, struct json_object *
 	return close(fd);
 }
 
-/* The anchor: an ordinary process that just stays up until the demo kills it. Its PATH is
- * its own (the config's env), as in any OCI bundle. */
+/* The anchor: an ordinary process that just stays up until the demo kills it. It lets go of
+ * the demo's stdio, which it inherits: a reader of the demo's output (a pipe) then sees the end
+ * when the demo exits, even if the demo died before it could kill the anchor. Its PATH is its
+ * own (the config's env), as in any OCI bundle. */
 static struct json_object *config_json(void)
 {
 	struct json_object *config = json_object_new_object();
@@ -70,8 +72,10 @@ static struct json_object *config_json(void)
 		json_object_put(annotations);
 		return NULL;
 	}
-	json_object_array_add(args, json_object_new_string("sleep"));
-	json_object_array_add(args, json_object_new_string("600"));
+	json_object_array_add(args, json_object_new_string("sh"));
+	json_object_array_add(args, json_object_new_string("-c"));
+	json_object_array_add(args, json_object_new_string(DEMO_ANCHOR_COMMAND
+							   " </dev/null >/dev/null 2>&1"));
 	json_object_array_add(env, json_object_new_string("PATH=/usr/local/bin:/usr/bin:/bin"));
 	json_object_object_add(process, "args", args);
 	json_object_object_add(process, "env", env);

@@ -13,6 +13,7 @@
 
 #define DEMO_NAME "ebcc-demo"
 #define DEMO_SHA256_TEXT (7 + 64 + 1) /* "sha256:" + hex + NUL */
+#define DEMO_ANCHOR_COMMAND "exec sleep 600" /* what the REE anchor runs, under sh -c */
 
 /* ---- report.c: one line per step for people, one JSON document for scripts ---------------- */
 

@@ -37,8 +37,8 @@ int rt_getopt(struct rt *rt, int argc, char **argv, const char *shortopts,
 	int c;
 
 	/* ':' first: a missing argument comes back as ':' rather than '?', and getopt prints
-	 * nothing itself, so every usage error has the same shape. */
-	snprintf(spec, sizeof(spec), ":%s", shortopts);
+	 * nothing itself, so every usage error has the same shape. 'h': -h is --help. */
+	snprintf(spec, sizeof(spec), ":h%s", shortopts);
 	opterr = 0;
 	c = getopt_long(argc, argv, spec, longopts, NULL);
 	switch (c) {

@@ -95,7 +95,8 @@ const struct rt_command rt_cmd_create = {
 	.name = "create",
 	.args = "[--bundle DIR] [--pid-file FILE] ID",
 	.summary = "create a composite from an OCI bundle; its anchor waits for start",
-	.help = "  -b, --bundle DIR     the bundle (config.json, ebcc.json); default: the current directory\n"
+	.help = "  -b, --bundle DIR     the bundle (config.json, ebcc.json); default: the\n"
+		"                       current directory\n"
 		"      --pid-file FILE  write the anchor's pid to FILE\n"
 		"The anchor inherits this process's stdin, stdout and stderr.\n",
 	.run = create_run,

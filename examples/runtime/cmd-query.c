@@ -74,14 +74,12 @@ static struct json_object *member(struct json_object *obj, const char *key)
 }
 
 /* The composite's OCI state as a json-c object, or NULL (reported when verb is not NULL). */
-static struct json_object *load_state(struct rt *rt, struct ebcc_instance *inst, const char *verb,
-				      const char *id)
+static struct json_object *load_state(struct ebcc_instance *inst, const char *verb, const char *id)
 {
 	struct json_object *state;
 	char *text = NULL;
 	int r = ebcc_instance_state(inst, &text);
 
-	(void)rt;
 	if (r < 0) {
 		if (verb != NULL)
 			rt_fail(r, "%s %s", verb, id);
@@ -142,7 +140,7 @@ static struct json_object *list_entry(struct rt *rt, struct json_object *listed)
 	struct json_object *state = NULL, *created;
 
 	if (ebcc_instance_open(rt->ctx, id, &inst) == 0)
-		state = load_state(rt, inst, NULL, id);
+		state = load_state(inst, NULL, id);
 	ebcc_instance_unref(inst);
 	if (state == NULL)
 		return json_object_get(listed);
@@ -250,7 +248,7 @@ static int stages_run(struct rt *rt, int argc, char **argv)
 	inst = rt_open_instance(rt, "stages", id);
 	if (inst == NULL)
 		return RT_EXIT_FAIL;
-	state = load_state(rt, inst, "stages", id);
+	state = load_state(inst, "stages", id);
 	infos = json_object_new_array();
 	if (state == NULL || infos == NULL)
 		goto out;

@@ -74,8 +74,8 @@ static int build_policy(const struct verify_args *a, char **ret_policy)
 		json_object_object_add(policy, "nonce", json_object_new_string(a->nonce));
 	if (a->measurement != NULL)
 		json_object_object_add(policy, "measurement", json_object_new_string(a->measurement));
-	*ret_policy = strdup(json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN |
-									    JSON_C_TO_STRING_NOSLASHESCAPE));
+	*ret_policy = strdup(json_object_to_json_string_ext(
+		policy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(policy);
 	if (*ret_policy == NULL)
 		return rt_fail_plain("verify: out of memory"), -1;

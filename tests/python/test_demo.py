@@ -5,8 +5,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 
 DEMO = os.environ.get("EBCC_DEMO")
@@ -28,6 +30,24 @@ def run_demo(*args, tmpdir, env_extra=None):
         out.seek(0)
         err.seek(0)
         return proc.returncode, out.read().decode(), err.read().decode()
+
+
+def process_state(pid):
+    """The state letter of /proc/<pid>/stat (R, S, T, Z, ...), or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+
+
+def wait_until(predicate, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
 
 
 @unittest.skipUnless(DEMO, "ebcc-demo not built")
@@ -157,6 +177,29 @@ class DemoTest(unittest.TestCase):
             deleted = subprocess.run([RUNTIME, "--root", doc["state_root"], "delete", "ebcc-demo"],
                                      capture_output=True, text=True, stdin=subprocess.DEVNULL)
             self.assertEqual(deleted.returncode, 0, deleted.stderr)
+
+    def test_interrupted_demo_cleans_up(self):
+        # The library's test hook stops the demo (SIGSTOP) once the anchor runs; SIGINT then
+        # arrives at a known point, with the composite running.
+        env = dict(os.environ, TMPDIR=self.tmp, EBCC_TEST_HOOK="start:anchor-released:stop")
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen([DEMO, "--json"], stdout=out, stderr=err, env=env,
+                                    stdin=subprocess.DEVNULL)
+            try:
+                self.assertTrue(wait_until(lambda: process_state(proc.pid) == "T"),
+                                "the demo never reached the hook")
+                proc.send_signal(signal.SIGINT)
+                proc.send_signal(signal.SIGCONT)
+                self.assertEqual(proc.wait(timeout=120), 1)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            out.seek(0)
+            doc = json.loads(out.read())
+        self.assertEqual(doc["error"]["message"], "interrupted by SIGINT")
+        self.assertEqual([s["step"] for s in doc["steps"]][-3:], ["start", "invoke", "cleanup"])
+        self.assertEqual(os.listdir(self.tmp), [], "an interrupted demo must clean up")
 
     def test_usage(self):
         rc, out, _ = run_demo("--help", tmpdir=self.tmp)

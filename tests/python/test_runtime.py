@@ -350,7 +350,8 @@ class UsageTest(unittest.TestCase):
         self.usage_error("evidence", "x", "s", "0", mentions='SEQ "0"')
 
     def test_help_and_version_everywhere(self):
-        for args in [["--help"], ["-h"]] + [[c, "--help"] for c in self.COMMANDS]:
+        helps = [[c, h] for c in self.COMMANDS for h in ("--help", "-h")]
+        for args in [["--help"], ["-h"]] + helps:
             rc, out, err = run(*args)
             self.assertEqual((rc, err), (0, ""), args)
             self.assertTrue(out.startswith("usage: ebcc-runtime"), (args, out))
