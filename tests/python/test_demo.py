@@ -56,6 +56,13 @@ class DemoTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="ebcc-demo-test-")
 
     def tearDown(self):
+        # A demo that failed before its own cleanup may have left a composite running.
+        for entry in os.listdir(self.tmp):
+            root = os.path.join(self.tmp, entry, "root")
+            if RUNTIME and os.path.isdir(os.path.join(root, "ebcc-demo")):
+                subprocess.run([RUNTIME, "--root", root, "delete", "--force", "ebcc-demo"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_json_document(self):
