@@ -445,6 +445,7 @@ struct ebcc_instance {
 	char *id;
 	char dir_name[NAME_MAX + 1]; /* the id, or "@<sha256 of the id>" for long ids */
 	int root_fd;                 /* the state root */
+	char *root_path;             /* its path when the handle was made */
 	int dir_fd;                  /* the composite's directory, even after it is deleted */
 	bool deleted;                /* atomic: deleted through this handle */
 	pthread_mutex_t lock;        /* guards the fields below */

@@ -71,8 +71,9 @@ void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1])
 	ebcc__hex_encode(digest, sizeof(digest), out + 1);
 }
 
+/* Takes over root_path. */
 static struct ebcc_instance *instance_new(struct ebcc_context *ctx, const char *id, int root_fd,
-					  int dir_fd)
+					  char *root_path, int dir_fd)
 {
 	struct ebcc_instance *inst = calloc(1, sizeof(*inst));
 
@@ -81,6 +82,7 @@ static struct ebcc_instance *instance_new(struct ebcc_context *ctx, const char *
 		ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		return NULL;
 	}
+	inst->root_path = root_path;
 	inst->refcount = 1;
 	inst->ctx = ebcc_context_ref(ctx);
 	inst->root_fd = root_fd;
@@ -108,6 +110,7 @@ EBCC_EXPORT struct ebcc_instance *ebcc_instance_unref(struct ebcc_instance *inst
 		close(inst->root_fd);
 	pthread_mutex_destroy(&inst->lock);
 	ebcc_context_unref(inst->ctx);
+	free(inst->root_path);
 	free(inst->id);
 	free(inst);
 	return NULL;
@@ -360,6 +363,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 	const struct ebcc_backend *backend;
 	_cleanup_free_ char *default_backend = NULL;
 	char dir_name[NAME_MAX + 1];
+	char *root_path = NULL;
 	int root_fd = -1, dir_fd = -1, lock_fd = -1, r;
 	bool anchor_external;
 
@@ -392,7 +396,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 	if (r < 0)
 		goto out;
 
-	r = ebcc__state_root_open(ctx, true, &root_fd, NULL);
+	r = ebcc__state_root_open(ctx, true, &root_fd, &root_path);
 	if (r < 0)
 		goto out;
 	ebcc__instance_dir_name(id, dir_name);
@@ -408,7 +412,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 		unlinkat(root_fd, dir_name, AT_REMOVEDIR);
 		goto out;
 	}
-	inst = instance_new(ctx, id, root_fd, dir_fd);
+	inst = instance_new(ctx, id, root_fd, root_path, dir_fd);
 	if (inst == NULL) {
 		r = EBCC_ERR_NO_MEMORY;
 		close(dir_fd);
@@ -416,6 +420,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 		goto out;
 	}
 	root_fd = -1; /* owned by inst now */
+	root_path = NULL;
 	r = ebcc__instance_lock(inst, LOCK_EX, &lock_fd);
 	if (r < 0) {
 		ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
@@ -430,6 +435,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 out:
 	if (root_fd >= 0)
 		close(root_fd);
+	free(root_path);
 	ebcc_instance_unref(inst);
 	ebcc__bundle_free(b);
 	return r;
@@ -440,6 +446,7 @@ EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
 {
 	struct ebcc_instance *inst;
 	char dir_name[NAME_MAX + 1];
+	char *root_path = NULL;
 	int root_fd = -1, dir_fd = -1, r;
 
 	if (ctx == NULL || id == NULL || ret_inst == NULL)
@@ -448,7 +455,7 @@ EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
 	r = ebcc__instance_check_id(id);
 	if (r < 0)
 		return r;
-	r = ebcc__state_root_open(ctx, false, &root_fd, NULL);
+	r = ebcc__state_root_open(ctx, false, &root_fd, &root_path);
 	if (r == EBCC_ERR_NOT_FOUND)
 		return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s does not exist", id);
 	if (r < 0)
@@ -457,14 +464,16 @@ EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
 	r = ebcc__open_dir_at(root_fd, dir_name, dir_name, &dir_fd);
 	if (r < 0) {
 		close(root_fd);
+		free(root_path);
 		if (r == EBCC_ERR_NOT_FOUND)
 			return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s does not exist", id);
 		return r;
 	}
-	inst = instance_new(ctx, id, root_fd, dir_fd);
+	inst = instance_new(ctx, id, root_fd, root_path, dir_fd);
 	if (inst == NULL) {
 		close(root_fd);
 		close(dir_fd);
+		free(root_path);
 		return EBCC_ERR_NO_MEMORY;
 	}
 	*ret_inst = inst;

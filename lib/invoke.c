@@ -342,6 +342,7 @@ EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, c
 	struct ebcc_stage_decl *d;
 	struct json_object *o = NULL, *limits;
 	_cleanup_close_ int stage_dir_fd = -1;
+	char directory[EBCC_PATH_MAX + NAME_MAX + EBCC_STAGE_NAME_MAX + 16];
 	uint64_t last = 0;
 	bool oom = false;
 	int r;
@@ -376,6 +377,9 @@ EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, c
 	add(o, "backend", json_object_new_string(st->backend), &oom);
 	add(o, "measurement", json_object_new_string(d->measurement), &oom);
 	add(o, "image", json_object_new_string(d->image), &oom);
+	snprintf(directory, sizeof(directory), "%s/%s/stages/%s", inst->root_path, inst->dir_name,
+		 d->name);
+	add(o, "directory", json_object_new_string(directory), &oom);
 	add(o, "eid", d->loaded ? json_object_new_int64((int64_t)d->eid) : NULL, &oom);
 	add(limits, "maxRequest", json_object_new_int64((int64_t)d->max_request), &oom);
 	add(limits, "maxResponse", json_object_new_int64((int64_t)d->max_response), &oom);

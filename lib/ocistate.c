@@ -104,7 +104,7 @@ static int list_entry(struct ebcc_context *ctx, int root_fd, const char *name,
 	struct ebcc_state *st = NULL;
 	struct json_object *o;
 	const char *id = name;
-	int status, r;
+	int status, r, fail;
 
 	/* Hashed directories hold long ids: the id comes from the state. */
 	if (name[0] == '@') {
@@ -124,21 +124,31 @@ static int list_entry(struct ebcc_context *ctx, int root_fd, const char *name,
 	}
 	r = ebcc_instance_open(ctx, id, &inst);
 	ebcc__state_free(st);
+	st = NULL;
 	if (r == EBCC_ERR_NOT_FOUND)
 		return 0; /* deleted while we listed */
 	if (r < 0)
 		return r;
-	status = ebcc_instance_status(inst);
+	r = ebcc__instance_read_state(inst, &st);
+	status = r < 0 ? r : ebcc__status_derive(inst->dir_fd, st, NULL);
 	o = json_object_new_object();
-	if (o == NULL || add(o, "id", json_object_new_string(inst->id)) < 0 ||
-	    add(o, "status", json_object_new_string(status >= 0 ? ebcc__status_name(status)
-							       : ebcc_error_name(status))) < 0 ||
-	    json_object_array_add(arr, o) < 0) {
+	fail = o == NULL;
+	fail |= add(o, "id", json_object_new_string(inst->id));
+	fail |= add(o, "status", json_object_new_string(status >= 0 ? ebcc__status_name(status)
+								   : ebcc_error_name(status)));
+	if (st != NULL) {
+		bool live = status == EBCC_STATUS_CREATED || status == EBCC_STATUS_RUNNING;
+
+		fail |= add(o, "pid", json_object_new_int(live ? st->anchor_pid : 0));
+		fail |= add(o, "bundle", json_object_new_string(st->bundle));
+		fail |= add(o, "created", json_object_new_string(st->created));
+	}
+	ebcc__state_free(st);
+	ebcc_instance_unref(inst);
+	if (fail || json_object_array_add(arr, o) < 0) {
 		json_object_put(o);
-		ebcc_instance_unref(inst);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	}
-	ebcc_instance_unref(inst);
 	return 0;
 }
 

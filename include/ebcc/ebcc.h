@@ -277,8 +277,9 @@ int ebcc_instance_state(struct ebcc_instance *inst, char **ret_json);
 int ebcc_instance_set_pid(struct ebcc_instance *inst, int pid);
 
 /*
- * The ids of every composite under the context's state root, as a JSON array of objects
- * {"id": ..., "status": ...} sorted by id (free with ebcc_free()). A missing state root gives [].
+ * Every composite under the context's state root, as a JSON array of objects {"id", "status",
+ * "pid", "bundle", "created"} sorted by id (free with ebcc_free()); a composite whose creation
+ * was interrupted has only id and status. A missing state root gives [].
  * Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_IO, EBCC_ERR_NO_MEMORY. Thread-safe.
  */
 int ebcc_instance_list(struct ebcc_context *ctx, char **ret_json);
@@ -311,8 +312,9 @@ int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage, const void 
 		      struct ebcc_invocation **ret_inv);
 
 /*
- * Describes stage as JSON (free with ebcc_free()): name, lifetime, backend, measurement, eid
- * (null when not loaded), limits, the isolation achieved, the last sequence number.
+ * Describes stage as JSON (free with ebcc_free()): name, lifetime, backend, measurement, image,
+ * directory (where its invocations' artifacts are), eid (null when not loaded), limits, the
+ * isolation achieved, the last sequence number.
  * Errors: EBCC_ERR_NOT_FOUND, EBCC_ERR_CORRUPT, EBCC_ERR_NO_MEMORY. Thread-safe.
  */
 int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, char **ret_json);

@@ -152,7 +152,10 @@ class CrashTest(unittest.TestCase):
             _, out = step(s.root, "print(ebcc.Instance.open(ctx, 'half').status())")
             self.assertEqual(out.strip(), "creating")
             _, out = step(s.root, "print(ebcc.list_instances(ctx))")
-            self.assertEqual(json.loads(out), [{"id": "half", "status": "creating"}])
+            listed = json.loads(out)
+            self.assertEqual([(e["id"], e["status"]) for e in listed], [("half", "creating")])
+            self.assertEqual(listed[0]["pid"], 0)
+            self.assertEqual(listed[0]["bundle"], os.path.realpath(s.bundle))
             rc, out = step(s.root, """
                 try:
                     ebcc.Instance.open(ctx, 'half').delete()
