@@ -57,7 +57,7 @@ int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REP
 	md = EVP_MD_CTX_new();
 	if (md == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "binding: out of memory (OpenSSL)");
-	ok = EVP_DigestInit_ex(md, EVP_sha512(), NULL) == 1 &&
+	ok = EVP_DigestInit_ex(md, ebcc__md_sha512(), NULL) == 1 &&
 	     put_string(md, EBCC_BINDING_TAG) &&
 	     put_string(md, b->instance) &&
 	     put_string(md, b->stage) &&

@@ -8,11 +8,40 @@
 
 #include "ebcc-private.h"
 
+/* OpenSSL 3 looks a digest up in its provider store, under locks, every time EVP_sha256() is
+ * used; the methods are fetched once instead and kept for the life of the process. */
+static EVP_MD *sha256_md, *sha512_md;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	sha512_md = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
+__attribute__((destructor)) static void release_digests(void)
+{
+	EVP_MD_free(sha256_md);
+	EVP_MD_free(sha512_md);
+}
+
+const EVP_MD *ebcc__md_sha256(void)
+{
+	pthread_once(&fetch_once, fetch_digests);
+	return sha256_md != NULL ? sha256_md : EVP_sha256();
+}
+
+const EVP_MD *ebcc__md_sha512(void)
+{
+	pthread_once(&fetch_once, fetch_digests);
+	return sha512_md != NULL ? sha512_md : EVP_sha512();
+}
+
 int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE])
 {
 	unsigned int n = 0;
 
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 || n != EBCC_SHA256_SIZE)
+	if (EVP_Digest(data, len, out, &n, ebcc__md_sha256(), NULL) != 1 || n != EBCC_SHA256_SIZE)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 failed (OpenSSL)");
 	return 0;
 }
@@ -25,7 +54,7 @@ int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE])
 	off_t offset = 0;
 	int r = 0;
 
-	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+	if (md == NULL || EVP_DigestInit_ex(md, ebcc__md_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(md);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 init failed (OpenSSL)");
 	}

@@ -179,6 +179,10 @@ int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo);
 #define EBCC_SHA256_SIZE 32
 #define EBCC_MEASUREMENT_MAX (7 + 2 * EBCC_SHA256_SIZE + 1) /* "sha256:<hex>\0" */
 
+/* The digest methods, fetched from OpenSSL's default provider once per process. */
+typedef struct evp_md_st EVP_MD;
+const EVP_MD *ebcc__md_sha256(void);
+const EVP_MD *ebcc__md_sha512(void);
 int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE]);
 /* Hashes a file from offset 0 with pread, leaving the file offset alone. */
 int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE]);
@@ -372,6 +376,7 @@ enum ebcc_anchor_mode {
 };
 
 struct ebcc_state {
+	int refcount; /* atomic; ebcc__state_free() drops one */
 	char *oci_version;
 	char *id;
 	char *bundle;
@@ -438,6 +443,7 @@ int ebcc__exit_record_read(int dir_fd, int *ret_status);
 /* ---- composites (lib/instance.c, lib/lifecycle.c, lib/ocistate.c, lib/stageload.c) ------ */
 
 #include <limits.h>
+#include <sys/stat.h>
 
 struct ebcc_instance {
 	int refcount; /* atomic */
@@ -449,6 +455,8 @@ struct ebcc_instance {
 	int dir_fd;                  /* the composite's directory, even after it is deleted */
 	bool deleted;                /* atomic: deleted through this handle */
 	pthread_mutex_t lock;        /* guards the fields below */
+	struct ebcc_state *snapshot; /* the last state read, shared read-only */
+	struct stat snapshot_stat;   /* the state.json it was read from */
 };
 
 bool ebcc__instance_id_valid(const char *id);
@@ -461,8 +469,13 @@ int ebcc__instance_check(struct ebcc_instance *inst);
 int ebcc__instance_lock(struct ebcc_instance *inst, int operation, int *ret_fd);
 void ebcc__instance_unlock(int lock_fd);
 bool ebcc__instance_durable(struct ebcc_instance *inst);
-/* Reads state.json; *ret is NULL (and 0 returned) when creation wrote none yet. */
+/* Reads state.json; *ret is NULL (and 0 returned) when creation wrote none yet. The result
+ * is the caller's to change. */
 int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret);
+/* As ebcc__instance_read_state(), but the result may be shared with other threads and must
+ * not be changed: parsed again only when state.json was replaced. Drop it with
+ * ebcc__state_free(). */
+int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **ret);
 int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st);
 /* EBCC_STATUS_* from the facts: state (may be NULL), exit record, anchor liveness. The exit
  * status is -1 while unknown. */

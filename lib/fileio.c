@@ -198,7 +198,14 @@ int ebcc__open_dir_path_at(int dir_fd, const char *relpath, bool create, int *re
 	for (char *part = strtok_r(path, "/", &save); part != NULL; part = strtok_r(NULL, "/", &save)) {
 		int next, r;
 
-		if (create && mkdirat(cur, part, 0700) < 0 && errno != EEXIST) {
+		/* Usually it exists: try that first, create only when it does not. */
+		next = openat(cur, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (next >= 0) {
+			close(cur);
+			cur = next;
+			continue;
+		}
+		if (create && errno == ENOENT && mkdirat(cur, part, 0700) < 0 && errno != EEXIST) {
 			int e = errno;
 
 			close(cur);

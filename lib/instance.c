@@ -104,6 +104,7 @@ EBCC_EXPORT struct ebcc_instance *ebcc_instance_unref(struct ebcc_instance *inst
 	if (inst == NULL || __atomic_sub_fetch(&inst->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
 	ebcc__instance_release_stages(inst);
+	ebcc__state_free(inst->snapshot);
 	if (inst->dir_fd >= 0)
 		close(inst->dir_fd);
 	if (inst->root_fd >= 0)
@@ -199,6 +200,54 @@ int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **re
 	return r;
 }
 
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **ret)
+{
+	struct ebcc_state *st = NULL;
+	struct stat before, after;
+	bool have_before;
+	int r;
+
+	/* state.json is only ever replaced by rename: an unchanged file is an unchanged state. */
+	have_before = fstatat(inst->dir_fd, STATE_NAME, &before, AT_SYMLINK_NOFOLLOW) == 0 &&
+		      S_ISREG(before.st_mode);
+	if (have_before) {
+		pthread_mutex_lock(&inst->lock);
+		if (inst->snapshot != NULL && same_file(&before, &inst->snapshot_stat)) {
+			st = inst->snapshot;
+			__atomic_add_fetch(&st->refcount, 1, __ATOMIC_RELAXED);
+		}
+		pthread_mutex_unlock(&inst->lock);
+		if (st != NULL) {
+			*ret = st;
+			return 0;
+		}
+	}
+	r = ebcc__instance_read_state(inst, &st);
+	if (r < 0 || st == NULL) {
+		*ret = st;
+		return r;
+	}
+	/* Kept only if the file did not change while it was read. */
+	if (have_before && fstatat(inst->dir_fd, STATE_NAME, &after, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    same_file(&before, &after)) {
+		pthread_mutex_lock(&inst->lock);
+		ebcc__state_free(inst->snapshot);
+		inst->snapshot = st;
+		inst->snapshot_stat = before;
+		__atomic_add_fetch(&st->refcount, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&inst->lock);
+	}
+	*ret = st;
+	return 0;
+}
+
 int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st)
 {
 	_cleanup_free_ char *text = NULL;
@@ -247,6 +296,7 @@ static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *
 
 	if (st == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	st->refcount = 1;
 	st->id = strdup(id);
 	st->bundle = strdup(b->path);
 	st->oci_version = strdup(b->config->oci_version);
@@ -490,7 +540,7 @@ EBCC_EXPORT int ebcc_instance_status(struct ebcc_instance *inst)
 	r = ebcc__instance_check(inst);
 	if (r < 0)
 		return r;
-	r = ebcc__instance_read_state(inst, &st);
+	r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
 	r = ebcc__status_derive(inst->dir_fd, st, NULL);

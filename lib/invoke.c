@@ -96,7 +96,7 @@ static int prepare(struct call *c, const char *stage)
 
 	r = ebcc__instance_check(c->inst);
 	if (r == 0)
-		r = ebcc__instance_read_state(c->inst, &c->st);
+		r = ebcc__instance_peek_state(c->inst, &c->st);
 	if (r < 0)
 		return r;
 	status = ebcc__status_derive(c->inst->dir_fd, c->st, NULL);
@@ -352,7 +352,7 @@ EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, c
 				   inst == NULL ? "inst" : stage == NULL ? "stage" : "ret_json");
 	r = ebcc__instance_check(inst);
 	if (r == 0)
-		r = ebcc__instance_read_state(inst, &st);
+		r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
 	d = st != NULL ? ebcc__state_stage(st, stage) : NULL;
@@ -414,7 +414,7 @@ EBCC_EXPORT int ebcc_evidence_get(struct ebcc_instance *inst, const char *stage,
 				   inst == NULL ? "inst" : stage == NULL ? "stage" : "ret_ev");
 	r = ebcc__instance_check(inst);
 	if (r == 0)
-		r = ebcc__instance_read_state(inst, &st);
+		r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
 	if (st == NULL || ebcc__state_stage(st, stage) == NULL) {

@@ -288,7 +288,7 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 
 		r = ebcc__instance_check(inst);
 		if (r == 0)
-			r = ebcc__instance_read_state(inst, &st);
+			r = ebcc__instance_peek_state(inst, &st);
 		if (r < 0)
 			break;
 		status = ebcc__status_derive(inst->dir_fd, st, &exit_status);

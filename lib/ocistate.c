@@ -87,7 +87,7 @@ EBCC_EXPORT int ebcc_instance_state(struct ebcc_instance *inst, char **ret_json)
 				   inst == NULL ? "inst" : "ret_json");
 	r = ebcc__instance_check(inst);
 	if (r == 0)
-		r = ebcc__instance_read_state(inst, &st);
+		r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
 	status = ebcc__status_derive(inst->dir_fd, st, &exit_status);
@@ -129,7 +129,7 @@ static int list_entry(struct ebcc_context *ctx, int root_fd, const char *name,
 		return 0; /* deleted while we listed */
 	if (r < 0)
 		return r;
-	r = ebcc__instance_read_state(inst, &st);
+	r = ebcc__instance_peek_state(inst, &st);
 	status = r < 0 ? r : ebcc__status_derive(inst->dir_fd, st, NULL);
 	o = json_object_new_object();
 	fail = o == NULL;

@@ -15,7 +15,7 @@
 
 void ebcc__state_free(struct ebcc_state *st)
 {
-	if (st == NULL)
+	if (st == NULL || __atomic_sub_fetch(&st->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(st->oci_version);
 	free(st->id);
@@ -311,6 +311,7 @@ int ebcc__state_parse(const char *text, size_t len, const char *display, struct 
 		json_object_put(root);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	}
+	st->refcount = 1;
 	if (!json_object_is_type(root, json_type_object)) {
 		r = ebcc__error(ERR, "%s: not a JSON object", display);
 		goto out;

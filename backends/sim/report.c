@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "ebcc-private.h"
+#include "keycache.h"
 #include "report.h"
 
 #define REPORT_MAGIC "EBSR"
@@ -60,20 +61,44 @@ static int key_parse_private(const char *pem, size_t len, EVP_PKEY **ret)
 	return 0;
 }
 
-static int key_read(int dir_fd, EVP_PKEY **ret)
+static int key_id(EVP_PKEY *key, uint8_t out[EBCC_SHA256_SIZE]);
+
+/* Reads the key file and its id, from the cache when that very file was decoded before. */
+static int key_read(int dir_fd, EVP_PKEY **ret, uint8_t kid[EBCC_SHA256_SIZE])
 {
+	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *pem = NULL;
+	struct ebcc__sim_key_identity id;
+	struct stat st;
 	size_t len = 0;
 	int r;
 
-	r = ebcc__file_read_at(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, "simulated device key",
-			       KEY_FILE_MAX, &pem, &len);
+	fd = openat(dir_fd, EBCC_SIM_DEVICE_KEY_FILE,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return ebcc__error_errno(errno == ELOOP ? EBCC_ERR_PERMISSION
+							: ebcc__error_from_errno(errno),
+					 errno, "open the simulated device key %s",
+					 EBCC_SIM_DEVICE_KEY_FILE);
+	if (fstat(fd, &st) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat %s", EBCC_SIM_DEVICE_KEY_FILE);
+	ebcc__sim_key_identity_of(&st, &id);
+	if (ebcc__sim_keycache_get(&id, ret, kid))
+		return 0;
+	r = ebcc__read_all(fd, KEY_FILE_MAX, "simulated device key", &pem, &len);
+	if (r == 0)
+		r = key_parse_private(pem, len, ret);
+	if (pem != NULL)
+		OPENSSL_cleanse(pem, len);
+	if (r == 0)
+		r = key_id(*ret, kid);
 	if (r < 0)
 		return r;
-	return key_parse_private(pem, len, ret);
+	ebcc__sim_keycache_put(&id, *ret, kid);
+	return 0;
 }
 
-static int key_create(int dir_fd, bool durable, EVP_PKEY **ret)
+static int key_create(int dir_fd, bool durable, EVP_PKEY **ret, uint8_t kid[EBCC_SHA256_SIZE])
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	BIO *bio = NULL;
@@ -96,6 +121,8 @@ static int key_create(int dir_fd, bool durable, EVP_PKEY **ret)
 				    durable, "simulated device key");
 	OPENSSL_cleanse(data, (size_t)len);
 	BIO_free(bio);
+	if (r == 0)
+		r = key_id(key, kid);
 	if (r < 0) {
 		EVP_PKEY_free(key);
 		return r;
@@ -106,7 +133,7 @@ static int key_create(int dir_fd, bool durable, EVP_PKEY **ret)
 
 /* The device key, created on first use. Two processes racing to create it end up with one:
  * creation happens under an exclusive lock, after a second look. */
-static int key_load(int dir_fd, bool durable, EVP_PKEY **ret)
+static int key_load(int dir_fd, bool durable, EVP_PKEY **ret, uint8_t kid[EBCC_SHA256_SIZE])
 {
 	_cleanup_close_ int lock = -1;
 	int r;
@@ -114,7 +141,7 @@ static int key_load(int dir_fd, bool durable, EVP_PKEY **ret)
 	if (dir_fd < 0)
 		return ebcc__error(EBCC_ERR_UNAVAILABLE,
 				   "no state root: the simulated device key lives under it");
-	r = key_read(dir_fd, ret);
+	r = key_read(dir_fd, ret, kid);
 	if (r != EBCC_ERR_NOT_FOUND)
 		return r;
 	lock = openat(dir_fd, EBCC_SIM_DEVICE_KEY_LOCK,
@@ -126,10 +153,10 @@ static int key_load(int dir_fd, bool durable, EVP_PKEY **ret)
 		if (errno != EINTR)
 			return ebcc__error_errno(EBCC_ERR_IO, errno, "lock %s",
 						 EBCC_SIM_DEVICE_KEY_LOCK);
-	r = key_read(dir_fd, ret);
+	r = key_read(dir_fd, ret, kid);
 	if (r != EBCC_ERR_NOT_FOUND)
 		return r;
-	return key_create(dir_fd, durable, ret);
+	return key_create(dir_fd, durable, ret, kid);
 }
 
 static int key_id(EVP_PKEY *key, uint8_t out[EBCC_SHA256_SIZE])
@@ -147,13 +174,14 @@ static int key_id(EVP_PKEY *key, uint8_t out[EBCC_SHA256_SIZE])
 
 int ebcc__sim_key_public_pem(int data_dir_fd, bool durable, char **ret_pem)
 {
+	uint8_t kid[EBCC_SHA256_SIZE];
 	EVP_PKEY *key = NULL;
 	BIO *bio;
 	char *data = NULL, *pem;
 	long len;
 	int r;
 
-	r = key_load(data_dir_fd, durable, &key);
+	r = key_load(data_dir_fd, durable, &key, kid);
 	if (r < 0)
 		return r;
 	bio = BIO_new(BIO_s_mem());
@@ -257,10 +285,7 @@ int ebcc__sim_report_sign(int data_dir_fd, bool durable, const char *measurement
 				   report_data_len, EBCC_SIM_REPORT_DATA_MAX);
 	if (strlen(measurement) > MEASUREMENT_MAX)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "measurement is too long for a report");
-	r = key_load(data_dir_fd, durable, &key);
-	if (r < 0)
-		return r;
-	r = key_id(key, kid);
+	r = key_load(data_dir_fd, durable, &key, kid);
 	if (r == 0)
 		r = signed_message(EBCC_SIM_FORMAT, measurement, eid, report_data,
 				   report_data_len, kid, &msg);
@@ -269,7 +294,7 @@ int ebcc__sim_report_sign(int data_dir_fd, bool durable, const char *measurement
 		return r;
 	}
 	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+	if (md == NULL || EVP_DigestSignInit(md, NULL, ebcc__md_sha256(), NULL, key) != 1 ||
 	    EVP_DigestSign(md, sig, &sig_len, msg.data, msg.len) != 1 || sig_len > SIG_MAX)
 		r = ebcc__error(EBCC_ERR_BACKEND, "sign a simulated report: %s", openssl_reason());
 	EVP_MD_CTX_free(md);
@@ -514,7 +539,7 @@ int ebcc__sim_report_verify(const struct ebcc_backend_report_check *check, char 
 		}
 		kid_seen = true;
 		md = EVP_MD_CTX_new();
-		ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+		ok = md != NULL && EVP_DigestVerifyInit(md, NULL, ebcc__md_sha256(), NULL, key) == 1 &&
 		     EVP_DigestVerify(md, p.sig, p.sig_len, msg.data, msg.len) == 1;
 		EVP_MD_CTX_free(md);
 		EVP_PKEY_free(key);
