@@ -457,6 +457,11 @@ struct ebcc_instance {
 	pthread_mutex_t lock;        /* guards the fields below */
 	struct ebcc_state *snapshot; /* the last state read, shared read-only */
 	struct stat snapshot_stat;   /* the state.json it was read from */
+	struct {
+		char name[EBCC_STAGE_NAME_MAX + 1];
+		int fd;
+	} stage_dirs[EBCC_STAGES_MAX]; /* stages/<name>/ opened so far */
+	size_t n_stage_dirs;
 };
 
 bool ebcc__instance_id_valid(const char *id);

@@ -12,13 +12,52 @@
 
 #include "ebcc-private.h"
 
+/* Stage directories live as long as the composite: each handle opens one once and hands out
+ * duplicates (one syscall instead of a walk of two directories). */
+static int cached_stage_dir(struct ebcc_instance *inst, const char *stage)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&inst->lock);
+	for (size_t i = 0; i < inst->n_stage_dirs && fd < 0; i++)
+		if (strcmp(inst->stage_dirs[i].name, stage) == 0)
+			fd = fcntl(inst->stage_dirs[i].fd, F_DUPFD_CLOEXEC, 3);
+	pthread_mutex_unlock(&inst->lock);
+	return fd;
+}
+
+static void remember_stage_dir(struct ebcc_instance *inst, const char *stage, int fd)
+{
+	pthread_mutex_lock(&inst->lock);
+	if (inst->n_stage_dirs < EBCC_STAGES_MAX) {
+		int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+
+		if (copy >= 0) {
+			snprintf(inst->stage_dirs[inst->n_stage_dirs].name,
+				 sizeof(inst->stage_dirs[0].name), "%s", stage);
+			inst->stage_dirs[inst->n_stage_dirs++].fd = copy;
+		}
+	}
+	pthread_mutex_unlock(&inst->lock);
+}
+
 int ebcc__stage_dir_open(struct ebcc_instance *inst, const char *stage, bool create,
 			 int *ret_fd)
 {
 	char path[EBCC_STAGE_NAME_MAX + 16];
+	int fd = cached_stage_dir(inst, stage), r;
 
+	if (fd >= 0) {
+		*ret_fd = fd;
+		return 0;
+	}
 	snprintf(path, sizeof(path), "stages/%s", stage);
-	return ebcc__open_dir_path_at(inst->dir_fd, path, create, ret_fd);
+	r = ebcc__open_dir_path_at(inst->dir_fd, path, create, &fd);
+	if (r < 0)
+		return r;
+	remember_stage_dir(inst, stage, fd);
+	*ret_fd = fd;
+	return 0;
 }
 
 void ebcc__loaded_stage_clear(struct ebcc_loaded_stage *l)
@@ -203,5 +242,9 @@ int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_ba
 
 void ebcc__instance_release_stages(struct ebcc_instance *inst)
 {
-	(void)inst; /* no handles are cached across calls yet */
+	pthread_mutex_lock(&inst->lock);
+	for (size_t i = 0; i < inst->n_stage_dirs; i++)
+		close(inst->stage_dirs[i].fd);
+	inst->n_stage_dirs = 0;
+	pthread_mutex_unlock(&inst->lock);
 }
