@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "../../backends/sim/channel.h"
-#include "../../backends/sim/eid.h"
+#include "../../backends/common/channel.h"
+#include "../../backends/common/eid.h"
 #include "sim-fixture.h"
 
 static const char *echo_path(void)

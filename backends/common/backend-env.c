@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for built-in backends: failures, strings and buffers through the core's env. */
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "backend-env.h"
+#include "ebcc-private.h"
+
+int ebcc__env_fail(const struct ebcc_backend_env *env, int r)
+{
+	env->set_error(ebcc_last_error_message(), env->host);
+	return r;
+}
+
+bool ebcc__env_durable(const struct ebcc_backend_env *env)
+{
+	return env->durability == EBCC_BACKEND_DURABILITY_FSYNC;
+}
+
+bool ebcc__env_has_release(const struct ebcc_backend_env *env)
+{
+	return env->size >= offsetof(struct ebcc_backend_env, release) + sizeof(env->release) &&
+	       env->release != NULL;
+}
+
+char *ebcc__env_strdup(const struct ebcc_backend_env *env, const char *text)
+{
+	size_t len = strlen(text);
+	char *copy = env->alloc(len + 1, env->host);
+
+	if (copy != NULL)
+		memcpy(copy, text, len + 1);
+	return copy;
+}
+
+void ebcc__env_free(const struct ebcc_backend_env *env, void *p)
+{
+	if (p != NULL && ebcc__env_has_release(env))
+		env->release(p, env->host);
+}
+
+int ebcc__env_json(const struct ebcc_backend_env *env, struct json_object *obj, char **ret)
+{
+	const char *text = obj != NULL ? json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN)
+				       : NULL;
+
+	*ret = text != NULL ? ebcc__env_strdup(env, text) : NULL;
+	if (*ret == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	return 0;
+}
+
+int ebcc__env_buffer(const struct ebcc_backend_env *env, const void *data, size_t len,
+		     struct ebcc_backend_buffer *ret)
+{
+	void *out = env->alloc(len, env->host);
+
+	if (out == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for a %zu-byte buffer", len);
+	if (len > 0)
+		memcpy(out, data, len);
+	ret->data = out;
+	ret->len = len;
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every built-in backend does with the environment the core hands it: report a failure
+ * with this thread's last error message, hand strings and buffers over in the core's memory,
+ * and read the durability the context asks for.
+ */
+#ifndef EBCC_BACKEND_ENV_H
+#define EBCC_BACKEND_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ebcc/backend.h"
+
+struct json_object;
+
+/* Hands this thread's last error message to the core (env->set_error) and returns r. */
+int ebcc__env_fail(const struct ebcc_backend_env *env, int r);
+
+bool ebcc__env_durable(const struct ebcc_backend_env *env);
+
+/* Whether the core gave env->release (older cores did not). */
+bool ebcc__env_has_release(const struct ebcc_backend_env *env);
+
+/* A copy of text in memory from env->alloc(), or NULL. */
+char *ebcc__env_strdup(const struct ebcc_backend_env *env, const char *text);
+
+/* Gives memory from env->alloc() back (when the core allows it; else it is left). */
+void ebcc__env_free(const struct ebcc_backend_env *env, void *p);
+
+/* obj as compact JSON in memory from env->alloc(). Errors: EBCC_ERR_NO_MEMORY. */
+int ebcc__env_json(const struct ebcc_backend_env *env, struct json_object *obj, char **ret);
+
+/* A copy of len bytes into ret (env->alloc()). Errors: EBCC_ERR_NO_MEMORY. */
+int ebcc__env_buffer(const struct ebcc_backend_env *env, const void *data, size_t len,
+		     struct ebcc_backend_buffer *ret);
+
+#endif

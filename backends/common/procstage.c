@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process stages: load (seal, measure, spawn in the sandbox), reattach from another process,
+ * one request over the frame channel with what became of a stage that failed it, and stop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <json-c/json.h>
+
+#include "backend-env.h"
+#include "channel.h"
+#include "ebcc-private.h"
+#include "ebcc/stage.h"
+#include "eid.h"
+#include "image.h"
+#include "procstage.h"
+#include "sandbox.h"
+
+_Static_assert(EBCC_SANDBOX_CHANNEL_FD == EBCC_STAGE_CHANNEL_FD,
+	       "the sandbox hands the channel where the stage library looks for it");
+#define REF_MAX 4096
+
+struct ebcc__procstage {
+	const struct ebcc__procstage_kind *kind;
+	uint32_t lifetime;
+	char *name; /* "stage <stage> of <instance> (eid N)" for messages */
+	uint64_t eid;
+	char measurement[EBCC_MEASUREMENT_MAX];
+	struct ebcc__sandbox_proc proc;
+	int dir_fd;     /* instance: the stage directory, where the socket lives */
+	int channel_fd; /* invocation: the host end of the socketpair */
+	struct ebcc__channel_limits limits;
+};
+
+static void stage_free(struct ebcc__procstage *s)
+{
+	if (s == NULL)
+		return;
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
+	if (s->channel_fd >= 0)
+		close(s->channel_fd);
+	free(s->name);
+	free(s);
+}
+
+const char *ebcc__procstage_measurement(const struct ebcc__procstage *s)
+{
+	return s->measurement;
+}
+
+uint64_t ebcc__procstage_eid(const struct ebcc__procstage *s)
+{
+	return s->eid;
+}
+
+const char *ebcc__procstage_name(const struct ebcc__procstage *s)
+{
+	return s->name;
+}
+
+int ebcc__procstage_isolation_add(const struct ebcc__procstage *s, struct json_object *obj)
+{
+	struct json_object *sandbox = ebcc__sandbox_isolation_json(&s->proc.isolation);
+
+	if (sandbox == NULL || json_object_object_add(obj, "sandbox", sandbox) < 0) {
+		json_object_put(sandbox);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	if (json_object_object_add(obj, "pid", json_object_new_int64(s->proc.pid)) < 0)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	return 0;
+}
+
+/* ---- load, open, close, unload ------------------------------------------------------------- */
+
+static int params_check(const struct ebcc__procstage_kind *kind,
+			const struct ebcc_backend_env *env,
+			const struct ebcc_backend_stage_params *p, bool loading)
+{
+	if (p->size < sizeof(*p))
+		return ebcc__error(EBCC_ERR_ABI, "stage parameters of %u bytes, %zu expected",
+				   p->size, sizeof(*p));
+	if (p->lifetime != EBCC_LIFETIME_INSTANCE && p->lifetime != EBCC_LIFETIME_INVOCATION)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage lifetime %u is not known",
+				   p->lifetime);
+	if (p->stage_name == NULL || p->instance_id == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage parameters without names");
+	if (loading && p->image_fd < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: no image descriptor",
+				   p->stage_name);
+	if (p->lifetime == EBCC_LIFETIME_INSTANCE && p->stage_dir_fd < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "stage %s: an instance stage needs its stage directory",
+				   p->stage_name);
+	if (loading && env->data_dir_fd < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "stage %s: the %s backend needs its data directory under the "
+				   "state root",
+				   p->stage_name, kind->backend);
+	return 0;
+}
+
+static int stage_new(const struct ebcc__procstage_kind *kind,
+		     const struct ebcc_backend_stage_params *p, uint64_t eid,
+		     struct ebcc__procstage **ret)
+{
+	struct ebcc__procstage *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	s->kind = kind;
+	s->dir_fd = -1;
+	s->channel_fd = -1;
+	s->lifetime = p->lifetime;
+	s->eid = eid;
+	s->limits = (struct ebcc__channel_limits){
+		.max_request = p->max_request,
+		.max_response = p->max_response,
+		.log_budget = EBCC_CHANNEL_LOG_BUDGET,
+		.timeout_ms = p->timeout_ms,
+	};
+	if (asprintf(&s->name, "stage %s of %s (eid %" PRIu64 ")", p->stage_name, p->instance_id,
+		     eid) < 0) {
+		s->name = NULL;
+		free(s);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	if (p->stage_dir_fd >= 0) {
+		s->dir_fd = fcntl(p->stage_dir_fd, F_DUPFD_CLOEXEC, 3);
+		if (s->dir_fd < 0) {
+			int e = errno;
+
+			stage_free(s);
+			return ebcc__error_errno(EBCC_ERR_IO, e, "dup the stage directory");
+		}
+	}
+	*ret = s;
+	return 0;
+}
+
+int ebcc__procstage_ref(const struct ebcc__procstage *s, char **ret)
+{
+	struct json_object *o = json_object_new_object();
+	int r;
+
+	if (o == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	json_object_object_add(o, "pid", json_object_new_int64(s->proc.pid));
+	json_object_object_add(o, "start_time", json_object_new_int64((int64_t)s->proc.start_time));
+	json_object_object_add(o, "measurement", json_object_new_string(s->measurement));
+	json_object_object_add(o, "socket", json_object_new_string(s->kind->socket));
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+/* Measures and starts the stage; on success s->proc runs the image. */
+static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__procstage *s)
+{
+	struct ebcc__sandbox_spec spec = {
+		.argv0 = p->stage_name,
+		.memory_mib = p->memory_mib,
+		.cpu_seconds = p->cpu_seconds,
+		.max_files = p->max_files,
+	};
+	_cleanup_close_ int image = -1, stage_end = -1;
+	uint8_t digest[EBCC_SHA256_SIZE];
+	bool sealed = false;
+	int r;
+
+	r = ebcc__image_check_static(p->image_fd, p->stage_name);
+	if (r < 0)
+		return r;
+	/* What is hashed is what runs: a sealed copy nobody can change in between. */
+	r = ebcc__image_seal(p->image_fd, p->stage_name, &image, &sealed);
+	if (r < 0)
+		return r;
+	r = ebcc__sha256_fd(image, p->stage_name, digest);
+	if (r < 0)
+		return r;
+	ebcc__measurement_format(digest, s->measurement);
+
+	if (p->lifetime == EBCC_LIFETIME_INSTANCE) {
+		char display[EBCC_PATH_MAX];
+
+		snprintf(display, sizeof(display), "%s/%s", p->stage_dir != NULL ? p->stage_dir : ".",
+			 s->kind->socket);
+		r = ebcc__channel_listen(s->dir_fd, s->kind->socket, display, &stage_end);
+		if (r < 0)
+			return r;
+		spec.channel_listening = true;
+		spec.detach = true;
+	} else {
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for %s", s->name);
+		s->channel_fd = sv[0];
+		stage_end = sv[1];
+	}
+	spec.image_fd = image;
+	spec.channel_fd = stage_end;
+	r = ebcc__sandbox_spawn(&spec, &s->proc);
+	if (r < 0) {
+		if (p->lifetime == EBCC_LIFETIME_INSTANCE)
+			unlinkat(s->dir_fd, s->kind->socket, 0);
+		return ebcc__error_prefix(r, "%s", s->name);
+	}
+	return 0;
+}
+
+static void stage_stop(struct ebcc__procstage *s)
+{
+	if (s->channel_fd >= 0) {
+		close(s->channel_fd);
+		s->channel_fd = -1;
+	}
+	ebcc__sandbox_kill(&s->proc);
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE && s->dir_fd >= 0)
+		unlinkat(s->dir_fd, s->kind->socket, 0);
+}
+
+int ebcc__procstage_load(const struct ebcc__procstage_kind *kind,
+			 const struct ebcc_backend_env *env,
+			 const struct ebcc_backend_stage_params *params,
+			 struct ebcc__procstage **ret)
+{
+	struct ebcc__procstage *s = NULL;
+	uint64_t eid;
+	int r;
+
+	r = params_check(kind, env, params, true);
+	if (r < 0)
+		return r;
+	r = ebcc__eid_next(env->data_dir_fd, ebcc__env_durable(env), &eid);
+	if (r < 0)
+		return r;
+	r = stage_new(kind, params, eid, &s);
+	if (r < 0)
+		return r;
+	r = spawn_stage(params, s);
+	if (r < 0) {
+		stage_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int ref_parse(const char *ref, struct ebcc__procstage *s)
+{
+	struct json_object *o = NULL, *v;
+	int64_t pid, start;
+	const char *measurement;
+	int r;
+
+	r = ebcc__json_parse(ref, strnlen(ref, REF_MAX + 1), EBCC_ERR_CORRUPT, "stage ref", &o);
+	if (r < 0)
+		return ebcc__error_prefix(r, "%s", s->kind->backend);
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "pid", &v) || !json_object_is_type(v, json_type_int) ||
+	    (pid = json_object_get_int64(v)) <= 0 || pid > INT32_MAX ||
+	    !json_object_object_get_ex(o, "start_time", &v) ||
+	    !json_object_is_type(v, json_type_int) || (start = json_object_get_int64(v)) < 0 ||
+	    !json_object_object_get_ex(o, "measurement", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !ebcc__measurement_valid(measurement = json_object_get_string(v))) {
+		json_object_put(o);
+		return ebcc__error(EBCC_ERR_CORRUPT,
+				   "%s stage ref is not {\"pid\", \"start_time\", \"measurement\"}: "
+				   "%.200s",
+				   s->kind->backend, ref);
+	}
+	s->proc = (struct ebcc__sandbox_proc){ .pid = (pid_t)pid, .start_time = (uint64_t)start };
+	snprintf(s->measurement, sizeof(s->measurement), "%s", measurement);
+	json_object_put(o);
+	return 0;
+}
+
+int ebcc__procstage_open(const struct ebcc__procstage_kind *kind,
+			 const struct ebcc_backend_env *env,
+			 const struct ebcc_backend_stage_params *params, uint64_t eid,
+			 const char *ref, struct ebcc__procstage **ret)
+{
+	struct ebcc__procstage *s = NULL;
+	int r;
+
+	r = params_check(kind, env, params, false);
+	if (r < 0)
+		return r;
+	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "stage %s: only an instance stage with its ref can be opened "
+				   "again",
+				   params->stage_name);
+	r = stage_new(kind, params, eid, &s);
+	if (r == 0)
+		r = ref_parse(ref, s);
+	if (r < 0) {
+		stage_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void ebcc__procstage_close(struct ebcc__procstage *s)
+{
+	if (s == NULL)
+		return;
+	/* A per-invocation stage is our child and cannot outlive its handle. */
+	if (s->proc.child)
+		stage_stop(s);
+	stage_free(s);
+}
+
+void ebcc__procstage_unload(struct ebcc__procstage *s)
+{
+	if (s == NULL)
+		return;
+	stage_stop(s);
+	stage_free(s);
+}
+
+/* ---- invoke -------------------------------------------------------------------------------- */
+
+static void *malloc_host(size_t size, void *host)
+{
+	(void)host;
+	return malloc(size > 0 ? size : 1);
+}
+
+static void free_host(void *p, void *host)
+{
+	(void)host;
+	free(p);
+}
+
+static void release_host(void *p, void *host)
+{
+	const struct ebcc_backend_env *env = host;
+
+	env->release(p, env->host);
+}
+
+static void *alloc_host(size_t size, void *host)
+{
+	const struct ebcc_backend_env *env = host;
+
+	return env->alloc(size, env->host);
+}
+
+/*
+ * After an exchange failed: what became of the stage process, as "; ..." for the message. A
+ * stage that is exiting anyway is waited for, so that its real end (SIGSYS, exit status) is
+ * what the message says; one that runs on is killed when kill_it is set (a hung stage, or a
+ * per-invocation stage that is done either way).
+ */
+static void process_fate(struct ebcc__procstage *s, bool kill_it, char *buf, size_t size)
+{
+	char status[128];
+	bool killed = false;
+
+	buf[0] = '\0';
+	if (ebcc__sandbox_exiting(&s->proc)) {
+		ebcc__sandbox_wait(&s->proc);
+	} else if (kill_it) {
+		ebcc__sandbox_kill(&s->proc);
+		killed = true;
+	} else {
+		return; /* a warm stage that only lost this connection */
+	}
+	if (s->channel_fd >= 0) {
+		close(s->channel_fd);
+		s->channel_fd = -1;
+	}
+	if (!s->proc.child) {
+		snprintf(buf, size, "; %s (process %d)",
+			 killed ? "the stage was killed" : "the stage is not running any more",
+			 (int)s->proc.pid);
+		return;
+	}
+	if (killed && WIFSIGNALED(s->proc.status) && WTERMSIG(s->proc.status) == SIGKILL)
+		snprintf(status, sizeof(status), "was stopped by the host (SIGKILL)");
+	else
+		ebcc__sandbox_status_text(s->proc.status, status, sizeof(status));
+	snprintf(buf, size, "; the stage process %s", status);
+}
+
+static int not_running(struct ebcc__procstage *s, int err)
+{
+	char why[160];
+
+	if (err == ECONNREFUSED)
+		snprintf(why, sizeof(why), "nothing listens on its socket %s", s->kind->socket);
+	else if (err == ENOENT)
+		snprintf(why, sizeof(why), "its socket %s is gone", s->kind->socket);
+	else if (err == EAGAIN)
+		snprintf(why, sizeof(why), "it does not accept connections (backlog full)");
+	else
+		snprintf(why, sizeof(why), "%s", strerror(err));
+
+	if (err == EAGAIN && ebcc__sandbox_alive(&s->proc))
+		return ebcc__error(EBCC_ERR_STAGE, "%s is not answering: %s", s->name, why);
+	return ebcc__error(EBCC_ERR_STAGE,
+			   "%s is not running: %s (it exited, crashed or was killed; unload it "
+			   "and load it again)",
+			   s->name, why);
+}
+
+int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
+			   const void *request, size_t request_len,
+			   struct ebcc_backend_buffer *ret_response,
+			   struct ebcc_backend_buffer *ret_log)
+{
+	const struct ebcc__channel_alloc direct = { alloc_host, release_host, (void *)env };
+	const struct ebcc__channel_alloc own = { malloc_host, free_host, NULL };
+	const struct ebcc__channel_alloc *alloc = ebcc__env_has_release(env) ? &direct : &own;
+	struct ebcc__channel_result res = { 0 };
+	char fate[192] = "", tail[256] = "", *log_out = NULL;
+	void *response_out = NULL;
+	int fd = -1, r;
+
+	if (s == NULL || (request == NULL && request_len > 0))
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage_invoke: bad arguments");
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE) {
+		if (!ebcc__sandbox_alive(&s->proc))
+			return ebcc__error(EBCC_ERR_STAGE,
+					   "%s is not running: its process %d has exited (unload it "
+					   "and load it again)",
+					   s->name, (int)s->proc.pid);
+		r = ebcc__channel_connect(s->dir_fd, s->kind->socket, &fd);
+		if (r < 0)
+			return not_running(s, -r);
+	} else {
+		if (s->channel_fd < 0 || !ebcc__sandbox_alive(&s->proc)) {
+			char status[128] = "its channel is closed";
+
+			if (s->proc.reaped)
+				ebcc__sandbox_status_text(s->proc.status, status, sizeof(status));
+			return ebcc__error(EBCC_ERR_STAGE, "%s is not running (%s)", s->name, status);
+		}
+		fd = s->channel_fd;
+	}
+
+	r = ebcc__channel_call(fd, request, request_len, &s->limits, alloc, &res);
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE)
+		close(fd);
+	if (r < 0) {
+		ebcc__channel_result_clear(&res, alloc);
+		return ebcc__error_prefix(r, "%s", s->name);
+	}
+	ebcc__channel_log_tail(res.log, res.log_len, tail, sizeof(tail));
+
+	switch (res.outcome) {
+	case EBCC_CHANNEL_RESPONSE:
+		break;
+	case EBCC_CHANNEL_STAGE_ERROR:
+		r = ebcc__error(EBCC_ERR_STAGE, "%s failed the request: %s (%" PRId32 "): %s",
+				s->name, ebcc_error_name(res.stage_code), res.stage_code,
+				res.detail);
+		break;
+	case EBCC_CHANNEL_TIMEOUT:
+		process_fate(s, true, fate, sizeof(fate));
+		r = ebcc__error(EBCC_ERR_TIMEOUT, "%s timed out: %s%s%s%s%s", s->name, res.detail,
+				fate, tail[0] ? "; its last log line: \"" : "", tail,
+				tail[0] ? "\"" : "");
+		break;
+	case EBCC_CHANNEL_HANGUP:
+	case EBCC_CHANNEL_PROTOCOL:
+		/* A per-invocation stage is done either way; a warm one only loses this
+		 * connection (if it still runs, the next request may succeed). */
+		process_fate(s, s->proc.child, fate, sizeof(fate));
+		r = ebcc__error(EBCC_ERR_STAGE, "%s %s: %s%s%s%s%s", s->name,
+				res.outcome == EBCC_CHANNEL_HANGUP ? "ended the exchange"
+								   : "broke the channel protocol "
+								     "and was cut off",
+				res.detail, fate, tail[0] ? "; its last log line: \"" : "", tail,
+				tail[0] ? "\"" : "");
+		break;
+	}
+	if (r < 0) {
+		/* What the stage logged before it failed is worth keeping (log.txt). */
+		if (res.log_len > 0) {
+			log_out = env->alloc(res.log_len, env->host);
+			if (log_out != NULL) {
+				memcpy(log_out, res.log, res.log_len);
+				ret_log->data = log_out;
+				ret_log->len = res.log_len;
+			}
+		}
+		ebcc__channel_result_clear(&res, alloc);
+		return r;
+	}
+
+	/* Hand the outputs over in the core's memory. */
+	if (alloc == &own && res.response_len > 0) {
+		response_out = env->alloc(res.response_len, env->host);
+		if (response_out != NULL)
+			memcpy(response_out, res.response, res.response_len);
+	} else {
+		response_out = res.response;
+		res.response = NULL;
+	}
+	if (res.log_len > 0) {
+		log_out = env->alloc(res.log_len, env->host);
+		if (log_out != NULL)
+			memcpy(log_out, res.log, res.log_len);
+	}
+	if ((res.response_len > 0 && response_out == NULL) || (res.log_len > 0 && log_out == NULL)) {
+		if (response_out != res.response)
+			ebcc__env_free(env, response_out);
+		ebcc__env_free(env, log_out);
+		ebcc__channel_result_clear(&res, alloc);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for the outputs of %s", s->name);
+	}
+	ret_response->data = response_out;
+	ret_response->len = res.response_len;
+	ret_log->data = log_out;
+	ret_log->len = res.log_len;
+	ebcc__channel_result_clear(&res, alloc);
+	return 0;
+}

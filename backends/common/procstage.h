@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stages that are sandboxed processes, the way the sim backend (a software TEE) and the tsm
+ * backend (inside a confidential VM) run them: a static executable sealed, measured (SHA-256)
+ * and executed from that very descriptor in a sandbox (sandbox.c), reached over the frame
+ * channel (channel.c), with an EID from the backend's persistent counter (eid.c). An
+ * instance-lifetime stage listens on a socket in its stage directory and outlives the loading
+ * process; an invocation-lifetime stage is a child on a socketpair, stopped with its handle.
+ *
+ * The functions set this thread's last error message and return EBCC_ERR_* codes; the backend
+ * hands the message to the core (ebcc__env_fail()). Reports are the backend's business.
+ */
+#ifndef EBCC_BACKEND_PROCSTAGE_H
+#define EBCC_BACKEND_PROCSTAGE_H
+
+#include <stdint.h>
+
+#include "ebcc/backend.h"
+
+struct json_object;
+struct ebcc__procstage;
+
+/* What differs between the backends that run process stages. */
+struct ebcc__procstage_kind {
+	const char *backend; /* the backend's name, for messages */
+	const char *socket;  /* the instance stage's socket in its stage directory, e.g. "sim.sock" */
+};
+
+/* Checks params, takes an EID and starts the stage. */
+int ebcc__procstage_load(const struct ebcc__procstage_kind *kind,
+			 const struct ebcc_backend_env *env,
+			 const struct ebcc_backend_stage_params *params,
+			 struct ebcc__procstage **ret);
+
+/* Reattaches to an instance stage loaded earlier (its ref, see ebcc__procstage_ref()). */
+int ebcc__procstage_open(const struct ebcc__procstage_kind *kind,
+			 const struct ebcc_backend_env *env,
+			 const struct ebcc_backend_stage_params *params, uint64_t eid,
+			 const char *ref, struct ebcc__procstage **ret);
+
+/* The stage's ref: {"pid", "start_time", "measurement", "socket"} (malloc). */
+int ebcc__procstage_ref(const struct ebcc__procstage *s, char **ret);
+
+/* Adds "sandbox" (what isolation was achieved) and "pid" to obj. EBCC_ERR_NO_MEMORY. */
+int ebcc__procstage_isolation_add(const struct ebcc__procstage *s, struct json_object *obj);
+
+/* One request (see the stage_invoke callback of backend.h for the contract). */
+int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
+			   const void *request, size_t request_len,
+			   struct ebcc_backend_buffer *ret_response,
+			   struct ebcc_backend_buffer *ret_log);
+
+const char *ebcc__procstage_measurement(const struct ebcc__procstage *s);
+uint64_t ebcc__procstage_eid(const struct ebcc__procstage *s);
+/* "stage <name> of <instance> (eid N)", for messages. */
+const char *ebcc__procstage_name(const struct ebcc__procstage *s);
+
+/* Releases the handle; a per-invocation stage (our child) is stopped with it. */
+void ebcc__procstage_close(struct ebcc__procstage *s);
+
+/* Stops the stage for good and releases the handle. */
+void ebcc__procstage_unload(struct ebcc__procstage *s);
+
+#endif
