@@ -20,6 +20,7 @@
 #include "ebcc-private.h"
 
 #define TMP_PREFIX ".tmp-"
+#define PRUNE_PREFIX ".pruned-"
 #define EVIDENCE_NAME "evidence.json"
 
 static int write_new_file(int dir_fd, const char *name, const void *data, size_t len,
@@ -205,7 +206,8 @@ int ebcc__artifacts_list(int stage_dir_fd, uint64_t **ret, size_t *ret_n)
 	return 0;
 }
 
-/* Keeps the newest `keep` invocations. */
+/* Keeps the newest `keep` invocations. Each one goes out of sight at once (renamed to a hidden
+ * name) before its files are removed, so a crash never leaves a published one half gone. */
 static void prune(int stage_dir_fd, uint32_t keep)
 {
 	uint64_t *seqs = NULL;
@@ -214,10 +216,16 @@ static void prune(int stage_dir_fd, uint32_t keep)
 	if (ebcc__artifacts_list(stage_dir_fd, &seqs, &n) < 0)
 		return;
 	for (size_t i = keep; i < n; i++) {
-		char name[24];
+		char name[24], gone[64], suffix[17];
 
 		snprintf(name, sizeof(name), "%" PRIu64, seqs[i]);
-		ebcc__remove_tree_at(stage_dir_fd, name);
+		if (ebcc__random_hex(suffix, 8) < 0)
+			break;
+		snprintf(gone, sizeof(gone), PRUNE_PREFIX "%s-%s", name, suffix);
+		if (renameat(stage_dir_fd, name, stage_dir_fd, gone) < 0)
+			continue; /* pruned by another process meanwhile */
+		ebcc__test_point("invoke:pruned");
+		ebcc__remove_tree_at(stage_dir_fd, gone);
 	}
 	free(seqs);
 }
@@ -238,6 +246,7 @@ int ebcc__artifacts_persist(int stage_dir_fd, const struct ebcc_artifact *a,
 	if (mkdirat(stage_dir_fd, tmp, 0700) < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
 					 "stage %s: create invocation directory", a->stage);
+	ebcc__test_point("invoke:tmpdir-made");
 	r = ebcc__open_dir_at(stage_dir_fd, tmp, tmp, &dir_fd);
 	if (r == 0)
 		r = write_files(dir_fd, a, policy->store_bodies, policy->durable, started_ns);
@@ -251,6 +260,7 @@ int ebcc__artifacts_persist(int stage_dir_fd, const struct ebcc_artifact *a,
 		ebcc__remove_tree_at(stage_dir_fd, tmp);
 		return r;
 	}
+	ebcc__test_point("invoke:published");
 	if (policy->durable && fsync(stage_dir_fd) < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "stage %s: fsync", a->stage);
 	if (policy->retention > 0)

@@ -433,8 +433,12 @@ int ebcc__anchor_spawn(const struct ebcc_anchor_spawn *a, struct ebcc_anchor_pid
 /* Opens the start gate: the anchor runs its program. */
 int ebcc__anchor_release(int dir_fd, pid_t anchor, uint64_t anchor_start, int timeout_ms);
 /* Tells an anchor waiting at the gate to end without running its program (forced delete of a
- * composite whose creation was interrupted, when its pid may be unknown). */
-void ebcc__anchor_stop_at_gate(int dir_fd);
+ * composite whose creation was interrupted, when its pid may be unknown). While the FIFO
+ * exists and nobody reads it, waits up to timeout_ms for an anchor still on its way. */
+void ebcc__anchor_stop_at_gate(int dir_fd, int timeout_ms);
+/* Whether the start gate is still there (an error other than ENOENT counts as yes): once
+ * ebcc_instance_start() has opened it, it is gone. */
+bool ebcc__anchor_gate_exists(int dir_fd);
 /* The exit record: {"exitStatus":N}, N as waitpid() encodes it. Reading gives
  * EBCC_ERR_NOT_FOUND while there is none. */
 int ebcc__exit_record_write(int dir_fd, int status, bool durable);

@@ -285,6 +285,11 @@ int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_s
 		alive = st->kill_signal == 0; /* no anchor: running until killed */
 	if (!alive)
 		return EBCC_STATUS_STOPPED;
+	/* Like runc's exec FIFO: a spawned anchor whose gate is gone was started, even if the
+	 * start that opened it died before it could say so. */
+	if (st->phase == EBCC_PHASE_CREATED && st->anchor_mode == EBCC_ANCHOR_SPAWNED &&
+	    !ebcc__anchor_gate_exists(dir_fd))
+		return EBCC_STATUS_RUNNING;
 	return st->phase == EBCC_PHASE_RUNNING ? EBCC_STATUS_RUNNING : EBCC_STATUS_CREATED;
 }
 
@@ -365,7 +370,7 @@ static void create_rollback(struct ebcc_instance *inst, const struct ebcc_state 
 		ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
 		ebcc__monitor_wait(st, 2000);
 	}
-	ebcc__anchor_stop_at_gate(inst->dir_fd);
+	ebcc__anchor_stop_at_gate(inst->dir_fd, 0);
 	ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
 	ebcc__error_restore(saved);
 }
@@ -384,11 +389,13 @@ static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, cons
 	r = ebcc__instance_write_state(inst, st);
 	if (r < 0)
 		goto out;
+	ebcc__test_point("create:state-written");
 	snprintf(display, sizeof(display), "%s/" CONFIG_NAME, inst->dir_name);
 	r = ebcc__file_write_atomic(inst->dir_fd, CONFIG_NAME, b->config_text, b->config_len, 0600,
 				    ebcc__instance_durable(inst), display);
 	if (r < 0)
 		goto out;
+	ebcc__test_point("create:config-written");
 	if (b->config->process != NULL && anchor_external)
 		st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
 	else if (b->config->process != NULL)
@@ -398,6 +405,8 @@ static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, cons
 	ebcc__test_point("create:anchor-spawned");
 	st->phase = EBCC_PHASE_CREATED;
 	r = ebcc__instance_write_state(inst, st);
+	if (r == 0)
+		ebcc__test_point("create:state-created");
 out:
 	if (r < 0)
 		create_rollback(inst, st);
@@ -457,6 +466,7 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 							"create the directory of composite %s", id);
 		goto out;
 	}
+	ebcc__test_point("create:dir-made");
 	r = ebcc__open_dir_at(root_fd, dir_name, dir_name, &dir_fd);
 	if (r < 0) {
 		unlinkat(root_fd, dir_name, AT_REMOVEDIR);

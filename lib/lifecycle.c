@@ -19,6 +19,7 @@
 #include "ebcc-private.h"
 
 #define GATE_TIMEOUT_MS 5000
+#define GATE_ARRIVAL_MS 1000
 #define TRASH_DIR "trash"
 
 static const char *status_name(int status)
@@ -90,8 +91,10 @@ static void unload_stages(struct ebcc_instance *inst, struct ebcc_state *st)
 	struct ebcc_backend_session s;
 	bool any = false;
 
+	/* Instance stages that are not recorded count too: one may be left by a load that
+	 * died before it recorded it (ebcc__stage_unload_recorded() reclaims it). */
 	for (size_t i = 0; i < st->n_stages; i++)
-		any = any || st->stages[i].loaded;
+		any = any || st->stages[i].loaded || st->stages[i].lifetime == EBCC_LIFETIME_INSTANCE;
 	ebcc__instance_release_stages(inst);
 	if (!any)
 		return;
@@ -121,6 +124,7 @@ static int load_stages(struct ebcc_instance *inst, struct ebcc_state *st)
 		r = ebcc__stage_load(inst, st, &s, decl, &l);
 		if (r < 0)
 			break;
+		ebcc__test_point("start:stage-spawned");
 		ebcc__stage_close(&s, l.handle);
 		decl->loaded = true;
 		decl->eid = l.eid;
@@ -151,6 +155,7 @@ EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
 	}
 	/* Stages left loaded by a start that crashed are replaced, not trusted. */
 	unload_stages(inst, st);
+	ebcc__test_point("start:stages-unloaded");
 	r = load_stages(inst, st);
 	if (r == 0 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
 		r = ebcc__anchor_release(inst->dir_fd, st->anchor_pid, st->anchor_start,
@@ -167,8 +172,10 @@ EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
 	ebcc__test_point("start:anchor-released");
 	st->phase = EBCC_PHASE_RUNNING;
 	r = ebcc__instance_write_state(inst, st);
-	if (r == 0)
+	if (r == 0) {
+		ebcc__test_point("start:state-running");
 		ebcc__log_info(inst->ctx, "composite %s started", inst->id);
+	}
 out:
 	ebcc__state_free(st);
 	ebcc__instance_unlock(lock);
@@ -192,6 +199,7 @@ EBCC_EXPORT int ebcc_instance_kill(struct ebcc_instance *inst, int signo)
 		goto out;
 	}
 	unload_stages(inst, st);
+	ebcc__test_point("kill:stages-unloaded");
 	st->kill_signal = signo;
 	r = ebcc__instance_write_state(inst, st);
 	if (r < 0)
@@ -209,8 +217,10 @@ EBCC_EXPORT int ebcc_instance_kill(struct ebcc_instance *inst, int signo)
 		/* No process to signal: the composite stops as if its anchor got the signal. */
 		r = ebcc__exit_record_write(inst->dir_fd, signo, ebcc__instance_durable(inst));
 	}
-	if (r == 0)
+	if (r == 0) {
+		ebcc__test_point("kill:signalled");
 		ebcc__log_info(inst->ctx, "composite %s killed with signal %d", inst->id, signo);
+	}
 out:
 	ebcc__state_free(st);
 	ebcc__instance_unlock(lock);
@@ -351,6 +361,8 @@ static int remove_instance_dir(struct ebcc_instance *inst)
 	__atomic_store_n(&inst->deleted, true, __ATOMIC_RELEASE);
 	ebcc__test_point("delete:moved-to-trash");
 	r = ebcc__remove_tree_at(trash, name);
+	if (r == 0)
+		ebcc__test_point("delete:removed");
 	if (r < 0)
 		ebcc__log_warning(inst->ctx, "composite %s: removing %s/%s/%s: %s", inst->id,
 				  EBCC_PRIVATE_DIR, TRASH_DIR, name, strerror(-r));
@@ -399,11 +411,16 @@ EBCC_EXPORT int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags)
 	/* Even a corrupt or half-created composite can be removed by force. */
 	if (st != NULL) {
 		unload_stages(inst, st);
+		ebcc__test_point("delete:stages-unloaded");
 		if (st->anchor_pid > 0)
 			ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
 		ebcc__monitor_wait(st, 2000);
 	}
-	ebcc__anchor_stop_at_gate(inst->dir_fd);
+	/* An interrupted create may have left an anchor the state does not name yet, on its way
+	 * to the gate: it gets a moment to arrive and be told to end. */
+	ebcc__anchor_stop_at_gate(inst->dir_fd, st == NULL || st->anchor_pid == 0
+							? GATE_ARRIVAL_MS
+							: 0);
 	ebcc__test_point("delete:stopped");
 	r = remove_instance_dir(inst);
 	if (r == 0)

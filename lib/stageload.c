@@ -217,14 +217,46 @@ void ebcc__stage_close(const struct ebcc_backend_session *s, void *handle)
 		s->backend->ops.stage_close(handle, s->backend->userdata);
 }
 
+/*
+ * An instance stage the state does not record may still run: the process that loaded it died
+ * before it could record it. The backend is asked to reach it without a ref (eid 0, ref NULL;
+ * see stage_open in backend.h) and, if it finds one, it is unloaded. Quiet either way.
+ */
+static void reclaim_unrecorded(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
+			       const struct ebcc_stage_decl *decl)
+{
+	struct ebcc_backend_stage_params params;
+	char stage_dir[NAME_MAX + EBCC_STAGE_NAME_MAX + 16], saved[EBCC_ERROR_MESSAGE_MAX];
+	_cleanup_close_ int stage_dir_fd = -1;
+	void *handle = NULL;
+
+	if (decl->lifetime != EBCC_LIFETIME_INSTANCE || s->backend->ops.stage_open == NULL)
+		return;
+	ebcc__error_save(saved);
+	if (ebcc__stage_dir_open(inst, decl->name, false, &stage_dir_fd) == 0) {
+		stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
+		params_init(&params, inst, decl, stage_dir_fd, stage_dir, -1);
+		if (s->backend->ops.stage_open(&s->env, &params, 0, NULL, &handle,
+					       s->backend->userdata) == 0) {
+			ebcc__log_info(inst->ctx, "composite %s: stopping stage %s, left running by "
+				       "an interrupted load",
+				       inst->id, decl->name);
+			ebcc__stage_unload(s, handle);
+		}
+	}
+	ebcc__error_restore(saved);
+}
+
 int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
 				struct ebcc_stage_decl *decl)
 {
 	void *handle = NULL;
 	int r;
 
-	if (!decl->loaded)
+	if (!decl->loaded) {
+		reclaim_unrecorded(inst, s, decl);
 		return 0;
+	}
 	r = ebcc__stage_attach(inst, s, decl, &handle);
 	if (r == 0)
 		r = ebcc__stage_unload(s, handle);

@@ -162,9 +162,17 @@ int ebcc__procstage_ref(const struct ebcc__procstage *s, char **ret)
 	return r;
 }
 
+/* An instance stage's pid record in its stage directory, "<backend>.pid": written by the
+ * sandbox's launcher before the stage runs, removed when it is stopped. */
+static void pid_record_name(const struct ebcc__procstage *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.pid", s->kind->backend);
+}
+
 /* Measures and starts the stage; on success s->proc runs the image. */
 static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__procstage *s)
 {
+	char record[64];
 	struct ebcc__sandbox_spec spec = {
 		.argv0 = p->stage_name,
 		.memory_mib = p->memory_mib,
@@ -198,6 +206,9 @@ static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__p
 			return r;
 		spec.channel_listening = true;
 		spec.detach = true;
+		pid_record_name(s, record, sizeof(record));
+		spec.pid_record_dir_fd = s->dir_fd;
+		spec.pid_record = record;
 	} else {
 		int sv[2];
 
@@ -224,8 +235,13 @@ static void stage_stop(struct ebcc__procstage *s)
 		s->channel_fd = -1;
 	}
 	ebcc__sandbox_kill(&s->proc);
-	if (s->lifetime == EBCC_LIFETIME_INSTANCE && s->dir_fd >= 0)
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE && s->dir_fd >= 0) {
+		char record[64];
+
+		pid_record_name(s, record, sizeof(record));
 		unlinkat(s->dir_fd, s->kind->socket, 0);
+		unlinkat(s->dir_fd, record, 0);
+	}
 }
 
 int ebcc__procstage_load(const struct ebcc__procstage_kind *kind,
@@ -285,6 +301,30 @@ static int ref_parse(const char *ref, struct ebcc__procstage *s)
 	return 0;
 }
 
+/* Without a ref: the stage the pid record names, which a load that died before the core
+ * recorded it may have left running. */
+static int record_parse(const struct ebcc_backend_stage_params *params, struct ebcc__procstage *s)
+{
+	_cleanup_free_ char *text = NULL;
+	char record[64], display[EBCC_PATH_MAX];
+	unsigned long long pid = 0, start = 0;
+	int n = 0, r;
+
+	pid_record_name(s, record, sizeof(record));
+	snprintf(display, sizeof(display), "%s/%s", params->stage_dir != NULL ? params->stage_dir : ".",
+		 record);
+	r = ebcc__file_read_at(s->dir_fd, record, display, 64, &text, NULL);
+	if (r < 0)
+		return r;
+	if (sscanf(text, "%llu %llu\n%n", &pid, &start, &n) != 2 || text[n] != '\0' || pid == 0 ||
+	    pid > INT32_MAX)
+		return ebcc__error(EBCC_ERR_CORRUPT, "%s is not \"<pid> <start time>\"", display);
+	s->proc = (struct ebcc__sandbox_proc){ .pid = (pid_t)pid, .start_time = start };
+	snprintf(s->measurement, sizeof(s->measurement), "%s",
+		 params->expected_measurement != NULL ? params->expected_measurement : "");
+	return 0;
+}
+
 int ebcc__procstage_open(const struct ebcc__procstage_kind *kind,
 			 const struct ebcc_backend_env *env,
 			 const struct ebcc_backend_stage_params *params, uint64_t eid,
@@ -296,14 +336,13 @@ int ebcc__procstage_open(const struct ebcc__procstage_kind *kind,
 	r = params_check(kind, env, params, false);
 	if (r < 0)
 		return r;
-	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
+	if (params->lifetime != EBCC_LIFETIME_INSTANCE)
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
-				   "stage %s: only an instance stage with its ref can be opened "
-				   "again",
+				   "stage %s: only an instance stage can be opened again",
 				   params->stage_name);
 	r = stage_new(kind, params, eid, &s);
 	if (r == 0)
-		r = ref_parse(ref, s);
+		r = ref != NULL ? ref_parse(ref, s) : record_parse(params, s);
 	if (r < 0) {
 		stage_free(s);
 		return r;

@@ -32,7 +32,9 @@ int ebcc__procstage_load(const struct ebcc__procstage_kind *kind,
 			 const struct ebcc_backend_stage_params *params,
 			 struct ebcc__procstage **ret);
 
-/* Reattaches to an instance stage loaded earlier (its ref, see ebcc__procstage_ref()). */
+/* Reattaches to an instance stage loaded earlier (its ref, see ebcc__procstage_ref()); with
+ * ref NULL, to the one its pid record in the stage directory names (EBCC_ERR_NOT_FOUND when
+ * there is none): a stage whose load died before the core recorded it. */
 int ebcc__procstage_open(const struct ebcc__procstage_kind *kind,
 			 const struct ebcc_backend_env *env,
 			 const struct ebcc_backend_stage_params *params, uint64_t eid,

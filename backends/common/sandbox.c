@@ -83,6 +83,7 @@ enum step {
 	STEP_SECCOMP,
 	STEP_EXEC,
 	STEP_PIPE,
+	STEP_PID_RECORD,
 };
 
 static const char *step_text(int step)
@@ -103,6 +104,7 @@ static const char *step_text(int step)
 		[STEP_SECCOMP] = "loading the seccomp filter",
 		[STEP_EXEC] = "execveat of the stage image",
 		[STEP_PIPE] = "creating a pipe",
+		[STEP_PID_RECORD] = "recording the stage's pid",
 	};
 
 	return step >= 0 && (size_t)step < EBCC_ARRAY_SIZE(text) && text[step] != NULL
@@ -149,6 +151,9 @@ struct plan {
 	struct sock_fprog prog;
 	char *argv[2];
 	char *envp[1];
+	int record_dir_fd; /* with record_name: where the launcher records the stage's pid */
+	const char *record_name;
+	char record_tmp[NAME_MAX + 1];
 };
 
 /* ---- the seccomp allow-list --------------------------------------------------------------- */
@@ -503,6 +508,86 @@ static void wait_pid(pid_t pid, int *ret_status)
 		*ret_status = status;
 }
 
+/* Appends the decimal digits of v (async-signal-safe). */
+static size_t put_u64(char *buf, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	return len;
+}
+
+/*
+ * Writes "<pid> <start time>\n" as the plan's record file (temporary name, then rename), so
+ * that the stage is never running unrecorded, even when the process that loads it dies before
+ * it has recorded the stage itself (async-signal-safe: it runs in the launcher).
+ */
+static int write_pid_record(const struct plan *p, pid_t pid)
+{
+	char path[64], buf[1024], line[64];
+	size_t len = 0, field = 0;
+	const char *c = NULL;
+	uint64_t start = 0;
+	ssize_t n;
+	int fd;
+
+	memcpy(path, "/proc/", 6);
+	len = 6 + put_u64(path + 6, (uint64_t)pid);
+	memcpy(path + len, "/stat", 6);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* Field 22, counted after the command name's closing parenthesis (field 2). */
+	for (const char *q = buf; *q != '\0'; q++)
+		if (*q == ')')
+			c = q;
+	for (field = 2; c != NULL && *c != '\0' && field < 22; c++)
+		if (*c == ' ')
+			field++;
+	if (c == NULL || field != 22 || *c < '0' || *c > '9') {
+		errno = EIO;
+		return -1;
+	}
+	for (; *c >= '0' && *c <= '9'; c++)
+		start = start * 10 + (uint64_t)(*c - '0');
+	len = put_u64(line, (uint64_t)pid);
+	line[len++] = ' ';
+	len += put_u64(line + len, start);
+	line[len++] = '\n';
+	fd = openat(p->record_dir_fd, p->record_tmp,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	n = write(fd, line, len);
+	if (n != (ssize_t)len) {
+		int e = n < 0 ? errno : EIO;
+
+		close(fd);
+		unlinkat(p->record_dir_fd, p->record_tmp, 0);
+		errno = e;
+		return -1;
+	}
+	if (close(fd) < 0 || renameat(p->record_dir_fd, p->record_tmp, p->record_dir_fd,
+				      p->record_name) < 0) {
+		int e = errno;
+
+		unlinkat(p->record_dir_fd, p->record_tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* The child's resource limits, set from outside (async-signal-safe). */
 static int set_limits(const struct plan *p, pid_t pid)
 {
@@ -564,6 +649,10 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 			if (set_limits(p, pid) < 0) {
 				rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT,
 						       .err = errno };
+				(void)kill(pid, SIGKILL);
+			} else if (p->record_name != NULL && write_pid_record(p, pid) < 0) {
+				rec = (struct record){ .kind = RECORD_FAIL,
+						       .step = STEP_PID_RECORD, .err = errno };
 				(void)kill(pid, SIGKILL);
 			} else {
 				/* End of file now means the exec happened. */
@@ -656,6 +745,14 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 			    .devnull_fd = -1, .detach = spec->detach, .child_image_fd = (int)files,
 			    .valgrind = UNDER_VALGRIND() };
 	snprintf(p->exec_path, sizeof(p->exec_path), "/proc/self/fd/%d", p->child_image_fd);
+	if (spec->detach && spec->pid_record != NULL) {
+		p->record_dir_fd = spec->pid_record_dir_fd;
+		p->record_name = spec->pid_record;
+		if ((size_t)snprintf(p->record_tmp, sizeof(p->record_tmp), ".%s.tmp",
+				     spec->pid_record) >= sizeof(p->record_tmp))
+			return ebcc__error(EBCC_ERR_INVALID_ARG, "pid record name %s is too long",
+					   spec->pid_record);
+	}
 	snprintf(p->uid_map, sizeof(p->uid_map), "0 %u 1\n", (unsigned)geteuid());
 	snprintf(p->gid_map, sizeof(p->gid_map), "0 %u 1\n", (unsigned)getegid());
 	p->nofile = (struct rlimit){ files, files };
@@ -698,11 +795,15 @@ static void isolation_from_level(int level, struct ebcc__sandbox_isolation *iso)
 	};
 }
 
-static int fail_error(const struct record *rec)
+static int fail_error(const struct record *rec, const struct ebcc__sandbox_spec *spec)
 {
 	char errbuf[128];
 	const char *why = strerror_r(rec->err, errbuf, sizeof(errbuf));
 
+	if (rec->step == STEP_PID_RECORD) /* a file like any other: disk full, read-only... */
+		return ebcc__error(ebcc__error_from_errno(rec->err),
+				   "could not record the stage's pid in %s: %s", spec->pid_record,
+				   why);
 	if (rec->step == STEP_EXEC)
 		return ebcc__error(EBCC_ERR_STAGE, "the stage image could not be executed: %s%s",
 				   why,
@@ -754,7 +855,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 		r = launch(&p, 0, &pid, &level, &rec);
 		plan_clear(&p);
 		if (r < 0)
-			return fail_error(&rec);
+			return fail_error(&rec, spec);
 		*ret = (struct ebcc__sandbox_proc){ .pid = pid, .child = true };
 	} else {
 		int result_pipe[2], go_pipe[2];
@@ -806,7 +907,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 				return ebcc__error(EBCC_ERR_BACKEND,
 						   "sandbox setup failed: the intermediate process "
 						   "died without a report");
-			return fail_error(&rec);
+			return fail_error(&rec, spec);
 		}
 		if (ret->start_time == 0)
 			return ebcc__error(EBCC_ERR_STAGE,

@@ -31,6 +31,11 @@ struct ebcc__sandbox_spec {
 	uint32_t memory_mib;    /* RLIMIT_AS; 0: none */
 	uint32_t cpu_seconds;   /* RLIMIT_CPU (soft = hard: SIGKILL); 0: none */
 	uint32_t max_files;     /* RLIMIT_NOFILE, at least 8; 0: 64 */
+	/* detach only, optional: the launcher writes "<pid> <start time>\n" to this file in
+	 * pid_record_dir_fd before it lets the stage run, so that no stage ever runs unrecorded,
+	 * not even when the loading process dies before it could record the stage itself. */
+	int pid_record_dir_fd;
+	const char *pid_record;
 };
 
 /* What the sandbox achieved for a stage (or, from ebcc__sandbox_probe(), can achieve). */

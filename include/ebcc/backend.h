@@ -156,7 +156,12 @@ struct ebcc_backend_ops {
 			  struct ebcc_backend_stage *ret_stage, void *userdata);
 
 	/* Attaches, in any process, to a stage loaded earlier with the same params, eid and ref.
-	 * It succeeds even if the stage has died since; stage_invoke() then reports that. */
+	 * It succeeds even if the stage has died since; stage_invoke() then reports that.
+	 * Before an instance stage is loaded again, and when a composite is killed or deleted,
+	 * the core also calls it with eid 0 and ref NULL for an instance stage its state does
+	 * not record as loaded: a stage_load() that started a stage may have died before the
+	 * core could record it. A backend that can find such a stage returns a handle, which
+	 * the core unloads; otherwise it fails (EBCC_ERR_NOT_FOUND), and the core goes on. */
 	int (*stage_open)(const struct ebcc_backend_env *env,
 			  const struct ebcc_backend_stage_params *params, uint64_t eid,
 			  const char *ref, void **ret_handle, void *userdata);

@@ -389,8 +389,9 @@ static void retention_and_digest_mode(void **state)
 		assert_non_null(meta);
 		free(meta);
 	}
-	/* Besides the three invocations only the counter, the lock and the stage's socket. */
-	assert_true(count_entries(path) <= 6);
+	/* Besides the three invocations only the counter, the lock, the stage's socket and its
+	 * pid record. */
+	assert_true(count_entries(path) <= 7);
 }
 
 /* ---- concurrency ------------------------------------------------------------------------ */
