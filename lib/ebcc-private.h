@@ -239,6 +239,8 @@ struct ebcc_backend {
 
 /* Built-in backends, registered by every new context. Each returns its static table. */
 const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
+const struct ebcc_backend_ops *ebcc__backend_tsm_entry(void);
+const struct ebcc_backend_ops *ebcc__backend_optee_entry(void);
 
 /* Registers the built-in backends and the plugins of the default plugin_dir. */
 int ebcc__registry_init(struct ebcc_context *ctx);
@@ -685,5 +687,20 @@ int ebcc__artifacts_read_evidence(int stage_dir_fd, const char *stage, uint64_t 
 /* Takes over response->data. */
 int ebcc__invocation_new(uint64_t seq, struct ebcc_backend_buffer *response,
 			 struct ebcc_evidence *ev, struct ebcc_invocation **ret);
+
+/* ---- backends on kernel TEE interfaces (backends/tsm, backends/optee) ------------------- */
+
+/*
+ * tsm (configfs-tsm) and optee (/dev/tee0) make every kernel call through a host operations
+ * table (backends/common/hostops.h) given as their userdata: the built-ins registered by every
+ * context have NULL, the real system under "/". White-box tests register them bound to a fake
+ * kernel instead: a context holds one backend per name, so such a test first empties the
+ * registry of a new context with ebcc__registry_free() and then registers what it needs (sim
+ * again with ebcc_backend_register(ctx, ebcc__backend_sim_entry(), NULL)). host must outlive
+ * ctx. Errors as ebcc_backend_register().
+ */
+struct ebcc__hostops;
+int ebcc__backend_tsm_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
+int ebcc__backend_optee_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
 
 #endif /* EBCC_PRIVATE_H */

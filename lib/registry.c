@@ -233,6 +233,8 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 {
 	static const struct ebcc_backend_ops *(*const builtins[])(void) = {
 		ebcc__backend_sim_entry,
+		ebcc__backend_tsm_entry,
+		ebcc__backend_optee_entry,
 	};
 
 	for (size_t i = 0; i < EBCC_ARRAY_SIZE(builtins); i++) {

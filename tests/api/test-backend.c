@@ -250,6 +250,7 @@ static void bad_tables(void **state)
 {
 	struct ebcc_context *ctx = new_ctx();
 	struct ebcc_backend_ops ops;
+	int built_in = ebcc_backend_count(ctx);
 
 	(void)state;
 	ops = my_ops("Bad Name");
@@ -271,7 +272,7 @@ static void bad_tables(void **state)
 	ops = my_ops("noformat");
 	ops.evidence_format = "";
 	assert_int_equal(ebcc_backend_register(ctx, &ops, NULL), EBCC_ERR_INVALID_ARG);
-	assert_int_equal(ebcc_backend_count(ctx), 1);
+	assert_int_equal(ebcc_backend_count(ctx), built_in);
 	ebcc_context_unref(ctx);
 }
 

@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The system implementation of the host operations (real system calls under a root
+ * directory), and helpers that every user of a host table needs: reading a whole attribute
+ * with a limit, writing all of a buffer, closing through the table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include "ebcc-private.h"
+#include "hostops.h"
+
+struct system_host {
+	struct ebcc__hostops ops;
+	char root[PATH_MAX]; /* without a trailing slash: "" for "/" */
+};
+
+/* root + path into out: 0, or -ENAMETOOLONG / -EINVAL (a relative path). */
+static int resolve(const struct system_host *s, const char *path, char out[PATH_MAX])
+{
+	int n;
+
+	if (path == NULL || path[0] != '/')
+		return -EINVAL;
+	n = snprintf(out, PATH_MAX, "%s%s", s->root, path);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static int sys_open(const char *path, int flags, mode_t mode, void *userdata)
+{
+	char full[PATH_MAX];
+	int r = resolve(userdata, path, full), fd;
+
+	if (r < 0)
+		return r;
+	do
+		fd = open(full, flags | O_CLOEXEC, mode);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+static int sys_openat(int dir_fd, const char *name, int flags, mode_t mode, void *userdata)
+{
+	int fd;
+
+	(void)userdata;
+	do
+		fd = openat(dir_fd, name, flags | O_CLOEXEC, mode);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+static int sys_close(int fd, void *userdata)
+{
+	(void)userdata;
+	/* Linux releases the descriptor even when close() fails, EINTR included: no retry. */
+	return close(fd) < 0 ? -errno : 0;
+}
+
+static ssize_t sys_read(int fd, void *buf, size_t len, void *userdata)
+{
+	ssize_t n;
+
+	(void)userdata;
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t sys_pread(int fd, void *buf, size_t len, off_t offset, void *userdata)
+{
+	ssize_t n;
+
+	(void)userdata;
+	do
+		n = pread(fd, buf, len, offset);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t sys_write(int fd, const void *buf, size_t len, void *userdata)
+{
+	ssize_t n;
+
+	(void)userdata;
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+static int sys_ioctl(int fd, unsigned long request, void *arg, void *userdata)
+{
+	int r;
+
+	(void)userdata;
+	do
+		r = ioctl(fd, request, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : r;
+}
+
+static int sys_mkdir(const char *path, mode_t mode, void *userdata)
+{
+	char full[PATH_MAX];
+	int r = resolve(userdata, path, full);
+
+	if (r < 0)
+		return r;
+	return mkdir(full, mode) < 0 ? -errno : 0;
+}
+
+static int sys_mkdirat(int dir_fd, const char *name, mode_t mode, void *userdata)
+{
+	(void)userdata;
+	return mkdirat(dir_fd, name, mode) < 0 ? -errno : 0;
+}
+
+static int sys_rmdir(const char *path, void *userdata)
+{
+	char full[PATH_MAX];
+	int r = resolve(userdata, path, full);
+
+	if (r < 0)
+		return r;
+	return rmdir(full) < 0 ? -errno : 0;
+}
+
+static int sys_mmap(size_t len, int prot, int flags, int fd, off_t offset, void **ret_addr,
+		    void *userdata)
+{
+	void *p;
+
+	(void)userdata;
+	p = mmap(NULL, len, prot, flags, fd, offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	*ret_addr = p;
+	return 0;
+}
+
+static int sys_munmap(void *addr, size_t len, void *userdata)
+{
+	(void)userdata;
+	return munmap(addr, len) < 0 ? -errno : 0;
+}
+
+static void system_init(struct system_host *s)
+{
+	s->ops = (struct ebcc__hostops){
+		.root = s->root,
+		.open = sys_open,
+		.openat = sys_openat,
+		.close = sys_close,
+		.read = sys_read,
+		.pread = sys_pread,
+		.write = sys_write,
+		.ioctl = sys_ioctl,
+		.mkdir = sys_mkdir,
+		.mkdirat = sys_mkdirat,
+		.rmdir = sys_rmdir,
+		.mmap = sys_mmap,
+		.munmap = sys_munmap,
+		.userdata = s,
+	};
+}
+
+static struct system_host system_root;
+static pthread_once_t system_once = PTHREAD_ONCE_INIT;
+
+static void system_root_init(void)
+{
+	system_root.root[0] = '\0';
+	system_init(&system_root);
+}
+
+const struct ebcc__hostops *ebcc__hostops_system(void)
+{
+	pthread_once(&system_once, system_root_init);
+	return &system_root.ops;
+}
+
+int ebcc__hostops_system_new(const char *root, struct ebcc__hostops **ret)
+{
+	struct system_host *s;
+	size_t len;
+
+	if (root == NULL || root[0] != '/')
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "host root \"%s\" is not an absolute path",
+				   root != NULL ? root : "(null)");
+	len = strlen(root);
+	while (len > 0 && root[len - 1] == '/')
+		len--;
+	if (len >= PATH_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "host root is longer than %d bytes",
+				   PATH_MAX - 1);
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	memcpy(s->root, root, len);
+	s->root[len] = '\0';
+	system_init(s);
+	*ret = &s->ops;
+	return 0;
+}
+
+void ebcc__hostops_system_free(struct ebcc__hostops *host)
+{
+	if (host != NULL && host != &system_root.ops)
+		free(host->userdata);
+}
+
+const char *ebcc__host_display(const struct ebcc__hostops *host, const char *path, char *buf,
+			       size_t size)
+{
+	snprintf(buf, size, "%s%s", host->root != NULL ? host->root : "", path);
+	return buf;
+}
+
+void ebcc__hostfd_closep(struct ebcc__hostfd *f)
+{
+	if (f->fd >= 0)
+		f->host->close(f->fd, f->host->userdata);
+	f->fd = -1;
+}
+
+int ebcc__host_open(const struct ebcc__hostops *host, const char *path, int flags)
+{
+	return host->open(path, flags | O_CLOEXEC, 0, host->userdata);
+}
+
+int ebcc__host_openat(const struct ebcc__hostops *host, int dir_fd, const char *name, int flags)
+{
+	return host->openat(dir_fd, name, flags | O_CLOEXEC, 0, host->userdata);
+}
+
+int ebcc__host_close(const struct ebcc__hostops *host, int *fd)
+{
+	int r = 0;
+
+	if (*fd >= 0)
+		r = host->close(*fd, host->userdata);
+	*fd = -1;
+	return r;
+}
+
+static int read_all(const struct ebcc__hostops *host, int fd, size_t max, bool positional,
+		    uint8_t **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	uint8_t *buf = malloc(cap + 1);
+
+	if (buf == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			/* One byte beyond max tells "exactly max" from "more". */
+			size_t ncap = cap > max ? cap : (cap * 2 > max + 1 ? max + 1 : cap * 2);
+			uint8_t *nbuf;
+
+			if (len > max) {
+				free(buf);
+				return -EFBIG;
+			}
+			nbuf = realloc(buf, ncap + 1);
+			if (nbuf == NULL) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		n = positional ? host->pread(fd, buf + len, cap - len, (off_t)len, host->userdata)
+			       : host->read(fd, buf + len, cap - len, host->userdata);
+		if (n < 0) {
+			free(buf);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		if ((size_t)n > cap - len) {
+			/* A table that claims more than it was asked for is broken. */
+			free(buf);
+			return -EIO;
+		}
+		len += (size_t)n;
+	}
+	if (len > max) {
+		free(buf);
+		return -EFBIG;
+	}
+	buf[len] = 0;
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int ebcc__host_pread_all(const struct ebcc__hostops *host, int fd, size_t max, uint8_t **ret,
+			 size_t *ret_len)
+{
+	return read_all(host, fd, max, true, ret, ret_len);
+}
+
+int ebcc__host_read_all(const struct ebcc__hostops *host, int fd, size_t max, uint8_t **ret,
+			size_t *ret_len)
+{
+	return read_all(host, fd, max, false, ret, ret_len);
+}
+
+int ebcc__host_write_all(const struct ebcc__hostops *host, int fd, const void *data,
+			 size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		ssize_t n = host->write(fd, p, len, host->userdata);
+
+		if (n < 0)
+			return (int)n;
+		if (n == 0 || (size_t)n > len)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host operations: the system calls a backend makes on a kernel TEE interface (configfs-tsm,
+ * /dev/tee0), behind a table so that tests put a fake that behaves like the kernel driver in
+ * place of the kernel. Backends that drive hardware make every such call through this table.
+ *
+ * Conventions of every operation: paths are absolute, as on a real system ("/dev/tee0"); the
+ * result is what the system call returns on success and -errno on failure (errno itself is
+ * not the interface); interrupted calls are retried by the implementation. Descriptors handed
+ * out belong to the table that opened them and are closed through it.
+ *
+ * The system implementation resolves every path under a root directory ("/" in production):
+ * "<root>/dev/tee0". The root is what messages show, so that an operator sees which file was
+ * missing.
+ */
+#ifndef EBCC_BACKEND_HOSTOPS_H
+#define EBCC_BACKEND_HOSTOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct ebcc__hostops {
+	/* The root directory paths are resolved under, as messages show it ("" for "/"). */
+	const char *root;
+	int (*open)(const char *path, int flags, mode_t mode, void *userdata);
+	int (*openat)(int dir_fd, const char *name, int flags, mode_t mode, void *userdata);
+	int (*close)(int fd, void *userdata);
+	ssize_t (*read)(int fd, void *buf, size_t len, void *userdata);
+	ssize_t (*pread)(int fd, void *buf, size_t len, off_t offset, void *userdata);
+	ssize_t (*write)(int fd, const void *buf, size_t len, void *userdata);
+	/* The ioctl's non-negative result (TEE_IOC_SHM_ALLOC returns a descriptor). */
+	int (*ioctl)(int fd, unsigned long request, void *arg, void *userdata);
+	int (*mkdir)(const char *path, mode_t mode, void *userdata);
+	int (*mkdirat)(int dir_fd, const char *name, mode_t mode, void *userdata);
+	int (*rmdir)(const char *path, void *userdata);
+	/* mmap(NULL, len, prot, flags, fd, offset) into *ret_addr. */
+	int (*mmap)(size_t len, int prot, int flags, int fd, off_t offset, void **ret_addr,
+		    void *userdata);
+	int (*munmap)(void *addr, size_t len, void *userdata);
+	void *userdata;
+};
+
+/* The real system under "/". Static storage; never freed. */
+const struct ebcc__hostops *ebcc__hostops_system(void);
+
+/* The real system under root (an absolute directory path, copied). Release it with
+ * ebcc__hostops_system_free(). Errors: EBCC_ERR_INVALID_ARG (root not absolute, or longer
+ * than PATH_MAX), EBCC_ERR_NO_MEMORY. */
+int ebcc__hostops_system_new(const char *root, struct ebcc__hostops **ret);
+void ebcc__hostops_system_free(struct ebcc__hostops *host);
+
+/* "<root><path>" into buf, for messages (cut when it does not fit). Returns buf. */
+const char *ebcc__host_display(const struct ebcc__hostops *host, const char *path, char *buf,
+			       size_t size);
+
+/* A descriptor of a host table, closed through it by _cleanup_hostfd_. */
+struct ebcc__hostfd {
+	const struct ebcc__hostops *host;
+	int fd;
+};
+
+void ebcc__hostfd_closep(struct ebcc__hostfd *f);
+#define _cleanup_hostfd_ __attribute__((cleanup(ebcc__hostfd_closep)))
+#define EBCC_HOSTFD_INIT(h) { .host = (h), .fd = -1 }
+
+/* Opens with O_CLOEXEC added: the descriptor (>= 0) or -errno. */
+int ebcc__host_open(const struct ebcc__hostops *host, const char *path, int flags);
+int ebcc__host_openat(const struct ebcc__hostops *host, int dir_fd, const char *name, int flags);
+
+/* Closes fd (if >= 0) and sets it to -1; the close's result (0 or -errno). */
+int ebcc__host_close(const struct ebcc__hostops *host, int *fd);
+
+/*
+ * Reads from fd until end of file, at most max bytes, with pread from offset 0 (the file
+ * offset is left alone). The result is malloc'ed with a NUL after the data (NULL data is
+ * never returned, even for an empty file). 0, -errno of the failed read, or -EFBIG when there
+ * is more than max.
+ */
+int ebcc__host_pread_all(const struct ebcc__hostops *host, int fd, size_t max, uint8_t **ret,
+			 size_t *ret_len);
+
+/* As ebcc__host_pread_all() with read(): for attributes that do not support offsets. */
+int ebcc__host_read_all(const struct ebcc__hostops *host, int fd, size_t max, uint8_t **ret,
+			size_t *ret_len);
+
+/* Writes all of data: 0 or -errno (a write that makes no progress is -EIO). */
+int ebcc__host_write_all(const struct ebcc__hostops *host, int fd, const void *data,
+			 size_t len);
+
+#endif

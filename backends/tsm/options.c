@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* The tsm backend's part of a verification policy (see options.h for the keys). */
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "crypto.h"
+#include "ebcc-private.h"
+#include "options.h"
+
+#define ERR EBCC_ERR_VERIFY
+#define WHERE "policy: backend_options.tsm"
+
+static const char *const known_keys[] = {
+	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "provider",
+	"allow_unverified_signature", "allow_debug", NULL,
+};
+
+void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
+{
+	ebcc__x509_list_free(p->tdx_roots);
+	ebcc__x509_list_free(p->snp_roots);
+	ebcc__x509_list_free(p->snp_certs);
+	for (size_t i = 0; i < p->n_keys; i++)
+		EVP_PKEY_free(p->keys[i]);
+	free(p->keys);
+	*p = (struct ebcc__tsm_policy){ 0 };
+}
+
+bool ebcc__tsm_policy_has_trust(const struct ebcc__tsm_policy *p,
+				enum ebcc__tsm_provider provider)
+{
+	if (p->n_keys > 0)
+		return true;
+	return provider == EBCC_TSM_PROVIDER_TDX ? p->tdx_roots != NULL : p->snp_roots != NULL;
+}
+
+static int parse_keys(const char *const *pems, size_t n, struct ebcc__tsm_policy *p)
+{
+	if (n == 0)
+		return 0;
+	p->keys = calloc(n, sizeof(*p->keys));
+	if (p->keys == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		BIO *bio;
+		EVP_PKEY *key;
+
+		if (pems[i] == NULL)
+			return ebcc__error(ERR, "policy: trusted_keys[%zu] is NULL", i);
+		bio = BIO_new_mem_buf(pems[i], -1);
+		if (bio == NULL)
+			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+		ERR_clear_error();
+		if (key == NULL)
+			return ebcc__error(ERR, "policy: trusted_keys[%zu] is not a PEM public key", i);
+		p->keys[p->n_keys++] = key;
+	}
+	return 0;
+}
+
+static int string_member(struct json_object *o, const char *key, const char **ret,
+			 size_t *ret_len)
+{
+	struct json_object *v;
+
+	*ret = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return ebcc__error(ERR, WHERE ".%s must be a string, not %s", key,
+				   ebcc__json_type_article(v));
+	*ret = json_object_get_string(v);
+	*ret_len = (size_t)json_object_get_string_len(v);
+	if (strlen(*ret) != *ret_len)
+		return ebcc__error(ERR, WHERE ".%s contains a NUL character", key);
+	return 0;
+}
+
+static int bool_member(struct json_object *o, const char *key, bool *ret)
+{
+	struct json_object *v;
+
+	*ret = false;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return ebcc__error(ERR, WHERE ".%s must be true or false, not %s", key,
+				   ebcc__json_type_article(v));
+	*ret = json_object_get_boolean(v);
+	return 0;
+}
+
+static int certs_member(struct json_object *o, const char *key, STACK_OF(X509) **ret)
+{
+	char what[96];
+	const char *text;
+	size_t len = 0;
+	int r = string_member(o, key, &text, &len);
+
+	if (r < 0 || text == NULL)
+		return r;
+	snprintf(what, sizeof(what), WHERE ".%s", key);
+	return ebcc__x509_list_from_pem(text, len, what, ERR, ret);
+}
+
+static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
+{
+	const char *text, *unknown;
+	size_t len = 0;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object))
+		return ebcc__error(ERR, WHERE " must be an object, not %s",
+				   ebcc__json_type_article(o));
+	unknown = ebcc__json_unknown_key(o, known_keys);
+	if (unknown != NULL)
+		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
+				   "snp_certs, launch_measurement, provider, "
+				   "allow_unverified_signature, allow_debug)",
+				   unknown);
+	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
+	if (r == 0)
+		r = certs_member(o, "snp_ark", &p->snp_roots);
+	if (r == 0)
+		r = certs_member(o, "snp_certs", &p->snp_certs);
+	if (r == 0)
+		r = bool_member(o, "allow_unverified_signature", &p->allow_unverified_signature);
+	if (r == 0)
+		r = bool_member(o, "allow_debug", &p->allow_debug);
+	if (r == 0)
+		r = string_member(o, "launch_measurement", &text, &len);
+	if (r < 0)
+		return r;
+	if (text != NULL) {
+		size_t n = 0;
+
+		if (len != 2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE ||
+		    ebcc__hex_decode(text, len, p->launch_measurement,
+				     sizeof(p->launch_measurement), &n) < 0)
+			return ebcc__error(ERR, WHERE ".launch_measurement must be %d lowercase hex "
+					   "digits (the 48-byte MRTD or MEASUREMENT)",
+					   2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE);
+		p->has_launch_measurement = true;
+	}
+	r = string_member(o, "provider", &text, &len);
+	if (r < 0)
+		return r;
+	if (text != NULL) {
+		p->provider = ebcc__tsm_provider_parse(text);
+		if (p->provider == EBCC_TSM_PROVIDER_UNKNOWN)
+			return ebcc__error(ERR, WHERE ".provider is \"%.32s\": it must be tdx_guest "
+					   "or sev_guest", text);
+	}
+	return 0;
+}
+
+int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
+			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
+{
+	struct ebcc__tsm_policy p = { 0 };
+	struct json_object *root = NULL, *options, *tsm;
+	int r;
+
+	r = parse_keys(trusted_keys, n_trusted_keys, &p);
+	if (r == 0 && policy_json != NULL && policy_json[0] != '\0') {
+		/* The core checked the whole policy's syntax before calling us. */
+		r = ebcc__json_parse(policy_json, strnlen(policy_json, EBCC_EVIDENCE_TEXT_MAX + 1),
+				     ERR, "policy", &root);
+		if (r == 0 && json_object_is_type(root, json_type_object) &&
+		    json_object_object_get_ex(root, "backend_options", &options) &&
+		    json_object_is_type(options, json_type_object) &&
+		    json_object_object_get_ex(options, "tsm", &tsm))
+			r = parse_tsm(tsm, &p);
+	}
+	json_object_put(root);
+	if (r < 0) {
+		ebcc__tsm_policy_clear(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a verifier's policy says to the tsm backend: the top-level "trusted_keys" (public keys
+ * trusted in place of a certificate chain: the PCK key of a TDX platform, the VCEK or VLEK of
+ * an SEV-SNP chip) and the object "backend_options": {"tsm": {...}}:
+ *
+ *   tdx_root_ca                 PEM certificate(s): trust anchors of the PCK chain a TDX quote
+ *                               carries (Intel's SGX Root CA in production)
+ *   snp_ark                     PEM certificate(s): trust anchors of the VCEK/VLEK chain (AMD's
+ *                               ARK of the product line in production)
+ *   snp_certs                   PEM certificates: the ASK and the VCEK or VLEK, when the
+ *                               report's auxblob does not carry them
+ *   launch_measurement          96 lowercase hex digits: the MRTD (TDX) or MEASUREMENT (SNP)
+ *                               the report must show
+ *   provider                    "tdx_guest" or "sev_guest": the only provider accepted
+ *   allow_unverified_signature  true: accept a report whose signature nothing in the policy
+ *                               lets the backend verify (default false)
+ *   allow_debug                 true: accept a debuggable TD or guest (default false)
+ *
+ * Any other key under "tsm" is refused, so that a typo cannot weaken a check; other backends'
+ * objects under backend_options are not this backend's business.
+ */
+#ifndef EBCC_TSM_OPTIONS_H
+#define EBCC_TSM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "configfs.h"
+
+#define EBCC_TSM_LAUNCH_MEASUREMENT_SIZE 48
+
+struct ebcc__tsm_policy {
+	STACK_OF(X509) *tdx_roots; /* NULL when not given */
+	STACK_OF(X509) *snp_roots;
+	STACK_OF(X509) *snp_certs;
+	EVP_PKEY **keys; /* trusted_keys */
+	size_t n_keys;
+	bool allow_unverified_signature;
+	bool allow_debug;
+	bool has_launch_measurement;
+	uint8_t launch_measurement[EBCC_TSM_LAUNCH_MEASUREMENT_SIZE];
+	enum ebcc__tsm_provider provider; /* UNKNOWN: any */
+};
+
+/* What checking a report's signature against the policy came to, when it did not fail. */
+struct ebcc__tsm_signature {
+	bool verified;    /* chained to a trust anchor of the policy, or made by a trusted key */
+	char detail[640]; /* what was checked, or why nothing could be */
+};
+
+/* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:
+ * backend_options.tsm.snp_ark: ..."), EBCC_ERR_NO_MEMORY. */
+int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
+			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret);
+void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p);
+
+/* Whether the policy gives anything to verify a signature with. */
+bool ebcc__tsm_policy_has_trust(const struct ebcc__tsm_policy *p,
+				enum ebcc__tsm_provider provider);
+
+#endif

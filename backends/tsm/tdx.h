@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel TDX quotes, version 4 (what the tdx_guest provider returns as outblob): the layout of
+ * Intel's "TDX DCAP Quoting Library API", appendix "Quote Format":
+ *
+ *   header      48   version 4, attestation key type 2 (ECDSA P-256), TEE type 0x81 (TDX),
+ *                    QE vendor id, user data
+ *   TD report  584   TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM, SEAMATTRIBUTES, TDATTRIBUTES, XFAM,
+ *                    MRTD (+136), MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0..3, REPORTDATA (+520)
+ *   sig. length  4   then the signature data:
+ *     quote signature       64  ECDSA P-256 (r || s, big endian) over header || TD report
+ *     attestation key       64  raw P-256 public key (x || y)
+ *     certification data        type 6 (2), size (4): QE report certification data:
+ *       QE report          384  an SGX report body; REPORTDATA (+320) = SHA-256(attestation
+ *                               key || QE authentication data) || 32 zero bytes
+ *       QE report signature 64  ECDSA P-256 by the PCK key
+ *       QE auth data            size (2), data
+ *       certification data      type 5 (2), size (4): the PCK certificate chain in PEM
+ *                               (PCK leaf, PCK platform or processor CA, root CA)
+ *
+ * All integers little endian. Nothing may follow the signature data.
+ */
+#ifndef EBCC_TSM_TDX_H
+#define EBCC_TSM_TDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "options.h"
+
+#define EBCC_TDX_HEADER_SIZE 48
+#define EBCC_TDX_BODY_SIZE 584
+#define EBCC_TDX_SIGNED_SIZE (EBCC_TDX_HEADER_SIZE + EBCC_TDX_BODY_SIZE)
+#define EBCC_TDX_QE_REPORT_SIZE 384
+#define EBCC_TDX_QUOTE_VERSION 4
+#define EBCC_TDX_ATT_KEY_ECDSA_P256 2
+#define EBCC_TDX_TEE_TYPE 0x81
+#define EBCC_TDX_CERT_PCK_CHAIN 5
+#define EBCC_TDX_CERT_QE_REPORT 6
+#define EBCC_TDX_BODY_TD_ATTRIBUTES 120
+#define EBCC_TDX_BODY_MRTD 136
+#define EBCC_TDX_BODY_REPORT_DATA 520
+#define EBCC_TDX_QE_REPORT_DATA 320
+#define EBCC_TDX_TD_ATTR_DEBUG (UINT64_C(1) << 0)
+#define EBCC_TDX_MEASUREMENT_SIZE 48
+
+/* A parsed quote: pointers into the caller's bytes. */
+struct ebcc__tdx_quote {
+	const uint8_t *signed_part; /* header || TD report, EBCC_TDX_SIGNED_SIZE bytes */
+	uint16_t version, att_key_type;
+	uint32_t tee_type;
+	const uint8_t *qe_vendor_id; /* 16 */
+	const uint8_t *mrtd;         /* 48 */
+	const uint8_t *report_data;  /* 64 */
+	uint64_t td_attributes;
+	const uint8_t *signature;    /* 64 */
+	const uint8_t *att_key;      /* 64 */
+	const uint8_t *qe_report;    /* 384 */
+	const uint8_t *qe_report_signature; /* 64 */
+	const uint8_t *qe_auth;
+	size_t qe_auth_len;
+	const uint8_t *pck_chain; /* PEM */
+	size_t pck_chain_len;
+};
+
+/* Parses a whole quote of len bytes. A malformed, short or padded one fails with err and a
+ * message naming the field, its offset and the size. */
+int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc__tdx_quote *ret);
+
+/*
+ * Checks the signatures of a parsed quote: the QE report by the PCK certificate the quote
+ * carries, the QE report's binding of the attestation key, the quote by the attestation key;
+ * then whether the policy trusts the PCK certificate (a chain to tdx_root_ca, or its key in
+ * trusted_keys). 0 with *ret saying whether the signature is verified and how (nothing in the
+ * policy to verify it with is not an error here); EBCC_ERR_VERIFY when a check fails.
+ */
+int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
+			   struct ebcc__tsm_signature *ret);
+
+#endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* The tsm backend's verify_report: rules in verify.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "container.h"
+#include "ebcc-private.h"
+#include "options.h"
+#include "snp.h"
+#include "tdx.h"
+#include "verify.h"
+
+#define ERR EBCC_ERR_VERIFY
+
+/* What both report kinds come to. */
+struct facts {
+	enum ebcc__tsm_provider provider;
+	const uint8_t *report_data;
+	const uint8_t *measurement; /* 48 */
+	const char *measurement_name;
+	bool debug;
+	struct ebcc__tsm_signature sig;
+	struct json_object *extra; /* provider-specific fields for the verdict */
+};
+
+static void add_hex(struct json_object *o, const char *key, const uint8_t *data, size_t len)
+{
+	char hex[2 * 64 + 1];
+
+	ebcc__hex_encode(data, len, hex);
+	json_object_object_add(o, key, json_object_new_string(hex));
+}
+
+static void add_u64_hex(struct json_object *o, const char *key, uint64_t v)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "0x%016" PRIx64, v);
+	json_object_object_add(o, key, json_object_new_string(text));
+}
+
+static int tdx_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
+		     struct facts *f)
+{
+	struct ebcc__tdx_quote q;
+	int r = ebcc__tdx_quote_parse(c->outblob, c->outblob_len, ERR, &q);
+
+	if (r < 0)
+		return r;
+	f->report_data = q.report_data;
+	f->measurement = q.mrtd;
+	f->measurement_name = "MRTD";
+	f->debug = (q.td_attributes & EBCC_TDX_TD_ATTR_DEBUG) != 0;
+	r = ebcc__tdx_quote_verify(&q, p, &f->sig);
+	if (r < 0)
+		return r;
+	json_object_object_add(f->extra, "quote_version", json_object_new_int(q.version));
+	add_u64_hex(f->extra, "td_attributes", q.td_attributes);
+	add_hex(f->extra, "qe_vendor_id", q.qe_vendor_id, 16);
+	return 0;
+}
+
+static int snp_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
+		     struct facts *f)
+{
+	struct ebcc__snp_report rep;
+	int r = ebcc__snp_report_parse(c->outblob, c->outblob_len, ERR, &rep);
+
+	if (r < 0)
+		return r;
+	f->report_data = rep.report_data;
+	f->measurement = rep.measurement;
+	f->measurement_name = "MEASUREMENT";
+	f->debug = (rep.policy & EBCC_SNP_POLICY_DEBUG) != 0;
+	r = ebcc__snp_report_verify(&rep, c->auxblob, c->auxblob_len, p, &f->sig);
+	if (r < 0)
+		return r;
+	json_object_object_add(f->extra, "report_version", json_object_new_int64(rep.version));
+	json_object_object_add(f->extra, "vmpl", json_object_new_int64(rep.vmpl));
+	json_object_object_add(f->extra, "guest_svn", json_object_new_int64(rep.guest_svn));
+	add_u64_hex(f->extra, "guest_policy", rep.policy);
+	add_u64_hex(f->extra, "reported_tcb", rep.reported_tcb);
+	json_object_object_add(f->extra, "signing_key",
+			       json_object_new_string(rep.signing_key == EBCC_SNP_SIGNING_KEY_VCEK
+							      ? "VCEK"
+						      : rep.signing_key == EBCC_SNP_SIGNING_KEY_VLEK
+							      ? "VLEK"
+							      : "none"));
+	return 0;
+}
+
+static const char *const never_tdx[] = {
+	"TCB status: the platform's TCB level against Intel's TCB info and the QE identity "
+	"(needs Intel PCS collateral)",
+	"revocation of the PCK certificate chain (CRLs)",
+	"RTMRs and MRCONFIGID/MROWNER: what ran in the TD after launch",
+	"that the evidence's measurement and EID are what ran: they are bound in report_data by "
+	"the library inside the TD, not measured by the hardware",
+	NULL,
+};
+
+static const char *const never_snp[] = {
+	"TCB status: REPORTED_TCB against the VCEK's TCB extensions and AMD's current TCB "
+	"(needs AMD KDS collateral)",
+	"revocation of the ASK/VCEK (CRLs)",
+	"HOST_DATA, ID key and author key digests, and the guest policy beyond its debug bit",
+	"that the evidence's measurement and EID are what ran: they are bound in report_data by "
+	"the library inside the guest, not measured by the hardware",
+	NULL,
+};
+
+static int verdict(const struct ebcc_backend_report_check *check, const struct facts *f,
+		   const struct ebcc__tsm_policy *p, char **ret)
+{
+	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
+	const char *const *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	char hex[2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE + 1];
+	int r;
+
+	if (o == NULL || never == NULL) {
+		json_object_put(o);
+		json_object_put(never);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	ebcc__hex_encode(f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE, hex);
+	json_object_object_add(o, "format", json_object_new_string(EBCC_TSM_FORMAT));
+	json_object_object_add(o, "provider",
+			       json_object_new_string(ebcc__tsm_provider_name(f->provider)));
+	json_object_object_add(o, "tee", json_object_new_string(ebcc__tsm_provider_tee(f->provider)));
+	json_object_object_add(o, "simulated", json_object_new_boolean(0));
+	json_object_object_add(o, "hardware_root_of_trust", json_object_new_boolean(f->sig.verified));
+	json_object_object_add(o, "report_data",
+			       json_object_new_string("bound: the hardware report's REPORTDATA "
+						      "equals the evidence's report_data"));
+	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
+	json_object_object_add(o, "launch_measurement_name",
+			       json_object_new_string(f->measurement_name));
+	json_object_object_add(o, "launch_measurement", json_object_new_string(hex));
+	json_object_object_add(o, "launch_measurement_pinned",
+			       json_object_new_string(p->has_launch_measurement
+							      ? "matches the policy"
+							      : "not pinned by the policy"));
+	json_object_object_add(o, "debug", json_object_new_boolean(f->debug));
+	json_object_object_add(o, "stage_measurement",
+			       json_object_new_string(check->measurement != NULL ? check->measurement
+										 : ""));
+	{
+		struct json_object_iterator it = json_object_iter_begin(f->extra);
+		struct json_object_iterator end = json_object_iter_end(f->extra);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			json_object_object_add(o, json_object_iter_peek_name(&it),
+					       json_object_get(json_object_iter_peek_value(&it)));
+	}
+	for (size_t i = 0; list[i] != NULL; i++)
+		json_object_array_add(never, json_object_new_string(list[i]));
+	json_object_object_add(o, "not_verified", never);
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+static int check_facts(const struct ebcc_backend_report_check *check, const struct facts *f,
+		       const struct ebcc__tsm_policy *p)
+{
+	const char *tee = ebcc__tsm_provider_tee(f->provider);
+
+	if (memcmp(f->report_data, check->report_data, EBCC_REPORT_DATA_SIZE) != 0)
+		return ebcc__error(ERR, "%s report: its REPORTDATA is not the evidence's report_data "
+				   "(the report was made for other instance, stage, EID, sequence, "
+				   "measurement, nonce or digests)",
+				   tee);
+	if (!f->sig.verified && !p->allow_unverified_signature)
+		return ebcc__error(ERR, "%s report: signature %s; set "
+				   "backend_options.tsm.allow_unverified_signature to accept it "
+				   "anyway",
+				   tee, f->sig.detail);
+	if (p->has_launch_measurement &&
+	    memcmp(p->launch_measurement, f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE) != 0) {
+		char e[2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE + 1], g[sizeof(e)];
+
+		ebcc__hex_encode(p->launch_measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE, e);
+		ebcc__hex_encode(f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE, g);
+		return ebcc__error(ERR, "%s report: %s expected %s (backend_options.tsm."
+				   "launch_measurement), found %s",
+				   tee, f->measurement_name, e, g);
+	}
+	if (f->debug && !p->allow_debug)
+		return ebcc__error(ERR, "%s report: the %s is debuggable (%s), so its memory is open "
+				   "to the host; set backend_options.tsm.allow_debug to accept it",
+				   tee, f->provider == EBCC_TSM_PROVIDER_TDX ? "TD" : "guest",
+				   f->provider == EBCC_TSM_PROVIDER_TDX ? "TDATTRIBUTES.DEBUG"
+									 : "POLICY.DEBUG");
+	return 0;
+}
+
+int ebcc__tsm_verify(const struct ebcc_backend_report_check *check, char **ret_verdict)
+{
+	struct ebcc__tsm_policy p;
+	struct ebcc__tsm_container c;
+	struct facts f = { 0 };
+	int r;
+
+	if (check->format == NULL || strcmp(check->format, EBCC_TSM_FORMAT) != 0)
+		return ebcc__error(ERR, "report format \"%s\" is not " EBCC_TSM_FORMAT,
+				   check->format != NULL ? check->format : "(none)");
+	if (check->report_data == NULL || check->report_data_len != EBCC_REPORT_DATA_SIZE ||
+	    check->report == NULL)
+		return ebcc__error(ERR, "no report, or report_data of %zu bytes (%d expected)",
+				   check->report_data_len, EBCC_REPORT_DATA_SIZE);
+	r = ebcc__tsm_container_decode(check->report, check->report_len, &c);
+	if (r < 0)
+		return r;
+	r = ebcc__tsm_policy_parse(check->policy_json, check->trusted_keys,
+				   check->trusted_keys_count, &p);
+	if (r < 0)
+		return r;
+	if (p.provider != EBCC_TSM_PROVIDER_UNKNOWN && p.provider != c.provider) {
+		r = ebcc__error(ERR, "report from provider %s, the policy accepts only %s",
+				ebcc__tsm_provider_name(c.provider), ebcc__tsm_provider_name(p.provider));
+		goto out;
+	}
+	f.provider = c.provider;
+	f.extra = json_object_new_object();
+	if (f.extra == NULL) {
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	r = c.provider == EBCC_TSM_PROVIDER_TDX ? tdx_facts(&c, &p, &f) : snp_facts(&c, &p, &f);
+	if (r == 0)
+		r = check_facts(check, &f, &p);
+	if (r == 0)
+		r = verdict(check, &f, &p, ret_verdict);
+out:
+	json_object_put(f.extra);
+	ebcc__tsm_policy_clear(&p);
+	return r;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test-only PKI for the fakes of hardware TEEs: keys and certificates generated at run time
+ * with OpenSSL, raw ECDSA signatures as TDX quotes (big endian r || s) and SEV-SNP reports
+ * (little endian, 72-byte fields) carry them, RSA-PSS as OP-TEE's attestation PTA signs.
+ * Every failure aborts: a fake that cannot build its material is a broken test, not a result.
+ */
+#ifndef EBCC_TEST_FAKE_PKI_H
+#define EBCC_TEST_FAKE_PKI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/* A new EC key on group ("P-256", "P-384"). */
+EVP_PKEY *fake_pki_ec_key(const char *group);
+/* A new RSA key of bits. */
+EVP_PKEY *fake_pki_rsa_key(int bits);
+
+/* A certificate for key, named cn, issued by issuer/issuer_key (NULL, NULL: self-signed),
+ * valid from a day ago for ten years; ca marks a CA (basicConstraints, keyCertSign). */
+X509 *fake_pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca);
+
+/* PEM of a certificate / public key (malloc, NUL-terminated). */
+char *fake_pki_cert_pem(X509 *cert);
+char *fake_pki_pubkey_pem(EVP_PKEY *key);
+/* DER of a certificate (malloc). */
+size_t fake_pki_cert_der(X509 *cert, uint8_t **ret);
+
+/* x || y of an EC public key, n bytes each. */
+void fake_pki_ec_raw_public(EVP_PKEY *key, uint8_t *xy, size_t n);
+
+/* ECDSA over msg with md ("SHA256", "SHA384"), r and s written as n-byte integers. */
+void fake_pki_ecdsa_sign_raw(EVP_PKEY *key, const char *md, const uint8_t *msg, size_t len,
+			     uint8_t *r, uint8_t *s, size_t n, bool little_endian);
+
+/* RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt over msg: *ret (malloc) is as long
+ * as the modulus. */
+size_t fake_pki_rsa_pss_sign(EVP_PKEY *key, const uint8_t *msg, size_t len, uint8_t **ret);
+
+/* The RSA key's public exponent and modulus, big endian, without leading zeros (malloc). */
+void fake_pki_rsa_public(EVP_PKEY *key, uint8_t **e, size_t *e_len, uint8_t **n,
+			 size_t *n_len);
+
+#endif

@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * White-box: the tsm backend against a fake configfs-tsm (fake-tsm.c). The fake first shows it
+ * behaves like the kernel; then reports through configfs, every fault the fake can inject with
+ * its exact error, offline verification of TDX quotes and SNP reports (what the verdict says,
+ * tampering, policies), and the whole lifecycle through the public API with the fake in place
+ * of the kernel, verified in a context that has only the built-in backends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "../../backends/tsm/configfs.h"
+#include "../../backends/tsm/container.h"
+#include "../../backends/tsm/snp.h"
+#include "../../backends/tsm/tdx.h"
+#include "bundleutil.h"
+#include "fake-pki.h"
+#include "fake-tsm.h"
+#include "tee-fixture.h"
+
+#define REPORT_DIR "/sys/kernel/config/tsm/report"
+
+static void fill(uint8_t *p, size_t n, uint8_t seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + 13 * i);
+}
+
+/* ---- the fake is a faithful configfs-tsm ---------------------------------------------------- */
+
+static ssize_t read_text(const struct ebcc__hostops *h, int dir, const char *name, char *buf,
+			 size_t size)
+{
+	int fd = h->openat(dir, name, O_RDONLY | O_CLOEXEC, 0, h->userdata);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = h->read(fd, buf, size - 1, h->userdata);
+	h->close(fd, h->userdata);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+static void fake_behaves_like_configfs(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX), *none = fake_tsm_new(FAKE_TSM_NONE);
+	const struct ebcc__hostops *h = fake_tsm_host(t), *hn = fake_tsm_host(none);
+	const char *e = REPORT_DIR "/probe";
+	uint8_t blob[65] = { 0 }, *out = NULL;
+	char text[64];
+	size_t len = 0;
+	int dir, fd;
+	struct ebcc__tdx_quote q;
+
+	(void)state;
+	/* Report instances: only under report/, and only with a provider. */
+	assert_int_equal(hn->mkdir(e, 0700, hn->userdata), -ENXIO);
+	assert_int_equal(h->mkdir("/sys/kernel/config/tsm/other", 0700, h->userdata), -EPERM);
+	assert_int_equal(h->mkdir(e, 0700, h->userdata), 0);
+	assert_int_equal(h->mkdir(e, 0700, h->userdata), -EEXIST);
+	dir = h->open(e, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, h->userdata);
+	assert_true(dir >= 0);
+	assert_int_equal(read_text(h, dir, "provider", text, sizeof(text)), 10);
+	assert_string_equal(text, "tdx_guest\n");
+	assert_int_equal(read_text(h, dir, "generation", text, sizeof(text)), 2);
+	assert_string_equal(text, "0\n");
+	/* tdx_guest shows no auxblob and no privlevel. */
+	assert_int_equal(h->openat(dir, "auxblob", O_RDONLY | O_CLOEXEC, 0, h->userdata), -ENOENT);
+	assert_int_equal(h->openat(dir, "privlevel", O_WRONLY | O_CLOEXEC, 0, h->userdata), -ENOENT);
+	/* Access modes of write-only and read-only attributes. */
+	assert_int_equal(h->openat(dir, "inblob", O_RDONLY | O_CLOEXEC, 0, h->userdata), -EACCES);
+	assert_int_equal(h->openat(dir, "outblob", O_WRONLY | O_CLOEXEC, 0, h->userdata), -EACCES);
+	/* outblob before any inblob: EINVAL. */
+	fd = h->openat(dir, "outblob", O_RDONLY | O_CLOEXEC, 0, h->userdata);
+	assert_true(fd >= 0);
+	assert_int_equal(h->read(fd, text, sizeof(text), h->userdata), -EINVAL);
+	h->close(fd, h->userdata);
+	/* inblob holds 64 bytes: the 65th is EFBIG; the buffer is handed over on close. */
+	fd = h->openat(dir, "inblob", O_WRONLY | O_CLOEXEC, 0, h->userdata);
+	assert_int_equal(h->write(fd, blob, 65, h->userdata), -EFBIG);
+	fill(blob, 64, 3);
+	assert_int_equal(h->write(fd, blob, 64, h->userdata), 64);
+	assert_int_equal(read_text(h, dir, "generation", text, sizeof(text)), 2);
+	assert_string_equal(text, "0\n");
+	h->close(fd, h->userdata);
+	assert_int_equal(read_text(h, dir, "generation", text, sizeof(text)), 2);
+	assert_string_equal(text, "1\n");
+	/* outblob: a whole TDX quote over the inblob, the same on every read while it holds. */
+	fd = h->openat(dir, "outblob", O_RDONLY | O_CLOEXEC, 0, h->userdata);
+	assert_int_equal(ebcc__host_pread_all(h, fd, 1 << 16, &out, &len), 0);
+	h->close(fd, h->userdata);
+	assert_int_equal(ebcc__tdx_quote_parse(out, len, EBCC_ERR_BACKEND, &q), 0);
+	assert_memory_equal(q.report_data, blob, 64);
+	assert_memory_equal(q.mrtd, fake_tsm_launch_measurement(t), 48);
+	assert_int_equal(fake_tsm_reports(t), 1);
+	free(out);
+	fd = h->openat(dir, "outblob", O_RDONLY | O_CLOEXEC, 0, h->userdata);
+	assert_int_equal(ebcc__host_pread_all(h, fd, 1 << 16, &out, &len), 0);
+	h->close(fd, h->userdata);
+	assert_int_equal(fake_tsm_reports(t), 1);
+	free(out);
+	/* A descriptor that is not the fake's is refused, not served. */
+	assert_int_equal(h->read(0, text, 1, h->userdata), -EBADF);
+	h->close(dir, h->userdata);
+	assert_int_equal(h->rmdir(e, h->userdata), 0);
+	assert_int_equal(h->rmdir(e, h->userdata), -ENOENT);
+	assert_int_equal(fake_tsm_entries(t), 0);
+	assert_int_equal(fake_tsm_open_fds(t), 0);
+	assert_int_equal(fake_tsm_opens_without_cloexec(t), 0);
+	fake_tsm_free(t);
+	fake_tsm_free(none);
+}
+
+/* ---- reports through configfs ---------------------------------------------------------------- */
+
+static void report_tdx(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+	struct ebcc__tsm_blobs b = { 0 };
+	struct ebcc__tdx_quote q;
+	uint8_t rd[64];
+
+	(void)state;
+	fill(rd, sizeof(rd), 1);
+	assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b), 0);
+	assert_int_equal(b.provider, EBCC_TSM_PROVIDER_TDX);
+	assert_int_equal(b.attempts, 1);
+	assert_null(b.auxblob);
+	assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY, &q), 0);
+	assert_memory_equal(q.report_data, rd, 64);
+	/* Every instance removed, every descriptor closed, every open with O_CLOEXEC. */
+	assert_int_equal(fake_tsm_mkdirs(t), 1);
+	assert_int_equal(fake_tsm_entries(t), 0);
+	assert_int_equal(fake_tsm_open_fds(t), 0);
+	assert_int_equal(fake_tsm_opens_without_cloexec(t), 0);
+	ebcc__tsm_blobs_clear(&b);
+	fake_tsm_free(t);
+}
+
+static void report_snp(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP);
+	struct ebcc__tsm_blobs b = { 0 };
+	struct ebcc__snp_report rep;
+	struct ebcc__snp_certs c;
+	uint8_t rd[64], *canon = NULL;
+	size_t used = 0;
+
+	(void)state;
+	fill(rd, sizeof(rd), 2);
+	assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b), 0);
+	assert_int_equal(b.provider, EBCC_TSM_PROVIDER_SNP);
+	assert_int_equal(ebcc__snp_report_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY, &rep), 0);
+	assert_memory_equal(rep.report_data, rd, 64);
+	assert_memory_equal(rep.measurement, fake_tsm_launch_measurement(t), 48);
+	/* The certificate table, padded to pages by the kernel, is not canonical; the backend
+	 * keeps it in the canonical form, which a verifier parses strictly. */
+	assert_int_equal(b.auxblob_len % 4096, 0);
+	assert_int_equal(ebcc__snp_certs_parse(b.auxblob, b.auxblob_len, EBCC_ERR_VERIFY, &c),
+			 EBCC_ERR_VERIFY);
+	assert_int_equal(ebcc__snp_certs_canonical(b.auxblob, b.auxblob_len, &canon, &used), 0);
+	assert_true(used > 4 * 24 && used < b.auxblob_len);
+	assert_int_equal(ebcc__snp_certs_parse(canon, used, EBCC_ERR_VERIFY, &c), 0);
+	free(canon);
+	assert_non_null(c.vcek);
+	assert_non_null(c.ask);
+	assert_non_null(c.ark);
+	assert_null(c.vlek);
+	ebcc__snp_certs_clear(&c);
+	assert_int_equal(fake_tsm_entries(t), 0);
+	assert_int_equal(fake_tsm_open_fds(t), 0);
+	ebcc__tsm_blobs_clear(&b);
+	fake_tsm_free(t);
+}
+
+struct fault_case {
+	const char *name;
+	enum fake_tsm_provider provider;
+	struct fake_tsm_faults faults;
+	int code;
+	const char *message; /* a substring of the message */
+	bool leaves_entry;   /* the instance cannot be removed */
+};
+
+static void faults(void **state)
+{
+	static const struct fault_case cases[] = {
+		{ "unmounted", FAKE_TSM_TDX, { .unmounted = true }, EBCC_ERR_UNAVAILABLE,
+		  "no " REPORT_DIR ": configfs-tsm is not mounted or no TSM provider", false },
+		{ "no provider", FAKE_TSM_NONE, { 0 }, EBCC_ERR_UNAVAILABLE,
+		  "(ENXIO): no TSM provider is registered", false },
+		{ "mkdir EACCES", FAKE_TSM_TDX, { .mkdir_errno = EACCES }, EBCC_ERR_PERMISSION,
+		  "mkdir " REPORT_DIR "/ebcc-", false },
+		{ "mkdir ENOMEM", FAKE_TSM_SNP, { .mkdir_errno = ENOMEM }, EBCC_ERR_NO_MEMORY,
+		  "Cannot allocate memory (ENOMEM)", false },
+		{ "EFBIG", FAKE_TSM_TDX, { .inblob_max = 32 }, EBCC_ERR_TOO_BIG,
+		  "/inblob: the provider refused 64 bytes of report_data: File too large (EFBIG)",
+		  false },
+		{ "empty outblob", FAKE_TSM_TDX, { .empty_outblob = true }, EBCC_ERR_BACKEND,
+		  "/outblob is empty: the tdx_guest provider produced no report", false },
+		{ "short TDX outblob", FAKE_TSM_TDX, { .short_outblob = 700 }, EBCC_ERR_BACKEND,
+		  "TDX quote of 700 bytes is short: the signature data length says", false },
+		{ "short SNP outblob", FAKE_TSM_SNP, { .short_outblob = 1000 }, EBCC_ERR_BACKEND,
+		  "SEV-SNP report of 1000 bytes: an ATTESTATION_REPORT is 1184 bytes (short)", false },
+		{ "generation races", FAKE_TSM_TDX, { .races = 3 }, EBCC_ERR_BUSY,
+		  "/generation moved from 4 to 6 while one report was made, so another writer used "
+		  "the instance; gave up after 3 attempts", false },
+		{ "report_new EIO", FAKE_TSM_TDX, { .outblob_errno = EIO }, EBCC_ERR_IO,
+		  "/outblob: Input/output error (EIO)", false },
+		{ "report_new EAGAIN", FAKE_TSM_SNP, { .outblob_errno = EAGAIN }, EBCC_ERR_BUSY,
+		  "(EAGAIN)", false },
+		{ "foreign REPORTDATA", FAKE_TSM_SNP, { .foreign_report_data = true }, EBCC_ERR_BACKEND,
+		  "/outblob covers other REPORTDATA than the 64 bytes written to inblob", false },
+		{ "unknown provider", FAKE_TSM_TDX, { .provider_name = "cca_guest" },
+		  EBCC_ERR_UNAVAILABLE, "/provider is \"cca_guest\"", false },
+		{ "rmdir EBUSY", FAKE_TSM_TDX, { .rmdir_errno = EBUSY }, EBCC_ERR_BUSY,
+		  "rmdir " REPORT_DIR "/ebcc-", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(cases[i].provider);
+		struct ebcc__tsm_blobs b = { 0 };
+		uint8_t rd[64];
+		int r;
+
+		*fake_tsm_faults(t) = cases[i].faults;
+		fill(rd, sizeof(rd), (uint8_t)i);
+		r = ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b);
+		if (r != cases[i].code || strstr(ebcc_last_error_message(), cases[i].message) == NULL)
+			fail_msg("%s: got %s \"%s\", want %s with \"%s\"", cases[i].name,
+				 ebcc_error_name(r), ebcc_last_error_message(),
+				 ebcc_error_name(cases[i].code), cases[i].message);
+		assert_null(b.outblob);
+		assert_int_equal(fake_tsm_entries(t), cases[i].leaves_entry ? 1 : 0);
+		assert_int_equal(fake_tsm_open_fds(t), 0);
+		fake_tsm_free(t);
+	}
+}
+
+static void generation_race_is_retried(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+	struct ebcc__tsm_blobs b = { 0 };
+	struct ebcc__tdx_quote q;
+	uint8_t rd[64];
+
+	(void)state;
+	fake_tsm_faults(t)->races = 2;
+	fill(rd, sizeof(rd), 9);
+	assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b), 0);
+	assert_int_equal(b.attempts, 3);
+	/* The report kept is over our report_data, not the other writer's. */
+	assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY, &q), 0);
+	assert_memory_equal(q.report_data, rd, 64);
+	assert_int_equal(fake_tsm_reports(t), 3);
+	ebcc__tsm_blobs_clear(&b);
+	fake_tsm_free(t);
+}
+
+/* ---- offline verification -------------------------------------------------------------------- */
+
+/* A report as stage_report() makes it. */
+static void make_report(struct fake_tsm *t, const uint8_t rd[64], uint8_t **ret, size_t *ret_len)
+{
+	unsigned attempts = 0;
+
+	if (ebcc__tsm_report_make(fake_tsm_host(t), rd, 64, ret, ret_len, &attempts) != 0)
+		fail_msg("report: %s", ebcc_last_error_message());
+	assert_int_equal(attempts, 1);
+}
+
+struct vcase {
+	uint8_t rd[64];
+	uint8_t *report;
+	size_t report_len;
+	struct ebcc_backend_report_check check;
+};
+
+static void vcase_init(struct vcase *v, struct fake_tsm *t)
+{
+	fill(v->rd, sizeof(v->rd), 0x42);
+	make_report(t, v->rd, &v->report, &v->report_len);
+	v->check = (struct ebcc_backend_report_check){
+		.size = sizeof(v->check),
+		.format = EBCC_TSM_FORMAT,
+		.measurement = "sha256:00",
+		.eid = 7,
+		.report_data = v->rd,
+		.report_data_len = 64,
+		.report = v->report,
+		.report_len = v->report_len,
+	};
+}
+
+/* verify_report with policy (and trusted keys), the verdict in *verdict (may be NULL). */
+static int verify(struct vcase *v, const char *policy, const char *const *keys, char **verdict,
+		  char *error, size_t error_size)
+{
+	const struct ebcc_backend_ops *ops = ebcc__backend_tsm_entry();
+	struct tee_env e;
+	size_t n = 0;
+	int r;
+
+	while (keys != NULL && keys[n] != NULL)
+		n++;
+	tee_env_init(&e);
+	v->check.policy_json = policy;
+	v->check.trusted_keys = keys;
+	v->check.trusted_keys_count = n;
+	*verdict = NULL;
+	r = ops->verify_report(&e.env, &v->check, verdict, NULL);
+	snprintf(error, error_size, "%s", e.error);
+	return r;
+}
+
+static char *root_policy(struct fake_tsm *t, const char *key, const char *extra_key,
+			 const char *extra_value)
+{
+	char *pem = tee_json_string(fake_tsm_root_pem(t)), *policy;
+
+	policy = tee_policy("tsm", NULL, key, pem, extra_key, extra_value, NULL);
+	free(pem);
+	return policy;
+}
+
+static void expect_verdict(const char *verdict, const char *key, const char *prefix)
+{
+	char *value = tee_json_get(verdict, key);
+
+	if (value == NULL || strncmp(value, prefix, strlen(prefix)) != 0)
+		fail_msg("verdict \"%s\" is \"%s\", want \"%s...\" in %s", key,
+			 value != NULL ? value : "(none)", prefix, verdict);
+	free(value);
+}
+
+static void expect_error(int r, const char *error, const char *substring)
+{
+	if (r != EBCC_ERR_VERIFY || strstr(error, substring) == NULL)
+		fail_msg("got %s \"%s\", want EBCC_ERR_VERIFY with \"%s\"", ebcc_error_name(r), error,
+			 substring);
+}
+
+static void verify_tdx(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX), *other = fake_tsm_new(FAKE_TSM_TDX);
+	const char *pck[] = { fake_tsm_signer_key_pem(t), NULL };
+	const char *wrong[] = { fake_tsm_signer_key_pem(other), NULL };
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy, *pin;
+	struct vcase v;
+	int r;
+
+	(void)state;
+	vcase_init(&v, t);
+	/* The chain to the policy's root CA: verified, and the verdict says what it holds. */
+	policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+	r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+	assert_int_equal(r, 0);
+	expect_verdict(verdict, "signature", "verified: the quote is signed by its attestation key");
+	expect_verdict(verdict, "provider", "tdx_guest");
+	expect_verdict(verdict, "tee", "Intel TDX");
+	expect_verdict(verdict, "launch_measurement_name", "MRTD");
+	expect_verdict(verdict, "launch_measurement", fake_tsm_launch_measurement_hex(t));
+	expect_verdict(verdict, "launch_measurement_pinned", "not pinned by the policy");
+	expect_verdict(verdict, "hardware_root_of_trust", "true");
+	expect_verdict(verdict, "debug", "false");
+	expect_verdict(verdict, "report_data", "bound");
+	assert_non_null(strstr(verdict, "\"not_verified\":[\"TCB status"));
+	free(verdict);
+	free(policy);
+
+	/* Nothing to verify the signature with: refused, unless the policy allows it. */
+	r = verify(&v, NULL, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "Intel TDX report: signature not verified: no certificate chain "
+			       "(backend_options.tsm.tdx_root_ca) or key (trusted_keys) in the policy");
+	free(verdict);
+	policy = tee_policy("tsm", NULL, "allow_unverified_signature", "true", NULL);
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "signature", "not verified: no certificate chain");
+	expect_verdict(verdict, "hardware_root_of_trust", "false");
+	free(verdict);
+	free(policy);
+
+	/* The PCK key pinned in trusted_keys; another key; another root. */
+	assert_int_equal(verify(&v, NULL, pck, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "signature", "verified:");
+	assert_non_null(strstr(verdict, "whose key is trusted_keys[0]"));
+	free(verdict);
+	r = verify(&v, NULL, wrong, &verdict, error, sizeof(error));
+	expect_error(r, error, "none of the 1 trusted_keys is the key of its PCK certificate");
+	free(verdict);
+	policy = root_policy(other, "tdx_root_ca", NULL, NULL);
+	r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "the PCK certificate chain: certificate \"Fake Intel SGX PCK "
+			       "Certificate\" does not chain to a trust anchor of the policy");
+	free(verdict);
+	free(policy);
+
+	/* The launch measurement pinned: right and wrong. */
+	pin = tee_json_string(fake_tsm_launch_measurement_hex(t));
+	policy = root_policy(t, "tdx_root_ca", "launch_measurement", pin);
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "launch_measurement_pinned", "matches the policy");
+	free(verdict);
+	free(policy);
+	free(pin);
+	pin = tee_json_string("000000000000000000000000000000000000000000000000"
+			      "000000000000000000000000000000000000000000000000");
+	policy = root_policy(t, "tdx_root_ca", "launch_measurement", pin);
+	r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "MRTD expected 000000");
+	free(verdict);
+	free(policy);
+	free(pin);
+
+	/* Only sev_guest accepted. */
+	policy = root_policy(t, "tdx_root_ca", "provider", "\"sev_guest\"");
+	r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "report from provider tdx_guest, the policy accepts only sev_guest");
+	free(verdict);
+	free(policy);
+
+	/* Other report_data than the evidence's. */
+	policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+	v.rd[5] ^= 1;
+	r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "its REPORTDATA is not the evidence's report_data");
+	v.rd[5] ^= 1;
+	free(verdict);
+	free(policy);
+	free(v.report);
+	fake_tsm_free(t);
+	fake_tsm_free(other);
+}
+
+static void verify_debug_td(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+	struct vcase v;
+
+	(void)state;
+	fake_tsm_faults(t)->debug = true;
+	vcase_init(&v, t);
+	policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "the TD is debuggable (TDATTRIBUTES.DEBUG)");
+	free(verdict);
+	free(policy);
+	policy = root_policy(t, "tdx_root_ca", "allow_debug", "true");
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "debug", "true");
+	free(verdict);
+	free(policy);
+	free(v.report);
+	fake_tsm_free(t);
+}
+
+static void verify_snp(void **state)
+{
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP), *bare = fake_tsm_new(FAKE_TSM_SNP);
+	const char *vcek[] = { fake_tsm_signer_key_pem(bare), NULL };
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy, *certs, *ark;
+	struct vcase v, nocerts;
+	int r;
+
+	(void)state;
+	vcase_init(&v, t);
+	/* VCEK and ASK from the auxblob, ARK from the policy. */
+	policy = root_policy(t, "snp_ark", NULL, NULL);
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "signature", "verified: the report is signed by the VCEK \"Fake "
+					     "SEV-VCEK\", which chains to the policy's snp_ark");
+	expect_verdict(verdict, "tee", "AMD SEV-SNP");
+	expect_verdict(verdict, "launch_measurement_name", "MEASUREMENT");
+	expect_verdict(verdict, "launch_measurement", fake_tsm_launch_measurement_hex(t));
+	expect_verdict(verdict, "signing_key", "VCEK");
+	free(verdict);
+	free(policy);
+	r = verify(&v, NULL, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "signature not verified: no certificate chain "
+			       "(backend_options.tsm.snp_ark) or key (trusted_keys) in the policy; "
+			       "the signature verifies with the VCEK");
+	free(verdict);
+	free(v.report);
+
+	/* A host that hands no certificates: the policy brings them, or a pinned VCEK key. */
+	fake_tsm_faults(bare)->no_certs = true;
+	vcase_init(&nocerts, bare);
+	ark = tee_json_string(fake_tsm_root_pem(bare));
+	policy = tee_policy("tsm", NULL, "snp_ark", ark, NULL);
+	r = verify(&nocerts, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "signature not verified: no VCEK certificate (neither the report's "
+			       "auxblob nor backend_options.tsm.snp_certs carries one)");
+	free(verdict);
+	free(policy);
+	certs = tee_json_string(fake_tsm_chain_pem(bare));
+	policy = tee_policy("tsm", NULL, "snp_ark", ark, "snp_certs", certs, NULL);
+	assert_int_equal(verify(&nocerts, policy, NULL, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "signature", "verified: the report is signed by the VCEK");
+	free(verdict);
+	free(policy);
+	assert_int_equal(verify(&nocerts, NULL, vcek, &verdict, error, sizeof(error)), 0);
+	expect_verdict(verdict, "signature", "verified: the report is signed by trusted_keys[0] "
+					     "(the VCEK)");
+	free(verdict);
+	/* The ARK of another chip line does not do. */
+	policy = root_policy(t, "snp_ark", "snp_certs", certs);
+	r = verify(&nocerts, policy, NULL, &verdict, error, sizeof(error));
+	expect_error(r, error, "does not chain to a trust anchor of the policy");
+	free(verdict);
+	free(policy);
+	free(certs);
+	free(ark);
+	free(nocerts.report);
+	fake_tsm_free(t);
+	fake_tsm_free(bare);
+}
+
+/* One flipped bit anywhere: in the container, the quote or report, its signatures, the
+ * certification data, the certificate table. Sampled with a stride so that it also runs
+ * under valgrind; every region is hit. */
+static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_t stride)
+{
+	struct fake_tsm *t = fake_tsm_new(provider);
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy = root_policy(t, anchor_key, NULL, NULL);
+	struct vcase v;
+	size_t tried = 0;
+
+	vcase_init(&v, t);
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	free(verdict);
+	for (size_t i = 0; i < v.report_len; i += (i < 64 ? 1 : stride)) {
+		uint8_t bit = (uint8_t)(1u << (i % 8));
+		int r;
+
+		v.report[i] ^= bit;
+		r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+		v.report[i] ^= bit;
+		if (r != EBCC_ERR_VERIFY)
+			fail_msg("flipping bit %u of byte %zu of %zu: %s", (unsigned)(i % 8), i,
+				 v.report_len,
+				 r == 0 ? "still verifies" : ebcc_error_name(r));
+		free(verdict);
+		tried++;
+	}
+	assert_true(tried > 40);
+	free(policy);
+	free(v.report);
+	fake_tsm_free(t);
+}
+
+static void tdx_flips_fail(void **state)
+{
+	(void)state;
+	flips(FAKE_TSM_TDX, "tdx_root_ca", 37);
+}
+
+static void snp_flips_fail(void **state)
+{
+	(void)state;
+	flips(FAKE_TSM_SNP, "snp_ark", 29);
+}
+
+static void bad_policies_and_containers(void **state)
+{
+	static const struct {
+		const char *key, *value, *message;
+	} policies[] = {
+		{ "tdx_root_ca", "\"not a certificate\"",
+		  "policy: backend_options.tsm.tdx_root_ca holds no PEM certificate" },
+		{ "snp_ark", "[]", "backend_options.tsm.snp_ark must be a string, not an array" },
+		{ "launch_measurement", "\"abcd\"",
+		  "backend_options.tsm.launch_measurement must be 96 lowercase hex digits" },
+		{ "provider", "\"sgx\"", "backend_options.tsm.provider is \"sgx\"" },
+		{ "allow_debug", "1", "backend_options.tsm.allow_debug must be true or false" },
+		{ "allow_unverified", "true", "backend_options.tsm: unknown key \"allow_unverified\"" },
+	};
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+	uint8_t *copy;
+	struct vcase v;
+
+	(void)state;
+	vcase_init(&v, t);
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		policy = tee_policy("tsm", NULL, policies[i].key, policies[i].value, NULL);
+		expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+			     policies[i].message);
+		free(verdict);
+		free(policy);
+	}
+	policy = strdup("{\"backend_options\":{\"tsm\":[]}}");
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "backend_options.tsm must be an object, not an array");
+	free(verdict);
+	free(policy);
+
+	/* Containers: truncated, padded, another version, a provider it does not know. */
+	policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+	v.check.report_len = v.report_len - 1;
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "ebcc.tsm.v1 report: no auxblob length at offset");
+	free(verdict);
+	copy = malloc(v.report_len + 1);
+	memcpy(copy, v.report, v.report_len);
+	copy[v.report_len] = 0;
+	v.check.report = copy;
+	v.check.report_len = v.report_len + 1;
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "but 1 bytes follow");
+	free(verdict);
+	v.check.report_len = v.report_len;
+	copy[4] = 2;
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "version 2, only 1 is understood");
+	free(verdict);
+	copy[4] = 1;
+	copy[5] = 9;
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "provider 9 is not 1 (tdx_guest) or 2 (sev_guest)");
+	free(verdict);
+	copy[5] = 2; /* a TDX quote labelled sev_guest */
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "SEV-SNP report of");
+	free(verdict);
+	v.check.format = "ebcc.sim.v1";
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "report format \"ebcc.sim.v1\" is not ebcc.tsm.v1");
+	free(verdict);
+	free(copy);
+	free(policy);
+	free(v.report);
+	fake_tsm_free(t);
+}
+
+/* ---- the lifecycle through the public API, the fake in place of the kernel -------------------- */
+
+#define STAGES_JSON                                                                          \
+	"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["                   \
+	"{\"name\": \"echo\", \"image\": \"stages/echo\", \"maxRequest\": 4096},"          \
+	" {\"name\": \"fresh\", \"image\": \"stages/echo\", \"lifetime\": \"invocation\"}]}"
+
+struct life {
+	char *root, *bundle;
+	struct fake_tsm *t;
+	struct ebcc_context *ctx;
+	struct ebcc_instance *inst;
+};
+
+static const char *echo_image(void)
+{
+	const char *p = getenv("EBCC_STAGE_ECHO");
+
+	if (p == NULL)
+		fail_msg("EBCC_STAGE_ECHO is not set (run through meson test)");
+	return p;
+}
+
+static void life_start(struct life *l, enum fake_tsm_provider provider)
+{
+	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+
+	l->root = scratch_dir("tsm-root");
+	l->bundle = scratch_dir("tsm-bundle");
+	l->t = fake_tsm_new(provider);
+	l->ctx = tee_context(l->root, fake_tsm_host(l->t), NULL);
+	write_file(l->bundle, "config.json", config, strlen(config));
+	write_file(l->bundle, "ebcc.json", STAGES_JSON, strlen(STAGES_JSON));
+	copy_file(echo_image(), l->bundle, "stages/echo", 0755);
+	assert_int_equal(ebcc_instance_create(l->ctx, "cvm", l->bundle, &l->inst), 0);
+}
+
+static void life_end(struct life *l)
+{
+	if (l->inst != NULL) {
+		ebcc_instance_delete(l->inst, EBCC_DELETE_FORCE);
+		ebcc_instance_unref(l->inst);
+	}
+	ebcc_context_unref(l->ctx);
+	/* No report instance and no descriptor left behind in the kernel. */
+	assert_int_equal(fake_tsm_entries(l->t), 0);
+	assert_int_equal(fake_tsm_open_fds(l->t), 0);
+	assert_int_equal(fake_tsm_opens_without_cloexec(l->t), 0);
+	fake_tsm_free(l->t);
+	scratch_remove(l->root);
+	scratch_remove(l->bundle);
+}
+
+static void lifecycle(enum fake_tsm_provider provider, const char *anchor_key)
+{
+	static const char nonce[] = "0123456789abcdef";
+	struct life l = { 0 };
+	struct ebcc_context *plain = NULL;
+	struct ebcc_invocation *inv = NULL;
+	struct ebcc_evidence *ev = NULL, *parsed = NULL, *tampered = NULL;
+	struct ebcc_evidence_fields f;
+	const void *data;
+	size_t len;
+	char *json = NULL, *info = NULL, *policy, *pin, *root, *verdict = NULL;
+	uint8_t *report;
+	struct tee_env e;
+
+	life_start(&l, provider);
+	assert_int_equal(ebcc_instance_start(l.inst), 0);
+	assert_int_equal(ebcc_stage_info(l.inst, "echo", &info), 0);
+	assert_non_null(strstr(info, provider == FAKE_TSM_TDX ? "\"tee\": \"Intel TDX\""
+							      : "\"tee\": \"AMD SEV-SNP\""));
+	ebcc_free(info);
+
+	/* A warm stage and a per-invocation one: responses and evidence. */
+	assert_int_equal(ebcc_stage_invoke(l.inst, "echo", "hello", 5, nonce, 16, &inv), 0);
+	assert_int_equal(ebcc_invocation_response(inv, &data, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(data, "hello", 5);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_stage_invoke(l.inst, "fresh", "again", 5, NULL, 0, &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(fake_tsm_reports(l.t), 2);
+
+	/* The evidence, serialized and parsed in a context with only the built-in backends:
+	 * verification needs no kernel. */
+	assert_int_equal(ebcc_evidence_get(l.inst, "echo", 0, &ev), 0);
+	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
+	assert_non_null(strstr(json, "\"format\":\"ebcc.tsm.v1\",\"backend\":\"tsm\","
+				     "\"simulated\":false"));
+	assert_int_equal(ebcc_context_new(&plain), 0);
+	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
+	root = tee_json_string(fake_tsm_root_pem(l.t));
+	pin = tee_json_string(fake_tsm_launch_measurement_hex(l.t));
+	policy = tee_policy("tsm", NULL, anchor_key, root, "launch_measurement", pin, NULL);
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), 0);
+	/* No policy: the signature cannot be verified, so the evidence is refused. */
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, NULL), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "signature not verified"));
+	/* What the backend verified. */
+	tee_env_init(&e);
+	assert_int_equal(tee_verdict(ebcc__backend_tsm_entry(), &e, parsed, policy, &verdict), 0);
+	expect_verdict(verdict, "signature", "verified:");
+	expect_verdict(verdict, "launch_measurement_pinned", "matches the policy");
+	free(verdict);
+
+	/* Tampered: one bit of the hardware report. */
+	f = *ebcc__evidence_fields(parsed);
+	report = malloc(f.report_len);
+	memcpy(report, f.report, f.report_len);
+	report[EBCC_TSM_CONTAINER_HEADER + 4 + 200] ^= 0x10;
+	f.report = report;
+	assert_int_equal(ebcc__evidence_new(&f, &tampered), 0);
+	assert_int_equal(ebcc_evidence_verify(plain, tampered, policy), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "evidence: report rejected"));
+	free(report);
+
+	ebcc_evidence_unref(tampered);
+	ebcc_evidence_unref(parsed);
+	ebcc_evidence_unref(ev);
+	ebcc_free(json);
+	free(policy);
+	free(pin);
+	free(root);
+	ebcc_context_unref(plain);
+	assert_int_equal(ebcc_instance_kill(l.inst, 9), 0);
+	assert_int_equal(ebcc_instance_delete(l.inst, 0), 0);
+	ebcc_instance_unref(l.inst);
+	l.inst = NULL;
+	life_end(&l);
+}
+
+static void lifecycle_tdx(void **state)
+{
+	(void)state;
+	lifecycle(FAKE_TSM_TDX, "tdx_root_ca");
+}
+
+static void lifecycle_snp(void **state)
+{
+	(void)state;
+	lifecycle(FAKE_TSM_SNP, "snp_ark");
+}
+
+static void lifecycle_faults(void **state)
+{
+	struct life l = { 0 };
+	struct ebcc_invocation *inv = NULL;
+
+	(void)state;
+	life_start(&l, FAKE_TSM_TDX);
+	assert_int_equal(ebcc_instance_start(l.inst), 0);
+	/* A concurrent writer on every attempt: EBCC_ERR_BUSY, and a failed invocation. */
+	fake_tsm_faults(l.t)->races = 3;
+	assert_int_equal(ebcc_stage_invoke(l.inst, "echo", "x", 1, NULL, 0, &inv), EBCC_ERR_BUSY);
+	assert_non_null(strstr(ebcc_last_error_message(), "gave up after 3 attempts"));
+	/* An empty outblob is never a report. */
+	fake_tsm_faults(l.t)->empty_outblob = true;
+	assert_int_equal(ebcc_stage_invoke(l.inst, "echo", "x", 1, NULL, 0, &inv),
+			 EBCC_ERR_BACKEND);
+	assert_non_null(strstr(ebcc_last_error_message(), "outblob is empty"));
+	fake_tsm_faults(l.t)->empty_outblob = false;
+	assert_int_equal(ebcc_stage_invoke(l.inst, "echo", "x", 1, NULL, 0, &inv), 0);
+	ebcc_invocation_unref(inv);
+	life_end(&l);
+}
+
+static void start_without_provider(void **state)
+{
+	struct life l = { 0 };
+
+	(void)state;
+	life_start(&l, FAKE_TSM_NONE);
+	assert_int_equal(ebcc_instance_start(l.inst), EBCC_ERR_UNAVAILABLE);
+	assert_non_null(strstr(ebcc_last_error_message(), "no TSM provider is registered"));
+	assert_int_equal(ebcc_instance_status(l.inst), EBCC_STATUS_CREATED);
+	life_end(&l);
+}
+
+static void probe_through_the_api(void **state)
+{
+	struct fake_tsm *tdx = fake_tsm_new(FAKE_TSM_TDX), *none = fake_tsm_new(FAKE_TSM_NONE),
+			*gone = fake_tsm_new(FAKE_TSM_SNP);
+	char *root = scratch_dir("tsm-probe"), *json = NULL;
+	struct ebcc_context *ctx;
+
+	(void)state;
+	ctx = tee_context(root, fake_tsm_host(tdx), NULL);
+	assert_int_equal(ebcc_backend_probe(ctx, "tsm", &json), 0);
+	assert_non_null(strstr(json, "\"provider\":\"tdx_guest\""));
+	assert_non_null(strstr(json, "\"available\":true"));
+	assert_non_null(strstr(json, "\"isolation\":\"vm\""));
+	assert_non_null(strstr(json, "\"simulated\":false"));
+	ebcc_free(json);
+	ebcc_context_unref(ctx);
+
+	ctx = tee_context(root, fake_tsm_host(none), NULL);
+	assert_int_equal(ebcc_backend_probe(ctx, "tsm", &json), 0);
+	assert_non_null(strstr(json, "\"available\":false"));
+	assert_non_null(strstr(json, "no TSM provider is registered with configfs-tsm"));
+	ebcc_free(json);
+	ebcc_context_unref(ctx);
+
+	fake_tsm_faults(gone)->unmounted = true;
+	ctx = tee_context(root, fake_tsm_host(gone), NULL);
+	assert_int_equal(ebcc_backend_probe(ctx, "tsm", &json), 0);
+	assert_non_null(strstr(json, "\"reason\":\"no /sys/kernel/config/tsm/report: "
+				     "configfs-tsm not mounted or no TSM provider\""));
+	ebcc_free(json);
+	ebcc_context_unref(ctx);
+	assert_int_equal(fake_tsm_entries(tdx) + fake_tsm_open_fds(tdx), 0);
+	fake_tsm_free(tdx);
+	fake_tsm_free(none);
+	fake_tsm_free(gone);
+	scratch_remove(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(fake_behaves_like_configfs),
+		cmocka_unit_test(report_tdx),
+		cmocka_unit_test(report_snp),
+		cmocka_unit_test(faults),
+		cmocka_unit_test(generation_race_is_retried),
+		cmocka_unit_test(verify_tdx),
+		cmocka_unit_test(verify_debug_td),
+		cmocka_unit_test(verify_snp),
+		cmocka_unit_test(tdx_flips_fail),
+		cmocka_unit_test(snp_flips_fail),
+		cmocka_unit_test(bad_policies_and_containers),
+		cmocka_unit_test(probe_through_the_api),
+		cmocka_unit_test(lifecycle_tdx),
+		cmocka_unit_test(lifecycle_snp),
+		cmocka_unit_test(lifecycle_faults),
+		cmocka_unit_test(start_without_provider),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
