@@ -116,15 +116,19 @@ int report_begin(const struct bench_opts *o)
 
 void report_section(const char *key, const char *title)
 {
+	char load[128];
+
 	section = json_object_new_object();
 	rows = json_object_new_array();
 	notes = json_object_new_array();
 	add(section, "key", json_object_new_string(key));
 	add(section, "title", json_object_new_string(title));
 	add(section, "notes", notes);
+	loadavg(load, sizeof(load));
 	add(section, "rows", rows);
+	add(section, "loadavg", json_object_new_string(load));
 	json_object_array_add(sections, section);
-	fprintf(out, "\n== %s ==\n", title);
+	fprintf(out, "\n== %s ==\n  # load average at the start of this section: %s\n", title, load);
 	fflush(out);
 }
 

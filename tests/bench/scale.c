@@ -14,7 +14,6 @@
  * run that could not get a second core shows it there: wait for a CPU rather than sleep on a
  * lock.
  */
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
