@@ -119,22 +119,23 @@ static int write_files(int dir_fd, const struct ebcc_artifact *a, bool store_bod
 		       bool durable, uint64_t started_ns)
 {
 	_cleanup_free_ char *meta = NULL;
+	const char *name = "request.bin"; /* the one being written, for the message */
 	int r = 0;
 
 	if (store_bodies) {
-		r = write_new_file(dir_fd, "request.bin", a->request, a->request_len, durable);
+		r = write_new_file(dir_fd, name, a->request, a->request_len, durable);
 		if (r == 0 && a->has_response)
-			r = write_new_file(dir_fd, "response.bin", a->response, a->response_len,
-					   durable);
+			r = write_new_file(dir_fd, name = "response.bin", a->response,
+					   a->response_len, durable);
 	}
 	if (r == 0)
-		r = write_new_file(dir_fd, "log.txt", a->log, a->log_len, durable);
+		r = write_new_file(dir_fd, name = "log.txt", a->log, a->log_len, durable);
 	if (r == 0 && a->evidence_json != NULL)
-		r = write_new_file(dir_fd, EVIDENCE_NAME, a->evidence_json, a->evidence_len,
-				   durable);
+		r = write_new_file(dir_fd, name = EVIDENCE_NAME, a->evidence_json,
+				   a->evidence_len, durable);
 	if (r < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(-r), -r,
-					 "stage %s: write invocation %" PRIu64 " artifacts", a->stage,
+					 "stage %s: write %s of invocation %" PRIu64, a->stage, name,
 					 a->seq);
 	/* meta.json last, so it can say how long persisting the others took. */
 	r = meta_json(a, store_bodies, ebcc__now_ns() - started_ns, &meta);
@@ -144,7 +145,7 @@ static int write_files(int dir_fd, const struct ebcc_artifact *a, bool store_bod
 	if (r == 0 && durable && fsync(dir_fd) < 0)
 		r = -errno;
 	return r < 0 ? ebcc__error_errno(ebcc__error_from_errno(-r), -r,
-					 "stage %s: write invocation %" PRIu64 " meta.json",
+					 "stage %s: write meta.json of invocation %" PRIu64,
 					 a->stage, a->seq)
 		     : 0;
 }

@@ -100,6 +100,7 @@ int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t
 {
 	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
 							     O_NONBLOCK);
+	int r;
 
 	if (fd < 0) {
 		if (errno == ELOOP)
@@ -107,7 +108,10 @@ int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t
 					   "%s is a symbolic link, which is not followed", display);
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "open %s", display);
 	}
-	return ebcc__read_all(fd, max, display, ret_data, ret_len);
+	r = ebcc__read_all(fd, max, display, ret_data, ret_len);
+	/* The library's own files: anything but a regular file (a FIFO, a device) was put there
+	 * by someone else. */
+	return r == EBCC_ERR_INVALID_ARG ? EBCC_ERR_CORRUPT : r;
 }
 
 int ebcc__write_all(int fd, const void *data, size_t len)

@@ -139,6 +139,11 @@ int ebcc__instance_lock(struct ebcc_instance *inst, int operation, int *ret_fd)
 	if (r < 0)
 		return r;
 	fd = openat(inst->dir_fd, LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == ELOOP)
+		return ebcc__error(EBCC_ERR_PERMISSION,
+				   "composite %s: %s/" LOCK_NAME " is a symbolic link, which is not "
+				   "followed",
+				   inst->id, inst->dir_name);
 	if (fd < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(errno),
 					 errno, "composite %s: open lock", inst->id);

@@ -124,7 +124,7 @@ static int prepare(struct call *c, const char *stage)
 	if (r == 0)
 		r = ebcc__seq_next(c->seq_fd, c->policy.durable, &c->a.seq);
 	if (r < 0)
-		return r;
+		return ebcc__error_prefix(r, "stage %s", stage);
 	ebcc__test_point("invoke:seq-allocated");
 	c->a.instance = c->inst->id;
 	c->a.stage = c->decl->name;

@@ -61,6 +61,9 @@ static int begin(struct ebcc_instance *inst, int *ret_lock, struct ebcc_state **
 	if (r == 0)
 		r = ebcc__status_derive(inst->dir_fd, *ret_st, NULL);
 	if (r < 0) {
+		/* The state may have been read when the status could not be derived. */
+		ebcc__state_free(*ret_st);
+		*ret_st = NULL;
 		ebcc__instance_unlock(*ret_lock);
 		*ret_lock = -1;
 		return r;
@@ -306,6 +309,9 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 			/* A spawned anchor's status comes from its monitor, moments after it died. */
 			final = exit_status != -1 || st->anchor_mode != EBCC_ANCHOR_SPAWNED ||
 				!ebcc__proc_alive(st->monitor_pid, st->monitor_start);
+			/* A monitor found gone may have written the record since it was read. */
+			if (final && exit_status == -1 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+				ebcc__exit_record_read(inst->dir_fd, &exit_status);
 		}
 		ebcc__state_free(st);
 		if (status < 0) {

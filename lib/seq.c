@@ -23,7 +23,7 @@ static int read_counter(int fd, uint64_t *ret)
 	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
 	if (n < 0)
-		return -errno;
+		return errno == ESPIPE ? -EBADMSG : -errno; /* a FIFO put in its place */
 	if (n == 0) {
 		*ret = 0; /* a fresh counter */
 		return 0;
@@ -40,7 +40,7 @@ int ebcc__seq_open(int stage_dir_fd, int *ret_fd)
 
 	if (fd < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
-					 "open the sequence counter");
+					 "open the sequence counter " SEQ_NAME);
 	*ret_fd = fd;
 	return 0;
 }
@@ -53,7 +53,8 @@ int ebcc__seq_next(int seq_fd, bool durable, uint64_t *ret)
 
 	while (flock(seq_fd, LOCK_EX) < 0)
 		if (errno != EINTR)
-			return ebcc__error_errno(EBCC_ERR_IO, errno, "lock the sequence counter");
+			return ebcc__error_errno(EBCC_ERR_IO, errno,
+						 "lock the sequence counter " SEQ_NAME);
 	r = read_counter(seq_fd, &seq);
 	if (r == 0) {
 		seq++;
@@ -64,10 +65,10 @@ int ebcc__seq_next(int seq_fd, bool durable, uint64_t *ret)
 	}
 	flock(seq_fd, LOCK_UN);
 	if (r == -EBADMSG)
-		return ebcc__error(EBCC_ERR_CORRUPT, "the sequence counter is corrupt");
+		return ebcc__error(EBCC_ERR_CORRUPT, "the sequence counter " SEQ_NAME " is corrupt");
 	if (r < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(-r), -r,
-					 "advance the sequence counter");
+					 "advance the sequence counter " SEQ_NAME);
 	*ret = seq;
 	return 0;
 }
@@ -83,11 +84,12 @@ int ebcc__seq_last(int stage_dir_fd, uint64_t *ret)
 			return 0;
 		}
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
-					 "open the sequence counter");
+					 "open the sequence counter " SEQ_NAME);
 	}
 	while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
 		;
 	r = read_counter(fd, ret);
 	close(fd);
-	return r < 0 ? ebcc__error(EBCC_ERR_CORRUPT, "the sequence counter is corrupt") : 0;
+	return r < 0 ? ebcc__error(EBCC_ERR_CORRUPT, "the sequence counter " SEQ_NAME " is corrupt")
+		     : 0;
 }

@@ -42,8 +42,8 @@ int ebcc__eid_next(int data_dir_fd, bool durable, uint64_t *ret_eid)
 	r = lock_exclusive(data_dir_fd, &lock);
 	if (r < 0)
 		return r;
-	r = ebcc__file_read_at(data_dir_fd, EBCC_EID_COUNTER_FILE, "enclave id counter", 64, &text,
-			       &len);
+	r = ebcc__file_read_at(data_dir_fd, EBCC_EID_COUNTER_FILE,
+			       "enclave id counter " EBCC_EID_COUNTER_FILE, 64, &text, &len);
 	if (r == EBCC_ERR_NOT_FOUND) {
 		last = 0;
 	} else if (r < 0) {
@@ -61,7 +61,7 @@ int ebcc__eid_next(int data_dir_fd, bool durable, uint64_t *ret_eid)
 				   last);
 	snprintf(next, sizeof(next), "%" PRIu64 "\n", last + 1);
 	r = ebcc__file_write_atomic(data_dir_fd, EBCC_EID_COUNTER_FILE, next, strlen(next), 0600,
-				    durable, "enclave id counter");
+				    durable, "enclave id counter " EBCC_EID_COUNTER_FILE);
 	if (r < 0)
 		return r;
 	*ret_eid = last + 1;

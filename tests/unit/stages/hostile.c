@@ -18,6 +18,10 @@
  *   half       half a RESPONSE, then close the connection (a warm stage serves on)
  *   halfexit   half a RESPONSE, then exit    badlog     a LOG frame with a NUL byte
  *   logflood   2 MiB of log, then answer "done"
+ *   late:<ms>  answer "late" after <ms> milliseconds (past a shorter deadline)
+ *   bigresp:<n>  a RESPONSE of <n> bytes (more than maxResponse, honestly announced)
+ *   overlong   a LOG frame that carries more bytes than its header announced
+ *   overlongresp  a RESPONSE "okay" followed by bytes no header announced
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -210,6 +215,34 @@ static int serve_one(int fd)
 	} else if (strcmp(req, "badlog") == 0) {
 		send_frame(fd, EBCC_FRAME_LOG, "bad\0log", 7);
 		answer(fd, "unreachable");
+	} else if (strncmp(req, "late:", 5) == 0) {
+		long ms = strtol(req + 5, NULL, 10);
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+		while (nanosleep(&ts, &ts) < 0)
+			;
+		answer(fd, "late");
+	} else if (strncmp(req, "bigresp:", 8) == 0) {
+		size_t n = (size_t)strtoul(req + 8, NULL, 10);
+		char *big = malloc(n > 0 ? n : 1);
+
+		if (big == NULL) {
+			fail(fd, -2 /* EBCC_ERR_NO_MEMORY */, "no memory for the big response");
+		} else {
+			memset(big, 'R', n);
+			send_frame(fd, EBCC_FRAME_RESPONSE, big, n);
+			free(big);
+		}
+	} else if (strcmp(req, "overlong") == 0) {
+		/* The header says 5 bytes; 5 + 20 follow, the rest is no header at all. */
+		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_LOG, 5);
+		memcpy(out + EBCC_FRAME_HEADER_SIZE, "five+and twenty more bytes", 25);
+		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 25);
+		answer(fd, "unreachable");
+	} else if (strcmp(req, "overlongresp") == 0) {
+		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_RESPONSE, 4);
+		memcpy(out + EBCC_FRAME_HEADER_SIZE, "okay and more that nobody announced", 35);
+		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 35);
 	} else if (strcmp(req, "logflood") == 0) {
 		char line[4096];
 
