@@ -233,11 +233,15 @@ void ebcc__hostfd_closep(struct ebcc__hostfd *f)
 
 int ebcc__host_open(const struct ebcc__hostops *host, const char *path, int flags)
 {
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return -EINVAL; /* kernel interfaces are opened, never created */
 	return host->open(path, flags | O_CLOEXEC, 0, host->userdata);
 }
 
 int ebcc__host_openat(const struct ebcc__hostops *host, int dir_fd, const char *name, int flags)
 {
+	if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE)
+		return -EINVAL;
 	return host->openat(dir_fd, name, flags | O_CLOEXEC, 0, host->userdata);
 }
 

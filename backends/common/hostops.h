@@ -64,7 +64,8 @@ void ebcc__hostfd_closep(struct ebcc__hostfd *f);
 #define _cleanup_hostfd_ __attribute__((cleanup(ebcc__hostfd_closep)))
 #define EBCC_HOSTFD_INIT(h) { .host = (h), .fd = -1 }
 
-/* Opens with O_CLOEXEC added: the descriptor (>= 0) or -errno. */
+/* Opens with O_CLOEXEC added: the descriptor (>= 0) or -errno; -EINVAL for O_CREAT or
+ * O_TMPFILE (kernel interfaces are opened, never created). */
 int ebcc__host_open(const struct ebcc__hostops *host, const char *path, int flags);
 int ebcc__host_openat(const struct ebcc__hostops *host, int dir_fd, const char *name, int flags);
 

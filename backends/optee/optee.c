@@ -221,9 +221,6 @@ static int open_session(struct ebcc__optee_session *s, const char *stage, const 
 	char uuid[EBCC_OPTEE_UUID_TEXT], what[256];
 	int r;
 
-	r = ebcc__teedev_open(s->host, &s->dev);
-	if (r < 0)
-		return ebcc__error_prefix(r, "stage %s", stage);
 	ebcc__optee_uuid_format(s->opts.uuid, uuid);
 	snprintf(what, sizeof(what), "stage %s: opening a session with TA %s", stage, uuid);
 	r = ebcc__teedev_open_session(&s->dev, s->opts.uuid, &s->session, &res);
@@ -303,6 +300,12 @@ static int optee_stage_load(const struct ebcc_backend_env *env,
 	s->max_request = params->max_request;
 	s->max_response = params->max_response;
 	r = ebcc__optee_stage_options_parse(params->options_json, params->stage_name, &s->opts);
+	if (r == 0) {
+		/* Whether this host has OP-TEE at all comes first. */
+		r = ebcc__teedev_open(s->host, &s->dev);
+		if (r < 0)
+			r = ebcc__error_prefix(r, "stage %s", params->stage_name);
+	}
 	if (r == 0)
 		r = read_image(params, s);
 	if (r == 0)
