@@ -139,6 +139,8 @@ static int read_image(const struct ebcc_backend_stage_params *p, struct ebcc__op
 		ssize_t n;
 
 		if (len == cap) {
+			/* One byte beyond the limit tells "exactly the limit" from "more". */
+			size_t grow = cap * 2 > EBCC_TA_IMAGE_MAX + 1 ? EBCC_TA_IMAGE_MAX + 1 : cap * 2;
 			uint8_t *grown;
 
 			if (cap > EBCC_TA_IMAGE_MAX) {
@@ -146,13 +148,13 @@ static int read_image(const struct ebcc_backend_stage_params *p, struct ebcc__op
 				return ebcc__error(EBCC_ERR_TOO_BIG, "stage image %s is more than "
 						   "%zu bytes", p->stage_name, EBCC_TA_IMAGE_MAX);
 			}
-			grown = realloc(data, cap * 2);
+			grown = realloc(data, grow);
 			if (grown == NULL) {
 				free(data);
 				return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 			}
 			data = grown;
-			cap *= 2;
+			cap = grow;
 		}
 		n = pread(p->image_fd, data + len, cap - len, (off_t)len);
 		if (n < 0 && errno == EINTR)

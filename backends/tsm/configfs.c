@@ -289,7 +289,7 @@ static int make_entry(const struct ebcc__hostops *host, char *path, size_t path_
 	ebcc__host_display(host, EBCC_TSM_REPORT_DIR, base, sizeof(base));
 	if (r == -ENOENT)
 		return ebcc__error(EBCC_ERR_UNAVAILABLE,
-				   "no %s: configfs-tsm is not mounted or no TSM provider", base);
+				   "no %s: configfs-tsm not mounted or no TSM provider", base);
 	if (r == -ENXIO)
 		return ebcc__error(EBCC_ERR_UNAVAILABLE,
 				   "mkdir %s: %s (ENXIO): no TSM provider is registered with "
@@ -350,42 +350,45 @@ out:
 	return 0;
 }
 
-int ebcc__tsm_configfs_probe(const struct ebcc__hostops *host,
-			     enum ebcc__tsm_provider *ret_provider, char *reason,
-			     size_t reason_size)
+int ebcc__tsm_configfs_check(const struct ebcc__hostops *host,
+			     enum ebcc__tsm_provider *ret_provider)
 {
 	char path[EBCC_PATH_MAX], dir[DISPLAY_MAX], base[DISPLAY_MAX];
-	char saved[EBCC_ERROR_MESSAGE_MAX];
-	int fd, dir_fd, r;
+	int fd, dir_fd, r, rr;
 
-	ebcc__error_save(saved);
 	ebcc__host_display(host, EBCC_TSM_REPORT_DIR, base, sizeof(base));
 	fd = ebcc__host_open(host, EBCC_TSM_REPORT_DIR, O_RDONLY | O_DIRECTORY);
-	if (fd < 0) {
-		if (fd == -ENOENT)
-			snprintf(reason, reason_size,
-				 "no %s: configfs-tsm not mounted or no TSM provider", base);
-		else
-			snprintf(reason, reason_size, "open %s: %s (%s)", base, strerror(-fd),
-				 errno_name(-fd));
-		return 0;
-	}
+	if (fd == -ENOENT)
+		return ebcc__error(EBCC_ERR_UNAVAILABLE,
+				   "no %s: configfs-tsm not mounted or no TSM provider", base);
+	if (fd < 0)
+		return fail_errno(-fd, "open", base);
 	ebcc__host_close(host, &fd);
 	r = make_entry(host, path, sizeof(path), dir, sizeof(dir));
-	if (r < 0) {
-		snprintf(reason, reason_size, "%s", ebcc_last_error_message());
-		ebcc__error_restore(saved);
-		return r == EBCC_ERR_NO_MEMORY ? r : 0;
-	}
+	if (r < 0)
+		return r;
 	dir_fd = ebcc__host_open(host, path, O_RDONLY | O_DIRECTORY);
 	r = dir_fd < 0 ? fail_errno(-dir_fd, "open", dir)
 		       : read_provider(host, dir_fd, dir, ret_provider);
 	ebcc__host_close(host, &dir_fd);
-	host->rmdir(path, host->userdata);
-	if (r < 0) {
-		snprintf(reason, reason_size, "%s", ebcc_last_error_message());
-		ebcc__error_restore(saved);
-		return r == EBCC_ERR_NO_MEMORY ? r : 0;
-	}
-	return 1;
+	rr = host->rmdir(path, host->userdata);
+	if (r == 0 && rr < 0)
+		r = fail_errno(-rr, "rmdir", dir);
+	return r;
+}
+
+int ebcc__tsm_configfs_probe(const struct ebcc__hostops *host,
+			     enum ebcc__tsm_provider *ret_provider, char *reason,
+			     size_t reason_size)
+{
+	char saved[EBCC_ERROR_MESSAGE_MAX];
+	int r;
+
+	ebcc__error_save(saved);
+	r = ebcc__tsm_configfs_check(host, ret_provider);
+	if (r == 0)
+		return 1;
+	snprintf(reason, reason_size, "%s", ebcc_last_error_message());
+	ebcc__error_restore(saved);
+	return r == EBCC_ERR_NO_MEMORY ? r : 0;
 }

@@ -67,8 +67,16 @@ int ebcc__tsm_configfs_report(const struct ebcc__hostops *host, const uint8_t *r
 			      size_t report_data_len, struct ebcc__tsm_blobs *ret);
 
 /*
- * Is configfs-tsm usable? 1 with the provider, 0 with a reason naming what is missing, < 0 on a
- * local failure. Creates and removes one report instance to learn the provider.
+ * Whether configfs-tsm is usable here: 0 with the provider, or the error (as
+ * ebcc__tsm_configfs_report()) naming what is missing. Creates and removes one report instance
+ * to learn the provider.
+ */
+int ebcc__tsm_configfs_check(const struct ebcc__hostops *host,
+			     enum ebcc__tsm_provider *ret_provider);
+
+/*
+ * The same for a probe: 1 with the provider, 0 with the reason in reason (this thread's last
+ * error message is left as it was), < 0 only when out of memory.
  */
 int ebcc__tsm_configfs_probe(const struct ebcc__hostops *host,
 			     enum ebcc__tsm_provider *ret_provider, char *reason,

@@ -4,7 +4,7 @@
  * hardware reports through configfs-tsm. A stage is a process stage like sim's (sealed, measured
  * by SHA-256, sandboxed: backends/common/procstage.c); its report is a TDX quote or SNP
  * attestation report whose REPORTDATA is the evidence's report_data (configfs.c), wrapped as
- * ebcc.tsm.v1 (container.c) and verified offline by verify.c. The VM is the TEE: the library
+ * ebcc.tsm.v1 (report.c) and verified offline by verify.c. The VM is the TEE: the library
  * and the stages run inside it, and the hardware report measures the VM at launch (MRTD,
  * MEASUREMENT), not the stage, whose measurement is bound in report_data.
  *
@@ -21,7 +21,7 @@
 #include "../common/procstage.h"
 #include "../common/sandbox.h"
 #include "configfs.h"
-#include "container.h"
+#include "report.h"
 #include "ebcc-private.h"
 #include "verify.h"
 
@@ -92,15 +92,13 @@ static int tsm_stage_load(const struct ebcc_backend_env *env,
 	struct ebcc__procstage *s = NULL;
 	struct json_object *iso = NULL;
 	_cleanup_free_ char *ref = NULL;
-	char reason[640] = "", *out_measurement = NULL, *out_ref = NULL, *out_isolation = NULL;
+	char *out_measurement = NULL, *out_ref = NULL, *out_isolation = NULL;
 	int r;
 
 	/* A stage whose invocations cannot be reported is of no use: refuse it now. */
-	r = ebcc__tsm_configfs_probe(host, &provider, reason, sizeof(reason));
-	if (r == 0)
-		r = ebcc__error(EBCC_ERR_UNAVAILABLE, "stage %s: %s", params->stage_name, reason);
+	r = ebcc__tsm_configfs_check(host, &provider);
 	if (r < 0)
-		return ebcc__env_fail(env, r);
+		return ebcc__env_fail(env, ebcc__error_prefix(r, "stage %s", params->stage_name));
 	r = ebcc__procstage_load(&tsm_kind, env, params, &s);
 	if (r < 0)
 		return ebcc__env_fail(env, r);

@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "container.h"
+#include "report.h"
 #include "ebcc-private.h"
 #include "options.h"
 #include "snp.h"

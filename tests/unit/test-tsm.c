@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "../../backends/tsm/configfs.h"
-#include "../../backends/tsm/container.h"
+#include "../../backends/tsm/report.h"
 #include "../../backends/tsm/snp.h"
 #include "../../backends/tsm/tdx.h"
 #include "bundleutil.h"
@@ -197,7 +197,7 @@ static void faults(void **state)
 {
 	static const struct fault_case cases[] = {
 		{ "unmounted", FAKE_TSM_TDX, { .unmounted = true }, EBCC_ERR_UNAVAILABLE,
-		  "no " REPORT_DIR ": configfs-tsm is not mounted or no TSM provider", false },
+		  "no " REPORT_DIR ": configfs-tsm not mounted or no TSM provider", false },
 		{ "no provider", FAKE_TSM_NONE, { 0 }, EBCC_ERR_UNAVAILABLE,
 		  "(ENXIO): no TSM provider is registered", false },
 		{ "mkdir EACCES", FAKE_TSM_TDX, { .mkdir_errno = EACCES }, EBCC_ERR_PERMISSION,
@@ -812,7 +812,7 @@ static void lifecycle_faults(void **state)
 	life_end(&l);
 }
 
-static void start_without_provider(void **state)
+static void start_without_report_instances(void **state)
 {
 	struct life l = { 0 };
 
@@ -821,6 +821,13 @@ static void start_without_provider(void **state)
 	assert_int_equal(ebcc_instance_start(l.inst), EBCC_ERR_UNAVAILABLE);
 	assert_non_null(strstr(ebcc_last_error_message(), "no TSM provider is registered"));
 	assert_int_equal(ebcc_instance_status(l.inst), EBCC_STATUS_CREATED);
+	life_end(&l);
+	/* Not allowed to make report instances: the cause, not "unavailable". */
+	life_start(&l, FAKE_TSM_SNP);
+	fake_tsm_faults(l.t)->mkdir_errno = EACCES;
+	assert_int_equal(ebcc_instance_start(l.inst), EBCC_ERR_PERMISSION);
+	assert_non_null(strstr(ebcc_last_error_message(), "stage echo: mkdir " REPORT_DIR "/ebcc-"));
+	assert_non_null(strstr(ebcc_last_error_message(), "Permission denied (EACCES)"));
 	life_end(&l);
 }
 
@@ -880,7 +887,7 @@ int main(void)
 		cmocka_unit_test(lifecycle_tdx),
 		cmocka_unit_test(lifecycle_snp),
 		cmocka_unit_test(lifecycle_faults),
-		cmocka_unit_test(start_without_provider),
+		cmocka_unit_test(start_without_report_instances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

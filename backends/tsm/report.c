@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The ebcc.tsm.v1 report container (layout in container.h). */
+/* The ebcc.tsm.v1 report: made through configfs-tsm, encoded and decoded (see report.h). */
 #include <string.h>
 
 #include "../common/bytes.h"
-#include "container.h"
+#include "report.h"
 #include "ebcc-private.h"
 #include "snp.h"
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tsm backend's report ("ebcc.tsm.v1"): what configfs-tsm gave, as it gave it, so that a
- * verifier elsewhere has everything. Integers little endian; nothing may follow:
+ * The tsm backend's report ("ebcc.tsm.v1"), made through configfs-tsm (configfs.c) and held in
+ * a container: what configfs-tsm gave, so that a verifier elsewhere has everything. Integers
+ * little endian; nothing may follow:
  *
  *   "EBTS"        magic      4
  *   version = 1              1
@@ -11,8 +12,8 @@
  *   auxblob_len, auxblob     4 + 0..EBCC_TSM_OUTBLOB_MAX   SNP: its certificate table in
  *                                                          canonical form (snp.h)
  */
-#ifndef EBCC_TSM_CONTAINER_H
-#define EBCC_TSM_CONTAINER_H
+#ifndef EBCC_TSM_REPORT_H
+#define EBCC_TSM_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
