@@ -540,7 +540,8 @@ const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *k
 
 #define EBCC_EVIDENCE_VERSION 1
 #define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */
-#define EBCC_EVIDENCE_REPORT_MAX ((size_t)64 << 10) /* a backend's raw report, in bytes */
+/* A backend's raw report, in bytes: room for a configfs-tsm outblob and auxblob of 32 KiB each. */
+#define EBCC_EVIDENCE_REPORT_MAX ((size_t)96 << 10)
 #define EBCC_EVIDENCE_FORMAT_MAX 128
 #define EBCC_BINDING_TAG "EBCC-EVIDENCE-V1"
 

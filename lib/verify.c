@@ -11,7 +11,7 @@
 #include "ebcc-private.h"
 
 #define ERR EBCC_ERR_VERIFY
-#define VERDICT_LOG_MAX 512
+#define VERDICT_LOG_MAX 4096
 
 static int check_binding(const struct ebcc_evidence_fields *f,
 			 uint8_t computed[EBCC_REPORT_DATA_SIZE])
