@@ -85,6 +85,8 @@ static int record_failure(struct call *c, int r)
 		ebcc__log_warning(c->inst->ctx, "composite %s: stage %s: recording failed invocation "
 				  "%" PRIu64 ": %s",
 				  c->inst->id, c->decl->name, c->a.seq, ebcc_last_error_message());
+	/* message goes out of scope: c->a must not keep pointing at it. */
+	c->a.error_message = NULL;
 	/* The caller learns why the invocation failed, not why recording it did. */
 	ebcc__error_restore(message);
 	return r;

@@ -58,7 +58,8 @@ static int state_document(struct ebcc_instance *inst, const struct ebcc_state *s
 	fail |= add(root, "id", json_object_new_string(inst->id));
 	fail |= add(root, "status", json_object_new_string(ebcc__status_name(status)));
 	/* The pid only while the anchor runs: 0 when there is none or it has stopped. */
-	fail |= add(root, "pid", json_object_new_int(live && st->anchor_pid > 0 ? st->anchor_pid : 0));
+	fail |= add(root, "pid",
+		    json_object_new_int(live && st != NULL && st->anchor_pid > 0 ? st->anchor_pid : 0));
 	fail |= add(root, "bundle", json_object_new_string(st != NULL ? st->bundle : ""));
 	fail |= add(root, "annotations", st != NULL ? json_object_get(st->annotations)
 						    : json_object_new_object());

@@ -151,7 +151,7 @@ static int dup_string(struct json_object *obj, const char *key, const char *what
 
 static int parse_stage(struct json_object *o, const char *what, struct ebcc_stage_decl *s)
 {
-	struct json_object *opts, *eid, *isolation;
+	struct json_object *opts, *eid = NULL, *isolation;
 	const char *name, *lifetime, *measurement, *ref;
 	uint64_t v = 0;
 	int r;
