@@ -234,15 +234,13 @@ static void prune(int stage_dir_fd, uint32_t keep)
 int ebcc__artifacts_persist(int stage_dir_fd, const struct ebcc_artifact *a,
 			    const struct ebcc_artifact_policy *policy)
 {
-	char tmp[64], name[24], suffix[17];
+	char tmp[64], name[24];
 	uint64_t started_ns = ebcc__now_ns();
 	_cleanup_close_ int dir_fd = -1;
 	int r;
 
-	r = ebcc__random_hex(suffix, 8);
-	if (r < 0)
-		return r;
-	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%" PRIu64 "-%d-%s", a->seq, (int)getpid(), suffix);
+	/* A sequence number is allocated once, ever: its temporary name cannot clash. */
+	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%" PRIu64, a->seq);
 	snprintf(name, sizeof(name), "%" PRIu64, a->seq);
 	if (mkdirat(stage_dir_fd, tmp, 0700) < 0)
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,

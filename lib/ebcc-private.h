@@ -107,6 +107,14 @@ struct ebcc_context {
 	 * context is freed, so pointers to them stay valid as long as the context. */
 	struct ebcc_backend **backends;
 	size_t n_backends;
+	/* Backend data directories kept open, by state root (lib/registry.c). */
+	struct {
+		const struct ebcc_backend *backend;
+		dev_t root_dev;
+		ino_t root_ino;
+		int fd;
+	} data_dirs[16];
+	size_t n_data_dirs;
 };
 
 int ebcc__options_init(struct ebcc_options *opts);
@@ -252,12 +260,14 @@ void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir);
 int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
 		       const struct ebcc_backend **ret);
 
+#define EBCC_BACKEND_DATA_DIR_MAX 80 /* ".ebcc/backends/<name>", name up to 32 bytes */
+
 /* A backend callback's environment together with what the core must release after it. */
 struct ebcc_backend_session {
 	struct ebcc_backend_env env;
 	struct ebcc_context *ctx;
 	const struct ebcc_backend *backend;
-	char *data_dir;
+	char data_dir[EBCC_BACKEND_DATA_DIR_MAX];
 	bool error_set; /* the backend called env->set_error() */
 };
 
@@ -468,6 +478,18 @@ struct ebcc_instance {
 		int fd;
 	} stage_dirs[EBCC_STAGES_MAX]; /* stages/<name>/ opened so far */
 	size_t n_stage_dirs;
+	/* Backend handles on warm stages, reused while the stage keeps its EID. Only used under
+	 * the stage's serialization lock, so never by two calls at once. */
+	struct {
+		char name[EBCC_STAGE_NAME_MAX + 1];
+		uint64_t eid;
+		void *handle;
+		const struct ebcc_backend *backend;
+	} stage_handles[EBCC_STAGES_MAX];
+	size_t n_stage_handles;
+	int anchor_pidfd; /* on the anchor (anchor_pid, anchor_start), or -1 */
+	pid_t anchor_pid;
+	uint64_t anchor_start;
 };
 
 bool ebcc__instance_id_valid(const char *id);
@@ -490,7 +512,8 @@ int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **re
 int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st);
 /* EBCC_STATUS_* from the facts: state (may be NULL), exit record, anchor liveness. The exit
  * status is -1 while unknown. */
-int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_status);
+int ebcc__status_derive(struct ebcc_instance *inst, const struct ebcc_state *st,
+			int *ret_exit_status);
 const char *ebcc__status_name(int status);
 /* Waits up to timeout_ms for the anchor's monitor to finish. */
 void ebcc__monitor_wait(const struct ebcc_state *st, int timeout_ms);
@@ -522,7 +545,12 @@ void ebcc__stage_close(const struct ebcc_backend_session *s, void *handle);
 /* Unloads a stage the state records as loaded and clears the record (best effort). */
 int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_backend_session *s,
 				struct ebcc_stage_decl *decl);
-/* Drops the stage handles this process keeps for the composite. */
+/* A handle this instance handle keeps on the warm stage with that EID, or NULL. */
+void *ebcc__stage_handle_cached(struct ebcc_instance *inst, const char *stage, uint64_t eid);
+/* Keeps handle for later calls, closing any handle kept on an older load of the stage. */
+void ebcc__stage_handle_keep(struct ebcc_instance *inst, const struct ebcc_backend *b,
+			     const char *stage, uint64_t eid, void *handle);
+/* Drops the stage directories and handles this process keeps for the composite. */
 void ebcc__instance_release_stages(struct ebcc_instance *inst);
 
 /* ---- evidence (lib/evidence.c, lib/binding.c, lib/policy.c) ----------------------------- */

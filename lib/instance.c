@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -84,6 +86,7 @@ static struct ebcc_instance *instance_new(struct ebcc_context *ctx, const char *
 	}
 	inst->root_path = root_path;
 	inst->refcount = 1;
+	inst->anchor_pidfd = -1;
 	inst->ctx = ebcc_context_ref(ctx);
 	inst->root_fd = root_fd;
 	inst->dir_fd = dir_fd;
@@ -105,6 +108,8 @@ EBCC_EXPORT struct ebcc_instance *ebcc_instance_unref(struct ebcc_instance *inst
 		return NULL;
 	ebcc__instance_release_stages(inst);
 	ebcc__state_free(inst->snapshot);
+	if (inst->anchor_pidfd >= 0)
+		close(inst->anchor_pidfd);
 	if (inst->dir_fd >= 0)
 		close(inst->dir_fd);
 	if (inst->root_fd >= 0)
@@ -267,8 +272,48 @@ int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_sta
 				       ebcc__instance_durable(inst), display);
 }
 
-int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_status)
+/*
+ * Whether the anchor still runs. The handle keeps a pidfd on it, opened once and checked
+ * against the recorded start time: afterwards a poll() answers (readable once it has exited),
+ * not a read of /proc. Without pidfds (old kernels, valgrind), /proc every time.
+ */
+static bool anchor_alive(struct ebcc_instance *inst, pid_t pid, uint64_t start)
 {
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+
+	pthread_mutex_lock(&inst->lock);
+	if (inst->anchor_pidfd >= 0 && (inst->anchor_pid != pid || inst->anchor_start != start)) {
+		close(inst->anchor_pidfd);
+		inst->anchor_pidfd = -1;
+	}
+	if (inst->anchor_pidfd < 0) {
+		int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+		/* The start time is read after the pidfd pins the process, so it is its own. */
+		if (fd >= 0 && ebcc__proc_alive(pid, start)) {
+			inst->anchor_pidfd = fd;
+			inst->anchor_pid = pid;
+			inst->anchor_start = start;
+		} else if (fd >= 0) {
+			close(fd);
+			pthread_mutex_unlock(&inst->lock);
+			return false;
+		}
+	}
+	p.fd = inst->anchor_pidfd;
+	/* A poll() with no timeout never blocks: fine under the lock. */
+	while (p.fd >= 0 && poll(&p, 1, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_unlock(&inst->lock);
+	if (p.fd < 0)
+		return ebcc__proc_alive(pid, start);
+	return !(p.revents & POLLIN);
+}
+
+int ebcc__status_derive(struct ebcc_instance *inst, const struct ebcc_state *st,
+			int *ret_exit_status)
+{
+	int dir_fd = inst->dir_fd;
 	int exit_status = -1, r;
 	bool alive;
 
@@ -285,7 +330,7 @@ int ebcc__status_derive(int dir_fd, const struct ebcc_state *st, int *ret_exit_s
 	if (r != EBCC_ERR_NOT_FOUND)
 		return r;
 	if (st->anchor_pid > 0)
-		alive = ebcc__proc_alive(st->anchor_pid, st->anchor_start);
+		alive = anchor_alive(inst, st->anchor_pid, st->anchor_start);
 	else
 		alive = st->kill_signal == 0; /* no anchor: running until killed */
 	if (!alive)
@@ -558,7 +603,7 @@ EBCC_EXPORT int ebcc_instance_status(struct ebcc_instance *inst)
 	r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
-	r = ebcc__status_derive(inst->dir_fd, st, NULL);
+	r = ebcc__status_derive(inst, st, NULL);
 	ebcc__state_free(st);
 	return r;
 }

@@ -29,6 +29,7 @@ struct call {
 	int serial_fd;
 	void *handle;
 	bool loaded_here; /* an invocation-lifetime stage this call loaded */
+	bool handle_kept; /* the instance handle keeps it for later calls */
 	struct ebcc_backend_buffer response, log, report;
 	struct ebcc_artifact a;
 	struct ebcc_artifact_policy policy;
@@ -46,7 +47,7 @@ static uint64_t lap(struct call *c)
 
 static void call_finish(struct call *c)
 {
-	if (c->handle != NULL && c->have_session) {
+	if (c->handle != NULL && c->have_session && !c->handle_kept) {
 		if (c->loaded_here)
 			ebcc__stage_unload(&c->session, c->handle);
 		else
@@ -101,7 +102,7 @@ static int prepare(struct call *c, const char *stage)
 		r = ebcc__instance_peek_state(c->inst, &c->st);
 	if (r < 0)
 		return r;
-	status = ebcc__status_derive(c->inst->dir_fd, c->st, NULL);
+	status = ebcc__status_derive(c->inst, c->st, NULL);
 	if (status < 0)
 		return status;
 	c->decl = c->st != NULL ? ebcc__state_stage(c->st, stage) : NULL;
@@ -181,7 +182,19 @@ static int attach(struct call *c)
 					return ebcc__error_errno(EBCC_ERR_IO, errno,
 								 "stage %s: flock", c->decl->name);
 		}
-		return ebcc__stage_attach(c->inst, &c->session, c->decl, &c->handle);
+		if (c->serial_fd < 0)
+			return ebcc__stage_attach(c->inst, &c->session, c->decl, &c->handle);
+		/* Serialized calls may share one handle per instance handle: attaching costs a
+		 * reference parse and a look at the process. */
+		c->handle = ebcc__stage_handle_cached(c->inst, c->decl->name, c->decl->eid);
+		if (c->handle == NULL) {
+			r = ebcc__stage_attach(c->inst, &c->session, c->decl, &c->handle);
+			if (r < 0)
+				return r;
+			ebcc__stage_handle_keep(c->inst, b, c->decl->name, c->decl->eid, c->handle);
+		}
+		c->handle_kept = true;
+		return 0;
 	}
 	r = ebcc__stage_load(c->inst, c->st, &c->session, c->decl, &l);
 	if (r < 0)
@@ -290,10 +303,6 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 	c.a.ns_eid = lap(&c);
 	if (r == 0)
 		r = dispatch(&c, request, request_len);
-	if (c.serial_fd >= 0) {
-		close(c.serial_fd); /* the next caller may go on */
-		c.serial_fd = -1;
-	}
 	if (r < 0) {
 		r = record_failure(&c, r);
 		goto out;
@@ -303,6 +312,12 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 	r = ebcc__sha256(c.response.data, c.response.len, c.a.response_digest);
 	if (r == 0)
 		r = report(&c, &ev);
+	if (c.serial_fd >= 0) {
+		/* The stage's report was the last use of its (shared) handle: the next caller
+		 * may go on. */
+		close(c.serial_fd);
+		c.serial_fd = -1;
+	}
 	if (r == 0)
 		r = ebcc__evidence_serialize(ev, &evidence_json, &c.a.evidence_len);
 	if (r < 0) {

@@ -59,7 +59,7 @@ static int begin(struct ebcc_instance *inst, int *ret_lock, struct ebcc_state **
 		return r;
 	r = ebcc__instance_read_state(inst, ret_st);
 	if (r == 0)
-		r = ebcc__status_derive(inst->dir_fd, *ret_st, NULL);
+		r = ebcc__status_derive(inst, *ret_st, NULL);
 	if (r < 0) {
 		/* The state may have been read when the status could not be derived. */
 		ebcc__state_free(*ret_st);
@@ -304,7 +304,7 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 			r = ebcc__instance_peek_state(inst, &st);
 		if (r < 0)
 			break;
-		status = ebcc__status_derive(inst->dir_fd, st, &exit_status);
+		status = ebcc__status_derive(inst, st, &exit_status);
 		if (status == EBCC_STATUS_STOPPED) {
 			/* A spawned anchor's status comes from its monitor, moments after it died. */
 			final = exit_status != -1 || st->anchor_mode != EBCC_ANCHOR_SPAWNED ||
@@ -402,7 +402,7 @@ EBCC_EXPORT int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags)
 	if (r < 0)
 		return r;
 	r = ebcc__instance_read_state(inst, &st);
-	status = r < 0 ? r : ebcc__status_derive(inst->dir_fd, st, NULL);
+	status = r < 0 ? r : ebcc__status_derive(inst, st, NULL);
 	if (!force) {
 		if (status < 0) {
 			r = status;

@@ -91,7 +91,7 @@ EBCC_EXPORT int ebcc_instance_state(struct ebcc_instance *inst, char **ret_json)
 		r = ebcc__instance_peek_state(inst, &st);
 	if (r < 0)
 		return r;
-	status = ebcc__status_derive(inst->dir_fd, st, &exit_status);
+	status = ebcc__status_derive(inst, st, &exit_status);
 	r = status < 0 ? status : state_document(inst, st, status, exit_status, ret_json);
 	ebcc__state_free(st);
 	return r;
@@ -131,7 +131,7 @@ static int list_entry(struct ebcc_context *ctx, int root_fd, const char *name,
 	if (r < 0)
 		return r;
 	r = ebcc__instance_peek_state(inst, &st);
-	status = r < 0 ? r : ebcc__status_derive(inst->dir_fd, st, NULL);
+	status = r < 0 ? r : ebcc__status_derive(inst, st, NULL);
 	o = json_object_new_object();
 	fail = o == NULL;
 	fail |= add(o, "id", json_object_new_string(inst->id));

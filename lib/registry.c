@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,6 +251,9 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 
 void ebcc__registry_free(struct ebcc_context *ctx)
 {
+	for (size_t i = 0; i < ctx->n_data_dirs; i++)
+		close(ctx->data_dirs[i].fd);
+	ctx->n_data_dirs = 0;
 	for (size_t i = ctx->n_backends; i-- > 0;) {
 		struct ebcc_backend *b = ctx->backends[i];
 
@@ -339,6 +343,43 @@ static void env_set_error(const char *message, void *host)
 		    message != NULL ? message : "(no message)");
 }
 
+/* A backend's data directory, once opened under a state root, is kept open by the context:
+ * every call into the backend needs it, and walking .ebcc/backends/<name> is three lookups. */
+static int cached_data_dir(struct ebcc_context *ctx, const struct ebcc_backend *b, int root_fd)
+{
+	struct stat st;
+	int fd = -1;
+
+	if (fstat(root_fd, &st) < 0)
+		return -1;
+	pthread_mutex_lock(&ctx->lock);
+	for (size_t i = 0; i < ctx->n_data_dirs && fd < 0; i++)
+		if (ctx->data_dirs[i].backend == b && ctx->data_dirs[i].root_dev == st.st_dev &&
+		    ctx->data_dirs[i].root_ino == st.st_ino)
+			fd = fcntl(ctx->data_dirs[i].fd, F_DUPFD_CLOEXEC, 3);
+	pthread_mutex_unlock(&ctx->lock);
+	return fd;
+}
+
+static void keep_data_dir(struct ebcc_context *ctx, const struct ebcc_backend *b, int root_fd,
+			  int fd)
+{
+	struct stat st;
+	int copy;
+
+	if (fstat(root_fd, &st) < 0)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->n_data_dirs < EBCC_ARRAY_SIZE(ctx->data_dirs) &&
+	    (copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
+		ctx->data_dirs[ctx->n_data_dirs].backend = b;
+		ctx->data_dirs[ctx->n_data_dirs].root_dev = st.st_dev;
+		ctx->data_dirs[ctx->n_data_dirs].root_ino = st.st_ino;
+		ctx->data_dirs[ctx->n_data_dirs++].fd = copy;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_context *ctx,
 			       const struct ebcc_backend *b, int root_fd)
 {
@@ -370,12 +411,13 @@ int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_conte
 		return 0;
 
 	snprintf(sub, sizeof(sub), "backends/%s", b->name);
-	r = ebcc__private_dir_open(root_fd, sub, true, &fd);
-	if (r < 0)
-		return r;
-	if (asprintf(&s->data_dir, "%s/%s", EBCC_PRIVATE_DIR, sub) < 0) {
-		close(fd);
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	snprintf(s->data_dir, sizeof(s->data_dir), "%s/%s", EBCC_PRIVATE_DIR, sub);
+	fd = cached_data_dir(ctx, b, root_fd);
+	if (fd < 0) {
+		r = ebcc__private_dir_open(root_fd, sub, true, &fd);
+		if (r < 0)
+			return r;
+		keep_data_dir(ctx, b, root_fd, fd);
 	}
 	s->env.data_dir_fd = fd;
 	s->env.data_dir = s->data_dir;
@@ -386,9 +428,7 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s)
 {
 	if (s->env.data_dir_fd >= 0)
 		close(s->env.data_dir_fd);
-	free(s->data_dir);
 	s->env.data_dir_fd = -1;
-	s->data_dir = NULL;
 }
 
 int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r)

@@ -272,11 +272,64 @@ int ebcc__stage_unload_recorded(struct ebcc_instance *inst, const struct ebcc_ba
 	return r;
 }
 
+void *ebcc__stage_handle_cached(struct ebcc_instance *inst, const char *stage, uint64_t eid)
+{
+	void *handle = NULL;
+
+	pthread_mutex_lock(&inst->lock);
+	for (size_t i = 0; i < inst->n_stage_handles && handle == NULL; i++)
+		if (strcmp(inst->stage_handles[i].name, stage) == 0 &&
+		    inst->stage_handles[i].eid == eid)
+			handle = inst->stage_handles[i].handle;
+	pthread_mutex_unlock(&inst->lock);
+	return handle;
+}
+
+static void close_handle(const struct ebcc_backend *b, void *handle)
+{
+	if (handle != NULL && b->ops.stage_close != NULL)
+		b->ops.stage_close(handle, b->userdata);
+}
+
+void ebcc__stage_handle_keep(struct ebcc_instance *inst, const struct ebcc_backend *b,
+			     const char *stage, uint64_t eid, void *handle)
+{
+	const struct ebcc_backend *old_backend = NULL;
+	void *old = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&inst->lock);
+	for (i = 0; i < inst->n_stage_handles; i++)
+		if (strcmp(inst->stage_handles[i].name, stage) == 0)
+			break;
+	if (i == inst->n_stage_handles && i < EBCC_STAGES_MAX)
+		inst->n_stage_handles++;
+	if (i < inst->n_stage_handles) {
+		/* A handle on an older load of the stage (it was unloaded and loaded again). */
+		old = inst->stage_handles[i].handle;
+		old_backend = inst->stage_handles[i].backend;
+		snprintf(inst->stage_handles[i].name, sizeof(inst->stage_handles[i].name), "%s",
+			 stage);
+		inst->stage_handles[i].eid = eid;
+		inst->stage_handles[i].handle = handle;
+		inst->stage_handles[i].backend = b;
+	} else {
+		old = handle;
+		old_backend = b;
+	}
+	pthread_mutex_unlock(&inst->lock);
+	if (old != NULL)
+		close_handle(old_backend, old);
+}
+
 void ebcc__instance_release_stages(struct ebcc_instance *inst)
 {
 	pthread_mutex_lock(&inst->lock);
 	for (size_t i = 0; i < inst->n_stage_dirs; i++)
 		close(inst->stage_dirs[i].fd);
 	inst->n_stage_dirs = 0;
+	for (size_t i = 0; i < inst->n_stage_handles; i++)
+		close_handle(inst->stage_handles[i].backend, inst->stage_handles[i].handle);
+	inst->n_stage_handles = 0;
 	pthread_mutex_unlock(&inst->lock);
 }

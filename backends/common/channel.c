@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
@@ -130,23 +131,60 @@ static int wait_ready(const struct conn *c, short events)
 
 enum xfer { XFER_OK, XFER_EOF, XFER_TIMEOUT, XFER_ERROR };
 
-static enum xfer send_all(const struct conn *c, const void *buf, size_t len, size_t *sent,
-			  int *ret_errno)
+/* After an operation found nothing to do: waits for the socket, or says why not. */
+static enum xfer wait_or_fail(const struct conn *c, short events, int *ret_errno)
 {
-	const uint8_t *p = buf;
+	int r = wait_ready(c, events);
 
-	while (*sent < len) {
+	if (r == 0)
+		return XFER_TIMEOUT;
+	if (r < 0) {
+		*ret_errno = -r;
+		return XFER_ERROR;
+	}
+	return XFER_OK;
+}
+
+static bool deadline_passed(const struct conn *c)
+{
+	return c->has_deadline && now_ns() >= c->deadline_ns;
+}
+
+/* Sends the iovec (header and payload) from byte *sent on. Each send is tried first and the
+ * socket polled only when it is full: most exchanges never poll. */
+static enum xfer send_all_iov(const struct conn *c, struct iovec *iov, size_t n_iov,
+			      size_t *sent, int *ret_errno)
+{
+	size_t total = 0, skip = *sent;
+
+	for (size_t i = 0; i < n_iov; i++)
+		total += iov[i].iov_len;
+	while (*sent < total) {
+		struct msghdr msg = { .msg_iov = iov, .msg_iovlen = n_iov };
 		ssize_t n;
-		int r = wait_ready(c, POLLOUT);
 
-		if (r == 0)
-			return XFER_TIMEOUT;
-		if (r < 0) {
-			*ret_errno = -r;
-			return XFER_ERROR;
+		/* Drop what was sent already from the front of the iovec. */
+		while (msg.msg_iovlen > 0 && skip >= msg.msg_iov->iov_len) {
+			skip -= msg.msg_iov->iov_len;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
 		}
-		n = send(c->fd, p + *sent, len - *sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		msg.msg_iov->iov_base = (uint8_t *)msg.msg_iov->iov_base + skip;
+		msg.msg_iov->iov_len -= skip;
+		iov = msg.msg_iov;
+		n_iov = msg.msg_iovlen;
+		skip = 0;
+		if (deadline_passed(c))
+			return XFER_TIMEOUT;
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN) {
+			enum xfer x = wait_or_fail(c, POLLOUT, ret_errno);
+
+			if (x != XFER_OK)
+				return x;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
 			return XFER_EOF;
@@ -155,26 +193,29 @@ static enum xfer send_all(const struct conn *c, const void *buf, size_t len, siz
 			return XFER_ERROR;
 		}
 		*sent += (size_t)n;
+		skip = (size_t)n;
 	}
 	return XFER_OK;
 }
 
-/* Reads at most len bytes (at least one) into buf. */
+/* Reads at most len bytes (at least one) into buf, trying before polling. */
 static enum xfer recv_some(const struct conn *c, void *buf, size_t len, size_t *got,
 			   int *ret_errno)
 {
 	for (;;) {
 		ssize_t n;
-		int r = wait_ready(c, POLLIN);
 
-		if (r == 0)
+		if (deadline_passed(c))
 			return XFER_TIMEOUT;
-		if (r < 0) {
-			*ret_errno = -r;
-			return XFER_ERROR;
-		}
 		n = recv(c->fd, buf, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n < 0 && errno == EAGAIN) {
+			enum xfer x = wait_or_fail(c, POLLIN, ret_errno);
+
+			if (x != XFER_OK)
+				return x;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			return XFER_EOF;
@@ -323,10 +364,15 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 		c.deadline_ns = now_ns() + (uint64_t)lim->timeout_ms * 1000000u;
 
 	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, (uint32_t)request_len);
-	x = send_all(&c, hdr, sizeof(hdr), &sent, &err);
-	if (x == XFER_OK) {
-		sent = 0;
-		x = send_all(&c, request, request_len, &sent, &err);
+	{
+		struct iovec iov[2] = {
+			{ .iov_base = hdr, .iov_len = sizeof(hdr) },
+			{ .iov_base = (void *)(uintptr_t)request, .iov_len = request_len },
+		};
+
+		x = send_all_iov(&c, iov, request_len > 0 ? 2 : 1, &sent, &err);
+		/* What the messages count is the request's own bytes. */
+		sent = sent > sizeof(hdr) ? sent - sizeof(hdr) : 0;
 	}
 	switch (x) {
 	case XFER_OK:

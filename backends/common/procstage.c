@@ -471,12 +471,14 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	if (s == NULL || (request == NULL && request_len > 0))
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage_invoke: bad arguments");
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE) {
-		if (!ebcc__sandbox_alive(&s->proc))
+		/* The stage's listening socket dies with it: only a failed connect needs a look
+		 * at the process. */
+		r = ebcc__channel_connect(s->dir_fd, s->kind->socket, &fd);
+		if (r < 0 && !ebcc__sandbox_alive(&s->proc))
 			return ebcc__error(EBCC_ERR_STAGE,
 					   "%s is not running: its process %d has exited (unload it "
 					   "and load it again)",
 					   s->name, (int)s->proc.pid);
-		r = ebcc__channel_connect(s->dir_fd, s->kind->socket, &fd);
 		if (r < 0)
 			return not_running(s, -r);
 	} else {

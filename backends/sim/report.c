@@ -73,6 +73,13 @@ static int key_read(int dir_fd, EVP_PKEY **ret, uint8_t kid[EBCC_SHA256_SIZE])
 	size_t len = 0;
 	int r;
 
+	/* The usual case, one fstatat(): the very file this process decoded before. */
+	if (fstatat(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode)) {
+		ebcc__sim_key_identity_of(&st, &id);
+		if (ebcc__sim_keycache_get(&id, ret, kid))
+			return 0;
+	}
 	fd = openat(dir_fd, EBCC_SIM_DEVICE_KEY_FILE,
 		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)

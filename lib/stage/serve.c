@@ -38,13 +38,23 @@ static int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Frames up to this size go out in one send: the host wakes once per frame, not per part. */
+#define COALESCE_MAX 4096
+
 static int send_frame(int fd, uint8_t type, const void *head, size_t head_len, const void *body,
 		      size_t body_len)
 {
-	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	uint8_t buf[EBCC_FRAME_HEADER_SIZE + COALESCE_MAX];
 
-	ebcc__frame_encode_header(hdr, type, (uint32_t)(head_len + body_len));
-	if (send_all(fd, hdr, sizeof(hdr)) < 0 || send_all(fd, head, head_len) < 0)
+	ebcc__frame_encode_header(buf, type, (uint32_t)(head_len + body_len));
+	if (head_len + body_len <= COALESCE_MAX) {
+		if (head_len > 0)
+			memcpy(buf + EBCC_FRAME_HEADER_SIZE, head, head_len);
+		if (body_len > 0)
+			memcpy(buf + EBCC_FRAME_HEADER_SIZE + head_len, body, body_len);
+		return send_all(fd, buf, EBCC_FRAME_HEADER_SIZE + head_len + body_len);
+	}
+	if (send_all(fd, buf, EBCC_FRAME_HEADER_SIZE) < 0 || send_all(fd, head, head_len) < 0)
 		return -1;
 	return send_all(fd, body, body_len);
 }
