@@ -76,6 +76,31 @@ static bool bundle_path_valid(const char *path)
 	return true;
 }
 
+/* Levels of objects and arrays in v, v itself included; 0 for a scalar. */
+static int json_depth(struct json_object *v)
+{
+	int deepest = 0;
+
+	if (json_object_is_type(v, json_type_object)) {
+		struct json_object_iter it;
+
+		json_object_object_foreachC(v, it) {
+			int d = json_depth(it.val);
+
+			deepest = d > deepest ? d : deepest;
+		}
+	} else if (json_object_is_type(v, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			int d = json_depth(json_object_array_get_idx(v, i));
+
+			deepest = d > deepest ? d : deepest;
+		}
+	} else {
+		return 0;
+	}
+	return deepest + 1;
+}
+
 void ebcc__stage_decl_clear(struct ebcc_stage_decl *s)
 {
 	free(s->image);
@@ -185,6 +210,11 @@ static int parse_stage(struct json_object *obj, const char *what, struct ebcc_st
 	r = ebcc__json_member(obj, "backendOptions", json_type_object, false, ERR, what, &options);
 	if (r < 0)
 		return r;
+	/* state.json keeps them one level deeper than the manifest does (ebcc.stages[i]), and
+	 * must stay readable. */
+	if (options != NULL && json_depth(options) > EBCC_JSON_DEPTH_MAX - 4)
+		return ebcc__error(ERR, "stage %s: backendOptions nest %d levels deep; at most %d "
+				   "are allowed", name, json_depth(options), EBCC_JSON_DEPTH_MAX - 4);
 	if (options != NULL)
 		return ebcc__json_to_string(options, JSON_C_TO_STRING_PLAIN, &s->options_json);
 	s->options_json = strdup("{}");

@@ -237,6 +237,10 @@ static int parse_ebcc(struct json_object *e, const char *what, struct ebcc_state
 		r = ebcc__json_string_member(e, "created", true, ERR, what, &created);
 	if (r < 0)
 		return r;
+	/* Cut, it could end inside a UTF-8 character and make the state unwritable. */
+	if (strlen(created) >= sizeof(st->created))
+		return ebcc__error(ERR, "%s: \"created\" is longer than %zu bytes", what,
+				   sizeof(st->created) - 1);
 	snprintf(st->created, sizeof(st->created), "%s", created);
 	r = dup_string(e, "backend", what, &st->backend);
 	if (r == 0)

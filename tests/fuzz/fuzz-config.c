@@ -8,7 +8,8 @@
  *
  * Properties: only the documented error codes, each with a message naming the file; what is
  * accepted obeys every rule the parsers promise (the anchor's process, limits in range,
- * stage names unique, images inside the bundle, backendOptions a JSON object again).
+ * stage names unique, images inside the bundle, backendOptions a JSON object again); and the
+ * state.json that create writes for an accepted bundle reads back with the same stages.
  */
 #include <json-c/json.h>
 
@@ -94,6 +95,54 @@ static void check_manifest(const struct ebcc_manifest *m)
 	}
 }
 
+/*
+ * What create makes of an accepted bundle, the composite's state.json, must be readable: the
+ * manifest's stages (measured, as at create) and the config's annotations written with
+ * ebcc__state_to_json() parse again with ebcc__state_parse(), with the same stages.
+ */
+static void check_state_holds(const struct ebcc_oci_config *c, struct ebcc_manifest *m)
+{
+	static char oci_version[] = "1.0.2", id[] = "fuzz", bundle[] = "/fuzz/bundle",
+		    sim[] = "sim";
+	struct ebcc_state st = {
+		.refcount = 1,
+		.oci_version = c != NULL ? c->oci_version : oci_version,
+		.id = id,
+		.bundle = bundle,
+		.annotations = c != NULL ? c->annotations : NULL,
+		.backend = m->backend != NULL ? m->backend : sim,
+		.created = "2026-01-01T00:00:00.000000000Z",
+		.phase = EBCC_PHASE_CREATED,
+		.n_stages = m->n_stages,
+		.stages = m->stages,
+	};
+	struct json_object *empty = json_object_new_object();
+	struct ebcc_state *back = NULL;
+	char *text = NULL;
+	int r;
+
+	if (empty == NULL)
+		abort();
+	if (st.annotations == NULL)
+		st.annotations = empty;
+	for (size_t i = 0; i < m->n_stages; i++)
+		snprintf(m->stages[i].measurement, sizeof(m->stages[i].measurement), "sha256:%064x",
+			 (unsigned)i);
+	r = ebcc__state_to_json(&st, &text);
+	FUZZ_CHECK(r == 0, "the state of an accepted bundle does not serialise (%s)",
+		   ebcc_error_name(r));
+	r = ebcc__state_parse(text, strlen(text), "state.json", &back);
+	FUZZ_CHECK(r == 0, "the state of an accepted bundle does not parse:\n%s", text);
+	FUZZ_CHECK(back->n_stages == m->n_stages, "stages lost in state.json");
+	for (size_t i = 0; i < m->n_stages; i++)
+		FUZZ_CHECK(strcmp(back->stages[i].options_json, m->stages[i].options_json) == 0 &&
+				   strcmp(back->stages[i].image, m->stages[i].image) == 0,
+			   "stages[%zu] changed in state.json", i);
+	ebcc__state_free(back);
+	free(text);
+	json_object_put(empty);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_split in = fuzz_split(data, size);
@@ -112,7 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		check_config(c);
 		FUZZ_CHECK(name == NULL || strlen(name) < size, "annotation longer than the input");
-		ebcc__oci_config_free(c);
+	} else {
+		c = NULL;
 	}
 
 	fuzz_message_reset();
@@ -123,8 +173,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    EBCC_ERR_INVALID_ARG, EBCC_ERR_TOO_BIG, EBCC_ERR_NO_MEMORY);
 	if (r == 0) {
 		check_manifest(m);
+		check_state_holds(c, m);
 		ebcc__manifest_free(m);
 	}
+	ebcc__oci_config_free(c);
 	fuzz_split_free(&in);
 	return 0;
 }
