@@ -15,8 +15,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#include <json-c/json.h>
-
 #include "ebcc-private.h"
 
 #define TMP_PREFIX ".tmp-"
@@ -39,79 +37,59 @@ static int write_new_file(int dir_fd, const char *name, const void *data, size_t
 	return r;
 }
 
-static void add(struct json_object *obj, const char *key, struct json_object *value, bool *oom)
+/* "<key>": {"size": N, "digest": "sha256:...", "stored": B} */
+static void body_json(char *out, size_t size, const char *key, size_t len,
+		      const uint8_t digest[EBCC_SHA256_SIZE], bool stored)
 {
-	if (value == NULL || json_object_object_add(obj, key, value) < 0) {
-		json_object_put(value);
-		*oom = true;
-	}
-}
-
-static struct json_object *body_json(size_t size, const uint8_t digest[EBCC_SHA256_SIZE],
-				     bool stored, bool *oom)
-{
-	struct json_object *o = json_object_new_object();
 	char text[EBCC_MEASUREMENT_MAX];
 
-	if (o == NULL) {
-		*oom = true;
-		return NULL;
-	}
 	ebcc__measurement_format(digest, text);
-	add(o, "size", json_object_new_int64((int64_t)size), oom);
-	add(o, "digest", json_object_new_string(text), oom);
-	add(o, "stored", json_object_new_boolean(stored), oom);
-	return o;
+	snprintf(out, size,
+		 "  \"%s\": {\n    \"size\": %zu,\n    \"digest\": \"%s\",\n    \"stored\": %s\n  },\n",
+		 key, len, text, stored ? "true" : "false");
 }
 
+/*
+ * meta.json, written directly rather than through a JSON tree: it is on every invocation's
+ * path. Only the error message can hold characters JSON must escape; every other string
+ * (id, stage, backend, measurement, time) is of a character set that needs none.
+ */
 static int meta_json(const struct ebcc_artifact *a, bool store_bodies, uint64_t persist_ns,
 		     char **ret)
 {
-	struct json_object *m = json_object_new_object(), *t = json_object_new_object();
-	char nonce[2 * EBCC_NONCE_MAX + 1];
-	bool oom = m == NULL || t == NULL;
-	int r;
+	char nonce[2 * EBCC_NONCE_MAX + 1], eid[24], request[192], response[192] = "";
+	_cleanup_free_ char *error = NULL, *message = NULL;
+	int n;
 
-	if (oom) {
-		json_object_put(m);
-		json_object_put(t);
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
 	ebcc__hex_encode(a->nonce, a->nonce_len, nonce);
-	add(m, "seq", json_object_new_int64((int64_t)a->seq), &oom);
-	add(m, "instance", json_object_new_string(a->instance), &oom);
-	add(m, "stage", json_object_new_string(a->stage), &oom);
-	add(m, "backend", json_object_new_string(a->backend), &oom);
-	add(m, "lifetime", json_object_new_string(ebcc__lifetime_name(a->lifetime)), &oom);
-	json_object_object_add(m, "eid", a->has_eid ? json_object_new_int64((int64_t)a->eid) : NULL);
-	add(m, "measurement", json_object_new_string(a->measurement), &oom);
-	add(m, "started", json_object_new_string(a->started), &oom);
-	add(m, "status", json_object_new_string(a->error_code == 0 ? "ok" : "error"), &oom);
-	if (a->error_code != 0) {
-		struct json_object *e = json_object_new_object();
-
-		add(m, "error", e, &oom);
-		if (e != NULL) {
-			add(e, "code", json_object_new_string(ebcc_error_name(a->error_code)), &oom);
-			add(e, "message", json_object_new_string(a->error_message), &oom);
-		}
-	}
-	add(m, "nonce", json_object_new_string(nonce), &oom);
-	add(m, "request", body_json(a->request_len, a->request_digest, store_bodies, &oom), &oom);
+	if (a->has_eid)
+		snprintf(eid, sizeof(eid), "%" PRIu64, a->eid);
+	else
+		snprintf(eid, sizeof(eid), "null");
+	body_json(request, sizeof(request), "request", a->request_len, a->request_digest,
+		  store_bodies);
 	if (a->has_response)
-		add(m, "response",
-		    body_json(a->response_len, a->response_digest, store_bodies, &oom), &oom);
-	add(m, "logSize", json_object_new_int64((int64_t)a->log_len), &oom);
-	add(t, "validate", json_object_new_int64((int64_t)a->ns_validate), &oom);
-	add(t, "eid", json_object_new_int64((int64_t)a->ns_eid), &oom);
-	add(t, "dispatch", json_object_new_int64((int64_t)a->ns_dispatch), &oom);
-	add(t, "report", json_object_new_int64((int64_t)a->ns_report), &oom);
-	add(t, "persist", json_object_new_int64((int64_t)persist_ns), &oom);
-	add(m, "timingsNs", t, &oom);
-	r = oom ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
-		: ebcc__json_to_string(m, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, ret);
-	json_object_put(m);
-	return r;
+		body_json(response, sizeof(response), "response", a->response_len,
+			  a->response_digest, store_bodies);
+	if (a->error_code != 0) {
+		if (ebcc__json_quote(a->error_message != NULL ? a->error_message : "", &message) < 0 ||
+		    asprintf(&error, "  \"error\": {\n    \"code\": \"%s\",\n    \"message\": %s\n  },\n",
+			     ebcc_error_name(a->error_code), message) < 0)
+			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	n = asprintf(ret,
+		     "{\n  \"seq\": %" PRIu64 ",\n  \"instance\": \"%s\",\n  \"stage\": \"%s\",\n"
+		     "  \"backend\": \"%s\",\n  \"lifetime\": \"%s\",\n  \"eid\": %s,\n"
+		     "  \"measurement\": \"%s\",\n  \"started\": \"%s\",\n  \"status\": \"%s\",\n"
+		     "%s  \"nonce\": \"%s\",\n%s%s  \"logSize\": %zu,\n"
+		     "  \"timingsNs\": {\n    \"validate\": %" PRIu64 ",\n    \"eid\": %" PRIu64 ",\n"
+		     "    \"dispatch\": %" PRIu64 ",\n    \"report\": %" PRIu64 ",\n"
+		     "    \"persist\": %" PRIu64 "\n  }\n}\n",
+		     a->seq, a->instance, a->stage, a->backend, ebcc__lifetime_name(a->lifetime), eid,
+		     a->measurement, a->started, a->error_code == 0 ? "ok" : "error",
+		     error != NULL ? error : "", nonce, request, response, a->log_len, a->ns_validate,
+		     a->ns_eid, a->ns_dispatch, a->ns_report, persist_ns);
+	return n < 0 ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory") : 0;
 }
 
 /* Writes every file of the invocation into the (new, empty) directory dir_fd. */

@@ -218,6 +218,9 @@ struct json_object;
 int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 		     struct json_object **ret);
 const char *ebcc__json_type_name(struct json_object *obj);
+/* text as a JSON string literal, quotes included (malloc): ", \\ and control characters
+ * escaped. */
+int ebcc__json_quote(const char *text, char **ret);
 /* json_object_to_json_string_ext() copied with malloc. */
 int ebcc__json_to_string(struct json_object *obj, int flags, char **ret);
 /* Typed member lookup. A missing optional member gives 0 and *ret NULL; a missing required one

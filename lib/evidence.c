@@ -264,67 +264,37 @@ EBCC_EXPORT struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev)
 
 /* ---- serialising -------------------------------------------------------------------------- */
 
-static bool add(struct json_object *obj, const char *key, struct json_object *value)
-{
-	if (value == NULL)
-		return false;
-	if (json_object_object_add(obj, key, value) < 0) {
-		json_object_put(value);
-		return false;
-	}
-	return true;
-}
-
-static struct json_object *new_hex(const uint8_t *data, size_t len, const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	_cleanup_free_ char *text = malloc(plen + 2 * len + 1);
-
-	if (text == NULL)
-		return NULL;
-	memcpy(text, prefix, plen);
-	ebcc__hex_encode(data, len, text + plen);
-	return json_object_new_string(text);
-}
-
 int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, size_t *ret_len)
 {
 	const struct ebcc_evidence_fields *f = &ev->f;
-	struct json_object *obj = json_object_new_object();
 	_cleanup_free_ char *report = ebcc__base64_encode(f->report, f->report_len);
-	const char *text;
-	char *copy = NULL;
-	bool ok;
+	char nonce[2 * EBCC_NONCE_MAX + 1], request[2 * EBCC_SHA256_SIZE + 1];
+	char response[2 * EBCC_SHA256_SIZE + 1], report_data[2 * EBCC_REPORT_DATA_SIZE + 1];
+	char *text = NULL;
+	int n;
 
-	/* The order of envelope_keys[]; json-c keeps insertion order. */
-	ok = obj != NULL && report != NULL &&
-	     add(obj, "version", json_object_new_int64(EBCC_EVIDENCE_VERSION)) &&
-	     add(obj, "format", json_object_new_string(f->format)) &&
-	     add(obj, "backend", json_object_new_string(f->backend)) &&
-	     add(obj, "simulated", json_object_new_boolean(f->simulated)) &&
-	     add(obj, "instance", json_object_new_string(f->binding.instance)) &&
-	     add(obj, "stage", json_object_new_string(f->binding.stage)) &&
-	     add(obj, "eid", json_object_new_int64((int64_t)f->binding.eid)) &&
-	     add(obj, "seq", json_object_new_int64((int64_t)f->binding.seq)) &&
-	     add(obj, "measurement", json_object_new_string(f->binding.measurement)) &&
-	     add(obj, "nonce", new_hex(f->binding.nonce, f->binding.nonce_len, "")) &&
-	     add(obj, "request_digest",
-		 new_hex(f->binding.request_digest, EBCC_SHA256_SIZE, "sha256:")) &&
-	     add(obj, "response_digest",
-		 new_hex(f->binding.response_digest, EBCC_SHA256_SIZE, "sha256:")) &&
-	     add(obj, "report_data", new_hex(f->report_data, EBCC_REPORT_DATA_SIZE, "")) &&
-	     add(obj, "report", json_object_new_string(report));
-	if (ok) {
-		text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-								   JSON_C_TO_STRING_NOSLASHESCAPE);
-		copy = text != NULL ? strdup(text) : NULL;
-	}
-	json_object_put(obj);
-	if (copy == NULL)
+	if (report == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory serialising evidence");
+	ebcc__hex_encode(f->binding.nonce, f->binding.nonce_len, nonce);
+	ebcc__hex_encode(f->binding.request_digest, EBCC_SHA256_SIZE, request);
+	ebcc__hex_encode(f->binding.response_digest, EBCC_SHA256_SIZE, response);
+	ebcc__hex_encode(f->report_data, EBCC_REPORT_DATA_SIZE, report_data);
+	/* Written directly, in the order of envelope_keys[]: construction has checked that no
+	 * field holds a character JSON would escape (quote, backslash, control), so this is
+	 * the one compact spelling a JSON library would print too. */
+	n = asprintf(&text,
+		     "{\"version\":%d,\"format\":\"%s\",\"backend\":\"%s\",\"simulated\":%s,"
+		     "\"instance\":\"%s\",\"stage\":\"%s\",\"eid\":%" PRIu64 ",\"seq\":%" PRIu64 ","
+		     "\"measurement\":\"%s\",\"nonce\":\"%s\",\"request_digest\":\"sha256:%s\","
+		     "\"response_digest\":\"sha256:%s\",\"report_data\":\"%s\",\"report\":\"%s\"}",
+		     EBCC_EVIDENCE_VERSION, f->format, f->backend, f->simulated ? "true" : "false",
+		     f->binding.instance, f->binding.stage, f->binding.eid, f->binding.seq,
+		     f->binding.measurement, nonce, request, response, report_data, report);
+	if (n < 0)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory serialising evidence");
 	if (ret_len != NULL)
-		*ret_len = strlen(copy);
-	*ret_json = copy;
+		*ret_len = (size_t)n;
+	*ret_json = text;
 	return 0;
 }
 

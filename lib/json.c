@@ -156,3 +156,34 @@ int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, i
 	}
 	return 0;
 }
+
+int ebcc__json_quote(const char *text, char **ret)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t len = strlen(text);
+	char *out = malloc(6 * len + 3), *o = out;
+
+	if (out == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else if (*p == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[*p >> 4];
+			o[5] = hex[*p & 15];
+			o += 6;
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	*ret = out;
+	return 0;
+}

@@ -17,6 +17,7 @@
 struct slot {
 	struct ebcc__sim_key_identity id;
 	EVP_PKEY *key;
+	EVP_MD_CTX *sign_template; /* DigestSignInit done once; copied for each signature */
 	uint8_t kid[EBCC_SHA256_SIZE];
 	uint64_t used;
 };
@@ -82,11 +83,47 @@ void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, EVP_PKEY *k
 			victim = &slots[i];
 	}
 	EVP_PKEY_free(victim->key);
+	EVP_MD_CTX_free(victim->sign_template);
+	victim->sign_template = NULL;
 	victim->id = *id;
 	victim->key = key;
 	memcpy(victim->kid, kid, EBCC_SHA256_SIZE);
 	victim->used = ++clock_ticks;
 	pthread_mutex_unlock(&lock);
+}
+
+EVP_MD_CTX *ebcc__sim_keycache_sign_ctx(EVP_PKEY *key)
+{
+	EVP_MD_CTX *ctx = NULL;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < SLOTS && ctx == NULL; i++) {
+		struct slot *slot = &slots[i];
+
+		if (slot->key != key)
+			continue;
+		/* Setting up a signature costs OpenSSL 3 a provider lookup; a copy of a context
+		 * set up once does not. */
+		if (slot->sign_template == NULL) {
+			slot->sign_template = EVP_MD_CTX_new();
+			if (slot->sign_template != NULL &&
+			    EVP_DigestSignInit(slot->sign_template, NULL, ebcc__md_sha256(), NULL,
+					       key) != 1) {
+				EVP_MD_CTX_free(slot->sign_template);
+				slot->sign_template = NULL;
+			}
+		}
+		if (slot->sign_template != NULL) {
+			ctx = EVP_MD_CTX_new();
+			if (ctx != NULL && EVP_MD_CTX_copy_ex(ctx, slot->sign_template) != 1) {
+				EVP_MD_CTX_free(ctx);
+				ctx = NULL;
+			}
+		}
+		break;
+	}
+	pthread_mutex_unlock(&lock);
+	return ctx;
 }
 
 /* Keys are secrets: give them back to OpenSSL (which cleanses them) when the library goes. */
@@ -95,7 +132,9 @@ __attribute__((destructor)) static void keycache_clear(void)
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < SLOTS; i++) {
 		EVP_PKEY_free(slots[i].key);
+		EVP_MD_CTX_free(slots[i].sign_template);
 		slots[i].key = NULL;
+		slots[i].sign_template = NULL;
 	}
 	pthread_mutex_unlock(&lock);
 }

@@ -27,4 +27,8 @@ bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, EVP_PKEY **
 void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, EVP_PKEY *key,
 			    const uint8_t kid[EBCC_SHA256_SIZE]);
 
+/* A signing context (ECDSA with SHA-256) for a cached key, ready for EVP_DigestSign(); NULL
+ * when key is not cached or OpenSSL fails (the caller sets one up itself then). */
+EVP_MD_CTX *ebcc__sim_keycache_sign_ctx(EVP_PKEY *key);
+
 #endif

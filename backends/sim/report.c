@@ -300,8 +300,13 @@ int ebcc__sim_report_sign(int data_dir_fd, bool durable, const char *measurement
 		EVP_PKEY_free(key);
 		return r;
 	}
-	md = EVP_MD_CTX_new();
-	if (md == NULL || EVP_DigestSignInit(md, NULL, ebcc__md_sha256(), NULL, key) != 1 ||
+	md = ebcc__sim_keycache_sign_ctx(key);
+	if (md == NULL && (md = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestSignInit(md, NULL, ebcc__md_sha256(), NULL, key) != 1) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	if (md == NULL ||
 	    EVP_DigestSign(md, sig, &sig_len, msg.data, msg.len) != 1 || sig_len > SIG_MAX)
 		r = ebcc__error(EBCC_ERR_BACKEND, "sign a simulated report: %s", openssl_reason());
 	EVP_MD_CTX_free(md);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 #include <openssl/evp.h>
 
 #include <ebcc/backend.h>
@@ -99,6 +100,15 @@ static struct ebcc_invocation *invoke(struct fixture *f, const char *stage, cons
 	return inv;
 }
 
+static void assert_json(const char *text)
+{
+	struct json_object *obj = json_tokener_parse(text);
+
+	if (obj == NULL)
+		fail_msg("not JSON: %s", text);
+	json_object_put(obj);
+}
+
 static char *read_artifact(struct fixture *f, const char *stage, uint64_t seq, const char *name,
 			   size_t *ret_len)
 {
@@ -116,6 +126,8 @@ static char *read_artifact(struct fixture *f, const char *stage, uint64_t seq, c
 	data = calloc(1, (size_t)size + 1);
 	assert_int_equal(fread(data, 1, (size_t)size, file), (size_t)size);
 	fclose(file);
+	if (strcmp(name, "meta.json") == 0 || strcmp(name, "evidence.json") == 0)
+		assert_json(data);
 	if (ret_len != NULL)
 		*ret_len = (size_t)size;
 	return data;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "ebcc-private.h"
 
@@ -83,6 +84,28 @@ static void error_message_prefix(void **state)
 	assert_string_equal(ebcc_last_error_message(), "stage s: open x: No such file or directory");
 }
 
+static void json_quote_round_trips(void **state)
+{
+	static const char *const texts[] = {
+		"", "plain", "quote \" and backslash \\", "line\nbreak\ttab\r", "\x01\x1f\x7f",
+		"ünïcödé", "/slash/",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct json_object *obj = NULL;
+		char *quoted = NULL;
+
+		assert_int_equal(ebcc__json_quote(texts[i], &quoted), 0);
+		assert_int_equal(ebcc__json_parse(quoted, strlen(quoted), EBCC_ERR_CORRUPT, "quoted",
+						  &obj),
+				 0);
+		assert_string_equal(json_object_get_string(obj), texts[i]);
+		json_object_put(obj);
+		free(quoted);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +114,7 @@ int main(void)
 		cmocka_unit_test(log_level_names),
 		cmocka_unit_test(errno_mapping),
 		cmocka_unit_test(error_message_prefix),
+		cmocka_unit_test(json_quote_round_trips),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
