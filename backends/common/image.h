@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ebcc-private.h"
+
 /* The largest stage image accepted. */
 #define EBCC_IMAGE_MAX (UINT64_C(512) << 20)
 
@@ -27,5 +29,14 @@ int ebcc__image_check_static(int fd, const char *display);
  * EBCC_ERR_NO_MEMORY.
  */
 int ebcc__image_seal(int fd, const char *display, int *ret_fd, bool *ret_sealed);
+
+/*
+ * ebcc__image_seal() followed by the SHA-256 of the sealed copy, but each version of an image
+ * file (device, inode, size, modification and change times) is copied and measured only once
+ * per process (imagecache.c); later loads get a duplicate of the same sealed copy. Where no
+ * sealed copy can be made the caller's file is measured and run as it is, and not cached.
+ */
+int ebcc__image_seal_measured(int fd, const char *display, int *ret_fd,
+			      uint8_t digest[EBCC_SHA256_SIZE]);
 
 #endif

@@ -181,17 +181,13 @@ static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__p
 	};
 	_cleanup_close_ int image = -1, stage_end = -1;
 	uint8_t digest[EBCC_SHA256_SIZE];
-	bool sealed = false;
 	int r;
 
 	r = ebcc__image_check_static(p->image_fd, p->stage_name);
 	if (r < 0)
 		return r;
 	/* What is hashed is what runs: a sealed copy nobody can change in between. */
-	r = ebcc__image_seal(p->image_fd, p->stage_name, &image, &sealed);
-	if (r < 0)
-		return r;
-	r = ebcc__sha256_fd(image, p->stage_name, digest);
+	r = ebcc__image_seal_measured(p->image_fd, p->stage_name, &image, digest);
 	if (r < 0)
 		return r;
 	ebcc__measurement_format(digest, s->measurement);

@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,6 +85,8 @@ enum step {
 	STEP_EXEC,
 	STEP_PIPE,
 	STEP_PID_RECORD,
+	STEP_JOIN_NET,
+	STEP_UNSHARE_USER,
 };
 
 static const char *step_text(int step)
@@ -93,6 +96,8 @@ static const char *step_text(int step)
 		[STEP_CLONE] = "clone",
 		[STEP_SETGROUPS] = "writing /proc/self/setgroups",
 		[STEP_UID_MAP] = "writing /proc/self/uid_map",
+		[STEP_JOIN_NET] = "setns into the shared network namespace",
+		[STEP_UNSHARE_USER] = "unshare(CLONE_NEWUSER)",
 		[STEP_GID_MAP] = "writing /proc/self/gid_map",
 		[STEP_SETSID] = "setsid",
 		[STEP_PDEATHSIG] = "prctl(PR_SET_PDEATHSIG)",
@@ -127,24 +132,79 @@ struct record {
 	int32_t level;
 };
 
-/* The namespace levels, tried in order. */
+/*
+ * The namespace levels, tried in order. The first exists for a launcher running as root: a
+ * fresh network namespace costs more than the rest of a spawn (the kernel registers and later
+ * tears down its sysctls and devices), so every stage joins one empty network namespace made
+ * once per process instead, then makes its user namespace (after the pid, IPC and mount
+ * namespaces, which it therefore holds no capability over). A stage cannot create a socket
+ * (seccomp), so what it could share there is nothing.
+ */
+#define JOIN_SHARED_NET (1UL << 63) /* not a clone flag: setns, then unshare(CLONE_NEWUSER) */
 static const unsigned long ns_levels[] = {
+	JOIN_SHARED_NET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS,
 	CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS,
 	CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS,
 	0,
 };
 
+/* The shared empty network namespace (for root), or -1: made once, kept for the process. */
+static int shared_net_fd = -1;
+static pthread_once_t shared_net_once = PTHREAD_ONCE_INIT;
+
+static void make_shared_net(void)
+{
+	char path[64], byte = 0;
+	int ready[2], hold[2];
+	pid_t pid;
+
+	if (geteuid() != 0 || pipe2(ready, O_CLOEXEC) < 0)
+		return;
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return;
+	}
+	/* A child makes the namespace and holds it until we have a descriptor on it. */
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid == 0) {
+		close(hold[1]); /* or the read below never sees the end of the pipe */
+		close(ready[0]);
+		(void)!write(ready[1], "", 1);
+		(void)!read(hold[0], &byte, 1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (pid > 0 && read(ready[0], &byte, 1) == 1) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+		shared_net_fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	close(hold[1]);
+	close(ready[0]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+__attribute__((destructor)) static void shared_net_release(void)
+{
+	if (shared_net_fd >= 0)
+		close(shared_net_fd);
+	shared_net_fd = -1;
+}
+
 /* Everything the child needs, prepared before the fork. It lives on the parent's stack while
- * the child runs, so the addresses of empty_path and exec_path are the same in both, and the
+ * the child runs, so the address of exec_path is the same in both, and the
  * seccomp filter compares the exec's path argument against them. */
 struct plan {
 	int image_fd, channel_fd, devnull_fd;
+	int shared_net_fd; /* for the first level, or -1 when it cannot be used */
 	int child_image_fd; /* = the stage's RLIMIT_NOFILE */
 	bool detach;
 	bool probe_only; /* stop after the seccomp filter: _exit(0) instead of exec */
 	bool valgrind;   /* exec through execve(exec_path), as valgrind knows no execveat */
 	char uid_map[64], gid_map[64];
-	char empty_path[1];
 	char exec_path[32]; /* "/proc/self/fd/<child_image_fd>" */
 	struct rlimit as, cpu, nofile;
 	bool set_as, set_cpu;
@@ -157,6 +217,64 @@ struct plan {
 };
 
 /* ---- the seccomp allow-list --------------------------------------------------------------- */
+
+/* The path execveat() gets: the filter compares the pointer, so it lives at one address for the
+ * whole process, and the compiled program can be kept and reused (see filter_cache). */
+static const char empty_path[1] = "";
+
+/* Compiled programs, by the descriptor the image is executed from (the only thing that varies
+ * outside valgrind). Compiling costs libseccomp more than the rest of a spawn's setup. */
+static pthread_mutex_t filter_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	int child_image_fd;
+	struct sock_fprog prog;
+} filter_cache[4];
+
+static bool filter_copy(const struct sock_fprog *from, struct sock_fprog *to)
+{
+	size_t size = from->len * sizeof(struct sock_filter);
+
+	to->filter = malloc(size);
+	if (to->filter == NULL)
+		return false;
+	memcpy(to->filter, from->filter, size);
+	to->len = from->len;
+	return true;
+}
+
+static bool filter_cached(const struct plan *p, struct sock_fprog *ret)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&filter_lock);
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(filter_cache) && !hit; i++)
+		if (filter_cache[i].prog.filter != NULL &&
+		    filter_cache[i].child_image_fd == p->child_image_fd)
+			hit = filter_copy(&filter_cache[i].prog, ret);
+	pthread_mutex_unlock(&filter_lock);
+	return hit;
+}
+
+static void filter_keep(const struct plan *p)
+{
+	pthread_mutex_lock(&filter_lock);
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(filter_cache); i++) {
+		if (filter_cache[i].prog.filter != NULL)
+			continue;
+		if (filter_copy(&p->prog, &filter_cache[i].prog))
+			filter_cache[i].child_image_fd = p->child_image_fd;
+		break;
+	}
+	pthread_mutex_unlock(&filter_lock);
+}
+
+__attribute__((destructor)) static void filter_cache_clear(void)
+{
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(filter_cache); i++) {
+		free(filter_cache[i].prog.filter);
+		filter_cache[i].prog.filter = NULL;
+	}
+}
 
 static int add_rule(scmp_filter_ctx f, uint32_t action, const char *name, unsigned n,
 		    const struct scmp_arg_cmp *args)
@@ -230,7 +348,22 @@ static int export_filter(scmp_filter_ctx f, bool patch_kill, struct sock_fprog *
  * with an errno instead. The one exec allowed is of the image descriptor, a number the stage
  * cannot hold, with the path the plan holds.
  */
+static int compile_filter(struct plan *p);
+
 static int build_filter(struct plan *p)
+{
+	int r;
+
+	/* Under valgrind the program also holds the address of exec_path, which differs. */
+	if (!p->valgrind && filter_cached(p, &p->prog))
+		return 0;
+	r = compile_filter(p);
+	if (r == 0 && !p->valgrind)
+		filter_keep(p);
+	return r;
+}
+
+static int compile_filter(struct plan *p)
 {
 	static const char *const allowed[] = {
 		"read", "write", "readv", "writev", "close", "poll", "ppoll", "getsockopt",
@@ -247,7 +380,7 @@ static int build_filter(struct plan *p)
 	const struct scmp_arg_cmp query_only = ARG_EQ(2, 0);
 	const struct scmp_arg_cmp exec_args[] = {
 		ARG_EQ(0, p->child_image_fd),
-		ARG_PTR(1, p->empty_path),
+		ARG_PTR(1, empty_path),
 		ARG_EQ(4, AT_EMPTY_PATH),
 	};
 	/* valgrind runs the child until the exec and needs these for its execve(). */
@@ -338,7 +471,8 @@ static int build_filter(struct plan *p)
 static pid_t raw_clone(unsigned long flags)
 {
 	/* Like fork(), without atfork handlers: the child only makes system calls. */
-	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	return (pid_t)syscall(SYS_clone, (flags & ~JOIN_SHARED_NET) | SIGCHLD, NULL, NULL, NULL,
+			      NULL);
 }
 
 static void write_record(int fd, const struct record *rec)
@@ -400,6 +534,13 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	sigset_t none;
 	int img, chan, nul, st;
 
+	if (flags & JOIN_SHARED_NET) {
+		if (setns(p->shared_net_fd, CLONE_NEWNET) < 0)
+			child_fail(status_fd, STEP_JOIN_NET);
+		if (unshare(CLONE_NEWUSER) < 0)
+			child_fail(status_fd, STEP_UNSHARE_USER);
+		flags |= CLONE_NEWUSER; /* the maps below are written the same way */
+	}
 	if (flags & CLONE_NEWUSER) {
 		if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
 			child_fail(status_fd, STEP_SETGROUPS);
@@ -464,7 +605,7 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	if (p->valgrind) /* it emulates execveat() by the descriptor's path: none for a memfd */
 		execve(p->exec_path, p->argv, p->envp);
 	else
-		syscall(SYS_execveat, p->child_image_fd, p->empty_path, p->argv, p->envp,
+		syscall(SYS_execveat, p->child_image_fd, empty_path, p->argv, p->envp,
 			AT_EMPTY_PATH);
 	child_fail(status_fd, STEP_EXEC);
 }
@@ -495,7 +636,8 @@ static bool level_unsupported(int err)
 
 static bool step_is_namespace(int step)
 {
-	return step == STEP_SETGROUPS || step == STEP_UID_MAP || step == STEP_GID_MAP;
+	return step == STEP_SETGROUPS || step == STEP_UID_MAP || step == STEP_GID_MAP ||
+	       step == STEP_JOIN_NET || step == STEP_UNSHARE_USER;
 }
 
 static void wait_pid(pid_t pid, int *ret_status)
@@ -614,6 +756,9 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 		bool ready;
 		ssize_t n;
 		pid_t pid;
+
+		if ((ns_levels[level] & JOIN_SHARED_NET) && p->shared_net_fd < 0)
+			continue;
 
 		if (pipe2(status_pipe, O_CLOEXEC) < 0) {
 			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_PIPE, .err = errno };
@@ -742,7 +887,8 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 	if (files < MIN_FILES)
 		files = MIN_FILES;
 	*p = (struct plan){ .image_fd = spec->image_fd, .channel_fd = spec->channel_fd,
-			    .devnull_fd = -1, .detach = spec->detach, .child_image_fd = (int)files,
+			    .devnull_fd = -1, .shared_net_fd = -1, .detach = spec->detach,
+			    .child_image_fd = (int)files,
 			    .valgrind = UNDER_VALGRIND() };
 	snprintf(p->exec_path, sizeof(p->exec_path), "/proc/self/fd/%d", p->child_image_fd);
 	if (spec->detach && spec->pid_record != NULL) {
@@ -770,6 +916,8 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 	p->argv[0] = (char *)(spec->argv0 != NULL ? spec->argv0 : "stage");
 	p->argv[1] = NULL;
 	p->envp[0] = NULL;
+	pthread_once(&shared_net_once, make_shared_net);
+	p->shared_net_fd = shared_net_fd;
 	p->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (p->devnull_fd < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "open /dev/null for a stage");
@@ -784,9 +932,10 @@ static void isolation_from_level(int level, struct ebcc__sandbox_isolation *iso)
 	unsigned long f = ns_levels[level];
 
 	*iso = (struct ebcc__sandbox_isolation){
-		.user_ns = f & CLONE_NEWUSER,
+		.user_ns = f & (CLONE_NEWUSER | JOIN_SHARED_NET),
 		.pid_ns = f & CLONE_NEWPID,
-		.net_ns = f & CLONE_NEWNET,
+		.net_ns = f & (CLONE_NEWNET | JOIN_SHARED_NET),
+		.net_ns_shared = f & JOIN_SHARED_NET,
 		.ipc_ns = f & CLONE_NEWIPC,
 		.mount_ns = f & CLONE_NEWNS,
 		.no_new_privs = true,
@@ -1080,6 +1229,8 @@ struct json_object *ebcc__sandbox_isolation_json(const struct ebcc__sandbox_isol
 	if (json_object_object_add(o, "user_ns", json_object_new_boolean(iso->user_ns)) < 0 ||
 	    json_object_object_add(o, "pid_ns", json_object_new_boolean(iso->pid_ns)) < 0 ||
 	    json_object_object_add(o, "net_ns", json_object_new_boolean(iso->net_ns)) < 0 ||
+	    json_object_object_add(o, "net_ns_shared", json_object_new_boolean(iso->net_ns_shared)) <
+		    0 ||
 	    json_object_object_add(o, "ipc_ns", json_object_new_boolean(iso->ipc_ns)) < 0 ||
 	    json_object_object_add(o, "mount_ns", json_object_new_boolean(iso->mount_ns)) < 0 ||
 	    json_object_object_add(o, "no_new_privs", json_object_new_boolean(iso->no_new_privs)) <

@@ -41,6 +41,7 @@ struct ebcc__sandbox_spec {
 /* What the sandbox achieved for a stage (or, from ebcc__sandbox_probe(), can achieve). */
 struct ebcc__sandbox_isolation {
 	bool user_ns, pid_ns, net_ns, ipc_ns, mount_ns;
+	bool net_ns_shared; /* one empty network namespace shared by the stages of this process */
 	bool no_new_privs;
 	bool seccomp;
 	bool caps_dropped;
