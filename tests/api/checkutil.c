@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -171,6 +174,50 @@ void ours_kill(const struct ours *o)
 		kill(pids[i], SIGKILL);
 	if (n > 0)
 		ours_wait_gone(o, 5000);
+}
+
+pid_t guard_start(const struct ours *o, const char *const *dirs, size_t n_dirs, int *ret_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The test's end of the pipe closes with it (or in guard_stop()); a descendant
+		 * that still holds a copy is outwaited by watching the test process itself. */
+		struct pollfd p[2] = { { .fd = pipefd[0], .events = POLLIN },
+				       { .fd = (int)syscall(SYS_pidfd_open, getppid(), 0),
+					 .events = POLLIN } };
+
+		close(pipefd[1]);
+		setsid();
+		while (poll(p, p[1].fd >= 0 ? 2 : 1, -1) < 0 && errno == EINTR)
+			;
+		ours_kill(o);
+		for (size_t i = 0; i < n_dirs; i++) {
+			char *cmd;
+
+			if (dirs[i] != NULL && asprintf(&cmd, "rm -rf '%s'", dirs[i]) > 0) {
+				if (system(cmd) != 0)
+					fprintf(stderr, "guard: %s failed\n", cmd);
+				free(cmd);
+			}
+		}
+		_exit(0);
+	}
+	close(pipefd[0]);
+	*ret_fd = pipefd[1];
+	return pid;
+}
+
+void guard_stop(pid_t guard, int fd)
+{
+	close(fd);
+	while (waitpid(guard, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 /* ---- evidence and artifacts ------------------------------------------------------------ */

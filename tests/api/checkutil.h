@@ -33,6 +33,16 @@ void ours_kill(const struct ours *o);
 /* Describes the processes found ("pid comm argv0 argv1; ...") into buf, for messages. */
 void ours_describe(const struct ours *o, char *buf, size_t size);
 
+/*
+ * A guard process for a test's leftovers: when the test process ends in any way (a failed
+ * assertion, the SIGTERM of a meson timeout, a crash), the guard kills the processes of o and
+ * removes dirs (rm -rf). It runs in its own session, so that a signal to the test's process
+ * group does not take it along. guard_stop() ends it after a normal clean-up. o and dirs are
+ * copied (the guard is a fork).
+ */
+pid_t guard_start(const struct ours *o, const char *const *dirs, size_t n_dirs, int *ret_fd);
+void guard_stop(pid_t guard, int fd);
+
 /* The sim backend's attestation key as a verification policy that allows simulated
  * evidence (malloc). */
 char *policy_for_sim(struct ebcc_context *ctx);

@@ -82,6 +82,8 @@ struct fx {
 	char warm[16], fresh[16], sleep_arg[32];
 	const char *names[3];
 	struct ours ours, fresh_only;
+	pid_t guard;
+	int guard_fd;
 	struct ebcc_context *ctx;
 	char *policy;
 	int n;
@@ -111,6 +113,8 @@ static int setup(void **state)
 	f->ours = (struct ours){ .root = f->root, .names = f->names, .n_names = 3 };
 	f->fresh_only = (struct ours){ .root = "/nonexistent", .names = f->fresh_names,
 				       .n_names = 1 };
+	f->guard = guard_start(&f->ours, (const char *const[]){ f->root, f->bundle, f->plain }, 3,
+			       &f->guard_fd);
 	snprintf(process, sizeof(process),
 		 "{\"args\": [\"/bin/sleep\", \"%s\"], \"cwd\": \"/\", \"env\": [\"PATH=/bin\"]}",
 		 f->sleep_arg);
@@ -136,6 +140,7 @@ static int teardown(void **state)
 	scratch_remove(f->root);
 	scratch_remove(f->bundle);
 	scratch_remove(f->plain);
+	guard_stop(f->guard, f->guard_fd);
 	free(f);
 	return 0;
 }

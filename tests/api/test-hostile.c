@@ -43,6 +43,8 @@ struct fx {
 	char warm[16], fresh[16], calm[16], sleep_arg[32];
 	const char *names[4];
 	struct ours ours;
+	pid_t guard;
+	int guard_fd;
 	struct ebcc_context *ctx;
 	char *policy;
 	struct ebcc_instance *bystander;
@@ -82,6 +84,8 @@ static int setup(void **state)
 	f->root = scratch_dir("hostile-root");
 	f->bundle = scratch_dir("hostile-bundle");
 	f->ours = (struct ours){ .root = f->root, .names = f->names, .n_names = 4 };
+	f->guard = guard_start(&f->ours, (const char *const[]){ f->root, f->bundle }, 2,
+			       &f->guard_fd);
 	snprintf(stages, sizeof(stages),
 		 "[{\"name\": \"%s\", \"image\": \"stages/hostile\", \"timeoutMs\": 1000,"
 		 "  \"maxResponse\": 1024},"
@@ -113,6 +117,7 @@ static int teardown(void **state)
 	free(f->policy);
 	scratch_remove(f->root);
 	scratch_remove(f->bundle);
+	guard_stop(f->guard, f->guard_fd);
 	free(f);
 	alarm(0);
 	return 0;
