@@ -175,8 +175,10 @@ static int attach(struct call *c)
 			c->serial_fd = openat(c->stage_dir_fd, SERIAL_LOCK_NAME,
 					      O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 			if (c->serial_fd < 0)
-				return ebcc__error_errno(EBCC_ERR_IO, errno, "stage %s: open %s",
-							 c->decl->name, SERIAL_LOCK_NAME);
+				/* ENOENT: the composite was deleted since it was read. */
+				return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
+							 "stage %s: open %s", c->decl->name,
+							 SERIAL_LOCK_NAME);
 			while (flock(c->serial_fd, LOCK_EX) < 0)
 				if (errno != EINTR)
 					return ebcc__error_errno(EBCC_ERR_IO, errno,
