@@ -367,7 +367,8 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 	{
 		struct iovec iov[2] = {
 			{ .iov_base = hdr, .iov_len = sizeof(hdr) },
-			{ .iov_base = (void *)(uintptr_t)request, .iov_len = request_len },
+			/* sendmsg does not write through iov_base. */
+			{ .iov_base = (void *)request, .iov_len = request_len },
 		};
 
 		x = send_all_iov(&c, iov, request_len > 0 ? 2 : 1, &sent, &err);

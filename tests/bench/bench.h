@@ -104,7 +104,7 @@ void report_summary(const char *key, const char *label, const struct summary *s)
 void report_value(const char *key, const char *label, double value, const char *unit);
 /* A ratio of two figures of this run. */
 void report_ratio(const char *key, const char *label, double numerator, double denominator);
-/* A target of the issue: value cmp limit ("<=", ">=", "<"), judged here, never hard-coded.
+/* A performance target: value cmp limit ("<=", ">=", "<"), judged here, never hard-coded.
  * evaluated false prints "not measured" with why. */
 void report_target(const char *key, const char *what, double value, const char *cmp,
 		   double limit, const char *unit, bool evaluated, const char *why);

@@ -2,7 +2,7 @@
 /*
  * ebcc-bench: measures libebcc against the floors of the same work done raw and against its
  * peers, and prints a table (and with --json a JSON document) of medians with p99, ratios of
- * figures measured interleaved in the same run, and the targets of issue 10 with their verdicts.
+ * figures measured interleaved in the same run, and the performance targets with their verdicts.
  *
  *   ebcc-bench --stage build/examples/stages/echo [--scenario warm,spawn,...] [--reps N]
  *              [--state-dir DIR] [--tmpfs-dir DIR|none] [--instances N] [--quick] [--json]

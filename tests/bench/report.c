@@ -294,7 +294,7 @@ int report_end(void)
 
 	loadavg(load, sizeof(load));
 	add(json_object_object_get(doc, "machine"), "loadavg_end", json_object_new_string(load));
-	fprintf(out, "\n== Targets of issue 10 ==\n");
+	fprintf(out, "\n== Targets ==\n");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i), *met;
 

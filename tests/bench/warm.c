@@ -33,7 +33,7 @@ struct variant {
 	bool on_tmpfs;
 	const char *durability;
 	const char *artifacts;
-	bool target; /* the target applies (default settings) */
+	bool target; /* the performance target applies (default settings) */
 };
 
 static const struct variant variants[] = {
