@@ -181,6 +181,8 @@ bool ebcc__proc_alive(pid_t pid, uint64_t start_time);
 /* Sends signo to pid only if it is still the process that started at start_time.
  * 0, -ESRCH when it is gone, or another -errno. */
 int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo);
+/* A pidfd (readable once the process exits) on that process while it lives, else -1. */
+int ebcc__proc_pidfd(pid_t pid, uint64_t start_time);
 
 /* ---- digests and encodings (lib/digest.c) ----------------------------------------------- */
 

@@ -326,7 +326,7 @@ static int member(struct json_object *obj, const char *key, enum json_type type,
 static int string_member(struct json_object *obj, const char *key, int err, const char **ret,
 			 size_t *ret_len)
 {
-	struct json_object *value;
+	struct json_object *value = NULL;
 	int r = member(obj, key, json_type_string, "a string", err, &value);
 	size_t len;
 
@@ -345,7 +345,7 @@ static int string_member(struct json_object *obj, const char *key, int err, cons
 static int int_member(struct json_object *obj, const char *key, uint64_t min, int err,
 		      uint64_t *ret)
 {
-	struct json_object *value;
+	struct json_object *value = NULL;
 	int r = member(obj, key, json_type_int, "an integer", err, &value);
 	int64_t v;
 
@@ -390,8 +390,8 @@ static int digest_member(struct json_object *obj, const char *key, int err,
 			 uint8_t out[EBCC_SHA256_SIZE])
 {
 	char shown[EBCC_EVIDENCE_SHOW_SIZE];
-	const char *text;
-	size_t len;
+	const char *text = NULL;
+	size_t len = 0;
 	int r = string_member(obj, key, err, &text, &len);
 
 	if (r < 0)
@@ -408,7 +408,7 @@ static int digest_member(struct json_object *obj, const char *key, int err,
 static int parse_object(struct json_object *root, int err, struct ebcc_evidence **ret)
 {
 	struct ebcc_evidence_fields f = { 0 };
-	struct json_object *version, *simulated;
+	struct json_object *version = NULL, *simulated = NULL;
 	_cleanup_free_ uint8_t *report = NULL;
 	uint8_t nonce[EBCC_NONCE_MAX];
 	const char *report_text, *unknown;

@@ -266,7 +266,9 @@ out:
 	return r;
 }
 
-/* An inotify watch on the instance directory, so that waiting sees the exit record at once. */
+/* An inotify watch on the instance directory: wakes a waiter when a composite without a
+ * process to watch changes state. Closing one costs the kernel a grace period (~15 ms here),
+ * so it is made only for such composites. */
 static int watch_dir(struct ebcc_instance *inst)
 {
 	char path[64];
@@ -283,19 +285,27 @@ static int watch_dir(struct ebcc_instance *inst)
 	return fd;
 }
 
+/* The process whose exit a waiter awaits: the monitor, which records the exit status and then
+ * exits, or an embedder's anchor. -1 when there is none alive. */
+static int exit_pidfd(const struct ebcc_state *st)
+{
+	if (st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+		return ebcc__proc_pidfd(st->monitor_pid, st->monitor_start);
+	return ebcc__proc_pidfd(st->anchor_pid, st->anchor_start);
+}
+
 EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 				   int *ret_exit_status)
 {
 	int64_t deadline;
-	int watch, r;
+	int watch = -1, r;
 
 	if (inst == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_wait: inst is NULL");
 	deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : INT64_MAX;
-	watch = watch_dir(inst);
 	for (;;) {
 		struct ebcc_state *st = NULL;
-		int exit_status = -1, status;
+		int exit_status = -1, status, pidfd = -1;
 		bool final = false;
 		int64_t left;
 
@@ -313,6 +323,8 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 			if (final && exit_status == -1 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
 				ebcc__exit_record_read(inst->dir_fd, &exit_status);
 		}
+		if (status >= 0 && !final && st != NULL) /* no state yet while "creating" */
+			pidfd = exit_pidfd(st);
 		ebcc__state_free(st);
 		if (status < 0) {
 			r = status;
@@ -326,22 +338,30 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 		}
 		left = deadline - now_ms();
 		if (left <= 0) {
+			if (pidfd >= 0)
+				close(pidfd);
 			r = ebcc__error(EBCC_ERR_TIMEOUT,
 					"composite %s is still %s after %d ms", inst->id,
 					status_name(status), timeout_ms);
 			break;
 		}
-		/* inotify wakes us for the exit record; an embedder's anchor is polled. */
-		if (watch >= 0) {
-			struct pollfd p = { .fd = watch, .events = POLLIN };
+		/* Woken by the process's exit, or by a change in the directory when there is no
+		 * process; either way the state is read again, at least every 100 ms (a delete or a
+		 * kill from elsewhere). */
+		if (pidfd < 0 && watch < 0)
+			watch = watch_dir(inst);
+		{
+			struct pollfd p = { .fd = pidfd >= 0 ? pidfd : watch, .events = POLLIN };
 			char buf[4096];
 
-			if (poll(&p, 1, left < 100 ? (int)left : 100) > 0)
+			if (p.fd < 0)
+				usleep(10000);
+			else if (poll(&p, 1, left < 100 ? (int)left : 100) > 0 && p.fd == watch)
 				while (read(watch, buf, sizeof(buf)) > 0)
 					;
-		} else {
-			usleep(10000);
 		}
+		if (pidfd >= 0)
+			close(pidfd);
 	}
 	if (watch >= 0)
 		close(watch);

@@ -64,6 +64,21 @@ bool ebcc__proc_alive(pid_t pid, uint64_t start_time)
 	return start == start_time && state != 'Z' && state != 'X';
 }
 
+int ebcc__proc_pidfd(pid_t pid, uint64_t start_time)
+{
+	int pidfd;
+
+	if (pid <= 0)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* Checked after opening: the descriptor cannot follow a process that reused the pid. */
+	if (pidfd >= 0 && !ebcc__proc_alive(pid, start_time)) {
+		close(pidfd);
+		return -1;
+	}
+	return pidfd;
+}
+
 int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo)
 {
 	int pidfd, r = 0;

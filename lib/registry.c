@@ -499,7 +499,7 @@ static int probe_json(struct ebcc_context *ctx, const struct ebcc_backend *b, ch
 
 EBCC_EXPORT int ebcc_backend_probe(struct ebcc_context *ctx, const char *name, char **ret_json)
 {
-	const struct ebcc_backend *b;
+	const struct ebcc_backend *b = NULL;
 	int r;
 
 	if (ctx == NULL || name == NULL || ret_json == NULL)
@@ -514,7 +514,7 @@ EBCC_EXPORT int ebcc_backend_probe(struct ebcc_context *ctx, const char *name, c
 EBCC_EXPORT int ebcc_backend_attestation_key(struct ebcc_context *ctx, const char *name,
 					     char **ret_pem)
 {
-	const struct ebcc_backend *b;
+	const struct ebcc_backend *b = NULL;
 	struct ebcc_backend_session s;
 	char *pem = NULL;
 	int root_fd = -1, r;
