@@ -522,6 +522,25 @@ static int close_range_fds(unsigned first, unsigned last)
 	return 0;
 }
 
+/* Whether the launcher sets the child's limits and lets it go on: needed to record a warm
+ * stage's pid before it runs, and under valgrind, which emulates setrlimit() for its guest.
+ * Otherwise the child sets its own and is spared a round trip. */
+static bool launcher_sets_limits(const struct plan *p)
+{
+	return p->valgrind || p->record_name != NULL;
+}
+
+/* The limits, set by the child on itself (async-signal-safe). */
+static int set_own_limits(const struct plan *p)
+{
+	if (setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }) < 0 ||
+	    setrlimit(RLIMIT_NOFILE, &p->nofile) < 0 ||
+	    (p->set_as && setrlimit(RLIMIT_AS, &p->as) < 0) ||
+	    (p->set_cpu && setrlimit(RLIMIT_CPU, &p->cpu) < 0))
+		return -1;
+	return 0;
+}
+
 __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned long flags,
 						 int status_fd, int go_fd)
 {
@@ -581,13 +600,16 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	    close_range_fds((unsigned)p->child_image_fd + 1, ~0U) < 0)
 		child_fail(status_fd, STEP_FDS);
 
-	/* The launcher sets our limits from outside with prlimit(): RLIMIT_NOFILE below the
-	 * descriptors just arranged, and (under valgrind, which emulates setrlimit() for its
-	 * guest) the kernel's own. Wait for it. */
-	write_record(status_fd, &ready);
-	while (read(CHILD_GO_FD, &go, 1) != 1)
-		if (errno != EINTR)
-			_exit(127); /* the launcher is gone */
+	/* RLIMIT_NOFILE goes below the descriptors just arranged. When the launcher sets the
+	 * limits (with prlimit(), from outside), wait for it. */
+	if (launcher_sets_limits(p)) {
+		write_record(status_fd, &ready);
+		while (read(CHILD_GO_FD, &go, 1) != 1)
+			if (errno != EINTR)
+				_exit(127); /* the launcher is gone */
+	} else if (set_own_limits(p) < 0) {
+		child_fail(status_fd, STEP_RLIMIT);
+	}
 
 	/* No capabilities now; with no_new_privs an exec cannot grant any, not even to uid 0. */
 	memset(cap_data, 0, sizeof(cap_data));
@@ -790,7 +812,9 @@ static int launch(const struct plan *p, int first_level, pid_t *ret_pid, int *re
 		}
 		n = read_record(status_pipe[0], &rec);
 		ready = n == (ssize_t)sizeof(rec) && rec.kind == RECORD_READY;
-		if (ready) {
+		if (!launcher_sets_limits(p)) {
+			/* The child set its own limits: end of file means the exec happened. */
+		} else if (ready) {
 			if (set_limits(p, pid) < 0) {
 				rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT,
 						       .err = errno };
