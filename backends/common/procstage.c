@@ -566,3 +566,64 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	ebcc__channel_result_clear(&res, alloc);
 	return 0;
 }
+
+/* ---- what the backends that run process stages share -------------------------------------- */
+
+int ebcc__procstage_publish(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
+			    struct json_object *isolation, struct ebcc_backend_stage *ret_stage)
+{
+	_cleanup_free_ char *ref = NULL;
+	char *out_measurement = NULL, *out_ref = NULL, *out_isolation = NULL;
+	int r = isolation == NULL ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
+				  : ebcc__procstage_isolation_add(s, isolation);
+
+	if (r == 0)
+		r = ebcc__env_json(env, isolation, &out_isolation);
+	if (r == 0)
+		r = ebcc__procstage_ref(s, &ref);
+	if (r == 0) {
+		out_measurement = ebcc__env_strdup(env, s->measurement);
+		out_ref = ebcc__env_strdup(env, ref);
+		if (out_measurement == NULL || out_ref == NULL)
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	json_object_put(isolation);
+	if (r < 0) {
+		ebcc__env_free(env, out_measurement);
+		ebcc__env_free(env, out_ref);
+		ebcc__env_free(env, out_isolation);
+		ebcc__procstage_unload(s);
+		return ebcc__env_fail(env, r);
+	}
+	ret_stage->handle = s;
+	ret_stage->eid = s->eid;
+	ret_stage->measurement = out_measurement;
+	ret_stage->ref = out_ref;
+	ret_stage->isolation_json = out_isolation;
+	return 0;
+}
+
+int ebcc__procstage_stage_invoke(const struct ebcc_backend_env *env, void *handle,
+				 const void *request, size_t request_len,
+				 struct ebcc_backend_buffer *ret_response,
+				 struct ebcc_backend_buffer *ret_log, void *userdata)
+{
+	int r = ebcc__procstage_invoke(env, handle, request, request_len, ret_response, ret_log);
+
+	(void)userdata;
+	return r < 0 ? ebcc__env_fail(env, r) : 0;
+}
+
+void ebcc__procstage_stage_close(void *handle, void *userdata)
+{
+	(void)userdata;
+	ebcc__procstage_close(handle);
+}
+
+int ebcc__procstage_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata)
+{
+	(void)env;
+	(void)userdata;
+	ebcc__procstage_unload(handle);
+	return 0;
+}

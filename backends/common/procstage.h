@@ -63,4 +63,19 @@ void ebcc__procstage_close(struct ebcc__procstage *s);
 /* Stops the stage for good and releases the handle. */
 void ebcc__procstage_unload(struct ebcc__procstage *s);
 
+/* Hands a loaded stage to the core in env's allocations: its EID, measurement, ref, and the
+ * isolation report made of the backend's facts in isolation (taken; NULL means out of memory)
+ * and the sandbox's. On failure the stage is unloaded and the error goes through
+ * ebcc__env_fail(). */
+int ebcc__procstage_publish(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
+			    struct json_object *isolation, struct ebcc_backend_stage *ret_stage);
+
+/* The stage_invoke, stage_close and stage_unload callbacks of such a backend. */
+int ebcc__procstage_stage_invoke(const struct ebcc_backend_env *env, void *handle,
+				 const void *request, size_t request_len,
+				 struct ebcc_backend_buffer *ret_response,
+				 struct ebcc_backend_buffer *ret_log, void *userdata);
+void ebcc__procstage_stage_close(void *handle, void *userdata);
+int ebcc__procstage_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata);
+
 #endif

@@ -58,60 +58,24 @@ static int sim_probe(const struct ebcc_backend_env *env, char **ret_details_json
 
 /* ---- load, open, close, unload, invoke: process stages (procstage.c) ----------------------- */
 
-static struct json_object *isolation_object(const struct ebcc__procstage *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	if (o == NULL)
-		return NULL;
-	json_object_object_add(o, "simulated", json_object_new_boolean(1));
-	json_object_object_add(o, "hardware_root_of_trust", json_object_new_boolean(0));
-	if (ebcc__procstage_isolation_add(s, o) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
 static int sim_stage_load(const struct ebcc_backend_env *env,
 			  const struct ebcc_backend_stage_params *params,
 			  struct ebcc_backend_stage *ret_stage, void *userdata)
 {
 	struct ebcc__procstage *s = NULL;
-	_cleanup_free_ char *ref = NULL, *isolation = NULL;
 	struct json_object *iso;
-	char *out_measurement, *out_ref, *out_isolation;
 	int r;
 
 	(void)userdata;
 	r = ebcc__procstage_load(&sim_kind, env, params, &s);
 	if (r < 0)
 		return ebcc__env_fail(env, r);
-
-	iso = isolation_object(s);
-	r = iso == NULL ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
-			: ebcc__json_to_string(iso, JSON_C_TO_STRING_PLAIN, &isolation);
-	json_object_put(iso);
-	if (r == 0)
-		r = ebcc__procstage_ref(s, &ref);
-	out_measurement = r == 0 ? ebcc__env_strdup(env, ebcc__procstage_measurement(s)) : NULL;
-	out_ref = r == 0 ? ebcc__env_strdup(env, ref) : NULL;
-	out_isolation = r == 0 ? ebcc__env_strdup(env, isolation) : NULL;
-	if (r == 0 && (out_measurement == NULL || out_ref == NULL || out_isolation == NULL))
-		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	if (r < 0) {
-		ebcc__env_free(env, out_measurement);
-		ebcc__env_free(env, out_ref);
-		ebcc__env_free(env, out_isolation);
-		ebcc__procstage_unload(s);
-		return ebcc__env_fail(env, r);
+	iso = json_object_new_object();
+	if (iso != NULL) {
+		json_object_object_add(iso, "simulated", json_object_new_boolean(1));
+		json_object_object_add(iso, "hardware_root_of_trust", json_object_new_boolean(0));
 	}
-	ret_stage->handle = s;
-	ret_stage->eid = ebcc__procstage_eid(s);
-	ret_stage->measurement = out_measurement;
-	ret_stage->ref = out_ref;
-	ret_stage->isolation_json = out_isolation;
-	return 0;
+	return ebcc__procstage_publish(env, s, iso, ret_stage);
 }
 
 static int sim_stage_open(const struct ebcc_backend_env *env,
@@ -127,31 +91,6 @@ static int sim_stage_open(const struct ebcc_backend_env *env,
 		return ebcc__env_fail(env, r);
 	*ret_handle = s;
 	return 0;
-}
-
-static void sim_stage_close(void *handle, void *userdata)
-{
-	(void)userdata;
-	ebcc__procstage_close(handle);
-}
-
-static int sim_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata)
-{
-	(void)env;
-	(void)userdata;
-	ebcc__procstage_unload(handle);
-	return 0;
-}
-
-static int sim_stage_invoke(const struct ebcc_backend_env *env, void *handle, const void *request,
-			    size_t request_len, struct ebcc_backend_buffer *ret_response,
-			    struct ebcc_backend_buffer *ret_log, void *userdata)
-{
-	int r;
-
-	(void)userdata;
-	r = ebcc__procstage_invoke(env, handle, request, request_len, ret_response, ret_log);
-	return r < 0 ? ebcc__env_fail(env, r) : 0;
 }
 
 /* ---- reports and keys ---------------------------------------------------------------------- */
@@ -230,10 +169,10 @@ static const struct ebcc_backend_ops sim_ops = {
 	.probe = sim_probe,
 	.stage_load = sim_stage_load,
 	.stage_open = sim_stage_open,
-	.stage_invoke = sim_stage_invoke,
+	.stage_invoke = ebcc__procstage_stage_invoke,
 	.stage_report = sim_stage_report,
-	.stage_close = sim_stage_close,
-	.stage_unload = sim_stage_unload,
+	.stage_close = ebcc__procstage_stage_close,
+	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = sim_verify_report,
 	.attestation_key = sim_attestation_key,
 };

@@ -90,9 +90,7 @@ static int tsm_stage_load(const struct ebcc_backend_env *env,
 	const struct ebcc__hostops *host = host_of(userdata);
 	enum ebcc__tsm_provider provider = EBCC_TSM_PROVIDER_UNKNOWN;
 	struct ebcc__procstage *s = NULL;
-	struct json_object *iso = NULL;
-	_cleanup_free_ char *ref = NULL;
-	char *out_measurement = NULL, *out_ref = NULL, *out_isolation = NULL;
+	struct json_object *iso;
 	int r;
 
 	/* A stage whose invocations cannot be reported is of no use: refuse it now. */
@@ -103,41 +101,15 @@ static int tsm_stage_load(const struct ebcc_backend_env *env,
 	if (r < 0)
 		return ebcc__env_fail(env, r);
 	iso = json_object_new_object();
-	if (iso == NULL) {
-		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	} else {
+	if (iso != NULL) {
 		json_object_object_add(iso, "simulated", json_object_new_boolean(0));
 		json_object_object_add(iso, "hardware_root_of_trust", json_object_new_boolean(1));
 		json_object_object_add(iso, "tee",
 				       json_object_new_string(ebcc__tsm_provider_tee(provider)));
 		json_object_object_add(iso, "provider",
 				       json_object_new_string(ebcc__tsm_provider_name(provider)));
-		r = ebcc__procstage_isolation_add(s, iso);
 	}
-	if (r == 0)
-		r = ebcc__env_json(env, iso, &out_isolation);
-	if (r == 0)
-		r = ebcc__procstage_ref(s, &ref);
-	if (r == 0) {
-		out_measurement = ebcc__env_strdup(env, ebcc__procstage_measurement(s));
-		out_ref = ebcc__env_strdup(env, ref);
-		if (out_measurement == NULL || out_ref == NULL)
-			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	json_object_put(iso);
-	if (r < 0) {
-		ebcc__env_free(env, out_measurement);
-		ebcc__env_free(env, out_ref);
-		ebcc__env_free(env, out_isolation);
-		ebcc__procstage_unload(s);
-		return ebcc__env_fail(env, r);
-	}
-	ret_stage->handle = s;
-	ret_stage->eid = ebcc__procstage_eid(s);
-	ret_stage->measurement = out_measurement;
-	ret_stage->ref = out_ref;
-	ret_stage->isolation_json = out_isolation;
-	return 0;
+	return ebcc__procstage_publish(env, s, iso, ret_stage);
 }
 
 static int tsm_stage_open(const struct ebcc_backend_env *env,
@@ -153,31 +125,6 @@ static int tsm_stage_open(const struct ebcc_backend_env *env,
 		return ebcc__env_fail(env, r);
 	*ret_handle = s;
 	return 0;
-}
-
-static void tsm_stage_close(void *handle, void *userdata)
-{
-	(void)userdata;
-	ebcc__procstage_close(handle);
-}
-
-static int tsm_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata)
-{
-	(void)env;
-	(void)userdata;
-	ebcc__procstage_unload(handle);
-	return 0;
-}
-
-static int tsm_stage_invoke(const struct ebcc_backend_env *env, void *handle, const void *request,
-			    size_t request_len, struct ebcc_backend_buffer *ret_response,
-			    struct ebcc_backend_buffer *ret_log, void *userdata)
-{
-	int r;
-
-	(void)userdata;
-	r = ebcc__procstage_invoke(env, handle, request, request_len, ret_response, ret_log);
-	return r < 0 ? ebcc__env_fail(env, r) : 0;
 }
 
 /* ---- reports ------------------------------------------------------------------------------- */
@@ -241,10 +188,10 @@ static const struct ebcc_backend_ops tsm_ops = {
 	.probe = tsm_probe,
 	.stage_load = tsm_stage_load,
 	.stage_open = tsm_stage_open,
-	.stage_invoke = tsm_stage_invoke,
+	.stage_invoke = ebcc__procstage_stage_invoke,
 	.stage_report = tsm_stage_report,
-	.stage_close = tsm_stage_close,
-	.stage_unload = tsm_stage_unload,
+	.stage_close = ebcc__procstage_stage_close,
+	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = tsm_verify_report,
 };
 
