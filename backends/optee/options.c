@@ -215,19 +215,14 @@ int ebcc__optee_policy_parse(const char *policy_json, const char *const *trusted
 			     size_t n_trusted_keys, struct ebcc__optee_policy *ret)
 {
 	struct ebcc__optee_policy p = { 0 };
-	struct json_object *root = NULL, *options, *mine;
+	struct json_object *root = NULL, *mine = NULL;
 	int r;
 
 	r = parse_keys(trusted_keys, n_trusted_keys, &p);
-	if (r == 0 && policy_json != NULL && policy_json[0] != '\0') {
-		r = ebcc__json_parse(policy_json, strnlen(policy_json, EBCC_EVIDENCE_TEXT_MAX + 1),
-				     ERR, "policy", &root);
-		if (r == 0 && json_object_is_type(root, json_type_object) &&
-		    json_object_object_get_ex(root, "backend_options", &options) &&
-		    json_object_is_type(options, json_type_object) &&
-		    json_object_object_get_ex(options, "optee", &mine))
-			r = parse_optee(mine, &p);
-	}
+	if (r == 0)
+		r = ebcc__policy_backend_options(policy_json, "optee", &root, &mine);
+	if (r == 0 && mine != NULL)
+		r = parse_optee(mine, &p);
 	json_object_put(root);
 	if (r < 0) {
 		ebcc__optee_policy_clear(&p);

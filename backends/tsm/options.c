@@ -163,20 +163,14 @@ int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_k
 			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
 {
 	struct ebcc__tsm_policy p = { 0 };
-	struct json_object *root = NULL, *options, *tsm;
+	struct json_object *root = NULL, *tsm = NULL;
 	int r;
 
 	r = parse_keys(trusted_keys, n_trusted_keys, &p);
-	if (r == 0 && policy_json != NULL && policy_json[0] != '\0') {
-		/* The core checked the whole policy's syntax before calling us. */
-		r = ebcc__json_parse(policy_json, strnlen(policy_json, EBCC_EVIDENCE_TEXT_MAX + 1),
-				     ERR, "policy", &root);
-		if (r == 0 && json_object_is_type(root, json_type_object) &&
-		    json_object_object_get_ex(root, "backend_options", &options) &&
-		    json_object_is_type(options, json_type_object) &&
-		    json_object_object_get_ex(options, "tsm", &tsm))
-			r = parse_tsm(tsm, &p);
-	}
+	if (r == 0)
+		r = ebcc__policy_backend_options(policy_json, "tsm", &root, &tsm);
+	if (r == 0 && tsm != NULL)
+		r = parse_tsm(tsm, &p);
 	json_object_put(root);
 	if (r < 0) {
 		ebcc__tsm_policy_clear(&p);
