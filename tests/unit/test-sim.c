@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cmocka.h>
@@ -450,6 +451,51 @@ static void eid_counter_corrupt(void **state)
 	assert_non_null(strstr(ebcc_last_error_message(), "12x"));
 }
 
+/* The counter is advanced in place (the same file, never a temporary one), and refuses what
+ * is not a regular file holding a number. */
+static void eid_counter_in_place(void **state)
+{
+	struct sim_fixture *f = *state;
+	struct stat before, after;
+	char text[32] = { 0 };
+	uint64_t eid = 0;
+	int fd;
+
+	assert_int_equal(ebcc__file_write_atomic(f->data_fd, EBCC_EID_COUNTER_FILE, "9\n", 2, 0600,
+						 false, "eid"),
+			 0);
+	assert_int_equal(fstatat(f->data_fd, EBCC_EID_COUNTER_FILE, &before, 0), 0);
+	assert_int_equal(ebcc__eid_next(f->data_fd, false, &eid), 0);
+	assert_int_equal(eid, 10);
+	assert_int_equal(ebcc__eid_next(f->data_fd, true, &eid), 0);
+	assert_int_equal(eid, 11);
+	assert_int_equal(fstatat(f->data_fd, EBCC_EID_COUNTER_FILE, &after, 0), 0);
+	assert_int_equal(before.st_ino, after.st_ino);
+	fd = openat(f->data_fd, EBCC_EID_COUNTER_FILE, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, text, sizeof(text) - 1), 3);
+	close(fd);
+	assert_string_equal(text, "11\n");
+
+	/* Longer than any number it could hold. */
+	assert_int_equal(ebcc__file_write_atomic(f->data_fd, EBCC_EID_COUNTER_FILE,
+						 "1234567890123456789012345678901234567890\n", 41,
+						 0600, false, "eid"),
+			 0);
+	assert_int_equal(ebcc__eid_next(f->data_fd, false, &eid), EBCC_ERR_CORRUPT);
+
+	/* A FIFO planted in its place is refused without blocking. */
+	assert_int_equal(unlinkat(f->data_fd, EBCC_EID_COUNTER_FILE, 0), 0);
+	assert_int_equal(mkfifoat(f->data_fd, EBCC_EID_COUNTER_FILE, 0600), 0);
+	assert_int_equal(ebcc__eid_next(f->data_fd, false, &eid), EBCC_ERR_CORRUPT);
+	assert_non_null(strstr(ebcc_last_error_message(), "not a regular file"));
+	assert_int_equal(unlinkat(f->data_fd, EBCC_EID_COUNTER_FILE, 0), 0);
+
+	/* Gone: counting starts again at 1, as for a new state root. */
+	assert_int_equal(ebcc__eid_next(f->data_fd, false, &eid), 0);
+	assert_int_equal(eid, 1);
+}
+
 /* The stage library: a client that hangs up in the middle of a frame only loses its own
  * connection. */
 static void stage_survives_client_hangup(void **state)
@@ -516,6 +562,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(stage_open_rejects_bad_refs, setup, teardown),
 		cmocka_unit_test_setup_teardown(eids_unique_across_processes, setup, teardown),
 		cmocka_unit_test_setup_teardown(eid_counter_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(eid_counter_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(stage_survives_client_hangup, setup, teardown),
 		cmocka_unit_test_setup_teardown(load_argument_checks, setup, teardown),
 	};
