@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Crash consistency: a process is SIGKILLed at every persistence point of create, start,
- * invoke, kill and delete in turn (EBCC_TEST_HOOK=<point>:kill, libebcc(7)), then another
+ * invoke, kill and delete in turn (EBCC_TEST_HOOK=<point>:kill, libebcc(7)), once with each
+ * durability setting, then another
  * process checks what it left: the composite opens with the last completed state (or is
  * cleanly absent), its OCI state is valid, only complete invocations are visible and every
  * evidence file verifies, sequence numbers never repeat, the composite works on from there, a
@@ -88,6 +89,7 @@ struct fx {
 	char *policy;
 	int n;
 	const char *fresh_names[1];
+	const char *durability; /* of the crashing process */
 };
 
 static int setup(void **state)
@@ -167,7 +169,8 @@ static int crash_child(struct fx *f, const struct point *p, const char *id, cons
 		setenv("EBCC_TEST_HOOK", hook, 1);
 		if (ebcc_context_new(&ctx) < 0 ||
 		    ebcc_context_set_option(ctx, "state_root", f->root) < 0 ||
-		    ebcc_context_set_option(ctx, "retention", "2") < 0)
+		    ebcc_context_set_option(ctx, "retention", "2") < 0 ||
+		    ebcc_context_set_option(ctx, "durability", f->durability) < 0)
 			_exit(90);
 		if (p->op == OP_CREATE)
 			r = ebcc_instance_create(ctx, id, bundle, &inst);
@@ -356,18 +359,23 @@ static void crash_at(struct fx *f, const struct point *p, bool plain, bool fresh
 
 static void run(void **state, enum op op)
 {
+	static const char *const durabilities[] = { "none", "fsync" };
 	struct fx *f = *state;
 
-	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		if (points[i].op != op)
-			continue;
-		crash_at(f, &points[i], false, false);
-		if (op == OP_INVOKE)
-			crash_at(f, &points[i], false, true);
+	/* Each point is reached once with plain writes and once on the fsync'ing paths. */
+	for (size_t d = 0; d < 2; d++) {
+		f->durability = durabilities[d];
+		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+			if (points[i].op != op)
+				continue;
+			crash_at(f, &points[i], false, false);
+			if (op == OP_INVOKE)
+				crash_at(f, &points[i], false, true);
+		}
+		for (size_t i = 0; i < sizeof(plain_points) / sizeof(plain_points[0]); i++)
+			if (plain_points[i].op == op)
+				crash_at(f, &plain_points[i], true, false);
 	}
-	for (size_t i = 0; i < sizeof(plain_points) / sizeof(plain_points[0]); i++)
-		if (plain_points[i].op == op)
-			crash_at(f, &plain_points[i], true, false);
 	/* Nothing of the composites is left but the library's own directory. */
 	assert_int_equal(count_entries(f->root), 1);
 }
