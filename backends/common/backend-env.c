@@ -64,3 +64,24 @@ int ebcc__env_buffer(const struct ebcc_backend_env *env, const void *data, size_
 	ret->len = len;
 	return 0;
 }
+
+int ebcc__env_verify_report(const struct ebcc_backend_env *env,
+			    const struct ebcc_backend_report_check *check,
+			    int (*verify)(const struct ebcc_backend_report_check *check,
+					  char **ret_verdict),
+			    char **ret_verdict_json)
+{
+	_cleanup_free_ char *verdict = NULL;
+	int r;
+
+	if (check == NULL || check->size < sizeof(*check))
+		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_ABI,
+						       "report check of an unknown size"));
+	r = verify(check, &verdict);
+	if (r < 0)
+		return ebcc__env_fail(env, r);
+	*ret_verdict_json = ebcc__env_strdup(env, verdict);
+	if (*ret_verdict_json == NULL)
+		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
+	return 0;
+}

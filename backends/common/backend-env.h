@@ -35,4 +35,13 @@ int ebcc__env_json(const struct ebcc_backend_env *env, struct json_object *obj, 
 int ebcc__env_buffer(const struct ebcc_backend_env *env, const void *data, size_t len,
 		     struct ebcc_backend_buffer *ret);
 
+/* The verify_report callback around a backend's verifier (which returns a malloc'ed verdict):
+ * checks the check's size, hands the verdict over in env's memory, and reports failures
+ * through ebcc__env_fail(). */
+int ebcc__env_verify_report(const struct ebcc_backend_env *env,
+			    const struct ebcc_backend_report_check *check,
+			    int (*verify)(const struct ebcc_backend_report_check *check,
+					  char **ret_verdict),
+			    char **ret_verdict_json);
+
 #endif

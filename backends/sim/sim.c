@@ -127,20 +127,8 @@ static int sim_verify_report(const struct ebcc_backend_env *env,
 			     const struct ebcc_backend_report_check *check, char **ret_verdict_json,
 			     void *userdata)
 {
-	_cleanup_free_ char *verdict = NULL;
-	int r;
-
 	(void)userdata;
-	if (check == NULL || check->size < sizeof(*check))
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_ABI,
-						       "report check of an unknown size"));
-	r = ebcc__sim_report_verify(check, &verdict);
-	if (r < 0)
-		return ebcc__env_fail(env, r);
-	*ret_verdict_json = ebcc__env_strdup(env, verdict);
-	if (*ret_verdict_json == NULL)
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
-	return 0;
+	return ebcc__env_verify_report(env, check, ebcc__sim_report_verify, ret_verdict_json);
 }
 
 static int sim_attestation_key(const struct ebcc_backend_env *env, char **ret_pem, void *userdata)
