@@ -88,15 +88,12 @@ X509 *fake_pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issue
 	return cert;
 }
 
-char *fake_pki_cert_pem(X509 *cert)
+/* What was written to a memory BIO, as a malloc'ed string; frees the BIO. */
+static char *bio_text(BIO *bio)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
 	char *data, *copy;
-	long len;
+	long len = BIO_get_mem_data(bio, &data);
 
-	if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1)
-		die("PEM_write_bio_X509");
-	len = BIO_get_mem_data(bio, &data);
 	copy = malloc((size_t)len + 1);
 	if (copy == NULL)
 		abort();
@@ -106,22 +103,22 @@ char *fake_pki_cert_pem(X509 *cert)
 	return copy;
 }
 
+char *fake_pki_cert_pem(X509 *cert)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1)
+		die("PEM_write_bio_X509");
+	return bio_text(bio);
+}
+
 char *fake_pki_pubkey_pem(EVP_PKEY *key)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	char *data, *copy;
-	long len;
 
 	if (bio == NULL || PEM_write_bio_PUBKEY(bio, key) != 1)
 		die("PEM_write_bio_PUBKEY");
-	len = BIO_get_mem_data(bio, &data);
-	copy = malloc((size_t)len + 1);
-	if (copy == NULL)
-		abort();
-	memcpy(copy, data, (size_t)len);
-	copy[len] = '\0';
-	BIO_free(bio);
-	return copy;
+	return bio_text(bio);
 }
 
 size_t fake_pki_cert_der(X509 *cert, uint8_t **ret)
