@@ -655,6 +655,9 @@ struct ebcc_policy {
 	uint8_t request_digest[EBCC_SHA256_SIZE];
 	uint8_t response_digest[EBCC_SHA256_SIZE];
 	bool allow_simulated;
+	/* "verification_time": the instant certificates, CRLs and collateral are checked at. */
+	bool has_verification_time;
+	int64_t verification_time; /* seconds since the epoch, UTC */
 };
 
 /* Parses policy text (NULL or "" is the empty policy). Errors: EBCC_ERR_VERIFY naming the key
@@ -674,6 +677,9 @@ int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_f
 /* Monotonic nanoseconds, and the current time as RFC 3339 UTC (lib/clock.c). */
 uint64_t ebcc__now_ns(void);
 void ebcc__format_time_now(char *buf, size_t size);
+/* Parses an RFC 3339 date-time ("2024-05-01T12:00:00Z", "...T12:00:00.5+02:00") of len bytes
+ * into seconds since the epoch (fractions dropped). -1 when it is not one. */
+int ebcc__rfc3339_parse(const char *text, size_t len, int64_t *ret);
 
 /* The per-stage sequence counter, stages/<name>/seq. */
 int ebcc__seq_open(int stage_dir_fd, int *ret_fd);

@@ -14,7 +14,7 @@
 
 static const char *const policy_keys[] = {
 	"trusted_keys",	   "measurement",     "nonce",		 "request_digest",
-	"response_digest", "allow_simulated", "backend_options", NULL,
+	"response_digest", "allow_simulated", "backend_options", "verification_time", NULL,
 };
 
 /* An optional member of the given type; *ret stays NULL when it is absent. */
@@ -96,7 +96,7 @@ static int parse_fields(struct json_object *root, struct ebcc_policy *p)
 		ebcc__evidence_show(text, strlen(text), shown);
 		return ebcc__error(ERR, "policy: unknown key \"%s\" (known: trusted_keys, "
 				   "measurement, nonce, request_digest, response_digest, "
-				   "allow_simulated, backend_options)",
+				   "allow_simulated, backend_options, verification_time)",
 				   shown);
 	}
 
@@ -158,6 +158,19 @@ static int parse_fields(struct json_object *root, struct ebcc_policy *p)
 	if (r < 0)
 		return r;
 	p->allow_simulated = value != NULL && json_object_get_boolean(value);
+
+	r = string_member(root, "verification_time", &text, &len);
+	if (r < 0)
+		return r;
+	if (text != NULL) {
+		if (ebcc__rfc3339_parse(text, len, &p->verification_time) < 0) {
+			ebcc__evidence_show(text, len, shown);
+			return ebcc__error(ERR, "policy: \"verification_time\" is \"%s\": it must be "
+					   "an RFC 3339 date-time such as \"2024-05-01T12:00:00Z\"",
+					   shown);
+		}
+		p->has_verification_time = true;
+	}
 
 	/* Read by the backend from the policy text; only its shape is the core's business. */
 	return member(root, "backend_options", json_type_object, "an object", &value);

@@ -109,7 +109,7 @@ void ebcc__x509_name(X509 *cert, char *buf, size_t size)
 }
 
 int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
-			    const char *what)
+			    const int64_t *at, const char *what)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -133,6 +133,8 @@ int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory: %s", openssl_reason());
 		goto out;
 	}
+	if (at != NULL)
+		X509_STORE_CTX_set_time(ctx, 0, (time_t)*at);
 	ok = X509_verify_cert(ctx);
 	if (ok != 1) {
 		code = X509_STORE_CTX_get_error(ctx);

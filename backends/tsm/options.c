@@ -159,6 +159,26 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	return 0;
 }
 
+/* The top-level "verification_time", already checked by the core's policy parser when the
+ * policy came through ebcc_evidence_verify(); checked again for other callers. */
+static int parse_time(struct json_object *root, struct ebcc__tsm_policy *p)
+{
+	struct json_object *v;
+	const char *text;
+
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "verification_time", &v))
+		return 0;
+	text = json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string) ||
+	    ebcc__rfc3339_parse(text, (size_t)json_object_get_string_len(v),
+				&p->verification_time) < 0)
+		return ebcc__error(ERR, "policy: \"verification_time\" must be an RFC 3339 "
+				   "date-time such as \"2024-05-01T12:00:00Z\"");
+	p->has_verification_time = true;
+	return 0;
+}
+
 int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
 			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
 {
@@ -171,6 +191,8 @@ int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_k
 		r = ebcc__policy_backend_options(policy_json, "tsm", &root, &tsm);
 	if (r == 0 && tsm != NULL)
 		r = parse_tsm(tsm, &p);
+	if (r == 0 && root != NULL)
+		r = parse_time(root, &p);
 	json_object_put(root);
 	if (r < 0) {
 		ebcc__tsm_policy_clear(&p);

@@ -17,6 +17,9 @@
  *                               lets the backend verify (default false)
  *   allow_debug                 true: accept a debuggable TD or guest (default false)
  *
+ * The policy's top-level "verification_time" (RFC 3339) is the instant at which certificates
+ * are checked (default: now).
+ *
  * Any other key under "tsm" is refused, so that a typo cannot weaken a check; other backends'
  * objects under backend_options are not this backend's business.
  */
@@ -45,7 +48,17 @@ struct ebcc__tsm_policy {
 	bool has_launch_measurement;
 	uint8_t launch_measurement[EBCC_TSM_LAUNCH_MEASUREMENT_SIZE];
 	enum ebcc__tsm_provider provider; /* UNKNOWN: any */
+	/* The policy's top-level "verification_time": certificates, CRLs and collateral are
+	 * checked at this instant instead of the current time. */
+	bool has_verification_time;
+	int64_t verification_time; /* seconds since the epoch */
 };
+
+/* The instant to check validity periods at: the policy's, or NULL for the current time. */
+static inline const int64_t *ebcc__tsm_policy_time(const struct ebcc__tsm_policy *p)
+{
+	return p->has_verification_time ? &p->verification_time : NULL;
+}
 
 /* What checking a report's signature against the policy came to, when it did not fail. */
 struct ebcc__tsm_signature {

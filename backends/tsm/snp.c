@@ -282,7 +282,8 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 		if (c->ask != NULL)
 			sk_X509_push(untrusted, c->ask);
 		snprintf(what, sizeof(what), WHAT ": the %s certificate chain", key_name);
-		r = ebcc__x509_chain_verify(cert, untrusted, p->snp_roots, what);
+		r = ebcc__x509_chain_verify(cert, untrusted, p->snp_roots, ebcc__tsm_policy_time(p),
+					    what);
 		sk_X509_free(untrusted);
 		if (r < 0)
 			return r;

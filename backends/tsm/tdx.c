@@ -245,7 +245,7 @@ static int trust_pck(STACK_OF(X509) *chain,
 			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		(void)sk_X509_shift(rest);
 		r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, p->tdx_roots,
-					    WHAT ": the PCK certificate chain");
+					    ebcc__tsm_policy_time(p), WHAT ": the PCK certificate chain");
 		sk_X509_free(rest);
 		if (r < 0)
 			return r;

@@ -1343,6 +1343,51 @@ static int check_text(const char *text)
 	return r;
 }
 
+/* The policy's verification_time: RFC 3339 as written by Intel's and AMD's collateral. */
+static void rfc3339_times(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t expect; /* -2: refused */
+	} cases[] = {
+		{ "1970-01-01T00:00:00Z", 0 },
+		{ "2024-02-29T12:34:56Z", 1709210096 },
+		{ "2023-10-01T01:02:03.123456Z", 1696122123 },
+		{ "2023-10-01T03:02:03+02:00", 1696122123 },
+		{ "2023-09-30T20:02:03-05:00", 1696122123 },
+		{ "2023-02-29T00:00:00Z", -2 },
+		{ "2023-13-01T00:00:00Z", -2 },
+		{ "2023-10-01 01:02:03Z", -2 },
+		{ "2023-10-01T01:02:03", -2 },
+		{ "2023-10-01T01:02:03.Z", -2 },
+		{ "2023-10-01T01:02:03Zjunk", -2 },
+		{ "2023-10-01T01:02:03+0200", -2 },
+	};
+	struct ebcc_policy p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t v = -1;
+		int r = ebcc__rfc3339_parse(cases[i].text, strlen(cases[i].text), &v);
+
+		if (cases[i].expect == -2) {
+			assert_int_equal(r, -1);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(v, cases[i].expect);
+		}
+	}
+	assert_int_equal(ebcc__policy_parse("{\"verification_time\": \"2024-02-29T12:34:56Z\"}", &p), 0);
+	assert_true(p.has_verification_time);
+	assert_int_equal(p.verification_time, 1709210096);
+	ebcc__policy_clear(&p);
+	assert_int_equal(ebcc__policy_parse("{\"verification_time\": \"yesterday\"}", &p),
+			 EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "verification_time"));
+	assert_int_equal(ebcc__policy_parse("{\"verification_time\": 1709210096}", &p),
+			 EBCC_ERR_VERIFY);
+}
+
 static void json_text_checks(void **state)
 {
 	static const char *const good[] = {
@@ -1403,6 +1448,7 @@ int main(void)
 		cmocka_unit_test(verify_logs_the_verdict),
 		cmocka_unit_test(reference_counting),
 		cmocka_unit_test(json_text_checks),
+		cmocka_unit_test(rfc3339_times),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
