@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../backends/common/image.h"
 #include "ebcc-private.h"
+
+/* What create measures must be what a process backend will load. */
+_Static_assert(EBCC_STAGE_IMAGE_MAX == EBCC_IMAGE_MAX, "one stage image limit");
 
 #define CONFIG_MAX (UINT64_C(4) << 20)
 #define MANIFEST_MAX (UINT64_C(1) << 20)
@@ -182,7 +186,7 @@ int ebcc__bundle_measure(struct ebcc_bundle *b)
 	for (size_t i = 0; i < b->manifest->n_stages; i++) {
 		struct ebcc_stage_decl *s = &b->manifest->stages[i];
 		uint8_t digest[EBCC_SHA256_SIZE];
-		char display[2 * EBCC_PATH_MAX];
+		char display[2 * EBCC_PATH_MAX], what[2 * EBCC_PATH_MAX + 96];
 		_cleanup_close_ int fd = -1;
 		int r;
 
@@ -190,7 +194,9 @@ int ebcc__bundle_measure(struct ebcc_bundle *b)
 		if (r < 0)
 			return r;
 		snprintf(display, sizeof(display), "%s/%s", b->path, s->image);
-		r = ebcc__sha256_fd(fd, display, digest);
+		snprintf(what, sizeof(what), "stage %s: image %s", s->name, display);
+		/* Bounded like loading is (EBCC_STAGE_IMAGE_MAX), and checked before hashing. */
+		r = ebcc__sha256_fd(fd, what, digest);
 		if (r < 0)
 			return r;
 		ebcc__measurement_format(digest, s->measurement);

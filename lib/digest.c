@@ -2,7 +2,10 @@
 /* SHA-256 of buffers and files, and the strict hex and base64 codecs used on disk and in
  * evidence. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -46,20 +49,28 @@ int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE])
 	return 0;
 }
 
-int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE])
+int ebcc__sha256_fd_max(int fd, const char *display, uint64_t max, uint8_t out[EBCC_SHA256_SIZE])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md;
 	uint8_t buf[65536];
 	unsigned int n = 0;
-	off_t offset = 0;
+	uint64_t offset = 0;
+	struct stat st;
 	int r = 0;
 
+	/* A sparse file of any size costs nothing to make and minutes to hash: refused first. */
+	if (fstat(fd, &st) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat %s", display);
+	if (st.st_size > 0 && (uint64_t)st.st_size > max)
+		return ebcc__error(EBCC_ERR_TOO_BIG, "%s is %jd bytes, more than the %" PRIu64
+				   " bytes allowed", display, (intmax_t)st.st_size, max);
+	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, ebcc__md_sha256(), NULL) != 1) {
 		EVP_MD_CTX_free(md);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 init failed (OpenSSL)");
 	}
 	for (;;) {
-		ssize_t got = pread(fd, buf, sizeof(buf), offset);
+		ssize_t got = pread(fd, buf, sizeof(buf), (off_t)offset);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -69,16 +80,27 @@ int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE])
 		}
 		if (got == 0)
 			break;
+		if ((uint64_t)got > max - offset) {
+			r = ebcc__error(EBCC_ERR_TOO_BIG, "%s: more than the %" PRIu64 " bytes "
+					"allowed could be read (it grew while it was hashed)",
+					display, max);
+			break;
+		}
 		if (EVP_DigestUpdate(md, buf, (size_t)got) != 1) {
 			r = ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 update failed (OpenSSL)");
 			break;
 		}
-		offset += got;
+		offset += (uint64_t)got;
 	}
 	if (r == 0 && (EVP_DigestFinal_ex(md, out, &n) != 1 || n != EBCC_SHA256_SIZE))
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "SHA-256 final failed (OpenSSL)");
 	EVP_MD_CTX_free(md);
 	return r;
+}
+
+int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE])
+{
+	return ebcc__sha256_fd_max(fd, display, EBCC_STAGE_IMAGE_MAX, out);
 }
 
 void ebcc__hex_encode(const void *data, size_t len, char *out)

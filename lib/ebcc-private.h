@@ -194,7 +194,14 @@ typedef struct evp_md_st EVP_MD;
 const EVP_MD *ebcc__md_sha256(void);
 const EVP_MD *ebcc__md_sha512(void);
 int ebcc__sha256(const void *data, size_t len, uint8_t out[EBCC_SHA256_SIZE]);
-/* Hashes a file from offset 0 with pread, leaving the file offset alone. */
+/* The largest stage image measured or loaded (backends/common/image.h's EBCC_IMAGE_MAX). */
+#define EBCC_STAGE_IMAGE_MAX (UINT64_C(512) << 20)
+/* Hashes a file of at most max bytes from offset 0 with pread, leaving the file offset alone:
+ * EBCC_ERR_TOO_BIG naming display and the limit when fstat() says it is larger, before a byte
+ * is read, and when more than max bytes can be read (a file that grows, or one whose size
+ * fstat() does not know). */
+int ebcc__sha256_fd_max(int fd, const char *display, uint64_t max, uint8_t out[EBCC_SHA256_SIZE]);
+/* ebcc__sha256_fd_max() with EBCC_STAGE_IMAGE_MAX: a stage image. */
 int ebcc__sha256_fd(int fd, const char *display, uint8_t out[EBCC_SHA256_SIZE]);
 /* Lowercase hex of len bytes into out (2*len+1 bytes). */
 void ebcc__hex_encode(const void *data, size_t len, char *out);
@@ -216,9 +223,14 @@ int ebcc__base64_decode(const char *text, size_t text_len, uint8_t **ret_data, s
 struct json_object;
 
 /* Parses exactly one JSON value (trailing whitespace allowed), depth <= EBCC_JSON_DEPTH_MAX,
- * valid UTF-8, no NUL bytes. Failures return err with a message naming `what` and the byte. */
+ * valid UTF-8, no NUL bytes, and no NUL escaped as \u0000 in any key or string (json-c cuts
+ * keys at a NUL, and C strings would be cut there too). Failures return err with a message
+ * naming `what` and the byte, or the key or field. */
 int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 		     struct json_object **ret);
+/* After json-c accepted text: err naming `what` and the path of the key or string ("stages[0].
+ * image") when one of them has the escape \u0000 (lib/jsoncheck.c). */
+int ebcc__json_check_nul(const char *text, size_t len, int err, const char *what);
 const char *ebcc__json_type_name(struct json_object *obj);
 /* text as a JSON string literal, quotes included (malloc): ", \\ and control characters
  * escaped. */
@@ -238,6 +250,13 @@ int ebcc__json_u64_member(struct json_object *obj, const char *key, bool require
 /* Fails with err naming the first key of obj that is not in the NULL-terminated allowed list. */
 int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, int err,
 			  const char *what);
+/* A backend's check of its part of a document, options_json (NULL or "" read as "{}"):
+ * a JSON object whose keys are all in the NULL-terminated list known (empty: the backend reads
+ * none). Fails with err: "<what>: unknown key \"k\" (the <backend> backend reads a, b)" or
+ * "... (the <backend> backend reads none)"; EBCC_ERR_NO_MEMORY. what names the object, as
+ * "stage s: backendOptions" or "policy: backend_options.sim". */
+int ebcc__json_options_check(const char *options_json, const char *const *known,
+			     const char *backend, int err, const char *what);
 
 /* ---- backends (lib/registry.c) ---------------------------------------------------------- */
 
@@ -658,6 +677,7 @@ struct ebcc_policy {
 	/* "verification_time": the instant certificates, CRLs and collateral are checked at. */
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch, UTC */
+	struct json_object *backend_options; /* borrowed from root, NULL when absent */
 };
 
 /* Parses policy text (NULL or "" is the empty policy). Errors: EBCC_ERR_VERIFY naming the key
@@ -669,8 +689,12 @@ void ebcc__policy_clear(struct ebcc_policy *p);
 int ebcc__policy_backend_options(const char *policy_json, const char *backend,
 				 struct json_object **ret_root, struct json_object **ret_options);
 /* Applies the policy's expectations to an envelope's fields: EBCC_ERR_VERIFY naming the first
- * field that differs, expected against found. */
+ * field that differs, expected against found, or a backend_options entry for another backend
+ * than the envelope's (which nothing would read). */
 int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f);
+/* The part of ebcc__policy_check() that needs only the evidence's backend, for a verifier to
+ * make before it asks the backend: backend_options may hold only an object for that backend. */
+int ebcc__policy_check_backend(const struct ebcc_policy *p, const char *backend);
 
 /* ---- invocations (lib/invoke.c, lib/invocation.c, lib/artifacts.c, lib/seq.c) ---------- */
 

@@ -2,6 +2,7 @@
 /* Strict JSON parsing with json-c: one complete value, bounded depth, nothing after it. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -15,6 +16,7 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 	struct json_object *obj;
 	enum json_tokener_error jerr;
 	size_t end;
+	int r;
 
 	if (len > INT32_MAX)
 		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: %zu bytes is too large to parse", what, len);
@@ -49,6 +51,11 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 			return ebcc__error(err, "%s: unexpected data after the JSON value at byte %zu",
 					   what, i);
 		}
+	}
+	r = ebcc__json_check_nul(text, len, err, what);
+	if (r < 0) {
+		json_object_put(obj);
+		return r;
 	}
 	*ret = obj;
 	return 0;
@@ -155,6 +162,44 @@ int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, i
 			return ebcc__error(err, "%s: unknown field \"%s\"", what, it.key);
 	}
 	return 0;
+}
+
+int ebcc__json_options_check(const char *options_json, const char *const *known,
+			     const char *backend, int err, const char *what)
+{
+	struct json_object *root = NULL;
+	struct json_object_iter it;
+	char list[256] = "";
+	size_t n = 0;
+	int r;
+
+	if (options_json == NULL || options_json[0] == '\0')
+		return 0;
+	r = ebcc__json_parse(options_json, strlen(options_json), err, what, &root);
+	if (r < 0)
+		return r;
+	if (!json_object_is_type(root, json_type_object)) {
+		r = ebcc__error(err, "%s must be an object, not %s", what,
+				type_article_name(json_object_get_type(root)));
+		goto out;
+	}
+	json_object_object_foreachC(root, it) {
+		bool found = false;
+
+		for (size_t i = 0; known[i] != NULL && !found; i++)
+			found = strcmp(known[i], it.key) == 0;
+		if (found)
+			continue;
+		for (size_t i = 0; known[i] != NULL && n < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "",
+					      known[i]);
+		r = ebcc__error(err, "%s: unknown key \"%.64s\" (the %s backend reads %s)", what,
+				it.key, backend, known[0] != NULL ? list : "none");
+		goto out;
+	}
+out:
+	json_object_put(root);
+	return r;
 }
 
 int ebcc__json_quote(const char *text, char **ret)

@@ -4,7 +4,8 @@
  * keys (json-c silently keeps the last), single-quoted keys, NaN and Infinity, and raw control
  * characters inside strings. Used where one text must have exactly one meaning: evidence
  * envelopes and verification policies. Also the small helpers their strict readers share:
- * naming a value's type, finding a key that is not allowed.
+ * naming a value's type, finding a key that is not allowed; and, for every JSON text the
+ * library reads (ebcc__json_parse()), the refusal of keys and strings with an escaped NUL.
  */
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +179,111 @@ int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj,
 		if (top_level_duplicate(text, len, name, sizeof(name)))
 			return ebcc__error(err, "%s: duplicate key \"%s\"", what, name);
 		return ebcc__error(err, "%s: a nested object has a duplicate key", what);
+	}
+	return 0;
+}
+
+/* Whether the raw string body s[0..len) has the escape \u0000. */
+static bool has_nul_escape(const char *s, size_t len)
+{
+	for (size_t j = 0; j + 1 < len; j++) {
+		if (s[j] != '\\')
+			continue;
+		if (s[j + 1] == 'u' && j + 6 <= len && memcmp(s + j + 2, "0000", 4) == 0)
+			return true;
+		j++; /* the escaped character: "\\" is one backslash, not the start of another */
+	}
+	return false;
+}
+
+struct nul_frame {
+	bool object;   /* else an array */
+	bool want_key; /* an object's next string is a key */
+	size_t index;  /* an array's current element */
+	size_t key, key_len; /* an object's current key, raw, in the text */
+};
+
+static void path_append(char *out, size_t size, size_t *n, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len && *n + 1 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[(*n)++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[*n] = '\0';
+}
+
+/* "stages[0].image": where the frames point, keys as they are written (escapes included). */
+static void path_format(const char *text, const struct nul_frame *f, size_t depth, char *out,
+			size_t size)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t d = 0; d < depth; d++) {
+		char index[24];
+
+		if (f[d].object) {
+			if (n > 0)
+				path_append(out, size, &n, ".", 1);
+			path_append(out, size, &n, text + f[d].key,
+				    f[d].key_len > 64 ? 64 : f[d].key_len);
+		} else {
+			snprintf(index, sizeof(index), "[%zu]", f[d].index);
+			path_append(out, size, &n, index, strlen(index));
+		}
+	}
+}
+
+int ebcc__json_check_nul(const char *text, size_t len, int err, const char *what)
+{
+	struct nul_frame stack[EBCC_JSON_DEPTH_MAX + 1];
+	size_t depth = 0;
+	char path[256];
+
+	/* Every text but a hostile one takes only this look. */
+	if (memmem(text, len, "\\u0000", 6) == NULL)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		struct nul_frame *top = depth > 0 ? &stack[depth - 1] : NULL;
+		char c = text[i];
+
+		if (c == '{' || c == '[') {
+			if (depth == sizeof(stack) / sizeof(stack[0]))
+				return ebcc__error(err, "%s: nested too deeply", what);
+			stack[depth++] = (struct nul_frame){ .object = c == '{', .want_key = c == '{' };
+		} else if (c == '}' || c == ']') {
+			if (depth > 0)
+				depth--;
+		} else if (c == ',' && top != NULL) {
+			if (top->object)
+				top->want_key = true;
+			else
+				top->index++;
+		} else if (c == ':' && top != NULL) {
+			top->want_key = false;
+		} else if (c == '"') {
+			size_t end = string_end(text, len, i);
+			bool key = top != NULL && top->object && top->want_key;
+
+			if (key) {
+				top->key = i + 1;
+				top->key_len = end - i - 1;
+			}
+			if (has_nul_escape(text + i + 1, end - i - 1)) {
+				path_format(text, stack, depth, path, sizeof(path));
+				if (key)
+					return ebcc__error(err, "%s: the key \"%s\" contains a NUL "
+							   "character (\\u0000), which no key may",
+							   what, path);
+				if (depth == 0)
+					return ebcc__error(err, "%s: the string contains a NUL "
+							   "character (\\u0000)", what);
+				return ebcc__error(err, "%s: \"%s\" contains a NUL character "
+						   "(\\u0000), which no string may", what, path);
+			}
+			i = end;
+		}
 	}
 	return 0;
 }

@@ -172,8 +172,10 @@ static int parse_fields(struct json_object *root, struct ebcc_policy *p)
 		p->has_verification_time = true;
 	}
 
-	/* Read by the backend from the policy text; only its shape is the core's business. */
-	return member(root, "backend_options", json_type_object, "an object", &value);
+	/* Read by the backend from the policy text: its own object's keys are its business, the
+	 * shape and which backends are named the core's (ebcc__policy_check()). */
+	return member(root, "backend_options", json_type_object, "an object",
+		      &p->backend_options);
 }
 
 int ebcc__policy_parse(const char *json, struct ebcc_policy *ret)
@@ -223,9 +225,35 @@ static int digest_mismatch(const char *field, const uint8_t expected[EBCC_SHA256
 			   f);
 }
 
+/* Options that no backend will read are a check the verifier believes in and nobody makes:
+ * every entry must be for the backend that produced the evidence. */
+int ebcc__policy_check_backend(const struct ebcc_policy *p, const char *backend)
+{
+	struct json_object_iter it;
+
+	if (p->backend_options == NULL)
+		return 0;
+	json_object_object_foreachC(p->backend_options, it) {
+		char shown[EBCC_EVIDENCE_SHOW_SIZE];
+
+		if (strcmp(it.key, backend) == 0)
+			continue;
+		ebcc__evidence_show(it.key, strlen(it.key), shown);
+		return ebcc__error(ERR, "policy: backend_options.%s would be read by no backend: "
+				   "the evidence is from backend %s, which reads only "
+				   "backend_options.%s",
+				   shown, backend, backend);
+	}
+	return 0;
+}
+
 int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f)
 {
 	const struct ebcc_binding *b = &f->binding;
+	int r = ebcc__policy_check_backend(p, f->backend);
+
+	if (r < 0)
+		return r;
 
 	if (f->simulated && !p->allow_simulated)
 		return ebcc__error(ERR, "policy: the evidence is simulated (backend %s, format %s) "

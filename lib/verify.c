@@ -105,7 +105,9 @@ static int verify(struct ebcc_context *ctx, const struct ebcc_evidence *ev,
 	r = ebcc__policy_parse(policy_json, &policy);
 	if (r < 0)
 		return r;
-	r = check_binding(f, report_data);
+	r = ebcc__policy_check_backend(&policy, f->backend);
+	if (r >= 0)
+		r = check_binding(f, report_data);
 	if (r >= 0) {
 		r = ebcc__backend_find(ctx, f->backend, &b);
 		if (r < 0)

@@ -105,6 +105,15 @@ static int params_check(const struct ebcc__procstage_kind *kind,
 				   "stage %s: the %s backend needs its data directory under the "
 				   "state root",
 				   p->stage_name, kind->backend);
+	if (loading) {
+		/* Process stages read no backendOptions: a key there is a mistake, not a wish. */
+		static const char *const none[] = { NULL };
+		char what[EBCC_STAGE_NAME_MAX + 32];
+
+		snprintf(what, sizeof(what), "stage %.64s: backendOptions", p->stage_name);
+		return ebcc__json_options_check(p->options_json, none, kind->backend,
+						EBCC_ERR_INVALID_ARG, what);
+	}
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "../common/procstage.h"
 #include "../common/sandbox.h"
 #include "ebcc-private.h"
+#include "options.h"
 #include "report.h"
 
 static const struct ebcc__procstage_kind sim_kind = { .backend = "sim", .socket = "sim.sock" };
@@ -128,6 +129,12 @@ static int sim_verify_report(const struct ebcc_backend_env *env,
 			     void *userdata)
 {
 	(void)userdata;
+	if (check != NULL && check->size >= sizeof(*check)) {
+		int r = ebcc__sim_policy_options_check(check->policy_json);
+
+		if (r < 0)
+			return ebcc__env_fail(env, r);
+	}
 	return ebcc__env_verify_report(env, check, ebcc__sim_report_verify, ret_verdict_json);
 }
 

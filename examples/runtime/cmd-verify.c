@@ -27,41 +27,23 @@ struct verify_args {
 	const char *evidence_path;
 };
 
-/* The policy to verify against: the --policy file as given when nothing is added to it (the
- * library then parses it with all its strictness), else that file with the options merged in. */
-static int build_policy(const struct verify_args *a, char **ret_policy)
+/* The options as policy members, without the braces: "\"trusted_keys\":[...],..." (malloc). */
+static int option_members(const struct verify_args *a, char **ret)
 {
-	struct json_object *policy = NULL, *keys;
-	char *text = NULL;
+	struct json_object *add = json_object_new_object(), *keys;
+	const char *text;
 	size_t len;
-	int merge = a->n_keys > 0 || a->allow_simulated || a->nonce != NULL || a->measurement != NULL;
 
-	if (a->policy_path != NULL && rt_read_file(a->policy_path, POLICY_MAX, &text, &len) < 0)
-		return -1;
-	if (!merge) {
-		*ret_policy = text; /* NULL: the empty policy */
-		return 0;
-	}
-	policy = text != NULL ? json_tokener_parse(text) : json_object_new_object();
-	free(text);
-	if (policy == NULL || !json_object_is_type(policy, json_type_object)) {
-		json_object_put(policy);
-		return rt_fail_plain("verify: --policy %s is not a JSON object", a->policy_path), -1;
-	}
+	if (add == NULL)
+		return rt_fail_plain("verify: out of memory"), -1;
 	if (a->n_keys > 0) {
-		if (!json_object_object_get_ex(policy, "trusted_keys", &keys)) {
-			keys = json_object_new_array();
-			json_object_object_add(policy, "trusted_keys", keys);
-		}
-		if (!json_object_is_type(keys, json_type_array)) {
-			json_object_put(policy);
-			return rt_fail_plain("verify: the policy's trusted_keys is not an array"), -1;
-		}
+		keys = json_object_new_array();
+		json_object_object_add(add, "trusted_keys", keys);
 		for (size_t i = 0; i < a->n_keys; i++) {
 			char *pem;
 
 			if (rt_read_file(a->keys[i], KEY_MAX, &pem, &len) < 0) {
-				json_object_put(policy);
+				json_object_put(add);
 				return -1;
 			}
 			json_object_array_add(keys, json_object_new_string_len(pem, (int)len));
@@ -69,16 +51,90 @@ static int build_policy(const struct verify_args *a, char **ret_policy)
 		}
 	}
 	if (a->allow_simulated)
-		json_object_object_add(policy, "allow_simulated", json_object_new_boolean(1));
+		json_object_object_add(add, "allow_simulated", json_object_new_boolean(1));
 	if (a->nonce != NULL)
-		json_object_object_add(policy, "nonce", json_object_new_string(a->nonce));
+		json_object_object_add(add, "nonce", json_object_new_string(a->nonce));
 	if (a->measurement != NULL)
-		json_object_object_add(policy, "measurement", json_object_new_string(a->measurement));
-	*ret_policy = strdup(json_object_to_json_string_ext(
-		policy, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(policy);
-	if (*ret_policy == NULL)
+		json_object_object_add(add, "measurement", json_object_new_string(a->measurement));
+	text = json_object_to_json_string_ext(add, JSON_C_TO_STRING_PLAIN |
+						   JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = text != NULL ? strlen(text) : 0;
+	*ret = len >= 2 ? strndup(text + 1, len - 2) : NULL; /* "{...}" */
+	json_object_put(add);
+	if (*ret == NULL)
 		return rt_fail_plain("verify: out of memory"), -1;
+	return 0;
+}
+
+/*
+ * The policy to verify against. Only the library reads the --policy file, with all its
+ * strictness: the file's bytes go to it unchanged, and the options are appended to the file's
+ * object as further members, after its last one, so that byte offsets in the library's
+ * messages are the file's own. A key that both the file and an option set is then a duplicate
+ * key, which the library refuses: nothing is silently overridden.
+ */
+static int build_policy(const struct verify_args *a, char **ret_policy)
+{
+	char *text = NULL, *members = NULL, *policy;
+	size_t len = 0, last, first;
+	int merge = a->n_keys > 0 || a->allow_simulated || a->nonce != NULL || a->measurement != NULL;
+
+	if (a->policy_path != NULL) {
+		const char *nul;
+
+		if (rt_read_file(a->policy_path, POLICY_MAX, &text, &len) < 0)
+			return -1;
+		/* The library takes the policy as a C string: it would end at the first NUL. */
+		nul = memchr(text, '\0', len);
+		if (nul != NULL) {
+			size_t at = (size_t)(nul - text);
+
+			free(text);
+			return rt_fail_plain("verify: --policy %s has a NUL byte at offset %zu",
+					     a->policy_path, at),
+			       -1;
+		}
+	}
+	if (!merge) {
+		*ret_policy = text; /* NULL: the empty policy */
+		return 0;
+	}
+	if (option_members(a, &members) < 0) {
+		free(text);
+		return -1;
+	}
+	if (text == NULL) {
+		policy = malloc(strlen(members) + 3);
+		if (policy != NULL)
+			sprintf(policy, "{%s}", members);
+	} else {
+		/* Before the file's closing brace; a comma unless its object is empty. Anything
+		 * else (not an object, trailing data, comments) stays for the library to refuse. */
+		for (last = len; last > 0 && strchr(" \t\r\n", text[last - 1]) != NULL; last--)
+			;
+		for (first = 0; first < len && strchr(" \t\r\n", text[first]) != NULL; first++)
+			;
+		if (last == 0 || text[last - 1] != '}') {
+			free(members);
+			*ret_policy = text;
+			return 0;
+		}
+		last--;
+		policy = malloc(len + strlen(members) + 2);
+		if (policy != NULL) {
+			int empty = first < len && text[first] == '{';
+
+			for (size_t i = first + 1; empty && i < last; i++)
+				empty = strchr(" \t\r\n", text[i]) != NULL;
+			sprintf(policy, "%.*s%s%s%s", (int)last, text, empty ? "" : ",", members,
+				text + last);
+		}
+	}
+	free(text);
+	free(members);
+	if (policy == NULL)
+		return rt_fail_plain("verify: out of memory"), -1;
+	*ret_policy = policy;
 	return 0;
 }
 
@@ -89,7 +145,8 @@ static const char *field(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &value) ? json_object_get_string(value) : "?";
 }
 
-/* What passed, for the person reading: the envelope's claims and which were checked. */
+/* What passed, for the person reading: the envelope's claims and which were checked. Only
+ * after the library has accepted both texts, whose strict parsers leave them one meaning. */
 static void print_verdict(const char *envelope_text, const char *policy_text)
 {
 	struct json_object *env = json_tokener_parse(envelope_text);

@@ -260,9 +260,17 @@ class EvidenceTest(unittest.TestCase):
                     self.assertVerifyFails(ev, policy, "EBCC_ERR_VERIFY", "policy")
             ev.verify(self.ctx, good_policy(fields, trusted_keys=[pem(OTHER_KEY), pem(KEY)]))
             # The backend sees the whole policy, backend_options included.
-            policy = json.dumps(good_policy(fields, backend_options={"strict": True}))
+            policy = json.dumps(good_policy(fields, backend_options={"pyhmac": {"strict": True}}))
             ev.verify(self.ctx, policy)
             self.assertEqual(self.backend.policies[-1].decode(), policy)
+            # Options for another backend than the evidence's would be read by nobody.
+            for other in [{"strict": True}, {"tdx": {}}, {"pyhmac": {}, "sim": {}}]:
+                with self.subTest(backend_options=other):
+                    self.assertVerifyFails(ev, json.dumps(good_policy(fields, backend_options=other)),
+                                           "EBCC_ERR_VERIFY", "would be read by no backend")
+            # A NUL cut off a key would read as allow_simulated, nonce...: refused.
+            bad = json.dumps(good_policy(fields))[:-1] + ', "colour\\u0000x": 1}'
+            self.assertVerifyFails(ev, bad, "EBCC_ERR_VERIFY", "contains a NUL")
 
     def test_simulated_needs_allow_simulated(self):
         text, fields = envelope(backend="pyhmac-sim", fmt="ebcc.pyhmac-sim.v1", simulated=True)

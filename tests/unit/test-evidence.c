@@ -1105,7 +1105,18 @@ static void verify_refuses_bad_policies(void **state)
 		{ "{\"trusted_keys\":\"pem\"}", "trusted_keys" },
 		{ "{\"trusted_keys\":[1]}", "trusted_keys\"[0]" },
 		{ "{\"trusted_keys\":[\"\"]}", "trusted_keys\"[0]" },
-		{ "{\"trusted_keys\":[\"a\\u0000b\"]}", "trusted_keys\"[0]" },
+		{ "{\"trusted_keys\":[\"a\\u0000b\"]}", "\"trusted_keys[0]\" contains a NUL" },
+		/* json-c cuts keys at a NUL: this one would read as allow_simulated. */
+		{ "{\"allow_simulated\\u0000 (ignored)\":true}",
+		  "key \"allow_simulated\\u0000 (ignored)\" contains a NUL" },
+		{ "{\"measurement\":\"sha256:00\\u0000\"}", "\"measurement\" contains a NUL" },
+		{ "{\"backend_options\":{\"testtee\\u0000\":{}}}",
+		  "key \"backend_options.testtee\\u0000\" contains a NUL" },
+		/* Options for a backend that is not the evidence's are read by nobody. */
+		{ "{\"backend_options\":{\"tdx\":{\"tdx_root_ca\":\"x\"}}}",
+		  "backend_options.tdx would be read by no backend: the evidence is from backend "
+		  "testtee" },
+		{ "{\"backend_options\":{\"level\":[1,2]}}", "backend_options.level" },
 		{ "{\"measurement\":1}", "measurement" },
 		{ "{\"measurement\":\"sha256:abc\"}", "measurement" },
 		{ "{\"nonce\":\"0\"}", "nonce" },
@@ -1151,7 +1162,7 @@ static void verify_refuses_bad_policies(void **state)
 	}
 	/* backend_options is passed through with the whole policy. */
 	{
-		char *policy = policy_with("backend_options", "{\"level\":[1,2]}");
+		char *policy = policy_with("backend_options", "{\"testtee\":{\"level\":[1,2]}}");
 
 		assert_int_equal(verify_policy(ev, policy), 0);
 		assert_non_null(testtee_last_policy(tt));
