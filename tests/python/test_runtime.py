@@ -463,6 +463,49 @@ class OfflineVerifyTest(RuntimeCase):
         self.assertEqual(rc, 1)
         self.assertIn("report", err)
 
+    def policy_file(self, data):
+        path = os.path.join(self.scratch.dir, "policy.json")
+        with open(path, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def test_policy_file_is_parsed_strictly_with_options(self):
+        """--policy with --key (or any option) is read by the library's strict parser only."""
+        ok = self.policy_file('{"allow_simulated": true}')
+        rc, out, err = self.verify(self.write(self.envelope), "--policy", ok)
+        self.assertEqual(rc, 0, err)
+        envelope = self.write(self.envelope)
+        cases = {
+            "comment": ('{"allow_simulated": true /* c */}', "at byte 25"),
+            "single quotes": ("{'allow_simulated': true}", "policy"),
+            "duplicate key": ('{"allow_simulated": false, "allow_simulated": true}',
+                              'duplicate key "allow_simulated"'),
+            "trailing data": ('{"allow_simulated": true} x', "policy"),
+            "trailing object": ('{"allow_simulated": true} {}', "at byte 26"),
+            "escaped NUL": ('{"allow_simulated\\u0000 (x)": true}', "contains a NUL"),
+            "NUL byte": (b'{"allow_simulated": true}\0{"x": 1}', "NUL byte at offset 25"),
+            "not an object": ("[]", "must be a JSON object"),
+        }
+        for name, (text, needle) in cases.items():
+            with self.subTest(name):
+                for extra in [(), ("--nonce", "0102")]:
+                    rc, out, err = self.verify(envelope, "--policy", self.policy_file(text),
+                                               *extra)
+                    self.assertEqual(rc, 1, f"{name} {extra}: {out}")
+                    self.assertIn(needle, err, f"{name} {extra}")
+        # An option may add a key, not override one the file sets.
+        rc, out, err = self.verify(envelope, "--policy", self.policy_file(
+            '{"allow_simulated": true, "nonce": "0103"}'), "--nonce", "0102")
+        self.assertEqual(rc, 1, out)
+        self.assertIn('duplicate key "nonce"', err)
+        rc, out, err = self.verify(envelope, "--policy", self.policy_file(
+            ' {\n "allow_simulated": true\n}\n'), "--nonce", "0102")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("nonce 0102 (as the policy expects)", out)
+        rc, out, err = self.verify(envelope, "--allow-simulated", "--policy",
+                                   self.policy_file(" { } "))
+        self.assertEqual(rc, 0, err)
+
 
 if __name__ == "__main__":
     unittest.main()
