@@ -9,7 +9,8 @@
  *  - an accepted policy says what a plain json-c reading of the same text says (keys, the
  *    measurement, nonce and digests decoded, allow_simulated), and clearing it leaves nothing;
  *  - the check fails only with EBCC_ERR_VERIFY and a "policy:" message, and exactly when one of
- *    the policy's expectations differs from the evidence.
+ *    the policy's expectations differs from the evidence, or backend_options names another
+ *    backend than the evidence's.
  *
  * The fixed evidence is spelled out in make-seeds.py as well, so that seed policies match it.
  */
@@ -142,7 +143,17 @@ static bool policy_empty(const struct ebcc_policy *p)
 static bool expect_accept(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f)
 {
 	const struct ebcc_binding *b = &f->binding;
+	struct json_object *options;
 
+	/* backend_options may name only the evidence's backend. */
+	if (p->root != NULL && json_object_object_get_ex(p->root, "backend_options", &options)) {
+		struct json_object_iter it;
+
+		json_object_object_foreachC(options, it) {
+			if (strcmp(it.key, f->backend) != 0)
+				return false;
+		}
+	}
 	if (f->simulated && !p->allow_simulated)
 		return false;
 	if (p->measurement != NULL && strcmp(p->measurement, measurement) != 0)

@@ -268,8 +268,9 @@ class EvidenceTest(unittest.TestCase):
                 with self.subTest(backend_options=other):
                     self.assertVerifyFails(ev, json.dumps(good_policy(fields, backend_options=other)),
                                            "EBCC_ERR_VERIFY", "would be read by no backend")
-            # A NUL cut off a key would read as allow_simulated, nonce...: refused.
-            bad = json.dumps(good_policy(fields))[:-1] + ', "colour\\u0000x": 1}'
+            # Cut at its NUL, this key would read as nonce: refused.
+            bad = (json.dumps(good_policy(fields, nonce=None))[:-1] +
+                   ', "nonce\\u0000x": "%s"}' % fields["nonce"])
             self.assertVerifyFails(ev, bad, "EBCC_ERR_VERIFY", "contains a NUL")
 
     def test_simulated_needs_allow_simulated(self):
