@@ -10,11 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../backends/common/image.h"
 #include "ebcc-private.h"
-
-/* What create measures must be what a process backend will load. */
-_Static_assert(EBCC_STAGE_IMAGE_MAX == EBCC_IMAGE_MAX, "one stage image limit");
 
 #define CONFIG_MAX (UINT64_C(4) << 20)
 #define MANIFEST_MAX (UINT64_C(1) << 20)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "../../backends/common/image.h"
 #include "ebcc-private.h"
 
 static void assert_contains(const char *text, const char *needle)
@@ -152,6 +153,8 @@ static void image_hash_is_bounded(void **state)
 	int fd = mkstemp(path), zero;
 
 	(void)state;
+	/* What create measures is what a process backend will load. */
+	assert_true(EBCC_STAGE_IMAGE_MAX == EBCC_IMAGE_MAX);
 	assert_true(fd >= 0);
 	unlink(path);
 	/* Sparse, 64 GiB: refused at once by its size. */
