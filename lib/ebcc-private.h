@@ -543,8 +543,18 @@ const char *ebcc__status_name(int status);
 void ebcc__monitor_wait(const struct ebcc_state *st, int timeout_ms);
 /* Removes what interrupted deletions left in <state_root>/.ebcc/trash. */
 void ebcc__trash_sweep(int root_fd);
-/* Test-only: stop or die at a named point when EBCC_TEST_HOOK asks (lib/testhook.c). */
+/*
+ * Test-only: stop or die at a named point when EBCC_TEST_HOOK asks (lib/testhook.c). Built only
+ * with -Dtest_hooks (meson_options.txt); elsewhere the environment variable means nothing.
+ */
+#if EBCC_TEST_HOOKS
 void ebcc__test_point(const char *point);
+#else
+static inline void ebcc__test_point(const char *point)
+{
+	(void)point;
+}
+#endif
 
 /* A stage just loaded by its backend. */
 struct ebcc_loaded_stage {

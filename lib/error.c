@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <bsd/string.h>
 
 #include "ebcc-private.h"
 
@@ -88,9 +87,18 @@ int ebcc__error_prefix(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	/* The prefix, then as much of the current message as fits (truncated, always terminated). */
 	if (n >= 0 && (size_t)n < sizeof(message)) {
-		strlcat(message, ": ", sizeof(message));
-		strlcat(message, last_error, sizeof(message));
+		size_t used = (size_t)n;
+		const char *parts[] = {": ", last_error};
+
+		for (size_t i = 0; i < EBCC_ARRAY_SIZE(parts); i++) {
+			size_t len = strnlen(parts[i], sizeof(message) - 1 - used);
+
+			memcpy(message + used, parts[i], len);
+			used += len;
+		}
+		message[used] = '\0';
 	}
 	memcpy(last_error, message, sizeof(message));
 	return code;

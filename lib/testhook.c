@@ -3,13 +3,16 @@
  * A test-only hook: with EBCC_TEST_HOOK=<point>:<action> in the environment, the process stops
  * (action "stop": SIGSTOP) or dies (action "kill": SIGKILL) when it reaches the named point of
  * an operation, so that tests can observe or crash it at each persistence step. Points are
- * listed in libebcc(7). Never set this outside tests.
+ * listed in libebcc(7). Never set this outside tests; release builds leave it out
+ * (-Dtest_hooks, meson_options.txt).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ebcc-private.h"
+
+#if EBCC_TEST_HOOKS
 
 void ebcc__test_point(const char *point)
 {
@@ -25,3 +28,4 @@ void ebcc__test_point(const char *point)
 		raise(SIGSTOP);
 	}
 }
+#endif

@@ -23,7 +23,8 @@
 
 void hook_serve_refuse(int conn_fd, int status, const char *message)
 {
-	size_t len = strnlen(message, PROTO_MESSAGE_MAX);
+	/* strlen, not strnlen: callers pass buffers shorter than the bound, which gcc -O3 flags. */
+	size_t len = strlen(message) < PROTO_MESSAGE_MAX ? strlen(message) : PROTO_MESSAGE_MAX;
 	struct proto_response_header h = { .status = status, .message_len = (uint32_t)len };
 	uint8_t header[PROTO_RESPONSE_HEADER_SIZE];
 

@@ -123,7 +123,7 @@ static int start_run(struct rt *rt, int argc, char **argv)
 {
 	struct ebcc_instance *inst;
 	const char *id;
-	int r, code;
+	int r, code = RT_EXIT_FAIL;
 
 	id = only_id(rt, argc, argv, &code);
 	if (id == NULL)
@@ -232,7 +232,7 @@ static int wait_run(struct rt *rt, int argc, char **argv)
 {
 	struct ebcc_instance *inst;
 	const char *id;
-	int r, code, status = -1;
+	int r, code = RT_EXIT_FAIL, status = -1;
 
 	id = only_id(rt, argc, argv, &code);
 	if (id == NULL)

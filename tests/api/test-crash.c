@@ -96,7 +96,6 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	char process[256], stages[512];
-
 	if (echo_stage_path() == NULL) {
 		free(f);
 		return -1;
@@ -414,7 +413,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(crash_in_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(crash_in_delete, setup, teardown),
 	};
+	const char *hooks_built = getenv("EBCC_TEST_HOOKS_BUILT");
 
+	if (hooks_built == NULL || strcmp(hooks_built, "1") != 0) {
+		fprintf(stderr, "the library is built without -Dtest_hooks: skipped\n");
+		return 77;
+	}
 	if (echo_stage_path() == NULL) {
 		fprintf(stderr, "the echo stage is not built: skipped\n");
 		return 77;

@@ -185,6 +185,8 @@ class DemoTest(unittest.TestCase):
                                      capture_output=True, text=True, stdin=subprocess.DEVNULL)
             self.assertEqual(deleted.returncode, 0, deleted.stderr)
 
+    @unittest.skipUnless(os.environ.get("EBCC_TEST_HOOKS_BUILT") == "1",
+                         "the library is built without -Dtest_hooks")
     def test_interrupted_demo_cleans_up(self):
         # The library's test hook stops the demo (SIGSTOP) once the anchor runs; SIGINT then
         # arrives at a known point, with the composite running.

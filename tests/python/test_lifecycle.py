@@ -141,6 +141,8 @@ class CrossProcessTest(unittest.TestCase):
 
 
 @unittest.skipUnless(bundles.have_stage(), "the echo stage is not built")
+@unittest.skipUnless(os.environ.get("EBCC_TEST_HOOKS_BUILT") == "1",
+                     "the library is built without -Dtest_hooks")
 class CrashTest(unittest.TestCase):
     def test_killed_during_create(self):
         with bundles.Scratch() as s:
