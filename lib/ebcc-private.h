@@ -529,6 +529,9 @@ bool ebcc__instance_durable(struct ebcc_instance *inst);
 /* Reads state.json; *ret is NULL (and 0 returned) when creation wrote none yet. The result
  * is the caller's to change. */
 int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret);
+/* As ebcc__instance_read_state(), and a state above the size any write allows is read too
+ * (up to 64 MiB): a forced delete must find the processes whatever wrote it. */
+int ebcc__instance_read_state_for_delete(struct ebcc_instance *inst, struct ebcc_state **ret);
 /* As ebcc__instance_read_state(), but the result may be shared with other threads and must
  * not be changed: parsed again only when state.json was replaced. Drop it with
  * ebcc__state_free(). */
