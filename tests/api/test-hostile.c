@@ -737,7 +737,7 @@ static void planted_stage_dir_symlink(void **state)
 	gone(f, inst, "victim");
 }
 
-/* Waits (bounded) until the anchor of a created composite blocks in opening its gate. */
+/* Waits (bounded) until the anchor of a created composite blocks in poll() on its gate. */
 static void anchor_at_gate(struct ebcc_instance *inst)
 {
 	struct json_object *o, *pid;
@@ -752,11 +752,11 @@ static void anchor_at_gate(struct ebcc_instance *inst)
 	for (int i = 0; i < 1000; i++) {
 		free(wchan);
 		wchan = slurp(path, NULL);
-		if (wchan != NULL && strcmp(wchan, "wait_for_partner") == 0)
+		if (wchan != NULL && strncmp(wchan, "poll_schedule_timeout", 21) == 0)
 			break;
 		usleep(10000);
 	}
-	if (wchan == NULL || strcmp(wchan, "wait_for_partner") != 0)
+	if (wchan == NULL || strncmp(wchan, "poll_schedule_timeout", 21) != 0)
 		fail_msg("the anchor does not wait at its gate (%s)", wchan != NULL ? wchan : "gone");
 	free(wchan);
 }

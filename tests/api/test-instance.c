@@ -654,6 +654,82 @@ static void state_size_limits(void **state)
 	ebcc_instance_unref(inst);
 }
 
+/* ---- the anchor's gate and its exec --------------------------------------------------------- */
+
+/* process.user other than root: the anchor enters the (root-only) instance directory for its
+ * gate before it drops privileges, and then runs as that user. */
+static void anchor_as_another_user(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *inst = NULL;
+	char process[2048], *out_dir = scratch_dir("anchor-out");
+	int exit_status = 0;
+
+	skip_without_stage();
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(out_dir, 0777), 0);
+	snprintf(process, sizeof(process),
+		 "{\"args\": [\"sh\", \"-c\", \"id -u > %s/uid\"], \"cwd\": \"/\","
+		 " \"env\": [\"PATH=/usr/bin:/bin\"], \"user\": {\"uid\": 65534, \"gid\": 65534}}",
+		 out_dir);
+	make_bundle(f->bundle, process, ONE_STAGE);
+	assert_int_equal(ebcc_instance_create(f->ctx, "nobody", f->bundle, &inst), 0);
+	assert_int_equal(ebcc_instance_status(inst), EBCC_STATUS_CREATED);
+	if (ebcc_instance_start(inst) != 0)
+		fail_msg("start: %s", ebcc_last_error_message());
+	assert_int_equal(ebcc_instance_wait(inst, 10000, &exit_status), 0);
+	assert_true(WIFEXITED(exit_status));
+	assert_int_equal(WEXITSTATUS(exit_status), 0);
+	{
+		char path[4200], text[32] = "";
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/uid", out_dir);
+		fp = fopen(path, "r");
+		assert_non_null(fp);
+		assert_non_null(fgets(text, sizeof(text), fp));
+		fclose(fp);
+		assert_string_equal(text, "65534\n");
+	}
+	assert_int_equal(ebcc_instance_delete(inst, 0), 0);
+	ebcc_instance_unref(inst);
+	scratch_remove(out_dir);
+}
+
+/* An execve() that fails (E2BIG: one environment string above the kernel's 128 KiB) fails
+ * start with its errno, and the composite is stopped. */
+static void anchor_exec_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *inst = NULL;
+	size_t big = 200 * 1024;
+	char *process, *value = malloc(big + 1);
+	int exit_status = 0;
+
+	skip_without_stage();
+	assert_non_null(value);
+	memset(value, 'x', big);
+	value[big] = '\0';
+	assert_true(asprintf(&process,
+			     "{\"args\": [\"true\"], \"cwd\": \"/\","
+			     " \"env\": [\"PATH=/usr/bin:/bin\", \"BIG=%s\"]}", value) > 0);
+	make_bundle(f->bundle, process, ONE_STAGE);
+	assert_int_equal(ebcc_instance_create(f->ctx, "noexec", f->bundle, &inst), 0);
+	assert_int_equal(ebcc_instance_start(inst), EBCC_ERR_TOO_BIG);
+	assert_non_null(strstr(ebcc_last_error_message(), "execve"));
+	assert_non_null(strstr(ebcc_last_error_message(), strerror(E2BIG)));
+	assert_int_equal(ebcc_instance_wait(inst, 10000, &exit_status), 0);
+	assert_true(WIFEXITED(exit_status));
+	assert_int_equal(WEXITSTATUS(exit_status), 127);
+	assert_int_equal(ebcc_instance_status(inst), EBCC_STATUS_STOPPED);
+	assert_state_has(inst, "\"status\": \"stopped\"");
+	assert_int_equal(ebcc_instance_delete(inst, 0), 0);
+	ebcc_instance_unref(inst);
+	free(process);
+	free(value);
+}
+
 /* ---- many ------------------------------------------------------------------------------- */
 
 static void thousand_instances(void **state)
@@ -719,6 +795,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(planted_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_size_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(anchor_as_another_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(anchor_exec_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(thousand_instances, setup, teardown),
 	};
 
