@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -168,6 +169,12 @@ int ebcc__remove_tree_at(int parent_fd, const char *name);
 /* A copy of the state_root option, or EBCC_ERR_INVALID_ARG when there is none. */
 int ebcc__state_root_path(struct ebcc_context *ctx, char **ret_path);
 /* Opens (and with create, makes 0700) the state root. ret_path may be NULL. */
+/* StrictModes (stateroot.c): st must belong to the caller (or root, unless secret) and not
+ * be writable by group or others (secret: not accessible to them at all). Else
+ * EBCC_ERR_PERMISSION naming display, the owner and the mode. */
+int ebcc__check_trusted(const struct stat *st, const char *display, bool secret);
+/* The same for an open directory or file. */
+int ebcc__check_trusted_fd(int fd, const char *display);
 int ebcc__state_root_open(struct ebcc_context *ctx, bool create, int *ret_fd, char **ret_path);
 /* Opens <state_root>/.ebcc/<sub>, creating it 0700 when asked. */
 int ebcc__private_dir_open(int root_fd, const char *sub, bool create, int *ret_fd);
@@ -483,7 +490,6 @@ int ebcc__exit_record_read(int dir_fd, int *ret_status);
 /* ---- composites (lib/instance.c, lib/lifecycle.c, lib/ocistate.c, lib/stageload.c) ------ */
 
 #include <limits.h>
-#include <sys/stat.h>
 
 struct ebcc_instance {
 	int refcount; /* atomic */

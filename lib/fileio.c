@@ -183,6 +183,10 @@ int ebcc__open_dir_at(int dir_fd, const char *name, const char *display, int *re
 		}
 		return ebcc__error_errno(ebcc__error_from_errno(e), e, "open %s", display);
 	}
+	if (ebcc__check_trusted_fd(fd, display) < 0) {
+		close(fd);
+		return EBCC_ERR_PERMISSION;
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -207,6 +211,10 @@ int ebcc__open_dir_path_at(int dir_fd, const char *relpath, bool create, int *re
 		if (next >= 0) {
 			close(cur);
 			cur = next;
+			if (ebcc__check_trusted_fd(cur, relpath) < 0) {
+				close(cur);
+				return EBCC_ERR_PERMISSION;
+			}
 			continue;
 		}
 		if (create && errno == ENOENT && mkdirat(cur, part, 0700) < 0 && errno != EEXIST) {

@@ -2,12 +2,19 @@
 /*
  * The state root: created 0700 on first use, opened as a directory descriptor that every
  * other path is resolved against. Library-wide data lives in <state_root>/.ebcc/.
+ *
+ * Like OpenSSH's StrictModes, nothing another user could have written is trusted: the state
+ * root, its ancestors and every directory below it must belong to the caller or root and not
+ * be writable by group or others (an ancestor may be, with the sticky bit, as /tmp is); key
+ * files must belong to the caller and be accessible to nobody else. Otherwise another user
+ * could plant a device key that signs reports, or a composite naming any process as its anchor.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ebcc-private.h"
 
@@ -28,6 +35,66 @@ static int mkdir_parents(char *path, mode_t mode)
 	}
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return -errno;
+	return 0;
+}
+
+int ebcc__check_trusted(const struct stat *st, const char *display, bool secret)
+{
+	uid_t me = geteuid();
+	bool owner_ok = st->st_uid == me || (!secret && st->st_uid == 0);
+	mode_t forbidden = secret ? 077 : (S_IWGRP | S_IWOTH);
+
+	if (owner_ok && (st->st_mode & forbidden) == 0)
+		return 0;
+	if (secret)
+		return ebcc__error(EBCC_ERR_PERMISSION,
+				   "%s is owned by uid %u with mode %04o: a key must belong to uid %u "
+				   "and be accessible to nobody else",
+				   display, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+				   (unsigned)me);
+	return ebcc__error(EBCC_ERR_PERMISSION,
+			   "%s is owned by uid %u with mode %04o: it must belong to uid %u or root "
+			   "and not be writable by group or others",
+			   display, (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+			   (unsigned)me);
+}
+
+int ebcc__check_trusted_fd(int fd, const char *display)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat %s", display);
+	return ebcc__check_trusted(&st, display, false);
+}
+
+/* Every ancestor of path: the caller's or root's, and not writable by others unless sticky
+ * (then nobody else can rename or replace what is in it). */
+static int check_ancestors(const char *path)
+{
+	char prefix[EBCC_PATH_MAX];
+	size_t len = strnlen(path, sizeof(prefix));
+
+	if (len >= sizeof(prefix))
+		return ebcc__error(EBCC_ERR_TOO_BIG, "state root path too long");
+	memcpy(prefix, path, len + 1);
+	for (char *slash = strrchr(prefix, '/'); slash != NULL; slash = strrchr(prefix, '/')) {
+		struct stat st;
+
+		slash[slash == prefix] = '\0'; /* "/a/b" -> "/a" -> "/" */
+		if (stat(prefix, &st) < 0)
+			return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "stat %s",
+						 prefix);
+		if (!(st.st_mode & S_ISVTX) && ebcc__check_trusted(&st, prefix, false) < 0)
+			return ebcc__error_prefix(EBCC_ERR_PERMISSION,
+						  "state root %s is not safe, for its ancestor", path);
+		if (st.st_mode & S_ISVTX && st.st_uid != geteuid() && st.st_uid != 0)
+			return ebcc__error(EBCC_ERR_PERMISSION,
+					   "state root %s is not safe: its parent %s is owned by uid "
+					   "%u", path, prefix, (unsigned)st.st_uid);
+		if (strcmp(prefix, "/") == 0)
+			break;
+	}
 	return 0;
 }
 
@@ -68,6 +135,13 @@ int ebcc__state_root_open(struct ebcc_context *ctx, bool create, int *ret_fd, ch
 			return ebcc__error(EBCC_ERR_NOT_FOUND, "state root %s does not exist", path);
 		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "open state root %s",
 					 path);
+	}
+	r = check_ancestors(path);
+	if (r == 0 && (r = ebcc__check_trusted_fd(fd, path)) < 0)
+		r = ebcc__error_prefix(r, "state root");
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
 	*ret_fd = fd;
 	if (ret_path != NULL)

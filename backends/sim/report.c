@@ -89,6 +89,10 @@ static int key_read(int dir_fd, EVP_PKEY **ret, uint8_t kid[EBCC_SHA256_SIZE])
 					 EBCC_SIM_DEVICE_KEY_FILE);
 	if (fstat(fd, &st) < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "stat %s", EBCC_SIM_DEVICE_KEY_FILE);
+	/* A key another user could have written or read signs nothing. */
+	r = ebcc__check_trusted(&st, "the simulated device key " EBCC_SIM_DEVICE_KEY_FILE, true);
+	if (r < 0)
+		return r;
 	ebcc__sim_key_identity_of(&st, &id);
 	if (ebcc__sim_keycache_get(&id, ret, kid))
 		return 0;
