@@ -77,8 +77,8 @@ EBCC_EXPORT int ebcc_context_set_option(struct ebcc_context *ctx, const char *ke
 	if (r < 0)
 		return r;
 	ebcc__log_debug(ctx, "option %s set to \"%s\"", key, value);
-	if (strcmp(key, "plugin_dir") == 0 && value[0] != '\0')
-		ebcc__registry_load_dir(ctx, value);
+	if (strcmp(key, "plugin_dir") == 0)
+		ebcc__registry_plugin_dir_changed(ctx);
 	return 0;
 }
 

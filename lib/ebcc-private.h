@@ -108,6 +108,10 @@ struct ebcc_context {
 	 * context is freed, so pointers to them stay valid as long as the context. */
 	struct ebcc_backend **backends;
 	size_t n_backends;
+	/* Plugins load on the first lookup after plugin_dir is set (also by default), never
+	 * before: a log function set meanwhile hears what failed. Generations, atomic. */
+	pthread_mutex_t plugin_lock; /* serializes loading */
+	unsigned plugin_dir_wanted, plugin_dir_loaded;
 	/* Backend data directories kept open, by state root (lib/registry.c). */
 	struct {
 		const struct ebcc_backend *backend;
@@ -281,12 +285,12 @@ const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_tsm_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_optee_entry(void);
 
-/* Registers the built-in backends and the plugins of the default plugin_dir. */
+/* Registers the built-in backends; the plugins of plugin_dir load on the first lookup. */
 int ebcc__registry_init(struct ebcc_context *ctx);
+/* Asks for the plugins of the (new) plugin_dir to be loaded on the next lookup. */
+void ebcc__registry_plugin_dir_changed(struct ebcc_context *ctx);
 /* Calls destroy() of every backend and unloads plugins. */
 void ebcc__registry_free(struct ebcc_context *ctx);
-/* Loads every *.so in dir; failures are logged and skipped. */
-void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir);
 /* Finds a backend by name: EBCC_ERR_NOT_FOUND naming it. Valid as long as ctx. */
 int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
 		       const struct ebcc_backend **ret);

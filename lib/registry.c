@@ -206,7 +206,8 @@ EBCC_EXPORT int ebcc_backend_load(struct ebcc_context *ctx, const char *path)
 	return load_plugin(ctx, path);
 }
 
-void ebcc__registry_load_dir(struct ebcc_context *ctx, const char *dir)
+/* Loads every *.so in dir; failures are logged and skipped. */
+static void load_dir(struct ebcc_context *ctx, const char *dir)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, NULL, alphasort);
@@ -238,6 +239,7 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 		ebcc__backend_optee_entry,
 	};
 
+	pthread_mutex_init(&ctx->plugin_lock, NULL);
 	for (size_t i = 0; i < EBCC_ARRAY_SIZE(builtins); i++) {
 		int r = register_locked(ctx, builtins[i](), NULL, NULL);
 
@@ -245,8 +247,36 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 			return r;
 	}
 	if (ctx->opts.plugin_dir != NULL)
-		ebcc__registry_load_dir(ctx, ctx->opts.plugin_dir);
+		ebcc__registry_plugin_dir_changed(ctx);
 	return 0;
+}
+
+void ebcc__registry_plugin_dir_changed(struct ebcc_context *ctx)
+{
+	__atomic_add_fetch(&ctx->plugin_dir_wanted, 1, __ATOMIC_RELEASE);
+}
+
+/* Loads the plugins of plugin_dir if it changed since they were last loaded. A lookup that
+ * comes while another thread loads waits for it: no plugin is missed half-way. */
+static void load_plugins(struct ebcc_context *ctx)
+{
+	_cleanup_free_ char *dir = NULL;
+	unsigned wanted = __atomic_load_n(&ctx->plugin_dir_wanted, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&ctx->plugin_dir_loaded, __ATOMIC_ACQUIRE) == wanted)
+		return;
+	pthread_mutex_lock(&ctx->plugin_lock);
+	wanted = __atomic_load_n(&ctx->plugin_dir_wanted, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&ctx->plugin_dir_loaded, __ATOMIC_ACQUIRE) != wanted) {
+		pthread_mutex_lock(&ctx->lock);
+		if (ctx->opts.plugin_dir != NULL && ctx->opts.plugin_dir[0] != '\0')
+			dir = strdup(ctx->opts.plugin_dir);
+		pthread_mutex_unlock(&ctx->lock);
+		if (dir != NULL)
+			load_dir(ctx, dir);
+		__atomic_store_n(&ctx->plugin_dir_loaded, wanted, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ctx->plugin_lock);
 }
 
 void ebcc__registry_free(struct ebcc_context *ctx)
@@ -266,6 +296,7 @@ void ebcc__registry_free(struct ebcc_context *ctx)
 	free(ctx->backends);
 	ctx->backends = NULL;
 	ctx->n_backends = 0;
+	pthread_mutex_destroy(&ctx->plugin_lock);
 }
 
 int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
@@ -273,6 +304,7 @@ int ebcc__backend_find(struct ebcc_context *ctx, const char *name,
 {
 	const struct ebcc_backend *found = NULL;
 
+	load_plugins(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	for (size_t i = 0; i < ctx->n_backends && found == NULL; i++)
 		if (strcmp(ctx->backends[i]->name, name) == 0)
@@ -290,6 +322,7 @@ EBCC_EXPORT int ebcc_backend_count(struct ebcc_context *ctx)
 
 	if (ctx == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_backend_count: ctx is NULL");
+	load_plugins(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	n = (int)ctx->n_backends;
 	pthread_mutex_unlock(&ctx->lock);
@@ -304,6 +337,7 @@ EBCC_EXPORT const char *ebcc_backend_name(struct ebcc_context *ctx, int index)
 		ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_backend_name: ctx is NULL");
 		return NULL;
 	}
+	load_plugins(ctx);
 	pthread_mutex_lock(&ctx->lock);
 	if (index >= 0 && (size_t)index < ctx->n_backends)
 		name = ctx->backends[index]->name;
