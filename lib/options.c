@@ -239,12 +239,21 @@ static const struct option_row *find_row(const char *key)
 	return NULL;
 }
 
+/* The message lists the keys from the table, so that it never falls behind it. */
 static int unknown_key(const char *key)
 {
-	return ebcc__error(EBCC_ERR_INVALID_ARG,
-			   "unknown option \"%s\" (known: anchor, artifacts, default_backend, durability, "
-			   "log_level, max_request, plugin_dir, retention, state_root)",
-			   key);
+	char known[256] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < EBCC_ARRAY_SIZE(option_rows); i++) {
+		int n = snprintf(known + used, sizeof(known) - used, "%s%s", i > 0 ? ", " : "",
+				 option_rows[i].key);
+
+		if (n < 0 || (size_t)n >= sizeof(known) - used)
+			break;
+		used += (size_t)n;
+	}
+	return ebcc__error(EBCC_ERR_INVALID_ARG, "unknown option \"%.64s\" (known: %s)", key, known);
 }
 
 /* The default state root: /run/ebcc for root, else $XDG_RUNTIME_DIR/ebcc, else none. */

@@ -48,6 +48,11 @@ static void options_set_is_atomic(void **state)
 	assert_int_equal(ebcc__options_get(&o, "max_request", &value), 0);
 	assert_string_equal(value, "99");
 	free(value);
+	/* An unknown key is named, with every key the table knows. */
+	assert_int_equal(ebcc__options_set(&o, "state-root", "/b"), EBCC_ERR_INVALID_ARG);
+	assert_string_equal(ebcc_last_error_message(),
+			    "unknown option \"state-root\" (known: anchor, artifacts, default_backend, "
+			    "durability, log_level, max_request, plugin_dir, retention, state_root)");
 	ebcc__options_clear(&o);
 }
 
