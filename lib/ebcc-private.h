@@ -319,6 +319,13 @@ int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what,
 
 #define EBCC_ID_MAX 1024
 #define EBCC_STAGE_NAME_MAX 64
+#define EBCC_BACKEND_NAME_MAX 32
+
+/* Names (lib/names.c): stages and backends [a-z0-9_-]{1,64} and {1,32}, instance ids
+ * [A-Za-z0-9_.+-]{1,1024} other than "." and "..". */
+bool ebcc__stage_name_valid(const char *name);
+bool ebcc__backend_name_valid(const char *name);
+bool ebcc__instance_id_valid(const char *id);
 #define EBCC_STAGES_MAX 64
 
 struct ebcc_rlimit {
@@ -382,7 +389,6 @@ int ebcc__manifest_parse(const char *text, size_t len, const char *display,
 			 struct ebcc_manifest **ret);
 void ebcc__manifest_free(struct ebcc_manifest *m);
 void ebcc__stage_decl_clear(struct ebcc_stage_decl *s);
-bool ebcc__stage_name_valid(const char *name);
 const char *ebcc__lifetime_name(uint32_t lifetime);
 int ebcc__lifetime_parse(const char *text, uint32_t *ret);
 
@@ -526,7 +532,6 @@ struct ebcc_instance {
 	uint64_t anchor_start;
 };
 
-bool ebcc__instance_id_valid(const char *id);
 /* EBCC_ERR_INVALID_ARG with a message when id is not a valid, unreserved instance id. */
 int ebcc__instance_check_id(const char *id);
 void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1]);

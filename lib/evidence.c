@@ -14,9 +14,6 @@
 
 #include "ebcc-private.h"
 
-#define ID_MAX 1024
-#define STAGE_MAX 64
-#define BACKEND_MAX 32
 #define ALG_MAX 16
 #define MEASUREMENT_HEX_MIN 32  /* a digest of at least 16 bytes */
 #define MEASUREMENT_HEX_MAX 128 /* and at most 64 */
@@ -43,18 +40,6 @@ static bool is_hex_digit(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static bool backend_valid(const char *s)
-{
-	size_t len = strnlen(s, BACKEND_MAX + 1);
-
-	if (len == 0 || len > BACKEND_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
-
 static bool format_valid(const char *s)
 {
 	size_t len = strnlen(s, EBCC_EVIDENCE_FORMAT_MAX + 1);
@@ -63,31 +48,6 @@ static bool format_valid(const char *s)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-			return false;
-	return true;
-}
-
-static bool instance_valid(const char *s)
-{
-	size_t len = strnlen(s, ID_MAX + 1);
-
-	if (len == 0 || len > ID_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    strchr("_.+-", s[i]) == NULL)
-			return false;
-	return true;
-}
-
-static bool stage_valid(const char *s)
-{
-	size_t len = strnlen(s, STAGE_MAX + 1);
-
-	if (len == 0 || len > STAGE_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
 			return false;
 	return true;
 }
@@ -153,15 +113,15 @@ static int fields_check(const struct ebcc_evidence_fields *f, int err)
 	for (size_t i = 0; i < EBCC_ARRAY_SIZE(strings); i++)
 		if (strings[i].value == NULL)
 			return ebcc__error(err, "evidence: \"%s\" is missing", strings[i].field);
-	if (!backend_valid(f->backend))
+	if (!ebcc__backend_name_valid(f->backend))
 		return bad_string(err, "backend", f->backend, "1..32 characters of [a-z0-9_-]");
 	if (!format_valid(f->format))
 		return bad_string(err, "format", f->format,
 				  "1..128 printable ASCII characters other than '\"' and '\\'");
-	if (!instance_valid(b->instance))
+	if (!ebcc__instance_id_valid(b->instance))
 		return bad_string(err, "instance", b->instance,
 				  "1..1024 characters of [A-Za-z0-9_.+-], not \".\" or \"..\"");
-	if (!stage_valid(b->stage))
+	if (!ebcc__stage_name_valid(b->stage))
 		return bad_string(err, "stage", b->stage, "1..64 characters of [a-z0-9_-]");
 	if (!ebcc__evidence_measurement_valid(b->measurement))
 		return bad_string(err, "measurement", b->measurement,

@@ -35,19 +35,6 @@
  * name is at most NAME_MAX bytes, an id up to EBCC_ID_MAX. */
 #define ID_DIRECT_MAX 200
 
-bool ebcc__instance_id_valid(const char *id)
-{
-	size_t len = strnlen(id, EBCC_ID_MAX + 1);
-
-	if (len == 0 || len > EBCC_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
-		      (id[i] >= '0' && id[i] <= '9') || strchr("_.+-", id[i]) != NULL))
-			return false;
-	return true;
-}
-
 int ebcc__instance_check_id(const char *id)
 {
 	if (!ebcc__instance_id_valid(id)) {

@@ -26,19 +26,6 @@
 #define MAX_FILES_MIN 4
 #define MAX_FILES_MAX 1024
 
-bool ebcc__stage_name_valid(const char *name)
-{
-	size_t len = strnlen(name, EBCC_STAGE_NAME_MAX + 1);
-
-	if (len == 0 || len > EBCC_STAGE_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-		      name[i] == '_' || name[i] == '-'))
-			return false;
-	return true;
-}
-
 const char *ebcc__lifetime_name(uint32_t lifetime)
 {
 	return lifetime == EBCC_LIFETIME_INVOCATION ? "invocation" : "instance";

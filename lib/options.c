@@ -7,19 +7,6 @@
 
 #include "ebcc-private.h"
 
-/* A backend name as the registry accepts it: [a-z0-9_-]{1,32}. */
-static bool backend_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 32)
-		return false;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			return false;
-	return true;
-}
-
 static int absolute_path(const char *key, const char *value)
 {
 	size_t len = strlen(value);
@@ -66,7 +53,7 @@ static int set_plugin_dir(struct ebcc_options *o, const char *key, const char *v
 
 static int set_default_backend(struct ebcc_options *o, const char *key, const char *value)
 {
-	if (!backend_name_valid(value))
+	if (!ebcc__backend_name_valid(value))
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
 				   "option %s: \"%s\" is not a backend name ([a-z0-9_-]{1,32})", key,
 				   value);

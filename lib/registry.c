@@ -19,19 +19,6 @@
 /* The smallest table this library accepts: everything up to and including stage_unload. */
 #define OPS_MIN_SIZE (offsetof(struct ebcc_backend_ops, stage_unload) + sizeof(void *))
 
-static bool name_valid(const char *name)
-{
-	size_t len = strnlen(name, 33);
-
-	if (len == 0 || len > 32)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
-		      name[i] == '_' || name[i] == '-'))
-			return false;
-	return true;
-}
-
 static const char *isolation_name(uint32_t isolation)
 {
 	switch (isolation) {
@@ -74,7 +61,7 @@ static int copy_ops(const struct ebcc_backend_ops *ops, struct ebcc_backend_ops 
 	memcpy(out, ops, ops->size < known ? ops->size : known);
 	out->size = (uint32_t)known;
 
-	if (out->name == NULL || !name_valid(out->name))
+	if (out->name == NULL || !ebcc__backend_name_valid(out->name))
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
 				   "backend name \"%s\" is not [a-z0-9_-]{1,32}",
 				   out->name != NULL ? out->name : "(null)");
