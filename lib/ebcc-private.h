@@ -613,6 +613,10 @@ void ebcc__instance_release_stages(struct ebcc_instance *inst);
  * message naming `what` (and the duplicated key when it is a top-level one). */
 int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj, int err,
 			  const char *what);
+/* A document read from a file or a caller: ebcc__json_parse(), ebcc__json_check_text(), and a
+ * JSON object at the top ("<what>: must be a JSON object, not an array"). */
+int ebcc__json_parse_document(const char *text, size_t len, int err, const char *what,
+			      struct json_object **ret);
 /* "an object", "an integer", "a fractional number", "null"...: a value's type for messages. */
 const char *ebcc__json_type_article(struct json_object *value);
 /* The first key of object obj (in text order) not in the NULL-terminated list known, or NULL. */

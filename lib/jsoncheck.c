@@ -287,3 +287,23 @@ int ebcc__json_check_nul(const char *text, size_t len, int err, const char *what
 	}
 	return 0;
 }
+
+int ebcc__json_parse_document(const char *text, size_t len, int err, const char *what,
+			      struct json_object **ret)
+{
+	struct json_object *root = NULL;
+	int r = ebcc__json_parse(text, len, err, what, &root);
+
+	if (r < 0)
+		return r;
+	r = ebcc__json_check_text(text, len, root, err, what);
+	if (r == 0 && !json_object_is_type(root, json_type_object))
+		r = ebcc__error(err, "%s: must be a JSON object, not %s", what,
+				ebcc__json_type_article(root));
+	if (r < 0) {
+		json_object_put(root);
+		return r;
+	}
+	*ret = root;
+	return 0;
+}

@@ -244,24 +244,14 @@ int ebcc__oci_config_parse(const char *text, size_t len, const char *display,
 	char what[EBCC_PATH_MAX + 32];
 	int r;
 
-	r = ebcc__json_parse(text, len, ERR, display, &root);
+	/* One text, one meaning: a duplicated key must not silently override a limit. */
+	r = ebcc__json_parse_document(text, len, ERR, display, &root);
 	if (r < 0)
 		return r;
-	/* One text, one meaning: a duplicated key must not silently override a limit. */
-	r = ebcc__json_check_text(text, len, root, ERR, display);
-	if (r < 0) {
-		json_object_put(root);
-		return r;
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		json_object_put(root);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		r = ebcc__error(ERR, "%s: the top level is %s, not an object", display,
-				ebcc__json_type_name(root));
-		goto out;
 	}
 	r = ebcc__json_string_member(root, "ociVersion", true, ERR, display, &version);
 	if (r < 0)

@@ -191,12 +191,7 @@ int ebcc__policy_parse(const char *json, struct ebcc_policy *ret)
 	len = strnlen(json, EBCC_EVIDENCE_TEXT_MAX + 1);
 	if (len > EBCC_EVIDENCE_TEXT_MAX)
 		return ebcc__error(ERR, "policy: more than %zu bytes", EBCC_EVIDENCE_TEXT_MAX);
-	r = ebcc__json_parse(json, len, ERR, "policy", &p.root);
-	if (r < 0)
-		return r;
-	r = ebcc__json_check_text(json, len, p.root, ERR, "policy");
-	if (r >= 0 && !json_object_is_type(p.root, json_type_object))
-		r = ebcc__error(ERR, "policy: must be a JSON object, not %s", ebcc__json_type_article(p.root));
+	r = ebcc__json_parse_document(json, len, ERR, "policy", &p.root);
 	if (r >= 0)
 		r = parse_fields(p.root, &p);
 	if (r < 0) {

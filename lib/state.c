@@ -307,7 +307,7 @@ int ebcc__state_parse(const char *text, size_t len, const char *display, struct 
 	char what[EBCC_PATH_MAX + 16];
 	int r;
 
-	r = ebcc__json_parse(text, len, ERR, display, &root);
+	r = ebcc__json_parse_document(text, len, ERR, display, &root);
 	if (r < 0)
 		return r;
 	st = calloc(1, sizeof(*st));
@@ -316,10 +316,6 @@ int ebcc__state_parse(const char *text, size_t len, const char *display, struct 
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	}
 	st->refcount = 1;
-	if (!json_object_is_type(root, json_type_object)) {
-		r = ebcc__error(ERR, "%s: not a JSON object", display);
-		goto out;
-	}
 	r = dup_string(root, "ociVersion", display, &st->oci_version);
 	if (r == 0)
 		r = dup_string(root, "id", display, &st->id);
