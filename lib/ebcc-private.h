@@ -242,7 +242,8 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 /* After json-c accepted text: err naming `what` and the path of the key or string ("stages[0].
  * image") when one of them has the escape \u0000 (lib/jsoncheck.c). */
 int ebcc__json_check_nul(const char *text, size_t len, int err, const char *what);
-const char *ebcc__json_type_name(struct json_object *obj);
+/* "an object", "an integer", "a fractional number", "null"...: a json_type for messages. */
+const char *ebcc__json_type_article_of(int type);
 /* text as a JSON string literal, quotes included (malloc): ", \\ and control characters
  * escaped. */
 int ebcc__json_quote(const char *text, char **ret);

@@ -61,11 +61,6 @@ int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 	return 0;
 }
 
-const char *ebcc__json_type_name(struct json_object *obj)
-{
-	return json_type_to_name(json_object_get_type(obj));
-}
-
 int ebcc__json_to_string(struct json_object *obj, int flags, char **ret)
 {
 	const char *text = json_object_to_json_string_ext(obj, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -77,9 +72,10 @@ int ebcc__json_to_string(struct json_object *obj, int flags, char **ret)
 	return 0;
 }
 
-static const char *type_article_name(enum json_type type)
+/* "an object", "a fractional number", "null"...: one table for every message. */
+const char *ebcc__json_type_article_of(int type)
 {
-	switch (type) {
+	switch ((enum json_type)type) {
 	case json_type_object:
 		return "an object";
 	case json_type_array:
@@ -88,14 +84,14 @@ static const char *type_article_name(enum json_type type)
 		return "a string";
 	case json_type_int:
 		return "an integer";
+	case json_type_double:
+		return "a fractional number";
 	case json_type_boolean:
 		return "a boolean";
-	case json_type_double:
-		return "a number";
 	case json_type_null:
 		return "null";
 	}
-	return "a value";
+	return "an unknown type";
 }
 
 int ebcc__json_member(struct json_object *obj, const char *key, int type_,
@@ -113,8 +109,8 @@ int ebcc__json_member(struct json_object *obj, const char *key, int type_,
 	}
 	if (!json_object_is_type(member, type))
 		return ebcc__error(err, "%s: \"%s\" must be %s, not %s", what, key,
-				   type_article_name(type),
-				   type_article_name(json_object_get_type(member)));
+				   ebcc__json_type_article_of(type),
+				   ebcc__json_type_article_of(json_object_get_type(member)));
 	*ret = member;
 	return 0;
 }
@@ -180,7 +176,7 @@ int ebcc__json_options_check(const char *options_json, const char *const *known,
 		return r;
 	if (!json_object_is_type(root, json_type_object)) {
 		r = ebcc__error(err, "%s must be an object, not %s", what,
-				type_article_name(json_object_get_type(root)));
+				ebcc__json_type_article_of(json_object_get_type(root)));
 		goto out;
 	}
 	json_object_object_foreachC(root, it) {

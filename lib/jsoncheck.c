@@ -101,23 +101,7 @@ out:
 
 const char *ebcc__json_type_article(struct json_object *value)
 {
-	switch (json_object_get_type(value)) {
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	case json_type_int:
-		return "an integer";
-	case json_type_double:
-		return "a fractional number";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_null:
-		return "null";
-	}
-	return "an unknown type";
+	return ebcc__json_type_article_of(json_object_get_type(value));
 }
 
 const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *known)
