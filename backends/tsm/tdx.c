@@ -59,9 +59,12 @@ static int parse_header(struct cursor *c, struct ebcc__tdx_quote *q)
 	if (r < 0)
 		return r;
 	q->signed_part = h;
+	q->signed_len = EBCC_TDX_SIGNED_SIZE;
 	q->version = ebcc__le16(h);
 	q->att_key_type = ebcc__le16(h + 2);
 	q->tee_type = ebcc__le32(h + 4);
+	q->qe_svn = ebcc__le16(h + 8);
+	q->pce_svn = ebcc__le16(h + 10);
 	q->qe_vendor_id = h + 12;
 	if (q->version != EBCC_TDX_QUOTE_VERSION)
 		return ebcc__error(c->err, WHAT ": version %u, only version %d is understood",
@@ -72,7 +75,10 @@ static int parse_header(struct cursor *c, struct ebcc__tdx_quote *q)
 	if (q->tee_type != EBCC_TDX_TEE_TYPE)
 		return ebcc__error(c->err, WHAT ": TEE type 0x%" PRIx32 " is not TDX (0x%x)",
 				   q->tee_type, EBCC_TDX_TEE_TYPE);
+	q->tee_tcb_svn = body;
+	q->mrseam = body + 16;
 	q->td_attributes = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES);
+	q->xfam = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES + 8);
 	q->mrtd = body + EBCC_TDX_BODY_MRTD;
 	q->report_data = body + EBCC_TDX_BODY_REPORT_DATA;
 	return 0;
@@ -146,10 +152,23 @@ int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc_
 		return ebcc__error(err, WHAT " of %zu bytes is short: the signature data length "
 				   "says %" PRIu32 " bytes follow at offset %zu, but %zu do",
 				   len, sig_len, c.pos, len - c.pos);
-	if (sig_len < len - c.pos)
-		return ebcc__error(err, WHAT " of %zu bytes: %zu bytes follow its signature data "
-				   "(%" PRIu32 " bytes at offset %zu)",
-				   len, len - c.pos - sig_len, sig_len, c.pos);
+	if (sig_len < len - c.pos) {
+		/* Padding: the quote service's buffer is larger than the quote. */
+		size_t end = c.pos + sig_len;
+
+		for (size_t i = end; i < len; i++)
+			if (data[i] != 0)
+				return ebcc__error(err, WHAT " of %zu bytes: %zu bytes follow its "
+						   "signature data (%" PRIu32 " bytes at offset "
+						   "%zu), and they are not all zero (byte at "
+						   "offset %zu is 0x%02x); only zero padding may "
+						   "follow a quote",
+						   len, len - end, sig_len, c.pos, i, data[i]);
+		q.padding = len - end;
+		len = end;
+		c.len = end;
+	}
+	q.quote_len = len;
 	r = take(&c, 64, "the quote signature", &q.signature);
 	if (r == 0)
 		r = take(&c, 64, "the attestation key", &q.att_key);
@@ -317,7 +336,7 @@ int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__t
 		r = ebcc__error_prefix(r, WHAT ": the attestation key");
 		goto out;
 	}
-	ok = ebcc__ecdsa_verify_raw(att_key, "SHA256", q->signed_part, EBCC_TDX_SIGNED_SIZE,
+	ok = ebcc__ecdsa_verify_raw(att_key, "SHA256", q->signed_part, q->signed_len,
 				    q->signature, q->signature + 32, 32, false);
 	if (ok <= 0) {
 		r = ok < 0 ? ok : ebcc__error(EBCC_ERR_VERIFY,

@@ -18,7 +18,9 @@
  *       certification data      type 5 (2), size (4): the PCK certificate chain in PEM
  *                               (PCK leaf, PCK platform or processor CA, root CA)
  *
- * All integers little endian. Nothing may follow the signature data.
+ * All integers little endian. Only zero bytes may follow the signature data: Intel's quote
+ * service answers with buffers of the v5 size (70 zero bytes after a v4 quote on QEMU/KVM hosts)
+ * and some clouds with fixed 8000-byte buffers. A non-zero byte there is refused.
  */
 #ifndef EBCC_TSM_TDX_H
 #define EBCC_TSM_TDX_H
@@ -43,16 +45,24 @@
 #define EBCC_TDX_QE_REPORT_DATA 320
 #define EBCC_TDX_TD_ATTR_DEBUG (UINT64_C(1) << 0)
 #define EBCC_TDX_MEASUREMENT_SIZE 48
+#define EBCC_TDX_QE_REPORT_ISVPRODID 256
+#define EBCC_TDX_QE_REPORT_ISVSVN 258
 
 /* A parsed quote: pointers into the caller's bytes. */
 struct ebcc__tdx_quote {
 	const uint8_t *signed_part; /* header || TD report, EBCC_TDX_SIGNED_SIZE bytes */
+	size_t signed_len;
+	size_t quote_len; /* the quote without the zero bytes that follow it */
+	size_t padding;   /* zero bytes after the quote */
 	uint16_t version, att_key_type;
+	uint16_t qe_svn, pce_svn; /* header */
 	uint32_t tee_type;
 	const uint8_t *qe_vendor_id; /* 16 */
+	const uint8_t *tee_tcb_svn;  /* 16 */
+	const uint8_t *mrseam;       /* 48 */
 	const uint8_t *mrtd;         /* 48 */
 	const uint8_t *report_data;  /* 64 */
-	uint64_t td_attributes;
+	uint64_t td_attributes, xfam;
 	const uint8_t *signature;    /* 64 */
 	const uint8_t *att_key;      /* 64 */
 	const uint8_t *qe_report;    /* 384 */

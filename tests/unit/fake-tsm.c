@@ -185,6 +185,18 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	ebcc__put_le16(p, 5);
 	ebcc__put_le32(p + 2, (uint32_t)chain_len);
 	memcpy(p + 6, t->pck_chain_pem, chain_len);
+	/* What the quote service hands back: a buffer of its own size, zero after the quote. */
+	if (!t->faults.tdx_no_padding) {
+		size_t padded = t->faults.tdx_buffer > len ? t->faults.tdx_buffer : len + 70;
+		uint8_t *b = xmalloc(padded);
+
+		memcpy(b, q, len);
+		if (t->faults.tdx_dirty_padding)
+			b[padded - 1] = 0x01;
+		free(q);
+		q = b;
+		len = padded;
+	}
 	*ret = q;
 	*ret_len = len;
 }

@@ -13,7 +13,7 @@
  * wrong access mode; rmdir. Descriptors are numbers no real file has, so a backend that used a
  * real system call on one would fail.
  *
- * What it can be told to do wrong (struct fake_tsm_faults).
+ * What it can be told to do wrong, or how to vary like real hosts (struct fake_tsm_faults).
  */
 #ifndef EBCC_TEST_FAKE_TSM_H
 #define EBCC_TEST_FAKE_TSM_H
@@ -43,6 +43,12 @@ struct fake_tsm_faults {
 	bool debug;                /* a debuggable TD (TDATTRIBUTES) or guest (POLICY) */
 	bool no_certs;             /* sev_guest: an auxblob without certificates */
 	const char *provider_name; /* overrides what provider reads, e.g. "cca_guest" */
+	/* tdx_guest pads like real hosts: by default 70 zero bytes after a v4 quote (Intel's quote
+	 * service answers with the v5 size); tdx_buffer > 0 pads to that many bytes instead (some
+	 * clouds return 8000-byte buffers), tdx_no_padding sends the bare quote. */
+	size_t tdx_buffer;
+	bool tdx_no_padding;
+	bool tdx_dirty_padding; /* a non-zero byte in the padding (a broken quote service) */
 };
 
 struct fake_tsm;

@@ -269,6 +269,70 @@ static void generation_race_is_retried(void **state)
 	fake_tsm_free(t);
 }
 
+/* Real quote services pad: 70 zero bytes after a v4 quote, or a fixed 8000-byte buffer. Such
+ * a quote is collected and verified as the host gave it; a non-zero byte after the quote is
+ * refused at collection and at verification, naming how many bytes follow. */
+static void tdx_padding(void **state)
+{
+	static const struct {
+		size_t buffer;
+		bool none;
+		size_t expect_len; /* 0: the quote + 70 */
+	} cases[] = { { 0, false, 0 }, { 8000, false, 8000 }, { 0, true, 0 } };
+	uint8_t rd[64];
+
+	(void)state;
+	fill(rd, sizeof(rd), 5);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+
+		fake_tsm_faults(t)->tdx_buffer = cases[i].buffer;
+		fake_tsm_faults(t)->tdx_no_padding = cases[i].none;
+		if (ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b) != 0)
+			fail_msg("case %zu: %s", i, ebcc_last_error_message());
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), 0);
+		assert_int_equal(q.quote_len + q.padding, b.outblob_len);
+		if (cases[i].none)
+			assert_int_equal(q.padding, 0);
+		else if (cases[i].expect_len == 0)
+			assert_int_equal(q.padding, 70);
+		else
+			assert_int_equal(b.outblob_len, cases[i].expect_len);
+		assert_memory_equal(q.report_data, rd, 64);
+		ebcc__tsm_blobs_clear(&b);
+		fake_tsm_free(t);
+	}
+	/* A non-zero byte in the padding: refused at collection, with the count. */
+	{
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+		int r;
+
+		fake_tsm_faults(t)->tdx_buffer = 8000;
+		fake_tsm_faults(t)->tdx_dirty_padding = true;
+		r = ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b);
+		assert_int_equal(r, EBCC_ERR_BACKEND);
+		assert_non_null(strstr(ebcc_last_error_message(), "/outblob: TDX quote of 8000 bytes: "));
+		assert_non_null(strstr(ebcc_last_error_message(), "and they are not all zero (byte at "
+								  "offset 7999 is 0x01)"));
+		assert_null(b.outblob);
+		/* And at verification: the same bytes straight to the parser. */
+		fake_tsm_faults(t)->tdx_dirty_padding = false;
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b), 0);
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, 8000, EBCC_ERR_VERIFY, &q), 0);
+		b.outblob[7990] = 0x80;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, 8000, EBCC_ERR_VERIFY, &q),
+				 EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "bytes follow its signature data"));
+		ebcc__tsm_blobs_clear(&b);
+		fake_tsm_free(t);
+	}
+}
+
 /* ---- offline verification -------------------------------------------------------------------- */
 
 /* A report as stage_report() makes it. */
@@ -877,6 +941,7 @@ int main(void)
 		cmocka_unit_test(report_snp),
 		cmocka_unit_test(faults),
 		cmocka_unit_test(generation_race_is_retried),
+		cmocka_unit_test(tdx_padding),
 		cmocka_unit_test(verify_tdx),
 		cmocka_unit_test(verify_debug_td),
 		cmocka_unit_test(verify_snp),
