@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TDX quotes v4: parsing and the checks of their signatures (layout in tdx.h). */
+/* TDX quotes v4 and v5: parsing and the checks of their signatures (layout in tdx.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,36 +51,74 @@ static int take_u32(struct cursor *c, const char *field, uint32_t *ret)
 
 static int parse_header(struct cursor *c, struct ebcc__tdx_quote *q)
 {
-	const uint8_t *h = NULL, *body = NULL;
+	const uint8_t *h = NULL, *body = NULL, *desc = NULL;
+	size_t body_size = EBCC_TDX_BODY_SIZE;
 	int r = take(c, EBCC_TDX_HEADER_SIZE, "the header", &h);
 
-	if (r == 0)
-		r = take(c, EBCC_TDX_BODY_SIZE, "the TD report body", &body);
 	if (r < 0)
 		return r;
 	q->signed_part = h;
-	q->signed_len = EBCC_TDX_SIGNED_SIZE;
 	q->version = ebcc__le16(h);
 	q->att_key_type = ebcc__le16(h + 2);
 	q->tee_type = ebcc__le32(h + 4);
 	q->qe_svn = ebcc__le16(h + 8);
 	q->pce_svn = ebcc__le16(h + 10);
 	q->qe_vendor_id = h + 12;
-	if (q->version != EBCC_TDX_QUOTE_VERSION)
-		return ebcc__error(c->err, WHAT ": version %u, only version %d is understood",
-				   q->version, EBCC_TDX_QUOTE_VERSION);
+	if (q->version != EBCC_TDX_QUOTE_VERSION && q->version != EBCC_TDX_QUOTE_VERSION_5)
+		return ebcc__error(c->err, WHAT ": version %u, only versions %d and %d are "
+				   "understood", q->version, EBCC_TDX_QUOTE_VERSION,
+				   EBCC_TDX_QUOTE_VERSION_5);
 	if (q->att_key_type != EBCC_TDX_ATT_KEY_ECDSA_P256)
 		return ebcc__error(c->err, WHAT ": attestation key type %u, only %d (ECDSA P-256) is "
 				   "understood", q->att_key_type, EBCC_TDX_ATT_KEY_ECDSA_P256);
 	if (q->tee_type != EBCC_TDX_TEE_TYPE)
 		return ebcc__error(c->err, WHAT ": TEE type 0x%" PRIx32 " is not TDX (0x%x)",
 				   q->tee_type, EBCC_TDX_TEE_TYPE);
+	if (q->version == EBCC_TDX_QUOTE_VERSION_5) {
+		uint32_t size;
+
+		r = take(c, EBCC_TDX_BODY_DESCRIPTOR_SIZE, "the body type and size", &desc);
+		if (r < 0)
+			return r;
+		q->body_type = ebcc__le16(desc);
+		size = ebcc__le32(desc + 2);
+		if (q->body_type == EBCC_TDX_BODY_TYPE_TD10)
+			body_size = EBCC_TDX_BODY_SIZE;
+		else if (q->body_type == EBCC_TDX_BODY_TYPE_TD15)
+			body_size = EBCC_TDX_BODY15_SIZE;
+		else
+			return ebcc__error(c->err, WHAT " v5: body type %u, only %d (TD report 1.0) "
+					   "and %d (TD report 1.5) are understood",
+					   q->body_type, EBCC_TDX_BODY_TYPE_TD10,
+					   EBCC_TDX_BODY_TYPE_TD15);
+		if (size != body_size)
+			return ebcc__error(c->err, WHAT " v5: body size %" PRIu32 " at offset %d, a "
+					   "body of type %u is %zu bytes",
+					   size, EBCC_TDX_HEADER_SIZE + 2, q->body_type, body_size);
+	} else {
+		q->body_type = EBCC_TDX_BODY_TYPE_TD10;
+	}
+	r = take(c, body_size, "the TD report body", &body);
+	if (r < 0)
+		return r;
+	q->signed_len = (size_t)(body + body_size - h);
 	q->tee_tcb_svn = body;
 	q->mrseam = body + 16;
+	q->mrsignerseam = body + 64;
+	q->seam_attributes = ebcc__le64(body + 112);
 	q->td_attributes = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES);
 	q->xfam = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES + 8);
 	q->mrtd = body + EBCC_TDX_BODY_MRTD;
+	q->mrconfigid = body + 184;
+	q->mrowner = body + 232;
+	q->mrownerconfig = body + 280;
+	for (int i = 0; i < 4; i++)
+		q->rtmr[i] = body + 328 + 48 * i;
 	q->report_data = body + EBCC_TDX_BODY_REPORT_DATA;
+	if (q->body_type == EBCC_TDX_BODY_TYPE_TD15) {
+		q->tee_tcb_svn2 = body + EBCC_TDX_BODY_SIZE;
+		q->mrservicetd = body + EBCC_TDX_BODY_SIZE + 16;
+	}
 	return 0;
 }
 
@@ -200,6 +238,8 @@ int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc_
 	if (r < 0)
 		return r;
 	q.qe_auth_len = auth_len;
+	q.qe_report_isvprodid = ebcc__le16(q.qe_report + EBCC_TDX_QE_REPORT_ISVPRODID);
+	q.qe_report_isvsvn = ebcc__le16(q.qe_report + EBCC_TDX_QE_REPORT_ISVSVN);
 	if (inner_type != EBCC_TDX_CERT_PCK_CHAIN)
 		return ebcc__error(err, WHAT ": PCK certification data type %u, only %d (the PCK "
 				   "certificate chain in PEM) is understood",

@@ -130,20 +130,27 @@ static void pattern(uint8_t *p, size_t n, uint8_t seed)
 static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t **ret,
 		      size_t *ret_len)
 {
+	bool v5 = t->faults.tdx_body_type != 0;
+	size_t body_size = t->faults.tdx_body_type == 3 ? 648 : 584;
+	size_t signed_len = 48 + (v5 ? 6 : 0) + body_size;
 	size_t chain_len = strlen(t->pck_chain_pem) + 1; /* the QGS's chain ends with a NUL */
 	size_t auth_len = 32;
 	size_t inner = 384 + 64 + 2 + auth_len + 2 + 4 + chain_len;
 	size_t sig_data = 64 + 64 + 2 + 4 + inner;
-	size_t len = 48 + 584 + 4 + sig_data;
-	uint8_t *q = xmalloc(len), *h = q, *body = q + 48, *p, att_raw[64], hash[32];
-	uint8_t *qe, auth[32];
+	size_t len = signed_len + 4 + sig_data;
+	uint8_t *q = xmalloc(len), *h = q, *body = q + signed_len - body_size, *p, att_raw[64];
+	uint8_t *qe, auth[32], hash[32];
 
 	/* header */
-	ebcc__put_le16(h, 4);
+	ebcc__put_le16(h, v5 ? 5 : 4);
 	ebcc__put_le16(h + 2, 2);
 	ebcc__put_le32(h + 4, 0x81);
 	memcpy(h + 12, intel_qe_vendor_id, 16);
 	pattern(h + 28, 20, 0x11);
+	if (v5) {
+		ebcc__put_le16(h + 48, t->faults.tdx_body_type);
+		ebcc__put_le32(h + 50, (uint32_t)body_size);
+	}
 	/* TD report body */
 	pattern(body, 16, 0x03);                        /* TEE_TCB_SVN */
 	pattern(body + 16, 48, 0x20);                   /* MRSEAM */
@@ -152,10 +159,14 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	memcpy(body + 136, t->measurement, 48);         /* MRTD */
 	pattern(body + 328, 192, 0x40);                 /* RTMR0..3 */
 	memcpy(body + 520, report_data, 64);
-	ebcc__put_le32(q + 632, (uint32_t)sig_data);
-	p = q + 636;
+	if (body_size == 648) {
+		pattern(body + 584, 16, 0x05);          /* TEE_TCB_SVN2 */
+		pattern(body + 600, 48, 0x66);          /* MRSERVICETD */
+	}
+	ebcc__put_le32(q + signed_len, (uint32_t)sig_data);
+	p = q + signed_len + 4;
 	/* quote signature by the attestation key, then the key */
-	fake_pki_ecdsa_sign_raw(t->att_key, "SHA256", q, 632, p, p + 32, 32, false);
+	fake_pki_ecdsa_sign_raw(t->att_key, "SHA256", q, signed_len, p, p + 32, 32, false);
 	fake_pki_ec_raw_public(t->att_key, att_raw, 32);
 	memcpy(p + 64, att_raw, 64);
 	p += 128;
@@ -165,6 +176,8 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	/* QE report: an SGX report body whose REPORTDATA binds the attestation key */
 	qe = p;
 	pattern(qe, 384, 0x5a);
+	ebcc__put_le16(qe + 256, 2); /* ISVPRODID: the TD QE */
+	ebcc__put_le16(qe + 258, 7); /* ISVSVN */
 	for (size_t i = 0; i < auth_len; i++)
 		auth[i] = (uint8_t)i;
 	{
@@ -186,7 +199,7 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	ebcc__put_le32(p + 2, (uint32_t)chain_len);
 	memcpy(p + 6, t->pck_chain_pem, chain_len);
 	/* What the quote service hands back: a buffer of its own size, zero after the quote. */
-	if (!t->faults.tdx_no_padding) {
+	if (!t->faults.tdx_no_padding && (!v5 || t->faults.tdx_buffer > len)) {
 		size_t padded = t->faults.tdx_buffer > len ? t->faults.tdx_buffer : len + 70;
 		uint8_t *b = xmalloc(padded);
 

@@ -595,13 +595,15 @@ static void verify_snp(void **state)
 /* One flipped bit anywhere: in the container, the quote or report, its signatures, the
  * certification data, the certificate table. Sampled with a stride so that it also runs
  * under valgrind; every region is hit. */
-static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_t stride)
+static void flips_of(enum fake_tsm_provider provider, uint16_t tdx_body_type,
+		     const char *anchor_key, size_t stride)
 {
 	struct fake_tsm *t = fake_tsm_new(provider);
 	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy = root_policy(t, anchor_key, NULL, NULL);
 	struct vcase v;
 	size_t tried = 0;
 
+	fake_tsm_faults(t)->tdx_body_type = tdx_body_type;
 	vcase_init(&v, t);
 	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
 	free(verdict);
@@ -625,10 +627,74 @@ static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_
 	fake_tsm_free(t);
 }
 
+static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_t stride)
+{
+	flips_of(provider, 0, anchor_key, stride);
+}
+
 static void tdx_flips_fail(void **state)
 {
 	(void)state;
 	flips(FAKE_TSM_TDX, "tdx_root_ca", 37);
+}
+
+/* Quote version 5 (TDX module 1.5): TD report 1.0 and 1.5 bodies, the signature over header,
+ * body type and size and body; a body type or size that is not Intel's is refused. */
+static void tdx_quote_v5(void **state)
+{
+	static const uint16_t types[] = { 2, 3 };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+		struct vcase v;
+		uint8_t rd[64];
+
+		fake_tsm_faults(t)->tdx_body_type = types[i];
+		fill(rd, sizeof(rd), 6);
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, 64, &b), 0);
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), 0);
+		assert_int_equal(q.version, 5);
+		assert_int_equal(q.body_type, types[i]);
+		assert_int_equal(q.padding, 0);
+		assert_int_equal(q.signed_len, 48 + 6 + (types[i] == 3 ? 648 : 584));
+		assert_memory_equal(q.mrtd, fake_tsm_launch_measurement(t), 48);
+		assert_memory_equal(q.report_data, rd, 64);
+		assert_int_equal(q.qe_report_isvsvn, 7);
+		if (types[i] == 3) {
+			assert_non_null(q.mrservicetd);
+			assert_int_equal(q.tee_tcb_svn2[0], 0x05);
+			assert_int_equal(q.mrservicetd[0], 0x66);
+		} else {
+			assert_null(q.mrservicetd);
+		}
+		/* Another body type; a size that does not fit the type. */
+		b.outblob[48] = 4;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "body type 4, only 2"));
+		b.outblob[48] = (uint8_t)types[i];
+		b.outblob[50] ^= 0x40;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "body size"));
+		ebcc__tsm_blobs_clear(&b);
+
+		vcase_init(&v, t);
+		policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+		assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+		expect_verdict(verdict, "quote_version", "5");
+		expect_verdict(verdict, "launch_measurement", fake_tsm_launch_measurement_hex(t));
+		free(verdict);
+		free(policy);
+		free(v.report);
+		fake_tsm_free(t);
+	}
+	flips_of(FAKE_TSM_TDX, 3, "tdx_root_ca", 41);
 }
 
 static void snp_flips_fail(void **state)
@@ -946,6 +1012,7 @@ int main(void)
 		cmocka_unit_test(verify_debug_td),
 		cmocka_unit_test(verify_snp),
 		cmocka_unit_test(tdx_flips_fail),
+		cmocka_unit_test(tdx_quote_v5),
 		cmocka_unit_test(snp_flips_fail),
 		cmocka_unit_test(bad_policies_and_containers),
 		cmocka_unit_test(probe_through_the_api),
