@@ -64,6 +64,11 @@ static inline const int64_t *ebcc__tsm_policy_time(const struct ebcc__tsm_policy
 struct ebcc__tsm_signature {
 	bool verified;    /* chained to a trust anchor of the policy, or made by a trusted key */
 	char detail[640]; /* what was checked, or why nothing could be */
+	char signer[128]; /* the subject of the certificate whose key signed ("" if none) */
+	/* The trust anchor the signer chains to: its subject and SHA-256 fingerprint ("" when
+	 * trusted by key or not verified). */
+	char root[128];
+	char root_sha256[65];
 };
 
 /* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:

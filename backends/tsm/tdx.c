@@ -298,21 +298,24 @@ static int trust_pck(STACK_OF(X509) *chain,
 
 	if (p->tdx_roots != NULL) {
 		STACK_OF(X509) *rest = sk_X509_dup(chain);
-		char anchor[128];
+		X509 *top = NULL;
 
 		if (rest == NULL)
 			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		(void)sk_X509_shift(rest);
 		r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, p->tdx_roots,
-					    ebcc__tsm_policy_time(p), WHAT ": the PCK certificate chain");
+					    ebcc__tsm_policy_time(p), WHAT ": the PCK certificate chain",
+					    &top);
 		sk_X509_free(rest);
 		if (r < 0)
 			return r;
-		ebcc__x509_name(sk_X509_value(p->tdx_roots, 0), anchor, sizeof(anchor));
+		ebcc__x509_name(top, ret->root, sizeof(ret->root));
+		ebcc__x509_sha256_hex(top, ret->root_sha256);
+		X509_free(top);
 		ret->verified = true;
 		snprintf(ret->detail, sizeof(ret->detail),
 			 "verified: %s \"%s\", which chains to the policy's tdx_root_ca (\"%s\")",
-			 checked, pck_name, anchor);
+			 checked, pck_name, ret->root);
 		return 0;
 	}
 	if (p->n_keys > 0) {
@@ -353,6 +356,7 @@ int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__t
 	if (r < 0)
 		return r;
 	ebcc__x509_name(sk_X509_value(chain, 0), pck_name, sizeof(pck_name));
+	snprintf(ret->signer, sizeof(ret->signer), "%s", pck_name);
 	pck_key = X509_get_pubkey(sk_X509_value(chain, 0));
 	if (pck_key == NULL || !ebcc__ec_key_is(pck_key, "P-256")) {
 		r = ebcc__error(EBCC_ERR_VERIFY, WHAT ": the PCK certificate \"%s\" has no ECDSA "

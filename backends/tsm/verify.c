@@ -42,11 +42,56 @@ static void add_u64_hex(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_string(text));
 }
 
-static int tdx_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
+static void add_u32(struct json_object *o, const char *key, uint32_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void tdx_claims(const struct ebcc__tdx_quote *q, struct json_object *o)
+{
+	struct json_object *rtmr = json_object_new_array();
+	char svn[16];
+
+	json_object_object_add(o, "quote_version", json_object_new_int(q->version));
+	json_object_object_add(o, "body_type",
+			       json_object_new_string(q->body_type == EBCC_TDX_BODY_TYPE_TD15
+							      ? "TD report 1.5"
+							      : "TD report 1.0"));
+	add_u32(o, "quote_size", (uint32_t)q->quote_len);
+	add_u32(o, "padding", (uint32_t)q->padding);
+	add_u64_hex(o, "td_attributes", q->td_attributes);
+	add_u64_hex(o, "xfam", q->xfam);
+	add_u64_hex(o, "seam_attributes", q->seam_attributes);
+	add_hex(o, "tee_tcb_svn", q->tee_tcb_svn, 16);
+	/* TEE_TCB_SVN bytes 0 and 1: the TDX module's minor and major SVN. */
+	snprintf(svn, sizeof(svn), "%u.%u", q->tee_tcb_svn[1], q->tee_tcb_svn[0]);
+	json_object_object_add(o, "tdx_module_svn", json_object_new_string(svn));
+	if (q->tee_tcb_svn2 != NULL)
+		add_hex(o, "tee_tcb_svn2", q->tee_tcb_svn2, 16);
+	add_hex(o, "mrseam", q->mrseam, 48);
+	add_hex(o, "mrsignerseam", q->mrsignerseam, 48);
+	add_hex(o, "mrconfigid", q->mrconfigid, 48);
+	add_hex(o, "mrowner", q->mrowner, 48);
+	add_hex(o, "mrownerconfig", q->mrownerconfig, 48);
+	for (int i = 0; i < 4 && rtmr != NULL; i++) {
+		char hex[97];
+
+		ebcc__hex_encode(q->rtmr[i], 48, hex);
+		json_object_array_add(rtmr, json_object_new_string(hex));
+	}
+	json_object_object_add(o, "rtmr", rtmr);
+	if (q->mrservicetd != NULL)
+		add_hex(o, "mrservicetd", q->mrservicetd, 48);
+	add_u32(o, "qe_svn", q->qe_report_isvsvn);
+	add_u32(o, "qe_prodid", q->qe_report_isvprodid);
+	add_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
+}
+
+static int tdx_facts(const uint8_t *blob, size_t len, const struct ebcc__tsm_policy *p,
 		     struct facts *f)
 {
 	struct ebcc__tdx_quote q;
-	int r = ebcc__tdx_quote_parse(c->outblob, c->outblob_len, ERR, &q);
+	int r = ebcc__tdx_quote_parse(blob, len, ERR, &q);
 
 	if (r < 0)
 		return r;
@@ -57,17 +102,70 @@ static int tdx_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm
 	r = ebcc__tdx_quote_verify(&q, p, &f->sig);
 	if (r < 0)
 		return r;
-	json_object_object_add(f->extra, "quote_version", json_object_new_int(q.version));
-	add_u64_hex(f->extra, "td_attributes", q.td_attributes);
-	add_hex(f->extra, "qe_vendor_id", q.qe_vendor_id, 16);
+	tdx_claims(&q, f->extra);
 	return 0;
 }
 
-static int snp_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
-		     struct facts *f)
+static void add_tcb(struct json_object *o, const char *key, uint64_t tcb,
+		    enum ebcc__snp_product product)
+{
+	struct json_object *t = json_object_new_object();
+	struct ebcc__snp_tcb d;
+	char raw[24];
+
+	if (t == NULL)
+		return;
+	ebcc__snp_tcb_decode(tcb, product, &d);
+	snprintf(raw, sizeof(raw), "0x%016" PRIx64, tcb);
+	json_object_object_add(t, "raw", json_object_new_string(raw));
+	if (product == EBCC_SNP_PRODUCT_TURIN)
+		add_u32(t, "fmc", d.fmc);
+	add_u32(t, "bootloader", d.bootloader);
+	add_u32(t, "tee", d.tee);
+	add_u32(t, "snp", d.snp);
+	add_u32(t, "microcode", d.microcode);
+	json_object_object_add(o, key, t);
+}
+
+static void snp_claims(const struct ebcc__snp_report *rep, struct json_object *o)
+{
+	char text[32];
+
+	add_u32(o, "report_version", rep->version);
+	add_u32(o, "vmpl", rep->vmpl);
+	add_u32(o, "guest_svn", rep->guest_svn);
+	add_u64_hex(o, "guest_policy", rep->policy);
+	json_object_object_add(o, "signing_key",
+			       json_object_new_string(rep->signing_key == EBCC_SNP_SIGNING_KEY_VCEK
+							      ? "VCEK"
+						      : rep->signing_key == EBCC_SNP_SIGNING_KEY_VLEK
+							      ? "VLEK"
+							      : "none"));
+	json_object_object_add(o, "product",
+			       json_object_new_string(ebcc__snp_product_name(rep->product)));
+	if (rep->version >= 3) {
+		snprintf(text, sizeof(text), "0x%02x 0x%02x 0x%02x", rep->cpuid_family,
+			 rep->cpuid_model, rep->cpuid_stepping);
+		json_object_object_add(o, "cpuid_family_model_stepping",
+				       json_object_new_string(text));
+	}
+	add_tcb(o, "reported_tcb", rep->reported_tcb, rep->product);
+	add_tcb(o, "current_tcb", rep->current_tcb, rep->product);
+	add_tcb(o, "committed_tcb", rep->committed_tcb, rep->product);
+	add_tcb(o, "launch_tcb", rep->launch_tcb, rep->product);
+	snprintf(text, sizeof(text), "%u.%u.%u", rep->current_version[0], rep->current_version[1],
+		 rep->current_version[2]);
+	json_object_object_add(o, "firmware_version", json_object_new_string(text));
+	add_u64_hex(o, "platform_info", rep->platform_info);
+	add_hex(o, "host_data", rep->host_data, 32);
+	add_hex(o, "chip_id", rep->chip_id, 64);
+}
+
+static int snp_facts(const uint8_t *blob, size_t len, const uint8_t *aux, size_t aux_len,
+		     const struct ebcc__tsm_policy *p, struct facts *f)
 {
 	struct ebcc__snp_report rep;
-	int r = ebcc__snp_report_parse(c->outblob, c->outblob_len, ERR, &rep);
+	int r = ebcc__snp_report_parse(blob, len, ERR, &rep);
 
 	if (r < 0)
 		return r;
@@ -75,21 +173,21 @@ static int snp_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm
 	f->measurement = rep.measurement;
 	f->measurement_name = "MEASUREMENT";
 	f->debug = (rep.policy & EBCC_SNP_POLICY_DEBUG) != 0;
-	r = ebcc__snp_report_verify(&rep, c->auxblob, c->auxblob_len, p, &f->sig);
+	r = ebcc__snp_report_verify(&rep, aux, aux_len, p, &f->sig);
 	if (r < 0)
 		return r;
-	json_object_object_add(f->extra, "report_version", json_object_new_int64(rep.version));
-	json_object_object_add(f->extra, "vmpl", json_object_new_int64(rep.vmpl));
-	json_object_object_add(f->extra, "guest_svn", json_object_new_int64(rep.guest_svn));
-	add_u64_hex(f->extra, "guest_policy", rep.policy);
-	add_u64_hex(f->extra, "reported_tcb", rep.reported_tcb);
-	json_object_object_add(f->extra, "signing_key",
-			       json_object_new_string(rep.signing_key == EBCC_SNP_SIGNING_KEY_VCEK
-							      ? "VCEK"
-						      : rep.signing_key == EBCC_SNP_SIGNING_KEY_VLEK
-							      ? "VLEK"
-							      : "none"));
+	snp_claims(&rep, f->extra);
 	return 0;
+}
+
+static void add_root(struct json_object *o, const struct ebcc__tsm_signature *sig)
+{
+	json_object_object_add(o, "signer", json_object_new_string(sig->signer));
+	json_object_object_add(o, "root", sig->root[0] != '\0' ? json_object_new_string(sig->root)
+							       : NULL);
+	json_object_object_add(o, "root_sha256", sig->root_sha256[0] != '\0'
+							 ? json_object_new_string(sig->root_sha256)
+							 : NULL);
 }
 
 static const char *const never_tdx[] = {
@@ -136,6 +234,7 @@ static int verdict(const struct ebcc_backend_report_check *check, const struct f
 			       json_object_new_string("bound: the hardware report's REPORTDATA "
 						      "equals the evidence's report_data"));
 	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
+	add_root(o, &f->sig);
 	json_object_object_add(o, "launch_measurement_name",
 			       json_object_new_string(f->measurement_name));
 	json_object_object_add(o, "launch_measurement", json_object_new_string(hex));
@@ -229,7 +328,9 @@ int ebcc__tsm_verify(const struct ebcc_backend_report_check *check, char **ret_v
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		goto out;
 	}
-	r = c.provider == EBCC_TSM_PROVIDER_TDX ? tdx_facts(&c, &p, &f) : snp_facts(&c, &p, &f);
+	r = c.provider == EBCC_TSM_PROVIDER_TDX
+		    ? tdx_facts(c.outblob, c.outblob_len, &p, &f)
+		    : snp_facts(c.outblob, c.outblob_len, c.auxblob, c.auxblob_len, &p, &f);
 	if (r == 0)
 		r = check_facts(check, &f, &p);
 	if (r == 0)

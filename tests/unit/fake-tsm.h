@@ -51,6 +51,12 @@ struct fake_tsm_faults {
 	bool tdx_dirty_padding; /* a non-zero byte in the padding (a broken quote service) */
 	/* 0: a v4 quote; 2 or 3: a v5 quote with a TD report 1.0 or 1.5 body (TDX module 1.5) */
 	uint16_t tdx_body_type;
+	/* sev_guest: the report's VERSION (0: 3, what Milan and Genoa firmware since 1.55 make),
+	 * the chip (CPUID family and model in versions >= 3) and whether the VLEK signs (SIGNING_KEY
+	 * 1, the certificate under the VLEK GUID) instead of the VCEK. */
+	uint32_t snp_version;
+	enum fake_snp_chip { FAKE_SNP_MILAN, FAKE_SNP_GENOA, FAKE_SNP_TURIN } snp_chip;
+	bool snp_vlek;
 };
 
 struct fake_tsm;

@@ -592,6 +592,102 @@ static void verify_snp(void **state)
 	fake_tsm_free(bare);
 }
 
+/* SEV-SNP reports of versions 2, 3 and 5 from Milan, Genoa and Turin, signed by the VCEK or the
+ * VLEK, with the certificate table as hosts lay it out (ARK, ASK, then the VCEK or VLEK, in
+ * whole pages): collected, kept in canonical form, verified; the verdict names the product and
+ * decodes the TCB in the product's layout. */
+static void snp_versions_and_keys(void **state)
+{
+	static const struct {
+		uint32_t version;
+		enum fake_snp_chip chip;
+		bool vlek;
+		const char *product, *tcb;
+	} cases[] = {
+		{ 2, FAKE_SNP_MILAN, false, "unknown",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 3, FAKE_SNP_MILAN, true, "Milan",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 3, FAKE_SNP_GENOA, false, "Genoa",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 5, FAKE_SNP_GENOA, true, "Genoa",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 5, FAKE_SNP_TURIN, false, "Turin",
+		  "{\"raw\":\"0x4800000018000401\",\"fmc\":1,\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":72}" },
+	};
+	static const uint8_t guid_ark[4] = { 0xc0, 0xb4, 0x06, 0xa4 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP);
+		char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy, want[160];
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__snp_report rep;
+		struct ebcc__snp_certs c;
+		uint8_t rd[64], *canon = NULL;
+		size_t used = 0;
+		struct vcase v;
+
+		fake_tsm_faults(t)->snp_version = cases[i].version;
+		fake_tsm_faults(t)->snp_chip = cases[i].chip;
+		fake_tsm_faults(t)->snp_vlek = cases[i].vlek;
+		fill(rd, sizeof(rd), 8);
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, 64, &b), 0);
+		assert_int_equal(ebcc__snp_report_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+							&rep), 0);
+		assert_int_equal(rep.version, cases[i].version);
+		assert_string_equal(ebcc__snp_product_name(rep.product), cases[i].product);
+		assert_int_equal(rep.signing_key, cases[i].vlek ? 1 : 0);
+		/* The table as the host wrote it: ARK first, whole pages; canonical: the signer
+		 * first. */
+		assert_memory_equal(b.auxblob, guid_ark, 4);
+		assert_int_equal(b.auxblob_len % 4096, 0);
+		assert_int_equal(ebcc__snp_certs_canonical(b.auxblob, b.auxblob_len, &canon, &used),
+				 0);
+		assert_int_equal(ebcc__snp_certs_parse(canon, used, EBCC_ERR_VERIFY, &c), 0);
+		assert_non_null(cases[i].vlek ? c.vlek : c.vcek);
+		assert_null(cases[i].vlek ? c.vcek : c.vlek);
+		ebcc__snp_certs_clear(&c);
+		free(canon);
+		ebcc__tsm_blobs_clear(&b);
+
+		vcase_init(&v, t);
+		policy = root_policy(t, "snp_ark", NULL, NULL);
+		if (verify(&v, policy, NULL, &verdict, error, sizeof(error)) != 0)
+			fail_msg("case %zu: %s", i, error);
+		expect_verdict(verdict, "signing_key", cases[i].vlek ? "VLEK" : "VCEK");
+		expect_verdict(verdict, "product", cases[i].product);
+		expect_verdict(verdict, "root", "Fake ARK-Milan");
+		snprintf(want, sizeof(want), "\"report_version\":%u", cases[i].version);
+		assert_non_null(strstr(verdict, want));
+		snprintf(want, sizeof(want), "\"reported_tcb\":%s", cases[i].tcb);
+		if (strstr(verdict, want) == NULL)
+			fail_msg("case %zu: no %s in %s", i, want, verdict);
+		free(verdict);
+		free(policy);
+		free(v.report);
+		fake_tsm_free(t);
+	}
+}
+
+/* A table entry that points into the table itself is refused. */
+static void snp_table_inside(void **state)
+{
+	uint8_t aux[3 * 24 + 16] = { 0 };
+	uint8_t *canon = NULL;
+	size_t used = 0;
+
+	(void)state;
+	aux[0] = 0x63; /* any GUID */
+	aux[16] = 8;   /* offset 8: inside the entries */
+	aux[20] = 16;
+	assert_int_equal(ebcc__snp_certs_canonical(aux, sizeof(aux), &canon, &used),
+			 EBCC_ERR_BACKEND);
+	assert_non_null(strstr(ebcc_last_error_message(), "entry 0 points at offset 8, inside the "
+							  "table of 1 entries"));
+	assert_null(canon);
+}
+
 /* One flipped bit anywhere: in the container, the quote or report, its signatures, the
  * certification data, the certificate table. Sampled with a stride so that it also runs
  * under valgrind; every region is hit. */
@@ -1014,6 +1110,8 @@ int main(void)
 		cmocka_unit_test(tdx_flips_fail),
 		cmocka_unit_test(tdx_quote_v5),
 		cmocka_unit_test(snp_flips_fail),
+		cmocka_unit_test(snp_versions_and_keys),
+		cmocka_unit_test(snp_table_inside),
 		cmocka_unit_test(bad_policies_and_containers),
 		cmocka_unit_test(probe_through_the_api),
 		cmocka_unit_test(lifecycle_tdx),
