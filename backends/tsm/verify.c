@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/bytes.h"
 #include "report.h"
 #include "ebcc-private.h"
 #include "options.h"
@@ -14,6 +15,8 @@
 #include "verify.h"
 
 #define ERR EBCC_ERR_VERIFY
+
+static int verify_evidence(const struct ebcc_backend_report_check *check, char **ret_verdict);
 
 /* What both report kinds come to. */
 struct facts {
@@ -267,7 +270,16 @@ static int check_facts(const struct ebcc_backend_report_check *check, const stru
 {
 	const char *tee = ebcc__tsm_provider_tee(f->provider);
 
-	if (memcmp(f->report_data, check->report_data, EBCC_REPORT_DATA_SIZE) != 0)
+	if (p->has_report_data && memcmp(f->report_data, p->report_data, 64) != 0) {
+		char e[129], g[129];
+
+		ebcc__hex_encode(p->report_data, 64, e);
+		ebcc__hex_encode(f->report_data, 64, g);
+		return ebcc__error(ERR, "%s report: REPORTDATA expected %s (backend_options.tsm."
+				   "report_data), found %s", tee, e, g);
+	}
+	if (check->report_data != NULL &&
+	    memcmp(f->report_data, check->report_data, EBCC_REPORT_DATA_SIZE) != 0)
 		return ebcc__error(ERR, "%s report: its REPORTDATA is not the evidence's report_data "
 				   "(the report was made for other instance, stage, EID, sequence, "
 				   "measurement, nonce or digests)",
@@ -296,7 +308,117 @@ static int check_facts(const struct ebcc_backend_report_check *check, const stru
 	return 0;
 }
 
+/* The claims of a raw report that verified (verify.h). */
+static int claims(const struct facts *f, char **ret)
+{
+	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
+	const char *const *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	int r;
+
+	if (o == NULL || never == NULL) {
+		json_object_put(o);
+		json_object_put(never);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	json_object_object_add(o, "backend", json_object_new_string("tsm"));
+	json_object_object_add(o, "provider",
+			       json_object_new_string(ebcc__tsm_provider_name(f->provider)));
+	json_object_object_add(o, "tee", json_object_new_string(ebcc__tsm_provider_tee(f->provider)));
+	json_object_object_add(o, "verified", json_object_new_boolean(f->sig.verified));
+	add_hex(o, "report_data", f->report_data, 64);
+	json_object_object_add(o, "measurement_name", json_object_new_string(f->measurement_name));
+	add_hex(o, "measurement", f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE);
+	json_object_object_add(o, "debug", json_object_new_boolean(f->debug));
+	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
+	add_root(o, &f->sig);
+	{
+		struct json_object_iterator it = json_object_iter_begin(f->extra);
+		struct json_object_iterator end = json_object_iter_end(f->extra);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			json_object_object_add(o, json_object_iter_peek_name(&it),
+					       json_object_get(json_object_iter_peek_value(&it)));
+	}
+	for (size_t i = 0; list[i] != NULL; i++)
+		json_object_array_add(never, json_object_new_string(list[i]));
+	json_object_object_add(o, "not_verified", never);
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+/* Which provider's report the bytes are: a TDX quote's header, or an SNP report's size. */
+static int sniff(const uint8_t *data, size_t len, enum ebcc__tsm_provider *ret)
+{
+	if (len >= EBCC_TDX_HEADER_SIZE && ebcc__le32(data + 4) == EBCC_TDX_TEE_TYPE) {
+		*ret = EBCC_TSM_PROVIDER_TDX;
+		return 0;
+	}
+	if (len == EBCC_SNP_REPORT_SIZE) {
+		*ret = EBCC_TSM_PROVIDER_SNP;
+		return 0;
+	}
+	return ebcc__error(ERR, "raw report of %zu bytes: neither a TDX quote (TEE type 0x%x at "
+			   "offset 4) nor an SEV-SNP attestation report (%d bytes); "
+			   "backend_options.tsm.provider names which it is",
+			   len, EBCC_TDX_TEE_TYPE, EBCC_SNP_REPORT_SIZE);
+}
+
+static int verify_raw(const struct ebcc_backend_report_check *check, char **ret_claims)
+{
+	struct ebcc__tsm_policy p;
+	struct ebcc__tsm_container c = { .outblob = check->report, .outblob_len = check->report_len };
+	struct facts f = { 0 };
+	int r;
+
+	if (check->report == NULL || check->report_len == 0)
+		return ebcc__error(ERR, "raw report: empty");
+	r = ebcc__tsm_policy_parse(check->policy_json, check->trusted_keys,
+				   check->trusted_keys_count, &p);
+	if (r < 0)
+		return r;
+	/* An ebcc.tsm.v1 report (from evidence) is unwrapped; otherwise the bytes are the
+	 * hardware's, of the policy's provider or the one they look like. */
+	if (check->report_len >= 4 && memcmp(check->report, EBCC_TSM_CONTAINER_MAGIC, 4) == 0)
+		r = ebcc__tsm_container_decode(check->report, check->report_len, &c);
+	else if (p.provider != EBCC_TSM_PROVIDER_UNKNOWN)
+		c.provider = p.provider;
+	else
+		r = sniff(check->report, check->report_len, &c.provider);
+	if (r == 0 && p.provider != EBCC_TSM_PROVIDER_UNKNOWN && p.provider != c.provider)
+		r = ebcc__error(ERR, "report from provider %s, the policy accepts only %s",
+				ebcc__tsm_provider_name(c.provider),
+				ebcc__tsm_provider_name(p.provider));
+	if (r < 0)
+		goto out;
+	f.provider = c.provider;
+	f.extra = json_object_new_object();
+	if (f.extra == NULL) {
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	r = c.provider == EBCC_TSM_PROVIDER_TDX
+		    ? tdx_facts(c.outblob, c.outblob_len, &p, &f)
+		    : snp_facts(c.outblob, c.outblob_len, c.auxblob, c.auxblob_len, &p, &f);
+	if (r == 0)
+		r = check_facts(check, &f, &p);
+	if (r == 0)
+		r = claims(&f, ret_claims);
+out:
+	json_object_put(f.extra);
+	ebcc__tsm_policy_clear(&p);
+	return r;
+}
+
 int ebcc__tsm_verify(const struct ebcc_backend_report_check *check, char **ret_verdict)
+{
+	if (check->format != NULL && strcmp(check->format, EBCC_BACKEND_FORMAT_RAW) == 0 &&
+	    check->report_data == NULL)
+		return verify_raw(check, ret_verdict);
+	return verify_evidence(check, ret_verdict);
+}
+
+static int verify_evidence(const struct ebcc_backend_report_check *check, char **ret_verdict)
 {
 	struct ebcc__tsm_policy p;
 	struct ebcc__tsm_container c;
