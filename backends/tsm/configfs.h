@@ -34,7 +34,7 @@
 
 enum ebcc__tsm_provider {
 	EBCC_TSM_PROVIDER_UNKNOWN = 0,
-	EBCC_TSM_PROVIDER_TDX = 1, /* "tdx_guest": outblob is a TDX quote (v4) */
+	EBCC_TSM_PROVIDER_TDX = 1, /* "tdx_guest": outblob is a TDX quote (v4 or v5) */
 	EBCC_TSM_PROVIDER_SNP = 2, /* "sev_guest": outblob is an SEV-SNP attestation report */
 };
 

@@ -109,7 +109,7 @@ void ebcc__x509_name(X509 *cert, char *buf, size_t size)
 }
 
 int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
-			    const int64_t *at, const char *what)
+			    const int64_t *at, const char *what, X509 **ret_anchor)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -161,6 +161,18 @@ int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509
 					"verified chain", what, name);
 			goto out;
 		}
+	}
+	if (ret_anchor != NULL) {
+		STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+		X509 *top = chain != NULL && sk_X509_num(chain) > 0
+				    ? sk_X509_value(chain, sk_X509_num(chain) - 1)
+				    : NULL;
+
+		if (top == NULL || X509_up_ref(top) != 1) {
+			r = ebcc__error(EBCC_ERR_VERIFY, "%s: no verified chain", what);
+			goto out;
+		}
+		*ret_anchor = top;
 	}
 out:
 	ERR_clear_error();
@@ -267,4 +279,15 @@ bool ebcc__pkey_equal(EVP_PKEY *a, EVP_PKEY *b)
 
 	ERR_clear_error();
 	return eq;
+}
+
+void ebcc__x509_sha256_hex(X509 *cert, char hex[2 * 32 + 1])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	hex[0] = '\0';
+	if (X509_digest(cert, EVP_sha256(), md, &n) == 1 && n == sizeof(md))
+		ebcc__hex_encode(md, sizeof(md), hex);
+	ERR_clear_error();
 }

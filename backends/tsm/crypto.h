@@ -28,11 +28,15 @@ void ebcc__x509_name(X509 *cert, char *buf, size_t size);
 /*
  * Verifies that leaf chains, through untrusted (may be NULL), to one of anchors (each a trust
  * anchor, self-signed or not), with validity periods checked at *at (seconds since the epoch)
- * or, when at is NULL, at the current time. 0, or EBCC_ERR_VERIFY naming what and OpenSSL's
- * verification error.
+ * or, when at is NULL, at the current time. 0 with the anchor the chain ends in (a reference
+ * in *ret_anchor, unless NULL), or EBCC_ERR_VERIFY naming what and OpenSSL's verification
+ * error.
  */
 int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
-			    const int64_t *at, const char *what);
+			    const int64_t *at, const char *what, X509 **ret_anchor);
+
+/* The SHA-256 fingerprint of the certificate's DER, lowercase hex ("" if it cannot be had). */
+void ebcc__x509_sha256_hex(X509 *cert, char hex[2 * 32 + 1]);
 
 /* An EC public key of group ("P-256", "P-384") from x || y (2 * field bytes). */
 int ebcc__ec_key_from_raw(const char *group, const uint8_t *xy, size_t len, EVP_PKEY **ret);

@@ -14,7 +14,7 @@
 #define WHERE "policy: backend_options.tsm"
 
 static const char *const known_keys[] = {
-	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "provider",
+	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "report_data", "provider",
 	"allow_unverified_signature", "allow_debug", NULL,
 };
 
@@ -120,7 +120,7 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	unknown = ebcc__json_unknown_key(o, known_keys);
 	if (unknown != NULL)
 		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
-				   "snp_certs, launch_measurement, provider, "
+				   "snp_certs, launch_measurement, report_data, provider, "
 				   "allow_unverified_signature, allow_debug)",
 				   unknown);
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
@@ -146,6 +146,21 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 					   "digits (the 48-byte MRTD or MEASUREMENT)",
 					   2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE);
 		p->has_launch_measurement = true;
+	}
+	r = string_member(o, "report_data", &text, &len);
+	if (r < 0)
+		return r;
+	if (text != NULL) {
+		size_t n = 0;
+		bool lower = true;
+
+		for (size_t i = 0; i < len; i++)
+			lower = lower && !(text[i] >= 'A' && text[i] <= 'F');
+		if (len != 128 || !lower ||
+		    ebcc__hex_decode(text, len, p->report_data, sizeof(p->report_data), &n) < 0)
+			return ebcc__error(ERR, WHERE ".report_data must be 128 lowercase hex digits "
+					   "(the 64-byte REPORTDATA)");
+		p->has_report_data = true;
 	}
 	r = string_member(o, "provider", &text, &len);
 	if (r < 0)

@@ -12,6 +12,8 @@
  *                               report's auxblob does not carry them
  *   launch_measurement          96 lowercase hex digits: the MRTD (TDX) or MEASUREMENT (SNP)
  *                               the report must show
+ *   report_data                 128 lowercase hex digits: the REPORTDATA the report must carry
+ *                               (for raw reports, ebcc_report_verify(); evidence binds its own)
  *   provider                    "tdx_guest" or "sev_guest": the only provider accepted
  *   allow_unverified_signature  true: accept a report whose signature nothing in the policy
  *                               lets the backend verify (default false)
@@ -46,6 +48,8 @@ struct ebcc__tsm_policy {
 	bool allow_unverified_signature;
 	bool allow_debug;
 	bool has_launch_measurement;
+	bool has_report_data;
+	uint8_t report_data[64];
 	uint8_t launch_measurement[EBCC_TSM_LAUNCH_MEASUREMENT_SIZE];
 	enum ebcc__tsm_provider provider; /* UNKNOWN: any */
 	/* The policy's top-level "verification_time": certificates, CRLs and collateral are
@@ -64,6 +68,11 @@ static inline const int64_t *ebcc__tsm_policy_time(const struct ebcc__tsm_policy
 struct ebcc__tsm_signature {
 	bool verified;    /* chained to a trust anchor of the policy, or made by a trusted key */
 	char detail[640]; /* what was checked, or why nothing could be */
+	char signer[128]; /* the subject of the certificate whose key signed ("" if none) */
+	/* The trust anchor the signer chains to: its subject and SHA-256 fingerprint ("" when
+	 * trusted by key or not verified). */
+	char root[128];
+	char root_sha256[65];
 };
 
 /* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:

@@ -23,6 +23,49 @@ static const uint8_t guid_ask[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 
 static const uint8_t guid_ark[16] = { 0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
 				      0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0, 0xae };
 
+const char *ebcc__snp_product_name(enum ebcc__snp_product p)
+{
+	switch (p) {
+	case EBCC_SNP_PRODUCT_MILAN:
+		return "Milan";
+	case EBCC_SNP_PRODUCT_GENOA:
+		return "Genoa";
+	case EBCC_SNP_PRODUCT_TURIN:
+		return "Turin";
+	case EBCC_SNP_PRODUCT_OTHER:
+		return "other";
+	default:
+		return "unknown";
+	}
+}
+
+void ebcc__snp_tcb_decode(uint64_t tcb, enum ebcc__snp_product p, struct ebcc__snp_tcb *ret)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(tcb >> (8 * i));
+	if (p == EBCC_SNP_PRODUCT_TURIN)
+		*ret = (struct ebcc__snp_tcb){ .fmc = b[0], .bootloader = b[1], .tee = b[2],
+					       .snp = b[3], .microcode = b[7] };
+	else
+		*ret = (struct ebcc__snp_tcb){ .bootloader = b[0], .tee = b[1], .snp = b[6],
+					       .microcode = b[7] };
+}
+
+/* The product from CPUID family and model (AMD's family 19h models 00h-0Fh Milan, 10h-1Fh and
+ * A0h-AFh Genoa, Bergamo, Siena; family 1Ah models 00h-1Fh Turin). */
+static enum ebcc__snp_product product_of(uint8_t family, uint8_t model)
+{
+	if (family == 0x19 && model <= 0x0f)
+		return EBCC_SNP_PRODUCT_MILAN;
+	if (family == 0x19 && ((model >= 0x10 && model <= 0x1f) || (model >= 0xa0 && model <= 0xaf)))
+		return EBCC_SNP_PRODUCT_GENOA;
+	if (family == 0x1a && model <= 0x1f)
+		return EBCC_SNP_PRODUCT_TURIN;
+	return EBCC_SNP_PRODUCT_OTHER;
+}
+
 int ebcc__snp_report_parse(const uint8_t *data, size_t len, int err,
 			   struct ebcc__snp_report *ret)
 {
@@ -39,7 +82,22 @@ int ebcc__snp_report_parse(const uint8_t *data, size_t len, int err,
 	r.vmpl = ebcc__le32(data + 0x30);
 	r.sig_algo = ebcc__le32(data + 0x34);
 	r.current_tcb = ebcc__le64(data + 0x38);
-	r.signing_key = (ebcc__le32(data + 0x48) >> 2) & 7;
+	r.platform_info = ebcc__le64(data + 0x40);
+	r.platform_flags = ebcc__le32(data + 0x48);
+	r.signing_key = (r.platform_flags >> 2) & 7;
+	r.chip_id = data + 0x1a0;
+	r.committed_tcb = ebcc__le64(data + 0x1e0);
+	for (int i = 0; i < 3; i++) {
+		r.current_version[i] = data[0x1e8 + 2 - i];
+		r.committed_version[i] = data[0x1ec + 2 - i];
+	}
+	r.launch_tcb = ebcc__le64(data + 0x1f0);
+	if (r.version >= 3) {
+		r.cpuid_family = data[0x188];
+		r.cpuid_model = data[0x189];
+		r.cpuid_stepping = data[0x18a];
+		r.product = product_of(r.cpuid_family, r.cpuid_model);
+	}
 	r.report_data = data + EBCC_SNP_REPORT_DATA;
 	r.measurement = data + EBCC_SNP_MEASUREMENT;
 	r.host_data = data + 0xc0;
@@ -120,6 +178,14 @@ static int table_walk(const uint8_t *aux, size_t len, int err, size_t *ret_entri
 					   "%" PRIu32 " bytes at offset %" PRIu32 ", outside the %zu "
 					   "bytes", n, size, off, len);
 		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t off = ebcc__le32(aux + i * ENTRY_SIZE + 16);
+
+		if (off < (n + 1) * ENTRY_SIZE)
+			return ebcc__error(err, WHAT " auxblob: certificate table entry %zu points "
+					   "at offset %" PRIu32 ", inside the table of %zu entries",
+					   i, off, n);
 	}
 	*ret_entries = n;
 	return 0;
@@ -267,10 +333,12 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 			     const struct ebcc__snp_certs *c, const struct ebcc__tsm_policy *p,
 			     struct ebcc__tsm_signature *ret)
 {
-	char name[128], anchor[128];
+	char name[128];
+	X509 *top = NULL;
 	int r;
 
 	ebcc__x509_name(cert, name, sizeof(name));
+	snprintf(ret->signer, sizeof(ret->signer), "%s", name);
 	if (p->snp_roots != NULL) {
 		STACK_OF(X509) *untrusted = sk_X509_new_null();
 		char what[64];
@@ -283,10 +351,13 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 			sk_X509_push(untrusted, c->ask);
 		snprintf(what, sizeof(what), WHAT ": the %s certificate chain", key_name);
 		r = ebcc__x509_chain_verify(cert, untrusted, p->snp_roots, ebcc__tsm_policy_time(p),
-					    what);
+					    what, &top);
 		sk_X509_free(untrusted);
 		if (r < 0)
 			return r;
+		ebcc__x509_name(top, ret->root, sizeof(ret->root));
+		ebcc__x509_sha256_hex(top, ret->root_sha256);
+		X509_free(top);
 		if (c->ark != NULL) {
 			bool is_anchor = false;
 
@@ -296,12 +367,11 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 				return ebcc__error(EBCC_ERR_VERIFY, WHAT " auxblob: its ARK is not "
 						   "the policy's snp_ark");
 		}
-		ebcc__x509_name(sk_X509_value(p->snp_roots, 0), anchor, sizeof(anchor));
 		ret->verified = true;
 		snprintf(ret->detail, sizeof(ret->detail),
 			 "verified: the report is signed by the %s \"%s\", which chains to the "
 			 "policy's snp_ark (\"%s\")",
-			 key_name, name, anchor);
+			 key_name, name, ret->root);
 		return 0;
 	}
 	if (p->n_keys > 0) {

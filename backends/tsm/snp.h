@@ -4,17 +4,26 @@
  * ATTESTATION_REPORT structure of the "SEV Secure Nested Paging Firmware ABI Specification",
  * 1184 bytes, integers little endian:
  *
- *   0x000 VERSION (>= 2)   0x004 GUEST_SVN   0x008 POLICY (bit 19: DEBUG)
+ *   0x000 VERSION (2: Milan/Genoa firmware before 1.55; 3: with CPUID; 5: Turin and later
+ *         firmware, with mitigation vectors)   0x004 GUEST_SVN   0x008 POLICY (bit 19: DEBUG)
  *   0x030 VMPL   0x034 SIGNATURE_ALGO (1: ECDSA P-384 with SHA-384)   0x038 CURRENT_TCB
  *   0x040 PLATFORM_INFO   0x048 flags (bits 4:2 SIGNING_KEY: 0 VCEK, 1 VLEK, 7 none)
  *   0x050 REPORT_DATA (64)   0x090 MEASUREMENT (48)   0x0C0 HOST_DATA (32)
- *   0x180 REPORTED_TCB   0x1A0 CHIP_ID (64)
+ *   0x0E0 ID_KEY_DIGEST (48)   0x110 AUTHOR_KEY_DIGEST (48)   0x140 REPORT_ID (32)
+ *   0x180 REPORTED_TCB   0x188 CPUID_FAM_ID, CPUID_MOD_ID, CPUID_STEP (version >= 3)
+ *   0x1A0 CHIP_ID (64)   0x1E0 COMMITTED_TCB   0x1E8 CURRENT build, minor, major
+ *   0x1EC COMMITTED build, minor, major   0x1F0 LAUNCH_TCB
  *   0x2A0 SIGNATURE: R (72), S (72), little endian, over bytes 0x000..0x29F
  *
+ * A TCB_VERSION (8 bytes) is, on Milan and Genoa, BOOT_LOADER (byte 0), TEE (1), SNP (6),
+ * MICROCODE (7); on Turin (CPUID family 0x1A) FMC (0), BOOT_LOADER (1), TEE (2), SNP (3),
+ * MICROCODE (7).
+ *
  * The auxblob of sev_guest is the certificate table of the GHCB specification's extended
- * guest request: entries of GUID (16, RFC 4122 byte order), offset (4), length (4), ended by
- * an all-zero entry, followed by the DER certificates the offsets (from the start of the
- * table) point at: VCEK 63da758d-e664-4564-adc5-f4b93be8accd, VLEK
+ * guest request, as the host handed it to the guest (snphost import: ARK, ASK, VCEK), in whole
+ * pages: entries of GUID (16, RFC 4122 byte order), offset (4), length (4), ended by an
+ * all-zero entry, followed by the DER certificates the offsets (from the start of the table)
+ * point at, in any order, then zero bytes to the end of the last page: VCEK 63da758d-e664-4564-adc5-f4b93be8accd, VLEK
  * a8074bc2-a25a-483e-aae6-39c045a0b8a1, ASK 4ab7b379-bbac-4fe4-a02f-05aef327c782, ARK
  * c0b406a4-a803-4952-9743-3fb6014cd0ae.
  */
@@ -41,15 +50,38 @@
 #define EBCC_SNP_SIGNING_KEY_NONE 7
 #define EBCC_SNP_CERT_ENTRIES_MAX 64
 
+enum ebcc__snp_product {
+	EBCC_SNP_PRODUCT_UNKNOWN = 0, /* version 2: no CPUID in the report */
+	EBCC_SNP_PRODUCT_MILAN,
+	EBCC_SNP_PRODUCT_GENOA,
+	EBCC_SNP_PRODUCT_TURIN,
+	EBCC_SNP_PRODUCT_OTHER, /* a CPUID this backend does not know */
+};
+
+struct ebcc__snp_tcb {
+	uint8_t fmc; /* Turin only */
+	uint8_t bootloader, tee, snp, microcode;
+};
+
 struct ebcc__snp_report {
 	const uint8_t *raw; /* EBCC_SNP_REPORT_SIZE bytes */
-	uint32_t version, guest_svn, vmpl, sig_algo, signing_key;
-	uint64_t policy, current_tcb, reported_tcb;
+	uint32_t version, guest_svn, vmpl, sig_algo, signing_key, platform_flags;
+	uint64_t policy, current_tcb, reported_tcb, committed_tcb, launch_tcb, platform_info;
+	uint8_t cpuid_family, cpuid_model, cpuid_stepping; /* version >= 3, else 0 */
+	uint8_t current_version[3], committed_version[3];  /* major, minor, build */
+	enum ebcc__snp_product product;
+	const uint8_t *chip_id;     /* 64 */
 	const uint8_t *report_data; /* 64 */
 	const uint8_t *measurement; /* 48 */
 	const uint8_t *host_data;   /* 32 */
 	const uint8_t *sig_r, *sig_s;
 };
+
+/* "Milan", "Genoa", "Turin", "unknown" (no CPUID), "other". */
+const char *ebcc__snp_product_name(enum ebcc__snp_product p);
+
+/* A TCB_VERSION decoded for the product (Turin's layout for Turin, else Milan's). */
+void ebcc__snp_tcb_decode(uint64_t tcb, enum ebcc__snp_product p, struct ebcc__snp_tcb *ret);
 
 /* Parses a report of exactly EBCC_SNP_REPORT_SIZE bytes; otherwise err naming what is wrong. */
 int ebcc__snp_report_parse(const uint8_t *data, size_t len, int err,

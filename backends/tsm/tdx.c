@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TDX quotes v4: parsing and the checks of their signatures (layout in tdx.h). */
+/* TDX quotes v4 and v5: parsing and the checks of their signatures (layout in tdx.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,30 +51,74 @@ static int take_u32(struct cursor *c, const char *field, uint32_t *ret)
 
 static int parse_header(struct cursor *c, struct ebcc__tdx_quote *q)
 {
-	const uint8_t *h = NULL, *body = NULL;
+	const uint8_t *h = NULL, *body = NULL, *desc = NULL;
+	size_t body_size = EBCC_TDX_BODY_SIZE;
 	int r = take(c, EBCC_TDX_HEADER_SIZE, "the header", &h);
 
-	if (r == 0)
-		r = take(c, EBCC_TDX_BODY_SIZE, "the TD report body", &body);
 	if (r < 0)
 		return r;
 	q->signed_part = h;
 	q->version = ebcc__le16(h);
 	q->att_key_type = ebcc__le16(h + 2);
 	q->tee_type = ebcc__le32(h + 4);
+	q->qe_svn = ebcc__le16(h + 8);
+	q->pce_svn = ebcc__le16(h + 10);
 	q->qe_vendor_id = h + 12;
-	if (q->version != EBCC_TDX_QUOTE_VERSION)
-		return ebcc__error(c->err, WHAT ": version %u, only version %d is understood",
-				   q->version, EBCC_TDX_QUOTE_VERSION);
+	if (q->version != EBCC_TDX_QUOTE_VERSION && q->version != EBCC_TDX_QUOTE_VERSION_5)
+		return ebcc__error(c->err, WHAT ": version %u, only versions %d and %d are "
+				   "understood", q->version, EBCC_TDX_QUOTE_VERSION,
+				   EBCC_TDX_QUOTE_VERSION_5);
 	if (q->att_key_type != EBCC_TDX_ATT_KEY_ECDSA_P256)
 		return ebcc__error(c->err, WHAT ": attestation key type %u, only %d (ECDSA P-256) is "
 				   "understood", q->att_key_type, EBCC_TDX_ATT_KEY_ECDSA_P256);
 	if (q->tee_type != EBCC_TDX_TEE_TYPE)
 		return ebcc__error(c->err, WHAT ": TEE type 0x%" PRIx32 " is not TDX (0x%x)",
 				   q->tee_type, EBCC_TDX_TEE_TYPE);
+	if (q->version == EBCC_TDX_QUOTE_VERSION_5) {
+		uint32_t size;
+
+		r = take(c, EBCC_TDX_BODY_DESCRIPTOR_SIZE, "the body type and size", &desc);
+		if (r < 0)
+			return r;
+		q->body_type = ebcc__le16(desc);
+		size = ebcc__le32(desc + 2);
+		if (q->body_type == EBCC_TDX_BODY_TYPE_TD10)
+			body_size = EBCC_TDX_BODY_SIZE;
+		else if (q->body_type == EBCC_TDX_BODY_TYPE_TD15)
+			body_size = EBCC_TDX_BODY15_SIZE;
+		else
+			return ebcc__error(c->err, WHAT " v5: body type %u, only %d (TD report 1.0) "
+					   "and %d (TD report 1.5) are understood",
+					   q->body_type, EBCC_TDX_BODY_TYPE_TD10,
+					   EBCC_TDX_BODY_TYPE_TD15);
+		if (size != body_size)
+			return ebcc__error(c->err, WHAT " v5: body size %" PRIu32 " at offset %d, a "
+					   "body of type %u is %zu bytes",
+					   size, EBCC_TDX_HEADER_SIZE + 2, q->body_type, body_size);
+	} else {
+		q->body_type = EBCC_TDX_BODY_TYPE_TD10;
+	}
+	r = take(c, body_size, "the TD report body", &body);
+	if (r < 0)
+		return r;
+	q->signed_len = (size_t)(body + body_size - h);
+	q->tee_tcb_svn = body;
+	q->mrseam = body + 16;
+	q->mrsignerseam = body + 64;
+	q->seam_attributes = ebcc__le64(body + 112);
 	q->td_attributes = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES);
+	q->xfam = ebcc__le64(body + EBCC_TDX_BODY_TD_ATTRIBUTES + 8);
 	q->mrtd = body + EBCC_TDX_BODY_MRTD;
+	q->mrconfigid = body + 184;
+	q->mrowner = body + 232;
+	q->mrownerconfig = body + 280;
+	for (int i = 0; i < 4; i++)
+		q->rtmr[i] = body + 328 + 48 * i;
 	q->report_data = body + EBCC_TDX_BODY_REPORT_DATA;
+	if (q->body_type == EBCC_TDX_BODY_TYPE_TD15) {
+		q->tee_tcb_svn2 = body + EBCC_TDX_BODY_SIZE;
+		q->mrservicetd = body + EBCC_TDX_BODY_SIZE + 16;
+	}
 	return 0;
 }
 
@@ -146,10 +190,23 @@ int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc_
 		return ebcc__error(err, WHAT " of %zu bytes is short: the signature data length "
 				   "says %" PRIu32 " bytes follow at offset %zu, but %zu do",
 				   len, sig_len, c.pos, len - c.pos);
-	if (sig_len < len - c.pos)
-		return ebcc__error(err, WHAT " of %zu bytes: %zu bytes follow its signature data "
-				   "(%" PRIu32 " bytes at offset %zu)",
-				   len, len - c.pos - sig_len, sig_len, c.pos);
+	if (sig_len < len - c.pos) {
+		/* Padding: the quote service's buffer is larger than the quote. */
+		size_t end = c.pos + sig_len;
+
+		for (size_t i = end; i < len; i++)
+			if (data[i] != 0)
+				return ebcc__error(err, WHAT " of %zu bytes: %zu bytes follow its "
+						   "signature data (%" PRIu32 " bytes at offset "
+						   "%zu), and they are not all zero (byte at "
+						   "offset %zu is 0x%02x); only zero padding may "
+						   "follow a quote",
+						   len, len - end, sig_len, c.pos, i, data[i]);
+		q.padding = len - end;
+		len = end;
+		c.len = end;
+	}
+	q.quote_len = len;
 	r = take(&c, 64, "the quote signature", &q.signature);
 	if (r == 0)
 		r = take(&c, 64, "the attestation key", &q.att_key);
@@ -181,6 +238,8 @@ int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc_
 	if (r < 0)
 		return r;
 	q.qe_auth_len = auth_len;
+	q.qe_report_isvprodid = ebcc__le16(q.qe_report + EBCC_TDX_QE_REPORT_ISVPRODID);
+	q.qe_report_isvsvn = ebcc__le16(q.qe_report + EBCC_TDX_QE_REPORT_ISVSVN);
 	if (inner_type != EBCC_TDX_CERT_PCK_CHAIN)
 		return ebcc__error(err, WHAT ": PCK certification data type %u, only %d (the PCK "
 				   "certificate chain in PEM) is understood",
@@ -239,21 +298,24 @@ static int trust_pck(STACK_OF(X509) *chain,
 
 	if (p->tdx_roots != NULL) {
 		STACK_OF(X509) *rest = sk_X509_dup(chain);
-		char anchor[128];
+		X509 *top = NULL;
 
 		if (rest == NULL)
 			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		(void)sk_X509_shift(rest);
 		r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, p->tdx_roots,
-					    ebcc__tsm_policy_time(p), WHAT ": the PCK certificate chain");
+					    ebcc__tsm_policy_time(p), WHAT ": the PCK certificate chain",
+					    &top);
 		sk_X509_free(rest);
 		if (r < 0)
 			return r;
-		ebcc__x509_name(sk_X509_value(p->tdx_roots, 0), anchor, sizeof(anchor));
+		ebcc__x509_name(top, ret->root, sizeof(ret->root));
+		ebcc__x509_sha256_hex(top, ret->root_sha256);
+		X509_free(top);
 		ret->verified = true;
 		snprintf(ret->detail, sizeof(ret->detail),
 			 "verified: %s \"%s\", which chains to the policy's tdx_root_ca (\"%s\")",
-			 checked, pck_name, anchor);
+			 checked, pck_name, ret->root);
 		return 0;
 	}
 	if (p->n_keys > 0) {
@@ -294,6 +356,7 @@ int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__t
 	if (r < 0)
 		return r;
 	ebcc__x509_name(sk_X509_value(chain, 0), pck_name, sizeof(pck_name));
+	snprintf(ret->signer, sizeof(ret->signer), "%s", pck_name);
 	pck_key = X509_get_pubkey(sk_X509_value(chain, 0));
 	if (pck_key == NULL || !ebcc__ec_key_is(pck_key, "P-256")) {
 		r = ebcc__error(EBCC_ERR_VERIFY, WHAT ": the PCK certificate \"%s\" has no ECDSA "
@@ -317,7 +380,7 @@ int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__t
 		r = ebcc__error_prefix(r, WHAT ": the attestation key");
 		goto out;
 	}
-	ok = ebcc__ecdsa_verify_raw(att_key, "SHA256", q->signed_part, EBCC_TDX_SIGNED_SIZE,
+	ok = ebcc__ecdsa_verify_raw(att_key, "SHA256", q->signed_part, q->signed_len,
 				    q->signature, q->signature + 32, 32, false);
 	if (ok <= 0) {
 		r = ok < 0 ? ok : ebcc__error(EBCC_ERR_VERIFY,

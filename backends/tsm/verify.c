@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/bytes.h"
 #include "report.h"
 #include "ebcc-private.h"
 #include "options.h"
@@ -14,6 +15,8 @@
 #include "verify.h"
 
 #define ERR EBCC_ERR_VERIFY
+
+static int verify_evidence(const struct ebcc_backend_report_check *check, char **ret_verdict);
 
 /* What both report kinds come to. */
 struct facts {
@@ -42,11 +45,56 @@ static void add_u64_hex(struct json_object *o, const char *key, uint64_t v)
 	json_object_object_add(o, key, json_object_new_string(text));
 }
 
-static int tdx_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
+static void add_u32(struct json_object *o, const char *key, uint32_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void tdx_claims(const struct ebcc__tdx_quote *q, struct json_object *o)
+{
+	struct json_object *rtmr = json_object_new_array();
+	char svn[16];
+
+	json_object_object_add(o, "quote_version", json_object_new_int(q->version));
+	json_object_object_add(o, "body_type",
+			       json_object_new_string(q->body_type == EBCC_TDX_BODY_TYPE_TD15
+							      ? "TD report 1.5"
+							      : "TD report 1.0"));
+	add_u32(o, "quote_size", (uint32_t)q->quote_len);
+	add_u32(o, "padding", (uint32_t)q->padding);
+	add_u64_hex(o, "td_attributes", q->td_attributes);
+	add_u64_hex(o, "xfam", q->xfam);
+	add_u64_hex(o, "seam_attributes", q->seam_attributes);
+	add_hex(o, "tee_tcb_svn", q->tee_tcb_svn, 16);
+	/* TEE_TCB_SVN bytes 0 and 1: the TDX module's minor and major SVN. */
+	snprintf(svn, sizeof(svn), "%u.%u", q->tee_tcb_svn[1], q->tee_tcb_svn[0]);
+	json_object_object_add(o, "tdx_module_svn", json_object_new_string(svn));
+	if (q->tee_tcb_svn2 != NULL)
+		add_hex(o, "tee_tcb_svn2", q->tee_tcb_svn2, 16);
+	add_hex(o, "mrseam", q->mrseam, 48);
+	add_hex(o, "mrsignerseam", q->mrsignerseam, 48);
+	add_hex(o, "mrconfigid", q->mrconfigid, 48);
+	add_hex(o, "mrowner", q->mrowner, 48);
+	add_hex(o, "mrownerconfig", q->mrownerconfig, 48);
+	for (int i = 0; i < 4 && rtmr != NULL; i++) {
+		char hex[97];
+
+		ebcc__hex_encode(q->rtmr[i], 48, hex);
+		json_object_array_add(rtmr, json_object_new_string(hex));
+	}
+	json_object_object_add(o, "rtmr", rtmr);
+	if (q->mrservicetd != NULL)
+		add_hex(o, "mrservicetd", q->mrservicetd, 48);
+	add_u32(o, "qe_svn", q->qe_report_isvsvn);
+	add_u32(o, "qe_prodid", q->qe_report_isvprodid);
+	add_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
+}
+
+static int tdx_facts(const uint8_t *blob, size_t len, const struct ebcc__tsm_policy *p,
 		     struct facts *f)
 {
 	struct ebcc__tdx_quote q;
-	int r = ebcc__tdx_quote_parse(c->outblob, c->outblob_len, ERR, &q);
+	int r = ebcc__tdx_quote_parse(blob, len, ERR, &q);
 
 	if (r < 0)
 		return r;
@@ -57,17 +105,70 @@ static int tdx_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm
 	r = ebcc__tdx_quote_verify(&q, p, &f->sig);
 	if (r < 0)
 		return r;
-	json_object_object_add(f->extra, "quote_version", json_object_new_int(q.version));
-	add_u64_hex(f->extra, "td_attributes", q.td_attributes);
-	add_hex(f->extra, "qe_vendor_id", q.qe_vendor_id, 16);
+	tdx_claims(&q, f->extra);
 	return 0;
 }
 
-static int snp_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm_policy *p,
-		     struct facts *f)
+static void add_tcb(struct json_object *o, const char *key, uint64_t tcb,
+		    enum ebcc__snp_product product)
+{
+	struct json_object *t = json_object_new_object();
+	struct ebcc__snp_tcb d;
+	char raw[24];
+
+	if (t == NULL)
+		return;
+	ebcc__snp_tcb_decode(tcb, product, &d);
+	snprintf(raw, sizeof(raw), "0x%016" PRIx64, tcb);
+	json_object_object_add(t, "raw", json_object_new_string(raw));
+	if (product == EBCC_SNP_PRODUCT_TURIN)
+		add_u32(t, "fmc", d.fmc);
+	add_u32(t, "bootloader", d.bootloader);
+	add_u32(t, "tee", d.tee);
+	add_u32(t, "snp", d.snp);
+	add_u32(t, "microcode", d.microcode);
+	json_object_object_add(o, key, t);
+}
+
+static void snp_claims(const struct ebcc__snp_report *rep, struct json_object *o)
+{
+	char text[32];
+
+	add_u32(o, "report_version", rep->version);
+	add_u32(o, "vmpl", rep->vmpl);
+	add_u32(o, "guest_svn", rep->guest_svn);
+	add_u64_hex(o, "guest_policy", rep->policy);
+	json_object_object_add(o, "signing_key",
+			       json_object_new_string(rep->signing_key == EBCC_SNP_SIGNING_KEY_VCEK
+							      ? "VCEK"
+						      : rep->signing_key == EBCC_SNP_SIGNING_KEY_VLEK
+							      ? "VLEK"
+							      : "none"));
+	json_object_object_add(o, "product",
+			       json_object_new_string(ebcc__snp_product_name(rep->product)));
+	if (rep->version >= 3) {
+		snprintf(text, sizeof(text), "0x%02x 0x%02x 0x%02x", rep->cpuid_family,
+			 rep->cpuid_model, rep->cpuid_stepping);
+		json_object_object_add(o, "cpuid_family_model_stepping",
+				       json_object_new_string(text));
+	}
+	add_tcb(o, "reported_tcb", rep->reported_tcb, rep->product);
+	add_tcb(o, "current_tcb", rep->current_tcb, rep->product);
+	add_tcb(o, "committed_tcb", rep->committed_tcb, rep->product);
+	add_tcb(o, "launch_tcb", rep->launch_tcb, rep->product);
+	snprintf(text, sizeof(text), "%u.%u.%u", rep->current_version[0], rep->current_version[1],
+		 rep->current_version[2]);
+	json_object_object_add(o, "firmware_version", json_object_new_string(text));
+	add_u64_hex(o, "platform_info", rep->platform_info);
+	add_hex(o, "host_data", rep->host_data, 32);
+	add_hex(o, "chip_id", rep->chip_id, 64);
+}
+
+static int snp_facts(const uint8_t *blob, size_t len, const uint8_t *aux, size_t aux_len,
+		     const struct ebcc__tsm_policy *p, struct facts *f)
 {
 	struct ebcc__snp_report rep;
-	int r = ebcc__snp_report_parse(c->outblob, c->outblob_len, ERR, &rep);
+	int r = ebcc__snp_report_parse(blob, len, ERR, &rep);
 
 	if (r < 0)
 		return r;
@@ -75,21 +176,21 @@ static int snp_facts(const struct ebcc__tsm_container *c, const struct ebcc__tsm
 	f->measurement = rep.measurement;
 	f->measurement_name = "MEASUREMENT";
 	f->debug = (rep.policy & EBCC_SNP_POLICY_DEBUG) != 0;
-	r = ebcc__snp_report_verify(&rep, c->auxblob, c->auxblob_len, p, &f->sig);
+	r = ebcc__snp_report_verify(&rep, aux, aux_len, p, &f->sig);
 	if (r < 0)
 		return r;
-	json_object_object_add(f->extra, "report_version", json_object_new_int64(rep.version));
-	json_object_object_add(f->extra, "vmpl", json_object_new_int64(rep.vmpl));
-	json_object_object_add(f->extra, "guest_svn", json_object_new_int64(rep.guest_svn));
-	add_u64_hex(f->extra, "guest_policy", rep.policy);
-	add_u64_hex(f->extra, "reported_tcb", rep.reported_tcb);
-	json_object_object_add(f->extra, "signing_key",
-			       json_object_new_string(rep.signing_key == EBCC_SNP_SIGNING_KEY_VCEK
-							      ? "VCEK"
-						      : rep.signing_key == EBCC_SNP_SIGNING_KEY_VLEK
-							      ? "VLEK"
-							      : "none"));
+	snp_claims(&rep, f->extra);
 	return 0;
+}
+
+static void add_root(struct json_object *o, const struct ebcc__tsm_signature *sig)
+{
+	json_object_object_add(o, "signer", json_object_new_string(sig->signer));
+	json_object_object_add(o, "root", sig->root[0] != '\0' ? json_object_new_string(sig->root)
+							       : NULL);
+	json_object_object_add(o, "root_sha256", sig->root_sha256[0] != '\0'
+							 ? json_object_new_string(sig->root_sha256)
+							 : NULL);
 }
 
 static const char *const never_tdx[] = {
@@ -136,6 +237,7 @@ static int verdict(const struct ebcc_backend_report_check *check, const struct f
 			       json_object_new_string("bound: the hardware report's REPORTDATA "
 						      "equals the evidence's report_data"));
 	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
+	add_root(o, &f->sig);
 	json_object_object_add(o, "launch_measurement_name",
 			       json_object_new_string(f->measurement_name));
 	json_object_object_add(o, "launch_measurement", json_object_new_string(hex));
@@ -168,7 +270,16 @@ static int check_facts(const struct ebcc_backend_report_check *check, const stru
 {
 	const char *tee = ebcc__tsm_provider_tee(f->provider);
 
-	if (memcmp(f->report_data, check->report_data, EBCC_REPORT_DATA_SIZE) != 0)
+	if (p->has_report_data && memcmp(f->report_data, p->report_data, 64) != 0) {
+		char e[129], g[129];
+
+		ebcc__hex_encode(p->report_data, 64, e);
+		ebcc__hex_encode(f->report_data, 64, g);
+		return ebcc__error(ERR, "%s report: REPORTDATA expected %s (backend_options.tsm."
+				   "report_data), found %s", tee, e, g);
+	}
+	if (check->report_data != NULL &&
+	    memcmp(f->report_data, check->report_data, EBCC_REPORT_DATA_SIZE) != 0)
 		return ebcc__error(ERR, "%s report: its REPORTDATA is not the evidence's report_data "
 				   "(the report was made for other instance, stage, EID, sequence, "
 				   "measurement, nonce or digests)",
@@ -197,7 +308,117 @@ static int check_facts(const struct ebcc_backend_report_check *check, const stru
 	return 0;
 }
 
+/* The claims of a raw report that verified (verify.h). */
+static int claims(const struct facts *f, char **ret)
+{
+	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
+	const char *const *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	int r;
+
+	if (o == NULL || never == NULL) {
+		json_object_put(o);
+		json_object_put(never);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	json_object_object_add(o, "backend", json_object_new_string("tsm"));
+	json_object_object_add(o, "provider",
+			       json_object_new_string(ebcc__tsm_provider_name(f->provider)));
+	json_object_object_add(o, "tee", json_object_new_string(ebcc__tsm_provider_tee(f->provider)));
+	json_object_object_add(o, "verified", json_object_new_boolean(f->sig.verified));
+	add_hex(o, "report_data", f->report_data, 64);
+	json_object_object_add(o, "measurement_name", json_object_new_string(f->measurement_name));
+	add_hex(o, "measurement", f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE);
+	json_object_object_add(o, "debug", json_object_new_boolean(f->debug));
+	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
+	add_root(o, &f->sig);
+	{
+		struct json_object_iterator it = json_object_iter_begin(f->extra);
+		struct json_object_iterator end = json_object_iter_end(f->extra);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			json_object_object_add(o, json_object_iter_peek_name(&it),
+					       json_object_get(json_object_iter_peek_value(&it)));
+	}
+	for (size_t i = 0; list[i] != NULL; i++)
+		json_object_array_add(never, json_object_new_string(list[i]));
+	json_object_object_add(o, "not_verified", never);
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+/* Which provider's report the bytes are: a TDX quote's header, or an SNP report's size. */
+static int sniff(const uint8_t *data, size_t len, enum ebcc__tsm_provider *ret)
+{
+	if (len >= EBCC_TDX_HEADER_SIZE && ebcc__le32(data + 4) == EBCC_TDX_TEE_TYPE) {
+		*ret = EBCC_TSM_PROVIDER_TDX;
+		return 0;
+	}
+	if (len == EBCC_SNP_REPORT_SIZE) {
+		*ret = EBCC_TSM_PROVIDER_SNP;
+		return 0;
+	}
+	return ebcc__error(ERR, "raw report of %zu bytes: neither a TDX quote (TEE type 0x%x at "
+			   "offset 4) nor an SEV-SNP attestation report (%d bytes); "
+			   "backend_options.tsm.provider names which it is",
+			   len, EBCC_TDX_TEE_TYPE, EBCC_SNP_REPORT_SIZE);
+}
+
+static int verify_raw(const struct ebcc_backend_report_check *check, char **ret_claims)
+{
+	struct ebcc__tsm_policy p;
+	struct ebcc__tsm_container c = { .outblob = check->report, .outblob_len = check->report_len };
+	struct facts f = { 0 };
+	int r;
+
+	if (check->report == NULL || check->report_len == 0)
+		return ebcc__error(ERR, "raw report: empty");
+	r = ebcc__tsm_policy_parse(check->policy_json, check->trusted_keys,
+				   check->trusted_keys_count, &p);
+	if (r < 0)
+		return r;
+	/* An ebcc.tsm.v1 report (from evidence) is unwrapped; otherwise the bytes are the
+	 * hardware's, of the policy's provider or the one they look like. */
+	if (check->report_len >= 4 && memcmp(check->report, EBCC_TSM_CONTAINER_MAGIC, 4) == 0)
+		r = ebcc__tsm_container_decode(check->report, check->report_len, &c);
+	else if (p.provider != EBCC_TSM_PROVIDER_UNKNOWN)
+		c.provider = p.provider;
+	else
+		r = sniff(check->report, check->report_len, &c.provider);
+	if (r == 0 && p.provider != EBCC_TSM_PROVIDER_UNKNOWN && p.provider != c.provider)
+		r = ebcc__error(ERR, "report from provider %s, the policy accepts only %s",
+				ebcc__tsm_provider_name(c.provider),
+				ebcc__tsm_provider_name(p.provider));
+	if (r < 0)
+		goto out;
+	f.provider = c.provider;
+	f.extra = json_object_new_object();
+	if (f.extra == NULL) {
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	r = c.provider == EBCC_TSM_PROVIDER_TDX
+		    ? tdx_facts(c.outblob, c.outblob_len, &p, &f)
+		    : snp_facts(c.outblob, c.outblob_len, c.auxblob, c.auxblob_len, &p, &f);
+	if (r == 0)
+		r = check_facts(check, &f, &p);
+	if (r == 0)
+		r = claims(&f, ret_claims);
+out:
+	json_object_put(f.extra);
+	ebcc__tsm_policy_clear(&p);
+	return r;
+}
+
 int ebcc__tsm_verify(const struct ebcc_backend_report_check *check, char **ret_verdict)
+{
+	if (check->format != NULL && strcmp(check->format, EBCC_BACKEND_FORMAT_RAW) == 0 &&
+	    check->report_data == NULL)
+		return verify_raw(check, ret_verdict);
+	return verify_evidence(check, ret_verdict);
+}
+
+static int verify_evidence(const struct ebcc_backend_report_check *check, char **ret_verdict)
 {
 	struct ebcc__tsm_policy p;
 	struct ebcc__tsm_container c;
@@ -229,7 +450,9 @@ int ebcc__tsm_verify(const struct ebcc_backend_report_check *check, char **ret_v
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		goto out;
 	}
-	r = c.provider == EBCC_TSM_PROVIDER_TDX ? tdx_facts(&c, &p, &f) : snp_facts(&c, &p, &f);
+	r = c.provider == EBCC_TSM_PROVIDER_TDX
+		    ? tdx_facts(c.outblob, c.outblob_len, &p, &f)
+		    : snp_facts(c.outblob, c.outblob_len, c.auxblob, c.auxblob_len, &p, &f);
 	if (r == 0)
 		r = check_facts(check, &f, &p);
 	if (r == 0)

@@ -3,7 +3,7 @@
  * Offline verification of a tsm report (the verify_report callback). The evidence is accepted
  * only when all of these hold:
  *
- *  1. the report is a well-formed ebcc.tsm.v1 container whose outblob is a whole TDX quote v4
+ *  1. the report is a well-formed ebcc.tsm.v1 container whose outblob is a TDX quote (v4, v5)
  *     or SEV-SNP attestation report of the provider it names (and of the policy's provider);
  *  2. the hardware report's REPORTDATA equals the evidence's report_data: the binding of
  *     instance, stage, EID, sequence number, measurement, nonce, request and response;

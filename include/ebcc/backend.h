@@ -124,6 +124,14 @@ struct ebcc_backend_stage {
 	char *isolation_json;
 };
 
+/*
+ * The format of a check that ebcc_report_verify() makes: report is a raw hardware report (the
+ * TEE's own bytes, not an evidence envelope's report), report_data is NULL and measurement NULL.
+ * A backend that verifies such reports checks the report alone against the policy and returns
+ * its claims (a JSON object) as the verdict; any other backend refuses the format.
+ */
+#define EBCC_BACKEND_FORMAT_RAW "raw"
+
 /* One report to check, for verify_report(). */
 struct ebcc_backend_report_check {
 	uint32_t size;

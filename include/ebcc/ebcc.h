@@ -378,6 +378,23 @@ int ebcc_evidence_parse(struct ebcc_context *ctx, const char *data, size_t len,
  */
 int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev, const char *policy_json);
 
+/*
+ * Verifies a raw hardware report of len bytes (at most 1 MiB) that did not come in an evidence
+ * envelope: for backend "tsm", an Intel TDX quote (v4, v5, zero padding allowed) or an AMD
+ * SEV-SNP attestation report, checked by the named backend against the policy alone. Trust
+ * roots come only from the policy (backend_options.tsm.tdx_root_ca, snp_ark; certificates the
+ * report does not carry in snp_certs; trusted_keys), certificates are checked at the policy's
+ * verification_time (default: now). Policy keys that check an envelope (measurement, nonce,
+ * request_digest, response_digest, allow_simulated) are refused. On success *ret_claims_json
+ * (free with ebcc_free()) is a JSON object of what the report says and what was verified
+ * (report_data, measurement, debug, TCB figures, signer, root); see ebcc_report_verify(3).
+ * Errors: EBCC_ERR_INVALID_ARG (NULL, len 0), EBCC_ERR_TOO_BIG, EBCC_ERR_VERIFY (the report or
+ * policy is refused: the message says why), EBCC_ERR_NOT_FOUND (no such backend),
+ * EBCC_ERR_NO_MEMORY. Thread-safe.
+ */
+int ebcc_report_verify(struct ebcc_context *ctx, const char *backend, const void *data,
+		       size_t len, const char *policy_json, char **ret_claims_json);
+
 /* Adds a reference. Returns ev (NULL gives NULL). Thread-safe. */
 struct ebcc_evidence *ebcc_evidence_ref(struct ebcc_evidence *ev);
 

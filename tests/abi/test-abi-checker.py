@@ -32,8 +32,9 @@ def run_checker(root, lib):
 
 def mapped_symbols(root):
     text = (root / "lib/libebcc.sym").read_text()
-    body = re.search(r"global:(.*?)local:", text, re.S).group(1)
-    return [s.strip() for s in body.split(";") if s.strip()]
+    # Every version node's global: section (LIBEBCC_0.1, LIBEBCC_0.2, ...).
+    bodies = [m.group(1) for m in re.finditer(r"global:(.*?)(?:local:|\})", text, re.S)]
+    return [s.strip() for body in bodies for s in body.split(";") if s.strip()]
 
 
 def stub_library(root, out, symbols):

@@ -174,6 +174,18 @@ static void stage_functions(void **state)
 	assert_null(json);
 }
 
+static void report_functions(void **state)
+{
+	char *claims = NULL;
+
+	(void)state;
+	assert_invalid(ebcc_report_verify(NULL, "tsm", "x", 1, NULL, &claims));
+	assert_invalid(ebcc_report_verify(ctx, NULL, "x", 1, NULL, &claims));
+	assert_invalid(ebcc_report_verify(ctx, "tsm", NULL, 1, NULL, &claims));
+	assert_invalid(ebcc_report_verify(ctx, "tsm", "x", 1, NULL, NULL));
+	assert_null(claims);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +195,7 @@ int main(void)
 		cmocka_unit_test(instance_functions),
 		cmocka_unit_test(stage_functions),
 		cmocka_unit_test(evidence_functions),
+		cmocka_unit_test(report_functions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -86,6 +86,7 @@ struct fake_tsm {
 	char *root_pem, *signer_key_pem, *chain_pem, *pck_chain_pem;
 	uint8_t *aux_template;
 	size_t aux_template_len;
+	bool aux_template_vlek;
 	uint8_t measurement[48];
 	char measurement_hex[97];
 };
@@ -94,6 +95,8 @@ static const uint8_t intel_qe_vendor_id[16] = { 0x93, 0x9a, 0x72, 0x33, 0xf7, 0x
 						0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
 static const uint8_t guid_vcek[16] = { 0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64,
 				       0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd };
+static const uint8_t guid_vlek[16] = { 0xa8, 0x07, 0x4b, 0xc2, 0xa2, 0x5a, 0x48, 0x3e,
+				       0xaa, 0xe6, 0x39, 0xc0, 0x45, 0xa0, 0xb8, 0xa1 };
 static const uint8_t guid_ask[16] = { 0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4,
 				      0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7, 0x82 };
 static const uint8_t guid_ark[16] = { 0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52,
@@ -130,20 +133,27 @@ static void pattern(uint8_t *p, size_t n, uint8_t seed)
 static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t **ret,
 		      size_t *ret_len)
 {
+	bool v5 = t->faults.tdx_body_type != 0;
+	size_t body_size = t->faults.tdx_body_type == 3 ? 648 : 584;
+	size_t signed_len = 48 + (v5 ? 6 : 0) + body_size;
 	size_t chain_len = strlen(t->pck_chain_pem) + 1; /* the QGS's chain ends with a NUL */
 	size_t auth_len = 32;
 	size_t inner = 384 + 64 + 2 + auth_len + 2 + 4 + chain_len;
 	size_t sig_data = 64 + 64 + 2 + 4 + inner;
-	size_t len = 48 + 584 + 4 + sig_data;
-	uint8_t *q = xmalloc(len), *h = q, *body = q + 48, *p, att_raw[64], hash[32];
-	uint8_t *qe, auth[32];
+	size_t len = signed_len + 4 + sig_data;
+	uint8_t *q = xmalloc(len), *h = q, *body = q + signed_len - body_size, *p, att_raw[64];
+	uint8_t *qe, auth[32], hash[32];
 
 	/* header */
-	ebcc__put_le16(h, 4);
+	ebcc__put_le16(h, v5 ? 5 : 4);
 	ebcc__put_le16(h + 2, 2);
 	ebcc__put_le32(h + 4, 0x81);
 	memcpy(h + 12, intel_qe_vendor_id, 16);
 	pattern(h + 28, 20, 0x11);
+	if (v5) {
+		ebcc__put_le16(h + 48, t->faults.tdx_body_type);
+		ebcc__put_le32(h + 50, (uint32_t)body_size);
+	}
 	/* TD report body */
 	pattern(body, 16, 0x03);                        /* TEE_TCB_SVN */
 	pattern(body + 16, 48, 0x20);                   /* MRSEAM */
@@ -152,10 +162,14 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	memcpy(body + 136, t->measurement, 48);         /* MRTD */
 	pattern(body + 328, 192, 0x40);                 /* RTMR0..3 */
 	memcpy(body + 520, report_data, 64);
-	ebcc__put_le32(q + 632, (uint32_t)sig_data);
-	p = q + 636;
+	if (body_size == 648) {
+		pattern(body + 584, 16, 0x05);          /* TEE_TCB_SVN2 */
+		pattern(body + 600, 48, 0x66);          /* MRSERVICETD */
+	}
+	ebcc__put_le32(q + signed_len, (uint32_t)sig_data);
+	p = q + signed_len + 4;
 	/* quote signature by the attestation key, then the key */
-	fake_pki_ecdsa_sign_raw(t->att_key, "SHA256", q, 632, p, p + 32, 32, false);
+	fake_pki_ecdsa_sign_raw(t->att_key, "SHA256", q, signed_len, p, p + 32, 32, false);
 	fake_pki_ec_raw_public(t->att_key, att_raw, 32);
 	memcpy(p + 64, att_raw, 64);
 	p += 128;
@@ -165,6 +179,8 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	/* QE report: an SGX report body whose REPORTDATA binds the attestation key */
 	qe = p;
 	pattern(qe, 384, 0x5a);
+	ebcc__put_le16(qe + 256, 2); /* ISVPRODID: the TD QE */
+	ebcc__put_le16(qe + 258, 7); /* ISVSVN */
 	for (size_t i = 0; i < auth_len; i++)
 		auth[i] = (uint8_t)i;
 	{
@@ -185,6 +201,18 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	ebcc__put_le16(p, 5);
 	ebcc__put_le32(p + 2, (uint32_t)chain_len);
 	memcpy(p + 6, t->pck_chain_pem, chain_len);
+	/* What the quote service hands back: a buffer of its own size, zero after the quote. */
+	if (!t->faults.tdx_no_padding && (!v5 || t->faults.tdx_buffer > len)) {
+		size_t padded = t->faults.tdx_buffer > len ? t->faults.tdx_buffer : len + 70;
+		uint8_t *b = xmalloc(padded);
+
+		memcpy(b, q, len);
+		if (t->faults.tdx_dirty_padding)
+			b[padded - 1] = 0x01;
+		free(q);
+		q = b;
+		len = padded;
+	}
 	*ret = q;
 	*ret_len = len;
 }
@@ -192,39 +220,60 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 static void snp_report(struct fake_tsm *t, const uint8_t report_data[64], uint8_t **ret,
 		       size_t *ret_len)
 {
+	static const uint8_t cpuid[][3] = {
+		[FAKE_SNP_MILAN] = { 0x19, 0x01, 0x01 },
+		[FAKE_SNP_GENOA] = { 0x19, 0x11, 0x01 },
+		[FAKE_SNP_TURIN] = { 0x1a, 0x02, 0x01 },
+	};
+	uint32_t version = t->faults.snp_version != 0 ? t->faults.snp_version : 3;
+	/* Milan and Genoa: bl 4, snp 24, ucode 219; Turin: fmc 1, bl 4, tee 0, snp 24, ucode 72 */
+	uint64_t tcb = t->faults.snp_chip == FAKE_SNP_TURIN ? 0x4800000018000401ull
+							    : 0xdb18000000000004ull;
 	uint8_t *r = xmalloc(0x4a0);
 
-	ebcc__put_le32(r, 2);                                     /* VERSION */
+	ebcc__put_le32(r, version);                               /* VERSION */
 	ebcc__put_le32(r + 0x04, 1);                              /* GUEST_SVN */
 	ebcc__put_le64(r + 0x08, 0x30000 | (t->faults.debug ? (1u << 19) : 0)); /* POLICY */
 	pattern(r + 0x10, 32, 0x31);                              /* FAMILY_ID, IMAGE_ID */
 	ebcc__put_le32(r + 0x34, 1);                              /* ECDSA P-384 SHA-384 */
-	ebcc__put_le64(r + 0x38, 0xdb18000000000004ull);          /* CURRENT_TCB */
+	ebcc__put_le64(r + 0x38, tcb);                            /* CURRENT_TCB */
 	ebcc__put_le64(r + 0x40, 1);                              /* PLATFORM_INFO */
+	ebcc__put_le32(r + 0x48, t->faults.snp_vlek ? 1u << 2 : 0); /* SIGNING_KEY */
 	memcpy(r + 0x50, report_data, 64);
 	memcpy(r + 0x90, t->measurement, 48);
 	pattern(r + 0x140, 32, 0x77);                             /* REPORT_ID */
-	ebcc__put_le64(r + 0x180, 0xdb18000000000004ull);         /* REPORTED_TCB */
-	pattern(r + 0x1a0, 64, 0x99);                             /* CHIP_ID */
+	ebcc__put_le64(r + 0x180, tcb);                           /* REPORTED_TCB */
+	if (version >= 3)
+		memcpy(r + 0x188, cpuid[t->faults.snp_chip], 3);  /* CPUID_FAM, MOD, STEP */
+	if (!t->faults.snp_vlek)
+		pattern(r + 0x1a0, 64, 0x99);                     /* CHIP_ID (zero for VLEK) */
+	ebcc__put_le64(r + 0x1e0, tcb);                           /* COMMITTED_TCB */
+	r[0x1e8] = 0x37, r[0x1e9] = 0x01, r[0x1ea] = 0x01;        /* CURRENT 1.55 build 55 */
+	r[0x1ec] = 0x37, r[0x1ed] = 0x01, r[0x1ee] = 0x01;        /* COMMITTED */
+	ebcc__put_le64(r + 0x1f0, tcb);                           /* LAUNCH_TCB */
 	fake_pki_ecdsa_sign_raw(t->leaf_key, "SHA384", r, 0x2a0, r + 0x2a0, r + 0x2a0 + 72, 72,
 				true);
 	*ret = r;
 	*ret_len = 0x4a0;
 }
 
-static void snp_aux_template(struct fake_tsm *t)
+/* The certificate table as a host hands it over (snphost import writes ARK, ASK, then the VCEK
+ * or VLEK, the certificates back to back after the table), in whole pages. */
+static void snp_aux_template(struct fake_tsm *t, bool vlek)
 {
-	X509 *certs[3] = { t->leaf, t->ca, t->root };
-	const uint8_t *guids[3] = { guid_vcek, guid_ask, guid_ark };
+	X509 *certs[3] = { t->root, t->ca, t->leaf };
+	const uint8_t *guids[3] = { guid_ark, guid_ask, vlek ? guid_vlek : guid_vcek };
 	uint8_t *der[3];
 	size_t len[3], off = 4 * 24, total;
 
+	free(t->aux_template);
 	for (int i = 0; i < 3; i++)
 		len[i] = fake_pki_cert_der(certs[i], &der[i]);
 	total = off + len[0] + len[1] + len[2];
 	total = (total + PAGE - 1) / PAGE * PAGE; /* the kernel hands whole pages */
 	t->aux_template = xmalloc(total);
 	t->aux_template_len = total;
+	t->aux_template_vlek = vlek;
 	for (int i = 0; i < 3; i++) {
 		memcpy(t->aux_template + 24 * i, guids[i], 16);
 		ebcc__put_le32(t->aux_template + 24 * i + 16, (uint32_t)off);
@@ -253,6 +302,8 @@ static int report_new(struct fake_tsm *t, struct entry *e)
 		tdx_quote(t, rd, &e->outblob, &e->outblob_len);
 	} else {
 		snp_report(t, rd, &e->outblob, &e->outblob_len);
+		if (t->aux_template_vlek != t->faults.snp_vlek)
+			snp_aux_template(t, t->faults.snp_vlek);
 		e->auxblob_len = t->faults.no_certs ? PAGE : t->aux_template_len;
 		e->auxblob = xmalloc(e->auxblob_len);
 		if (!t->faults.no_certs)
@@ -670,7 +721,7 @@ static void make_keys(struct fake_tsm *t)
 	free(leaf_pem);
 	free(ca_pem);
 	if (t->provider == FAKE_TSM_SNP)
-		snp_aux_template(t);
+		snp_aux_template(t, false);
 }
 
 struct fake_tsm *fake_tsm_new(enum fake_tsm_provider provider)

@@ -2,7 +2,7 @@
 /*
  * A fake configfs-tsm, for tests only: host operations (backends/common/hostops.h) that behave
  * like the kernel's drivers/virt/coco/tsm.c under /sys/kernel/config/tsm/report, with a
- * tdx_guest or sev_guest provider that answers with structurally valid TDX quotes (v4) or SEV-SNP
+ * tdx_guest or sev_guest provider that answers with structurally valid TDX quotes (v4, v5) or SEV-SNP
  * attestation reports signed by keys generated for the test run.
  *
  * What it imitates: mkdir of a report instance (ENXIO without a provider, EEXIST, EPERM
@@ -13,7 +13,7 @@
  * wrong access mode; rmdir. Descriptors are numbers no real file has, so a backend that used a
  * real system call on one would fail.
  *
- * What it can be told to do wrong (struct fake_tsm_faults).
+ * What it can be told to do wrong, or how to vary like real hosts (struct fake_tsm_faults).
  */
 #ifndef EBCC_TEST_FAKE_TSM_H
 #define EBCC_TEST_FAKE_TSM_H
@@ -43,6 +43,20 @@ struct fake_tsm_faults {
 	bool debug;                /* a debuggable TD (TDATTRIBUTES) or guest (POLICY) */
 	bool no_certs;             /* sev_guest: an auxblob without certificates */
 	const char *provider_name; /* overrides what provider reads, e.g. "cca_guest" */
+	/* tdx_guest pads like real hosts: by default 70 zero bytes after a v4 quote (Intel's quote
+	 * service answers with the v5 size; a v5 quote is that size); tdx_buffer > 0 pads to that many bytes instead (some
+	 * clouds return 8000-byte buffers), tdx_no_padding sends the bare quote. */
+	size_t tdx_buffer;
+	bool tdx_no_padding;
+	bool tdx_dirty_padding; /* a non-zero byte in the padding (a broken quote service) */
+	/* 0: a v4 quote; 2 or 3: a v5 quote with a TD report 1.0 or 1.5 body (TDX module 1.5) */
+	uint16_t tdx_body_type;
+	/* sev_guest: the report's VERSION (0: 3, what Milan and Genoa firmware since 1.55 make),
+	 * the chip (CPUID family and model in versions >= 3) and whether the VLEK signs (SIGNING_KEY
+	 * 1, the certificate under the VLEK GUID) instead of the VCEK. */
+	uint32_t snp_version;
+	enum fake_snp_chip { FAKE_SNP_MILAN, FAKE_SNP_GENOA, FAKE_SNP_TURIN } snp_chip;
+	bool snp_vlek;
 };
 
 struct fake_tsm;

@@ -269,6 +269,70 @@ static void generation_race_is_retried(void **state)
 	fake_tsm_free(t);
 }
 
+/* Real quote services pad: 70 zero bytes after a v4 quote, or a fixed 8000-byte buffer. Such
+ * a quote is collected and verified as the host gave it; a non-zero byte after the quote is
+ * refused at collection and at verification, naming how many bytes follow. */
+static void tdx_padding(void **state)
+{
+	static const struct {
+		size_t buffer;
+		bool none;
+		size_t expect_len; /* 0: the quote + 70 */
+	} cases[] = { { 0, false, 0 }, { 8000, false, 8000 }, { 0, true, 0 } };
+	uint8_t rd[64];
+
+	(void)state;
+	fill(rd, sizeof(rd), 5);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+
+		fake_tsm_faults(t)->tdx_buffer = cases[i].buffer;
+		fake_tsm_faults(t)->tdx_no_padding = cases[i].none;
+		if (ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b) != 0)
+			fail_msg("case %zu: %s", i, ebcc_last_error_message());
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), 0);
+		assert_int_equal(q.quote_len + q.padding, b.outblob_len);
+		if (cases[i].none)
+			assert_int_equal(q.padding, 0);
+		else if (cases[i].expect_len == 0)
+			assert_int_equal(q.padding, 70);
+		else
+			assert_int_equal(b.outblob_len, cases[i].expect_len);
+		assert_memory_equal(q.report_data, rd, 64);
+		ebcc__tsm_blobs_clear(&b);
+		fake_tsm_free(t);
+	}
+	/* A non-zero byte in the padding: refused at collection, with the count. */
+	{
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+		int r;
+
+		fake_tsm_faults(t)->tdx_buffer = 8000;
+		fake_tsm_faults(t)->tdx_dirty_padding = true;
+		r = ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b);
+		assert_int_equal(r, EBCC_ERR_BACKEND);
+		assert_non_null(strstr(ebcc_last_error_message(), "/outblob: TDX quote of 8000 bytes: "));
+		assert_non_null(strstr(ebcc_last_error_message(), "and they are not all zero (byte at "
+								  "offset 7999 is 0x01)"));
+		assert_null(b.outblob);
+		/* And at verification: the same bytes straight to the parser. */
+		fake_tsm_faults(t)->tdx_dirty_padding = false;
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, sizeof(rd), &b), 0);
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, 8000, EBCC_ERR_VERIFY, &q), 0);
+		b.outblob[7990] = 0x80;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, 8000, EBCC_ERR_VERIFY, &q),
+				 EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "bytes follow its signature data"));
+		ebcc__tsm_blobs_clear(&b);
+		fake_tsm_free(t);
+	}
+}
+
 /* ---- offline verification -------------------------------------------------------------------- */
 
 /* A report as stage_report() makes it. */
@@ -528,16 +592,114 @@ static void verify_snp(void **state)
 	fake_tsm_free(bare);
 }
 
+/* SEV-SNP reports of versions 2, 3 and 5 from Milan, Genoa and Turin, signed by the VCEK or the
+ * VLEK, with the certificate table as hosts lay it out (ARK, ASK, then the VCEK or VLEK, in
+ * whole pages): collected, kept in canonical form, verified; the verdict names the product and
+ * decodes the TCB in the product's layout. */
+static void snp_versions_and_keys(void **state)
+{
+	static const struct {
+		uint32_t version;
+		enum fake_snp_chip chip;
+		bool vlek;
+		const char *product, *tcb;
+	} cases[] = {
+		{ 2, FAKE_SNP_MILAN, false, "unknown",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 3, FAKE_SNP_MILAN, true, "Milan",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 3, FAKE_SNP_GENOA, false, "Genoa",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 5, FAKE_SNP_GENOA, true, "Genoa",
+		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
+		{ 5, FAKE_SNP_TURIN, false, "Turin",
+		  "{\"raw\":\"0x4800000018000401\",\"fmc\":1,\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":72}" },
+	};
+	static const uint8_t guid_ark[4] = { 0xc0, 0xb4, 0x06, 0xa4 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP);
+		char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy, want[160];
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__snp_report rep;
+		struct ebcc__snp_certs c;
+		uint8_t rd[64], *canon = NULL;
+		size_t used = 0;
+		struct vcase v;
+
+		fake_tsm_faults(t)->snp_version = cases[i].version;
+		fake_tsm_faults(t)->snp_chip = cases[i].chip;
+		fake_tsm_faults(t)->snp_vlek = cases[i].vlek;
+		fill(rd, sizeof(rd), 8);
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, 64, &b), 0);
+		assert_int_equal(ebcc__snp_report_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+							&rep), 0);
+		assert_int_equal(rep.version, cases[i].version);
+		assert_string_equal(ebcc__snp_product_name(rep.product), cases[i].product);
+		assert_int_equal(rep.signing_key, cases[i].vlek ? 1 : 0);
+		/* The table as the host wrote it: ARK first, whole pages; canonical: the signer
+		 * first. */
+		assert_memory_equal(b.auxblob, guid_ark, 4);
+		assert_int_equal(b.auxblob_len % 4096, 0);
+		assert_int_equal(ebcc__snp_certs_canonical(b.auxblob, b.auxblob_len, &canon, &used),
+				 0);
+		assert_int_equal(ebcc__snp_certs_parse(canon, used, EBCC_ERR_VERIFY, &c), 0);
+		assert_non_null(cases[i].vlek ? c.vlek : c.vcek);
+		assert_null(cases[i].vlek ? c.vcek : c.vlek);
+		ebcc__snp_certs_clear(&c);
+		free(canon);
+		ebcc__tsm_blobs_clear(&b);
+
+		vcase_init(&v, t);
+		policy = root_policy(t, "snp_ark", NULL, NULL);
+		if (verify(&v, policy, NULL, &verdict, error, sizeof(error)) != 0)
+			fail_msg("case %zu: %s", i, error);
+		expect_verdict(verdict, "signing_key", cases[i].vlek ? "VLEK" : "VCEK");
+		expect_verdict(verdict, "product", cases[i].product);
+		expect_verdict(verdict, "root", "Fake ARK-Milan");
+		snprintf(want, sizeof(want), "\"report_version\":%u", cases[i].version);
+		assert_non_null(strstr(verdict, want));
+		snprintf(want, sizeof(want), "\"reported_tcb\":%s", cases[i].tcb);
+		if (strstr(verdict, want) == NULL)
+			fail_msg("case %zu: no %s in %s", i, want, verdict);
+		free(verdict);
+		free(policy);
+		free(v.report);
+		fake_tsm_free(t);
+	}
+}
+
+/* A table entry that points into the table itself is refused. */
+static void snp_table_inside(void **state)
+{
+	uint8_t aux[3 * 24 + 16] = { 0 };
+	uint8_t *canon = NULL;
+	size_t used = 0;
+
+	(void)state;
+	aux[0] = 0x63; /* any GUID */
+	aux[16] = 8;   /* offset 8: inside the entries */
+	aux[20] = 16;
+	assert_int_equal(ebcc__snp_certs_canonical(aux, sizeof(aux), &canon, &used),
+			 EBCC_ERR_BACKEND);
+	assert_non_null(strstr(ebcc_last_error_message(), "entry 0 points at offset 8, inside the "
+							  "table of 1 entries"));
+	assert_null(canon);
+}
+
 /* One flipped bit anywhere: in the container, the quote or report, its signatures, the
  * certification data, the certificate table. Sampled with a stride so that it also runs
  * under valgrind; every region is hit. */
-static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_t stride)
+static void flips_of(enum fake_tsm_provider provider, uint16_t tdx_body_type,
+		     const char *anchor_key, size_t stride)
 {
 	struct fake_tsm *t = fake_tsm_new(provider);
 	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy = root_policy(t, anchor_key, NULL, NULL);
 	struct vcase v;
 	size_t tried = 0;
 
+	fake_tsm_faults(t)->tdx_body_type = tdx_body_type;
 	vcase_init(&v, t);
 	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
 	free(verdict);
@@ -561,10 +723,74 @@ static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_
 	fake_tsm_free(t);
 }
 
+static void flips(enum fake_tsm_provider provider, const char *anchor_key, size_t stride)
+{
+	flips_of(provider, 0, anchor_key, stride);
+}
+
 static void tdx_flips_fail(void **state)
 {
 	(void)state;
 	flips(FAKE_TSM_TDX, "tdx_root_ca", 37);
+}
+
+/* Quote version 5 (TDX module 1.5): TD report 1.0 and 1.5 bodies, the signature over header,
+ * body type and size and body; a body type or size that is not Intel's is refused. */
+static void tdx_quote_v5(void **state)
+{
+	static const uint16_t types[] = { 2, 3 };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_TDX);
+		char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+		struct ebcc__tsm_blobs b = { 0 };
+		struct ebcc__tdx_quote q;
+		struct vcase v;
+		uint8_t rd[64];
+
+		fake_tsm_faults(t)->tdx_body_type = types[i];
+		fill(rd, sizeof(rd), 6);
+		assert_int_equal(ebcc__tsm_configfs_report(fake_tsm_host(t), rd, 64, &b), 0);
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), 0);
+		assert_int_equal(q.version, 5);
+		assert_int_equal(q.body_type, types[i]);
+		assert_int_equal(q.padding, 0);
+		assert_int_equal(q.signed_len, 48 + 6 + (types[i] == 3 ? 648 : 584));
+		assert_memory_equal(q.mrtd, fake_tsm_launch_measurement(t), 48);
+		assert_memory_equal(q.report_data, rd, 64);
+		assert_int_equal(q.qe_report_isvsvn, 7);
+		if (types[i] == 3) {
+			assert_non_null(q.mrservicetd);
+			assert_int_equal(q.tee_tcb_svn2[0], 0x05);
+			assert_int_equal(q.mrservicetd[0], 0x66);
+		} else {
+			assert_null(q.mrservicetd);
+		}
+		/* Another body type; a size that does not fit the type. */
+		b.outblob[48] = 4;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "body type 4, only 2"));
+		b.outblob[48] = (uint8_t)types[i];
+		b.outblob[50] ^= 0x40;
+		assert_int_equal(ebcc__tdx_quote_parse(b.outblob, b.outblob_len, EBCC_ERR_VERIFY,
+						       &q), EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "body size"));
+		ebcc__tsm_blobs_clear(&b);
+
+		vcase_init(&v, t);
+		policy = root_policy(t, "tdx_root_ca", NULL, NULL);
+		assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+		expect_verdict(verdict, "quote_version", "5");
+		expect_verdict(verdict, "launch_measurement", fake_tsm_launch_measurement_hex(t));
+		free(verdict);
+		free(policy);
+		free(v.report);
+		fake_tsm_free(t);
+	}
+	flips_of(FAKE_TSM_TDX, 3, "tdx_root_ca", 41);
 }
 
 static void snp_flips_fail(void **state)
@@ -877,11 +1103,15 @@ int main(void)
 		cmocka_unit_test(report_snp),
 		cmocka_unit_test(faults),
 		cmocka_unit_test(generation_race_is_retried),
+		cmocka_unit_test(tdx_padding),
 		cmocka_unit_test(verify_tdx),
 		cmocka_unit_test(verify_debug_td),
 		cmocka_unit_test(verify_snp),
 		cmocka_unit_test(tdx_flips_fail),
+		cmocka_unit_test(tdx_quote_v5),
 		cmocka_unit_test(snp_flips_fail),
+		cmocka_unit_test(snp_versions_and_keys),
+		cmocka_unit_test(snp_table_inside),
 		cmocka_unit_test(bad_policies_and_containers),
 		cmocka_unit_test(probe_through_the_api),
 		cmocka_unit_test(lifecycle_tdx),
