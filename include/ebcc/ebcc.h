@@ -45,6 +45,14 @@ uint32_t ebcc_version(void);
  */
 const char *ebcc_version_string(void);
 
+/*
+ * The value of the integer macro or error code called name ("EBCC_STATUS_RUNNING",
+ * "EBCC_ERR_VERIFY", "EBCC_LIFETIME_INSTANCE"...) of <ebcc/ebcc.h> or <ebcc/backend.h>, for
+ * bindings without a C preprocessor. Errors: EBCC_ERR_INVALID_ARG (NULL), EBCC_ERR_NOT_FOUND
+ * (no such constant). Thread-safe. Since LIBEBCC_0.2.
+ */
+int ebcc_constant(const char *name, int64_t *ret_value);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Errors                                                                                     */
 

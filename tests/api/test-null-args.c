@@ -45,6 +45,13 @@ static void library_functions(void **state)
 	assert_non_null(ebcc_error_name(0));
 	assert_non_null(ebcc_last_error_message());
 	ebcc_free(NULL);
+	{
+		int64_t value = 7;
+
+		assert_invalid(ebcc_constant(NULL, &value));
+		assert_invalid(ebcc_constant("EBCC_OK", NULL));
+		assert_int_equal(value, 7);
+	}
 }
 
 static void context_functions(void **state)

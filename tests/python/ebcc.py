@@ -65,6 +65,16 @@ def check(result):
     return result
 
 
+_declare("ebcc_constant", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int64))
+
+
+def constant(name):
+    """The value of a libebcc macro, from the library rather than a copy of the header."""
+    value = ctypes.c_int64()
+    check(_lib.ebcc_constant(name.encode(), ctypes.byref(value)))
+    return value.value
+
+
 def take_string(ptr):
     """Copies a char * the library returned and frees it with ebcc_free()."""
     try:
@@ -113,8 +123,9 @@ class Context:
 
 # ---- composites -------------------------------------------------------------------------
 
-STATUS_NAMES = {0: "creating", 1: "created", 2: "running", 3: "stopped"}
-DELETE_FORCE = 1
+STATUS_NAMES = {constant("EBCC_STATUS_" + name.upper()): name
+                for name in ("creating", "created", "running", "stopped")}
+DELETE_FORCE = constant("EBCC_DELETE_FORCE")
 
 _declare("ebcc_instance_create", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
          ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p))
