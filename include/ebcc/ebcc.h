@@ -151,9 +151,9 @@ struct ebcc_context *ebcc_context_ref(struct ebcc_context *ctx);
 struct ebcc_context *ebcc_context_unref(struct ebcc_context *ctx);
 
 /*
- * Sets option key to value (both copied). Keys: state_root, plugin_dir, default_backend,
- * durability, artifacts, retention, max_request, log_level; ebcc_context_set_option(3) lists
- * their values and defaults. An unknown key or an invalid value leaves the context unchanged.
+ * Sets option key to value (both copied). Keys: anchor, artifacts, default_backend,
+ * durability, log_level, max_request, plugin_dir (loaded at the next backend lookup),
+ * retention, state_root; ebcc_context_set_option(3) lists their values and defaults. An unknown key or an invalid value leaves the context unchanged.
  * Errors: EBCC_ERR_INVALID_ARG (NULL argument, unknown key, bad value: the message names the
  * key and what is accepted), EBCC_ERR_NO_MEMORY. Thread-safe.
  */
