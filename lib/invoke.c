@@ -93,8 +93,10 @@ static int record_failure(struct call *c, int r)
 		ebcc__log_warning(c->inst->ctx, "composite %s: stage %s: recording failed invocation "
 				  "%" PRIu64 ": %s",
 				  c->inst->id, c->decl->name, c->a.seq, ebcc_last_error_message());
-	/* message goes out of scope: c->a must not keep pointing at it. */
+	/* message and refusal go out of scope: c->a must not keep pointing at them. */
 	c->a.error_message = NULL;
+	c->a.log = NULL;
+	c->a.log_len = 0;
 	/* The caller learns why the invocation failed, not why recording it did. */
 	ebcc__error_restore(message);
 	return r;
