@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -407,6 +408,50 @@ static void plugin_dir_skips_broken(void **state)
 	rmdir(dir);
 }
 
+struct counter {
+	struct ebcc_context *ctx;
+	int count;
+};
+
+static void *count_backends(void *arg)
+{
+	struct counter *c = arg;
+
+	c->count = ebcc_backend_count(c->ctx);
+	return NULL;
+}
+
+/* Threads that all make the first lookup at once: the plugins load once, and none of them
+ * sees the registry half-loaded. */
+static void plugins_load_once_under_threads(void **state)
+{
+	char dir[] = "/tmp/ebcc-plugin-threads-XXXXXX", path[PATH_MAX];
+	struct log_lines lines = { .n = 0 };
+	struct ebcc_context *ctx = new_ctx();
+	struct counter c[8];
+	pthread_t t[8];
+	int before = ebcc_backend_count(ctx);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	link_into(dir, "example.so", plugin("example"));
+	assert_int_equal(ebcc_context_set_log_fn(ctx, collect, &lines), 0);
+	assert_int_equal(ebcc_context_set_option(ctx, "plugin_dir", dir), 0);
+	for (int i = 0; i < 8; i++) {
+		c[i] = (struct counter){ .ctx = ctx };
+		assert_int_equal(pthread_create(&t[i], NULL, count_backends, &c[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(c[i].count, before + 1);
+	}
+	assert_int_equal(lines.n, 0); /* no "already registered" from a second load */
+	ebcc_context_unref(ctx);
+	snprintf(path, sizeof(path), "%s/example.so", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void sim_attestation_key(void **state)
 {
 	char root[] = "/tmp/ebcc-key-XXXXXX", path[PATH_MAX];
@@ -441,6 +486,7 @@ int main(void)
 		cmocka_unit_test(sizes_and_abi),       cmocka_unit_test(bad_tables),
 		cmocka_unit_test(plugins_load),	       cmocka_unit_test(broken_plugins),
 		cmocka_unit_test(plugin_dir_skips_broken),
+		cmocka_unit_test(plugins_load_once_under_threads),
 		cmocka_unit_test(sim_attestation_key),
 	};
 
