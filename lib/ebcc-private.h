@@ -286,6 +286,8 @@ const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_tsm_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_optee_entry(void);
 
+/* "enclave", "vm", "embedded", or NULL for an unknown EBCC_ISOLATION_* value. */
+const char *ebcc__isolation_name(uint32_t isolation);
 /* Registers the built-in backends; the plugins of plugin_dir load on the first lookup. */
 int ebcc__registry_init(struct ebcc_context *ctx);
 /* Asks for the plugins of the (new) plugin_dir to be loaded on the next lookup. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The backend registry: size-versioned tables copied in, plugins loaded with dlopen(), and the
- * environment every backend callback receives.
+ * The backend registry: size-versioned tables copied in, plugins loaded with dlopen() on the
+ * first lookup, backends found by name. Sessions are in session.c, probing in probe.c.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -12,14 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <json-c/json.h>
-
 #include "ebcc-private.h"
 
 /* The smallest table this library accepts: everything up to and including stage_unload. */
 #define OPS_MIN_SIZE (offsetof(struct ebcc_backend_ops, stage_unload) + sizeof(void *))
 
-static const char *isolation_name(uint32_t isolation)
+const char *ebcc__isolation_name(uint32_t isolation)
 {
 	switch (isolation) {
 	case EBCC_ISOLATION_ENCLAVE:
@@ -65,7 +63,7 @@ static int copy_ops(const struct ebcc_backend_ops *ops, struct ebcc_backend_ops 
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
 				   "backend name \"%s\" is not [a-z0-9_-]{1,32}",
 				   out->name != NULL ? out->name : "(null)");
-	if (isolation_name(out->isolation) == NULL)
+	if (ebcc__isolation_name(out->isolation) == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "backend %s: isolation %u is not one of "
 				   "EBCC_ISOLATION_ENCLAVE, _VM, _EMBEDDED",
 				   out->name, out->isolation);
@@ -332,239 +330,4 @@ EBCC_EXPORT const char *ebcc_backend_name(struct ebcc_context *ctx, int index)
 	if (name == NULL)
 		ebcc__error(EBCC_ERR_INVALID_ARG, "backend index %d is out of range", index);
 	return name;
-}
-
-/* ---- the environment handed to callbacks ------------------------------------------------ */
-
-static void *env_alloc(size_t size, void *host)
-{
-	(void)host;
-	return malloc(size > 0 ? size : 1);
-}
-
-static void env_release(void *ptr, void *host)
-{
-	(void)host;
-	free(ptr);
-}
-
-static void env_log(int priority, const char *message, void *host)
-{
-	struct ebcc_backend_session *s = host;
-
-	ebcc__log(s->ctx, priority, "backend %s: %s", s->backend->name, message);
-}
-
-static void env_set_error(const char *message, void *host)
-{
-	struct ebcc_backend_session *s = host;
-
-	s->error_set = true;
-	ebcc__error(EBCC_ERR_BACKEND, "backend %s: %s", s->backend->name,
-		    message != NULL ? message : "(no message)");
-}
-
-/* A backend's data directory, once opened under a state root, is kept open by the context:
- * every call into the backend needs it, and walking .ebcc/backends/<name> is three lookups. */
-static int cached_data_dir(struct ebcc_context *ctx, const struct ebcc_backend *b, int root_fd)
-{
-	struct stat st;
-	int fd = -1;
-
-	if (fstat(root_fd, &st) < 0)
-		return -1;
-	pthread_mutex_lock(&ctx->lock);
-	for (size_t i = 0; i < ctx->n_data_dirs && fd < 0; i++)
-		if (ctx->data_dirs[i].backend == b && ctx->data_dirs[i].root_dev == st.st_dev &&
-		    ctx->data_dirs[i].root_ino == st.st_ino)
-			fd = fcntl(ctx->data_dirs[i].fd, F_DUPFD_CLOEXEC, 3);
-	pthread_mutex_unlock(&ctx->lock);
-	return fd;
-}
-
-static void keep_data_dir(struct ebcc_context *ctx, const struct ebcc_backend *b, int root_fd,
-			  int fd)
-{
-	struct stat st;
-	int copy;
-
-	if (fstat(root_fd, &st) < 0)
-		return;
-	pthread_mutex_lock(&ctx->lock);
-	if (ctx->n_data_dirs < EBCC_ARRAY_SIZE(ctx->data_dirs) &&
-	    (copy = fcntl(fd, F_DUPFD_CLOEXEC, 3)) >= 0) {
-		ctx->data_dirs[ctx->n_data_dirs].backend = b;
-		ctx->data_dirs[ctx->n_data_dirs].root_dev = st.st_dev;
-		ctx->data_dirs[ctx->n_data_dirs].root_ino = st.st_ino;
-		ctx->data_dirs[ctx->n_data_dirs++].fd = copy;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-}
-
-int ebcc__backend_session_open(struct ebcc_backend_session *s, struct ebcc_context *ctx,
-			       const struct ebcc_backend *b, int root_fd)
-{
-	char sub[64];
-	int fd = -1, r;
-	enum ebcc_durability durability;
-
-	pthread_mutex_lock(&ctx->lock);
-	durability = ctx->opts.durability;
-	pthread_mutex_unlock(&ctx->lock);
-
-	*s = (struct ebcc_backend_session){
-		.env = {
-			.size = sizeof(struct ebcc_backend_env),
-			.durability = durability == EBCC_DURABILITY_FSYNC
-					      ? EBCC_BACKEND_DURABILITY_FSYNC
-					      : EBCC_BACKEND_DURABILITY_NONE,
-			.alloc = env_alloc,
-			.log = env_log,
-			.set_error = env_set_error,
-			.data_dir_fd = -1,
-			.release = env_release,
-		},
-		.ctx = ctx,
-		.backend = b,
-	};
-	s->env.host = s;
-	if (root_fd < 0)
-		return 0;
-
-	snprintf(sub, sizeof(sub), "backends/%s", b->name);
-	snprintf(s->data_dir, sizeof(s->data_dir), "%s/%s", EBCC_PRIVATE_DIR, sub);
-	fd = cached_data_dir(ctx, b, root_fd);
-	if (fd < 0) {
-		r = ebcc__private_dir_open(root_fd, sub, true, &fd);
-		if (r < 0)
-			return r;
-		keep_data_dir(ctx, b, root_fd, fd);
-	}
-	s->env.data_dir_fd = fd;
-	s->env.data_dir = s->data_dir;
-	return 0;
-}
-
-void ebcc__backend_session_close(struct ebcc_backend_session *s)
-{
-	if (s->env.data_dir_fd >= 0)
-		close(s->env.data_dir_fd);
-	s->env.data_dir_fd = -1;
-}
-
-int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r)
-{
-	if (r >= 0 || strcmp(ebcc_error_name(r), "EBCC_ERR_UNKNOWN") == 0)
-		r = EBCC_ERR_BACKEND;
-	if (!s->error_set)
-		return ebcc__error(r, "backend %s: %s failed: %s", s->backend->name, what,
-				   ebcc_strerror(r));
-	return r;
-}
-
-/* ---- probe and keys ---------------------------------------------------------------------- */
-
-static int probe_json(struct ebcc_context *ctx, const struct ebcc_backend *b, char **ret_json)
-{
-	struct ebcc_backend_session s;
-	struct json_object *obj = NULL, *reason = NULL;
-	char *details = NULL;
-	int available, r;
-
-	r = ebcc__backend_session_open(&s, ctx, b, -1);
-	if (r < 0)
-		return r;
-	available = b->ops.probe(&s.env, &details, b->userdata);
-	if (available < 0) {
-		free(details);
-		r = ebcc__backend_failed(&s, "probe", available);
-		ebcc__backend_session_close(&s);
-		return r;
-	}
-	ebcc__backend_session_close(&s);
-
-	if (details != NULL) {
-		r = ebcc__json_parse(details, strlen(details), EBCC_ERR_BACKEND, "probe details", &obj);
-		free(details);
-		if (r < 0)
-			return ebcc__error_prefix(r, "backend %s", b->name);
-		if (!json_object_is_type(obj, json_type_object)) {
-			json_object_put(obj);
-			return ebcc__error(EBCC_ERR_BACKEND,
-					   "backend %s: probe details are not a JSON object", b->name);
-		}
-	} else {
-		obj = json_object_new_object();
-		if (obj == NULL)
-			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	if (!available && !json_object_object_get_ex(obj, "reason", &reason))
-		json_object_object_add(obj, "reason", json_object_new_string("not available"));
-	/* The core's fields come last so that a backend cannot misstate them. */
-	json_object_object_add(obj, "name", json_object_new_string(b->name));
-	json_object_object_add(obj, "available", json_object_new_boolean(available > 0));
-	json_object_object_add(obj, "isolation",
-			       json_object_new_string(isolation_name(b->ops.isolation)));
-	json_object_object_add(obj, "simulated",
-			       json_object_new_boolean(b->ops.flags & EBCC_BACKEND_SIMULATED));
-	json_object_object_add(obj, "evidence_format",
-			       json_object_new_string(b->ops.evidence_format));
-	json_object_object_add(obj, "max_report_data", json_object_new_int64(b->ops.max_report_data));
-	json_object_object_add(obj, "concurrent_invoke",
-			       json_object_new_boolean(b->ops.flags & EBCC_BACKEND_CONCURRENT_INVOKE));
-	json_object_object_add(obj, "plugin", json_object_new_boolean(b->dl_handle != NULL));
-	r = ebcc__json_to_string(obj, JSON_C_TO_STRING_PLAIN, ret_json);
-	json_object_put(obj);
-	return r;
-}
-
-EBCC_EXPORT int ebcc_backend_probe(struct ebcc_context *ctx, const char *name, char **ret_json)
-{
-	const struct ebcc_backend *b = NULL;
-	int r;
-
-	if (ctx == NULL || name == NULL || ret_json == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_backend_probe: %s is NULL",
-				   ctx == NULL ? "ctx" : name == NULL ? "name" : "ret_json");
-	r = ebcc__backend_find(ctx, name, &b);
-	if (r < 0)
-		return r;
-	return probe_json(ctx, b, ret_json);
-}
-
-EBCC_EXPORT int ebcc_backend_attestation_key(struct ebcc_context *ctx, const char *name,
-					     char **ret_pem)
-{
-	const struct ebcc_backend *b = NULL;
-	struct ebcc_backend_session s;
-	char *pem = NULL;
-	int root_fd = -1, r;
-
-	if (ctx == NULL || name == NULL || ret_pem == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_backend_attestation_key: %s is NULL",
-				   ctx == NULL ? "ctx" : name == NULL ? "name" : "ret_pem");
-	r = ebcc__backend_find(ctx, name, &b);
-	if (r < 0)
-		return r;
-	if (b->ops.attestation_key == NULL)
-		return ebcc__error(EBCC_ERR_UNAVAILABLE,
-				   "backend %s has no attestation key on this host", name);
-	r = ebcc__state_root_open(ctx, true, &root_fd, NULL);
-	if (r < 0)
-		return r;
-	r = ebcc__backend_session_open(&s, ctx, b, root_fd);
-	close(root_fd);
-	if (r < 0)
-		return r;
-	r = b->ops.attestation_key(&s.env, &pem, b->userdata);
-	if (r < 0) {
-		free(pem);
-		r = ebcc__backend_failed(&s, "attestation_key", r);
-	} else if (pem == NULL) {
-		r = ebcc__error(EBCC_ERR_BACKEND, "backend %s returned no attestation key", name);
-	} else {
-		*ret_pem = pem;
-	}
-	ebcc__backend_session_close(&s);
-	return r;
 }
