@@ -112,7 +112,7 @@ struct ebcc_context {
 	 * before: a log function set meanwhile hears what failed. Generations, atomic. */
 	pthread_mutex_t plugin_lock; /* serializes loading */
 	unsigned plugin_dir_wanted, plugin_dir_loaded;
-	/* Backend data directories kept open, by state root (lib/registry.c). */
+	/* Backend data directories kept open, by state root (lib/session.c). */
 	struct {
 		const struct ebcc_backend *backend;
 		dev_t root_dev;
@@ -270,7 +270,7 @@ int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, i
 int ebcc__json_options_check(const char *options_json, const char *const *known,
 			     const char *backend, int err, const char *what);
 
-/* ---- backends (lib/registry.c) ---------------------------------------------------------- */
+/* ---- backends (lib/registry.c, session.c, probe.c) ------------------------------------- */
 
 #include "ebcc/backend.h"
 
