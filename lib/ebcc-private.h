@@ -537,6 +537,10 @@ struct ebcc_instance {
 
 /* EBCC_ERR_INVALID_ARG with a message when id is not a valid, unreserved instance id. */
 int ebcc__instance_check_id(const char *id);
+/* A handle on the composite in dir_fd, which takes over root_fd, root_path and dir_fd; NULL
+ * (with the error set, nothing taken over) when out of memory. */
+struct ebcc_instance *ebcc__instance_new(struct ebcc_context *ctx, const char *id, int root_fd,
+					char *root_path, int dir_fd);
 void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1]);
 /* EBCC_ERR_NOT_FOUND once the composite was deleted, by this or another process. */
 int ebcc__instance_check(struct ebcc_instance *inst);

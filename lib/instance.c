@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Composite handles: creating and opening a composite's directory, its lock, reading and
- * writing its state, and deriving its status. The lifecycle operations are in lifecycle.c.
+ * Composite handles: opening a composite's directory, its lock, reading and writing its state,
+ * and deriving its status. Creation is in create.c, the lifecycle operations in lifecycle.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <signal.h>
 #include <sys/syscall.h>
 #include <poll.h>
 #include <stdio.h>
@@ -20,7 +19,6 @@
 #include "ebcc-private.h"
 
 #define STATE_NAME "state.json"
-#define CONFIG_NAME "config.json"
 #define LOCK_NAME "lock"
 /* state.json: every write is checked against STATE_MAX, so every read succeeds. A created
  * composite leaves STATE_LOADED_RESERVE per instance-lifetime stage for what start records
@@ -69,9 +67,8 @@ void ebcc__instance_dir_name(const char *id, char out[NAME_MAX + 1])
 	ebcc__hex_encode(digest, sizeof(digest), out + 1);
 }
 
-/* Takes over root_path. */
-static struct ebcc_instance *instance_new(struct ebcc_context *ctx, const char *id, int root_fd,
-					  char *root_path, int dir_fd)
+struct ebcc_instance *ebcc__instance_new(struct ebcc_context *ctx, const char *id, int root_fd,
+					char *root_path, int dir_fd)
 {
 	struct ebcc_instance *inst = calloc(1, sizeof(*inst));
 
@@ -396,214 +393,6 @@ int ebcc__status_derive(struct ebcc_instance *inst, const struct ebcc_state *st,
 	return st->phase == EBCC_PHASE_RUNNING ? EBCC_STATUS_RUNNING : EBCC_STATUS_CREATED;
 }
 
-/* Builds the state of a new composite from its bundle (taking over the manifest's stages). */
-static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *backend,
-			     struct ebcc_state **ret)
-{
-	struct ebcc_state *st = calloc(1, sizeof(*st));
-
-	if (st == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	st->refcount = 1;
-	st->id = strdup(id);
-	st->bundle = strdup(b->path);
-	st->oci_version = strdup(b->config->oci_version);
-	st->backend = strdup(backend);
-	st->annotations = json_object_get(b->config->annotations);
-	st->phase = EBCC_PHASE_CREATING;
-	ebcc__format_time_now(st->created, sizeof(st->created));
-	st->stages = b->manifest->stages;
-	st->n_stages = b->manifest->n_stages;
-	b->manifest->stages = NULL;
-	b->manifest->n_stages = 0;
-	if (st->id == NULL || st->bundle == NULL || st->oci_version == NULL || st->backend == NULL) {
-		ebcc__state_free(st);
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	*ret = st;
-	return 0;
-}
-
-static int spawn_anchor(struct ebcc_instance *inst, const struct ebcc_process *p,
-			struct ebcc_state *st)
-{
-	_cleanup_free_ char *path = NULL;
-	struct ebcc_anchor_spawn a;
-	struct ebcc_anchor_pids pids;
-	int r;
-
-	r = ebcc__anchor_resolve(p, &path);
-	if (r < 0)
-		return r;
-	a = (struct ebcc_anchor_spawn){
-		.path = path,
-		.argv = p->args,
-		.envp = p->env,
-		.cwd = p->cwd,
-		.rlimits = p->rlimits,
-		.n_rlimits = p->n_rlimits,
-		/* As root the process gets the config's user; otherwise it runs as the caller. */
-		.set_user = p->has_user && geteuid() == 0,
-		.uid = p->uid,
-		.gid = p->gid,
-		.gids = p->additional_gids,
-		.n_gids = p->n_gids,
-		.no_new_privs = p->no_new_privileges,
-		.dir_fd = inst->dir_fd,
-		.durable = ebcc__instance_durable(inst),
-	};
-	r = ebcc__anchor_spawn(&a, &pids);
-	if (r < 0)
-		return r;
-	st->anchor_mode = EBCC_ANCHOR_SPAWNED;
-	st->anchor_pid = pids.anchor;
-	st->anchor_start = pids.anchor_start;
-	st->monitor_pid = pids.monitor;
-	st->monitor_start = pids.monitor_start;
-	return 0;
-}
-
-/* Undoes a failed create: stops the anchor if there is one, removes the directory. */
-static void create_rollback(struct ebcc_instance *inst, const struct ebcc_state *st)
-{
-	char saved[EBCC_ERROR_MESSAGE_MAX];
-
-	ebcc__error_save(saved);
-	if (st != NULL && st->anchor_pid > 0) {
-		ebcc__proc_signal(st->anchor_pid, st->anchor_start, SIGKILL);
-		ebcc__monitor_wait(st, 2000);
-	}
-	ebcc__anchor_stop_at_gate(inst->dir_fd, 0);
-	ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
-	ebcc__error_restore(saved);
-}
-
-static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, const char *backend,
-			 bool anchor_external)
-{
-	struct ebcc_state *st = NULL;
-	char display[NAME_MAX + 32];
-	int r;
-
-	r = state_from_bundle(inst->id, b, backend, &st);
-	if (r < 0)
-		return r;
-	/* From here on the id shows up as "creating" until the composite is complete. */
-	r = ebcc__instance_write_state(inst, st);
-	if (r < 0)
-		goto out;
-	ebcc__test_point("create:state-written");
-	snprintf(display, sizeof(display), "%s/" CONFIG_NAME, inst->dir_name);
-	r = ebcc__file_write_atomic(inst->dir_fd, CONFIG_NAME, b->config_text, b->config_len, 0600,
-				    ebcc__instance_durable(inst), display);
-	if (r < 0)
-		goto out;
-	ebcc__test_point("create:config-written");
-	if (b->config->process != NULL && anchor_external)
-		st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
-	else if (b->config->process != NULL)
-		r = spawn_anchor(inst, b->config->process, st);
-	if (r < 0)
-		goto out;
-	ebcc__test_point("create:anchor-spawned");
-	st->phase = EBCC_PHASE_CREATED;
-	r = ebcc__instance_write_state(inst, st);
-	if (r == 0)
-		ebcc__test_point("create:state-created");
-out:
-	if (r < 0)
-		create_rollback(inst, st);
-	ebcc__state_free(st);
-	return r;
-}
-
-EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
-				     const char *bundle_dir, struct ebcc_instance **ret_inst)
-{
-	struct ebcc_bundle *b = NULL;
-	struct ebcc_instance *inst = NULL;
-	const struct ebcc_backend *backend;
-	_cleanup_free_ char *default_backend = NULL;
-	char dir_name[NAME_MAX + 1];
-	char *root_path = NULL;
-	int root_fd = -1, dir_fd = -1, lock_fd = -1, r;
-	bool anchor_external;
-
-	if (ctx == NULL || id == NULL || bundle_dir == NULL || ret_inst == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_create: %s is NULL",
-				   ctx == NULL	       ? "ctx"
-				   : id == NULL	       ? "id"
-				   : bundle_dir == NULL ? "bundle_dir"
-							: "ret_inst");
-	r = ebcc__instance_check_id(id);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&ctx->lock);
-	default_backend = strdup(ctx->opts.default_backend);
-	anchor_external = ctx->opts.anchor_external;
-	pthread_mutex_unlock(&ctx->lock);
-	if (default_backend == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-
-	/* Everything that can be checked without touching the state root comes first. */
-	r = ebcc__bundle_load(bundle_dir, &b);
-	if (r < 0)
-		return r;
-	r = ebcc__backend_find(ctx, b->manifest->backend != NULL ? b->manifest->backend
-								  : default_backend,
-			       &backend);
-	if (r < 0)
-		goto out;
-	r = ebcc__bundle_measure(b);
-	if (r < 0)
-		goto out;
-
-	r = ebcc__state_root_open(ctx, true, &root_fd, &root_path);
-	if (r < 0)
-		goto out;
-	ebcc__instance_dir_name(id, dir_name);
-	/* mkdir is the atomic claim on the id: of two racing creators exactly one succeeds. */
-	if (mkdirat(root_fd, dir_name, 0700) < 0) {
-		r = errno == EEXIST ? ebcc__error(EBCC_ERR_EXISTS, "composite %s already exists", id)
-				    : ebcc__error_errno(ebcc__error_from_errno(errno), errno,
-							"create the directory of composite %s", id);
-		goto out;
-	}
-	ebcc__test_point("create:dir-made");
-	r = ebcc__open_dir_at(root_fd, dir_name, dir_name, &dir_fd);
-	if (r < 0) {
-		unlinkat(root_fd, dir_name, AT_REMOVEDIR);
-		goto out;
-	}
-	inst = instance_new(ctx, id, root_fd, root_path, dir_fd);
-	if (inst == NULL) {
-		r = EBCC_ERR_NO_MEMORY;
-		close(dir_fd);
-		unlinkat(root_fd, dir_name, AT_REMOVEDIR);
-		goto out;
-	}
-	root_fd = -1; /* owned by inst now */
-	root_path = NULL;
-	r = ebcc__instance_lock(inst, LOCK_EX, &lock_fd);
-	if (r < 0) {
-		ebcc__remove_tree_at(inst->root_fd, inst->dir_name);
-		goto out;
-	}
-	r = create_locked(inst, b, backend->name, anchor_external);
-	ebcc__instance_unlock(lock_fd);
-	if (r == 0) {
-		ebcc__log_info(ctx, "composite %s created from bundle %s", id, b->path);
-		*ret_inst = EBCC_TAKE_PTR(inst);
-	}
-out:
-	if (root_fd >= 0)
-		close(root_fd);
-	free(root_path);
-	ebcc_instance_unref(inst);
-	ebcc__bundle_free(b);
-	return r;
-}
-
 EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
 				   struct ebcc_instance **ret_inst)
 {
@@ -632,7 +421,7 @@ EBCC_EXPORT int ebcc_instance_open(struct ebcc_context *ctx, const char *id,
 			return ebcc__error(EBCC_ERR_NOT_FOUND, "composite %s does not exist", id);
 		return r;
 	}
-	inst = instance_new(ctx, id, root_fd, root_path, dir_fd);
+	inst = ebcc__instance_new(ctx, id, root_fd, root_path, dir_fd);
 	if (inst == NULL) {
 		close(root_fd);
 		close(dir_fd);
