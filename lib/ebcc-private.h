@@ -500,7 +500,7 @@ bool ebcc__anchor_gate_exists(int dir_fd);
 int ebcc__exit_record_write(int dir_fd, int status, bool durable);
 int ebcc__exit_record_read(int dir_fd, int *ret_status);
 
-/* ---- composites (lib/instance.c, lib/lifecycle.c, lib/ocistate.c, lib/stageload.c) ------ */
+/* ---- composites (lib/instance.c, create.c, lifecycle.c, ocistate.c, stageload.c) ------- */
 
 #include <limits.h>
 
