@@ -8,10 +8,11 @@
  *   flags        1   bit 0: trusted_keys holds the key of fuzz-optee-key.h;
  *                    bit 1: backend_options.optee.allow_unverified_signature is true;
  *                    bit 2: backend_options.optee.ta_digest pins FUZZ_DIGEST (below);
- *                    the other bits are ignored
+ *                    bit 3: bits 1 and 2 are ignored and the policy is the input's own text
+ *                    (below); the other bits are ignored
  *   report_data  64  what the report must cover
  *   eid          8   little endian: the EID the evidence claims
- *   report       ... the rest
+ *   report       ... the rest; with bit 3, the policy's text, a NUL, then the report
  *
  * The seeds (make-seeds.py) are reports signed with optee-pta-key.pem, as the attestation PTA
  * signs them, so the fuzzer starts on the success path.
@@ -27,7 +28,12 @@
  *    not simulated, a hardware root of trust exactly when a trusted key verified it;
  *  - a well-formed report re-encodes (ebcc__optee_report_encode) to the same bytes;
  *  - a verified report fails once any bit outside the unsigned kind byte is flipped, or a bit
- *    of report_data, or the EID is another.
+ *    of report_data, or the EID is another;
+ *  - with the input's own policy (bit 3): a malformed report or another EID still fails, a
+ *    failure's message starts with "policy" or the report's prefix, and a success means the
+ *    policy's backend_options.optee was an object of known keys whose ta_digest, if any, is
+ *    64 lowercase hex digits of the report's digest, and whose allow_unverified_signature,
+ *    if any, is a boolean that was true when no trusted key verified the report.
  */
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -44,6 +50,7 @@
 #define FLAG_TRUST 1u
 #define FLAG_ALLOW_UNVERIFIED 2u
 #define FLAG_PIN 4u
+#define FLAG_OWN_POLICY 8u
 
 /* The digest the seeds carry and bit 2 pins: SHA-256 of FUZZ_DIGEST_TEXT. */
 #define FUZZ_DIGEST_TEXT "ebcc fuzz-optee-attest TA"
@@ -127,6 +134,9 @@ static bool signed_by_trusted(const uint8_t *report_data, const struct model *m)
 	return ok;
 }
 
+/* The policy text of an input with FLAG_OWN_POLICY (malloc, NUL-terminated), or NULL. */
+static char *own_policy;
+
 static int verify(unsigned flags, const uint8_t *report_data, uint64_t eid,
 		  const uint8_t *report, size_t report_len, char **ret_verdict)
 {
@@ -142,14 +152,22 @@ static int verify(unsigned flags, const uint8_t *report_data, uint64_t eid,
 		.report_len = report_len,
 		.trusted_keys = (flags & FLAG_TRUST) ? keys : NULL,
 		.trusted_keys_count = (flags & FLAG_TRUST) ? 1 : 0,
-		.policy_json = policies[flags & 7],
+		.policy_json = (flags & FLAG_OWN_POLICY) ? own_policy : policies[flags & 7],
 	};
 	int r;
 
 	fuzz_message_reset();
 	*ret_verdict = NULL;
 	r = ebcc__optee_verify(&check, ret_verdict);
-	FUZZ_RESULT("ebcc__optee_verify", r, PREFIX, EBCC_ERR_VERIFY, EBCC_ERR_NO_MEMORY);
+	if (flags & FLAG_OWN_POLICY) {
+		FUZZ_RESULT("ebcc__optee_verify", r, NULL, EBCC_ERR_VERIFY, EBCC_ERR_NO_MEMORY);
+		FUZZ_CHECK(r == 0 || r == EBCC_ERR_NO_MEMORY ||
+				   strncmp(ebcc_last_error_message(), PREFIX, strlen(PREFIX)) == 0 ||
+				   strncmp(ebcc_last_error_message(), "policy", 6) == 0,
+			   "message names neither the report nor the policy");
+	} else {
+		FUZZ_RESULT("ebcc__optee_verify", r, PREFIX, EBCC_ERR_VERIFY, EBCC_ERR_NO_MEMORY);
+	}
 	FUZZ_CHECK(r == 0 || *ret_verdict == NULL, "a failed check left a verdict");
 	FUZZ_CHECK(r != 0 || *ret_verdict != NULL, "a passed check gave no verdict");
 	return r;
@@ -181,6 +199,45 @@ static void check_verdict(const char *text, const struct model *m, bool verified
 	json_object_put(v);
 }
 
+/* What a policy that let the report pass must have said (json-c reads more leniently than the
+ * library, so whatever the library accepted it reads too). */
+static void check_own_policy(const struct model *m, bool verified)
+{
+	struct json_object *root = json_tokener_parse(own_policy), *bo, *o, *v;
+	bool allow = false;
+
+	FUZZ_CHECK(root != NULL, "a policy json-c cannot read was accepted: %s", own_policy);
+	if (json_object_is_type(root, json_type_object) &&
+	    json_object_object_get_ex(root, "backend_options", &bo) &&
+	    json_object_is_type(bo, json_type_object) && json_object_object_get_ex(bo, "optee", &o)) {
+		FUZZ_CHECK(json_object_is_type(o, json_type_object),
+			   "backend_options.optee that is not an object was accepted");
+		FUZZ_CHECK(json_object_object_length(o) ==
+				   json_object_object_get_ex(o, "ta_digest", NULL) +
+					   json_object_object_get_ex(o, "allow_unverified_signature",
+								     NULL),
+			   "an unknown key in backend_options.optee was accepted: %s",
+			   json_object_to_json_string(o));
+		if (json_object_object_get_ex(o, "ta_digest", &v)) {
+			char hex[2 * EBCC_TA_DIGEST_SIZE + 1];
+
+			ebcc__hex_encode(m->digest, EBCC_TA_DIGEST_SIZE, hex);
+			FUZZ_CHECK(json_object_is_type(v, json_type_string) &&
+					   strcmp(json_object_get_string(v), hex) == 0,
+				   "ta_digest %s passed a report with digest %s",
+				   json_object_to_json_string(v), hex);
+		}
+		if (json_object_object_get_ex(o, "allow_unverified_signature", &v)) {
+			FUZZ_CHECK(json_object_is_type(v, json_type_boolean),
+				   "allow_unverified_signature that is not a boolean was accepted");
+			allow = json_object_get_boolean(v);
+		}
+	}
+	FUZZ_CHECK(verified || allow, "a report no trusted key verified passed without "
+		   "allow_unverified_signature");
+	json_object_put(root);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *report_data = data + 1, *report = data + INPUT_HEADER;
@@ -196,10 +253,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < INPUT_HEADER)
 		return 0;
 	fuzz_begin(data, size);
-	flags = data[0] & 7;
+	flags = data[0] & 15;
 	for (int i = 7; i >= 0; i--)
 		eid = eid << 8 | data[1 + EBCC_REPORT_DATA_SIZE + i];
 	report_len = size - INPUT_HEADER;
+	if (flags & FLAG_OWN_POLICY) {
+		const uint8_t *nul = memchr(report, '\0', report_len);
+		size_t policy_len = nul != NULL ? (size_t)(nul - report) : report_len;
+
+		own_policy = malloc(policy_len + 1);
+		if (own_policy == NULL)
+			abort();
+		memcpy(own_policy, report, policy_len);
+		own_policy[policy_len] = '\0';
+		if (nul != NULL) {
+			report_len -= policy_len + 1;
+			report = nul + 1;
+		}
+		/* The flags that build a policy do not apply. */
+		flags &= FLAG_OWN_POLICY | FLAG_TRUST;
+	}
 	/* A buffer of exactly the report's length, so that a read past it is seen. */
 	copy = malloc(report_len > 0 ? report_len : 1);
 	if (copy == NULL)
@@ -213,6 +286,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 (!(flags & FLAG_PIN) || memcmp(m.digest, fuzz_digest, EBCC_TA_DIGEST_SIZE) == 0);
 
 	r = verify(flags, report_data, eid, copy, report_len, &verdict);
+	/* With the input's own policy the model knows only what must fail; check_own_policy()
+	 * says what a success implies. */
+	if (flags & FLAG_OWN_POLICY)
+		expect = m.well_formed && m.session == eid && r == 0;
 	FUZZ_CHECK((r == 0) == expect || r == EBCC_ERR_NO_MEMORY,
 		   "check gave %s, the layout of attest.h says %s (well formed %d, session %u, "
 		   "eid %" PRIu64 ", flags %u, signed by the trusted key %d)",
@@ -235,6 +312,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (r == 0) {
 		check_verdict(verdict, &m, verified);
+		if (flags & FLAG_OWN_POLICY)
+			check_own_policy(&m, verified);
 		/* The same input, the same answer. */
 		FUZZ_CHECK(verify(flags, report_data, eid, copy, report_len, &again) == 0 &&
 				   strcmp(again, verdict) == 0,
@@ -272,5 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(verdict);
 	free(copy);
+	free(own_policy);
+	own_policy = NULL;
 	return 0;
 }

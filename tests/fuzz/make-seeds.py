@@ -223,7 +223,7 @@ OPTEE_KEY_FILE = os.path.join(HERE, "optee-pta-key.pem")
 OPTEE_KEY_HEADER = os.path.join(HERE, "fuzz-optee-key.h")
 # fuzz-optee-attest.c: FUZZ_DIGEST_TEXT, and its input's policy flags.
 OPTEE_DIGEST = hashlib.sha256(b"ebcc fuzz-optee-attest TA").digest()
-OPTEE_TRUST, OPTEE_ALLOW_UNVERIFIED, OPTEE_PIN = 1, 2, 4
+OPTEE_TRUST, OPTEE_ALLOW_UNVERIFIED, OPTEE_PIN, OPTEE_OWN_POLICY = 1, 2, 4, 8
 
 
 def openssl(*args, data=None):
@@ -254,9 +254,11 @@ def optee_attest_seeds(work):
         openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:%d" % bits, "-out", others[bits])
     seeds = []
 
-    def seed(flags, report_data, eid, kind, session, digest, key):
+    def seed(flags, report_data, eid, kind, session, digest, key, policy=None):
         sig = optee_sign(key, report_data, digest)
-        seeds.append(bytes([flags]) + report_data + struct.pack("<Q", eid) + optee_report(kind, session, digest, sig))
+        text = b"" if policy is None else js(policy) + b"\0"
+        seeds.append(bytes([flags | (OPTEE_OWN_POLICY if policy is not None else 0)]) + report_data +
+                     struct.pack("<Q", eid) + text + optee_report(kind, session, digest, sig))
 
     rd = [hashlib.sha512(b"report_data %d" % i).digest() for i in range(6)]
     other_digest = hashlib.sha256(b"another TA").digest()
@@ -273,6 +275,13 @@ def optee_attest_seeds(work):
     seed(OPTEE_ALLOW_UNVERIFIED, rd[1], 5, 1, 5, OPTEE_DIGEST, others[3072])
     seed(OPTEE_ALLOW_UNVERIFIED | OPTEE_PIN, rd[2], 6, 2, 6, OPTEE_DIGEST, others[4096])
     seed(0, rd[3], 6, 1, 6, OPTEE_DIGEST, others[4096])
+    # The input's own policy text: a pin, unverified allowed, an upper-case pin, an unknown key.
+    def optee(**o):
+        return {"allow_simulated": False, "backend_options": {"optee": o}}
+    seed(OPTEE_TRUST, rd[4], 11, 1, 11, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digest=OPTEE_DIGEST.hex()))
+    seed(0, rd[5], 12, 2, 12, OPTEE_DIGEST, others[3072], optee(allow_unverified_signature=True))
+    seed(OPTEE_TRUST, rd[0], 13, 1, 13, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digest=OPTEE_DIGEST.hex().upper()))
+    seed(OPTEE_TRUST, rd[1], 14, 1, 14, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digests=OPTEE_DIGEST.hex()))
     return {"optee-attest": seeds}
 
 
