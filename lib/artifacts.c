@@ -67,7 +67,7 @@ static int meta_json(const struct ebcc_artifact *a, bool store_bodies, uint64_t 
 	else
 		snprintf(eid, sizeof(eid), "null");
 	body_json(request, sizeof(request), "request", a->request_len, a->request_digest,
-		  store_bodies);
+		  store_bodies && !a->request_refused);
 	if (a->has_response)
 		body_json(response, sizeof(response), "response", a->response_len,
 			  a->response_digest, store_bodies);
@@ -101,7 +101,8 @@ static int write_files(int dir_fd, const struct ebcc_artifact *a, bool store_bod
 	int r = 0;
 
 	if (store_bodies) {
-		r = write_new_file(dir_fd, name, a->request, a->request_len, durable);
+		if (!a->request_refused)
+			r = write_new_file(dir_fd, name, a->request, a->request_len, durable);
 		if (r == 0 && a->has_response)
 			r = write_new_file(dir_fd, name = "response.bin", a->response,
 					   a->response_len, durable);

@@ -466,7 +466,7 @@ struct ebcc_anchor_pids {
 int ebcc__anchor_resolve(const struct ebcc_process *p, char **ret_path);
 /* Starts monitor and anchor; the anchor waits at its start gate. */
 int ebcc__anchor_spawn(const struct ebcc_anchor_spawn *a, struct ebcc_anchor_pids *ret);
-/* Opens the start gate: the anchor runs its program. */
+/* Opens the start gate: the anchor runs its program. Fails with the errno of its execve(). */
 int ebcc__anchor_release(int dir_fd, pid_t anchor, uint64_t anchor_start, int timeout_ms);
 /* Tells an anchor waiting at the gate to end without running its program (forced delete of a
  * composite whose creation was interrupted, when its pid may be unknown). While the FIFO
@@ -529,6 +529,9 @@ bool ebcc__instance_durable(struct ebcc_instance *inst);
 /* Reads state.json; *ret is NULL (and 0 returned) when creation wrote none yet. The result
  * is the caller's to change. */
 int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret);
+/* As ebcc__instance_read_state(), and a state above the size any write allows is read too
+ * (up to 64 MiB): a forced delete must find the processes whatever wrote it. */
+int ebcc__instance_read_state_for_delete(struct ebcc_instance *inst, struct ebcc_state **ret);
 /* As ebcc__instance_read_state(), but the result may be shared with other threads and must
  * not be changed: parsed again only when state.json was replaced. Drop it with
  * ebcc__state_free(). */
@@ -733,6 +736,7 @@ struct ebcc_artifact {
 	const void *request;
 	size_t request_len;
 	uint8_t request_digest[EBCC_SHA256_SIZE];
+	bool request_refused; /* refused before any use (too big): its body is never stored */
 	bool has_response;
 	const void *response;
 	size_t response_len;

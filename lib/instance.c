@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -21,7 +22,15 @@
 #define STATE_NAME "state.json"
 #define CONFIG_NAME "config.json"
 #define LOCK_NAME "lock"
+/* state.json: every write is checked against STATE_MAX, so every read succeeds. A created
+ * composite leaves STATE_LOADED_RESERVE per instance-lifetime stage for what start records
+ * (eid, reference, isolation, each bounded in stageload.c) and STATE_BASE_RESERVE for the
+ * anchor's pids. A forced delete reads up to
+ * STATE_FORCE_MAX, to find the processes of a state written by something else. */
 #define STATE_MAX (UINT64_C(1) << 20)
+#define STATE_LOADED_RESERVE (UINT64_C(32) << 10)
+#define STATE_BASE_RESERVE (UINT64_C(4) << 10)
+#define STATE_FORCE_MAX (UINT64_C(64) << 20)
 /* Ids longer than this are stored under a hashed directory name ("@<sha256>"): a directory
  * name is at most NAME_MAX bytes, an id up to EBCC_ID_MAX. */
 #define ID_DIRECT_MAX 200
@@ -185,7 +194,7 @@ bool ebcc__instance_durable(struct ebcc_instance *inst)
 	return durable;
 }
 
-int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret)
+static int read_state(struct ebcc_instance *inst, size_t max, struct ebcc_state **ret)
 {
 	_cleanup_free_ char *text = NULL;
 	char display[NAME_MAX + 32];
@@ -193,7 +202,7 @@ int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **re
 	int r;
 
 	snprintf(display, sizeof(display), "%s/" STATE_NAME, inst->dir_name);
-	r = ebcc__file_read_at(inst->dir_fd, STATE_NAME, display, STATE_MAX, &text, &len);
+	r = ebcc__file_read_at(inst->dir_fd, STATE_NAME, display, max, &text, &len);
 	if (r == EBCC_ERR_NOT_FOUND) {
 		*ret = NULL; /* creation was interrupted before the first state was written */
 		return 0;
@@ -207,6 +216,20 @@ int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **re
 		ebcc__state_free(*ret);
 		*ret = NULL;
 	}
+	return r;
+}
+
+int ebcc__instance_read_state(struct ebcc_instance *inst, struct ebcc_state **ret)
+{
+	return read_state(inst, STATE_MAX, ret);
+}
+
+int ebcc__instance_read_state_for_delete(struct ebcc_instance *inst, struct ebcc_state **ret)
+{
+	int r = read_state(inst, STATE_MAX, ret);
+
+	if (r == EBCC_ERR_TOO_BIG)
+		r = read_state(inst, STATE_FORCE_MAX, ret);
 	return r;
 }
 
@@ -258,17 +281,60 @@ int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **re
 	return 0;
 }
 
+static size_t instance_stages(const struct ebcc_state *st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n_stages; i++)
+		n += st->stages[i].lifetime == EBCC_LIFETIME_INSTANCE;
+	return n;
+}
+
+/* The largest state.json create may write: what later operations add has room below
+ * STATE_MAX (the anchor's pids, and what start records of each instance-lifetime stage). */
+static uint64_t state_limit(const struct ebcc_state *st)
+{
+	uint64_t reserve = STATE_BASE_RESERVE + STATE_LOADED_RESERVE * instance_stages(st);
+
+	if (st->phase != EBCC_PHASE_CREATING)
+		return STATE_MAX;
+	return reserve < STATE_MAX / 2 ? STATE_MAX - reserve : STATE_MAX / 2;
+}
+
+static int state_too_big(const struct ebcc_state *st, const char *display, size_t len,
+			 uint64_t limit)
+{
+	_cleanup_free_ char *annotations = NULL;
+
+	if (st->annotations != NULL &&
+	    ebcc__json_to_string(st->annotations, JSON_C_TO_STRING_PLAIN, &annotations) < 0)
+		annotations = NULL;
+	return ebcc__error(EBCC_ERR_TOO_BIG,
+			   "%s would be %zu bytes, above its limit of %" PRIu64 " bytes (%s); "
+			   "the annotations take %zu bytes, the %zu stages most of the rest",
+			   display, len, limit,
+			   st->phase == EBCC_PHASE_CREATING
+				   ? "at create, 1 MiB less room for what start records"
+				   : "the largest state the library reads back",
+			   annotations != NULL ? strlen(annotations) : 0, st->n_stages);
+}
+
 int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st)
 {
 	_cleanup_free_ char *text = NULL;
 	char display[NAME_MAX + 32];
+	uint64_t limit = state_limit(st);
+	size_t len;
 	int r;
 
 	r = ebcc__state_to_json(st, &text);
 	if (r < 0)
 		return r;
+	len = strlen(text);
 	snprintf(display, sizeof(display), "%s/" STATE_NAME, inst->dir_name);
-	return ebcc__file_write_atomic(inst->dir_fd, STATE_NAME, text, strlen(text), 0600,
+	if (len > limit)
+		return state_too_big(st, display, len, limit);
+	return ebcc__file_write_atomic(inst->dir_fd, STATE_NAME, text, len, 0600,
 				       ebcc__instance_durable(inst), display);
 }
 

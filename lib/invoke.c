@@ -70,7 +70,7 @@ static void call_finish(struct call *c)
 /* A failed invocation that got a sequence number still leaves meta.json and log.txt. */
 static int record_failure(struct call *c, int r)
 {
-	char message[EBCC_ERROR_MESSAGE_MAX];
+	char message[EBCC_ERROR_MESSAGE_MAX], refusal[EBCC_ERROR_MESSAGE_MAX + 32];
 
 	if (c->a.seq == 0)
 		return r;
@@ -79,6 +79,13 @@ static int record_failure(struct call *c, int r)
 	c->a.error_message = message;
 	c->a.log = c->log.data;
 	c->a.log_len = c->log.len;
+	if (c->a.request_refused) {
+		/* No stage saw it: the log says why, and the body is not kept. */
+		int n = snprintf(refusal, sizeof(refusal), "request refused: %s\n", message);
+
+		c->a.log = refusal;
+		c->a.log_len = n > 0 ? strnlen(refusal, sizeof(refusal)) : 0;
+	}
 	c->a.evidence_json = NULL;
 	c->a.has_response = false;
 	c->a.ns_dispatch += lap(c);
@@ -290,8 +297,10 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 	if (r < 0)
 		goto out;
 	r = ebcc__sha256(request, request_len, c.a.request_digest);
-	if (r == 0)
+	if (r == 0) {
 		r = check_sizes(&c, request_len, nonce_len);
+		c.a.request_refused = r < 0;
+	}
 	if (r < 0) {
 		r = record_failure(&c, r);
 		goto out;

@@ -421,8 +421,17 @@ EBCC_EXPORT int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags)
 	r = ebcc__instance_lock(inst, LOCK_EX, &lock);
 	if (r < 0)
 		return r;
-	r = ebcc__instance_read_state(inst, &st);
+	r = ebcc__instance_read_state_for_delete(inst, &st);
 	status = r < 0 ? r : ebcc__status_derive(inst, st, NULL);
+	if (r < 0 && force) {
+		/* Without its state nobody knows which processes the composite runs: removing it
+		 * would report success while they live on. */
+		r = ebcc__error_prefix(r, "composite %s: not deleted: without its state its "
+					  "processes cannot be found; stop them and remove %s/%s by hand",
+				       inst->id, inst->root_path,
+				       inst->dir_name);
+		goto out;
+	}
 	if (!force) {
 		if (status < 0) {
 			r = status;
@@ -434,7 +443,7 @@ EBCC_EXPORT int ebcc_instance_delete(struct ebcc_instance *inst, uint32_t flags)
 			goto out;
 		}
 	}
-	/* Even a corrupt or half-created composite can be removed by force. */
+	/* Even a half-created composite can be removed by force. */
 	if (st != NULL) {
 		unload_stages(inst, st);
 		ebcc__test_point("delete:stages-unloaded");

@@ -113,6 +113,9 @@ static int check_loaded(const struct ebcc_backend_session *s, const struct ebcc_
 	if (l->ref != NULL && strlen(l->ref) > 4096)
 		return ebcc__error(EBCC_ERR_BACKEND, "backend %s: stage reference too long",
 				   s->backend->name);
+	if (l->isolation_json != NULL && strlen(l->isolation_json) > 4096)
+		return ebcc__error(EBCC_ERR_BACKEND, "backend %s: isolation description above "
+				   "4096 bytes", s->backend->name);
 	if (l->isolation_json != NULL) {
 		r = ebcc__json_parse(l->isolation_json, strlen(l->isolation_json), EBCC_ERR_BACKEND,
 				     "the backend's isolation description", &obj);

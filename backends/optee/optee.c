@@ -270,8 +270,10 @@ static int describe(const struct ebcc_backend_env *env, const struct ebcc__optee
 	r = ebcc__env_json(env, ref, ret_ref);
 	if (r == 0) {
 		r = ebcc__env_json(env, iso, ret_isolation);
-		if (r < 0)
+		if (r < 0) {
 			ebcc__env_free(env, *ret_ref);
+			*ret_ref = NULL; /* the caller frees what it still points to */
+		}
 	}
 	json_object_put(ref);
 	json_object_put(iso);

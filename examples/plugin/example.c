@@ -108,10 +108,8 @@ static int example_stage_load(const struct ebcc_backend_env *env,
 	ret_stage->isolation_json = dup_env(env, "{\"isolated\":false}");
 	if (ret_stage->measurement == NULL || ret_stage->ref == NULL ||
 	    ret_stage->isolation_json == NULL) {
-		/* env->release exists from the first ABI on; a table this old knows it. */
-		env->release(ret_stage->measurement, env->host);
-		env->release(ret_stage->ref, env->host);
-		env->release(ret_stage->isolation_json, env->host);
+		/* What is stored in ret_stage is the core's now, even on failure: it frees those
+		 * strings. The handle is ours. */
 		free(s);
 		return EBCC_ERR_NO_MEMORY;
 	}

@@ -117,7 +117,7 @@ static int invoke_run(struct rt *rt, int argc, char **argv)
 		rt_fail(r, "invoke %s %s: response", id, stage);
 		goto out;
 	}
-	if (rt_write_file(out, response, response_len) < 0)
+	if (rt_write_file(out, RT_OUT_STREAM, response, response_len) < 0)
 		goto out;
 	fflush(stdout);
 	fprintf(stderr, "seq=%llu\n", (unsigned long long)ebcc_invocation_seq(inv));

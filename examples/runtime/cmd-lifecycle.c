@@ -35,7 +35,7 @@ static int write_pid_file(const char *path, int pid)
 	char text[32];
 	int len = snprintf(text, sizeof(text), "%d", pid);
 
-	return rt_write_file(path, text, (size_t)len);
+	return rt_write_file(path, RT_OUT_PID_FILE, text, (size_t)len);
 }
 
 static int create_run(struct rt *rt, int argc, char **argv)

@@ -94,9 +94,73 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int rt_write_file(const char *path, const void *data, size_t len)
+static const char *file_type(mode_t mode)
 {
-	char *tmp = NULL;
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISDIR(mode))
+		return "a directory";
+	return "not a regular file";
+}
+
+/* Opens path for writing without replacing what is there (runc writes its pid file in place
+ * too): a symbolic link is refused, a regular file is kept (its inode, owner and links) and
+ * truncated once it is private enough, and only RT_OUT_STREAM writes through a device or FIFO
+ * as a shell redirection would. */
+static int open_output(const char *path, enum rt_output kind, mode_t create_mode)
+{
+	int flags = O_WRONLY | O_CREAT | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC;
+	struct stat st;
+	int fd, saved;
+
+	/* O_NONBLOCK: a FIFO without a reader must not hang a pid file write. */
+	fd = open(path, flags | (kind == RT_OUT_PID_FILE ? O_NONBLOCK : 0), create_mode);
+	if (fd < 0 && errno == ELOOP)
+		return rt_fail_plain("%s: is a symbolic link; not written through", path), -1;
+	if (fd < 0 && errno == ENXIO)
+		return rt_fail_plain("%s: a FIFO without a reader; not written", path), -1;
+	if (fd < 0)
+		return rt_fail_plain("%s: %s", path, strerror(errno)), -1;
+	if (fstat(fd, &st) < 0)
+		goto fail_errno;
+	if (!S_ISREG(st.st_mode)) {
+		if (kind == RT_OUT_STREAM && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
+					      S_ISSOCK(st.st_mode)))
+			return fd;
+		close(fd);
+		return rt_fail_plain("%s: is %s; not written", path, file_type(st.st_mode)), -1;
+	}
+	if (kind == RT_OUT_PID_FILE && fcntl(fd, F_SETFL, 0) < 0)
+		goto fail_errno;
+	/* The response is confidential: group and others lose access before it is written,
+	 * a file already stricter than 0600 keeps its mode. */
+	if (kind == RT_OUT_STREAM && (st.st_mode & 077) != 0 &&
+	    fchmod(fd, st.st_mode & 0600) < 0) {
+		saved = errno;
+		close(fd);
+		return rt_fail_plain("%s: mode %04o, cannot make it private (%s); not written", path,
+				     (unsigned)(st.st_mode & 07777), strerror(saved)),
+		       -1;
+	}
+	if (ftruncate(fd, 0) < 0)
+		goto fail_errno;
+	return fd;
+
+fail_errno:
+	saved = errno;
+	close(fd);
+	return rt_fail_plain("%s: %s", path, strerror(saved)), -1;
+}
+
+int rt_write_file(const char *path, enum rt_output kind, const void *data, size_t len)
+{
+	struct stat st;
 	int fd, saved;
 
 	if (strcmp(path, "-") == 0) {
@@ -105,39 +169,20 @@ int rt_write_file(const char *path, const void *data, size_t len)
 			return rt_fail_plain("writing stdout: %s", strerror(errno)), -1;
 		return 0;
 	}
-	/* A temporary name beside the target, renamed over it: a reader (a pid file's reader
-	 * above all) sees the old content or the whole new one. */
-	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
-		return rt_fail_plain("%s: out of memory", path), -1;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	fd = open_output(path, kind, kind == RT_OUT_STREAM ? 0600 : 0644);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0) {
 		saved = errno;
-		free(tmp);
-		return rt_fail_plain("%s: %s", path, strerror(saved)), -1;
-	}
-	if (write_all(fd, data, len) < 0 || fchmod(fd, 0644) < 0) {
-		saved = errno;
-		goto fail;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		saved = errno;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		saved = errno;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-
-fail:
-	if (fd >= 0)
+		/* A regular file is left empty rather than holding part of the output. */
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fd, 0) < 0)
+			saved = errno;
 		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return rt_fail_plain("writing %s: %s", path, strerror(saved)), -1;
+		return rt_fail_plain("writing %s: %s", path, strerror(saved)), -1;
+	}
+	if (close(fd) < 0)
+		return rt_fail_plain("writing %s: %s", path, strerror(errno)), -1;
+	return 0;
 }
 
 char *rt_absolute_path(const char *path)

@@ -134,8 +134,16 @@ void rt_hex(const uint8_t *data, size_t len, char *out);
  * own errors; returns 0 or -1. */
 int rt_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len);
 
-/* Writes len bytes to path ("-" for stdout), replacing the file atomically. 0 or -1 (reported). */
-int rt_write_file(const char *path, const void *data, size_t len);
+/* What rt_write_file writes: a confidential stream (the response: created 0600, an existing
+ * file made 0600 unless stricter; may be a character device, FIFO or socket) or a pid file
+ * (created 0644, a regular file only). */
+enum rt_output {
+	RT_OUT_STREAM,
+	RT_OUT_PID_FILE,
+};
+/* Writes len bytes to path ("-" for stdout) in place, never replacing or following what is
+ * there (fileio.c). 0 or -1 (reported). */
+int rt_write_file(const char *path, enum rt_output kind, const void *data, size_t len);
 
 /* An absolute version of path (relative to the working directory), from malloc(). */
 char *rt_absolute_path(const char *path);

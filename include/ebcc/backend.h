@@ -12,8 +12,12 @@
  *  - userdata, given at registration, comes last.
  *  - 0 (or a documented positive value) on success, a negative EBCC_ERR_* code on failure;
  *    call env->set_error() first with a message naming what failed.
- *  - Buffers and strings handed back to the core are allocated with env->alloc() and belong to
- *    the core from then on, so no memory crosses allocators.
+ *  - Ownership, one rule for success and failure alike: a buffer or string a callback stores
+ *    in an output parameter comes from env->alloc() and belongs to the core from the moment it
+ *    is stored. The core frees it whether the call succeeds or fails (it even keeps a failed
+ *    stage_invoke()'s log), so a callback never frees what it stored in an output; what it
+ *    allocated with env->alloc() and did not store it frees with env->release(). Handles are
+ *    the backend's own: after a failure the core ignores them.
  *  - env and everything it points to are valid only during the call.
  *  - Callbacks may be called from several threads and processes at once; a backend that
  *    cannot run two stage_invoke() on one stage at once leaves EBCC_BACKEND_CONCURRENT_INVOKE
@@ -70,8 +74,8 @@ struct ebcc_backend_env {
 	 * state root). */
 	int data_dir_fd;
 	const char *data_dir;
-	/* Releases a buffer from alloc() that the backend does not hand back after all: a call
-	 * that fails half-way frees what it had allocated for its outputs with this. */
+	/* Frees a buffer from alloc() that the backend did not store in an output (see the
+	 * ownership rule above); never one it stored, which the core frees. */
 	void (*release)(void *ptr, void *host);
 };
 

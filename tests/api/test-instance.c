@@ -531,9 +531,11 @@ static void planted_symlink_refused(void **state)
 	assert_int_equal(symlink("/etc/passwd", path), 0);
 	assert_int_equal(ebcc_instance_status(inst), EBCC_ERR_PERMISSION);
 	assert_non_null(strstr(ebcc_last_error_message(), "symbolic link"));
-	/* A forced delete still removes it, without touching the target. */
-	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	/* Not even a forced delete goes on without a state, and the target is left alone. */
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), EBCC_ERR_PERMISSION);
+	assert_non_null(strstr(ebcc_last_error_message(), "not deleted"));
 	assert_int_equal(access("/etc/passwd", F_OK), 0);
+	assert_true(path_exists(f->root, "planted"));
 	ebcc_instance_unref(inst);
 }
 
@@ -548,8 +550,184 @@ static void corrupt_state(void **state)
 	assert_int_equal(ebcc_instance_status(inst), EBCC_ERR_CORRUPT);
 	assert_int_equal(ebcc_instance_start(inst), EBCC_ERR_CORRUPT);
 	assert_int_equal(ebcc_instance_delete(inst, 0), EBCC_ERR_CORRUPT);
+	/* Nobody can tell which processes it runs: a forced delete must not report success. */
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), EBCC_ERR_CORRUPT);
+	assert_non_null(strstr(ebcc_last_error_message(), "not deleted"));
+	assert_non_null(strstr(ebcc_last_error_message(), "garbled/state.json"));
+	assert_true(path_exists(f->root, "garbled/state.json"));
+	ebcc_instance_unref(inst);
+}
+
+/* A bundle whose config carries one annotation of len bytes, and a sleeping anchor. */
+static void bundle_with_annotation(const char *dir, size_t len)
+{
+	char *config, *value = malloc(len + 1);
+
+	assert_non_null(value);
+	memset(value, 'a', len);
+	value[len] = '\0';
+	make_bundle(dir, NULL, ONE_STAGE);
+	assert_true(asprintf(&config,
+			     "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+			     " \"annotations\": {\"org.example.big\": \"%s\"},"
+			     " \"process\": {\"args\": [\"sleep\", \"60\"], \"cwd\": \"/\","
+			     " \"env\": [\"PATH=/usr/bin:/bin\"]}}",
+			     value) > 0);
+	write_file(dir, "config.json", config, strlen(config));
+	free(config);
+	free(value);
+}
+
+static int anchor_pid_of(struct ebcc_instance *inst)
+{
+	char *json = NULL;
+	const char *p;
+	int pid;
+
+	assert_int_equal(ebcc_instance_state(inst, &json), 0);
+	p = strstr(json, "\"pid\": ");
+	pid = p != NULL ? atoi(p + strlen("\"pid\": ")) : 0;
+	ebcc_free(json);
+	assert_true(pid > 0);
+	return pid;
+}
+
+static void state_size_limits(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *inst = NULL;
+	int pid;
+
+	skip_without_stage();
+	/* Above what create may write: refused at once, nothing left behind. */
+	bundle_with_annotation(f->bundle, 1020 * 1000);
+	assert_int_equal(ebcc_instance_create(f->ctx, "big", f->bundle, &inst), EBCC_ERR_TOO_BIG);
+	assert_non_null(strstr(ebcc_last_error_message(), "big/state.json would be"));
+	assert_non_null(strstr(ebcc_last_error_message(), "the annotations take 1020"));
+	assert_null(inst);
+	assert_false(path_exists(f->root, "big"));
+
+	/* Just below it: every later operation reads back what the one before wrote. */
+	bundle_with_annotation(f->bundle, 960 * 1000);
+	if (ebcc_instance_create(f->ctx, "big", f->bundle, &inst) != 0)
+		fail_msg("create: %s", ebcc_last_error_message());
+	assert_int_equal(ebcc_instance_start(inst), 0);
+	assert_int_equal(ebcc_instance_status(inst), EBCC_STATUS_RUNNING);
+	assert_state_has(inst, "\"status\": \"running\"");
+	assert_int_equal(ebcc_instance_kill(inst, SIGKILL), 0);
 	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
 	ebcc_instance_unref(inst);
+	inst = NULL;
+
+	/* A state above the limit, written by something else: a forced delete still finds and
+	 * stops the anchor before it reports success. */
+	bundle_with_annotation(f->bundle, 10);
+	assert_int_equal(ebcc_instance_create(f->ctx, "planted", f->bundle, &inst), 0);
+	pid = anchor_pid_of(inst);
+	{
+		char path[4096], *text, *padded;
+		size_t len, pad = (size_t)2 << 20;
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/planted/state.json", f->root);
+		fp = fopen(path, "r");
+		assert_non_null(fp);
+		text = calloc(1, 1 << 20);
+		len = fread(text, 1, (1 << 20) - 1, fp);
+		fclose(fp);
+		padded = malloc(len + pad);
+		padded[0] = '{';
+		memset(padded + 1, ' ', pad);
+		memcpy(padded + 1 + pad, text + 1, len - 1);
+		write_file(f->root, "planted/state.json", padded, len + pad);
+		free(text);
+		free(padded);
+	}
+	assert_int_equal(ebcc_instance_status(inst), EBCC_ERR_TOO_BIG);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	/* The anchor is gone: not our child, so kill(0) until its monitor has reaped it. */
+	for (int i = 0; i < 200 && kill(pid, 0) == 0; i++)
+		usleep(10000);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_false(path_exists(f->root, "planted"));
+	ebcc_instance_unref(inst);
+}
+
+/* ---- the anchor's gate and its exec --------------------------------------------------------- */
+
+/* process.user other than root: the anchor enters the (root-only) instance directory for its
+ * gate before it drops privileges, and then runs as that user. */
+static void anchor_as_another_user(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *inst = NULL;
+	char process[2048], *out_dir = scratch_dir("anchor-out");
+	int exit_status = 0;
+
+	skip_without_stage();
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(chmod(out_dir, 0777), 0);
+	snprintf(process, sizeof(process),
+		 "{\"args\": [\"sh\", \"-c\", \"id -u > %s/uid\"], \"cwd\": \"/\","
+		 " \"env\": [\"PATH=/usr/bin:/bin\"], \"user\": {\"uid\": 65534, \"gid\": 65534}}",
+		 out_dir);
+	make_bundle(f->bundle, process, ONE_STAGE);
+	assert_int_equal(ebcc_instance_create(f->ctx, "nobody", f->bundle, &inst), 0);
+	assert_int_equal(ebcc_instance_status(inst), EBCC_STATUS_CREATED);
+	if (ebcc_instance_start(inst) != 0)
+		fail_msg("start: %s", ebcc_last_error_message());
+	assert_int_equal(ebcc_instance_wait(inst, 10000, &exit_status), 0);
+	assert_true(WIFEXITED(exit_status));
+	assert_int_equal(WEXITSTATUS(exit_status), 0);
+	{
+		char path[4200], text[32] = "";
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/uid", out_dir);
+		fp = fopen(path, "r");
+		assert_non_null(fp);
+		assert_non_null(fgets(text, sizeof(text), fp));
+		fclose(fp);
+		assert_string_equal(text, "65534\n");
+	}
+	assert_int_equal(ebcc_instance_delete(inst, 0), 0);
+	ebcc_instance_unref(inst);
+	scratch_remove(out_dir);
+}
+
+/* An execve() that fails (E2BIG: one environment string above the kernel's 128 KiB) fails
+ * start with its errno, and the composite is stopped. */
+static void anchor_exec_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *inst = NULL;
+	size_t big = 200 * 1024;
+	char *process, *value = malloc(big + 1);
+	int exit_status = 0;
+
+	skip_without_stage();
+	assert_non_null(value);
+	memset(value, 'x', big);
+	value[big] = '\0';
+	assert_true(asprintf(&process,
+			     "{\"args\": [\"true\"], \"cwd\": \"/\","
+			     " \"env\": [\"PATH=/usr/bin:/bin\", \"BIG=%s\"]}", value) > 0);
+	make_bundle(f->bundle, process, ONE_STAGE);
+	assert_int_equal(ebcc_instance_create(f->ctx, "noexec", f->bundle, &inst), 0);
+	assert_int_equal(ebcc_instance_start(inst), EBCC_ERR_TOO_BIG);
+	assert_non_null(strstr(ebcc_last_error_message(), "execve"));
+	assert_non_null(strstr(ebcc_last_error_message(), strerror(E2BIG)));
+	assert_int_equal(ebcc_instance_wait(inst, 10000, &exit_status), 0);
+	assert_true(WIFEXITED(exit_status));
+	assert_int_equal(WEXITSTATUS(exit_status), 127);
+	assert_int_equal(ebcc_instance_status(inst), EBCC_STATUS_STOPPED);
+	assert_state_has(inst, "\"status\": \"stopped\"");
+	assert_int_equal(ebcc_instance_delete(inst, 0), 0);
+	ebcc_instance_unref(inst);
+	free(process);
+	free(value);
 }
 
 /* ---- many ------------------------------------------------------------------------------- */
@@ -616,6 +794,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manifest_from_annotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(planted_symlink_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_size_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(anchor_as_another_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(anchor_exec_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(thousand_instances, setup, teardown),
 	};
 

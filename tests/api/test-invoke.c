@@ -329,7 +329,15 @@ static void failures_leave_meta_and_log(void **state)
 	meta = read_artifact(f, "echo", 1, "meta.json", NULL);
 	assert_non_null(meta);
 	assert_non_null(strstr(meta, "EBCC_ERR_TOO_BIG"));
+	assert_non_null(strstr(meta, "\"size\": 5000"));
+	assert_non_null(strstr(meta, "\"stored\": false"));
 	assert_null(read_artifact(f, "echo", 1, "evidence.json", NULL));
+	/* Refused unread: the log says why, and the body is not kept. */
+	assert_null(read_artifact(f, "echo", 1, "request.bin", NULL));
+	log = read_artifact(f, "echo", 1, "log.txt", NULL);
+	assert_non_null(log);
+	assert_non_null(strstr(log, "request refused: request of 5000 bytes"));
+	free(log);
 	free(meta);
 
 	memset(nonce, 'n', sizeof(nonce));

@@ -13,8 +13,10 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -307,6 +309,130 @@ class LifecycleTest(RuntimeCase):
 
 
 @unittest.skipUnless(RUNTIME, "ebcc-runtime not built")
+@unittest.skipUnless(RUNTIME and bundles.have_stage(), "ebcc-runtime or the echo stage not built")
+class OutputFileTest(RuntimeCase):
+    """--out and --pid-file write through the path: nothing at it is replaced or followed."""
+
+    def setUp(self):
+        super().setUp()
+        self.create("out")
+        self.ok("start", "out")
+        self.old_umask = os.umask(0o022)
+
+    def tearDown(self):
+        os.umask(self.old_umask)
+        super().tearDown()
+
+    def path(self, name):
+        return os.path.join(self.scratch.dir, name)
+
+    def null_device(self):
+        """A node of its own for the null device: the test never writes at /dev/null."""
+        node = self.path("null")
+        try:
+            os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            self.skipTest("mknod needs CAP_MKNOD")
+        return node
+
+    def invoke_to(self, target):
+        return run("invoke", "out", "echo", "--out", target, root=self.root, stdin="secret")
+
+    def test_response_is_private(self):
+        fresh = self.path("fresh")
+        self.assertEqual(self.invoke_to(fresh)[0], 0)
+        self.assertEqual(os.stat(fresh).st_mode & 0o7777, 0o600, "a new response file")
+        for before, after in ((0o644, 0o600), (0o666, 0o600), (0o600, 0o600), (0o400, 0o400)):
+            existing = self.path(f"existing-{before:o}")
+            with open(existing, "w") as f:
+                f.write("old content, longer than the response")
+            os.chmod(existing, before)
+            links = self.path(f"link-{before:o}")
+            os.link(existing, links)
+            ino = os.stat(existing).st_ino
+            rc, _, err = self.invoke_to(existing)
+            self.assertEqual(rc, 0, err)
+            st = os.stat(existing)
+            self.assertEqual(st.st_mode & 0o7777, after, f"mode {before:o}")
+            self.assertEqual(st.st_ino, ino, "the file is written in place, not replaced")
+            with open(links) as f:
+                self.assertEqual(f.read(), "secret", "a hard link sees the new content")
+
+    def test_devices_and_fifos_are_written_through(self):
+        null = self.null_device()
+        rc, _, err = self.invoke_to(null)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(stat.S_ISCHR(os.stat(null).st_mode), "the device is still a device")
+        fifo = self.path("fifo")
+        os.mkfifo(fifo, 0o600)
+        received = []
+
+        def read_fifo():
+            with open(fifo, "rb") as f:
+                received.append(f.read())
+        reader = threading.Thread(target=read_fifo)
+        reader.start()
+        rc, _, err = self.invoke_to(fifo)
+        reader.join(30)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(received, [b"secret"])
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+
+    def test_symlinks_and_directories_are_refused(self):
+        target = self.path("target")
+        with open(target, "w") as f:
+            f.write("keep")
+        link = self.path("link")
+        os.symlink(target, link)
+        rc, _, err = self.invoke_to(link)
+        self.assertEqual(rc, 1)
+        self.assertIn(f"{link}: is a symbolic link", err)
+        self.assertTrue(os.path.islink(link))
+        with open(target) as f:
+            self.assertEqual(f.read(), "keep")
+        rc, _, err = self.invoke_to(self.scratch.dir)
+        self.assertEqual(rc, 1)
+        self.assertIn(self.scratch.dir, err)
+
+    def test_pid_file_is_a_regular_file_only(self):
+        def create_with(cid, pid_file):
+            two_stage_bundle(self.bundle, sleeper())
+            self.ids.append(cid)
+            return run("create", "--bundle", self.bundle, "--pid-file", pid_file, cid,
+                       root=self.root)
+        existing = self.path("pid")
+        with open(existing, "w") as f:
+            f.write("a much longer earlier content\n")
+        os.chmod(existing, 0o640)
+        ino = os.stat(existing).st_ino
+        rc, _, err = create_with("p1", existing)
+        self.assertEqual(rc, 0, err)
+        st = os.stat(existing)
+        self.assertEqual((st.st_ino, st.st_mode & 0o7777), (ino, 0o640))
+        state = json.loads(self.ok("state", "p1")[0])
+        with open(existing) as f:
+            self.assertEqual(f.read(), str(state["pid"]))
+        fresh = self.path("fresh-pid")
+        self.assertEqual(create_with("p2", fresh)[0], 0)
+        self.assertEqual(os.stat(fresh).st_mode & 0o7777, 0o644)
+        # Not through a symbolic link, a FIFO (no hang without a reader) or a device; the
+        # failed create leaves no composite behind.
+        fifo = self.path("pid-fifo")
+        os.mkfifo(fifo, 0o600)
+        link = self.path("pid-link")
+        os.symlink(fresh, link)
+        null = self.null_device()
+        for cid, target, why in (("p3", fifo, "FIFO"), ("p4", link, "symbolic link"),
+                                 ("p5", null, "character device")):
+            rc, _, err = create_with(cid, target)
+            self.assertEqual(rc, 1, f"{target}: {err}")
+            self.assertIn(f"{target}: ", err)
+            self.assertIn(why, err)
+            self.assertNotEqual(run("state", cid, root=self.root)[0], 0, "left a composite")
+        self.assertTrue(stat.S_ISFIFO(os.stat(fifo).st_mode))
+        self.assertTrue(stat.S_ISCHR(os.stat(null).st_mode))
+
+
 class UsageTest(unittest.TestCase):
     COMMANDS = ["create", "start", "state", "kill", "delete", "list", "wait", "invoke",
                 "evidence", "verify", "backends", "stages", "attestation-key"]
