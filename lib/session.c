@@ -28,7 +28,8 @@ static void env_log(int priority, const char *message, void *host)
 {
 	struct ebcc_backend_session *s = host;
 
-	ebcc__log(s->ctx, priority, "backend %s: %s", s->backend->name, message);
+	ebcc__log(s->ctx, priority, "backend %s: %s", s->backend->name,
+		  message != NULL ? message : "(no message)");
 }
 
 static void env_set_error(const char *message, void *host)

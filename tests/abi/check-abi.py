@@ -3,6 +3,10 @@
 """Keeps the ABI's lists equal: the linker map, the exported declarations in the public headers,
 the dynamic symbols of the built library, the man pages, and the NULL-argument test.
 
+The NULL-argument test must also cover every pointer parameter: each of its NULL_REFUSED,
+NULL_REFUSED_AS, NULL_ALLOWED and NULL_ALLOWED_VOID lines names a function and one of its
+parameters, and the call it makes must pass the literal NULL in that parameter's place.
+
 Exits 1 and prints each difference when any one of them drifts from the others.
 """
 import argparse
@@ -55,6 +59,146 @@ def header_functions(paths):
             if m and not stmt.startswith("typedef"):
                 names.add(m.group(1))
     return names
+
+
+def clean_header(text):
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    text = re.sub(r"\\\n", " ", text)
+    text = "\n".join(l for l in text.splitlines() if not l.lstrip().startswith("#"))
+    return re.sub(r"extern\s+\"C\"\s*\{", " ", text)
+
+
+def split_top(text):
+    """Splits text at commas outside parentheses, brackets, braces and literals."""
+    parts, depth, cur, quote, i = [], 0, [], None, 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            cur.append(c)
+            if c == "\\" and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+            cur.append(c)
+        elif c in "([{":
+            depth += 1
+            cur.append(c)
+        elif c in ")]}":
+            depth -= 1
+            cur.append(c)
+        elif c == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    if "".join(cur).strip() or parts:
+        parts.append("".join(cur).strip())
+    return parts
+
+
+def balanced(text, start):
+    """The text inside the parentheses opening at text[start], and the index after them."""
+    depth, quote, i = 0, None, start
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 1
+            elif c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return text[start + 1:i], i + 1
+        i += 1
+    raise ValueError(f"unbalanced parentheses from offset {start}")
+
+
+def header_parameters(paths):
+    """{function: [(name, is_pointer)]} for the functions declared in the headers."""
+    protos = {}
+    for path in paths:
+        for stmt in clean_header(path.read_text()).split(";"):
+            stmt = stmt.strip()
+            m = re.match(r"[^()]*?\b(ebcc_[a-z0-9_]+)\s*\(", stmt, re.S)
+            if not m or stmt.startswith("typedef"):
+                continue
+            inner, _ = balanced(stmt, m.end() - 1)
+            params = []
+            for p in split_top(inner):
+                if p in ("", "void"):
+                    continue
+                name = re.findall(r"[A-Za-z_]\w*", p)[-1]
+                # A pointer, or a function pointer through an ebcc_*_fn typedef.
+                pointer = "*" in p or bool(re.search(r"\b\w+_fn\b", p))
+                params.append((name, pointer))
+            protos[m.group(1)] = params
+    return protos
+
+
+NULL_CASE = re.compile(r"\bNULL_(REFUSED|REFUSED_AS|ALLOWED|ALLOWED_VOID)\s*\(")
+
+
+def null_cases(path):
+    """[(line, function, parameter, [call arguments])] of the NULL_* lines of the test."""
+    raw = path.read_text()
+    # Comments out, newlines kept, so that offsets still give line numbers.
+    text = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group(0)), raw, flags=re.S)
+    cases, problems = [], []
+    for m in NULL_CASE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        start_of_line = text.rfind("\n", 0, m.start()) + 1
+        if text[start_of_line:m.start()].lstrip().startswith("#"):
+            continue  # the macro's definition
+        inner, _ = balanced(text, m.end() - 1)
+        args = split_top(inner)
+        if len(args) < 3 or not (args[2].startswith("(") and args[2].endswith(")")):
+            problems.append(f"{path.name}:{line}: NULL_{m.group(1)} needs (function, "
+                            "parameter, (arguments)...)")
+            continue
+        cases.append((line, args[0], args[1], split_top(args[2][1:-1])))
+    return cases, problems
+
+
+def check_null_coverage(path, protos, functions):
+    cases, problems = null_cases(path)
+    covered = set()
+    for line, func, param, args in cases:
+        where = f"{path.name}:{line}"
+        if func not in protos:
+            problems.append(f"{where}: {func} is not declared in the public headers")
+            continue
+        params = protos[func]
+        names = [n for n, _ in params]
+        if param not in names:
+            problems.append(f"{where}: {func} has no parameter {param} ({', '.join(names)})")
+            continue
+        index = names.index(param)
+        if not params[index][1]:
+            problems.append(f"{where}: parameter {param} of {func} is not a pointer")
+        if len(args) != len(params):
+            problems.append(f"{where}: {func} takes {len(params)} arguments, the case passes "
+                            f"{len(args)}")
+        elif args[index] != "NULL":
+            problems.append(f"{where}: the case claims {param} of {func} is NULL but passes "
+                            f"{args[index]}")
+        else:
+            covered.add((func, param))
+    for func in sorted(functions):
+        for name, pointer in protos.get(func, []):
+            if pointer and (func, name) not in covered:
+                problems.append(f"{func}: pointer parameter {name} is never passed NULL in "
+                                f"{path.name}")
+    return problems, len(covered)
 
 
 def library_symbols(path, nodes):
@@ -123,6 +267,9 @@ def main():
     missing_null = mapped - mentioned_in(args.null_test)
     for name in sorted(missing_null):
         problems.append(f"{name}: not exercised by {args.null_test.name}")
+    null_problems, n_covered = check_null_coverage(args.null_test, header_parameters(args.header),
+                                                   mapped)
+    problems += null_problems
     undocumented_extra = header_functions(args.extra_man) - man_functions(args.man_dir)
     for name in sorted(undocumented_extra):
         problems.append(f"{name}: declared in {', '.join(map(str, args.extra_man))} but has no man page")
@@ -133,7 +280,8 @@ def main():
             print("  " + p, file=sys.stderr)
         return 1
     print(f"ABI consistent: {len(mapped)} symbols in map, headers, library, man pages and "
-          f"the NULL-argument test")
+          f"the NULL-argument test, which passes NULL for each of {n_covered} pointer "
+          f"parameters")
     return 0
 
 

@@ -96,8 +96,25 @@ def main():
         page.write_text(original_page)
 
         null_test = root / "tests/api/test-null-args.c"
-        null_test.write_text(null_test.read_text().replace("ebcc_free(NULL);", ""))
+        original_null = null_test.read_text()
+
+        def without_lines(pattern):
+            lines = original_null.splitlines(True)
+            kept = [l for l in lines if not re.search(pattern, l)]
+            assert len(kept) < len(lines), pattern
+            return "".join(kept)
+
+        null_test.write_text(without_lines(r"\bebcc_free\b"))
         expect("NULL-argument test skips a function", False)
+        null_test.write_text(without_lines(r"NULL_REFUSED\(ebcc_stage_info, stage,"))
+        expect("NULL-argument test skips one pointer parameter", False)
+        case = "NULL_REFUSED(ebcc_instance_state, ret_json, (f.inst, NULL));"
+        assert case in original_null
+        null_test.write_text(original_null.replace(case, case.replace("f.inst, NULL", "NULL, f.inst")))
+        expect("NULL-argument case passes NULL in another parameter's place", False)
+        null_test.write_text(original_null.replace(case, case.replace("ret_json", "ret_jsn")))
+        expect("NULL-argument case names a parameter the function does not have", False)
+        null_test.write_text(original_null)
 
     if failures:
         print("checker did not behave as expected for: " + ", ".join(failures), file=sys.stderr)

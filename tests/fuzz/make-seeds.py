@@ -16,10 +16,16 @@ collects verifies against the key the evidence fuzzer trusts (fuzz-key.h), and k
   policy           verification policies (the fixed evidence of fuzz-policy.c, spelled out below)
   frame-host       what a stage sends the host: LOG, RESPONSE and ERROR frames (lib/frame.h)
   frame-stage      what the host sends a stage: REQUEST frames, for fuzz-frame-stage.c's handler
+  optee-attest     ebcc.optee.v1 reports as OP-TEE's attestation PTA signs them, with the
+                   policy flags, report_data and EID of fuzz-optee-attest.c's input; signed
+                   with tests/fuzz/optee-pta-key.pem (fuzz-optee-key.h), and by keys made for
+                   the run that no policy trusts (needs the openssl command; no build)
 
 Each corpus stays small (at most 30 files, 64 KiB). Files are named by their SHA-1, as libFuzzer
 names what it finds; a regression input added by hand keeps its own name and is left alone
 unless --clean is given.
+
+--only NAME (repeatable) regenerates just those corpora.
 """
 import argparse
 import hashlib
@@ -213,6 +219,72 @@ def collect(build, work):
     return seeds
 
 
+OPTEE_KEY_FILE = os.path.join(HERE, "optee-pta-key.pem")
+OPTEE_KEY_HEADER = os.path.join(HERE, "fuzz-optee-key.h")
+# fuzz-optee-attest.c: FUZZ_DIGEST_TEXT, and its input's policy flags.
+OPTEE_DIGEST = hashlib.sha256(b"ebcc fuzz-optee-attest TA").digest()
+OPTEE_TRUST, OPTEE_ALLOW_UNVERIFIED, OPTEE_PIN, OPTEE_OWN_POLICY = 1, 2, 4, 8
+
+
+def openssl(*args, data=None):
+    return subprocess.run(("openssl",) + args, input=data, capture_output=True, check=True).stdout
+
+
+def optee_sign(key, report_data, digest):
+    """RSASSA-PSS (SHA-256, MGF1-SHA256, salt 32) over report_data || digest, as the PTA signs."""
+    return openssl("dgst", "-sha256", "-sign", key, "-sigopt", "rsa_padding_mode:pss",
+                   "-sigopt", "rsa_pss_saltlen:32", "-sigopt", "rsa_mgf1_md:sha256",
+                   data=report_data + digest)
+
+
+def optee_report(kind, session, digest, sig):
+    """An ebcc.optee.v1 report (backends/optee/attest.h)."""
+    return b"EBOP" + struct.pack("<BBHI", 1, kind, 0, session) + digest + struct.pack("<H", len(sig)) + sig
+
+
+def optee_attest_seeds(work):
+    text = open(OPTEE_KEY_HEADER, encoding="utf-8").read()
+    body = text.split("fuzz_optee_public_key_pem[] =", 1)[1].split(";", 1)[0]
+    pub = "".join(bytes(s, "ascii").decode("unicode_escape") for s in re.findall(r'"((?:[^"\\]|\\.)*)"', body))
+    if openssl("pkey", "-in", OPTEE_KEY_FILE, "-pubout").decode() != pub:
+        sys.exit("make-seeds: optee-pta-key.pem and fuzz-optee-key.h hold different keys")
+    others = {}
+    for bits in (3072, 4096):
+        others[bits] = os.path.join(work, "optee-untrusted-%d.pem" % bits)
+        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:%d" % bits, "-out", others[bits])
+    seeds = []
+
+    def seed(flags, report_data, eid, kind, session, digest, key, policy=None):
+        sig = optee_sign(key, report_data, digest)
+        text = b"" if policy is None else js(policy) + b"\0"
+        seeds.append(bytes([flags | (OPTEE_OWN_POLICY if policy is not None else 0)]) + report_data +
+                     struct.pack("<Q", eid) + text + optee_report(kind, session, digest, sig))
+
+    rd = [hashlib.sha512(b"report_data %d" % i).digest() for i in range(6)]
+    other_digest = hashlib.sha256(b"another TA").digest()
+    # Verified: ta-digest and ta-memory, pinned or not; EIDs small and large.
+    seed(OPTEE_TRUST, rd[0], 7, 1, 7, OPTEE_DIGEST, OPTEE_KEY_FILE)
+    seed(OPTEE_TRUST | OPTEE_PIN, rd[1], 1, 1, 1, OPTEE_DIGEST, OPTEE_KEY_FILE)
+    seed(OPTEE_TRUST | OPTEE_PIN, rd[2], 0xFFFFFFFF, 2, 0xFFFFFFFF, OPTEE_DIGEST, OPTEE_KEY_FILE)
+    seed(OPTEE_TRUST | OPTEE_ALLOW_UNVERIFIED, rd[3], 42, 2, 42, other_digest, OPTEE_KEY_FILE)
+    # Refused: another digest than the pin; another EID than the session.
+    seed(OPTEE_TRUST | OPTEE_PIN, rd[4], 3, 1, 3, other_digest, OPTEE_KEY_FILE)
+    seed(OPTEE_TRUST, rd[5], 9, 1, 8, OPTEE_DIGEST, OPTEE_KEY_FILE)
+    # Keys no policy trusts: refused with the trusted key, accepted only unverified.
+    seed(OPTEE_TRUST, rd[0], 5, 1, 5, OPTEE_DIGEST, others[3072])
+    seed(OPTEE_ALLOW_UNVERIFIED, rd[1], 5, 1, 5, OPTEE_DIGEST, others[3072])
+    seed(OPTEE_ALLOW_UNVERIFIED | OPTEE_PIN, rd[2], 6, 2, 6, OPTEE_DIGEST, others[4096])
+    seed(0, rd[3], 6, 1, 6, OPTEE_DIGEST, others[4096])
+    # The input's own policy text: a pin, unverified allowed, an upper-case pin, an unknown key.
+    def optee(**o):
+        return {"allow_simulated": False, "backend_options": {"optee": o}}
+    seed(OPTEE_TRUST, rd[4], 11, 1, 11, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digest=OPTEE_DIGEST.hex()))
+    seed(0, rd[5], 12, 2, 12, OPTEE_DIGEST, others[3072], optee(allow_unverified_signature=True))
+    seed(OPTEE_TRUST, rd[0], 13, 1, 13, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digest=OPTEE_DIGEST.hex().upper()))
+    seed(OPTEE_TRUST, rd[1], 14, 1, 14, OPTEE_DIGEST, OPTEE_KEY_FILE, optee(ta_digests=OPTEE_DIGEST.hex()))
+    return {"optee-attest": seeds}
+
+
 def write(out, seeds, clean):
     for name, items in seeds.items():
         d = os.path.join(out, name)
@@ -235,9 +307,16 @@ def main():
     ap.add_argument("--build", required=True, help="a build directory with the examples")
     ap.add_argument("--out", default=os.path.join(HERE, "corpus"), help="default: tests/fuzz/corpus")
     ap.add_argument("--clean", action="store_true", help="also remove hand-added inputs")
+    ap.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="regenerate only this corpus (repeatable)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ebcc-seeds-") as work:
-        seeds = collect(os.path.abspath(args.build), work)
+        seeds = {}
+        if not args.only or set(args.only) - {"optee-attest"}:
+            seeds.update(collect(os.path.abspath(args.build), work))
+        seeds.update(optee_attest_seeds(work))
+    if args.only:
+        seeds = {name: items for name, items in seeds.items() if name in args.only}
     write(args.out, seeds, args.clean)
 
 
