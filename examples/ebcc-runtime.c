@@ -18,6 +18,7 @@ static const struct rt_command *const commands[] = {
 	&rt_cmd_delete,	 &rt_cmd_list,	   &rt_cmd_wait,     &rt_cmd_invoke,
 	&rt_cmd_evidence, &rt_cmd_verify,  &rt_cmd_backends, &rt_cmd_stages,
 	&rt_cmd_attestation_key,
+	&rt_cmd_verify_report,
 	NULL,
 };
 

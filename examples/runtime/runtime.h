@@ -51,6 +51,8 @@ struct rt_command {
 extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_kill, rt_cmd_delete,
 	rt_cmd_wait, rt_cmd_state, rt_cmd_list, rt_cmd_stages, rt_cmd_backends, rt_cmd_invoke,
 	rt_cmd_evidence, rt_cmd_verify, rt_cmd_attestation_key;
+/* Raw hardware reports (cmd-verify-report.c). */
+extern const struct rt_command rt_cmd_verify_report;
 
 /* ---- args.c: option parsing shared by the subcommands ----------------------------------- */
 

@@ -374,3 +374,18 @@ def backend_attestation_key(ctx, name):
     out = ctypes.c_void_p()
     check(_lib.ebcc_backend_attestation_key(ctx.handle, name.encode(), ctypes.byref(out)))
     return take_string(out)
+
+
+# ---- raw hardware reports -----------------------------------------------------------------
+
+_declare("ebcc_report_verify", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,
+         ctypes.c_size_t, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p))
+
+
+def report_verify(ctx, backend, data, policy=None):
+    """The claims of a raw report (a dict); raises EbccError when it does not verify."""
+    out = ctypes.c_void_p()
+    text = json.dumps(policy).encode() if policy is not None else None
+    check(_lib.ebcc_report_verify(ctx.handle, backend.encode(), data, len(data), text,
+                                  ctypes.byref(out)))
+    return json.loads(take_string(out))
