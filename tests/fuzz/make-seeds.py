@@ -37,6 +37,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY_FILE = os.path.join(HERE, "sim-device-key.pem")
@@ -285,6 +286,84 @@ def optee_attest_seeds(work):
     return {"optee-attest": seeds}
 
 
+# ---- fuzz-tsm-parse: TDX quotes, SEV-SNP reports and certificate tables laid out as hosts do ----
+
+SNP_GUIDS = {  # RFC 4122 byte order, as the certificate table carries them
+    "vcek": uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes,
+    "vlek": uuid.UUID("a8074bc2-a25a-483e-aae6-39c045a0b8a1").bytes,
+    "ask": uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782").bytes,
+    "ark": uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae").bytes,
+}
+
+
+def test_cert(work, name, curve="secp384r1"):
+    """A throwaway self-signed certificate (DER, PEM): only its shape matters to the parsers."""
+    key = os.path.join(work, name + ".key")
+    openssl("ecparam", "-name", curve, "-genkey", "-noout", "-out", key)
+    pem = openssl("req", "-x509", "-new", "-key", key, "-subj", "/CN=ebcc fuzz " + name, "-days", "1")
+    return openssl("x509", "-outform", "DER", data=pem), pem
+
+
+def snp_table(entries, page_pad=False, extra_guid=False):
+    """entries: [(name, der)]; a host's auxblob table: entries, terminator, certificates."""
+    rows = [(SNP_GUIDS[n], der) for n, der in entries]
+    if extra_guid:
+        rows.append((uuid.uuid5(uuid.NAMESPACE_DNS, "crl.example").bytes, b"\x30\x03\x02\x01\x00"))
+    head = 24 * (len(rows) + 1)
+    table, blobs, offset = b"", b"", head
+    for guid, der in rows:
+        table += guid + struct.pack("<II", offset, len(der))
+        blobs += der
+        offset += len(der)
+    out = table + b"\0" * 24 + blobs
+    if page_pad:
+        out += b"\0" * (-len(out) % 4096)
+    return out
+
+
+def tdx_quote(pck_chain, version=4, body_type=2, padding=0):
+    """A TDX quote with the layout of tdx.h; signatures are not checked by the parser."""
+    header = struct.pack("<HHI", version, 2, 0x81) + b"\0" * 4 + bytes(range(16)) + b"\0" * 20
+    body_size = 584 if body_type == 2 else 648
+    body = bytes((i * 7) & 0xFF for i in range(body_size))
+    if version == 5:
+        body = struct.pack("<HI", body_type, body_size) + body
+    qe_auth = b"\xa5" * 32
+    qe = (bytes(384) + b"\x11" * 64 + struct.pack("<H", len(qe_auth)) + qe_auth +
+          struct.pack("<HI", 5, len(pck_chain)) + pck_chain)
+    sig_data = b"\x22" * 64 + b"\x33" * 64 + struct.pack("<HI", 6, len(qe)) + qe
+    return header + body + struct.pack("<I", len(sig_data)) + sig_data + bytes(padding)
+
+
+def snp_report(version, signing_key=0, cpuid=(0x19, 0x11, 1)):
+    r = bytearray(0x4A0)
+    struct.pack_into("<IIII", r, 0, version, 1, 0, 1)
+    struct.pack_into("<Q", r, 0x08, 0x30000)
+    struct.pack_into("<I", r, 0x48, signing_key << 2)
+    r[0x50:0x90] = hashlib.sha512(b"report data").digest()
+    r[0x90:0xC0] = hashlib.sha384(b"measurement").digest()
+    if version >= 3:
+        r[0x188:0x18B] = bytes(cpuid)
+    return bytes(r)
+
+
+def tsm_parse_seeds(work):
+    certs = [test_cert(work, n) for n in ("pck", "platform-ca", "root")]
+    chain = b"".join(pem for _, pem in certs)
+    ders = {n: test_cert(work, n)[0] for n in ("vcek", "vlek", "ask", "ark")}
+    seeds = [b"\0" + tdx_quote(chain), b"\0" + tdx_quote(chain, padding=70),
+             b"\0" + tdx_quote(chain, padding=8000 - len(tdx_quote(chain))),
+             b"\0" + tdx_quote(chain, version=5, body_type=2),
+             b"\0" + tdx_quote(chain, version=5, body_type=3)]
+    seeds += [b"\1" + snp_report(2), b"\1" + snp_report(3), b"\1" + snp_report(5, cpuid=(0x1A, 0x02, 1)),
+              b"\1" + snp_report(3, signing_key=1)]
+    seeds += [b"\2" + snp_table([("vcek", ders["vcek"]), ("ask", ders["ask"]), ("ark", ders["ark"])]),
+              b"\2" + snp_table([("vlek", ders["vlek"]), ("ask", ders["ask"])], page_pad=True),
+              b"\2" + snp_table([("ark", ders["ark"]), ("vcek", ders["vcek"])], extra_guid=True),
+              b"\2"]
+    return {"tsm-parse": seeds}
+
+
 def write(out, seeds, clean):
     for name, items in seeds.items():
         d = os.path.join(out, name)
@@ -312,9 +391,10 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ebcc-seeds-") as work:
         seeds = {}
-        if not args.only or set(args.only) - {"optee-attest"}:
+        if not args.only or set(args.only) - {"optee-attest", "tsm-parse"}:
             seeds.update(collect(os.path.abspath(args.build), work))
         seeds.update(optee_attest_seeds(work))
+        seeds.update(tsm_parse_seeds(work))
     if args.only:
         seeds = {name: items for name, items in seeds.items() if name in args.only}
     write(args.out, seeds, args.clean)

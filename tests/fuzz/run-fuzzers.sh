@@ -13,9 +13,10 @@
 # with BUILD_DIR/tests/fuzz/fuzz-NAME FILE.
 set -euo pipefail
 
-harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest)
+harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest tsm-parse)
 declare -A dict=([config]=config [bundle]=config [evidence]=evidence [policy]=policy
-	[state]=state [frame-host]=frame [frame-stage]=frame [optee-attest]=optee-attest)
+	[state]=state [frame-host]=frame [frame-stage]=frame [optee-attest]=optee-attest
+	[tsm-parse]=tsm-parse)
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 BUILD_DIR SECONDS [HARNESS...]" >&2
