@@ -220,8 +220,12 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 {
 	static const struct ebcc_backend_ops *(*const builtins[])(void) = {
 		ebcc__backend_sim_entry,
+#if EBCC_WITH_TSM
 		ebcc__backend_tsm_entry,
+#endif
+#if EBCC_WITH_OPTEE
 		ebcc__backend_optee_entry,
+#endif
 	};
 
 	pthread_mutex_init(&ctx->plugin_lock, NULL);
