@@ -169,6 +169,11 @@ static void disk_full_invocations(void **state)
 	struct ebcc_invocation *inv = NULL;
 	static char big[48 * 1024];
 	uint64_t last = 0, seq = 0, failed_seq;
+	/* Under valgrind a fresh stage's child runs as valgrind's guest until its exec, with the
+	 * stage's address-space limit already set: valgrind itself may then fail to map memory,
+	 * which says nothing of the disk. There, only the warm stage (spawned before) is used. */
+	const char *preload = getenv("LD_PRELOAD");
+	bool valgrind = preload != NULL && strstr(preload, "vgpreload") != NULL;
 	int r = 0, n;
 
 	must(ebcc_instance_create(f->ctx, "full", f->bundle, &inst), "create");
@@ -176,8 +181,8 @@ static void disk_full_invocations(void **state)
 	memset(big, 'b', sizeof(big));
 	fill(f, 512);
 	for (n = 0; n < 200; n++) {
-		r = ebcc_stage_invoke(inst, n % 2 ? f->fresh : f->warm, big, sizeof(big), NULL, 0,
-				      &inv);
+		r = ebcc_stage_invoke(inst, n % 2 && !valgrind ? f->fresh : f->warm, big,
+				      sizeof(big), NULL, 0, &inv);
 		if (r < 0)
 			break;
 		last = ebcc_invocation_seq(inv);
@@ -195,7 +200,7 @@ static void disk_full_invocations(void **state)
 	    strstr(ebcc_last_error_message(), "log.txt") == NULL)
 		fail_msg("no file named in \"%s\"", ebcc_last_error_message());
 	print_message("after %d invocations: %s\n", n, ebcc_last_error_message());
-	failed_seq = stage_last_seq(inst, n % 2 ? f->fresh : f->warm);
+	failed_seq = stage_last_seq(inst, n % 2 && !valgrind ? f->fresh : f->warm);
 
 	/* Nothing half-written is visible, the state reads, the stage still runs. */
 	consistent(f, inst, "full", EBCC_STATUS_RUNNING);
@@ -203,7 +208,7 @@ static void disk_full_invocations(void **state)
 
 	/* Room again: everything works, and the number of the failed one is not reused. */
 	unfill(f);
-	invoke_ok(inst, n % 2 ? f->fresh : f->warm, "again", 5, &seq);
+	invoke_ok(inst, n % 2 && !valgrind ? f->fresh : f->warm, "again", 5, &seq);
 	assert_int_equal(seq, failed_seq + 1);
 	invoke_ok(inst, f->warm, big, sizeof(big), NULL);
 	consistent(f, inst, "full", EBCC_STATUS_RUNNING);
