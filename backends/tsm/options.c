@@ -15,7 +15,9 @@
 
 static const char *const known_keys[] = {
 	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "report_data", "provider",
-	"allow_unverified_signature", "allow_debug", NULL,
+	"allow_unverified_signature", "allow_debug",
+	"snp_min_tcb", "snp_allow_migration_agent", "snp_allow_smt",
+	NULL,
 };
 
 void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
@@ -108,6 +110,53 @@ static int certs_member(struct json_object *o, const char *key, STACK_OF(X509) *
 	return ebcc__x509_list_from_pem(text, len, what, ERR, ret);
 }
 
+/* snp_min_tcb: {"bootloader": N, ...}, each 0..255, absent ones 0. */
+static int min_tcb_member(struct json_object *o, struct ebcc__tsm_policy *p)
+{
+	static const char *const names[] = { "fmc", "bootloader", "tee", "snp", "microcode", NULL };
+	uint8_t *fields[] = { &p->snp_min_tcb.fmc, &p->snp_min_tcb.bootloader,
+			      &p->snp_min_tcb.tee, &p->snp_min_tcb.snp,
+			      &p->snp_min_tcb.microcode };
+	struct json_object *t, *v;
+	const char *unknown;
+
+	if (!json_object_object_get_ex(o, "snp_min_tcb", &t))
+		return 0;
+	if (!json_object_is_type(t, json_type_object))
+		return ebcc__error(ERR, WHERE ".snp_min_tcb must be an object, not %s",
+				   ebcc__json_type_article(t));
+	unknown = ebcc__json_unknown_key(t, names);
+	if (unknown != NULL)
+		return ebcc__error(ERR, WHERE ".snp_min_tcb: unknown key \"%.64s\" (known: fmc, "
+				   "bootloader, tee, snp, microcode)", unknown);
+	for (size_t i = 0; names[i] != NULL; i++) {
+		int64_t n;
+
+		if (!json_object_object_get_ex(t, names[i], &v))
+			continue;
+		n = json_object_get_int64(v);
+		if (!json_object_is_type(v, json_type_int) || n < 0 || n > 255)
+			return ebcc__error(ERR, WHERE ".snp_min_tcb.%s must be an integer from 0 to "
+					   "255", names[i]);
+		*fields[i] = (uint8_t)n;
+	}
+	p->has_snp_min_tcb = true;
+	return 0;
+}
+
+/* The SEV-SNP TCB floor and guest policy rules. */
+static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
+{
+	struct json_object *v;
+	int r = min_tcb_member(o, p);
+
+	if (r == 0)
+		r = bool_member(o, "snp_allow_migration_agent", &p->snp_allow_migration_agent);
+	if (r == 0 && json_object_object_get_ex(o, "snp_allow_smt", &v))
+		r = bool_member(o, "snp_allow_smt", &p->snp_allow_smt);
+	return r;
+}
+
 static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 {
 	const char *text, *unknown;
@@ -121,9 +170,12 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (unknown != NULL)
 		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
 				   "snp_certs, launch_measurement, report_data, provider, "
-				   "allow_unverified_signature, allow_debug)",
+				   "allow_unverified_signature, allow_debug, snp_min_tcb, "
+				   "snp_allow_migration_agent, snp_allow_smt)",
 				   unknown);
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
+	if (r == 0)
+		r = parse_snp_rules(o, p);
 	if (r == 0)
 		r = certs_member(o, "snp_ark", &p->snp_roots);
 	if (r == 0)
@@ -197,7 +249,7 @@ static int parse_time(struct json_object *root, struct ebcc__tsm_policy *p)
 int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
 			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
 {
-	struct ebcc__tsm_policy p = { 0 };
+	struct ebcc__tsm_policy p = { .snp_allow_smt = true };
 	struct json_object *root = NULL, *tsm = NULL;
 	int r;
 

@@ -18,6 +18,15 @@
  *   allow_unverified_signature  true: accept a report whose signature nothing in the policy
  *                               lets the backend verify (default false)
  *   allow_debug                 true: accept a debuggable TD or guest (default false)
+ *   snp_min_tcb                 {"bootloader": N, "tee": N, "snp": N, "microcode": N,
+ *                               "fmc": N}: the lowest SEV-SNP TCB accepted, component by
+ *                               component (0..255; absent components 0; fmc counts on Turin),
+ *                               for REPORTED_TCB and COMMITTED_TCB; AMD's security bulletins
+ *                               name the firmware that fixes each flaw
+ *   snp_allow_migration_agent   true: accept a guest whose POLICY lets a migration agent
+ *                               export it (MIGRATE_MA, bit 18; default false)
+ *   snp_allow_smt               false: refuse a guest whose POLICY allows SMT (bit 16;
+ *                               default true: every cloud's guests have it)
  *
  * The policy's top-level "verification_time" (RFC 3339) is the instant at which certificates
  * are checked (default: now).
@@ -39,6 +48,12 @@
 
 #define EBCC_TSM_LAUNCH_MEASUREMENT_SIZE 48
 
+/* An SEV-SNP TCB_VERSION's security patch levels (snp.h has the byte layouts). */
+struct ebcc__snp_tcb {
+	uint8_t fmc; /* Turin only */
+	uint8_t bootloader, tee, snp, microcode;
+};
+
 struct ebcc__tsm_policy {
 	STACK_OF(X509) *tdx_roots; /* NULL when not given */
 	STACK_OF(X509) *snp_roots;
@@ -52,6 +67,10 @@ struct ebcc__tsm_policy {
 	uint8_t report_data[64];
 	uint8_t launch_measurement[EBCC_TSM_LAUNCH_MEASUREMENT_SIZE];
 	enum ebcc__tsm_provider provider; /* UNKNOWN: any */
+	bool has_snp_min_tcb;
+	struct ebcc__snp_tcb snp_min_tcb;
+	bool snp_allow_migration_agent;
+	bool snp_allow_smt;
 	/* The policy's top-level "verification_time": certificates, CRLs and collateral are
 	 * checked at this instant instead of the current time. */
 	bool has_verification_time;

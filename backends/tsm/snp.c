@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "ebcc-private.h"
 #include "snp.h"
+#include "snp_tcb.h"
 
 #define WHAT "SEV-SNP report"
 #define ENTRY_SIZE 24
@@ -401,7 +402,7 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 
 int ebcc__snp_report_verify(const struct ebcc__snp_report *rep, const uint8_t *aux,
 			    size_t aux_len, const struct ebcc__tsm_policy *p,
-			    struct ebcc__tsm_signature *ret)
+			    struct ebcc__tsm_signature *ret, struct ebcc__snp_endorsement *ret_e)
 {
 	const char *key_name = rep->signing_key == EBCC_SNP_SIGNING_KEY_VLEK ? "VLEK" : "VCEK";
 	struct ebcc__snp_certs c = { 0 };
@@ -410,6 +411,7 @@ int ebcc__snp_report_verify(const struct ebcc__snp_report *rep, const uint8_t *a
 	X509 *cert;
 	int r, ok;
 
+	*ret_e = (struct ebcc__snp_endorsement){ 0 };
 	if (rep->signing_key == EBCC_SNP_SIGNING_KEY_NONE) {
 		if (ebcc__tsm_policy_has_trust(p, EBCC_TSM_PROVIDER_SNP))
 			return ebcc__error(EBCC_ERR_VERIFY, WHAT ": the report is unsigned "
@@ -462,6 +464,11 @@ int ebcc__snp_report_verify(const struct ebcc__snp_report *rep, const uint8_t *a
 		goto out;
 	}
 	r = trust_endorsement(cert, key, key_name, &c, p, ret);
+	/* Only a certificate that chains to the policy's ARK speaks for AMD about the TCB. */
+	if (r == 0 && ret->root[0] != '\0')
+		r = ebcc__snp_endorsement_parse(cert, key_name, ret_e);
+	if (r == 0 && ret_e->present)
+		r = ebcc__snp_endorsement_check(rep, ret_e, ret->root);
 out:
 	EVP_PKEY_free(key);
 	ebcc__snp_certs_clear(&c);

@@ -44,7 +44,10 @@
 #define EBCC_SNP_MEASUREMENT 0x90
 #define EBCC_SNP_MEASUREMENT_SIZE 48
 #define EBCC_SNP_SIG_ALGO_ECDSA_P384_SHA384 1
+#define EBCC_SNP_POLICY_SMT (UINT64_C(1) << 16)
+#define EBCC_SNP_POLICY_MIGRATE_MA (UINT64_C(1) << 18)
 #define EBCC_SNP_POLICY_DEBUG (UINT64_C(1) << 19)
+#define EBCC_SNP_POLICY_SINGLE_SOCKET (UINT64_C(1) << 20)
 #define EBCC_SNP_SIGNING_KEY_VCEK 0
 #define EBCC_SNP_SIGNING_KEY_VLEK 1
 #define EBCC_SNP_SIGNING_KEY_NONE 7
@@ -56,11 +59,6 @@ enum ebcc__snp_product {
 	EBCC_SNP_PRODUCT_GENOA,
 	EBCC_SNP_PRODUCT_TURIN,
 	EBCC_SNP_PRODUCT_OTHER, /* a CPUID this backend does not know */
-};
-
-struct ebcc__snp_tcb {
-	uint8_t fmc; /* Turin only */
-	uint8_t bootloader, tee, snp, microcode;
 };
 
 struct ebcc__snp_report {
@@ -104,14 +102,18 @@ void ebcc__snp_certs_clear(struct ebcc__snp_certs *c);
  * dropped. Errors: EBCC_ERR_BACKEND naming what is malformed, EBCC_ERR_NO_MEMORY. */
 int ebcc__snp_certs_canonical(const uint8_t *aux, size_t len, uint8_t **ret, size_t *ret_len);
 
+struct ebcc__snp_endorsement;
+
 /*
  * Checks the report's signature with the VCEK or VLEK (from the auxblob's table, or the
  * policy's snp_certs), then whether the policy trusts that key (a chain to snp_ark, or the key
- * itself in trusted_keys). 0 with *ret saying whether it is verified and how; EBCC_ERR_VERIFY
- * when a check fails.
+ * itself in trusted_keys), then, for a certificate that chains to snp_ark, the report's TCB,
+ * chip and product against the certificate (snp_tcb.h; *ret_e says what it certifies, its
+ * present member false when there was no such certificate). 0 with *ret saying whether the
+ * signature is verified and how; EBCC_ERR_VERIFY when a check fails.
  */
 int ebcc__snp_report_verify(const struct ebcc__snp_report *rep, const uint8_t *aux,
 			    size_t aux_len, const struct ebcc__tsm_policy *p,
-			    struct ebcc__tsm_signature *ret);
+			    struct ebcc__tsm_signature *ret, struct ebcc__snp_endorsement *ret_e);
 
 #endif

@@ -11,6 +11,7 @@
 #include "ebcc-private.h"
 #include "options.h"
 #include "snp.h"
+#include "snp_tcb.h"
 #include "tdx.h"
 #include "verify.h"
 
@@ -26,6 +27,7 @@ struct facts {
 	const char *measurement_name;
 	bool debug;
 	struct ebcc__tsm_signature sig;
+	bool tcb_checked; /* the TCB against the vendor's statement (certificate, collateral) */
 	struct json_object *extra; /* provider-specific fields for the verdict */
 };
 
@@ -130,14 +132,51 @@ static void add_tcb(struct json_object *o, const char *key, uint64_t tcb,
 	json_object_object_add(o, key, t);
 }
 
-static void snp_claims(const struct ebcc__snp_report *rep, struct json_object *o)
+static void add_bool(struct json_object *o, const char *key, bool v)
 {
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
+/* What the signer's certificate certifies, when one chained to the policy's ARK. */
+static void endorsement_claims(const struct ebcc__snp_report *rep,
+			       const struct ebcc__snp_endorsement *e, struct json_object *o)
+{
+	struct json_object *c = json_object_new_object();
+	uint64_t tcb = rep->reported_tcb; /* equal to the certificate's, as checked */
+
+	if (c == NULL)
+		return;
+	json_object_object_add(c, "product", json_object_new_string(e->product));
+	add_tcb(c, "tcb", tcb, rep->product);
+	if (e->has_hwid)
+		json_object_object_add(c, "hwid",
+				       json_object_new_string(ebcc__snp_chip_id_masked(rep)
+								      ? "not compared: CHIP_ID is "
+									"masked (zero)"
+								      : "equals CHIP_ID"));
+	if (e->csp_id[0] != '\0')
+		json_object_object_add(c, "csp_id", json_object_new_string(e->csp_id));
+	json_object_object_add(o, "endorsement", c);
+}
+
+static void snp_claims(const struct ebcc__snp_report *rep, const struct ebcc__snp_endorsement *e,
+		       const struct ebcc__tsm_policy *p, struct json_object *o)
+{
+	struct json_object *flags = json_object_new_object();
 	char text[32];
 
 	add_u32(o, "report_version", rep->version);
 	add_u32(o, "vmpl", rep->vmpl);
 	add_u32(o, "guest_svn", rep->guest_svn);
 	add_u64_hex(o, "guest_policy", rep->policy);
+	if (flags != NULL) {
+		add_bool(flags, "smt", (rep->policy & EBCC_SNP_POLICY_SMT) != 0);
+		add_bool(flags, "migrate_ma", (rep->policy & EBCC_SNP_POLICY_MIGRATE_MA) != 0);
+		add_bool(flags, "debug", (rep->policy & EBCC_SNP_POLICY_DEBUG) != 0);
+		add_bool(flags, "single_socket",
+			 (rep->policy & EBCC_SNP_POLICY_SINGLE_SOCKET) != 0);
+		json_object_object_add(o, "guest_policy_flags", flags);
+	}
 	json_object_object_add(o, "signing_key",
 			       json_object_new_string(rep->signing_key == EBCC_SNP_SIGNING_KEY_VCEK
 							      ? "VCEK"
@@ -162,12 +201,26 @@ static void snp_claims(const struct ebcc__snp_report *rep, struct json_object *o
 	add_u64_hex(o, "platform_info", rep->platform_info);
 	add_hex(o, "host_data", rep->host_data, 32);
 	add_hex(o, "chip_id", rep->chip_id, 64);
+	json_object_object_add(o, "tcb_status",
+			       json_object_new_string(e->present
+							      ? "REPORTED_TCB is the TCB its signer "
+								"was certified for"
+							      : "not checked: no certificate chained "
+								"to the policy's snp_ark"));
+	json_object_object_add(o, "min_tcb",
+			       json_object_new_string(p->has_snp_min_tcb
+							      ? "REPORTED_TCB and COMMITTED_TCB meet "
+								"snp_min_tcb"
+							      : "no snp_min_tcb in the policy"));
+	if (e->present)
+		endorsement_claims(rep, e, o);
 }
 
 static int snp_facts(const uint8_t *blob, size_t len, const uint8_t *aux, size_t aux_len,
 		     const struct ebcc__tsm_policy *p, struct facts *f)
 {
 	struct ebcc__snp_report rep;
+	struct ebcc__snp_endorsement e;
 	int r = ebcc__snp_report_parse(blob, len, ERR, &rep);
 
 	if (r < 0)
@@ -176,10 +229,17 @@ static int snp_facts(const uint8_t *blob, size_t len, const uint8_t *aux, size_t
 	f->measurement = rep.measurement;
 	f->measurement_name = "MEASUREMENT";
 	f->debug = (rep.policy & EBCC_SNP_POLICY_DEBUG) != 0;
-	r = ebcc__snp_report_verify(&rep, aux, aux_len, p, &f->sig);
+	r = ebcc__snp_report_verify(&rep, aux, aux_len, p, &f->sig, &e);
 	if (r < 0)
 		return r;
-	snp_claims(&rep, f->extra);
+	/* A version 2 report has no CPUID: its signer's certificate names the product. */
+	if (rep.product == EBCC_SNP_PRODUCT_UNKNOWN && e.present)
+		rep.product = e.product_line;
+	r = ebcc__snp_policy_check(&rep, p);
+	if (r < 0)
+		return r;
+	f->tcb_checked = e.present;
+	snp_claims(&rep, &e, p, f->extra);
 	return 0;
 }
 
@@ -193,39 +253,69 @@ static void add_root(struct json_object *o, const struct ebcc__tsm_signature *si
 							 : NULL);
 }
 
-static const char *const never_tdx[] = {
-	"TCB status: the platform's TCB level against Intel's TCB info and the QE identity "
-	"(needs Intel PCS collateral)",
-	"revocation of the PCK certificate chain (CRLs)",
-	"RTMRs and MRCONFIGID/MROWNER: what ran in the TD after launch",
-	"that the evidence's measurement and EID are what ran: they are bound in report_data by "
-	"the library inside the TD, not measured by the hardware",
-	NULL,
+/* What verification does not establish; when_unchecked entries only while the TCB was not
+ * checked against the vendor's statement. */
+struct unverified {
+	const char *text;
+	bool when_unchecked;
 };
 
-static const char *const never_snp[] = {
-	"TCB status: REPORTED_TCB against the VCEK's TCB extensions and AMD's current TCB "
-	"(needs AMD KDS collateral)",
-	"revocation of the ASK/VCEK (CRLs)",
-	"HOST_DATA, ID key and author key digests, and the guest policy beyond its debug bit",
-	"that the evidence's measurement and EID are what ran: they are bound in report_data by "
-	"the library inside the guest, not measured by the hardware",
-	NULL,
+static const struct unverified never_tdx[] = {
+	{ "TCB status: the platform's TCB level against Intel's TCB info and the QE identity "
+	  "(needs Intel PCS collateral)", true },
+	{ "revocation of the PCK certificate chain (CRLs)", true },
+	{ "RTMRs and MRCONFIGID/MROWNER: what ran in the TD after launch", false },
+	{ "that the evidence's measurement and EID are what ran: they are bound in report_data by "
+	  "the library inside the TD, not measured by the hardware", false },
+	{ NULL, false },
 };
+
+static const struct unverified never_snp[] = {
+	{ "TCB: REPORTED_TCB against the TCB extensions of a VCEK or VLEK that chains to the "
+	  "policy's snp_ark", true },
+	{ "whether AMD still considers the TCB secure (its security bulletins; snp_min_tcb sets "
+	  "a floor)", false },
+	{ "revocation of the ASK/VCEK (AMD KDS CRLs)", false },
+	{ "HOST_DATA, ID key and author key digests, and the guest policy beyond its debug, "
+	  "migration agent and SMT bits", false },
+	{ "that the evidence's measurement and EID are what ran: they are bound in report_data by "
+	  "the library inside the guest, not measured by the hardware", false },
+	{ NULL, false },
+};
+
+static void add_unverified(struct json_object *o, const struct facts *f)
+{
+	const struct unverified *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	struct json_object *never = json_object_new_array();
+
+	if (never == NULL)
+		return;
+	for (size_t i = 0; list[i].text != NULL; i++)
+		if (!list[i].when_unchecked || !f->tcb_checked)
+			json_object_array_add(never, json_object_new_string(list[i].text));
+	json_object_object_add(o, "not_verified", never);
+}
+
+/* The provider-specific fields, into o. */
+static void add_extra(struct json_object *o, const struct facts *f)
+{
+	struct json_object_iterator it = json_object_iter_begin(f->extra);
+	struct json_object_iterator end = json_object_iter_end(f->extra);
+
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		json_object_object_add(o, json_object_iter_peek_name(&it),
+				       json_object_get(json_object_iter_peek_value(&it)));
+}
 
 static int verdict(const struct ebcc_backend_report_check *check, const struct facts *f,
 		   const struct ebcc__tsm_policy *p, char **ret)
 {
-	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
-	const char *const *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	struct json_object *o = json_object_new_object();
 	char hex[2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE + 1];
 	int r;
 
-	if (o == NULL || never == NULL) {
-		json_object_put(o);
-		json_object_put(never);
+	if (o == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
 	ebcc__hex_encode(f->measurement, EBCC_TSM_LAUNCH_MEASUREMENT_SIZE, hex);
 	json_object_object_add(o, "format", json_object_new_string(EBCC_TSM_FORMAT));
 	json_object_object_add(o, "provider",
@@ -249,17 +339,8 @@ static int verdict(const struct ebcc_backend_report_check *check, const struct f
 	json_object_object_add(o, "stage_measurement",
 			       json_object_new_string(check->measurement != NULL ? check->measurement
 										 : ""));
-	{
-		struct json_object_iterator it = json_object_iter_begin(f->extra);
-		struct json_object_iterator end = json_object_iter_end(f->extra);
-
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			json_object_object_add(o, json_object_iter_peek_name(&it),
-					       json_object_get(json_object_iter_peek_value(&it)));
-	}
-	for (size_t i = 0; list[i] != NULL; i++)
-		json_object_array_add(never, json_object_new_string(list[i]));
-	json_object_object_add(o, "not_verified", never);
+	add_extra(o, f);
+	add_unverified(o, f);
 	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
 	json_object_put(o);
 	return r;
@@ -311,15 +392,11 @@ static int check_facts(const struct ebcc_backend_report_check *check, const stru
 /* The claims of a raw report that verified (verify.h). */
 static int claims(const struct facts *f, char **ret)
 {
-	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
-	const char *const *list = f->provider == EBCC_TSM_PROVIDER_TDX ? never_tdx : never_snp;
+	struct json_object *o = json_object_new_object();
 	int r;
 
-	if (o == NULL || never == NULL) {
-		json_object_put(o);
-		json_object_put(never);
+	if (o == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
 	json_object_object_add(o, "backend", json_object_new_string("tsm"));
 	json_object_object_add(o, "provider",
 			       json_object_new_string(ebcc__tsm_provider_name(f->provider)));
@@ -331,17 +408,8 @@ static int claims(const struct facts *f, char **ret)
 	json_object_object_add(o, "debug", json_object_new_boolean(f->debug));
 	json_object_object_add(o, "signature", json_object_new_string(f->sig.detail));
 	add_root(o, &f->sig);
-	{
-		struct json_object_iterator it = json_object_iter_begin(f->extra);
-		struct json_object_iterator end = json_object_iter_end(f->extra);
-
-		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			json_object_object_add(o, json_object_iter_peek_name(&it),
-					       json_object_get(json_object_iter_peek_value(&it)));
-	}
-	for (size_t i = 0; list[i] != NULL; i++)
-		json_object_array_add(never, json_object_new_string(list[i]));
-	json_object_object_add(o, "not_verified", never);
+	add_extra(o, f);
+	add_unverified(o, f);
 	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
 	json_object_put(o);
 	return r;

@@ -8,7 +8,10 @@
  *   0  a TDX quote (v4 or v5, possibly followed by padding)
  *   1  an SEV-SNP report
  *   2  an SEV-SNP certificate table as a host lays it out
- * (the selector is taken modulo 3).
+ *   3  the AMD extensions of a VCEK or VLEK: records of an OID index byte (taken modulo the
+ *      table in endorsement()), a length byte and that many bytes of extension value, put
+ *      into a certificate in that order
+ * (the selector is taken modulo 4).
  *
  * Properties:
  *  - every failure is the error code asked for with a message;
@@ -18,9 +21,14 @@
  *  - a parsed SNP report is exactly EBCC_SNP_REPORT_SIZE bytes, its fields inside it;
  *  - a certificate table that canonicalizes gives a canonical table that parses and
  *    canonicalizes to itself; a table that parses is its own canonical form (or holds no
- *    certificate, and canonicalizes to nothing).
+ *    certificate, and canonicalizes to nothing);
+ *  - extensions that parse have every SPL, a productName that is a C string of its buffer, and
+ *    a product line that matches the name's prefix.
  */
+#include <openssl/x509v3.h>
+
 #include "../../backends/tsm/snp.h"
+#include "../../backends/tsm/snp_tcb.h"
 #include "../../backends/tsm/tdx.h"
 #include "fuzz-common.h"
 
@@ -137,20 +145,65 @@ static void certs(const uint8_t *data, size_t len)
 	free(canon);
 }
 
+static void endorsement(const uint8_t *data, size_t len)
+{
+	static const char *const oids[] = {
+		"1.3.6.1.4.1.3704.1.1",	  "1.3.6.1.4.1.3704.1.2",   "1.3.6.1.4.1.3704.1.3.1",
+		"1.3.6.1.4.1.3704.1.3.2", "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8",
+		"1.3.6.1.4.1.3704.1.3.9", "1.3.6.1.4.1.3704.1.4",   "1.3.6.1.4.1.3704.1.5",
+	};
+	struct ebcc__snp_endorsement e;
+	X509 *cert = X509_new();
+	int r;
+
+	if (cert == NULL)
+		return;
+	for (size_t at = 0; at + 2 <= len && at + 2 + data[at + 1] <= len; at += 2 + data[at + 1]) {
+		ASN1_OBJECT *obj = OBJ_txt2obj(oids[data[at] % EBCC_ARRAY_SIZE(oids)], 1);
+		ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+		X509_EXTENSION *ext = NULL;
+
+		if (obj != NULL && value != NULL &&
+		    ASN1_OCTET_STRING_set(value, data + at + 2, data[at + 1]) == 1)
+			ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
+		if (ext != NULL)
+			X509_add_ext(cert, ext, -1);
+		X509_EXTENSION_free(ext);
+		ASN1_OCTET_STRING_free(value);
+		ASN1_OBJECT_free(obj);
+	}
+	r = ebcc__snp_endorsement_parse(cert, "VCEK", &e);
+	X509_free(cert);
+	if (r < 0) {
+		failed(r, ERR, "VCEK extensions");
+		return;
+	}
+	FUZZ_CHECK(e.present && strlen(e.product) > 0 && strlen(e.product) < sizeof(e.product),
+		   "productName");
+	FUZZ_CHECK(strlen(e.csp_id) < sizeof(e.csp_id), "csp_id");
+	FUZZ_CHECK(e.product_line == EBCC_SNP_PRODUCT_OTHER ||
+			   strncmp(e.product, ebcc__snp_product_name(e.product_line),
+				   strlen(ebcc__snp_product_name(e.product_line))) == 0,
+		   "product line %d for \"%s\"", e.product_line, e.product);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
 	fuzz_begin(data, size);
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0:
 		tdx(data + 1, size - 1);
 		break;
 	case 1:
 		snp(data + 1, size - 1);
 		break;
-	default:
+	case 2:
 		certs(data + 1, size - 1);
+		break;
+	default:
+		endorsement(data + 1, size - 1);
 		break;
 	}
 	return 0;

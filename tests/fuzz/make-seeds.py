@@ -361,7 +361,31 @@ def tsm_parse_seeds(work):
               b"\2" + snp_table([("vlek", ders["vlek"]), ("ask", ders["ask"])], page_pad=True),
               b"\2" + snp_table([("ark", ders["ark"]), ("vcek", ders["vcek"])], extra_guid=True),
               b"\2"]
+    seeds += [b"\3" + vcek_extensions("Milan-B0", (4, 0, 24, 219), hwid=bytes(range(64))),
+              b"\3" + vcek_extensions("Genoa", (10, 0, 25, 84), hwid=b"\x04\x40" + bytes(64)),
+              b"\3" + vcek_extensions("Turin-B0", (4, 0, 24, 72, 1)),
+              b"\3" + vcek_extensions("Milan", (4, 0, 24, 217), csp=b"CN=cc.example")]
     return {"tsm-parse": seeds}
+
+
+def vcek_extensions(product, spls, hwid=None, csp=None):
+    """Selector-3 records (fuzz-tsm-parse.c): productName, the SPLs (bl, tee, snp, ucode[, fmc])
+    as DER INTEGERs, then hwID or csp_id, as AMD's KDS writes them."""
+    def der_int(v):
+        body = bytes([v]) if v < 0x80 else bytes([0, v])
+        return b"\x02" + bytes([len(body)]) + body
+
+    def record(index, value):
+        return bytes([index, len(value)]) + value
+
+    out = record(1, b"\x16" + bytes([len(product)]) + product.encode())
+    for index, v in zip((2, 3, 4, 5, 6), spls):
+        out += record(index, der_int(v))
+    if hwid is not None:
+        out += record(7, hwid)
+    if csp is not None:
+        out += record(8, b"\x16" + bytes([len(csp)]) + csp)
+    return out
 
 
 def write(out, seeds, clean):

@@ -161,6 +161,56 @@ class SnpTest(RealEvidenceCase):
         self.assertTrue(claims["report_data"].startswith("819770b7e6ea6df8"))
         self.refused(data, options, "2026-06-01T00:00:00Z", "expired")
 
+    def test_tcb_against_the_certificates(self):
+        # Each signer certificate certifies the TCB its report shows as REPORTED_TCB; the
+        # claims carry what it says (README: S1 bl=2 snp=5 ucode=68, S12 bl=10 snp=25 ucode=84,
+        # S15 bl=4 snp=24 ucode=217).
+        cases = {
+            "S1": ("gosev_attestation.bin", "amd_ask_ark_milan.pem", "gosev_vcek.der",
+                   "2024-06-01T00:00:00Z", "Milan-B0", (2, 0, 5, 68)),
+            "S12": ("oak_genoa_report.derived.bin", "amd_ask_ark_genoa.pem",
+                    "oak_genoa_vcek.derived.der", "2025-09-01T00:00:00Z", "Genoa", (10, 0, 25, 84)),
+            "S15": ("trustee_test-vlek-report.bin", "amd_ask_ark_milan_vlek.pem",
+                    "trustee_test-vlek.der", "2025-06-01T00:00:00Z", "Milan", (4, 0, 24, 217)),
+        }
+        for tag, (report, chain_file, signer, at, product, tcb) in cases.items():
+            with self.subTest(tag):
+                data = (SNP / report).read_bytes()
+                options = self.options(chain_file, self.signer(signer), allow_debug=True)
+                claims = self.verify(data, options, at)
+                self.assertTrue(claims["tcb_status"].startswith("REPORTED_TCB is the TCB"))
+                e = claims["endorsement"]
+                self.assertEqual(e["product"], product)
+                self.assertEqual((e["tcb"]["bootloader"], e["tcb"]["tee"], e["tcb"]["snp"],
+                                  e["tcb"]["microcode"]), tcb)
+                if tag == "S15":
+                    self.assertEqual(e["csp_id"], "CN=cc-us-east-2.amazonaws.com")
+                    self.assertNotIn("hwid", e)
+                else:
+                    self.assertEqual(e["hwid"], "equals CHIP_ID")
+                self.assertFalse(any("REPORTED_TCB against" in n for n in claims["not_verified"]))
+                # A floor at the report's TCB passes; one patch level above is refused.
+                bl, tee, snp, ucode = tcb
+                floor = {"bootloader": bl, "tee": tee, "snp": snp, "microcode": ucode}
+                self.verify(data, dict(options, snp_min_tcb=floor), at)
+                self.refused(data, dict(options, snp_min_tcb=dict(floor, snp=snp + 1)), at,
+                             "is below backend_options.tsm.snp_min_tcb")
+        # A version 2 report (S1) has no CPUID: the product is its VCEK's.
+        data = (SNP / "gosev_attestation.bin").read_bytes()
+        options = self.options("amd_ask_ark_milan.pem", self.signer("gosev_vcek.der"),
+                               allow_debug=True)
+        self.assertEqual(self.verify(data, options, "2024-06-01T00:00:00Z")["product"], "Milan")
+
+    def test_guest_policy_bits(self):
+        # S12's POLICY is 0x30000: SMT allowed, no migration agent.
+        data = (SNP / "oak_genoa_report.derived.bin").read_bytes()
+        options = self.options("amd_ask_ark_genoa.pem", self.signer("oak_genoa_vcek.derived.der"))
+        claims = self.verify(data, options, "2025-09-01T00:00:00Z")
+        self.assertEqual(claims["guest_policy_flags"],
+                         {"smt": True, "migrate_ma": False, "debug": False, "single_socket": False})
+        self.refused(data, dict(options, snp_allow_smt=False), "2025-09-01T00:00:00Z",
+                     "POLICY.SMT is set")
+
     def test_invalid_vceks_are_refused(self):
         data = (SNP / "gosev_attestation.bin").read_bytes()
         for bad in ("trustee_test-vcek-invalid-legacy.der", "trustee_test-vcek-invalid-new.der"):

@@ -52,7 +52,30 @@ static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	X509_EXTENSION_free(ext);
 }
 
+static void add_raw_ext(X509 *cert, const struct fake_pki_ext *e)
+{
+	ASN1_OBJECT *obj = OBJ_txt2obj(e->oid, 1);
+	ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *ext = NULL;
+
+	if (obj == NULL || value == NULL ||
+	    ASN1_OCTET_STRING_set(value, e->value, (int)e->len) != 1)
+		die("extension value");
+	ext = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, value);
+	if (ext == NULL || X509_add_ext(cert, ext, -1) != 1)
+		die("X509_add_ext");
+	X509_EXTENSION_free(ext);
+	ASN1_OCTET_STRING_free(value);
+	ASN1_OBJECT_free(obj);
+}
+
 X509 *fake_pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca)
+{
+	return fake_pki_cert_with(cn, key, issuer, issuer_key, ca, NULL, 0);
+}
+
+X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+			 bool ca, const struct fake_pki_ext *ext, size_t n_ext)
 {
 	static long serial = 1;
 	X509 *cert = X509_new();
@@ -79,6 +102,8 @@ X509 *fake_pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issue
 	add_ext(cert, issuer != NULL ? issuer : cert, NID_subject_key_identifier, "hash");
 	if (issuer != NULL)
 		add_ext(cert, issuer, NID_authority_key_identifier, "keyid:always");
+	for (size_t i = 0; i < n_ext; i++)
+		add_raw_ext(cert, &ext[i]);
 	md = EVP_PKEY_is_a(issuer_key != NULL ? issuer_key : key, "EC") &&
 			     EVP_PKEY_get_bits(issuer_key != NULL ? issuer_key : key) > 256
 		     ? EVP_sha384()

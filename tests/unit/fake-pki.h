@@ -24,6 +24,18 @@ EVP_PKEY *fake_pki_rsa_key(int bits);
  * valid from a day ago for ten years; ca marks a CA (basicConstraints, keyCertSign). */
 X509 *fake_pki_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key, bool ca);
 
+/* A non-critical extension: its OID in dotted form and its value's bytes as they are to appear
+ * inside the extension's OCTET STRING. */
+struct fake_pki_ext {
+	const char *oid;
+	const uint8_t *value;
+	size_t len;
+};
+
+/* fake_pki_cert() with these extensions added (a vendor's own, e.g. AMD's on a VCEK). */
+X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
+			 bool ca, const struct fake_pki_ext *ext, size_t n_ext);
+
 /* PEM of a certificate / public key (malloc, NUL-terminated). */
 char *fake_pki_cert_pem(X509 *cert);
 char *fake_pki_pubkey_pem(EVP_PKEY *key);

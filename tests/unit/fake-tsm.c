@@ -86,7 +86,7 @@ struct fake_tsm {
 	char *root_pem, *signer_key_pem, *chain_pem, *pck_chain_pem;
 	uint8_t *aux_template;
 	size_t aux_template_len;
-	bool aux_template_vlek;
+	struct fake_tsm_faults leaf_issued_for; /* SNP: the faults the VCEK/VLEK reflects */
 	uint8_t measurement[48];
 	char measurement_hex[97];
 };
@@ -217,6 +217,12 @@ static void tdx_quote(struct fake_tsm *t, const uint8_t report_data[64], uint8_t
 	*ret_len = len;
 }
 
+/* Milan and Genoa: bl 4, snp 24, ucode 219; Turin: fmc 1, bl 4, tee 0, snp 24, ucode 72. */
+static uint64_t snp_tcb(const struct fake_tsm *t)
+{
+	return t->faults.snp_chip == FAKE_SNP_TURIN ? 0x4800000018000401ull : 0xdb18000000000004ull;
+}
+
 static void snp_report(struct fake_tsm *t, const uint8_t report_data[64], uint8_t **ret,
 		       size_t *ret_len)
 {
@@ -226,14 +232,13 @@ static void snp_report(struct fake_tsm *t, const uint8_t report_data[64], uint8_
 		[FAKE_SNP_TURIN] = { 0x1a, 0x02, 0x01 },
 	};
 	uint32_t version = t->faults.snp_version != 0 ? t->faults.snp_version : 3;
-	/* Milan and Genoa: bl 4, snp 24, ucode 219; Turin: fmc 1, bl 4, tee 0, snp 24, ucode 72 */
-	uint64_t tcb = t->faults.snp_chip == FAKE_SNP_TURIN ? 0x4800000018000401ull
-							    : 0xdb18000000000004ull;
+	uint64_t tcb = snp_tcb(t);
 	uint8_t *r = xmalloc(0x4a0);
 
 	ebcc__put_le32(r, version);                               /* VERSION */
 	ebcc__put_le32(r + 0x04, 1);                              /* GUEST_SVN */
-	ebcc__put_le64(r + 0x08, 0x30000 | (t->faults.debug ? (1u << 19) : 0)); /* POLICY */
+	ebcc__put_le64(r + 0x08, 0x30000 | t->faults.snp_policy_bits |
+				 (t->faults.debug ? (1u << 19) : 0)); /* POLICY */
 	pattern(r + 0x10, 32, 0x31);                              /* FAMILY_ID, IMAGE_ID */
 	ebcc__put_le32(r + 0x34, 1);                              /* ECDSA P-384 SHA-384 */
 	ebcc__put_le64(r + 0x38, tcb);                            /* CURRENT_TCB */
@@ -259,8 +264,9 @@ static void snp_report(struct fake_tsm *t, const uint8_t report_data[64], uint8_
 
 /* The certificate table as a host hands it over (snphost import writes ARK, ASK, then the VCEK
  * or VLEK, the certificates back to back after the table), in whole pages. */
-static void snp_aux_template(struct fake_tsm *t, bool vlek)
+static void snp_aux_template(struct fake_tsm *t)
 {
+	bool vlek = t->faults.snp_vlek;
 	X509 *certs[3] = { t->root, t->ca, t->leaf };
 	const uint8_t *guids[3] = { guid_ark, guid_ask, vlek ? guid_vlek : guid_vcek };
 	uint8_t *der[3];
@@ -273,7 +279,6 @@ static void snp_aux_template(struct fake_tsm *t, bool vlek)
 	total = (total + PAGE - 1) / PAGE * PAGE; /* the kernel hands whole pages */
 	t->aux_template = xmalloc(total);
 	t->aux_template_len = total;
-	t->aux_template_vlek = vlek;
 	for (int i = 0; i < 3; i++) {
 		memcpy(t->aux_template + 24 * i, guids[i], 16);
 		ebcc__put_le32(t->aux_template + 24 * i + 16, (uint32_t)off);
@@ -282,6 +287,94 @@ static void snp_aux_template(struct fake_tsm *t, bool vlek)
 		off += len[i];
 		free(der[i]);
 	}
+}
+
+static bool same_leaf(const struct fake_tsm_faults *a, const struct fake_tsm_faults *b)
+{
+	return a->snp_chip == b->snp_chip && a->snp_vlek == b->snp_vlek &&
+	       a->snp_cert_product == b->snp_cert_product &&
+	       a->snp_cert_older_tcb == b->snp_cert_older_tcb &&
+	       a->snp_cert_other_chip == b->snp_cert_other_chip &&
+	       a->snp_cert_hwid_wrapped == b->snp_cert_hwid_wrapped &&
+	       a->snp_cert_no_tcb == b->snp_cert_no_tcb;
+}
+
+/* The VCEK or VLEK as AMD's KDS issues it (see snp_tcb.h of the backend for the extensions):
+ * productName, the SPLs of REPORTED_TCB as DER INTEGERs, hwID (VCEK) or csp_id (VLEK). */
+static X509 *snp_leaf(struct fake_tsm *t)
+{
+	static const char *const products[] = { [FAKE_SNP_MILAN] = "Milan-B0",
+						[FAKE_SNP_GENOA] = "Genoa-B1",
+						[FAKE_SNP_TURIN] = "Turin-B0" };
+	const struct fake_tsm_faults *f = &t->faults;
+	uint64_t tcb = snp_tcb(t);
+	bool turin = f->snp_chip == FAKE_SNP_TURIN;
+	/* byte of each SPL in TCB_VERSION: bl, tee, snp, ucode, fmc */
+	const int at[5] = { turin ? 1 : 0, turin ? 2 : 1, turin ? 3 : 6, 7, 0 };
+	static const char *const oids[5] = { "1.3.6.1.4.1.3704.1.3.1", "1.3.6.1.4.1.3704.1.3.2",
+					     "1.3.6.1.4.1.3704.1.3.3", "1.3.6.1.4.1.3704.1.3.8",
+					     "1.3.6.1.4.1.3704.1.3.9" };
+	const char *product = f->snp_cert_product != NULL ? f->snp_cert_product
+							  : products[f->snp_chip];
+	static const char csp[] = "CN=cc-test.example.com";
+	uint8_t spl[5][4], name[34], hwid[2 + 64], csp_der[2 + sizeof(csp) - 1];
+	struct fake_pki_ext ext[8];
+	size_t n = 0;
+
+	for (int i = 0; i < (turin ? 5 : 4); i++) {
+		uint8_t v = (uint8_t)(tcb >> (8 * at[i]));
+
+		if (i == 3 && f->snp_cert_older_tcb)
+			v--;
+		if (i == 3 && f->snp_cert_no_tcb)
+			continue;
+		/* DER INTEGER: a leading zero keeps values of 128 and more positive */
+		spl[i][0] = 0x02;
+		spl[i][1] = v >= 0x80 ? 2 : 1;
+		spl[i][2] = v >= 0x80 ? 0 : v;
+		spl[i][3] = v;
+		ext[n++] = (struct fake_pki_ext){ oids[i], spl[i], (size_t)2 + spl[i][1] };
+	}
+	name[0] = 0x16; /* IA5String */
+	name[1] = (uint8_t)strlen(product);
+	memcpy(name + 2, product, name[1]);
+	ext[n++] = (struct fake_pki_ext){ "1.3.6.1.4.1.3704.1.2", name, (size_t)2 + name[1] };
+	if (f->snp_vlek) {
+		csp_der[0] = 0x16;
+		csp_der[1] = sizeof(csp) - 1;
+		memcpy(csp_der + 2, csp, sizeof(csp) - 1);
+		ext[n++] = (struct fake_pki_ext){ "1.3.6.1.4.1.3704.1.5", csp_der, sizeof(csp_der) };
+	} else {
+		size_t skip = f->snp_cert_hwid_wrapped ? 0 : 2;
+
+		hwid[0] = 0x04; /* OCTET STRING of 64 */
+		hwid[1] = 64;
+		pattern(hwid + 2, 64, f->snp_cert_other_chip ? 0x98 : 0x99); /* CHIP_ID's */
+		ext[n++] = (struct fake_pki_ext){ "1.3.6.1.4.1.3704.1.4", hwid + skip,
+						  sizeof(hwid) - skip };
+	}
+	return fake_pki_cert_with(f->snp_vlek ? "Fake SEV-VLEK" : "Fake SEV-VCEK", t->leaf_key,
+				  t->ca, t->ca_key, false, ext, n);
+}
+
+/* Reissues the VCEK/VLEK, the chain and the certificate table when the faults changed what
+ * they must say. */
+static void snp_refresh(struct fake_tsm *t)
+{
+	char *leaf_pem, *ca_pem;
+
+	if (t->aux_template != NULL && same_leaf(&t->faults, &t->leaf_issued_for))
+		return;
+	X509_free(t->leaf);
+	t->leaf = snp_leaf(t);
+	leaf_pem = fake_pki_cert_pem(t->leaf);
+	ca_pem = fake_pki_cert_pem(t->ca);
+	free(t->chain_pem);
+	t->chain_pem = concat3(ca_pem, leaf_pem, "");
+	free(leaf_pem);
+	free(ca_pem);
+	snp_aux_template(t);
+	t->leaf_issued_for = t->faults;
 }
 
 /* The provider's report_new(): a fresh report over the instance's inblob. */
@@ -301,9 +394,8 @@ static int report_new(struct fake_tsm *t, struct entry *e)
 	if (t->provider == FAKE_TSM_TDX) {
 		tdx_quote(t, rd, &e->outblob, &e->outblob_len);
 	} else {
+		snp_refresh(t);
 		snp_report(t, rd, &e->outblob, &e->outblob_len);
-		if (t->aux_template_vlek != t->faults.snp_vlek)
-			snp_aux_template(t, t->faults.snp_vlek);
 		e->auxblob_len = t->faults.no_certs ? PAGE : t->aux_template_len;
 		e->auxblob = xmalloc(e->auxblob_len);
 		if (!t->faults.no_certs)
@@ -721,7 +813,7 @@ static void make_keys(struct fake_tsm *t)
 	free(leaf_pem);
 	free(ca_pem);
 	if (t->provider == FAKE_TSM_SNP)
-		snp_aux_template(t, false);
+		snp_refresh(t);
 }
 
 struct fake_tsm *fake_tsm_new(enum fake_tsm_provider provider)
@@ -802,6 +894,8 @@ const char *fake_tsm_signer_key_pem(struct fake_tsm *t)
 
 const char *fake_tsm_chain_pem(struct fake_tsm *t)
 {
+	if (t->provider == FAKE_TSM_SNP)
+		snp_refresh(t);
 	return t->chain_pem;
 }
 

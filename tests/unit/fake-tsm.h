@@ -57,6 +57,16 @@ struct fake_tsm_faults {
 	uint32_t snp_version;
 	enum fake_snp_chip { FAKE_SNP_MILAN, FAKE_SNP_GENOA, FAKE_SNP_TURIN } snp_chip;
 	bool snp_vlek;
+	/* The VCEK or VLEK carries AMD's extensions for the report's chip and TCB, as AMD's KDS
+	 * issues it, unless told otherwise: another productName, a TCB one microcode patch level
+	 * older than REPORTED_TCB (a host handing over the certificate of an older TCB), the hwID
+	 * of another chip (hwID raw, as the KDS wrote it before 2023), or no ucodeSPL at all (not a KDS certificate). */
+	const char *snp_cert_product;
+	uint64_t snp_policy_bits; /* ORed into the report's POLICY (0x30000: SMT allowed) */
+	bool snp_cert_older_tcb;
+	bool snp_cert_other_chip;
+	bool snp_cert_hwid_wrapped; /* hwID as the DER of an OCTET STRING (AMD KDS since 2023) */
+	bool snp_cert_no_tcb;
 };
 
 struct fake_tsm;

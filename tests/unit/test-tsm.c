@@ -594,8 +594,9 @@ static void verify_snp(void **state)
 
 /* SEV-SNP reports of versions 2, 3 and 5 from Milan, Genoa and Turin, signed by the VCEK or the
  * VLEK, with the certificate table as hosts lay it out (ARK, ASK, then the VCEK or VLEK, in
- * whole pages): collected, kept in canonical form, verified; the verdict names the product and
- * decodes the TCB in the product's layout. */
+ * whole pages): collected, kept in canonical form, verified; the verdict names the product (a
+ * version 2 report's from its certificate's productName), decodes the TCB in the product's
+ * layout and says REPORTED_TCB is what the certificate certifies. */
 static void snp_versions_and_keys(void **state)
 {
 	static const struct {
@@ -604,7 +605,7 @@ static void snp_versions_and_keys(void **state)
 		bool vlek;
 		const char *product, *tcb;
 	} cases[] = {
-		{ 2, FAKE_SNP_MILAN, false, "unknown",
+		{ 2, FAKE_SNP_MILAN, false, "unknown", /* the verdict's: "Milan", from the VCEK */
 		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
 		{ 3, FAKE_SNP_MILAN, true, "Milan",
 		  "{\"raw\":\"0xdb18000000000004\",\"bootloader\":4,\"tee\":0,\"snp\":24,\"microcode\":219}" },
@@ -656,13 +657,136 @@ static void snp_versions_and_keys(void **state)
 		if (verify(&v, policy, NULL, &verdict, error, sizeof(error)) != 0)
 			fail_msg("case %zu: %s", i, error);
 		expect_verdict(verdict, "signing_key", cases[i].vlek ? "VLEK" : "VCEK");
-		expect_verdict(verdict, "product", cases[i].product);
+		expect_verdict(verdict, "product",
+			       cases[i].version == 2 ? "Milan" : cases[i].product);
 		expect_verdict(verdict, "root", "Fake ARK-Milan");
+		expect_verdict(verdict, "tcb_status", "REPORTED_TCB is the TCB its signer was "
+			       "certified for");
+		assert_null(strstr(verdict, "REPORTED_TCB against the TCB extensions"));
 		snprintf(want, sizeof(want), "\"report_version\":%u", cases[i].version);
 		assert_non_null(strstr(verdict, want));
 		snprintf(want, sizeof(want), "\"reported_tcb\":%s", cases[i].tcb);
 		if (strstr(verdict, want) == NULL)
 			fail_msg("case %zu: no %s in %s", i, want, verdict);
+		free(verdict);
+		free(policy);
+		free(v.report);
+		fake_tsm_free(t);
+	}
+}
+
+/* A VCEK or VLEK that certifies another TCB, chip or product than the report shows, or no TCB,
+ * is refused even though it signed the report and chains to the ARK; with the signer's key
+ * pinned instead (no chain) the TCB is not checked and the verdict says so. */
+static void snp_tcb_against_certificate(void **state)
+{
+	static const struct {
+		const char *what;
+		struct fake_tsm_faults faults;
+		const char *message;
+	} cases[] = {
+		{ "older TCB", { .snp_cert_older_tcb = true },
+		  "REPORTED_TCB (bootloader 4, tee 0, snp 24, microcode 219) is not the TCB its VCEK "
+		  "certificate was issued for (bootloader 4, tee 0, snp 24, microcode 218)" },
+		{ "older TCB, VLEK", { .snp_cert_older_tcb = true, .snp_vlek = true },
+		  "is not the TCB its VLEK certificate was issued for" },
+		{ "older TCB, Turin", { .snp_cert_older_tcb = true, .snp_chip = FAKE_SNP_TURIN },
+		  "REPORTED_TCB (fmc 1, bootloader 4, tee 0, snp 24, microcode 72) is not the TCB" },
+		{ "another chip", { .snp_cert_other_chip = true },
+		  "CHIP_ID is not the hwID of its VCEK certificate" },
+		{ "another chip, hwID wrapped",
+		  { .snp_cert_other_chip = true, .snp_cert_hwid_wrapped = true },
+		  "CHIP_ID is not the hwID of its VCEK certificate" },
+		{ "no ucodeSPL", { .snp_cert_no_tcb = true },
+		  "VCEK certificate: no extension 1.3.6.1.4.1.3704.1.3.8 (ucodeSPL)" },
+		{ "another product", { .snp_cert_product = "Genoa-B1" },
+		  "its CPUID says Milan, its VCEK certificate's productName \"Genoa-B1\"" },
+	};
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP);
+		struct vcase v;
+
+		*fake_tsm_faults(t) = cases[i].faults;
+		vcase_init(&v, t);
+		policy = root_policy(t, "snp_ark", NULL, NULL);
+		expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+			     cases[i].message);
+		free(verdict);
+		free(policy);
+		if (i == 0) {
+			const char *keys[] = { fake_tsm_signer_key_pem(t), NULL };
+
+			/* Both encodings of hwID are read. */
+			fake_tsm_faults(t)->snp_cert_older_tcb = false;
+			fake_tsm_faults(t)->snp_cert_hwid_wrapped = true;
+			free(v.report);
+			vcase_init(&v, t);
+			policy = root_policy(t, "snp_ark", NULL, NULL);
+			if (verify(&v, policy, NULL, &verdict, error, sizeof(error)) != 0)
+				fail_msg("hwID wrapped: %s", error);
+			free(verdict);
+			free(policy);
+
+			policy = tee_policy("tsm", NULL, NULL);
+			assert_int_equal(verify(&v, policy, keys, &verdict, error, sizeof(error)),
+					 0);
+			expect_verdict(verdict, "tcb_status", "not checked: no certificate "
+				       "chained to the policy's snp_ark");
+			assert_non_null(strstr(verdict, "REPORTED_TCB against the TCB extensions"));
+			free(verdict);
+			free(policy);
+		}
+		free(v.report);
+		fake_tsm_free(t);
+	}
+}
+
+/* snp_min_tcb against REPORTED_TCB and COMMITTED_TCB, the migration agent and SMT bits. */
+static void snp_policy_rules(void **state)
+{
+	static const struct {
+		const char *key, *value;
+		uint64_t policy_bits;
+		const char *message; /* NULL: verifies */
+	} cases[] = {
+		{ "snp_min_tcb", "{\"bootloader\":4,\"snp\":24,\"microcode\":219}", 0, NULL },
+		{ "snp_min_tcb", "{\"microcode\":220}", 0,
+		  "REPORTED_TCB (bootloader 4, tee 0, snp 24, microcode 219) is below "
+		  "backend_options.tsm.snp_min_tcb (bootloader 0, tee 0, snp 0, microcode 220)" },
+		{ "snp_min_tcb", "{\"tee\":1}", 0, "is below backend_options.tsm.snp_min_tcb" },
+		{ NULL, NULL, 1u << 18, "POLICY.MIGRATE_MA is set" },
+		{ "snp_allow_migration_agent", "true", 1u << 18, NULL },
+		{ "snp_allow_smt", "false", 0, "POLICY.SMT is set" },
+		{ "snp_allow_smt", "true", 0, NULL },
+		{ "snp_min_tcb", "3", 0, "backend_options.tsm.snp_min_tcb must be an object, not an "
+		  "integer" },
+		{ "snp_min_tcb", "{\"ucode\":1}", 0,
+		  "backend_options.tsm.snp_min_tcb: unknown key \"ucode\"" },
+		{ "snp_min_tcb", "{\"snp\":256}", 0,
+		  "backend_options.tsm.snp_min_tcb.snp must be an integer from 0 to 255" },
+		{ "snp_min_tcb", "{\"snp\":\"24\"}", 0,
+		  "backend_options.tsm.snp_min_tcb.snp must be an integer from 0 to 255" },
+		{ "snp_allow_smt", "0", 0, "backend_options.tsm.snp_allow_smt must be true or false" },
+	};
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP);
+		struct vcase v;
+		int r;
+
+		fake_tsm_faults(t)->snp_policy_bits = cases[i].policy_bits;
+		vcase_init(&v, t);
+		policy = root_policy(t, "snp_ark", cases[i].key, cases[i].value);
+		r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+		if (cases[i].message == NULL && r != 0)
+			fail_msg("case %zu: %s", i, error);
+		if (cases[i].message != NULL)
+			expect_error(r, error, cases[i].message);
 		free(verdict);
 		free(policy);
 		free(v.report);
@@ -1112,6 +1236,8 @@ int main(void)
 		cmocka_unit_test(snp_flips_fail),
 		cmocka_unit_test(snp_versions_and_keys),
 		cmocka_unit_test(snp_table_inside),
+		cmocka_unit_test(snp_tcb_against_certificate),
+		cmocka_unit_test(snp_policy_rules),
 		cmocka_unit_test(bad_policies_and_containers),
 		cmocka_unit_test(probe_through_the_api),
 		cmocka_unit_test(lifecycle_tdx),
