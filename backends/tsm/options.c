@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "crl.h"
 #include "crypto.h"
 #include "ebcc-private.h"
 #include "options.h"
@@ -16,7 +17,7 @@
 static const char *const known_keys[] = {
 	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "report_data", "provider",
 	"allow_unverified_signature", "allow_debug",
-	"snp_min_tcb", "snp_allow_migration_agent", "snp_allow_smt",
+	"snp_crl", "snp_min_tcb", "snp_allow_migration_agent", "snp_allow_smt",
 	NULL,
 };
 
@@ -25,6 +26,7 @@ void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 	ebcc__x509_list_free(p->tdx_roots);
 	ebcc__x509_list_free(p->snp_roots);
 	ebcc__x509_list_free(p->snp_certs);
+	ebcc__crl_list_free(p->snp_crls);
 	for (size_t i = 0; i < p->n_keys; i++)
 		EVP_PKEY_free(p->keys[i]);
 	free(p->keys);
@@ -148,8 +150,14 @@ static int min_tcb_member(struct json_object *o, struct ebcc__tsm_policy *p)
 static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 {
 	struct json_object *v;
+	const char *text;
+	size_t len = 0;
 	int r = min_tcb_member(o, p);
 
+	if (r == 0)
+		r = string_member(o, "snp_crl", &text, &len);
+	if (r == 0 && text != NULL)
+		r = ebcc__crl_list_from_pem(text, len, WHERE ".snp_crl", ERR, &p->snp_crls);
 	if (r == 0)
 		r = bool_member(o, "snp_allow_migration_agent", &p->snp_allow_migration_agent);
 	if (r == 0 && json_object_object_get_ex(o, "snp_allow_smt", &v))
@@ -170,7 +178,7 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (unknown != NULL)
 		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
 				   "snp_certs, launch_measurement, report_data, provider, "
-				   "allow_unverified_signature, allow_debug, snp_min_tcb, "
+				   "allow_unverified_signature, allow_debug, snp_crl, snp_min_tcb, "
 				   "snp_allow_migration_agent, snp_allow_smt)",
 				   unknown);
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);

@@ -18,6 +18,10 @@
  *   allow_unverified_signature  true: accept a report whose signature nothing in the policy
  *                               lets the backend verify (default false)
  *   allow_debug                 true: accept a debuggable TD or guest (default false)
+ *   snp_crl                     PEM CRL(s): AMD KDS's CRL of the product line
+ *                               (https://kdsintf.amd.com/vcek/v1/{Milan,Genoa,Turin}/crl, DER:
+ *                               openssl crl -inform der converts it), signed by the ARK; the
+ *                               ASK or ASVK of the chain must not be on it
  *   snp_min_tcb                 {"bootloader": N, "tee": N, "snp": N, "microcode": N,
  *                               "fmc": N}: the lowest SEV-SNP TCB accepted, component by
  *                               component (0..255; absent components 0; fmc counts on Turin),
@@ -58,6 +62,7 @@ struct ebcc__tsm_policy {
 	STACK_OF(X509) *tdx_roots; /* NULL when not given */
 	STACK_OF(X509) *snp_roots;
 	STACK_OF(X509) *snp_certs;
+	STACK_OF(X509_CRL) *snp_crls; /* snp_crl, NULL when not given */
 	EVP_PKEY **keys; /* trusted_keys */
 	size_t n_keys;
 	bool allow_unverified_signature;
@@ -92,6 +97,7 @@ struct ebcc__tsm_signature {
 	 * trusted by key or not verified). */
 	char root[128];
 	char root_sha256[65];
+	char revocation[256]; /* what a CRL check found ("" when none was made) */
 };
 
 /* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:

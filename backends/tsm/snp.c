@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "../common/bytes.h"
+#include "crl.h"
 #include "crypto.h"
 #include "ebcc-private.h"
 #include "snp.h"
@@ -330,6 +331,21 @@ static int verify_pinned(const struct ebcc__snp_report *rep, const struct ebcc__
 			   p->n_keys, key_name);
 }
 
+/* The certificates of a verified chain that its ARK issued (the ASK or ASVK) against the
+ * policy's snp_crl: AMD's KDS publishes one CRL per product line, signed by the ARK. */
+static int revocation(X509 *leaf, STACK_OF(X509) *untrusted, X509 *ark,
+		      const struct ebcc__tsm_policy *p, struct ebcc__tsm_signature *ret)
+{
+	X509 *certs[EBCC_SNP_CERT_ENTRIES_MAX + 1] = { leaf };
+	size_t n = 1;
+
+	for (int i = 0; i < sk_X509_num(untrusted) && n < EBCC_ARRAY_SIZE(certs); i++)
+		certs[n++] = sk_X509_value(untrusted, i);
+	return ebcc__crl_check(p->snp_crls, ark, certs, n, ebcc__tsm_policy_time(p),
+			       WHAT ": backend_options.tsm.snp_crl", ret->revocation,
+			       sizeof(ret->revocation));
+}
+
 static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 			     const struct ebcc__snp_certs *c, const struct ebcc__tsm_policy *p,
 			     struct ebcc__tsm_signature *ret)
@@ -353,9 +369,13 @@ static int trust_endorsement(X509 *cert, EVP_PKEY *key, const char *key_name,
 		snprintf(what, sizeof(what), WHAT ": the %s certificate chain", key_name);
 		r = ebcc__x509_chain_verify(cert, untrusted, p->snp_roots, ebcc__tsm_policy_time(p),
 					    what, &top);
+		if (r == 0 && p->snp_crls != NULL)
+			r = revocation(cert, untrusted, top, p, ret);
 		sk_X509_free(untrusted);
-		if (r < 0)
+		if (r < 0) {
+			X509_free(top);
 			return r;
+		}
 		ebcc__x509_name(top, ret->root, sizeof(ret->root));
 		ebcc__x509_sha256_hex(top, ret->root_sha256);
 		X509_free(top);

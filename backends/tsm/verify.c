@@ -245,6 +245,8 @@ static int snp_facts(const uint8_t *blob, size_t len, const uint8_t *aux, size_t
 
 static void add_root(struct json_object *o, const struct ebcc__tsm_signature *sig)
 {
+	if (sig->revocation[0] != '\0')
+		json_object_object_add(o, "revocation", json_object_new_string(sig->revocation));
 	json_object_object_add(o, "signer", json_object_new_string(sig->signer));
 	json_object_object_add(o, "root", sig->root[0] != '\0' ? json_object_new_string(sig->root)
 							       : NULL);
@@ -253,34 +255,37 @@ static void add_root(struct json_object *o, const struct ebcc__tsm_signature *si
 							 : NULL);
 }
 
-/* What verification does not establish; when_unchecked entries only while the TCB was not
- * checked against the vendor's statement. */
+/* What verification does not establish: some entries only while the TCB was not checked
+ * against the vendor's statement, or no CRL was. */
+enum unless { ALWAYS, UNLESS_TCB, UNLESS_CRL };
+
 struct unverified {
 	const char *text;
-	bool when_unchecked;
+	enum unless unless;
 };
 
 static const struct unverified never_tdx[] = {
 	{ "TCB status: the platform's TCB level against Intel's TCB info and the QE identity "
-	  "(needs Intel PCS collateral)", true },
-	{ "revocation of the PCK certificate chain (CRLs)", true },
-	{ "RTMRs and MRCONFIGID/MROWNER: what ran in the TD after launch", false },
+	  "(needs Intel PCS collateral)", UNLESS_TCB },
+	{ "revocation of the PCK certificate chain (CRLs)", UNLESS_CRL },
+	{ "RTMRs and MRCONFIGID/MROWNER: what ran in the TD after launch", ALWAYS },
 	{ "that the evidence's measurement and EID are what ran: they are bound in report_data by "
-	  "the library inside the TD, not measured by the hardware", false },
-	{ NULL, false },
+	  "the library inside the TD, not measured by the hardware", ALWAYS },
+	{ NULL, ALWAYS },
 };
 
 static const struct unverified never_snp[] = {
 	{ "TCB: REPORTED_TCB against the TCB extensions of a VCEK or VLEK that chains to the "
-	  "policy's snp_ark", true },
+	  "policy's snp_ark", UNLESS_TCB },
 	{ "whether AMD still considers the TCB secure (its security bulletins; snp_min_tcb sets "
-	  "a floor)", false },
-	{ "revocation of the ASK/VCEK (AMD KDS CRLs)", false },
+	  "a floor)", ALWAYS },
+	{ "revocation of the ASK or ASVK (AMD KDS's CRL: backend_options.tsm.snp_crl)",
+	  UNLESS_CRL },
 	{ "HOST_DATA, ID key and author key digests, and the guest policy beyond its debug, "
-	  "migration agent and SMT bits", false },
+	  "migration agent and SMT bits", ALWAYS },
 	{ "that the evidence's measurement and EID are what ran: they are bound in report_data by "
-	  "the library inside the guest, not measured by the hardware", false },
-	{ NULL, false },
+	  "the library inside the guest, not measured by the hardware", ALWAYS },
+	{ NULL, ALWAYS },
 };
 
 static void add_unverified(struct json_object *o, const struct facts *f)
@@ -291,7 +296,8 @@ static void add_unverified(struct json_object *o, const struct facts *f)
 	if (never == NULL)
 		return;
 	for (size_t i = 0; list[i].text != NULL; i++)
-		if (!list[i].when_unchecked || !f->tcb_checked)
+		if (list[i].unless == ALWAYS || (list[i].unless == UNLESS_TCB && !f->tcb_checked) ||
+		    (list[i].unless == UNLESS_CRL && f->sig.revocation[0] == '\0'))
 			json_object_array_add(never, json_object_new_string(list[i].text));
 	json_object_object_add(o, "not_verified", never);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -111,6 +112,38 @@ X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *
 	if (X509_sign(cert, issuer_key != NULL ? issuer_key : key, md) <= 0)
 		die("X509_sign");
 	return cert;
+}
+
+static char *bio_text(BIO *bio);
+
+char *fake_pki_crl_pem(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked, size_t n,
+		       long this_update, long next_update)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *from = ASN1_TIME_adj(NULL, time(NULL), 0, this_update);
+	ASN1_TIME *to = ASN1_TIME_adj(NULL, time(NULL), 0, next_update);
+	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (crl == NULL || from == NULL || to == NULL || bio == NULL ||
+	    X509_CRL_set_version(crl, 1) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)) != 1 ||
+	    X509_CRL_set1_lastUpdate(crl, from) != 1 || X509_CRL_set1_nextUpdate(crl, to) != 1)
+		die("X509_CRL");
+	for (size_t i = 0; i < n; i++) {
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		if (r == NULL ||
+		    X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(revoked[i])) != 1 ||
+		    X509_REVOKED_set_revocationDate(r, from) != 1 || X509_CRL_add0_revoked(crl, r) != 1)
+			die("X509_REVOKED");
+	}
+	if (X509_CRL_sort(crl) != 1 || X509_CRL_sign(crl, issuer_key, EVP_sha384()) <= 0 ||
+	    PEM_write_bio_X509_CRL(bio, crl) != 1)
+		die("X509_CRL_sign");
+	ASN1_TIME_free(from);
+	ASN1_TIME_free(to);
+	X509_CRL_free(crl);
+	return bio_text(bio);
 }
 
 /* What was written to a memory BIO, as a malloc'ed string; frees the BIO. */

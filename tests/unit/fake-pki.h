@@ -36,6 +36,11 @@ struct fake_pki_ext {
 X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
 			 bool ca, const struct fake_pki_ext *ext, size_t n_ext);
 
+/* A CRL of issuer, signed with issuer_key, current from now + this_update to now + next_update
+ * (seconds), that revokes the n certificates of revoked (by serial), as PEM (malloc). */
+char *fake_pki_crl_pem(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked, size_t n,
+		       long this_update, long next_update);
+
 /* PEM of a certificate / public key (malloc, NUL-terminated). */
 char *fake_pki_cert_pem(X509 *cert);
 char *fake_pki_pubkey_pem(EVP_PKEY *key);

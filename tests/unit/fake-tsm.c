@@ -904,6 +904,19 @@ const uint8_t *fake_tsm_launch_measurement(struct fake_tsm *t)
 	return t->measurement;
 }
 
+char *fake_tsm_crl_pem(struct fake_tsm *t, bool revoke_ca, long this_update, long next_update,
+		       bool forged)
+{
+	EVP_PKEY *key = forged ? fake_pki_ec_key(t->provider == FAKE_TSM_TDX ? "P-256" : "P-384")
+			       : t->root_key;
+	char *pem = fake_pki_crl_pem(t->root, key, &t->ca, revoke_ca ? 1 : 0, this_update,
+				     next_update);
+
+	if (forged)
+		EVP_PKEY_free(key);
+	return pem;
+}
+
 const char *fake_tsm_launch_measurement_hex(struct fake_tsm *t)
 {
 	return t->measurement_hex;

@@ -83,6 +83,11 @@ struct fake_tsm_faults *fake_tsm_faults(struct fake_tsm *t);
 const char *fake_tsm_root_pem(struct fake_tsm *t);
 const char *fake_tsm_signer_key_pem(struct fake_tsm *t);
 const char *fake_tsm_chain_pem(struct fake_tsm *t);
+/* The root's CRL (malloc'ed PEM) as a vendor publishes it: current from now + this_update to
+ * now + next_update (seconds); revoke_ca puts the intermediate (PCK platform CA, ASK) on it;
+ * forged signs it with a key that is not the root's. */
+char *fake_tsm_crl_pem(struct fake_tsm *t, bool revoke_ca, long this_update, long next_update,
+		       bool forged);
 /* The launch measurement (MRTD or MEASUREMENT), 48 bytes, and as 96 hex digits. */
 const uint8_t *fake_tsm_launch_measurement(struct fake_tsm *t);
 const char *fake_tsm_launch_measurement_hex(struct fake_tsm *t);

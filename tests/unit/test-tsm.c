@@ -794,6 +794,75 @@ static void snp_policy_rules(void **state)
 	}
 }
 
+/* snp_crl: the ARK's CRL, checked for its signature, its window and the ASK. */
+static void snp_crl(void **state)
+{
+	static const struct {
+		bool revoke, forged;
+		long from, to;
+		const char *message; /* NULL: verifies */
+	} cases[] = {
+		{ false, false, -3600, 86400, NULL },
+		{ true, false, -3600, 86400, "certificate \"Fake SEV-Milan\" (serial " },
+		{ false, false, -7200, -3600, "the CRL of \"Fake ARK-Milan\" is valid from " },
+		{ false, false, 3600, 7200, "(fetch a current one)" },
+		{ false, true, -3600, 86400, "the CRL of \"Fake ARK-Milan\" is not signed by its key" },
+	};
+	char error[EBCC_ERROR_MESSAGE_MAX], *verdict, *policy, *crl, *json;
+	struct fake_tsm *t = fake_tsm_new(FAKE_TSM_SNP), *other = fake_tsm_new(FAKE_TSM_SNP);
+	struct vcase v;
+
+	(void)state;
+	vcase_init(&v, t);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r;
+
+		crl = fake_tsm_crl_pem(t, cases[i].revoke, cases[i].from, cases[i].to,
+				       cases[i].forged);
+		json = tee_json_string(crl);
+		policy = root_policy(t, "snp_ark", "snp_crl", json);
+		r = verify(&v, policy, NULL, &verdict, error, sizeof(error));
+		if (cases[i].message == NULL) {
+			if (r != 0)
+				fail_msg("case %zu: %s", i, error);
+			expect_verdict(verdict, "revocation", "not revoked: checked against the CRL "
+				       "of \"Fake ARK-Milan\"");
+			assert_null(strstr(verdict, "revocation of the ASK"));
+		} else {
+			expect_error(r, error, cases[i].message);
+		}
+		free(verdict);
+		free(policy);
+		free(json);
+		free(crl);
+	}
+	/* A CRL of another ARK (same name, other key: the issuer found by name fails its
+	 * signature), and text that is no CRL. */
+	crl = fake_tsm_crl_pem(other, false, -3600, 86400, false);
+	json = tee_json_string(crl);
+	policy = root_policy(t, "snp_ark", "snp_crl", json);
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "is not signed by its key");
+	free(verdict);
+	free(policy);
+	free(json);
+	free(crl);
+	policy = root_policy(t, "snp_ark", "snp_crl", "\"no CRL\"");
+	expect_error(verify(&v, policy, NULL, &verdict, error, sizeof(error)), error,
+		     "policy: backend_options.tsm.snp_crl: not a list of PEM CRLs");
+	free(verdict);
+	free(policy);
+	/* Without snp_crl the verdict says revocation was not checked. */
+	policy = root_policy(t, "snp_ark", NULL, NULL);
+	assert_int_equal(verify(&v, policy, NULL, &verdict, error, sizeof(error)), 0);
+	assert_non_null(strstr(verdict, "revocation of the ASK or ASVK"));
+	free(verdict);
+	free(policy);
+	free(v.report);
+	fake_tsm_free(t);
+	fake_tsm_free(other);
+}
+
 /* A table entry that points into the table itself is refused. */
 static void snp_table_inside(void **state)
 {
@@ -1238,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(snp_table_inside),
 		cmocka_unit_test(snp_tcb_against_certificate),
 		cmocka_unit_test(snp_policy_rules),
+		cmocka_unit_test(snp_crl),
 		cmocka_unit_test(bad_policies_and_containers),
 		cmocka_unit_test(probe_through_the_api),
 		cmocka_unit_test(lifecycle_tdx),
