@@ -430,8 +430,10 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 	size_t response_len = 0;
 	char *policy = NULL;
 	struct demo_step s;
-	uint64_t seq;
+	uint64_t seq, eid_u;
 	int64_t eid;
+	char *claims_text = NULL;
+	struct json_object *claims = NULL;
 	int r, ret = -1;
 
 	demo_step_begin(&s, "invoke");
@@ -451,7 +453,9 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 		goto out;
 	}
 	seq = ebcc_invocation_seq(inv);
-	eid = member_int(env, "eid", -1);
+	if (ebcc_evidence_get_u64(ev, EBCC_EVIDENCE_EID, &eid_u) < 0)
+		eid_u = UINT64_MAX;
+	eid = eid_u <= INT64_MAX ? (int64_t)eid_u : -1;
 	demo_sha256_text(request, strlen(request), req_digest);
 	demo_sha256_text(response, response_len, resp_digest);
 	excerpt(request, strlen(request), req_text, sizeof(req_text));
@@ -488,7 +492,10 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 		goto out;
 	}
 	policy = policy_json(d, st->measurement, nonce_hex, req_digest, resp_digest);
-	r = policy != NULL ? ebcc_evidence_verify(d->ctx, ev, policy) : EBCC_ERR_NO_MEMORY;
+	r = policy != NULL ? ebcc_evidence_verify_claims(d->ctx, ev, policy, &claims_text)
+			   : EBCC_ERR_NO_MEMORY;
+	if (r == 0 && (claims = parse_json(claims_text)) == NULL)
+		r = EBCC_ERR_CORRUPT;
 	if (r < 0) {
 		demo_step_fail(&d->report, &s, r, "verifying the evidence of %s #%llu", st->name,
 			       (unsigned long long)seq);
@@ -503,6 +510,8 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 		json_object_object_add(fields, "verified", json_object_new_boolean(1));
 		json_object_object_add(fields, "simulated", json_object_new_boolean(1));
 		json_object_object_add(fields, "evidence", json_object_get(env));
+		/* What the backend says it checked, and what it did not. */
+		json_object_object_add(fields, "claims", json_object_get(claims));
 	}
 	if (record != NULL) {
 		json_object_object_add(record, "stage", json_object_new_string(st->name));
@@ -523,6 +532,8 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 out:
 	free(policy);
 	json_object_put(env);
+	json_object_put(claims);
+	ebcc_free(claims_text);
 	ebcc_evidence_unref(ev);
 	ebcc_invocation_unref(inv);
 	return ret;

@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "ebcc-private.h"
 
 #define ERR EBCC_ERR_VERIFY
@@ -123,18 +125,14 @@ static int verify(struct ebcc_context *ctx, const struct ebcc_evidence *ev,
 	return r;
 }
 
-EBCC_EXPORT int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev,
-				     const char *policy_json)
+/* verify(), logged at debug level; *ret_verdict is the backend's verdict on success. */
+static int verify_logged(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+			 const char *policy_json, char **ret_verdict)
 {
-	const struct ebcc_evidence_fields *f;
+	const struct ebcc_evidence_fields *f = ebcc__evidence_fields(ev);
 	char *verdict = NULL;
-	int r;
+	int r = verify(ctx, ev, policy_json, &verdict);
 
-	if (ctx == NULL || ev == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify: %s is NULL",
-				   ctx == NULL ? "ctx" : "ev");
-	f = ebcc__evidence_fields(ev);
-	r = verify(ctx, ev, policy_json, &verdict);
 	if (r < 0) {
 		free(verdict);
 		ebcc__log_debug(ctx, "evidence of %s/%s seq %" PRIu64 " (backend %s): rejected: %s",
@@ -146,6 +144,90 @@ EBCC_EXPORT int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evide
 			"): verified; backend verdict: %.*s",
 			f->binding.instance, f->binding.stage, f->binding.seq, f->backend,
 			f->binding.eid, VERDICT_LOG_MAX, verdict != NULL ? verdict : "(none)");
-	free(verdict);
+	*ret_verdict = verdict;
 	return 0;
+}
+
+EBCC_EXPORT int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+				     const char *policy_json)
+{
+	char *verdict = NULL;
+	int r;
+
+	if (ctx == NULL || ev == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify: %s is NULL",
+				   ctx == NULL ? "ctx" : "ev");
+	r = verify_logged(ctx, ev, policy_json, &verdict);
+	free(verdict);
+	return r;
+}
+
+static void add_hex(struct json_object *o, const char *key, const uint8_t *data, size_t len)
+{
+	char hex[2 * EBCC_NONCE_MAX + 1];
+
+	ebcc__hex_encode(data, len, hex);
+	json_object_object_add(o, key, json_object_new_string(hex));
+}
+
+static void add_digest(struct json_object *o, const char *key, const uint8_t d[EBCC_SHA256_SIZE])
+{
+	char text[sizeof("sha256:") + 2 * EBCC_SHA256_SIZE] = "sha256:";
+
+	ebcc__hex_encode(d, EBCC_SHA256_SIZE, text + 7);
+	json_object_object_add(o, key, json_object_new_string(text));
+}
+
+/* {"evidence": the envelope's fields but report and report_data, "backend": the verdict}. */
+static int claims(const struct ebcc_evidence_fields *f, const char *verdict, char **ret)
+{
+	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	struct json_object *backend = NULL;
+	int r;
+
+	if (o == NULL || e == NULL) {
+		json_object_put(o);
+		json_object_put(e);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	json_object_object_add(e, "instance", json_object_new_string(f->binding.instance));
+	json_object_object_add(e, "stage", json_object_new_string(f->binding.stage));
+	json_object_object_add(e, "eid", json_object_new_uint64(f->binding.eid));
+	json_object_object_add(e, "seq", json_object_new_uint64(f->binding.seq));
+	json_object_object_add(e, "measurement", json_object_new_string(f->binding.measurement));
+	json_object_object_add(e, "backend", json_object_new_string(f->backend));
+	json_object_object_add(e, "format", json_object_new_string(f->format));
+	json_object_object_add(e, "simulated", json_object_new_boolean(f->simulated));
+	add_hex(e, "nonce", f->binding.nonce, f->binding.nonce_len);
+	add_digest(e, "request_digest", f->binding.request_digest);
+	add_digest(e, "response_digest", f->binding.response_digest);
+	json_object_object_add(o, "evidence", e);
+	/* A plugin's verdict that is not JSON is passed on as text rather than lost. */
+	if (verdict != NULL) {
+		backend = json_tokener_parse(verdict);
+		if (backend == NULL)
+			backend = json_object_new_string(verdict);
+	}
+	json_object_object_add(o, "backend", backend);
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+EBCC_EXPORT int ebcc_evidence_verify_claims(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+					    const char *policy_json, char **ret_claims_json)
+{
+	char *verdict = NULL, *text = NULL;
+	int r;
+
+	if (ctx == NULL || ev == NULL || ret_claims_json == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify_claims: %s is NULL",
+				   ctx == NULL ? "ctx" : ev == NULL ? "ev" : "ret_claims_json");
+	r = verify_logged(ctx, ev, policy_json, &verdict);
+	if (r == 0)
+		r = claims(ebcc__evidence_fields(ev), verdict, &text);
+	free(verdict);
+	if (r == 0)
+		*ret_claims_json = text;
+	return r;
 }

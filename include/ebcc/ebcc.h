@@ -387,6 +387,45 @@ int ebcc_evidence_parse(struct ebcc_context *ctx, const char *data, size_t len,
 int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev, const char *policy_json);
 
 /*
+ * ebcc_evidence_verify(), and on success the verification's claims as a JSON object (free with
+ * ebcc_free()) in *ret_claims_json: "evidence" (the envelope's instance, stage, eid, seq,
+ * measurement, backend, format, simulated, nonce, request_digest, response_digest) and "backend"
+ * (the backend's verdict on its report: what it checked and what it did not, see
+ * ebcc-backends(7)). *ret_claims_json is left as it was on failure. Same errors. Thread-safe.
+ * Since LIBEBCC_0.2.
+ */
+int ebcc_evidence_verify_claims(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+				const char *policy_json, char **ret_claims_json);
+
+/* The envelope's fields, for ebcc_evidence_get_text(), _u64() and _bytes(); the numbers are
+ * fixed forever. */
+#define EBCC_EVIDENCE_BACKEND 1         /* text: the backend's name */
+#define EBCC_EVIDENCE_FORMAT 2          /* text: the report's format, e.g. "ebcc.sim.v1" */
+#define EBCC_EVIDENCE_INSTANCE 3        /* text: the composite's id */
+#define EBCC_EVIDENCE_STAGE 4           /* text: the stage's name */
+#define EBCC_EVIDENCE_MEASUREMENT 5     /* text: "<alg>:<hex>", as the backend loaded the stage */
+#define EBCC_EVIDENCE_EID 6             /* u64 */
+#define EBCC_EVIDENCE_SEQ 7             /* u64 */
+#define EBCC_EVIDENCE_SIMULATED 8       /* u64: 1 when the backend is a simulation, else 0 */
+#define EBCC_EVIDENCE_NONCE 9           /* bytes: 0 to EBCC_NONCE_MAX */
+#define EBCC_EVIDENCE_REQUEST_DIGEST 10 /* bytes: SHA-256 of the request, 32 */
+#define EBCC_EVIDENCE_RESPONSE_DIGEST 11 /* bytes: SHA-256 of the response, 32 */
+#define EBCC_EVIDENCE_REPORT_DATA 12    /* bytes: what the backend's report covers, 64 */
+#define EBCC_EVIDENCE_REPORT 13         /* bytes: the backend's raw report */
+
+/*
+ * One field of the envelope, borrowed from ev (valid while ev is): a NUL-terminated text, a
+ * number, or bytes (*ret points at *ret_len bytes; a nonce of 0 bytes gives a non-NULL pointer).
+ * Nothing is verified: read fields of evidence that ebcc_evidence_verify() accepted.
+ * Errors: EBCC_ERR_INVALID_ARG (NULL, an unknown field, or a field of another type: the message
+ * names the function to use). Thread-safe. Since LIBEBCC_0.2.
+ */
+int ebcc_evidence_get_text(struct ebcc_evidence *ev, int field, const char **ret);
+int ebcc_evidence_get_u64(struct ebcc_evidence *ev, int field, uint64_t *ret);
+int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field, const uint8_t **ret,
+			    size_t *ret_len);
+
+/*
  * Verifies a raw hardware report of len bytes (at most 1 MiB) that did not come in an evidence
  * envelope: for backend "tsm", an Intel TDX quote (v4, v5, zero padding allowed) or an AMD
  * SEV-SNP attestation report, checked by the named backend against the policy alone. Trust

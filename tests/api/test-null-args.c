@@ -651,6 +651,9 @@ static void evidence_functions(void **state)
 {
 	struct ebcc_evidence *out = SENTINEL;
 	char *json = SENTINEL;
+	const char *text = SENTINEL;
+	const uint8_t *bytes = SENTINEL;
+	uint64_t number = 7;
 	size_t len = strlen(f.evidence_json);
 
 	(void)state;
@@ -672,6 +675,23 @@ static void evidence_functions(void **state)
 	NULL_ALLOWED(ebcc_evidence_verify, policy_json, (f.ctx, f.ev, NULL), EBCC_ERR_VERIFY);
 	assert_true(names(ebcc_last_error_message(), "trusted_keys"));
 	assert_int_equal(ebcc_evidence_verify(f.ctx, f.ev, f.policy), 0);
+	NULL_REFUSED(ebcc_evidence_verify_claims, ctx, (NULL, f.ev, f.policy, &json));
+	NULL_REFUSED(ebcc_evidence_verify_claims, ev, (f.ctx, NULL, f.policy, &json));
+	NULL_REFUSED(ebcc_evidence_verify_claims, ret_claims_json, (f.ctx, f.ev, f.policy, NULL));
+	/* As for ebcc_evidence_verify(): the empty policy trusts no key. */
+	NULL_ALLOWED(ebcc_evidence_verify_claims, policy_json, (f.ctx, f.ev, NULL, &json),
+		     EBCC_ERR_VERIFY);
+	assert_ptr_equal(json, SENTINEL);
+	NULL_REFUSED(ebcc_evidence_get_text, ev, (NULL, EBCC_EVIDENCE_STAGE, &text));
+	NULL_REFUSED(ebcc_evidence_get_text, ret, (f.ev, EBCC_EVIDENCE_STAGE, NULL));
+	assert_ptr_equal(text, SENTINEL);
+	NULL_REFUSED(ebcc_evidence_get_u64, ev, (NULL, EBCC_EVIDENCE_SEQ, &number));
+	NULL_REFUSED(ebcc_evidence_get_u64, ret, (f.ev, EBCC_EVIDENCE_SEQ, NULL));
+	assert_true(number == 7);
+	NULL_REFUSED(ebcc_evidence_get_bytes, ev, (NULL, EBCC_EVIDENCE_NONCE, &bytes, &len));
+	NULL_REFUSED(ebcc_evidence_get_bytes, ret, (f.ev, EBCC_EVIDENCE_NONCE, NULL, &len));
+	NULL_REFUSED(ebcc_evidence_get_bytes, ret_len, (f.ev, EBCC_EVIDENCE_NONCE, &bytes, NULL));
+	assert_ptr_equal(bytes, SENTINEL);
 	NULL_ALLOWED(ebcc_evidence_ref, ev, (NULL), NULL);
 	NULL_ALLOWED(ebcc_evidence_unref, ev, (NULL), NULL);
 }

@@ -222,6 +222,14 @@ _declare("ebcc_evidence_parse", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, 
 _declare("ebcc_evidence_serialize", ctypes.c_int, ctypes.c_void_p,
          ctypes.POINTER(ctypes.c_void_p))
 _declare("ebcc_evidence_verify", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_char_p)
+_declare("ebcc_evidence_verify_claims", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+         ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_evidence_get_text", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+         ctypes.POINTER(ctypes.c_char_p))
+_declare("ebcc_evidence_get_u64", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+         ctypes.POINTER(ctypes.c_uint64))
+_declare("ebcc_evidence_get_bytes", ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+         ctypes.POINTER(ctypes.POINTER(ctypes.c_uint8)), ctypes.POINTER(ctypes.c_size_t))
 _declare("ebcc_evidence_ref", ctypes.c_void_p, ctypes.c_void_p)
 _declare("ebcc_evidence_unref", ctypes.c_void_p, ctypes.c_void_p)
 
@@ -262,6 +270,37 @@ class Evidence:
             policy = json.dumps(policy)
         check(_lib.ebcc_evidence_verify(ctx.handle, self.handle,
                                         None if policy is None else _text(policy)))
+
+    def verify_claims(self, ctx, policy=None):
+        """verify(), returning the claims (a dict: "evidence" and the "backend" verdict)."""
+        if isinstance(policy, dict):
+            policy = json.dumps(policy)
+        out = ctypes.c_void_p()
+        check(_lib.ebcc_evidence_verify_claims(ctx.handle, self.handle,
+                                               None if policy is None else _text(policy),
+                                               ctypes.byref(out)))
+        return json.loads(take_string(out))
+
+    def text(self, field):
+        """A text field, field the name after EBCC_EVIDENCE_ ("stage") or its number."""
+        out = ctypes.c_char_p()
+        check(_lib.ebcc_evidence_get_text(self.handle, _field(field), ctypes.byref(out)))
+        return out.value.decode()
+
+    def number(self, field):
+        out = ctypes.c_uint64()
+        check(_lib.ebcc_evidence_get_u64(self.handle, _field(field), ctypes.byref(out)))
+        return out.value
+
+    def bytes(self, field):
+        out, size = ctypes.POINTER(ctypes.c_uint8)(), ctypes.c_size_t()
+        check(_lib.ebcc_evidence_get_bytes(self.handle, _field(field), ctypes.byref(out),
+                                           ctypes.byref(size)))
+        return ctypes.string_at(out, size.value)
+
+
+def _field(field):
+    return field if isinstance(field, int) else constant("EBCC_EVIDENCE_" + field.upper())
 
 
 # ---- backends (include/ebcc/backend.h) ----------------------------------------------------

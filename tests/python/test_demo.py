@@ -115,6 +115,11 @@ class DemoTest(unittest.TestCase):
                              "sha256:" + hashlib.sha256(inv["request"].encode()).hexdigest())
             self.assertEqual(ver["evidence"]["response_digest"],
                              "sha256:" + hashlib.sha256(inv["response"].encode()).hexdigest())
+            # The claims of ebcc_evidence_verify_claims(): the envelope's facts and the sim
+            # backend's verdict on its signature.
+            self.assertEqual(ver["claims"]["evidence"]["nonce"], inv["nonce"])
+            self.assertEqual(ver["claims"]["evidence"]["seq"], ver["seq"])
+            self.assertEqual(ver["claims"]["backend"]["signature"], "valid")
 
         # Five artifacts per invocation, listed with their sizes.
         files = {a["path"]: a["bytes"] for a in doc["artifacts"]}

@@ -230,6 +230,46 @@ class EvidenceTest(unittest.TestCase):
         with self.parse(text) as ev, self.parse(ev.serialize()) as again:
             self.assertEqual(again.serialize(), text)
 
+    def test_typed_fields(self):
+        text, fields = envelope(nonce=b"")
+        with self.parse(text) as ev:
+            for name in ("backend", "format", "instance", "stage", "measurement"):
+                self.assertEqual(ev.text(name), fields[name])
+            self.assertEqual(ev.number("eid"), 7)
+            self.assertEqual(ev.number("seq"), 42)
+            self.assertEqual(ev.number("simulated"), 0)
+            self.assertEqual(ev.bytes("nonce"), b"")
+            self.assertEqual(ev.bytes("request_digest"), hashlib.sha256(b"req").digest())
+            self.assertEqual(ev.bytes("response_digest"), hashlib.sha256(b"resp").digest())
+            self.assertEqual(ev.bytes("report_data").hex(), fields["report_data"])
+            self.assertEqual(ev.bytes("report"), base64.b64decode(fields["report"]))
+            # A field read with the getter of another type, or no such field.
+            for call, field, words in ((ev.number, "stage", "ebcc_evidence_get_text"),
+                                       (ev.text, "seq", "ebcc_evidence_get_u64"),
+                                       (ev.text, "nonce", "ebcc_evidence_get_bytes"),
+                                       (ev.bytes, 0, "no evidence field 0"),
+                                       (ev.number, 14, "no evidence field 14")):
+                with self.subTest(field=field), self.assertRaises(ebcc.EbccError) as cm:
+                    call(field)
+                self.assertEqual(cm.exception.name, "EBCC_ERR_INVALID_ARG")
+                self.assertIn(words, cm.exception.message)
+
+    def test_verify_claims(self):
+        text, fields = envelope()
+        with self.parse(text) as ev:
+            claims = ev.verify_claims(self.ctx, good_policy(fields))
+            evidence = claims["evidence"]
+            for name in ("instance", "stage", "eid", "seq", "measurement", "backend", "format",
+                         "simulated", "nonce", "request_digest", "response_digest"):
+                self.assertEqual(evidence[name], fields[name], name)
+            self.assertNotIn("report", evidence)
+            self.assertIsNone(claims["backend"])  # pyhmac gives no verdict
+            # Refused as verify() refuses it.
+            with self.assertRaises(ebcc.EbccError) as cm:
+                ev.verify_claims(self.ctx, good_policy(fields, nonce="ff"))
+            self.assertEqual(cm.exception.name, "EBCC_ERR_VERIFY")
+            self.assertIn("nonce", cm.exception.message)
+
     def test_report_data_is_recomputed(self):
         text, fields = envelope(backend="nosuch")
         with self.parse(text) as ev:  # binding holds, so the backend lookup comes next
