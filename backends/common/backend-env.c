@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/err.h>
 
 #include "backend-env.h"
 #include "ebcc-private.h"
@@ -84,4 +85,32 @@ int ebcc__env_verify_report(const struct ebcc_backend_env *env,
 	if (*ret_verdict_json == NULL)
 		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
 	return 0;
+}
+
+int ebcc__stage_params_check(const struct ebcc_backend_stage_params *p, bool loading)
+{
+	if (p->size < sizeof(*p))
+		return ebcc__error(EBCC_ERR_ABI, "stage parameters of %u bytes, %zu expected",
+				   p->size, sizeof(*p));
+	if (p->lifetime != EBCC_LIFETIME_INSTANCE && p->lifetime != EBCC_LIFETIME_INVOCATION)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage lifetime %u is not known",
+				   p->lifetime);
+	if (p->stage_name == NULL || p->instance_id == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage parameters without names");
+	if (loading && p->image_fd < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: no image descriptor",
+				   p->stage_name);
+	return 0;
+}
+
+const char *ebcc__openssl_reason(void)
+{
+	static __thread char buf[256];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return "no detail from OpenSSL";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
 }

@@ -14,6 +14,14 @@
 
 struct json_object;
 
+/* The checks every backend makes of the core's stage parameters: their size, the lifetime,
+ * the names and, when loading, the image descriptor. Errors: EBCC_ERR_ABI, _INVALID_ARG. */
+int ebcc__stage_params_check(const struct ebcc_backend_stage_params *p, bool loading);
+
+/* OpenSSL's reason for this thread's last failure (then cleared), for messages; valid until
+ * the next call on the thread. */
+const char *ebcc__openssl_reason(void);
+
 /* Hands this thread's last error message to the core (env->set_error) and returns r. */
 int ebcc__env_fail(const struct ebcc_backend_env *env, int r);
 

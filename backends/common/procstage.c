@@ -85,17 +85,10 @@ static int params_check(const struct ebcc__procstage_kind *kind,
 			const struct ebcc_backend_env *env,
 			const struct ebcc_backend_stage_params *p, bool loading)
 {
-	if (p->size < sizeof(*p))
-		return ebcc__error(EBCC_ERR_ABI, "stage parameters of %u bytes, %zu expected",
-				   p->size, sizeof(*p));
-	if (p->lifetime != EBCC_LIFETIME_INSTANCE && p->lifetime != EBCC_LIFETIME_INVOCATION)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage lifetime %u is not known",
-				   p->lifetime);
-	if (p->stage_name == NULL || p->instance_id == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage parameters without names");
-	if (loading && p->image_fd < 0)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: no image descriptor",
-				   p->stage_name);
+	int r = ebcc__stage_params_check(p, loading);
+
+	if (r < 0)
+		return r;
 	if (p->lifetime == EBCC_LIFETIME_INSTANCE && p->stage_dir_fd < 0)
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
 				   "stage %s: an instance stage needs its stage directory",

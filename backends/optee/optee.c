@@ -109,22 +109,6 @@ static int optee_attestation_key(const struct ebcc_backend_env *env, char **ret_
 
 /* ---- load ----------------------------------------------------------------------------------- */
 
-static int params_check(const struct ebcc_backend_stage_params *p, bool loading)
-{
-	if (p->size < sizeof(*p))
-		return ebcc__error(EBCC_ERR_ABI, "stage parameters of %u bytes, %zu expected",
-				   p->size, sizeof(*p));
-	if (p->lifetime != EBCC_LIFETIME_INSTANCE && p->lifetime != EBCC_LIFETIME_INVOCATION)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage lifetime %u is not known",
-				   p->lifetime);
-	if (p->stage_name == NULL || p->instance_id == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage parameters without names");
-	if (loading && p->image_fd < 0)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: no image descriptor",
-				   p->stage_name);
-	return 0;
-}
-
 /* Reads the TA file (the core's descriptor, with pread), measures it and parses its header. */
 static int read_image(const struct ebcc_backend_stage_params *p, struct ebcc__optee_session *s)
 {
@@ -288,7 +272,7 @@ static int optee_stage_load(const struct ebcc_backend_env *env,
 	char *out_measurement = NULL, *out_ref = NULL, *out_isolation = NULL;
 	int r;
 
-	r = params_check(params, true);
+	r = ebcc__stage_params_check(params, true);
 	if (r < 0)
 		return ebcc__env_fail(env, r);
 	s = calloc(1, sizeof(*s));
@@ -375,7 +359,7 @@ static int optee_stage_open(const struct ebcc_backend_env *env,
 	struct ebcc__optee_session *s;
 	int r;
 
-	r = params_check(params, false);
+	r = ebcc__stage_params_check(params, false);
 	if (r == 0 && (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL))
 		r = ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: only an instance stage with its ref "
 				"can be opened again", params->stage_name);

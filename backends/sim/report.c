@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "../common/backend-env.h"
 #include "ebcc-private.h"
 #include "keycache.h"
 #include "report.h"
@@ -27,18 +28,6 @@
 #define MEASUREMENT_MAX 128
 #define SIG_MAX 80
 #define KEY_FILE_MAX 16384
-
-static const char *openssl_reason(void)
-{
-	static __thread char buf[256];
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		return "no detail from OpenSSL";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return buf;
-}
 
 /* ---- the device key ----------------------------------------------------------------------- */
 
@@ -55,7 +44,7 @@ static int key_parse_private(const char *pem, size_t len, EVP_PKEY **ret)
 		EVP_PKEY_free(key);
 		return ebcc__error(EBCC_ERR_CORRUPT,
 				   "simulated device key %s is not an EC private key in PEM: %s",
-				   EBCC_SIM_DEVICE_KEY_FILE, openssl_reason());
+				   EBCC_SIM_DEVICE_KEY_FILE, ebcc__openssl_reason());
 	}
 	*ret = key;
 	return 0;
@@ -119,13 +108,13 @@ static int key_create(int dir_fd, bool durable, EVP_PKEY **ret, uint8_t kid[EBCC
 
 	if (key == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "generate the simulated device key: %s",
-				   openssl_reason());
+				   ebcc__openssl_reason());
 	bio = BIO_new(BIO_s_mem());
 	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1) {
 		BIO_free(bio);
 		EVP_PKEY_free(key);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode the simulated device key: %s",
-				   openssl_reason());
+				   ebcc__openssl_reason());
 	}
 	len = BIO_get_mem_data(bio, &data);
 	r = ebcc__file_write_atomic(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, data, (size_t)len, 0600,
@@ -177,7 +166,7 @@ static int key_id(EVP_PKEY *key, uint8_t out[EBCC_SHA256_SIZE])
 	int r;
 
 	if (len <= 0)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode a public key: %s", openssl_reason());
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode a public key: %s", ebcc__openssl_reason());
 	r = ebcc__sha256(der, (size_t)len, out);
 	OPENSSL_free(der);
 	return r;
@@ -200,7 +189,7 @@ int ebcc__sim_key_public_pem(int data_dir_fd, bool durable, char **ret_pem)
 		BIO_free(bio);
 		EVP_PKEY_free(key);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "encode the device public key: %s",
-				   openssl_reason());
+				   ebcc__openssl_reason());
 	}
 	EVP_PKEY_free(key);
 	len = BIO_get_mem_data(bio, &data);
@@ -312,7 +301,7 @@ int ebcc__sim_report_sign(int data_dir_fd, bool durable, const char *measurement
 	}
 	if (md == NULL ||
 	    EVP_DigestSign(md, sig, &sig_len, msg.data, msg.len) != 1 || sig_len > SIG_MAX)
-		r = ebcc__error(EBCC_ERR_BACKEND, "sign a simulated report: %s", openssl_reason());
+		r = ebcc__error(EBCC_ERR_BACKEND, "sign a simulated report: %s", ebcc__openssl_reason());
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(key);
 	free(msg.data);
@@ -440,7 +429,7 @@ static int public_key_parse(const char *pem, size_t index, EVP_PKEY **ret)
 	BIO_free(bio);
 	if (key == NULL)
 		return ebcc__error(EBCC_ERR_VERIFY, "trusted_keys[%zu] is not a PEM public key: %s",
-				   index, openssl_reason());
+				   index, ebcc__openssl_reason());
 	if (!EVP_PKEY_is_a(key, "EC") ||
 	    EVP_PKEY_get_group_name(key, group, sizeof(group), NULL) != 1 ||
 	    strcmp(group, "prime256v1") != 0) {

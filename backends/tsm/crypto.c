@@ -12,21 +12,10 @@
 #include <openssl/x509_vfy.h>
 
 #include "crypto.h"
+#include "../common/backend-env.h"
 #include "ebcc-private.h"
 
 #define RAW_COMPONENT_MAX 72 /* SNP pads P-384 integers to 72 bytes */
-
-static const char *openssl_reason(void)
-{
-	static __thread char buf[256];
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		return "no detail from OpenSSL";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return buf;
-}
 
 void ebcc__x509_list_free(STACK_OF(X509) *list)
 {
@@ -65,7 +54,7 @@ int ebcc__x509_list_from_pem(const char *pem, size_t len, const char *what, int 
 	if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE &&
 	    ERR_peek_last_error() != 0) {
 		int r = ebcc__error(err, "%s: not a list of PEM certificates: %s", what,
-				    openssl_reason());
+				    ebcc__openssl_reason());
 
 		ebcc__x509_list_free(list);
 		return r;
@@ -88,7 +77,7 @@ int ebcc__x509_from_der(const uint8_t *der, size_t len, const char *what, int er
 		return ebcc__error(err, "%s: %zu bytes are not a DER certificate", what, len);
 	cert = d2i_X509(NULL, &p, (long)len);
 	if (cert == NULL)
-		return ebcc__error(err, "%s is not a DER certificate: %s", what, openssl_reason());
+		return ebcc__error(err, "%s is not a DER certificate: %s", what, ebcc__openssl_reason());
 	if (p != der + len) {
 		X509_free(cert);
 		return ebcc__error(err, "%s: %zu bytes follow the DER certificate", what,
@@ -123,14 +112,14 @@ int ebcc__x509_chain_verify(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509
 	for (int i = 0; i < sk_X509_num(anchors); i++) {
 		if (X509_STORE_add_cert(store, sk_X509_value(anchors, i)) != 1) {
 			r = ebcc__error(EBCC_ERR_VERIFY, "%s: trust anchor %d: %s", what, i,
-					openssl_reason());
+					ebcc__openssl_reason());
 			goto out;
 		}
 	}
 	/* Every certificate the verifier names is an anchor, not only self-signed roots. */
 	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
-		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory: %s", openssl_reason());
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory: %s", ebcc__openssl_reason());
 		goto out;
 	}
 	if (at != NULL)
@@ -200,7 +189,7 @@ int ebcc__ec_key_from_raw(const char *group, const uint8_t *xy, size_t len, EVP_
 	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
 		r = ebcc__error(EBCC_ERR_VERIFY, "the raw %s public key is not a point of the curve: "
-				"%s", group, openssl_reason());
+				"%s", group, ebcc__openssl_reason());
 	EVP_PKEY_CTX_free(ctx);
 	if (r == 0 && key != NULL) {
 		/* fromdata does not check the point; a public check does. */
@@ -208,7 +197,7 @@ int ebcc__ec_key_from_raw(const char *group, const uint8_t *xy, size_t len, EVP_
 
 		if (check == NULL || EVP_PKEY_public_check(check) != 1)
 			r = ebcc__error(EBCC_ERR_VERIFY, "the raw %s public key is not a valid "
-					"point: %s", group, openssl_reason());
+					"point: %s", group, ebcc__openssl_reason());
 		EVP_PKEY_CTX_free(check);
 	}
 	if (r < 0) {
@@ -256,11 +245,11 @@ int ebcc__ecdsa_verify_raw(EVP_PKEY *key, const char *md, const uint8_t *msg, si
 	der_len = i2d_ECDSA_SIG(sig, &der);
 	ECDSA_SIG_free(sig);
 	if (der_len <= 0)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory: %s", openssl_reason());
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory: %s", ebcc__openssl_reason());
 	digest = EVP_MD_fetch(NULL, md, NULL);
 	ctx = EVP_MD_CTX_new();
 	if (digest == NULL || ctx == NULL) {
-		ret = ebcc__error(EBCC_ERR_NO_MEMORY, "no %s digest: %s", md, openssl_reason());
+		ret = ebcc__error(EBCC_ERR_NO_MEMORY, "no %s digest: %s", md, ebcc__openssl_reason());
 	} else {
 		ok = EVP_DigestVerifyInit(ctx, NULL, digest, NULL, key) == 1 &&
 		     EVP_DigestVerify(ctx, der, (size_t)der_len, msg, msg_len) == 1;
