@@ -9,7 +9,7 @@ enum field_type { FIELD_TEXT, FIELD_U64, FIELD_BYTES };
 static const struct {
 	const char *name;
 	enum field_type type;
-} fields[] = {
+} fields[EBCC_EVIDENCE_REPORT + 1] = {
 	[EBCC_EVIDENCE_BACKEND] = { "backend", FIELD_TEXT },
 	[EBCC_EVIDENCE_FORMAT] = { "format", FIELD_TEXT },
 	[EBCC_EVIDENCE_INSTANCE] = { "instance", FIELD_TEXT },
@@ -38,9 +38,10 @@ static int lookup(struct ebcc_evidence *ev, const void *ret, int field, enum fie
 	if (ev == NULL || ret == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: %s is NULL", getter[type],
 				   ev == NULL ? "ev" : "ret");
-	if (field <= 0 || (size_t)field >= EBCC_ARRAY_SIZE(fields) || fields[field].name == NULL)
+	if (field < EBCC_EVIDENCE_BACKEND || field > EBCC_EVIDENCE_REPORT)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: no evidence field %d (EBCC_EVIDENCE_*: "
-				   "1 to %zu)", getter[type], field, EBCC_ARRAY_SIZE(fields) - 1);
+				   "%d to %d)", getter[type], field, EBCC_EVIDENCE_BACKEND,
+				   EBCC_EVIDENCE_REPORT);
 	if (fields[field].type != type)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: field %d (%s) is read with %s",
 				   getter[type], field, fields[field].name,

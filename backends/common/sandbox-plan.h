@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the parts of the sandbox share (sandbox.c prepares a plan and spawns; sandbox-seccomp.c
+ * compiles its filter; sandbox-launch.c is the child and the launcher; sandbox-proc.c follows
+ * the stage process): the plan the child runs from, the records of the status pipe and the
+ * namespace levels. Private to backends/common.
+ */
+#ifndef EBCC_BACKEND_SANDBOX_PLAN_H
+#define EBCC_BACKEND_SANDBOX_PLAN_H
+
+#include <limits.h>
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "sandbox.h"
+
+enum step {
+	STEP_NONE,
+	STEP_CLONE,
+	STEP_SETGROUPS,
+	STEP_UID_MAP,
+	STEP_GID_MAP,
+	STEP_SETSID,
+	STEP_PDEATHSIG,
+	STEP_SIGNALS,
+	STEP_FDS,
+	STEP_RLIMIT,
+	STEP_CAPS,
+	STEP_NO_NEW_PRIVS,
+	STEP_SECCOMP,
+	STEP_EXEC,
+	STEP_PIPE,
+	STEP_PID_RECORD,
+	STEP_JOIN_NET,
+	STEP_UNSHARE_USER,
+};
+
+/* A record on a status pipe. */
+enum record_kind {
+	RECORD_FAIL = 1,    /* step and err say what failed */
+	RECORD_SPAWNED = 2, /* from the intermediate process: pid and level of the stage */
+	RECORD_READY = 3,   /* from the child: descriptors arranged, waiting for its limits */
+};
+
+struct record {
+	int32_t kind;
+	int32_t step;
+	int32_t err;
+	int32_t pid;
+	int32_t level;
+};
+
+/*
+ * The namespace levels, tried in order. The first exists for a launcher running as root: a
+ * fresh network namespace costs more than the rest of a spawn (the kernel registers and later
+ * tears down its sysctls and devices), so every stage joins one empty network namespace made
+ * once per process instead, then makes its user namespace (after the pid, IPC and mount
+ * namespaces, which it therefore holds no capability over). A stage cannot create a socket
+ * (seccomp), so what it could share there is nothing.
+ */
+#define JOIN_SHARED_NET (1UL << 63) /* not a clone flag: setns, then unshare(CLONE_NEWUSER) */
+#define EBCC_SANDBOX_NS_LEVELS 4
+extern const unsigned long ebcc__sandbox_ns_levels[EBCC_SANDBOX_NS_LEVELS];
+
+/* Everything the child needs, prepared before the fork. It lives on the parent's stack while
+ * the child runs, so the address of exec_path is the same in both, and the
+ * seccomp filter compares the exec's path argument against them. */
+struct plan {
+	int image_fd, channel_fd, devnull_fd;
+	int shared_net_fd; /* for the first level, or -1 when it cannot be used */
+	int child_image_fd; /* = the stage's RLIMIT_NOFILE */
+	bool detach;
+	bool probe_only; /* stop after the seccomp filter: _exit(0) instead of exec */
+	bool valgrind;   /* exec through execve(exec_path), as valgrind knows no execveat */
+	char uid_map[64], gid_map[64];
+	char exec_path[32]; /* "/proc/self/fd/<child_image_fd>" */
+	struct rlimit as, cpu, nofile;
+	bool set_as, set_cpu;
+	struct sock_fprog prog;
+	char *argv[2];
+	char *envp[1];
+	int record_dir_fd; /* with record_name: where the launcher records the stage's pid */
+	const char *record_name;
+	char record_tmp[NAME_MAX + 1];
+};
+
+/* sandbox-seccomp.c: the allow-list compiled into p->prog (or copied from the cache). The
+ * path execveat() gets: the filter compares the pointer, so it lives at one address for the
+ * whole process. */
+extern const char ebcc__sandbox_empty_path[1];
+int ebcc__sandbox_build_filter(struct plan *p);
+
+/* sandbox-launch.c */
+pid_t ebcc__sandbox_raw_clone(unsigned long flags);
+ssize_t ebcc__sandbox_read_record(int fd, struct record *rec);
+void ebcc__sandbox_wait_pid(pid_t pid, int *ret_status);
+/* Clones the stage at the first namespace level that works, from first_level on. Async-signal
+ * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with
+ * *fail. */
+int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
+			 struct record *fail);
+/* The intermediate process of a detached stage: launches it, hands its pid and level up on
+ * result_fd, waits on go_fd until the parent has read its start time, and exits. */
+__attribute__((noreturn)) void ebcc__sandbox_middle_main(const struct plan *p, int result_fd,
+							  int go_fd);
+
+#endif
