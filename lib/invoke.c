@@ -421,7 +421,7 @@ EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, c
 	add(o, "isolation",
 	    d->loaded && d->isolation_json != NULL ? json_tokener_parse(d->isolation_json) : NULL,
 	    &oom);
-	add(o, "lastSeq", json_object_new_int64((int64_t)last), &oom);
+	add(o, "last_seq", json_object_new_int64((int64_t)last), &oom);
 	r = oom ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
 		: ebcc__json_to_string(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, ret_json);
 out:

@@ -284,7 +284,7 @@ static int stages_run(struct rt *rt, int argc, char **argv)
 		struct json_object *s = json_object_array_get_idx(infos, i);
 		const char *row[6] = {
 			member_string(s, "name", ""),	 member_string(s, "lifetime", ""),
-			member_string(s, "eid", "-"),	 member_string(s, "lastSeq", "0"),
+			member_string(s, "eid", "-"),	 member_string(s, "last_seq", "0"),
 			member_string(s, "backend", ""), member_string(s, "measurement", ""),
 		};
 

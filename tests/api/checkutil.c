@@ -466,7 +466,7 @@ uint64_t stage_last_seq(struct ebcc_instance *inst, const char *stage)
 		fail_msg("stage_info %s: %s: %s", stage, ebcc_error_name(r), ebcc_last_error_message());
 	o = json_tokener_parse(info);
 	assert_non_null(o);
-	last = (uint64_t)get_int(o, "lastSeq", "stage info");
+	last = (uint64_t)get_int(o, "last_seq", "stage info");
 	json_object_put(o);
 	ebcc_free(info);
 	return last;

@@ -585,9 +585,9 @@ static uint64_t last_seq(void)
 	uint64_t seq;
 
 	assert_int_equal(ebcc_stage_info(f.inst, "echo", &info), 0);
-	p = strstr(info, "\"lastSeq\"");
+	p = strstr(info, "\"last_seq\"");
 	assert_non_null(p);
-	assert_int_equal(sscanf(p, "\"lastSeq\": %" SCNu64, &seq), 1);
+	assert_int_equal(sscanf(p, "\"last_seq\": %" SCNu64, &seq), 1);
 	ebcc_free(info);
 	return seq;
 }

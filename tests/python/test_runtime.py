@@ -197,7 +197,7 @@ class LifecycleTest(RuntimeCase):
         out, _ = self.ok("stages", "life")
         self.assertEqual(out.splitlines()[0].split()[:3], ["NAME", "LIFETIME", "EID"])
         infos = {s["name"]: s for s in json.loads(self.ok("stages", "--format", "json", "life")[0])}
-        self.assertEqual(infos["echo"]["lastSeq"], 3)
+        self.assertEqual(infos["echo"]["last_seq"], 3)
         self.assertEqual(infos["fresh"]["lifetime"], "invocation")
         self.assertEqual(infos["echo"]["measurement"], latest["measurement"])
 
