@@ -393,27 +393,26 @@ static struct json_object *envelope(struct ebcc_evidence *ev, int *ret_err)
 static char *policy_json(struct demo *d, const char *measurement, const char *nonce_hex,
 			 const char *request_digest, const char *response_digest)
 {
-	struct json_object *policy = json_object_new_object(), *keys = json_object_new_array();
-	char *text = NULL;
+	struct ebcc_policy *p = NULL;
+	char *json = NULL;
+	int r = ebcc_policy_new(&p);
 
-	if (policy == NULL || keys == NULL) {
-		json_object_put(policy);
-		json_object_put(keys);
-		return NULL;
-	}
-	json_object_array_add(keys, json_object_new_string(d->key_pem));
-	json_object_object_add(policy, "trusted_keys", keys);
-	json_object_object_add(policy, "measurement", json_object_new_string(measurement));
-	json_object_object_add(policy, "nonce", json_object_new_string(nonce_hex));
-	if (request_digest != NULL)
-		json_object_object_add(policy, "request_digest", json_object_new_string(request_digest));
-	if (response_digest != NULL)
-		json_object_object_add(policy, "response_digest",
-				       json_object_new_string(response_digest));
-	json_object_object_add(policy, "allow_simulated", json_object_new_boolean(1));
-	text = strdup(json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN));
-	json_object_put(policy);
-	return text;
+	if (r == 0)
+		r = ebcc_policy_add_trusted_key(p, d->key_pem);
+	if (r == 0)
+		r = ebcc_policy_set_string(p, "measurement", measurement);
+	if (r == 0)
+		r = ebcc_policy_set_string(p, "nonce", nonce_hex);
+	if (r == 0 && request_digest != NULL)
+		r = ebcc_policy_set_string(p, "request_digest", request_digest);
+	if (r == 0 && response_digest != NULL)
+		r = ebcc_policy_set_string(p, "response_digest", response_digest);
+	if (r == 0)
+		r = ebcc_policy_set_bool(p, "allow_simulated", 1);
+	if (r == 0)
+		r = ebcc_policy_to_json(p, &json);
+	ebcc_policy_free(p);
+	return r == 0 ? json : NULL;
 }
 
 /* One invocation and the verification of its evidence: two steps. */
@@ -530,7 +529,7 @@ static int invoke_and_verify(struct demo *d, int which, const char *request)
 		     st->name, (unsigned long long)seq);
 	ret = 0;
 out:
-	free(policy);
+	ebcc_free(policy);
 	json_object_put(env);
 	json_object_put(claims);
 	ebcc_free(claims_text);
@@ -586,7 +585,7 @@ static int step_replay(struct demo *d)
 		       -1;
 	policy = policy_json(d, st->measurement, other, NULL, NULL);
 	r = policy != NULL ? ebcc_evidence_verify(d->ctx, ev, policy) : EBCC_ERR_NO_MEMORY;
-	free(policy);
+	ebcc_free(policy);
 	ebcc_evidence_unref(ev);
 	if (r != EBCC_ERR_VERIFY) {
 		if (r < 0)

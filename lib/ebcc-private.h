@@ -701,7 +701,7 @@ void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_
 #define EBCC_POLICY_KEYS_MAX 64
 #define EBCC_POLICY_KEY_PEM_MAX ((size_t)16 << 10)
 
-struct ebcc_policy {
+struct ebcc__policy {
 	struct json_object *root; /* NULL for the empty policy */
 	const char **trusted_keys;
 	size_t n_trusted_keys;
@@ -721,8 +721,8 @@ struct ebcc_policy {
 
 /* Parses policy text (NULL or "" is the empty policy). Errors: EBCC_ERR_VERIFY naming the key
  * and what it must be, EBCC_ERR_NO_MEMORY. */
-int ebcc__policy_parse(const char *json, struct ebcc_policy *ret);
-void ebcc__policy_clear(struct ebcc_policy *p);
+int ebcc__policy_parse(const char *json, struct ebcc__policy *ret);
+void ebcc__policy_clear(struct ebcc__policy *p);
 /* For a backend's verify_report: the policy text parsed (*ret_root, to be put) and its
  * backend_options.<backend> (*ret_options, NULL when absent). Both NULL for an empty policy. */
 int ebcc__policy_backend_options(const char *policy_json, const char *backend,
@@ -730,10 +730,10 @@ int ebcc__policy_backend_options(const char *policy_json, const char *backend,
 /* Applies the policy's expectations to an envelope's fields: EBCC_ERR_VERIFY naming the first
  * field that differs, expected against found, or a backend_options entry for another backend
  * than the envelope's (which nothing would read). */
-int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f);
+int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_fields *f);
 /* The part of ebcc__policy_check() that needs only the evidence's backend, for a verifier to
  * make before it asks the backend: backend_options may hold only an object for that backend. */
-int ebcc__policy_check_backend(const struct ebcc_policy *p, const char *backend);
+int ebcc__policy_check_backend(const struct ebcc__policy *p, const char *backend);
 
 /* ---- invocations (lib/invoke.c, lib/invocation.c, lib/artifacts.c, lib/seq.c) ---------- */
 

@@ -49,7 +49,7 @@ static int string_member(struct json_object *obj, const char *key, const char **
 	return 0;
 }
 
-static int parse_trusted_keys(struct json_object *root, struct ebcc_policy *p)
+static int parse_trusted_keys(struct json_object *root, struct ebcc__policy *p)
 {
 	struct json_object *keys;
 	size_t n;
@@ -83,7 +83,7 @@ static int parse_trusted_keys(struct json_object *root, struct ebcc_policy *p)
 	return 0;
 }
 
-static int parse_fields(struct json_object *root, struct ebcc_policy *p)
+static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 {
 	char shown[EBCC_EVIDENCE_SHOW_SIZE];
 	struct json_object *value;
@@ -178,9 +178,9 @@ static int parse_fields(struct json_object *root, struct ebcc_policy *p)
 		      &p->backend_options);
 }
 
-int ebcc__policy_parse(const char *json, struct ebcc_policy *ret)
+int ebcc__policy_parse(const char *json, struct ebcc__policy *ret)
 {
-	struct ebcc_policy p = { 0 };
+	struct ebcc__policy p = { 0 };
 	size_t len;
 	int r;
 
@@ -202,11 +202,11 @@ int ebcc__policy_parse(const char *json, struct ebcc_policy *ret)
 	return 0;
 }
 
-void ebcc__policy_clear(struct ebcc_policy *p)
+void ebcc__policy_clear(struct ebcc__policy *p)
 {
 	free(p->trusted_keys);
 	json_object_put(p->root);
-	*p = (struct ebcc_policy){ 0 };
+	*p = (struct ebcc__policy){ 0 };
 }
 
 static int digest_mismatch(const char *field, const uint8_t expected[EBCC_SHA256_SIZE],
@@ -222,7 +222,7 @@ static int digest_mismatch(const char *field, const uint8_t expected[EBCC_SHA256
 
 /* Options that no backend will read are a check the verifier believes in and nobody makes:
  * every entry must be for the backend that produced the evidence. */
-int ebcc__policy_check_backend(const struct ebcc_policy *p, const char *backend)
+int ebcc__policy_check_backend(const struct ebcc__policy *p, const char *backend)
 {
 	struct json_object_iter it;
 
@@ -242,7 +242,7 @@ int ebcc__policy_check_backend(const struct ebcc_policy *p, const char *backend)
 	return 0;
 }
 
-int ebcc__policy_check(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f)
+int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_fields *f)
 {
 	const struct ebcc_binding *b = &f->binding;
 	int r = ebcc__policy_check_backend(p, f->backend);

@@ -20,7 +20,7 @@ static const char *const envelope_keys[] = {
 	"measurement", "nonce", "request_digest", "response_digest", "allow_simulated", NULL,
 };
 
-static int check_policy(const struct ebcc_policy *p)
+static int check_policy(const struct ebcc__policy *p)
 {
 	for (size_t i = 0; p->root != NULL && envelope_keys[i] != NULL; i++)
 		if (json_object_object_get_ex(p->root, envelope_keys[i], NULL))
@@ -31,7 +31,7 @@ static int check_policy(const struct ebcc_policy *p)
 }
 
 static int verify(struct ebcc_context *ctx, const struct ebcc_backend *b, const void *data,
-		  size_t len, const struct ebcc_policy *policy, const char *policy_json,
+		  size_t len, const struct ebcc__policy *policy, const char *policy_json,
 		  char **ret_claims)
 {
 	struct ebcc_backend_session s;
@@ -78,7 +78,7 @@ EBCC_EXPORT int ebcc_report_verify(struct ebcc_context *ctx, const char *backend
 				   char **ret_claims_json)
 {
 	const struct ebcc_backend *b = NULL;
-	struct ebcc_policy policy;
+	struct ebcc__policy policy;
 	char *claims = NULL;
 	int r;
 

@@ -50,7 +50,7 @@ static int check_backend(const struct ebcc_backend *b, const struct ebcc_evidenc
 }
 
 static int check_report(struct ebcc_context *ctx, const struct ebcc_backend *b,
-			const struct ebcc_evidence_fields *f, const struct ebcc_policy *policy,
+			const struct ebcc_evidence_fields *f, const struct ebcc__policy *policy,
 			const char *policy_json, const uint8_t report_data[EBCC_REPORT_DATA_SIZE],
 			char **ret_verdict)
 {
@@ -101,7 +101,7 @@ static int verify(struct ebcc_context *ctx, const struct ebcc_evidence *ev,
 	const struct ebcc_evidence_fields *f = ebcc__evidence_fields(ev);
 	uint8_t report_data[EBCC_REPORT_DATA_SIZE];
 	const struct ebcc_backend *b = NULL;
-	struct ebcc_policy policy;
+	struct ebcc__policy policy;
 	int r;
 
 	r = ebcc__policy_parse(policy_json, &policy);

@@ -442,6 +442,51 @@ int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field, const uint8_t *
 int ebcc_report_verify(struct ebcc_context *ctx, const char *backend, const void *data,
 		       size_t len, const char *policy_json, char **ret_claims_json);
 
+/*
+ * A verification policy built key by key, so that callers never write JSON or escape PEM by
+ * hand; ebcc_policy_to_json() gives the text that ebcc_evidence_verify() and
+ * ebcc_report_verify() take (and that a verifier can keep in a file). Each setter checks its
+ * value as the verifier will and leaves the policy as it was when it refuses one. A policy is
+ * not thread-safe: use it from one thread at a time. Since LIBEBCC_0.2.
+ */
+struct ebcc_policy;
+
+/* An empty policy (it trusts no key). Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_NO_MEMORY. */
+int ebcc_policy_new(struct ebcc_policy **ret_policy);
+
+/* Appends a PEM public key to trusted_keys. Errors: EBCC_ERR_INVALID_ARG (NULL, not one PEM
+ * block), EBCC_ERR_NO_MEMORY. */
+int ebcc_policy_add_trusted_key(struct ebcc_policy *policy, const char *pem);
+
+/*
+ * Sets a top-level key: "measurement", "nonce" (hex), "request_digest", "response_digest"
+ * ("sha256:<hex>") or "verification_time" (RFC 3339) to a string; "allow_simulated" to a
+ * boolean with ebcc_policy_set_bool(). Errors: EBCC_ERR_INVALID_ARG (NULL, an unknown key or a
+ * key of the other type, a malformed value: the message says what it must be),
+ * EBCC_ERR_NO_MEMORY.
+ */
+int ebcc_policy_set_string(struct ebcc_policy *policy, const char *key, const char *value);
+int ebcc_policy_set_bool(struct ebcc_policy *policy, const char *key, int value);
+
+/*
+ * Sets backend_options.<backend>.<key> to value_json, one JSON value ("true", "\"text\"",
+ * "{...}"; a string is quoted by ebcc_policy_set_backend_string()). What the key means is the
+ * backend's (ebcc-backends(7)); the backend checks it when it verifies. Errors:
+ * EBCC_ERR_INVALID_ARG (NULL, a backend name that is not [a-z0-9_-]{1,32}, value_json that is
+ * not one JSON value), EBCC_ERR_NO_MEMORY.
+ */
+int ebcc_policy_set_backend_json(struct ebcc_policy *policy, const char *backend,
+				 const char *key, const char *value_json);
+int ebcc_policy_set_backend_string(struct ebcc_policy *policy, const char *backend,
+				   const char *key, const char *value);
+
+/* The policy as JSON text (free with ebcc_free()). Errors: EBCC_ERR_INVALID_ARG,
+ * EBCC_ERR_NO_MEMORY. */
+int ebcc_policy_to_json(struct ebcc_policy *policy, char **ret_json);
+
+/* Frees the policy. Returns NULL. */
+struct ebcc_policy *ebcc_policy_free(struct ebcc_policy *policy);
+
 /* Adds a reference. Returns ev (NULL gives NULL). Thread-safe. */
 struct ebcc_evidence *ebcc_evidence_ref(struct ebcc_evidence *ev);
 

@@ -731,6 +731,40 @@ static void report_functions(void **state)
 		     EBCC_ERR_VERIFY);
 }
 
+static void policy_functions(void **state)
+{
+	struct ebcc_policy *p = NULL;
+	char *json = SENTINEL;
+
+	(void)state;
+	NULL_REFUSED(ebcc_policy_new, ret_policy, (NULL));
+	assert_int_equal(ebcc_policy_new(&p), 0);
+	NULL_REFUSED(ebcc_policy_add_trusted_key, policy, (NULL, "-----BEGIN K-----\n-----END K-----"));
+	NULL_REFUSED(ebcc_policy_add_trusted_key, pem, (p, NULL));
+	NULL_REFUSED(ebcc_policy_set_string, policy, (NULL, "nonce", "00"));
+	NULL_REFUSED(ebcc_policy_set_string, key, (p, NULL, "00"));
+	NULL_REFUSED(ebcc_policy_set_string, value, (p, "nonce", NULL));
+	NULL_REFUSED(ebcc_policy_set_bool, policy, (NULL, "allow_simulated", 1));
+	NULL_REFUSED(ebcc_policy_set_bool, key, (p, NULL, 1));
+	NULL_REFUSED(ebcc_policy_set_backend_json, policy, (NULL, "tsm", "allow_debug", "true"));
+	NULL_REFUSED(ebcc_policy_set_backend_json, backend, (p, NULL, "allow_debug", "true"));
+	NULL_REFUSED(ebcc_policy_set_backend_json, key, (p, "tsm", NULL, "true"));
+	NULL_REFUSED(ebcc_policy_set_backend_json, value_json, (p, "tsm", "allow_debug", NULL));
+	NULL_REFUSED(ebcc_policy_set_backend_string, policy, (NULL, "tsm", "provider", "tdx_guest"));
+	NULL_REFUSED(ebcc_policy_set_backend_string, backend, (p, NULL, "provider", "tdx_guest"));
+	NULL_REFUSED(ebcc_policy_set_backend_string, key, (p, "tsm", NULL, "tdx_guest"));
+	NULL_REFUSED(ebcc_policy_set_backend_string, value, (p, "tsm", "provider", NULL));
+	NULL_REFUSED(ebcc_policy_to_json, policy, (NULL, &json));
+	NULL_REFUSED(ebcc_policy_to_json, ret_json, (p, NULL));
+	assert_ptr_equal(json, SENTINEL);
+	/* The policy is still the empty one. */
+	assert_int_equal(ebcc_policy_to_json(p, &json), 0);
+	assert_string_equal(json, "{\n}");
+	ebcc_free(json);
+	NULL_ALLOWED(ebcc_policy_free, policy, (NULL), NULL);
+	assert_null(ebcc_policy_free(p));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -742,6 +776,7 @@ int main(void)
 		cmocka_unit_test(evidence_functions),
 		cmocka_unit_test(stopped_instance),
 		cmocka_unit_test(report_functions),
+		cmocka_unit_test(policy_functions),
 	};
 
 	if (echo_stage_path() == NULL) {

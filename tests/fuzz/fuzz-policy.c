@@ -77,7 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The parsed policy against a plain reading of its text. */
-static void check_parsed(const struct ebcc_policy *p, struct json_object *root)
+static void check_parsed(const struct ebcc__policy *p, struct json_object *root)
 {
 	struct json_object *v;
 	uint8_t buf[EBCC_NONCE_MAX];
@@ -132,7 +132,7 @@ static void check_parsed(const struct ebcc_policy *p, struct json_object *root)
 		   "allow_simulated differs");
 }
 
-static bool policy_empty(const struct ebcc_policy *p)
+static bool policy_empty(const struct ebcc__policy *p)
 {
 	return p->root == NULL && p->trusted_keys == NULL && p->n_trusted_keys == 0 &&
 	       p->measurement == NULL && !p->has_nonce && p->nonce_len == 0 &&
@@ -140,7 +140,7 @@ static bool policy_empty(const struct ebcc_policy *p)
 }
 
 /* Would the policy accept the evidence? Each expectation compared on its own. */
-static bool expect_accept(const struct ebcc_policy *p, const struct ebcc_evidence_fields *f)
+static bool expect_accept(const struct ebcc__policy *p, const struct ebcc_evidence_fields *f)
 {
 	const struct ebcc_binding *b = &f->binding;
 	struct json_object *options;
@@ -170,7 +170,7 @@ static bool expect_accept(const struct ebcc_policy *p, const struct ebcc_evidenc
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ebcc_policy p;
+	struct ebcc__policy p;
 	char *text = malloc(size + 1);
 	int r;
 

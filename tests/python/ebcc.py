@@ -299,6 +299,59 @@ class Evidence:
         return ctypes.string_at(out, size.value)
 
 
+_declare("ebcc_policy_new", ctypes.c_int, ctypes.POINTER(ctypes.c_void_p))
+_declare("ebcc_policy_free", ctypes.c_void_p, ctypes.c_void_p)
+_declare("ebcc_policy_add_trusted_key", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+_declare("ebcc_policy_set_string", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p)
+_declare("ebcc_policy_set_bool", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int)
+_declare("ebcc_policy_set_backend_json", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.c_char_p, ctypes.c_char_p)
+_declare("ebcc_policy_set_backend_string", ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p,
+         ctypes.c_char_p, ctypes.c_char_p)
+_declare("ebcc_policy_to_json", ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p))
+
+
+class Policy:
+    """A verification policy built key by key (ebcc_policy_new(3))."""
+
+    def __init__(self):
+        self.handle = ctypes.c_void_p()
+        check(_lib.ebcc_policy_new(ctypes.byref(self.handle)))
+
+    def close(self):
+        if self.handle:
+            _lib.ebcc_policy_free(self.handle)
+            self.handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def add_trusted_key(self, pem):
+        check(_lib.ebcc_policy_add_trusted_key(self.handle, _text(pem)))
+
+    def set_string(self, key, value):
+        check(_lib.ebcc_policy_set_string(self.handle, _text(key), _text(value)))
+
+    def set_bool(self, key, value):
+        check(_lib.ebcc_policy_set_bool(self.handle, _text(key), 1 if value else 0))
+
+    def set_backend_json(self, backend, key, value_json):
+        check(_lib.ebcc_policy_set_backend_json(self.handle, _text(backend), _text(key),
+                                                _text(value_json)))
+
+    def set_backend_string(self, backend, key, value):
+        check(_lib.ebcc_policy_set_backend_string(self.handle, _text(backend), _text(key),
+                                                  _text(value)))
+
+    def to_json(self):
+        out = ctypes.c_void_p()
+        check(_lib.ebcc_policy_to_json(self.handle, ctypes.byref(out)))
+        return take_string(out)
+
+
 def _field(field):
     return field if isinstance(field, int) else constant("EBCC_EVIDENCE_" + field.upper())
 

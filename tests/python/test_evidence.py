@@ -270,6 +270,47 @@ class EvidenceTest(unittest.TestCase):
             self.assertEqual(cm.exception.name, "EBCC_ERR_VERIFY")
             self.assertIn("nonce", cm.exception.message)
 
+    def test_policy_builder(self):
+        text, fields = envelope()
+        with ebcc.Policy() as policy, self.parse(text) as ev:
+            # An empty policy trusts nothing; key by key it becomes good_policy().
+            self.assertVerifyFails(ev, policy.to_json(), "EBCC_ERR_VERIFY", "trusted_keys")
+            policy.add_trusted_key(pem(KEY))
+            for key in ("measurement", "nonce", "request_digest", "response_digest"):
+                policy.set_string(key, fields[key])
+            self.assertEqual(json.loads(policy.to_json()), good_policy(fields))
+            ev.verify(self.ctx, policy.to_json())
+            # Refused values leave the policy as it was, with the verifier's reason.
+            before = policy.to_json()
+            for call, args, words in (
+                    (policy.set_string, ("nonce", "xyz"), "nonce"),
+                    (policy.set_string, ("verification_time", "yesterday"), "RFC 3339"),
+                    (policy.set_string, ("allow_simulated", "true"), "ebcc_policy_set_bool"),
+                    (policy.set_string, ("trusted_key", "x"), "not a string key"),
+                    (policy.set_bool, ("nonce", True), "not a boolean key"),
+                    (policy.add_trusted_key, ("not pem",), "not one PEM block"),
+                    (policy.set_backend_json, ("tsm", "allow_debug", "tru"), "ebcc_policy_set_backend_json"),
+                    (policy.set_backend_json, ("tsm", "allow_debug", "1, \"w\": 2"), "not one JSON value"),
+                    (policy.set_backend_json, ("TSM", "allow_debug", "true"), "not a backend name"),
+                    (policy.set_backend_string, ("tsm", "", "x"), "key of 0 bytes")):
+                with self.subTest(args=args), self.assertRaises(ebcc.EbccError) as cm:
+                    call(*args)
+                self.assertEqual(cm.exception.name, "EBCC_ERR_INVALID_ARG", cm.exception.message)
+                self.assertIn(words, cm.exception.message)
+                self.assertEqual(policy.to_json(), before)
+            # Backend options and PEM with newlines need no escaping by the caller.
+            policy.set_bool("allow_simulated", True)
+            policy.set_backend_json("tsm", "snp_min_tcb", '{"snp": 24}')
+            policy.set_backend_string("tsm", "tdx_root_ca", "-----BEGIN CERTIFICATE-----\nAA==\n")
+            doc = json.loads(policy.to_json())
+            self.assertTrue(doc["allow_simulated"])
+            self.assertEqual(doc["backend_options"]["tsm"],
+                             {"snp_min_tcb": {"snp": 24},
+                              "tdx_root_ca": "-----BEGIN CERTIFICATE-----\nAA==\n"})
+            # Options of a backend the evidence is not from are refused when verifying.
+            self.assertVerifyFails(ev, policy.to_json(), "EBCC_ERR_VERIFY",
+                                   "would be read by no backend")
+
     def test_report_data_is_recomputed(self):
         text, fields = envelope(backend="nosuch")
         with self.parse(text) as ev:  # binding holds, so the backend lookup comes next

@@ -156,7 +156,7 @@ static inline int tee_verdict(const struct ebcc_backend_ops *ops, struct tee_env
 			      struct ebcc_evidence *ev, const char *policy, char **ret_verdict)
 {
 	const struct ebcc_evidence_fields *f = ebcc__evidence_fields(ev);
-	struct ebcc_policy p;
+	struct ebcc__policy p;
 	struct ebcc_backend_report_check check;
 	int r;
 

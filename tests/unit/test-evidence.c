@@ -1374,7 +1374,7 @@ static void rfc3339_times(void **state)
 		{ "2023-10-01T01:02:03Zjunk", -2 },
 		{ "2023-10-01T01:02:03+0200", -2 },
 	};
-	struct ebcc_policy p;
+	struct ebcc__policy p;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -86,7 +86,7 @@ static void every_document_refuses_them(void **state)
 	struct ebcc_oci_config *c = NULL;
 	struct ebcc_evidence *ev = NULL;
 	struct ebcc_state *st = NULL;
-	struct ebcc_policy p;
+	struct ebcc__policy p;
 
 	(void)state;
 	assert_int_equal(ebcc__manifest_parse(manifest, strlen(manifest), "ebcc.json", &m),
