@@ -52,7 +52,7 @@ static int lookup(struct ebcc_evidence *ev, const void *ret, int field, enum fie
 
 EBCC_EXPORT int ebcc_evidence_get_text(struct ebcc_evidence *ev, int field, const char **ret)
 {
-	const struct ebcc_evidence_fields *f;
+	const struct ebcc_evidence_fields *f = NULL;
 	int r = lookup(ev, ret, field, FIELD_TEXT, &f);
 
 	if (r < 0)
@@ -79,7 +79,7 @@ EBCC_EXPORT int ebcc_evidence_get_text(struct ebcc_evidence *ev, int field, cons
 
 EBCC_EXPORT int ebcc_evidence_get_u64(struct ebcc_evidence *ev, int field, uint64_t *ret)
 {
-	const struct ebcc_evidence_fields *f;
+	const struct ebcc_evidence_fields *f = NULL;
 	int r = lookup(ev, ret, field, FIELD_U64, &f);
 
 	if (r < 0)
@@ -93,7 +93,7 @@ EBCC_EXPORT int ebcc_evidence_get_u64(struct ebcc_evidence *ev, int field, uint6
 EBCC_EXPORT int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field,
 					const uint8_t **ret, size_t *ret_len)
 {
-	const struct ebcc_evidence_fields *f;
+	const struct ebcc_evidence_fields *f = NULL;
 	int r;
 
 	if (ret_len == NULL && ev != NULL && ret != NULL)
