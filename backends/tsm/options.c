@@ -18,8 +18,35 @@ static const char *const known_keys[] = {
 	"tdx_root_ca",	"snp_ark", "snp_certs", "launch_measurement", "report_data", "provider",
 	"allow_unverified_signature", "allow_debug",
 	"snp_crl", "snp_min_tcb", "snp_allow_migration_agent", "snp_allow_smt",
-	NULL,
+	"tdx_collateral", "tdx_tcb_status", NULL,
 };
+
+const char *const ebcc__tdx_collateral_keys[EBCC_TDX_COLL_COUNT + 1] = {
+	"tcb_info",	     "tcb_info_signature", "tcb_info_issuer_chain",
+	"qe_identity",	     "qe_identity_signature", "qe_identity_issuer_chain",
+	"pck_crl",	     "pck_crl_issuer_chain", "root_ca_crl", NULL,
+};
+
+static const char *const status_names[EBCC_TDX_TCB_STATUS_COUNT] = {
+	"UpToDate",   "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
+	"OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
+};
+
+const char *ebcc__tdx_tcb_status_name(enum ebcc__tdx_tcb_status s)
+{
+	return (unsigned)s < EBCC_TDX_TCB_STATUS_COUNT ? status_names[s] : "(unknown)";
+}
+
+int ebcc__tdx_tcb_status_parse(const char *name, enum ebcc__tdx_tcb_status *ret)
+{
+	for (int i = 0; i < EBCC_TDX_TCB_STATUS_COUNT; i++) {
+		if (strcmp(name, status_names[i]) == 0) {
+			*ret = (enum ebcc__tdx_tcb_status)i;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 {
@@ -30,6 +57,8 @@ void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 	for (size_t i = 0; i < p->n_keys; i++)
 		EVP_PKEY_free(p->keys[i]);
 	free(p->keys);
+	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++)
+		free(p->tdx_collateral.text[i]);
 	*p = (struct ebcc__tsm_policy){ 0 };
 }
 
@@ -163,10 +192,80 @@ static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (r == 0 && json_object_object_get_ex(o, "snp_allow_smt", &v))
 		r = bool_member(o, "snp_allow_smt", &p->snp_allow_smt);
 	return r;
+/* backend_options.tsm.tdx_collateral: every item a string, copied; checked when a quote is. */
+static int parse_collateral(struct json_object *o, struct ebcc__tsm_policy *p)
+{
+	const char *unknown;
+
+	if (!json_object_is_type(o, json_type_object))
+		return ebcc__error(ERR, WHERE ".tdx_collateral must be an object, not %s",
+				   ebcc__json_type_article(o));
+	unknown = ebcc__json_unknown_key(o, ebcc__tdx_collateral_keys);
+	if (unknown != NULL)
+		return ebcc__error(ERR, WHERE ".tdx_collateral: unknown key \"%.64s\" (known: "
+				   "tcb_info, tcb_info_signature, tcb_info_issuer_chain, "
+				   "qe_identity, qe_identity_signature, qe_identity_issuer_chain, "
+				   "pck_crl, pck_crl_issuer_chain, root_ca_crl)",
+				   unknown);
+	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++) {
+		const char *key = ebcc__tdx_collateral_keys[i];
+		struct json_object *v;
+		const char *text;
+		size_t len;
+
+		if (!json_object_object_get_ex(o, key, &v))
+			return ebcc__error(ERR, WHERE ".tdx_collateral.%s is missing: every item of "
+					   "the collateral is needed", key);
+		if (!json_object_is_type(v, json_type_string))
+			return ebcc__error(ERR, WHERE ".tdx_collateral.%s must be a string, not %s",
+					   key, ebcc__json_type_article(v));
+		text = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (len > EBCC_TDX_COLLATERAL_ITEM_MAX)
+			return ebcc__error(ERR, WHERE ".tdx_collateral.%s: %zu bytes, at most %zu "
+					   "are accepted", key, len, EBCC_TDX_COLLATERAL_ITEM_MAX);
+		p->tdx_collateral.text[i] = strdup(text);
+		if (p->tdx_collateral.text[i] == NULL)
+			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		p->tdx_collateral.len[i] = len;
+	}
+	p->has_tdx_collateral = true;
+	return 0;
+}
+
+/* backend_options.tsm.tdx_tcb_status: a non-empty array of status names, Revoked not one. */
+static int parse_tcb_status(struct json_object *o, struct ebcc__tsm_policy *p)
+{
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) == 0)
+		return ebcc__error(ERR, WHERE ".tdx_tcb_status must be a non-empty array of TCB "
+				   "statuses, not %s", ebcc__json_type_article(o));
+	n = json_object_array_length(o);
+	p->tdx_tcb_status_accepted = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(o, i);
+		enum ebcc__tdx_tcb_status s;
+
+		if (!json_object_is_type(v, json_type_string))
+			return ebcc__error(ERR, WHERE ".tdx_tcb_status[%zu] must be a string, not %s",
+					   i, ebcc__json_type_article(v));
+		if (ebcc__tdx_tcb_status_parse(json_object_get_string(v), &s) < 0 ||
+		    s == EBCC_TDX_TCB_REVOKED)
+			return ebcc__error(ERR, WHERE ".tdx_tcb_status[%zu] is \"%.48s\": it must be "
+					   "UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
+					   "ConfigurationAndSWHardeningNeeded, OutOfDate or "
+					   "OutOfDateConfigurationNeeded (a Revoked TCB is never "
+					   "accepted)",
+					   i, json_object_get_string(v));
+		p->tdx_tcb_status_accepted |= 1u << s;
+	}
+	return 0;
 }
 
 static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 {
+	struct json_object *v;
 	const char *text, *unknown;
 	size_t len = 0;
 	int r;
@@ -179,9 +278,14 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
 				   "snp_certs, launch_measurement, report_data, provider, "
 				   "allow_unverified_signature, allow_debug, snp_crl, snp_min_tcb, "
-				   "snp_allow_migration_agent, snp_allow_smt)",
+				   "snp_allow_migration_agent, snp_allow_smt, tdx_collateral, "
+				   "tdx_tcb_status)",
 				   unknown);
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
+	if (r == 0 && json_object_object_get_ex(o, "tdx_collateral", &v))
+		r = parse_collateral(v, p);
+	if (r == 0 && json_object_object_get_ex(o, "tdx_tcb_status", &v))
+		r = parse_tcb_status(v, p);
 	if (r == 0)
 		r = parse_snp_rules(o, p);
 	if (r == 0)
@@ -257,7 +361,8 @@ static int parse_time(struct json_object *root, struct ebcc__tsm_policy *p)
 int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
 			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
 {
-	struct ebcc__tsm_policy p = { .snp_allow_smt = true };
+	struct ebcc__tsm_policy p = { .snp_allow_smt = true,
+				      .tdx_tcb_status_accepted = 1u << EBCC_TDX_TCB_UP_TO_DATE };
 	struct json_object *root = NULL, *tsm = NULL;
 	int r;
 

@@ -31,6 +31,33 @@
  *                               export it (MIGRATE_MA, bit 18; default false)
  *   snp_allow_smt               false: refuse a guest whose POLICY allows SMT (bit 16;
  *                               default true: every cloud's guests have it)
+ *   tdx_collateral              an object: Intel's collateral for a TDX quote's TCB, checked
+ *                               at the verification time (tdx_collateral.h). Its keys, all
+ *                               required, are those of Intel's QVL collateral structure:
+ *                                 tcb_info, qe_identity     the exact JSON text Intel signed
+ *                                     (the tcbInfo / enclaveIdentity object), or the whole
+ *                                     PCS response body {"tcbInfo": {...}, "signature": ...}
+ *                                 tcb_info_signature, qe_identity_signature
+ *                                     128 hex digits (r || s, P-256, SHA-256 of the text);
+ *                                     "" when the body gives it
+ *                                 tcb_info_issuer_chain, qe_identity_issuer_chain,
+ *                                 pck_crl_issuer_chain      PEM: the signer, then the root
+ *                                 pck_crl, root_ca_crl      hex DER or PEM
+ *                               Where an operator gets them (Intel PCS, API v4):
+ *                                 GET /tdx/certification/v4/tcb?fmspc=<FMSPC>  (chain in the
+ *                                     response header TCB-Info-Issuer-Chain)
+ *                                 GET /tdx/certification/v4/qe/identity  (SGX-Enclave-Identity-
+ *                                     Issuer-Chain)
+ *                                 GET /sgx/certification/v4/pckcrl?ca=platform|processor
+ *                                     (SGX-PCK-CRL-Issuer-Chain)
+ *                                 the root CA CRL at the root certificate's CRL distribution
+ *                                     point, https://certificates.trustedservices.intel.com/
+ *                                     IntelSGXRootCA.der
+ *                               Cache them and refresh before the earliest nextUpdate.
+ *   tdx_tcb_status              array of the TCB statuses accepted (default ["UpToDate"]):
+ *                               UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+ *                               ConfigurationAndSWHardeningNeeded, OutOfDate,
+ *                               OutOfDateConfigurationNeeded ("Revoked" never is)
  *
  * The policy's top-level "verification_time" (RFC 3339) is the instant at which certificates
  * are checked (default: now).
@@ -51,6 +78,44 @@
 #include "configfs.h"
 
 #define EBCC_TSM_LAUNCH_MEASUREMENT_SIZE 48
+/* One collateral item: Intel's are a few KiB (a PCK CRL of a large platform CA some 100). */
+#define EBCC_TDX_COLLATERAL_ITEM_MAX ((size_t)512 << 10)
+
+/* TCB statuses of Intel's TCB info and QE identity, in the order of their names. */
+enum ebcc__tdx_tcb_status {
+	EBCC_TDX_TCB_UP_TO_DATE,
+	EBCC_TDX_TCB_SW_HARDENING_NEEDED,
+	EBCC_TDX_TCB_CONFIGURATION_NEEDED,
+	EBCC_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	EBCC_TDX_TCB_OUT_OF_DATE,
+	EBCC_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	EBCC_TDX_TCB_REVOKED,
+	EBCC_TDX_TCB_STATUS_COUNT,
+};
+
+/* "UpToDate", ...; and back (-1 for a name that is none of them). */
+const char *ebcc__tdx_tcb_status_name(enum ebcc__tdx_tcb_status s);
+int ebcc__tdx_tcb_status_parse(const char *name, enum ebcc__tdx_tcb_status *ret);
+
+/* The items of backend_options.tsm.tdx_collateral, in this order; texts as given. */
+enum ebcc__tdx_collateral_item {
+	EBCC_TDX_COLL_TCB_INFO,
+	EBCC_TDX_COLL_TCB_INFO_SIGNATURE,
+	EBCC_TDX_COLL_TCB_INFO_ISSUER_CHAIN,
+	EBCC_TDX_COLL_QE_IDENTITY,
+	EBCC_TDX_COLL_QE_IDENTITY_SIGNATURE,
+	EBCC_TDX_COLL_QE_IDENTITY_ISSUER_CHAIN,
+	EBCC_TDX_COLL_PCK_CRL,
+	EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN,
+	EBCC_TDX_COLL_ROOT_CA_CRL,
+	EBCC_TDX_COLL_COUNT,
+};
+extern const char *const ebcc__tdx_collateral_keys[EBCC_TDX_COLL_COUNT + 1];
+
+struct ebcc__tdx_collateral_text {
+	char *text[EBCC_TDX_COLL_COUNT]; /* malloc, NUL-terminated */
+	size_t len[EBCC_TDX_COLL_COUNT];
+};
 
 /* An SEV-SNP TCB_VERSION's security patch levels (snp.h has the byte layouts). */
 struct ebcc__snp_tcb {
@@ -80,6 +145,9 @@ struct ebcc__tsm_policy {
 	 * checked at this instant instead of the current time. */
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch */
+	bool has_tdx_collateral;
+	struct ebcc__tdx_collateral_text tdx_collateral;
+	unsigned tdx_tcb_status_accepted; /* bit (1u << status); UpToDate alone by default */
 };
 
 /* The instant to check validity periods at: the policy's, or NULL for the current time. */

@@ -13,6 +13,7 @@
 #include "snp.h"
 #include "snp_tcb.h"
 #include "tdx.h"
+#include "tdx_collateral.h"
 #include "verify.h"
 
 #define ERR EBCC_ERR_VERIFY
@@ -92,6 +93,29 @@ static void tdx_claims(const struct ebcc__tdx_quote *q, struct json_object *o)
 	add_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
 }
 
+/* The quote's TCB against the policy's collateral, and what it came to as claims. */
+static int tcb_claims(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
+		      struct facts *f)
+{
+	struct ebcc__tdx_tcb_result res;
+	struct json_object *o = f->extra;
+	int r = ebcc__tdx_collateral_check(q, p, &res);
+
+	if (r < 0)
+		return r;
+	json_object_object_add(o, "tcb_status",
+			       json_object_new_string(ebcc__tdx_tcb_status_name(res.status)));
+	json_object_object_add(o, "tcb_date", json_object_new_string(res.tcb_date));
+	json_object_object_add(o, "advisory_ids", res.advisory_ids);
+	json_object_object_add(o, "fmspc", json_object_new_string(res.fmspc));
+	json_object_object_add(o, "tcb_evaluation_data_number",
+			       json_object_new_int64(res.tcb_evaluation_data_number));
+	json_object_object_add(o, "qe_tcb_status",
+			       json_object_new_string(ebcc__tdx_tcb_status_name(res.qe_status)));
+	f->tcb_checked = true;
+	return 0;
+}
+
 static int tdx_facts(const uint8_t *blob, size_t len, const struct ebcc__tsm_policy *p,
 		     struct facts *f)
 {
@@ -108,7 +132,9 @@ static int tdx_facts(const uint8_t *blob, size_t len, const struct ebcc__tsm_pol
 	if (r < 0)
 		return r;
 	tdx_claims(&q, f->extra);
-	return 0;
+	if (p->has_tdx_collateral)
+		r = tcb_claims(&q, p, f);
+	return r;
 }
 
 static void add_tcb(struct json_object *o, const char *key, uint64_t tcb,
