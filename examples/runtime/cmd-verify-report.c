@@ -16,6 +16,8 @@
 #define POLICY_MAX (1u << 20)
 #define CERT_MAX (64u << 10)
 #define CERTS_MAX 16
+#define COLLATERAL_MAX (1u << 20) /* the library takes a policy of at most 1 MiB */
+#define OPT_COLLATERAL 0x100
 
 struct report_args {
 	const char *backend;
@@ -23,6 +25,7 @@ struct report_args {
 	size_t n_certs;
 	const char *policy_path;
 	const char *at;
+	const char *collateral_path;
 	const char *report_path;
 };
 
@@ -107,19 +110,16 @@ static int read_certs(const struct report_args *a, char **ret)
 	return 0;
 }
 
-/* The --policy file as a JSON object (a new empty one without the file). */
-static int policy_object(const struct report_args *a, struct json_object **ret)
+/* A file holding one JSON object; option names it in messages. */
+static int json_file_object(const char *option, const char *path, size_t max,
+			    struct json_object **ret)
 {
 	struct json_tokener *tok;
 	struct json_object *o;
 	char *text = NULL;
 	size_t len = 0;
 
-	if (a->policy_path == NULL) {
-		*ret = json_object_new_object();
-		return *ret != NULL ? 0 : (rt_fail_plain("verify-report: out of memory"), -1);
-	}
-	if (rt_read_file(a->policy_path, POLICY_MAX, &text, &len) < 0)
+	if (rt_read_file(path, max, &text, &len) < 0)
 		return -1;
 	tok = json_tokener_new();
 	if (tok == NULL) {
@@ -133,8 +133,7 @@ static int policy_object(const struct report_args *a, struct json_object **ret)
 		json_object_put(o);
 		json_tokener_free(tok);
 		free(text);
-		return rt_fail_plain("verify-report: --policy %s is not one JSON object",
-				     a->policy_path),
+		return rt_fail_plain("verify-report: %s %s is not one JSON object", option, path),
 		       -1;
 	}
 	json_tokener_free(tok);
@@ -143,10 +142,39 @@ static int policy_object(const struct report_args *a, struct json_object **ret)
 	return 0;
 }
 
+/* The --policy file as a JSON object (a new empty one without the file). */
+static int policy_object(const struct report_args *a, struct json_object **ret)
+{
+	if (a->policy_path == NULL) {
+		*ret = json_object_new_object();
+		return *ret != NULL ? 0 : (rt_fail_plain("verify-report: out of memory"), -1);
+	}
+	return json_file_object("--policy", a->policy_path, POLICY_MAX, ret);
+}
+
+/* The --collateral file's object as backend_options.NAME.tdx_collateral of the policy. */
+static int add_collateral(const struct report_args *a, struct json_object *mine)
+{
+	struct json_object *c = NULL;
+
+	if (a->collateral_path == NULL)
+		return 0;
+	if (json_object_object_get_ex(mine, "tdx_collateral", NULL))
+		return rt_fail_plain("verify-report: --policy %s sets backend_options.%s."
+				     "tdx_collateral and --collateral %s is given: set it in one "
+				     "place", a->policy_path, a->backend, a->collateral_path),
+		       -1;
+	if (json_file_object("--collateral", a->collateral_path, COLLATERAL_MAX, &c) < 0)
+		return -1;
+	json_object_object_add(mine, "tdx_collateral", c);
+	return 0;
+}
+
 /*
  * The policy: the --policy file's text as it is when no option adds to it, so that only the
  * library reads it, with all its strictness. With --at or --certs the file's object gets the
- * options merged in (verification_time, backend_options.NAME.snp_certs); a key that both the
+ * options merged in (verification_time, backend_options.NAME.snp_certs and
+ * .tdx_collateral); a key that both the
  * file and an option set is refused rather than one of them silently dropped.
  */
 static int build_policy(const struct report_args *a, char **ret_policy)
@@ -155,7 +183,7 @@ static int build_policy(const struct report_args *a, char **ret_policy)
 	char *certs = NULL;
 	const char *text;
 
-	if (a->at == NULL && a->n_certs == 0) {
+	if (a->at == NULL && a->n_certs == 0 && a->collateral_path == NULL) {
 		size_t len = 0;
 
 		*ret_policy = NULL;
@@ -179,7 +207,7 @@ static int build_policy(const struct report_args *a, char **ret_policy)
 			goto both_time;
 		json_object_object_add(o, "verification_time", json_object_new_string(a->at));
 	}
-	if (a->n_certs > 0) {
+	if (a->n_certs > 0 || a->collateral_path != NULL) {
 		if (!json_object_object_get_ex(o, "backend_options", &opts)) {
 			opts = json_object_new_object();
 			json_object_object_add(o, "backend_options", opts);
@@ -192,6 +220,12 @@ static int build_policy(const struct report_args *a, char **ret_policy)
 		}
 		if (!json_object_is_type(mine, json_type_object))
 			goto bad_options;
+		if (add_collateral(a, mine) < 0) {
+			json_object_put(o);
+			return -1;
+		}
+	}
+	if (a->n_certs > 0) {
 		if (json_object_object_get_ex(mine, "snp_certs", NULL))
 			goto both_certs;
 		if (read_certs(a, &certs) < 0) {
@@ -232,6 +266,7 @@ static int verify_report_run(struct rt *rt, int argc, char **argv)
 		{ "certs", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "at", required_argument, NULL, 't' },
+		{ "collateral", required_argument, NULL, OPT_COLLATERAL },
 		RT_COMMON_OPTIONS,
 		{ 0 },
 	};
@@ -256,6 +291,11 @@ static int verify_report_run(struct rt *rt, int argc, char **argv)
 			break;
 		case 't':
 			a.at = optarg;
+			break;
+		case OPT_COLLATERAL:
+			if (a.collateral_path != NULL)
+				return rt_usage_error(rt, "--collateral is given more than once");
+			a.collateral_path = optarg;
 			break;
 		default:
 			return rt_getopt_exit(c);
@@ -287,7 +327,8 @@ out:
 
 const struct rt_command rt_cmd_verify_report = {
 	.name = "verify-report",
-	.args = "[--backend NAME] [--certs FILE]... [--policy FILE] [--at TIME] REPORT_FILE",
+	.args = "[--backend NAME] [--certs FILE]... [--policy FILE] [--at TIME] "
+		"[--collateral FILE] REPORT_FILE",
 	.summary = "verify a raw hardware report (TDX quote, SEV-SNP report) and print its claims",
 	.help = "  -b, --backend NAME  the backend that understands the report (default: tsm)\n"
 		"  -c, --certs FILE    certificates the report does not carry, PEM or DER (SEV-SNP:\n"
@@ -298,6 +339,9 @@ const struct rt_command rt_cmd_verify_report = {
 		"                      ebcc_report_verify(3)); default: the empty policy\n"
 		"  -t, --at TIME       check certificates at TIME (RFC 3339), the policy's\n"
 		"                      verification_time; default: now\n"
+		"      --collateral FILE  Intel's collateral for a TDX quote's TCB, a JSON object\n"
+		"                      with the keys of Intel's QVL collateral (tcb_info, ...);\n"
+		"                      becomes backend_options.NAME.tdx_collateral\n"
 		"REPORT_FILE may be - for stdin. Needs no state root. Prints the claims as JSON and\n"
 		"exits 0 when the report verifies; exits 1 with the reason otherwise.\n",
 	.run = verify_report_run,
