@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -22,6 +23,7 @@
 #include "../../backends/tsm/report.h"
 #include "../../backends/tsm/snp.h"
 #include "../../backends/tsm/tdx.h"
+#include "../../backends/tsm/tdx_collateral.h"
 #include "bundleutil.h"
 #include "fake-pki.h"
 #include "fake-tsm.h"
@@ -1288,6 +1290,107 @@ static void probe_through_the_api(void **state)
 	scratch_remove(root);
 }
 
+/* ---- TDX collateral: revocation through the PCK CRL and the root CA CRL ------------------ */
+
+/* A CRL by issuer, current from a day ago for a month, revoking cert (unless NULL); hex DER. */
+static char *crl_hex(X509 *issuer, EVP_PKEY *key, X509 *cert)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *from = X509_gmtime_adj(NULL, -86400), *until = X509_gmtime_adj(NULL, 30 * 86400);
+	unsigned char *der = NULL;
+	char *hex;
+	int n;
+
+	assert_non_null(crl);
+	assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer)), 1);
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, from), 1);
+	assert_int_equal(X509_CRL_set1_nextUpdate(crl, until), 1);
+	if (cert != NULL) {
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		assert_int_equal(X509_REVOKED_set_serialNumber(r, X509_get_serialNumber(cert)), 1);
+		assert_int_equal(X509_REVOKED_set_revocationDate(r, from), 1);
+		assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+	}
+	assert_true(X509_CRL_sign(crl, key, EVP_sha256()) > 0);
+	n = i2d_X509_CRL(crl, &der);
+	assert_true(n > 0);
+	hex = malloc(2 * (size_t)n + 1);
+	assert_non_null(hex);
+	ebcc__hex_encode(der, (size_t)n, hex);
+	OPENSSL_free(der);
+	ASN1_TIME_free(from);
+	ASN1_TIME_free(until);
+	X509_CRL_free(crl);
+	return hex;
+}
+
+static void set_item(struct ebcc__tsm_policy *p, int item, char *text)
+{
+	free(p->tdx_collateral.text[item]);
+	p->tdx_collateral.text[item] = text;
+	p->tdx_collateral.len[item] = strlen(text);
+}
+
+static void tdx_collateral_revocation(void **state)
+{
+	EVP_PKEY *root_key = fake_pki_ec_key("P-256"), *ca_key = fake_pki_ec_key("P-256");
+	EVP_PKEY *leaf_key = fake_pki_ec_key("P-256");
+	X509 *root = fake_pki_cert("Test Root CA", root_key, NULL, NULL, true);
+	X509 *ca = fake_pki_cert("Test PCK Platform CA", ca_key, root, root_key, true);
+	X509 *leaf = fake_pki_cert("Test PCK Certificate", leaf_key, ca, ca_key, false);
+	X509 *other = fake_pki_cert("Test other", leaf_key, ca, ca_key, false);
+	struct ebcc__tsm_policy p = { 0 };
+	char *chain, *ca_pem = fake_pki_cert_pem(ca), *root_pem = fake_pki_cert_pem(root);
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	chain = malloc(strlen(ca_pem) + strlen(root_pem) + 1);
+	assert_non_null(chain);
+	strcpy(chain, ca_pem);
+	strcat(chain, root_pem);
+	p.tdx_roots = sk_X509_new_null();
+	assert_int_equal(X509_up_ref(root), 1);
+	assert_true(sk_X509_push(p.tdx_roots, root) > 0);
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN, chain);
+	/* Nothing revoked: passes; then each revocation is found, naming the certificate. */
+	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, NULL));
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, other));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), 0);
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, leaf));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl: certificate "
+							  "\"Test PCK Certificate\" (serial "));
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
+	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, ca));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.root_ca_crl: "
+							  "certificate \"Test PCK Platform CA\""));
+	/* A signer of the TCB info on the root CRL; a CRL the CA did not sign. */
+	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, other));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, &other, 1, &p, now), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "\"Test other\" (serial"));
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(root, root_key, NULL));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl is not issued"));
+	/* Outside the CRLs' window. */
+	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now + 40 * 86400),
+			 EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "(thisUpdate to nextUpdate), not at"));
+	ebcc__tsm_policy_clear(&p);
+	free(ca_pem);
+	free(root_pem);
+	X509_free(other);
+	X509_free(leaf);
+	X509_free(ca);
+	X509_free(root);
+	EVP_PKEY_free(leaf_key);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(root_key);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1314,6 +1417,7 @@ int main(void)
 		cmocka_unit_test(lifecycle_snp),
 		cmocka_unit_test(lifecycle_faults),
 		cmocka_unit_test(start_without_report_instances),
+		cmocka_unit_test(tdx_collateral_revocation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
