@@ -13,10 +13,11 @@
 # with BUILD_DIR/tests/fuzz/fuzz-NAME FILE.
 set -euo pipefail
 
-harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest tsm-parse)
+harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest tsm-parse
+	tdx-collateral)
 declare -A dict=([config]=config [bundle]=config [evidence]=evidence [policy]=policy
 	[state]=state [frame-host]=frame [frame-stage]=frame [optee-attest]=optee-attest
-	[tsm-parse]=tsm-parse)
+	[tsm-parse]=tsm-parse [tdx-collateral]=tdx-collateral)
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 BUILD_DIR SECONDS [HARNESS...]" >&2
