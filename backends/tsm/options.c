@@ -192,6 +192,8 @@ static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (r == 0 && json_object_object_get_ex(o, "snp_allow_smt", &v))
 		r = bool_member(o, "snp_allow_smt", &p->snp_allow_smt);
 	return r;
+}
+
 /* backend_options.tsm.tdx_collateral: every item a string, copied; checked when a quote is. */
 static int parse_collateral(struct json_object *o, struct ebcc__tsm_policy *p)
 {

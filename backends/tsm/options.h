@@ -165,7 +165,7 @@ struct ebcc__tsm_signature {
 	 * trusted by key or not verified). */
 	char root[128];
 	char root_sha256[65];
-	char revocation[256]; /* what a CRL check found ("" when none was made) */
+	char revocation[512]; /* what a CRL check found ("" when none was made) */
 };
 
 /* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:

@@ -551,16 +551,21 @@ static enum ebcc__tdx_tcb_status fold(enum ebcc__tdx_tcb_status platform,
 	}
 }
 
-static const struct ebcc__tdx_tcb_level *platform_level(const struct ebcc__tdx_tcb_info *t,
-							 const struct ebcc__pck_ext *pck,
-							 const uint8_t tee_tcb_svn[16])
+const struct ebcc__tdx_tcb_level *ebcc__tdx_platform_level(const struct ebcc__tdx_tcb_info *t,
+							  const struct ebcc__pck_ext *pck,
+							  const uint8_t tee_tcb_svn[16])
 {
+	/* With a TDX module of major version > 0, TEE_TCB_SVN[0..1] are the module's version,
+	 * which its tdxModuleIdentities entry grades: Intel's QVL compares from byte 2. */
+	int first_tdx = tee_tcb_svn[1] > 0 ? 2 : 0;
+
 	for (size_t i = 0; i < t->n_levels; i++) {
 		const struct ebcc__tdx_tcb_level *l = &t->levels[i];
 		bool ok = l->pcesvn <= pck->pcesvn;
 
 		for (int j = 0; j < 16 && ok; j++)
-			ok = l->sgx_svn[j] <= pck->sgx_svn[j] && l->tdx_svn[j] <= tee_tcb_svn[j];
+			ok = l->sgx_svn[j] <= pck->sgx_svn[j] &&
+			     (j < first_tdx || l->tdx_svn[j] <= tee_tcb_svn[j]);
 		if (ok)
 			return l;
 	}
@@ -687,7 +692,7 @@ static int evaluate(const struct ebcc__tdx_quote *q, const struct ebcc__tdx_tcb_
 		r = check_qe(q, id, &qe);
 	if (r < 0)
 		return r;
-	level = platform_level(t, pck, q->tee_tcb_svn);
+	level = ebcc__tdx_platform_level(t, pck, q->tee_tcb_svn);
 	if (level == NULL)
 		return ebcc__error(ERR, TCB_INFO ": no TCB level of TCB info matches the PCK "
 				   "certificate's SVNs and the quote's TEE_TCB_SVN");
@@ -777,7 +782,8 @@ int ebcc__tdx_collateral_check(const struct ebcc__tdx_quote *q, const struct ebc
 	if (r == 0)
 		r = pck_leaf(q, &leaf);
 	if (r == 0)
-		r = ebcc__tdx_crls_check(leaf, signers, 2, p, t);
+		r = ebcc__tdx_crls_check(leaf, signers, 2, p, t, ret->revocation,
+					 sizeof(ret->revocation));
 	if (r == 0)
 		r = ebcc__pck_ext_from_cert(leaf, &pck);
 	if (r == 0)

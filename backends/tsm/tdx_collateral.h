@@ -88,6 +88,15 @@ int ebcc__tdx_signed_part(const char *text, size_t len, const char *inner, const
 			  const char *what, const char **ret_text, size_t *ret_len,
 			  uint8_t ret_sig[64]);
 
+struct ebcc__pck_ext;
+
+/* The platform's TCB level: the first of t's levels whose SGX SVNs and PCESVN the PCK
+ * certificate reaches and whose TDX SVNs TEE_TCB_SVN does (from byte 2 when the module's major
+ * version TEE_TCB_SVN[1] is not 0: its identity grades bytes 0 and 1); NULL if none. */
+const struct ebcc__tdx_tcb_level *ebcc__tdx_platform_level(const struct ebcc__tdx_tcb_info *t,
+							  const struct ebcc__pck_ext *pck,
+							  const uint8_t tee_tcb_svn[16]);
+
 /* What the collateral said about the quote. */
 struct ebcc__tdx_tcb_result {
 	enum ebcc__tdx_tcb_status status;    /* platform, module and QE combined */
@@ -96,6 +105,7 @@ struct ebcc__tdx_tcb_result {
 	char fmspc[13];
 	int64_t tcb_evaluation_data_number;
 	struct json_object *advisory_ids; /* a new array of strings (to be put) */
+	char revocation[512];             /* what the CRLs were checked for */
 };
 
 /* Checks q against p's tdx_collateral (p->has_tdx_collateral) as above, and that the status
@@ -120,8 +130,8 @@ int ebcc__tdx_signer_check(const char *signed_text, size_t len, const uint8_t si
 
 /* The CRLs of the collateral at t: the root CA CRL signed by the anchor, the PCK CRL by the
  * PCK CRL issuer chain's leaf, which must have issued pck_leaf; pck_leaf not on the PCK CRL;
- * the PCK CA and each of the n signers not on the root CA CRL. */
+ * the PCK CA and each of the n signers not on the root CA CRL. detail: what was checked. */
 int ebcc__tdx_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
-			 const struct ebcc__tsm_policy *p, int64_t t);
+			 const struct ebcc__tsm_policy *p, int64_t t, char *detail, size_t detail_size);
 
 #endif

@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "crl.h"
 #include "crypto.h"
 #include "ebcc-private.h"
 #include "tdx_collateral.h"
@@ -104,61 +105,22 @@ static int crl_parse(const char *text, size_t len, const char *what, X509_CRL **
 	return 0;
 }
 
-/* Seconds since the epoch of an ASN1_TIME, or false. */
-static bool asn1_seconds(const ASN1_TIME *at, int64_t *ret)
+/* One CRL as the one-element list crl.c checks. */
+static int crl_list(const char *text, size_t len, const char *what, STACK_OF(X509_CRL) **ret)
 {
-	ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-	int days = 0, secs = 0;
-	bool ok = at != NULL && epoch != NULL && ASN1_TIME_diff(&days, &secs, epoch, at) == 1;
+	X509_CRL *crl = NULL;
+	int r = crl_parse(text, len, what, &crl);
 
-	ASN1_TIME_free(epoch);
-	*ret = (int64_t)days * 86400 + secs;
-	return ok;
-}
-
-/* Issued by issuer (name and signature) and current at t. */
-static int crl_check(X509_CRL *crl, X509 *issuer, int64_t t, const char *what)
-{
-	int64_t from = 0, until = 0;
-	char a[32], b[32], at[32], name[128];
-	EVP_PKEY *key = X509_get0_pubkey(issuer);
-
-	ebcc__x509_name(issuer, name, sizeof(name));
-	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
-	    key == NULL || X509_CRL_verify(crl, key) != 1) {
-		ERR_clear_error();
-		return ebcc__error(ERR, "%s is not issued and signed by \"%s\"", what, name);
-	}
-	if (!asn1_seconds(X509_CRL_get0_lastUpdate(crl), &from) ||
-	    !asn1_seconds(X509_CRL_get0_nextUpdate(crl), &until))
-		return ebcc__error(ERR, "%s has no thisUpdate or nextUpdate", what);
-	if (t < from || t > until) {
-		ebcc__tdx_format_time(from, a);
-		ebcc__tdx_format_time(until, b);
-		ebcc__tdx_format_time(t, at);
-		return ebcc__error(ERR, "%s is valid from %s to %s (thisUpdate to nextUpdate), not "
-				   "at %s", what, a, b, at);
+	if (r < 0)
+		return r;
+	*ret = sk_X509_CRL_new_null();
+	if (*ret == NULL || sk_X509_CRL_push(*ret, crl) <= 0) {
+		X509_CRL_free(crl);
+		sk_X509_CRL_free(*ret);
+		*ret = NULL;
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	}
 	return 0;
-}
-
-static int not_revoked(X509_CRL *crl, X509 *cert, const char *what)
-{
-	X509_REVOKED *entry = NULL;
-	char name[128], serial[80] = "";
-	BIGNUM *bn;
-	char *hex;
-
-	if (X509_CRL_get0_by_serial(crl, &entry, X509_get0_serialNumber(cert)) != 1)
-		return 0;
-	ebcc__x509_name(cert, name, sizeof(name));
-	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
-	hex = bn != NULL ? BN_bn2hex(bn) : NULL;
-	snprintf(serial, sizeof(serial), "%.64s", hex != NULL ? hex : "?");
-	OPENSSL_free(hex);
-	BN_free(bn);
-	return ebcc__error(ERR, "%s: certificate \"%s\" (serial %s) is revoked", what, name,
-			   serial);
 }
 
 /* The PCK CRL's issuer chain: its leaf issued pck_leaf and chains to an anchor. */
@@ -200,35 +162,46 @@ static int pck_ca(X509 *pck_leaf, const struct ebcc__tsm_policy *p, int64_t t,
 }
 
 int ebcc__tdx_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
-			 const struct ebcc__tsm_policy *p, int64_t t)
+			 const struct ebcc__tsm_policy *p, int64_t t, char *detail, size_t detail_size)
 {
 	const struct ebcc__tdx_collateral_text *c = &p->tdx_collateral;
 	STACK_OF(X509) *chain = NULL;
-	X509_CRL *root_crl = NULL, *pck_crl = NULL;
-	X509 *anchor = NULL;
+	STACK_OF(X509_CRL) *root_crl = NULL, *pck_crl = NULL;
+	X509 *anchor = NULL, **below = NULL;
+	size_t n_below = 0;
+	char root_detail[160] = "", pck_detail[160] = "";
 	int r = pck_ca(pck_leaf, p, t, &chain, &anchor);
 
-	if (r == 0)
-		r = crl_parse(c->text[EBCC_TDX_COLL_ROOT_CA_CRL], c->len[EBCC_TDX_COLL_ROOT_CA_CRL],
-			      "tdx_collateral.root_ca_crl", &root_crl);
-	if (r == 0)
-		r = crl_check(root_crl, anchor, t, "tdx_collateral.root_ca_crl");
-	if (r == 0)
-		r = crl_parse(c->text[EBCC_TDX_COLL_PCK_CRL], c->len[EBCC_TDX_COLL_PCK_CRL],
-			      "tdx_collateral.pck_crl", &pck_crl);
-	if (r == 0)
-		r = crl_check(pck_crl, sk_X509_value(chain, 0), t, "tdx_collateral.pck_crl");
-	if (r == 0)
-		r = not_revoked(pck_crl, pck_leaf, "tdx_collateral.pck_crl");
-	/* Every certificate below the anchor: the PCK CA and the collateral's signers. */
+	/* The root CA CRL covers every certificate the anchor issued: the PCK CA and the
+	 * collateral's signers (crl.c skips those of another issuer). */
+	if (r == 0) {
+		below = calloc((size_t)sk_X509_num(chain) + n, sizeof(*below));
+		if (below == NULL)
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
 	for (int i = 0; r == 0 && i < sk_X509_num(chain); i++)
 		if (X509_cmp(sk_X509_value(chain, i), anchor) != 0)
-			r = not_revoked(root_crl, sk_X509_value(chain, i),
-					"tdx_collateral.root_ca_crl");
+			below[n_below++] = sk_X509_value(chain, i);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = not_revoked(root_crl, signers[i], "tdx_collateral.root_ca_crl");
-	X509_CRL_free(pck_crl);
-	X509_CRL_free(root_crl);
+		below[n_below++] = signers[i];
+	if (r == 0)
+		r = crl_list(c->text[EBCC_TDX_COLL_ROOT_CA_CRL], c->len[EBCC_TDX_COLL_ROOT_CA_CRL],
+			     "tdx_collateral.root_ca_crl", &root_crl);
+	if (r == 0)
+		r = ebcc__crl_check(root_crl, anchor, below, n_below, &t,
+				    "tdx_collateral.root_ca_crl", root_detail, sizeof(root_detail));
+	if (r == 0)
+		r = crl_list(c->text[EBCC_TDX_COLL_PCK_CRL], c->len[EBCC_TDX_COLL_PCK_CRL],
+			     "tdx_collateral.pck_crl", &pck_crl);
+	if (r == 0)
+		r = ebcc__crl_check(pck_crl, sk_X509_value(chain, 0), &pck_leaf, 1, &t,
+				    "tdx_collateral.pck_crl", pck_detail, sizeof(pck_detail));
+	if (r == 0)
+		snprintf(detail, detail_size, "PCK certificate %s; PCK CA and collateral signers %s",
+			 pck_detail, root_detail);
+	ebcc__crl_list_free(pck_crl);
+	ebcc__crl_list_free(root_crl);
+	free(below);
 	X509_free(anchor);
 	ebcc__x509_list_free(chain);
 	return r;

@@ -112,6 +112,7 @@ static int tcb_claims(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_po
 			       json_object_new_int64(res.tcb_evaluation_data_number));
 	json_object_object_add(o, "qe_tcb_status",
 			       json_object_new_string(ebcc__tdx_tcb_status_name(res.qe_status)));
+	snprintf(f->sig.revocation, sizeof(f->sig.revocation), "%s", res.revocation);
 	f->tcb_checked = true;
 	return 0;
 }

@@ -6,7 +6,6 @@ verification time inside (or, for the negatives, just outside) the collateral's 
 at today's date. Exits 77 (skipped) without the samples.
 """
 import copy
-import datetime
 import json
 import os
 import pathlib
@@ -52,23 +51,6 @@ def gotdx_collateral(tcb_info, qe_identity):
         "pck_crl_issuer_chain": (TDX / "gotdxqpl_pckCrlSigningChain.pem").read_text(),
         "root_ca_crl": (TDX / "gotdx_rootcrl.der").read_bytes().hex(),
     }
-
-
-def self_signed_p256_pem():
-    """A P-256 certificate that is not Intel's (made here, so the test needs no key file)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intel SGX TCB Signing")])
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1)
-            .not_valid_before(datetime.datetime(2020, 1, 1))
-            .not_valid_after(datetime.datetime(2040, 1, 1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 class CollateralCase(unittest.TestCase):
@@ -132,7 +114,8 @@ class VerifiesTest(CollateralCase):
         # but no published root CA CRL is current then: refused, naming that CRL.
         collateral = gotdx_collateral("gotdxqpl_tcbinfo.json", "gotdxqpl_qeidentity.json")
         self.refused(TDX / "gotdxqpl_quote.bin", collateral, "2023-03-01T00:00:00Z",
-                     "tdx_collateral.root_ca_crl is valid from 2023-04-03T10:22:51Z")
+                     "tdx_collateral.root_ca_crl: the CRL of \"Intel SGX Root CA\" is valid from "
+                     "2023-04-03T10:22:51Z")
 
 
 class RefusedTest(CollateralCase):
@@ -162,8 +145,11 @@ class RefusedTest(CollateralCase):
 
     def test_issuer_chain_not_to_the_root(self):
         c = dcap_collateral()
-        c["tcb_info_issuer_chain"] = self_signed_p256_pem()
-        self.refused(DCAP_QUOTE, c, DCAP_AT, "tdx_collateral.tcb_info")
+        # Intel QVL's test root: named "Intel SGX Root CA" too, with another key.
+        qvl_root = REALDATA / "sgx" / "intelqvl_trustedRootCaCert.pem"
+        c["tcb_info_issuer_chain"] = qvl_root.read_text()
+        self.refused(DCAP_QUOTE, c, DCAP_AT, "tdx_collateral.tcb_info: the signature does not "
+                     "verify")
         # Intel's chain but another signer first: the PCK CRL issuer signed nothing here.
         c = dcap_collateral()
         c["qe_identity_issuer_chain"] = c["pck_crl_issuer_chain"]
@@ -176,7 +162,8 @@ class RefusedTest(CollateralCase):
                      "did not issue the quote's PCK certificate")
         c = dcap_collateral()
         c["pck_crl"], c["root_ca_crl"] = c["root_ca_crl"], c["pck_crl"]
-        self.refused(DCAP_QUOTE, c, DCAP_AT, "is not issued and signed by")
+        self.refused(DCAP_QUOTE, c, DCAP_AT, "tdx_collateral.root_ca_crl: no CRL issued by "
+                     "\"Intel SGX Root CA\"")
 
     def test_crl_as_pem_and_upper_case_hex(self):
         import base64

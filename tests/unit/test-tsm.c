@@ -23,6 +23,7 @@
 #include "../../backends/tsm/report.h"
 #include "../../backends/tsm/snp.h"
 #include "../../backends/tsm/tdx.h"
+#include "../../backends/tsm/pck_ext.h"
 #include "../../backends/tsm/tdx_collateral.h"
 #include "bundleutil.h"
 #include "fake-pki.h"
@@ -1293,6 +1294,34 @@ static void probe_through_the_api(void **state)
 /* ---- TDX collateral: revocation through the PCK CRL and the root CA CRL ------------------ */
 
 /* A CRL by issuer, current from a day ago for a month, revoking cert (unless NULL); hex DER. */
+/* The platform level of TCB info: newest first; TEE_TCB_SVN[0..1] are left to the module
+ * identity when the module's major version is not 0, as in Intel's QVL. */
+static void tdx_platform_level(void **state)
+{
+	struct ebcc__tdx_tcb_level levels[2] = {
+		{ .sgx_svn = { 3 }, .tdx_svn = { 5, 0, 2 }, .pcesvn = 11 },
+		{ .sgx_svn = { 2 }, .tdx_svn = { 3, 0, 1 }, .pcesvn = 10 },
+	};
+	struct ebcc__tdx_tcb_info t = { .levels = levels, .n_levels = 2 };
+	struct ebcc__pck_ext pck = { .sgx_svn = { 3 }, .pcesvn = 11 };
+	uint8_t svn[16] = { 6, 1, 2 };
+
+	(void)state;
+	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[0]);
+	svn[0] = 4; /* below level 0's byte 0, which the module identity grades at major 1 */
+	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[0]);
+	svn[1] = 0; /* major 0: byte 0 counts */
+	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	svn[1] = 1;
+	svn[2] = 1; /* byte 2 always counts */
+	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	pck.pcesvn = 10;
+	svn[2] = 2;
+	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	pck.sgx_svn[0] = 1;
+	assert_null(ebcc__tdx_platform_level(&t, &pck, svn));
+}
+
 static char *crl_hex(X509 *issuer, EVP_PKEY *key, X509 *cert)
 {
 	X509_CRL *crl = X509_CRL_new();
@@ -1341,6 +1370,8 @@ static void tdx_collateral_revocation(void **state)
 	X509 *ca = fake_pki_cert("Test PCK Platform CA", ca_key, root, root_key, true);
 	X509 *leaf = fake_pki_cert("Test PCK Certificate", leaf_key, ca, ca_key, false);
 	X509 *other = fake_pki_cert("Test other", leaf_key, ca, ca_key, false);
+	X509 *signer = fake_pki_cert("Test TCB Signing", leaf_key, root, root_key, false);
+	char detail[512];
 	struct ebcc__tsm_policy p = { 0 };
 	char *chain, *ca_pem = fake_pki_cert_pem(ca), *root_pem = fake_pki_cert_pem(root);
 	int64_t now = (int64_t)time(NULL);
@@ -1357,31 +1388,40 @@ static void tdx_collateral_revocation(void **state)
 	/* Nothing revoked: passes; then each revocation is found, naming the certificate. */
 	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, NULL));
 	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, other));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), 0);
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), 0);
+	assert_non_null(strstr(detail, "PCK certificate not revoked: checked against the CRL of "
+				       "\"Test PCK Platform CA\""));
+	assert_non_null(strstr(detail, "signers not revoked: checked against the CRL of \"Test "
+				       "Root CA\""));
 	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, leaf));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl: certificate "
 							  "\"Test PCK Certificate\" (serial "));
 	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
 	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, ca));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.root_ca_crl: "
 							  "certificate \"Test PCK Platform CA\""));
 	/* A signer of the TCB info on the root CRL; a CRL the CA did not sign. */
-	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, other));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, &other, 1, &p, now), EBCC_ERR_VERIFY);
-	assert_non_null(strstr(ebcc_last_error_message(), "\"Test other\" (serial"));
+	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, signer));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, &signer, 1, &p, now, detail, sizeof(detail)),
+			 EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "\"Test TCB Signing\" (serial"));
 	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(root, root_key, NULL));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now), EBCC_ERR_VERIFY);
-	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl is not issued"));
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl: no CRL issued "
+							  "by \"Test PCK Platform CA\""));
 	/* Outside the CRLs' window. */
 	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
-	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now + 40 * 86400),
+	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now + 40 * 86400, detail,
+					      sizeof(detail)),
 			 EBCC_ERR_VERIFY);
-	assert_non_null(strstr(ebcc_last_error_message(), "(thisUpdate to nextUpdate), not at"));
+	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.root_ca_crl: the CRL of "
+							  "\"Test Root CA\" is valid from "));
 	ebcc__tsm_policy_clear(&p);
 	free(ca_pem);
 	free(root_pem);
+	X509_free(signer);
 	X509_free(other);
 	X509_free(leaf);
 	X509_free(ca);
@@ -1417,6 +1457,7 @@ int main(void)
 		cmocka_unit_test(lifecycle_snp),
 		cmocka_unit_test(lifecycle_faults),
 		cmocka_unit_test(start_without_report_instances),
+		cmocka_unit_test(tdx_platform_level),
 		cmocka_unit_test(tdx_collateral_revocation),
 	};
 
