@@ -24,6 +24,7 @@ struct verify_args {
 	int allow_simulated;
 	const char *nonce;
 	const char *measurement;
+	int claims;
 	const char *evidence_path;
 };
 
@@ -145,12 +146,32 @@ static const char *field(struct json_object *obj, const char *key)
 	return json_object_object_get_ex(obj, key, &value) ? json_object_get_string(value) : "?";
 }
 
+/* The backend's word on its report, from the claims: how the signature was checked and what
+ * the backend does not establish. */
+static void print_backend(struct json_object *claims)
+{
+	struct json_object *backend, *value;
+
+	if (!json_object_object_get_ex(claims, "backend", &backend) ||
+	    !json_object_is_type(backend, json_type_object))
+		return;
+	if (json_object_object_get_ex(backend, "signature", &value))
+		printf("  signature: %s\n", json_object_get_string(value));
+	if (json_object_object_get_ex(backend, "not_verified", &value) &&
+	    json_object_is_type(value, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(value); i++)
+			printf("  not verified: %s\n",
+			       json_object_get_string(json_object_array_get_idx(value, i)));
+}
+
 /* What passed, for the person reading: the envelope's claims and which were checked. Only
  * after the library has accepted both texts, whose strict parsers leave them one meaning. */
-static void print_verdict(const char *envelope_text, const char *policy_text)
+static void print_verdict(const char *envelope_text, const char *policy_text,
+			  const char *claims_text)
 {
 	struct json_object *env = json_tokener_parse(envelope_text);
 	struct json_object *policy = policy_text != NULL ? json_tokener_parse(policy_text) : NULL;
+	struct json_object *claims = json_tokener_parse(claims_text);
 	struct json_object *value;
 	int simulated = env != NULL && json_object_object_get_ex(env, "simulated", &value) &&
 			json_object_get_boolean(value);
@@ -171,6 +192,8 @@ static void print_verdict(const char *envelope_text, const char *policy_text)
 	if (simulated)
 		printf("  SIMULATED: the backend has no hardware root of trust; accepted only "
 		       "because the policy allows simulated evidence\n");
+	print_backend(claims);
+	json_object_put(claims);
 	json_object_put(policy);
 	json_object_put(env);
 }
@@ -183,13 +206,14 @@ static int verify_run(struct rt *rt, int argc, char **argv)
 		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "measurement", required_argument, NULL, 'm' },
+		{ "claims", no_argument, NULL, 'c' },
 		RT_COMMON_OPTIONS,
 		{ 0 },
 	};
 	static const char *const operands[] = { "EVIDENCE.json" };
 	struct verify_args a = { 0 };
 	struct ebcc_evidence *ev = NULL;
-	char *envelope = NULL, *policy = NULL;
+	char *envelope = NULL, *policy = NULL, *claims = NULL;
 	size_t len;
 	int c, r, code = RT_EXIT_FAIL;
 
@@ -212,6 +236,9 @@ static int verify_run(struct rt *rt, int argc, char **argv)
 		case 'm':
 			a.measurement = optarg;
 			break;
+		case 'c':
+			a.claims = 1;
+			break;
 		default:
 			return rt_getopt_exit(c);
 		}
@@ -225,25 +252,29 @@ static int verify_run(struct rt *rt, int argc, char **argv)
 		goto out;
 	r = ebcc_evidence_parse(rt->ctx, envelope, len, &ev);
 	if (r == 0)
-		r = ebcc_evidence_verify(rt->ctx, ev, policy);
+		r = ebcc_evidence_verify_claims(rt->ctx, ev, policy, &claims);
 	if (r < 0) {
 		rt_fail(r, "verify %s", a.evidence_path);
 		goto out;
 	}
-	print_verdict(envelope, policy);
+	if (a.claims)
+		rt_print_json_pretty(claims);
+	else
+		print_verdict(envelope, policy, claims);
 	rt_log(EBCC_LOG_INFO, "verified %s", a.evidence_path);
 	code = RT_EXIT_OK;
 out:
 	ebcc_evidence_unref(ev);
 	free(envelope);
 	free(policy);
+	ebcc_free(claims);
 	return code;
 }
 
 const struct rt_command rt_cmd_verify = {
 	.name = "verify",
 	.args = "[--policy FILE] [--key PEM] [--allow-simulated] [--nonce HEX] "
-		"[--measurement M] EVIDENCE.json",
+		"[--measurement M] [--claims] EVIDENCE.json",
 	.summary = "verify an evidence envelope offline against a policy and trusted keys",
 	.help = "  -p, --policy FILE      the policy, a JSON object (see ebcc_evidence_verify(3));\n"
 		"                         default: the empty policy\n"
@@ -251,6 +282,8 @@ const struct rt_command rt_cmd_verify = {
 		"      --allow-simulated  accept evidence from a simulated backend such as sim\n"
 		"  -n, --nonce HEX        require this nonce\n"
 		"  -m, --measurement M    require this stage measurement (sha256:<hex>)\n"
+		"      --claims           print what was verified as JSON (the envelope's facts\n"
+		"                         and the backend's verdict, see ebcc_evidence_verify(3))\n"
 		"EVIDENCE.json may be - for stdin. Needs no state root. Exits 1 with the reason\n"
 		"when verification fails.\n",
 	.run = verify_run,

@@ -183,6 +183,13 @@ class LifecycleTest(RuntimeCase):
                              nonces[seq - 1], "--measurement", envelope["measurement"], path)
             self.assertTrue(out.startswith(f"verified: stage echo of life, seq {seq}"), out)
             self.assertIn("SIMULATED", out)
+            self.assertIn("\n  signature: valid\n", out)
+            # --claims: what was verified, as the library's claims JSON.
+            out, _ = self.ok("verify", "--key", key, "--allow-simulated", "--claims", path)
+            claims = json.loads(out)
+            self.assertEqual((claims["evidence"]["seq"], claims["evidence"]["stage"]),
+                             (seq, "echo"))
+            self.assertEqual(claims["backend"]["signature"], "valid", claims["backend"])
         latest = json.loads(self.ok("evidence", "life", "echo")[0])
         self.assertEqual(latest["seq"], 3)
         # The wrong nonce, no key, or simulated evidence without consent: refused.
