@@ -629,15 +629,22 @@ const char *ebcc__json_type_article(struct json_object *value);
 /* The first key of object obj (in text order) not in the NULL-terminated list known, or NULL. */
 const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *known);
 
-#define EBCC_EVIDENCE_VERSION 1
+/* Evidence made by this library; version 1 (the host bound request and response) is verified
+ * only under the policy's allow_evidence_v1. */
+#define EBCC_EVIDENCE_VERSION 2
+#define EBCC_EVIDENCE_VERSION_HOST_BOUND 1
 #define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */
 /* A backend's raw report, in bytes: room for a configfs-tsm outblob and auxblob of 32 KiB each. */
 #define EBCC_EVIDENCE_REPORT_MAX ((size_t)96 << 10)
 #define EBCC_EVIDENCE_FORMAT_MAX 128
-#define EBCC_BINDING_TAG "EBCC-EVIDENCE-V1"
+/* The first field of the binding: the evidence version, so that one version's report_data is
+ * never another's. */
+#define EBCC_BINDING_TAG_V1 "EBCC-EVIDENCE-V1"
+#define EBCC_BINDING_TAG_V2 "EBCC-EVIDENCE-V2"
 
 /* What report_data binds together (lib/binding.c). Strings are NUL-terminated. */
 struct ebcc_binding {
+	int version;             /* of the evidence: EBCC_EVIDENCE_VERSION or _HOST_BOUND */
 	const char *instance;    /* the composite's id */
 	const char *stage;       /* the stage's name */
 	uint64_t eid;            /* <= INT64_MAX in an envelope */
@@ -652,6 +659,11 @@ struct ebcc_binding {
 /* report_data = SHA-512 over the length-prefixed fields (encoding in lib/binding.c and
  * ebcc_evidence_verify(3)). Errors: EBCC_ERR_INVALID_ARG (a NULL string), EBCC_ERR_NO_MEMORY. */
 int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REPORT_DATA_SIZE]);
+
+/* The binding's fields but the digests, as a BIND frame carries them (lib/frame.h): *ret_len
+ * bytes at out. EBCC_ERR_INVALID_ARG when a field is missing or they exceed cap. */
+int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size_t cap,
+				size_t *ret_len);
 
 /* Everything an envelope says. In an ebcc_evidence, every pointer points into the object. */
 struct ebcc_evidence_fields {
@@ -713,6 +725,7 @@ struct ebcc__policy {
 	uint8_t request_digest[EBCC_SHA256_SIZE];
 	uint8_t response_digest[EBCC_SHA256_SIZE];
 	bool allow_simulated;
+	bool allow_evidence_v1;
 	/* "verification_time": the instant certificates, CRLs and collateral are checked at. */
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch, UTC */

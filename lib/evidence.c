@@ -190,6 +190,9 @@ static int evidence_build(const struct ebcc_evidence_fields *f, int err,
 	ev->f.binding.measurement = ev->measurement;
 	ev->f.binding.nonce = ev->nonce;
 	ev->f.report = ev->report;
+	/* Constructed without a version: the one this library makes. */
+	if (ev->f.binding.version == 0)
+		ev->f.binding.version = EBCC_EVIDENCE_VERSION;
 	*ret = ev;
 	return 0;
 }
@@ -247,7 +250,7 @@ int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, si
 		     "\"instance\":\"%s\",\"stage\":\"%s\",\"eid\":%" PRIu64 ",\"seq\":%" PRIu64 ","
 		     "\"measurement\":\"%s\",\"nonce\":\"%s\",\"request_digest\":\"sha256:%s\","
 		     "\"response_digest\":\"sha256:%s\",\"report_data\":\"%s\",\"report\":\"%s\"}",
-		     EBCC_EVIDENCE_VERSION, f->format, f->backend, f->simulated ? "true" : "false",
+		     f->binding.version, f->format, f->backend, f->simulated ? "true" : "false",
 		     f->binding.instance, f->binding.stage, f->binding.eid, f->binding.seq,
 		     f->binding.measurement, nonce, request, response, report_data, report);
 	if (n < 0)
@@ -382,10 +385,13 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 	r = member(root, "version", json_type_int, "an integer", err, &version);
 	if (r < 0)
 		return r;
-	if (json_object_get_int64(version) != EBCC_EVIDENCE_VERSION ||
-	    json_object_get_uint64(version) != EBCC_EVIDENCE_VERSION)
-		return ebcc__error(err, "evidence: \"version\" is %s: this library reads version %d",
-				   json_object_to_json_string(version), EBCC_EVIDENCE_VERSION);
+	if ((json_object_get_int64(version) != EBCC_EVIDENCE_VERSION &&
+	     json_object_get_int64(version) != EBCC_EVIDENCE_VERSION_HOST_BOUND) ||
+	    json_object_get_uint64(version) > EBCC_EVIDENCE_VERSION)
+		return ebcc__error(err, "evidence: \"version\" is %s: this library reads versions "
+				   "%d and %d", json_object_to_json_string(version),
+				   EBCC_EVIDENCE_VERSION_HOST_BOUND, EBCC_EVIDENCE_VERSION);
+	f.binding.version = (int)json_object_get_int64(version);
 	unknown = ebcc__json_unknown_key(root, envelope_keys);
 	if (unknown != NULL) {
 		char shown[EBCC_EVIDENCE_SHOW_SIZE];

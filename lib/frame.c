@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The channel's frame codec: pure functions over buffers, shared by host and stage (libc only). */
+#include <stdbool.h>
 #include <string.h>
 
 #include "frame.h"
@@ -36,7 +37,7 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 
 	type = buf[3];
 	length = get_le32(buf + 4);
-	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_ERROR)
+	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_REPORT)
 		return EBCC_FRAME_BAD_TYPE;
 	if (!(lim->accept & EBCC_FRAME_BIT(type)))
 		return EBCC_FRAME_UNEXPECTED;
@@ -48,6 +49,14 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 		max = EBCC_FRAME_ERROR_CODE_SIZE + EBCC_FRAME_TEXT_MAX;
 		if (length < EBCC_FRAME_ERROR_CODE_SIZE)
 			return EBCC_FRAME_BAD_ERROR;
+		break;
+	case EBCC_FRAME_BIND:
+		max = EBCC_FRAME_BIND_MAX;
+		break;
+	case EBCC_FRAME_REPORT:
+		max = EBCC_FRAME_REPORT_MAX;
+		if (length < EBCC_FRAME_REPORT_DATA_SIZE)
+			return EBCC_FRAME_BAD_REPORT;
 		break;
 	default:
 		max = lim->max_payload < EBCC_FRAME_PAYLOAD_CAP ? lim->max_payload
@@ -61,12 +70,40 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 	return EBCC_FRAME_OK;
 }
 
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Six length-prefixed fields filling the payload exactly, the third and fourth of 8 bytes. */
+static bool bind_well_formed(const uint8_t *p, size_t len)
+{
+	size_t at = 0;
+
+	for (int i = 0; i < EBCC_FRAME_BIND_FIELDS; i++) {
+		uint32_t n;
+
+		if (len - at < 4)
+			return false;
+		n = get_be32(p + at);
+		at += 4;
+		if (n > len - at || ((i == 2 || i == 3) && n != 8))
+			return false;
+		at += n;
+	}
+	return at == len;
+}
+
 int ebcc__frame_decode_payload(struct ebcc_frame *f, const uint8_t *payload)
 {
 	const uint8_t *text = NULL;
 	size_t text_len = 0;
 	int32_t code = 0;
 
+	if (f->type == EBCC_FRAME_BIND && !bind_well_formed(payload, f->length))
+		return EBCC_FRAME_BAD_BIND;
+	if (f->type == EBCC_FRAME_REPORT && f->length < EBCC_FRAME_REPORT_DATA_SIZE)
+		return EBCC_FRAME_BAD_REPORT;
 	if (f->type == EBCC_FRAME_ERROR) {
 		uint32_t raw;
 
@@ -123,6 +160,40 @@ void ebcc__frame_encode_error_code(uint8_t out[EBCC_FRAME_ERROR_CODE_SIZE], int3
 	put_le32(out, (uint32_t)code);
 }
 
+void ebcc__frame_put_field(uint8_t *out, const void *data, uint32_t len)
+{
+	out[0] = (uint8_t)(len >> 24);
+	out[1] = (uint8_t)(len >> 16);
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	if (len > 0)
+		memcpy(out + 4, data, len);
+}
+
+size_t ebcc__frame_encode_bind(const struct ebcc_frame_bind *b, uint8_t *out, size_t cap)
+{
+	const void *data[EBCC_FRAME_BIND_FIELDS] = { b->instance, b->stage, NULL, NULL,
+						     b->measurement, b->nonce };
+	size_t lens[EBCC_FRAME_BIND_FIELDS] = { b->instance_len, b->stage_len, 8, 8,
+						b->measurement_len, b->nonce_len };
+	uint8_t eid[8], seq[8];
+	size_t at = 0;
+
+	for (int i = 0; i < 8; i++) {
+		eid[i] = (uint8_t)(b->eid >> (56 - 8 * i));
+		seq[i] = (uint8_t)(b->seq >> (56 - 8 * i));
+	}
+	data[2] = eid;
+	data[3] = seq;
+	for (int i = 0; i < EBCC_FRAME_BIND_FIELDS; i++) {
+		if (lens[i] > cap - at || cap - at - lens[i] < 4 || (data[i] == NULL && lens[i] > 0))
+			return 0;
+		ebcc__frame_put_field(out + at, data[i], (uint32_t)lens[i]);
+		at += 4 + lens[i];
+	}
+	return at;
+}
+
 const char *ebcc__frame_status_text(int status)
 {
 	switch (status) {
@@ -144,6 +215,10 @@ const char *ebcc__frame_status_text(int status)
 		return "ERROR frame without a negative code";
 	case EBCC_FRAME_BAD_TEXT:
 		return "text with a NUL byte";
+	case EBCC_FRAME_BAD_BIND:
+		return "BIND payload that is not six length-prefixed fields (eid and seq of 8 bytes)";
+	case EBCC_FRAME_BAD_REPORT:
+		return "REPORT payload shorter than its 64 bytes of report_data";
 	default:
 		return "unknown frame status";
 	}
@@ -160,6 +235,10 @@ const char *ebcc__frame_type_name(uint8_t type)
 		return "LOG";
 	case EBCC_FRAME_ERROR:
 		return "ERROR";
+	case EBCC_FRAME_BIND:
+		return "BIND";
+	case EBCC_FRAME_REPORT:
+		return "REPORT";
 	default:
 		return "unknown";
 	}

@@ -8,9 +8,18 @@
  *
  *   offset 0  uint8   0xEB    magic
  *   offset 1  uint8   0xCC    magic
- *   offset 2  uint8   1       protocol version
- *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR
+ *   offset 2  uint8   2       protocol version
+ *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR, 5 BIND, 6 REPORT
  *   offset 4  uint32  length  payload bytes, little endian
+ *
+ * One exchange: the host sends BIND then REQUEST; the stage answers LOG frames, then REPORT and
+ * RESPONSE, or ERROR. The BIND payload is the binding's fields in its own encoding (below), so
+ * that the stage computes report_data over exactly what the verifier will:
+ *
+ *   BIND   = F(instance) || F(stage) || F(u64be(eid)) || F(u64be(seq)) || F(measurement) ||
+ *            F(nonce)                           F(x) = u32be(length of x) || x
+ *   REPORT = report_data (64 bytes) || the TEE's report over it (may be empty: then the TEE's
+ *            driver on the host side obtains it, for backends whose host runs inside the TEE)
  *
  * The decoders are pure functions over a buffer: they never allocate, never read beyond len,
  * and reject a header before its payload is read, so an oversized length costs nothing.
@@ -24,7 +33,7 @@
 #define EBCC_FRAME_HEADER_SIZE 8
 #define EBCC_FRAME_MAGIC0 0xEB
 #define EBCC_FRAME_MAGIC1 0xCC
-#define EBCC_FRAME_VERSION 1
+#define EBCC_FRAME_VERSION 2
 
 /* No frame is ever larger than this, whatever the limits say. */
 #define EBCC_FRAME_PAYLOAD_CAP (UINT32_C(1) << 30) /* 1 GiB */
@@ -32,12 +41,21 @@
 #define EBCC_FRAME_TEXT_MAX 4096
 /* An ERROR payload: int32 code (negative), then the message. */
 #define EBCC_FRAME_ERROR_CODE_SIZE 4
+/* A BIND payload: at most this many bytes (an id of 1024 bytes and every other field at its
+ * largest fit). */
+#define EBCC_FRAME_BIND_MAX 4096
+#define EBCC_FRAME_BIND_FIELDS 6
+/* A REPORT payload: report_data, then at most 64 KiB of report. */
+#define EBCC_FRAME_REPORT_DATA_SIZE 64
+#define EBCC_FRAME_REPORT_MAX (EBCC_FRAME_REPORT_DATA_SIZE + (UINT32_C(1) << 16))
 
 enum ebcc_frame_type {
 	EBCC_FRAME_REQUEST = 1,  /* host -> stage: opaque request bytes */
 	EBCC_FRAME_RESPONSE = 2, /* stage -> host: opaque response bytes, ends a request */
 	EBCC_FRAME_LOG = 3,      /* stage -> host: one log line, during a request */
 	EBCC_FRAME_ERROR = 4,    /* stage -> host: int32 code + message, ends a request */
+	EBCC_FRAME_BIND = 5,     /* host -> stage: the binding's fields, before each REQUEST */
+	EBCC_FRAME_REPORT = 6,   /* stage -> host: report_data and report, before RESPONSE */
 };
 
 /* The bit of a type in ebcc_frame_limits.accept. */
@@ -62,6 +80,8 @@ enum ebcc_frame_status {
 	EBCC_FRAME_TOO_BIG = -5,    /* length above the reader's limit */
 	EBCC_FRAME_BAD_ERROR = -6,  /* ERROR payload shorter than its code, or code not < 0 */
 	EBCC_FRAME_BAD_TEXT = -7,   /* LOG or ERROR text with a NUL byte */
+	EBCC_FRAME_BAD_BIND = -8,   /* BIND payload: not six fields, or eid/seq not 8 bytes */
+	EBCC_FRAME_BAD_REPORT = -9, /* REPORT payload shorter than report_data */
 };
 
 struct ebcc_frame {
@@ -91,6 +111,26 @@ void ebcc__frame_encode_header(uint8_t out[EBCC_FRAME_HEADER_SIZE], uint8_t type
 
 /* Writes the 4-byte code of an ERROR payload. */
 void ebcc__frame_encode_error_code(uint8_t out[EBCC_FRAME_ERROR_CODE_SIZE], int32_t code);
+
+/* The fields of a BIND frame. */
+struct ebcc_frame_bind {
+	const char *instance;
+	size_t instance_len;
+	const char *stage;
+	size_t stage_len;
+	uint64_t eid;
+	uint64_t seq;
+	const char *measurement;
+	size_t measurement_len;
+	const uint8_t *nonce;
+	size_t nonce_len;
+};
+
+/* Encodes a BIND payload into out (cap bytes): its length, or 0 when it does not fit. */
+size_t ebcc__frame_encode_bind(const struct ebcc_frame_bind *b, uint8_t *out, size_t cap);
+
+/* Encodes F(x) = u32be(len) || x at out (4 + len bytes). */
+void ebcc__frame_put_field(uint8_t *out, const void *data, uint32_t len);
 
 /* A static description of a decoder status, for messages. */
 const char *ebcc__frame_status_text(int status);

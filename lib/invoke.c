@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One stage invocation: validate, allocate the sequence number, dispatch to the backend,
- * bind request and response to the measured stage in report_data, have the backend report
- * over it, persist the artifacts, hand back the invocation. Also the stage's description.
+ * One stage invocation: validate, allocate the sequence number, dispatch to the backend with
+ * the binding's fields, check the report_data the stage bound against the one computed over
+ * the bytes the library saw, take the report (from the protected side, or for a host inside
+ * the TEE from stage_report()), persist the artifacts, hand back the invocation. Also the
+ * stage's description.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "ebcc-private.h"
+#include "frame.h"
 
 #define SERIAL_LOCK_NAME "invoke.lock"
 
@@ -30,7 +33,8 @@ struct call {
 	void *handle;
 	bool loaded_here; /* an invocation-lifetime stage this call loaded */
 	bool handle_kept; /* the instance handle keeps it for later calls */
-	struct ebcc_backend_buffer response, log, report;
+	struct ebcc_backend_invocation inv; /* what the backend answered */
+	struct ebcc_binding binding;        /* what the evidence binds */
 	struct ebcc_artifact a;
 	struct ebcc_artifact_policy policy;
 	uint64_t max_request; /* the context's */
@@ -61,9 +65,9 @@ static void call_finish(struct call *c)
 		close(c->seq_fd);
 	if (c->stage_dir_fd >= 0)
 		close(c->stage_dir_fd);
-	free(c->response.data);
-	free(c->log.data);
-	free(c->report.data);
+	free(c->inv.response.data);
+	free(c->inv.log.data);
+	free(c->inv.report.data);
 	ebcc__state_free(c->st);
 }
 
@@ -77,8 +81,8 @@ static int record_failure(struct call *c, int r)
 	ebcc__error_save(message);
 	c->a.error_code = r;
 	c->a.error_message = message;
-	c->a.log = c->log.data;
-	c->a.log_len = c->log.len;
+	c->a.log = c->inv.log.data;
+	c->a.log_len = c->inv.log.len;
 	if (c->a.request_refused) {
 		/* No stage saw it: the log says why, and the body is not kept. */
 		int n = snprintf(refusal, sizeof(refusal), "request refused: %s\n", message);
@@ -218,21 +222,80 @@ static int attach(struct call *c)
 	return 0;
 }
 
+/* Hands the request to the stage with the binding's fields, which the stage binds with the
+ * digests of the request it received and the response it returns. */
 static int dispatch(struct call *c, const void *request, size_t request_len)
 {
 	const struct ebcc_backend *b = c->session.backend;
+	uint8_t encoded[EBCC_FRAME_BIND_MAX];
+	struct ebcc_backend_binding binding;
 	int r;
 
-	r = b->ops.stage_invoke(&c->session.env, c->handle, request, request_len, &c->response,
-				&c->log, b->userdata);
+	c->binding = (struct ebcc_binding){
+		.version = EBCC_EVIDENCE_VERSION,
+		.instance = c->inst->id,
+		.stage = c->decl->name,
+		.eid = c->a.eid,
+		.seq = c->a.seq,
+		.measurement = c->decl->measurement,
+		.nonce = c->a.nonce,
+		.nonce_len = c->a.nonce_len,
+	};
+	binding = (struct ebcc_backend_binding){
+		.size = sizeof(binding),
+		.evidence_version = EBCC_EVIDENCE_VERSION,
+		.instance_id = c->binding.instance,
+		.stage_name = c->binding.stage,
+		.eid = c->binding.eid,
+		.seq = c->binding.seq,
+		.measurement = c->binding.measurement,
+		.nonce = c->binding.nonce,
+		.nonce_len = c->binding.nonce_len,
+		.encoded = encoded,
+	};
+	r = ebcc__binding_encode_fields(&c->binding, encoded, sizeof(encoded),
+					&binding.encoded_len);
+	if (r < 0)
+		return r;
+	c->inv = (struct ebcc_backend_invocation){ .size = sizeof(c->inv) };
+	r = b->ops.stage_invoke(&c->session.env, c->handle, &binding, request, request_len, &c->inv,
+				b->userdata);
 	if (r < 0)
 		return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_invoke", r),
 					  "stage %s", c->decl->name);
-	if (c->response.len > c->decl->max_response)
+	if (c->inv.response.len > c->decl->max_response)
 		return ebcc__error(EBCC_ERR_STAGE,
 				   "stage %s answered %zu bytes, more than its maxResponse %" PRIu64,
-				   c->decl->name, c->response.len, c->decl->max_response);
+				   c->decl->name, c->inv.response.len, c->decl->max_response);
 	return 0;
+}
+
+/* The stage's report_data against the one computed over the bytes the library saw: a response
+ * or binding changed between the stage and here is refused, before anything is persisted. */
+static int check_binding(struct call *c, uint8_t report_data[EBCC_REPORT_DATA_SIZE])
+{
+	const struct ebcc_backend *b = c->session.backend;
+	char mine[17], theirs[17];
+	int r;
+
+	r = ebcc__binding_report_data(&c->binding, report_data);
+	if (r < 0)
+		return r;
+	if (!c->inv.bound) {
+		if (b->ops.flags & EBCC_BACKEND_HOST_IN_TCB)
+			return 0; /* the host is inside the TEE: its own binding is the TEE's */
+		return ebcc__error(EBCC_ERR_BACKEND, "backend %s returned no report_data bound by "
+				   "the stage, and its host is not inside the TEE", b->name);
+	}
+	if (memcmp(c->inv.report_data, report_data, EBCC_REPORT_DATA_SIZE) == 0)
+		return 0;
+	ebcc__hex_encode(report_data, 8, mine);
+	ebcc__hex_encode(c->inv.report_data, 8, theirs);
+	return ebcc__error(EBCC_ERR_STAGE,
+			   "stage %s bound report_data %s... but the request, response and fields "
+			   "the library saw give %s...: the answer or the binding was changed "
+			   "between the stage and the library",
+			   c->decl->name, theirs, mine);
 }
 
 static int report(struct call *c, struct ebcc_evidence **ret_ev)
@@ -241,32 +304,32 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 	struct ebcc_evidence_fields f;
 	int r;
 
+	memcpy(c->binding.request_digest, c->a.request_digest, EBCC_SHA256_SIZE);
+	memcpy(c->binding.response_digest, c->a.response_digest, EBCC_SHA256_SIZE);
 	f = (struct ebcc_evidence_fields){
 		.backend = b->name,
 		.format = b->ops.evidence_format,
 		.simulated = (b->ops.flags & EBCC_BACKEND_SIMULATED) != 0,
-		.binding = {
-			.instance = c->inst->id,
-			.stage = c->decl->name,
-			.eid = c->a.eid,
-			.seq = c->a.seq,
-			.measurement = c->decl->measurement,
-			.nonce = c->a.nonce,
-			.nonce_len = c->a.nonce_len,
-		},
+		.binding = c->binding,
 	};
-	memcpy(f.binding.request_digest, c->a.request_digest, EBCC_SHA256_SIZE);
-	memcpy(f.binding.response_digest, c->a.response_digest, EBCC_SHA256_SIZE);
-	r = ebcc__binding_report_data(&f.binding, f.report_data);
+	r = check_binding(c, f.report_data);
 	if (r < 0)
 		return r;
-	r = b->ops.stage_report(&c->session.env, c->handle, f.report_data, sizeof(f.report_data),
-				&c->report, b->userdata);
-	if (r < 0)
-		return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_report", r),
-					  "stage %s", c->decl->name);
-	f.report = c->report.data;
-	f.report_len = c->report.len;
+	if (c->inv.report.len == 0) {
+		/* Only a host inside the TEE may obtain the report over the stage's report_data
+		 * itself; registration allows stage_report() for no other backend. */
+		if (b->ops.stage_report == NULL)
+			return ebcc__error(EBCC_ERR_BACKEND, "backend %s returned no report for stage "
+					   "%s", b->name, c->decl->name);
+		r = b->ops.stage_report(&c->session.env, c->handle, f.report_data,
+					sizeof(f.report_data), &c->inv.report, b->userdata);
+		if (r < 0)
+			return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_report",
+								       r),
+						  "stage %s", c->decl->name);
+	}
+	f.report = c->inv.report.data;
+	f.report_len = c->inv.report.len;
 	r = ebcc__evidence_new(&f, ret_ev);
 	return r < 0 ? ebcc__error_prefix(EBCC_ERR_BACKEND, "backend %s produced unusable evidence",
 					  b->name)
@@ -322,7 +385,7 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 	}
 	c.a.ns_dispatch = lap(&c);
 
-	r = ebcc__sha256(c.response.data, c.response.len, c.a.response_digest);
+	r = ebcc__sha256(c.inv.response.data, c.inv.response.len, c.a.response_digest);
 	if (r == 0)
 		r = report(&c, &ev);
 	if (c.serial_fd >= 0) {
@@ -339,16 +402,16 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 	}
 	c.a.ns_report = lap(&c);
 
-	c.a.response = c.response.data;
-	c.a.response_len = c.response.len;
+	c.a.response = c.inv.response.data;
+	c.a.response_len = c.inv.response.len;
 	c.a.has_response = true;
-	c.a.log = c.log.data;
-	c.a.log_len = c.log.len;
+	c.a.log = c.inv.log.data;
+	c.a.log_len = c.inv.log.len;
 	c.a.evidence_json = evidence_json;
 	r = ebcc__artifacts_persist(c.stage_dir_fd, &c.a, &c.policy);
 	if (r < 0)
 		goto out;
-	r = ebcc__invocation_new(c.a.seq, &c.response, ev, ret_inv);
+	r = ebcc__invocation_new(c.a.seq, &c.inv.response, ev, ret_inv);
 	ebcc__log_debug(inst->ctx, "composite %s: stage %s invocation %" PRIu64 " took %" PRIu64
 			" us",
 			inst->id, stage, c.a.seq, (ebcc__now_ns() - t0) / 1000);

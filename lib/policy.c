@@ -14,7 +14,8 @@
 
 static const char *const policy_keys[] = {
 	"trusted_keys",	   "measurement",     "nonce",		 "request_digest",
-	"response_digest", "allow_simulated", "backend_options", "verification_time", NULL,
+	"response_digest", "allow_simulated", "allow_evidence_v1", "backend_options",
+	"verification_time", NULL,
 };
 
 /* An optional member of the given type; *ret stays NULL when it is absent. */
@@ -96,7 +97,8 @@ static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 		ebcc__evidence_show(text, strlen(text), shown);
 		return ebcc__error(ERR, "policy: unknown key \"%s\" (known: trusted_keys, "
 				   "measurement, nonce, request_digest, response_digest, "
-				   "allow_simulated, backend_options, verification_time)",
+				   "allow_simulated, allow_evidence_v1, backend_options, "
+				   "verification_time)",
 				   shown);
 	}
 
@@ -158,6 +160,12 @@ static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 	if (r < 0)
 		return r;
 	p->allow_simulated = value != NULL && json_object_get_boolean(value);
+
+	r = member(root, "allow_evidence_v1", json_type_boolean, "a boolean (true or false)",
+		   &value);
+	if (r < 0)
+		return r;
+	p->allow_evidence_v1 = value != NULL && json_object_get_boolean(value);
 
 	r = string_member(root, "verification_time", &text, &len);
 	if (r < 0)
@@ -250,6 +258,10 @@ int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_
 	if (r < 0)
 		return r;
 
+	if (b->version == EBCC_EVIDENCE_VERSION_HOST_BOUND && !p->allow_evidence_v1)
+		return ebcc__error(ERR, "policy: the evidence is version 1, whose request and "
+				   "response digests the host bound outside the TEE, and "
+				   "allow_evidence_v1 is not true");
 	if (f->simulated && !p->allow_simulated)
 		return ebcc__error(ERR, "policy: the evidence is simulated (backend %s, format %s) "
 				   "and allow_simulated is not true",

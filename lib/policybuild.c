@@ -165,7 +165,8 @@ EBCC_EXPORT int ebcc_policy_set_string(struct ebcc_policy *policy, const char *k
 	if (!listed(key, string_keys))
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_policy_set_string: \"%.64s\" is not "
 				   "a string key of a policy (measurement, nonce, request_digest, "
-				   "response_digest, verification_time; allow_simulated is set with "
+				   "response_digest, verification_time; allow_simulated and "
+				   "allow_evidence_v1 are set with "
 				   "ebcc_policy_set_bool, trusted keys with "
 				   "ebcc_policy_add_trusted_key)", key);
 	return set_top(policy, key, json_object_new_string(value));
@@ -176,10 +177,10 @@ EBCC_EXPORT int ebcc_policy_set_bool(struct ebcc_policy *policy, const char *key
 	if (policy == NULL || key == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_policy_set_bool: %s is NULL",
 				   policy == NULL ? "policy" : "key");
-	if (strcmp(key, "allow_simulated") != 0)
+	if (strcmp(key, "allow_simulated") != 0 && strcmp(key, "allow_evidence_v1") != 0)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_policy_set_bool: \"%.64s\" is not a "
-				   "boolean key of a policy (allow_simulated; a backend's are set "
-				   "with ebcc_policy_set_backend_json)", key);
+				   "boolean key of a policy (allow_simulated, allow_evidence_v1; a "
+				   "backend's are set with ebcc_policy_set_backend_json)", key);
 	return set_top(policy, key, json_object_new_boolean(value != 0));
 }
 

@@ -58,6 +58,10 @@ static int probe_json(struct ebcc_context *ctx, const struct ebcc_backend *b, ch
 	json_object_object_add(obj, "max_report_data", json_object_new_int64(b->ops.max_report_data));
 	json_object_object_add(obj, "concurrent_invoke",
 			       json_object_new_boolean(b->ops.flags & EBCC_BACKEND_CONCURRENT_INVOKE));
+	/* Who binds request and response: the stage on the protected side, or a host the backend
+	 * declares inside the TEE. */
+	json_object_object_add(obj, "host_in_tcb",
+			       json_object_new_boolean(b->ops.flags & EBCC_BACKEND_HOST_IN_TCB));
 	json_object_object_add(obj, "plugin", json_object_new_boolean(b->dl_handle != NULL));
 	r = ebcc__json_to_string(obj, JSON_C_TO_STRING_PLAIN, ret_json);
 	json_object_put(obj);

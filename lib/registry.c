@@ -37,9 +37,18 @@ static int copy_ops(const struct ebcc_backend_ops *ops, struct ebcc_backend_ops 
 	size_t known = sizeof(*out);
 
 	if (ops->abi_version != EBCC_BACKEND_ABI_VERSION)
+		/* The name sits where every version has it; shown only if it is one. */
 		return ebcc__error(EBCC_ERR_ABI,
-				   "backend table has ABI version %u; this library supports %u",
-				   ops->abi_version, EBCC_BACKEND_ABI_VERSION);
+				   "backend %s%s%shas ABI version %u; this library supports only "
+				   "version %u%s",
+				   ops->name != NULL && ebcc__backend_name_valid(ops->name) ? "\"" : "",
+				   ops->name != NULL && ebcc__backend_name_valid(ops->name) ? ops->name
+											    : "table",
+				   ops->name != NULL && ebcc__backend_name_valid(ops->name) ? "\" " : " ",
+				   ops->abi_version, EBCC_BACKEND_ABI_VERSION,
+				   ops->abi_version == 1 ? " (in version 2 the stage binds request and "
+							   "response: rebuild against this backend.h)"
+							 : "");
 	if (ops->size < OPS_MIN_SIZE)
 		return ebcc__error(EBCC_ERR_ABI,
 				   "backend table is %u bytes, smaller than the %zu bytes of ABI "
@@ -75,10 +84,16 @@ static int copy_ops(const struct ebcc_backend_ops *ops, struct ebcc_backend_ops 
 				   "backend %s: max_report_data %u is below %d bytes", out->name,
 				   out->max_report_data, EBCC_REPORT_DATA_SIZE);
 	if (out->probe == NULL || out->stage_load == NULL || out->stage_invoke == NULL ||
-	    out->stage_report == NULL || out->stage_unload == NULL)
+	    out->stage_unload == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
-				   "backend %s: probe, stage_load, stage_invoke, stage_report and "
-				   "stage_unload are required",
+				   "backend %s: probe, stage_load, stage_invoke and stage_unload are "
+				   "required",
+				   out->name);
+	if (out->stage_report != NULL && !(out->flags & EBCC_BACKEND_HOST_IN_TCB))
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "backend %s: stage_report, a report over data the host chose, is "
+				   "allowed only with EBCC_BACKEND_HOST_IN_TCB; a backend whose host "
+				   "is outside the TEE returns the stage's report from stage_invoke",
 				   out->name);
 	return 0;
 }

@@ -324,25 +324,45 @@ static void header_detail(struct ebcc__channel_result *ret, const uint8_t *hdr, 
 	else if (status == EBCC_FRAME_TOO_BIG)
 		set_detail(ret, "it sent a %s frame of %" PRIu32 " bytes, more than %d",
 			   ebcc__frame_type_name(hdr[3]), length,
-			   hdr[3] == EBCC_FRAME_ERROR ? EBCC_FRAME_ERROR_CODE_SIZE + EBCC_FRAME_TEXT_MAX
-						      : EBCC_FRAME_TEXT_MAX);
+			   hdr[3] == EBCC_FRAME_ERROR	 ? EBCC_FRAME_ERROR_CODE_SIZE + EBCC_FRAME_TEXT_MAX
+			   : hdr[3] == EBCC_FRAME_REPORT ? (int)EBCC_FRAME_REPORT_MAX
+							 : EBCC_FRAME_TEXT_MAX);
+	else if (status == EBCC_FRAME_BAD_VERSION && hdr[2] < EBCC_FRAME_VERSION)
+		set_detail(ret, "it speaks channel protocol %u, not %d: rebuild the stage with this "
+				"libebcc-stage (its answers carry the report_data it computed)",
+			   hdr[2], EBCC_FRAME_VERSION);
+	else if (status == EBCC_FRAME_UNEXPECTED && hdr[3] == EBCC_FRAME_RESPONSE)
+		set_detail(ret, "it sent a RESPONSE without the REPORT frame that must come first");
 	else
 		set_detail(ret, "malformed frame header (%s): %s",
 			   ebcc__frame_status_text(status), hex);
 }
 
-int ebcc__channel_call(int fd, const void *request, size_t request_len,
-		       const struct ebcc__channel_limits *lim,
+/* A payload buffer read into for nothing: the response's from the caller's allocator, the
+ * report's from malloc, the text buffer on the stack. */
+static void release_payload(const struct ebcc__channel_alloc *alloc, const struct ebcc_frame *f,
+			    void *payload, void *text)
+{
+	if (payload == NULL || payload == text)
+		return;
+	if (f->type == EBCC_FRAME_REPORT)
+		free(payload);
+	else
+		alloc->release(payload, alloc->host);
+}
+
+int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *request,
+		       size_t request_len, const struct ebcc__channel_limits *lim,
 		       const struct ebcc__channel_alloc *alloc, struct ebcc__channel_result *ret)
 {
-	const struct ebcc_frame_limits accept = {
-		.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
+	struct ebcc_frame_limits accept = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
 			  EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
 		.max_payload = lim->max_response,
 	};
 	struct conn c = { .fd = fd, .has_deadline = lim->timeout_ms > 0 };
 	struct logbuf lb = { .cap = 256, .budget = lim->log_budget };
-	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE], bind_hdr[EBCC_FRAME_HEADER_SIZE];
 	size_t sent = 0;
 	int err = 0;
 	enum xfer x;
@@ -360,20 +380,26 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 				   lim->max_request < EBCC_FRAME_PAYLOAD_CAP
 					   ? lim->max_request
 					   : (uint64_t)EBCC_FRAME_PAYLOAD_CAP);
+	if (bind_len == 0 || bind_len > EBCC_FRAME_BIND_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "a BIND payload of %zu bytes", bind_len);
 	if (c.has_deadline)
 		c.deadline_ns = now_ns() + (uint64_t)lim->timeout_ms * 1000000u;
 
+	ebcc__frame_encode_header(bind_hdr, EBCC_FRAME_BIND, (uint32_t)bind_len);
 	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, (uint32_t)request_len);
 	{
-		struct iovec iov[2] = {
+		/* sendmsg does not write through iov_base. */
+		struct iovec iov[4] = {
+			{ .iov_base = bind_hdr, .iov_len = sizeof(bind_hdr) },
+			{ .iov_base = (void *)bind, .iov_len = bind_len },
 			{ .iov_base = hdr, .iov_len = sizeof(hdr) },
-			/* sendmsg does not write through iov_base. */
 			{ .iov_base = (void *)request, .iov_len = request_len },
 		};
+		size_t head = sizeof(bind_hdr) + bind_len + sizeof(hdr);
 
-		x = send_all_iov(&c, iov, request_len > 0 ? 2 : 1, &sent, &err);
+		x = send_all_iov(&c, iov, request_len > 0 ? 4 : 3, &sent, &err);
 		/* What the messages count is the request's own bytes. */
-		sent = sent > sizeof(hdr) ? sent - sizeof(hdr) : 0;
+		sent = sent > head ? sent - head : 0;
 	}
 	switch (x) {
 	case XFER_OK:
@@ -430,12 +456,19 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 		}
 
 		/* The payload: LOG and ERROR into a bounded stack buffer, RESPONSE into the
-		 * caller's allocation, whose size the header has just been checked against. */
+		 * caller's allocation and REPORT into one of ours, whose sizes the header has
+		 * just been checked against. */
 		if (f.type == EBCC_FRAME_RESPONSE && f.length > 0) {
 			payload = alloc->alloc(f.length, alloc->host);
 			if (payload == NULL)
 				return ebcc__error(EBCC_ERR_NO_MEMORY,
 						   "out of memory for a response of %" PRIu32 " bytes",
+						   f.length);
+		} else if (f.type == EBCC_FRAME_REPORT) {
+			payload = malloc(f.length);
+			if (payload == NULL)
+				return ebcc__error(EBCC_ERR_NO_MEMORY,
+						   "out of memory for a report of %" PRIu32 " bytes",
 						   f.length);
 		} else {
 			payload = f.type == EBCC_FRAME_RESPONSE ? NULL : text;
@@ -443,8 +476,7 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 		got = 0;
 		x = recv_exact(&c, payload, f.length, &got, &err);
 		if (x != XFER_OK) {
-			if (payload != NULL && payload != text)
-				alloc->release(payload, alloc->host);
+			release_payload(alloc, &f, payload, text);
 			if (x == XFER_ERROR)
 				return ebcc__error_errno(EBCC_ERR_IO, err, "read from the stage");
 			ret->outcome = x == XFER_EOF ? EBCC_CHANNEL_HANGUP : EBCC_CHANNEL_TIMEOUT;
@@ -456,8 +488,7 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 		}
 		st = ebcc__frame_decode_payload(&f, payload != NULL ? payload : text);
 		if (st != EBCC_FRAME_OK) {
-			if (payload != NULL && payload != text)
-				alloc->release(payload, alloc->host);
+			release_payload(alloc, &f, payload, text);
 			ret->outcome = EBCC_CHANNEL_PROTOCOL;
 			set_detail(ret, "malformed %s frame: %s", ebcc__frame_type_name(f.type),
 				   ebcc__frame_status_text(st));
@@ -472,6 +503,19 @@ int ebcc__channel_call(int fd, const void *request, size_t request_len,
 				return r;
 			break;
 		}
+		case EBCC_FRAME_REPORT:
+			/* One REPORT, then only the RESPONSE it is about. */
+			memcpy(ret->report_data, payload, EBCC_FRAME_REPORT_DATA_SIZE);
+			ret->report_len = f.length - EBCC_FRAME_REPORT_DATA_SIZE;
+			if (ret->report_len > 0) {
+				memmove(payload, (uint8_t *)payload + EBCC_FRAME_REPORT_DATA_SIZE,
+					ret->report_len);
+				ret->report = payload;
+			} else {
+				free(payload);
+			}
+			accept.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE);
+			break;
 		case EBCC_FRAME_ERROR:
 			ret->outcome = EBCC_CHANNEL_STAGE_ERROR;
 			ret->stage_code = f.error_code;
@@ -491,6 +535,9 @@ void ebcc__channel_result_clear(struct ebcc__channel_result *ret,
 {
 	if (ret->response != NULL)
 		alloc->release(ret->response, alloc->host);
+	free(ret->report);
+	ret->report = NULL;
+	ret->report_len = 0;
 	free(ret->log);
 	ret->response = NULL;
 	ret->response_len = 0;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
+
 /* What a stage may log per invocation before the log is cut. */
 #define EBCC_CHANNEL_LOG_BUDGET ((size_t)1 << 20)
 
@@ -40,6 +42,11 @@ struct ebcc__channel_result {
 	enum ebcc__channel_outcome outcome;
 	void *response; /* from the allocator, for EBCC_CHANNEL_RESPONSE; NULL when empty */
 	size_t response_len;
+	/* The REPORT frame that precedes every RESPONSE: the report_data the stage computed, and
+	 * the report its TEE made over it (malloc; NULL when the stage sent none). */
+	uint8_t report_data[EBCC_FRAME_REPORT_DATA_SIZE];
+	uint8_t *report;
+	size_t report_len;
 	char *log; /* malloc, NUL-terminated, one line per LOG frame; may be "" */
 	size_t log_len;
 	int32_t stage_code;  /* EBCC_CHANNEL_STAGE_ERROR */
@@ -55,16 +62,17 @@ int ebcc__channel_listen(int dir_fd, const char *name, const char *display, int 
 int ebcc__channel_connect(int dir_fd, const char *name, int *ret_fd);
 
 /*
- * Sends one REQUEST and reads LOG frames until a RESPONSE or ERROR, the deadline, a hangup or a
- * protocol violation. Returns 0 with ret->outcome set, or < 0 (EBCC_ERR_TOO_BIG for a request
- * above max_request, EBCC_ERR_NO_MEMORY, EBCC_ERR_IO) with the message set. On return ret->log
- * is set in every case; release it with ebcc__channel_result_clear().
+ * Sends one BIND (bind: its payload, the binding's fields) and REQUEST and reads LOG frames until
+ * REPORT and RESPONSE, or ERROR, the deadline, a hangup or a protocol violation (a RESPONSE
+ * without its REPORT is one). Returns 0 with ret->outcome set, or < 0 (EBCC_ERR_TOO_BIG for a
+ * request above max_request, EBCC_ERR_NO_MEMORY, EBCC_ERR_IO) with the message set. On return
+ * ret->log is set in every case; release it with ebcc__channel_result_clear().
  */
-int ebcc__channel_call(int fd, const void *request, size_t request_len,
-		       const struct ebcc__channel_limits *limits,
+int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *request,
+		       size_t request_len, const struct ebcc__channel_limits *limits,
 		       const struct ebcc__channel_alloc *alloc, struct ebcc__channel_result *ret);
 
-/* Releases ret->log and (with the allocator) ret->response. */
+/* Releases ret->log, ret->report and (with the allocator) ret->response. */
 void ebcc__channel_result_clear(struct ebcc__channel_result *ret,
 				const struct ebcc__channel_alloc *alloc);
 

@@ -454,10 +454,11 @@ static int not_running(struct ebcc__procstage *s, int err)
 }
 
 int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
-			   const void *request, size_t request_len,
-			   struct ebcc_backend_buffer *ret_response,
-			   struct ebcc_backend_buffer *ret_log)
+			   const struct ebcc_backend_binding *binding, const void *request,
+			   size_t request_len, struct ebcc_backend_invocation *ret)
 {
+	struct ebcc_backend_buffer *ret_response = &ret->response, *ret_log = &ret->log;
+	void *report_out = NULL;
 	const struct ebcc__channel_alloc direct = { alloc_host, release_host, (void *)env };
 	const struct ebcc__channel_alloc own = { malloc_host, free_host, NULL };
 	const struct ebcc__channel_alloc *alloc = ebcc__env_has_release(env) ? &direct : &own;
@@ -466,7 +467,8 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	void *response_out = NULL;
 	int fd = -1, r;
 
-	if (s == NULL || (request == NULL && request_len > 0))
+	if (s == NULL || binding == NULL || binding->encoded == NULL ||
+	    (request == NULL && request_len > 0))
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage_invoke: bad arguments");
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE) {
 		/* The stage's listening socket dies with it: only a failed connect needs a look
@@ -490,7 +492,8 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 		fd = s->channel_fd;
 	}
 
-	r = ebcc__channel_call(fd, request, request_len, &s->limits, alloc, &res);
+	r = ebcc__channel_call(fd, binding->encoded, binding->encoded_len, request, request_len,
+			       &s->limits, alloc, &res);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE)
 		close(fd);
 	if (r < 0) {
@@ -554,10 +557,17 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 		if (log_out != NULL)
 			memcpy(log_out, res.log, res.log_len);
 	}
-	if ((res.response_len > 0 && response_out == NULL) || (res.log_len > 0 && log_out == NULL)) {
+	if (res.report_len > 0) {
+		report_out = env->alloc(res.report_len, env->host);
+		if (report_out != NULL)
+			memcpy(report_out, res.report, res.report_len);
+	}
+	if ((res.response_len > 0 && response_out == NULL) || (res.log_len > 0 && log_out == NULL) ||
+	    (res.report_len > 0 && report_out == NULL)) {
 		if (response_out != res.response)
 			ebcc__env_free(env, response_out);
 		ebcc__env_free(env, log_out);
+		ebcc__env_free(env, report_out);
 		ebcc__channel_result_clear(&res, alloc);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for the outputs of %s", s->name);
 	}
@@ -565,6 +575,11 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	ret_response->len = res.response_len;
 	ret_log->data = log_out;
 	ret_log->len = res.log_len;
+	/* The stage's binding, which the core checks against its own. */
+	ret->report.data = report_out;
+	ret->report.len = res.report_len;
+	memcpy(ret->report_data, res.report_data, sizeof(ret->report_data));
+	ret->bound = 1;
 	ebcc__channel_result_clear(&res, alloc);
 	return 0;
 }
@@ -606,11 +621,11 @@ int ebcc__procstage_publish(const struct ebcc_backend_env *env, struct ebcc__pro
 }
 
 int ebcc__procstage_stage_invoke(const struct ebcc_backend_env *env, void *handle,
-				 const void *request, size_t request_len,
-				 struct ebcc_backend_buffer *ret_response,
-				 struct ebcc_backend_buffer *ret_log, void *userdata)
+				 const struct ebcc_backend_binding *binding, const void *request,
+				 size_t request_len, struct ebcc_backend_invocation *ret,
+				 void *userdata)
 {
-	int r = ebcc__procstage_invoke(env, handle, request, request_len, ret_response, ret_log);
+	int r = ebcc__procstage_invoke(env, handle, binding, request, request_len, ret);
 
 	(void)userdata;
 	return r < 0 ? ebcc__env_fail(env, r) : 0;

@@ -48,9 +48,8 @@ int ebcc__procstage_isolation_add(const struct ebcc__procstage *s, struct json_o
 
 /* One request (see the stage_invoke callback of backend.h for the contract). */
 int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
-			   const void *request, size_t request_len,
-			   struct ebcc_backend_buffer *ret_response,
-			   struct ebcc_backend_buffer *ret_log);
+			   const struct ebcc_backend_binding *binding, const void *request,
+			   size_t request_len, struct ebcc_backend_invocation *ret);
 
 const char *ebcc__procstage_measurement(const struct ebcc__procstage *s);
 uint64_t ebcc__procstage_eid(const struct ebcc__procstage *s);
@@ -72,9 +71,9 @@ int ebcc__procstage_publish(const struct ebcc_backend_env *env, struct ebcc__pro
 
 /* The stage_invoke, stage_close and stage_unload callbacks of such a backend. */
 int ebcc__procstage_stage_invoke(const struct ebcc_backend_env *env, void *handle,
-				 const void *request, size_t request_len,
-				 struct ebcc_backend_buffer *ret_response,
-				 struct ebcc_backend_buffer *ret_log, void *userdata);
+				 const struct ebcc_backend_binding *binding, const void *request,
+				 size_t request_len, struct ebcc_backend_invocation *ret,
+				 void *userdata);
 void ebcc__procstage_stage_close(void *handle, void *userdata);
 int ebcc__procstage_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata);
 

@@ -484,19 +484,80 @@ static int invoke_once(struct ebcc__optee_session *s, const struct ebcc__teeshm 
 	return r;
 }
 
-static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
-			      const void *request, size_t request_len,
-			      struct ebcc_backend_buffer *ret_response,
-			      struct ebcc_backend_buffer *ret_log, void *userdata)
+/* The attestation PTA's report over report_data, for the stage of session s. */
+static int attest(const struct ebcc_backend_env *env, struct ebcc__optee_session *s,
+		  const uint8_t *report_data, size_t report_data_len,
+		  struct ebcc_backend_buffer *ret_report)
 {
+	struct ebcc__optee_attestation_out out;
+	_cleanup_free_ uint8_t *report = NULL;
+	size_t len = 0;
+	int r;
+
+	if (s->opts.attestation == EBCC_OPTEE_ATTEST_TA_MEMORY) {
+		r = ebcc__optee_attest_ta_memory(&s->dev, s->session, s->opts.attest_command,
+						 report_data, report_data_len, &out);
+	} else {
+		r = ebcc__optee_attest_ta_digest(&s->dev, s->opts.uuid, report_data,
+						 report_data_len, &out);
+		if (r == 0 && memcmp(out.digest, s->ta.digest, EBCC_TA_DIGEST_SIZE) != 0)
+			r = ebcc__error(EBCC_ERR_VERIFY, "the attestation PTA reports another TA "
+					"digest than the stage image's: the TA installed for its UUID "
+					"changed since the stage was loaded");
+	}
+	if (r == 0)
+		r = ebcc__optee_report_encode(s->opts.attestation, s->session, &out, &report, &len);
+	if (r == 0)
+		r = ebcc__env_buffer(env, report, len, ret_report);
+	return r < 0 ? ebcc__error_prefix(r, "%s", s->name) : 0;
+}
+
+/*
+ * The TA answered; a TA does not use libebcc-stage, so the normal world binds request and
+ * response (the verdict says so: "their binding is the normal world's claim") and has the
+ * attestation PTA report over that, with the TA's measurement.
+ */
+static int bind_and_attest(const struct ebcc_backend_env *env, struct ebcc__optee_session *s,
+			   const struct ebcc_backend_binding *binding, const void *request,
+			   size_t request_len, struct ebcc_backend_invocation *ret)
+{
+	struct ebcc_binding b = {
+		.version = (int)binding->evidence_version,
+		.instance = binding->instance_id,
+		.stage = binding->stage_name,
+		.eid = binding->eid,
+		.seq = binding->seq,
+		.measurement = binding->measurement,
+		.nonce = binding->nonce,
+		.nonce_len = binding->nonce_len,
+	};
+	int r = ebcc__sha256(request, request_len, b.request_digest);
+
+	if (r == 0)
+		r = ebcc__sha256(ret->response.data, ret->response.len, b.response_digest);
+	if (r == 0)
+		r = ebcc__binding_report_data(&b, ret->report_data);
+	if (r == 0)
+		r = attest(env, s, ret->report_data, sizeof(ret->report_data), &ret->report);
+	if (r == 0)
+		ret->bound = 1;
+	return r;
+}
+
+static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
+			      const struct ebcc_backend_binding *binding, const void *request,
+			      size_t request_len, struct ebcc_backend_invocation *ret,
+			      void *userdata)
+{
+	struct ebcc_backend_buffer *ret_response = &ret->response;
 	struct ebcc__optee_session *s = handle;
 	struct ebcc__teeshm in;
 	size_t out_size, wanted = 0;
 	int r;
 
-	(void)ret_log; /* a TA's log goes to the secure console, not to the normal world */
+	/* A TA's log goes to the secure console, not to the normal world: ret->log stays empty. */
 	(void)userdata;
-	if (s == NULL || (request == NULL && request_len > 0))
+	if (s == NULL || binding == NULL || (request == NULL && request_len > 0))
 		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_INVALID_ARG,
 						       "stage_invoke: bad arguments"));
 	if (!s->local || s->closed || s->owner != getpid())
@@ -534,41 +595,9 @@ static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 		out_size = wanted;
 	}
 	ebcc__teedev_shm_free(&s->dev, &in);
+	if (r == 0)
+		r = bind_and_attest(env, s, binding, request, request_len, ret);
 	return r < 0 ? ebcc__env_fail(env, r) : 0;
-}
-
-static int optee_stage_report(const struct ebcc_backend_env *env, void *handle,
-			      const uint8_t *report_data, size_t report_data_len,
-			      struct ebcc_backend_buffer *ret_report, void *userdata)
-{
-	struct ebcc__optee_session *s = handle;
-	struct ebcc__optee_attestation_out out;
-	_cleanup_free_ uint8_t *report = NULL;
-	size_t len = 0;
-	int r;
-
-	(void)userdata;
-	if (s == NULL || report_data == NULL || report_data_len != EBCC_REPORT_DATA_SIZE)
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_INVALID_ARG,
-						       "stage_report: bad arguments"));
-	if (!s->local || s->closed || s->owner != getpid())
-		return ebcc__env_fail(env, not_here(s));
-	if (s->opts.attestation == EBCC_OPTEE_ATTEST_TA_MEMORY) {
-		r = ebcc__optee_attest_ta_memory(&s->dev, s->session, s->opts.attest_command,
-						 report_data, report_data_len, &out);
-	} else {
-		r = ebcc__optee_attest_ta_digest(&s->dev, s->opts.uuid, report_data,
-						 report_data_len, &out);
-		if (r == 0 && memcmp(out.digest, s->ta.digest, EBCC_TA_DIGEST_SIZE) != 0)
-			r = ebcc__error(EBCC_ERR_VERIFY, "the attestation PTA reports another TA "
-					"digest than the stage image's: the TA installed for its UUID "
-					"changed since the stage was loaded");
-	}
-	if (r == 0)
-		r = ebcc__optee_report_encode(s->opts.attestation, s->session, &out, &report, &len);
-	if (r == 0)
-		r = ebcc__env_buffer(env, report, len, ret_report);
-	return r < 0 ? ebcc__env_fail(env, ebcc__error_prefix(r, "%s", s->name)) : 0;
 }
 
 static int optee_verify_report(const struct ebcc_backend_env *env,
@@ -591,7 +620,6 @@ static const struct ebcc_backend_ops optee_ops = {
 	.stage_load = optee_stage_load,
 	.stage_open = optee_stage_open,
 	.stage_invoke = optee_stage_invoke,
-	.stage_report = optee_stage_report,
 	.stage_close = optee_stage_close,
 	.stage_unload = optee_stage_unload,
 	.verify_report = optee_verify_report,

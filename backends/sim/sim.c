@@ -96,31 +96,40 @@ static int sim_stage_open(const struct ebcc_backend_env *env,
 
 /* ---- reports and keys ---------------------------------------------------------------------- */
 
-static int sim_stage_report(const struct ebcc_backend_env *env, void *handle,
-			    const uint8_t *report_data, size_t report_data_len,
-			    struct ebcc_backend_buffer *ret_report, void *userdata)
+/*
+ * The stage binds request and response (it computes report_data); the simulated device key then
+ * signs exactly that report_data with the measurement and EID this backend loaded. Nothing here
+ * signs data the host chose. The key lives in the host's data directory, so a host that reads
+ * it can still sign anything: sim has no root of trust, and says so (simulated: true).
+ */
+static int sim_stage_invoke(const struct ebcc_backend_env *env, void *handle,
+			    const struct ebcc_backend_binding *binding, const void *request,
+			    size_t request_len, struct ebcc_backend_invocation *ret, void *userdata)
 {
 	struct ebcc__procstage *s = handle;
 	_cleanup_free_ uint8_t *report = NULL;
 	size_t len = 0;
-	void *out;
 	int r;
 
 	(void)userdata;
-	if (s == NULL || report_data == NULL)
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_INVALID_ARG,
-						       "stage_report: bad arguments"));
+	r = ebcc__procstage_invoke(env, s, binding, request, request_len, ret);
+	if (r < 0)
+		return ebcc__env_fail(env, r);
+	if (ret->report.len > 0)
+		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_STAGE, "%s sent a report of its own "
+						       "(%zu bytes): under sim only the simulated "
+						       "device key reports",
+						       ebcc__procstage_name(s), ret->report.len));
 	r = ebcc__sim_report_sign(env->data_dir_fd, ebcc__env_durable(env),
 				  ebcc__procstage_measurement(s), ebcc__procstage_eid(s),
-				  report_data, report_data_len, &report, &len);
+				  ret->report_data, sizeof(ret->report_data), &report, &len);
 	if (r < 0)
 		return ebcc__env_fail(env, ebcc__error_prefix(r, "%s", ebcc__procstage_name(s)));
-	out = env->alloc(len, env->host);
-	if (out == NULL)
+	ret->report.data = env->alloc(len, env->host);
+	if (ret->report.data == NULL)
 		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
-	memcpy(out, report, len);
-	ret_report->data = out;
-	ret_report->len = len;
+	memcpy(ret->report.data, report, len);
+	ret->report.len = len;
 	return 0;
 }
 
@@ -164,8 +173,7 @@ static const struct ebcc_backend_ops sim_ops = {
 	.probe = sim_probe,
 	.stage_load = sim_stage_load,
 	.stage_open = sim_stage_open,
-	.stage_invoke = ebcc__procstage_stage_invoke,
-	.stage_report = sim_stage_report,
+	.stage_invoke = sim_stage_invoke,
 	.stage_close = ebcc__procstage_stage_close,
 	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = sim_verify_report,

@@ -170,7 +170,10 @@ static const struct ebcc_backend_ops tsm_ops = {
 	.abi_version = EBCC_BACKEND_ABI_VERSION,
 	.name = "tsm",
 	.isolation = EBCC_ISOLATION_VM,
-	.flags = 0,
+	/* The library runs inside the confidential VM: configfs-tsm is its TEE driver, and the
+	 * sandboxed stage cannot reach it. The stage binds; the core checks that binding and
+	 * stage_report() has the TD or guest report over it. */
+	.flags = EBCC_BACKEND_HOST_IN_TCB,
 	.evidence_format = EBCC_TSM_FORMAT,
 	.max_report_data = EBCC_TSM_INBLOB_MAX,
 	.probe = tsm_probe,

@@ -6,7 +6,8 @@
  *
  * What it is, honestly: a backend named "example" that isolates nothing. stage_load measures
  * the image (SHA-256) but runs no code; stage_invoke answers every request with the request
- * itself; reports are unsigned, so verify_report checks their structure and then refuses them.
+ * itself and binds it as an enclave would; reports are unsigned, so verify_report checks their
+ * structure and then refuses them.
  * A real backend puts its TEE calls where this one has comments saying so.
  */
 #include <stdint.h>
@@ -137,51 +138,22 @@ static int example_stage_open(const struct ebcc_backend_env *env,
 	return 0;
 }
 
-static int example_stage_invoke(const struct ebcc_backend_env *env, void *handle,
-				const void *request, size_t request_len,
-				struct ebcc_backend_buffer *ret_response,
-				struct ebcc_backend_buffer *ret_log, void *userdata)
-{
-	static const char line[] = "example: echoed the request (no code ran)\n";
-	void *out = request_len > 0 ? env->alloc(request_len, env->host) : NULL;
-	char *log = env->alloc(sizeof(line) - 1, env->host);
-
-	(void)handle;
-	(void)userdata;
-	if ((request_len > 0 && out == NULL) || log == NULL) {
-		env->release(out, env->host);
-		env->release(log, env->host);
-		return EBCC_ERR_NO_MEMORY;
-	}
-	/* A real backend enters its enclave here. */
-	if (request_len > 0)
-		memcpy(out, request, request_len);
-	memcpy(log, line, sizeof(line) - 1);
-	ret_response->data = out;
-	ret_response->len = request_len;
-	ret_log->data = log;
-	ret_log->len = sizeof(line) - 1;
-	return 0;
-}
-
 static size_t report_size(size_t rd_len)
 {
 	return sizeof(MAGIC) - 1 + 7 + 64 + 8 + rd_len;
 }
 
-static int example_stage_report(const struct ebcc_backend_env *env, void *handle,
-				const uint8_t *report_data, size_t report_data_len,
-				struct ebcc_backend_buffer *ret_report, void *userdata)
+/* Unsigned: MAGIC, measurement, eid (little endian), report_data. A real backend's enclave asks
+ * its TEE for a quote over report_data here. */
+static int make_report(const struct ebcc_backend_env *env, const struct stage *s,
+		       const uint8_t *report_data, size_t report_data_len,
+		       struct ebcc_backend_buffer *ret_report)
 {
-	struct stage *s = handle;
 	size_t len = report_size(report_data_len);
 	uint8_t *out = env->alloc(len, env->host), *p = out;
 
-	(void)userdata;
 	if (out == NULL)
 		return EBCC_ERR_NO_MEMORY;
-	/* Unsigned: MAGIC, measurement, eid (little endian), report_data. A real backend asks
-	 * its TEE for a quote over report_data here. */
 	memcpy(p, MAGIC, sizeof(MAGIC) - 1);
 	p += sizeof(MAGIC) - 1;
 	memcpy(p, s->measurement, 7 + 64);
@@ -192,6 +164,77 @@ static int example_stage_report(const struct ebcc_backend_env *env, void *handle
 	ret_report->data = out;
 	ret_report->len = len;
 	return 0;
+}
+
+static void put_field(EVP_MD_CTX *md, const void *data, uint32_t len)
+{
+	uint8_t prefix[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+			      (uint8_t)len };
+
+	EVP_DigestUpdate(md, prefix, sizeof(prefix));
+	EVP_DigestUpdate(md, data, len);
+}
+
+/*
+ * What the protected side computes (see ebcc_evidence_verify(3)): SHA-512 over the evidence
+ * version's tag, the binding's fields as the core encoded them, and the SHA-256 digests of the
+ * request received and the response returned. A real backend does this inside its enclave, over
+ * the bytes the enclave itself read and wrote.
+ */
+static int bind(const struct ebcc_backend_binding *binding, const void *request,
+		size_t request_len, const void *response, size_t response_len,
+		uint8_t report_data[EBCC_REPORT_DATA_SIZE])
+{
+	static const char tag[] = "EBCC-EVIDENCE-V2";
+	uint8_t request_digest[32], response_digest[32];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md != NULL &&
+		 EVP_Digest(request, request_len, request_digest, NULL, EVP_sha256(), NULL) == 1 &&
+		 EVP_Digest(response, response_len, response_digest, NULL, EVP_sha256(), NULL) ==
+			 1 &&
+		 EVP_DigestInit_ex(md, EVP_sha512(), NULL) == 1;
+
+	if (ok) {
+		put_field(md, tag, sizeof(tag) - 1);
+		EVP_DigestUpdate(md, binding->encoded, binding->encoded_len);
+		put_field(md, request_digest, sizeof(request_digest));
+		put_field(md, response_digest, sizeof(response_digest));
+		ok = EVP_DigestFinal_ex(md, report_data, NULL) == 1;
+	}
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : EBCC_ERR_NO_MEMORY;
+}
+
+static int example_stage_invoke(const struct ebcc_backend_env *env, void *handle,
+				const struct ebcc_backend_binding *binding, const void *request,
+				size_t request_len, struct ebcc_backend_invocation *ret,
+				void *userdata)
+{
+	static const char line[] = "example: echoed the request (no code ran)\n";
+	void *out = request_len > 0 ? env->alloc(request_len, env->host) : NULL;
+	char *log = env->alloc(sizeof(line) - 1, env->host);
+	int r;
+
+	(void)userdata;
+	if ((request_len > 0 && out == NULL) || log == NULL) {
+		env->release(out, env->host);
+		env->release(log, env->host);
+		return EBCC_ERR_NO_MEMORY;
+	}
+	/* A real backend enters its enclave here; the enclave answers, binds and reports. */
+	if (request_len > 0)
+		memcpy(out, request, request_len);
+	memcpy(log, line, sizeof(line) - 1);
+	ret->response.data = out;
+	ret->response.len = request_len;
+	ret->log.data = log;
+	ret->log.len = sizeof(line) - 1;
+	r = bind(binding, request, request_len, out, request_len, ret->report_data);
+	if (r == 0)
+		r = make_report(env, handle, ret->report_data, sizeof(ret->report_data),
+				&ret->report);
+	ret->bound = r == 0;
+	return r;
 }
 
 static void example_stage_close(void *handle, void *userdata)
@@ -237,7 +280,6 @@ static const struct ebcc_backend_ops example_ops = {
 	.stage_load = example_stage_load,
 	.stage_open = example_stage_open,
 	.stage_invoke = example_stage_invoke,
-	.stage_report = example_stage_report,
 	.stage_close = example_stage_close,
 	.stage_unload = example_stage_unload,
 	.verify_report = example_verify_report,

@@ -35,8 +35,10 @@
 extern "C" {
 #endif
 
-/* The ABI version of struct ebcc_backend_ops this header describes. */
-#define EBCC_BACKEND_ABI_VERSION 1
+/* The ABI version of struct ebcc_backend_ops this header describes. Version 2: stage_invoke()
+ * hands the binding to the stage and returns its report with the response. Version 1 tables
+ * are refused. */
+#define EBCC_BACKEND_ABI_VERSION 2
 
 /* Isolation styles (ebcc_backend_ops.isolation). */
 #define EBCC_ISOLATION_ENCLAVE 1  /* SGX, Keystone, the sim backend */
@@ -46,6 +48,10 @@ extern "C" {
 /* Capability flags (ebcc_backend_ops.flags). */
 #define EBCC_BACKEND_SIMULATED (UINT32_C(1) << 0)        /* no hardware root of trust */
 #define EBCC_BACKEND_CONCURRENT_INVOKE (UINT32_C(1) << 1) /* stage_invoke may overlap on a stage */
+/* The host that runs the library is inside the TEE's trusted computing base (tsm: the library
+ * runs in the confidential VM). Only such a backend may have stage_report(), a report over data
+ * the host chose; for any other the report must come from the protected side. */
+#define EBCC_BACKEND_HOST_IN_TCB (UINT32_C(1) << 2)
 
 /* Stage lifetimes (ebcc_backend_stage_params.lifetime). */
 #define EBCC_LIFETIME_INSTANCE 1   /* one warm stage from start to kill */
@@ -125,6 +131,42 @@ struct ebcc_backend_stage {
 };
 
 /*
+ * What one invocation's evidence binds besides the request and response digests, for the
+ * stage to bind on the protected side. encoded is these fields in the binding's encoding, the
+ * payload of the BIND frame a stage built with libebcc-stage reads (ebcc-stage-protocol(7)):
+ * a backend hands it to its stage as it is.
+ */
+struct ebcc_backend_binding {
+	uint32_t size;
+	uint32_t evidence_version; /* 2 */
+	const char *instance_id;
+	const char *stage_name;
+	uint64_t eid;
+	uint64_t seq;
+	const char *measurement;
+	const uint8_t *nonce;
+	size_t nonce_len;
+	const uint8_t *encoded;
+	size_t encoded_len;
+};
+
+/* What stage_invoke() hands back. Buffers come from env->alloc(). */
+struct ebcc_backend_invocation {
+	uint32_t size;
+	/* 1 when report_data is filled: what the report covers, as the stage computed it over
+	 * the request it received and the response it returned (a backend whose stage cannot
+	 * bind computes it itself, and its verdict must say so). 0 only from a backend with
+	 * EBCC_BACKEND_HOST_IN_TCB, for which the core's own binding is used. */
+	uint32_t bound;
+	struct ebcc_backend_buffer response;
+	struct ebcc_backend_buffer log;
+	/* The TEE's report over report_data; may be empty only from a backend with
+	 * EBCC_BACKEND_HOST_IN_TCB, whose stage_report() the core then calls with report_data. */
+	struct ebcc_backend_buffer report;
+	uint8_t report_data[EBCC_REPORT_DATA_SIZE];
+};
+
+/*
  * The format of a check that ebcc_report_verify() makes: report is a raw hardware report (the
  * TEE's own bytes, not an evidence envelope's report), report_data is NULL and measurement NULL.
  * A backend that verifies such reports checks the report alone against the policy and returns
@@ -178,17 +220,21 @@ struct ebcc_backend_ops {
 			  const struct ebcc_backend_stage_params *params, uint64_t eid,
 			  const char *ref, void **ret_handle, void *userdata);
 
-	/* Runs one request. The response and what the stage logged come back in buffers from
-	 * env->alloc(). EBCC_ERR_TIMEOUT when the stage exceeds params->timeout_ms (it is then
-	 * killed), EBCC_ERR_STAGE when it crashed, misbehaved or is no longer running. A failed
-	 * call leaves *ret_response empty but may still fill *ret_log with what the stage logged
-	 * before it failed; the core keeps that in the invocation's log.txt. */
-	int (*stage_invoke)(const struct ebcc_backend_env *env, void *handle, const void *request,
-			    size_t request_len, struct ebcc_backend_buffer *ret_response,
-			    struct ebcc_backend_buffer *ret_log, void *userdata);
+	/* Runs one request under binding: the stage computes report_data over the request it
+	 * received and the response it returns (with binding's fields) and its TEE reports over
+	 * that; response, log, report and report_data come back in *ret. The core recomputes
+	 * report_data over the bytes it saw and refuses an answer whose report_data differs.
+	 * EBCC_ERR_TIMEOUT when the stage exceeds params->timeout_ms (it is then killed),
+	 * EBCC_ERR_STAGE when it crashed, misbehaved or is no longer running. A failed call may
+	 * still fill ret->log with what the stage logged before it failed; the core keeps that
+	 * in the invocation's log.txt. */
+	int (*stage_invoke)(const struct ebcc_backend_env *env, void *handle,
+			    const struct ebcc_backend_binding *binding, const void *request,
+			    size_t request_len, struct ebcc_backend_invocation *ret, void *userdata);
 
-	/* Produces a report that covers report_data (EBCC_REPORT_DATA_SIZE bytes) and binds it
-	 * to this stage's measurement and EID. */
+	/* Only with EBCC_BACKEND_HOST_IN_TCB (registration refuses it otherwise): produces a
+	 * report that covers report_data (EBCC_REPORT_DATA_SIZE bytes, the stage's, checked by
+	 * the core) and binds it to this stage's measurement and EID. */
 	int (*stage_report)(const struct ebcc_backend_env *env, void *handle,
 			    const uint8_t *report_data, size_t report_data_len,
 			    struct ebcc_backend_buffer *ret_report, void *userdata);

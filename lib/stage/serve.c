@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The stage side of the channel (libebcc-stage.a): the request loop behind ebcc_stage_serve()
- * and ebcc_stage_log(). This is the protected side's trusted computing base: libc only, one
- * thread, no allocation beyond each request's buffer.
+ * and ebcc_stage_log(). This is the protected side's trusted computing base: libc and BearSSL
+ * only, one thread, no allocation beyond each request's buffer. Each answer carries the
+ * report_data the stage computed over the request it received and the response it returns
+ * (binding.h): the host never chooses what the TEE reports over.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include <ebcc/stage.h>
 
 #include "../frame.h"
+#include "binding.h"
 
 /* The connection of the request being handled, for ebcc_stage_log(); -1 outside a request. */
 static int request_fd = -1;
@@ -103,6 +106,44 @@ static int read_exact(int fd, void *buf, size_t len)
 	return 1;
 }
 
+/* Reads the BIND frame that opens an exchange into bind (EBCC_FRAME_BIND_MAX bytes). 1 read, 0
+ * the host hung up between requests, < 0 broken. */
+static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
+{
+	static const struct ebcc_frame_limits limits = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_BIND),
+	};
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	struct ebcc_frame f;
+	int r = read_exact(fd, hdr, sizeof(hdr));
+
+	if (r <= 0)
+		return r == 0 ? 0 : EBCC_ERR_IO;
+	if (ebcc__frame_decode_header(hdr, sizeof(hdr), &limits, &f) != EBCC_FRAME_OK)
+		return EBCC_ERR_CORRUPT;
+	if (read_exact(fd, bind, f.length) <= 0 && f.length > 0)
+		return EBCC_ERR_IO;
+	if (ebcc__frame_decode_payload(&f, bind) != EBCC_FRAME_OK)
+		return EBCC_ERR_CORRUPT;
+	*ret_len = f.length;
+	return 1;
+}
+
+/* The answer: REPORT (report_data over what was received and is returned) and RESPONSE. The
+ * report itself comes from the TEE's driver on the host side, which the backends that run
+ * stages with this library have inside the TEE; a stage-side TEE primitive would add it here. */
+static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
+		       const uint8_t request_digest[32], const void *response, size_t response_len)
+{
+	uint8_t response_digest[32], report_data[EBCC_FRAME_REPORT_DATA_SIZE];
+
+	ebcc__stage_sha256(response, response_len, response_digest);
+	ebcc__stage_report_data(bind, bind_len, request_digest, response_digest, report_data);
+	if (send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, report_data, sizeof(report_data)) < 0)
+		return -1;
+	return send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len);
+}
+
 /* Serves one request. 1 served, 0 the host hung up between requests, < 0 broken. */
 static int serve_one(int fd, ebcc_stage_handler_fn handler, void *userdata)
 {
@@ -110,15 +151,18 @@ static int serve_one(int fd, ebcc_stage_handler_fn handler, void *userdata)
 		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REQUEST),
 		.max_payload = EBCC_FRAME_PAYLOAD_CAP,
 	};
-	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+	static uint8_t bind[EBCC_FRAME_BIND_MAX];
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE], request_digest[32];
 	struct ebcc_frame f;
 	void *request, *response = NULL;
-	size_t response_len = 0;
+	size_t response_len = 0, bind_len = 0;
 	int r;
 
-	r = read_exact(fd, hdr, sizeof(hdr));
+	r = read_bind(fd, bind, &bind_len);
 	if (r <= 0)
-		return r == 0 ? 0 : EBCC_ERR_IO;
+		return r;
+	if (read_exact(fd, hdr, sizeof(hdr)) <= 0)
+		return EBCC_ERR_IO;
 	if (ebcc__frame_decode_header(hdr, sizeof(hdr), &limits, &f) != EBCC_FRAME_OK)
 		return EBCC_ERR_CORRUPT;
 
@@ -136,6 +180,8 @@ static int serve_one(int fd, ebcc_stage_handler_fn handler, void *userdata)
 		free(request);
 		return EBCC_ERR_IO;
 	}
+	/* Hashed before the handler runs: what it may do to the buffer changes nothing. */
+	ebcc__stage_sha256(request, f.length, request_digest);
 
 	request_fd = fd;
 	r = handler(request, f.length, &response, &response_len, userdata);
@@ -154,7 +200,7 @@ static int serve_one(int fd, ebcc_stage_handler_fn handler, void *userdata)
 			       ? EBCC_ERR_IO
 			       : 1;
 	}
-	r = send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len);
+	r = send_answer(fd, bind, bind_len, request_digest, response, response_len);
 	free(response);
 	return r < 0 ? EBCC_ERR_IO : 1;
 }

@@ -72,16 +72,16 @@ static int my_load(const struct ebcc_backend_env *env, const struct ebcc_backend
 	return EBCC_ERR_UNAVAILABLE;
 }
 
-static int my_invoke(const struct ebcc_backend_env *env, void *h, const void *req, size_t len,
-		     struct ebcc_backend_buffer *resp, struct ebcc_backend_buffer *log,
-		     void *userdata)
+static int my_invoke(const struct ebcc_backend_env *env, void *h,
+		     const struct ebcc_backend_binding *binding, const void *req, size_t len,
+		     struct ebcc_backend_invocation *ret, void *userdata)
 {
 	(void)env;
 	(void)h;
+	(void)binding;
 	(void)req;
 	(void)len;
-	(void)resp;
-	(void)log;
+	(void)ret;
 	(void)userdata;
 	return EBCC_ERR_STAGE;
 }
@@ -120,7 +120,7 @@ static struct ebcc_backend_ops my_ops(const char *name)
 		.abi_version = EBCC_BACKEND_ABI_VERSION,
 		.name = name,
 		.isolation = EBCC_ISOLATION_EMBEDDED,
-		.flags = 0,
+		.flags = EBCC_BACKEND_HOST_IN_TCB,
 		.evidence_format = "test.v1",
 		.max_report_data = 64,
 		.probe = my_probe,
@@ -218,10 +218,15 @@ static void sizes_and_abi(void **state)
 	struct ebcc_backend_ops ops;
 
 	(void)state;
-	ops = my_ops("abi2");
-	ops.abi_version = 2;
+	ops = my_ops("abi3");
+	ops.abi_version = 3;
 	assert_int_equal(ebcc_backend_register(ctx, &ops, &calls), EBCC_ERR_ABI);
-	assert_contains(ebcc_last_error_message(), "ABI version 2");
+	assert_contains(ebcc_last_error_message(), "backend \"abi3\" has ABI version 3");
+	ops = my_ops("abi1");
+	ops.abi_version = 1;
+	assert_int_equal(ebcc_backend_register(ctx, &ops, &calls), EBCC_ERR_ABI);
+	assert_contains(ebcc_last_error_message(), "ABI version 1; this library supports only "
+						   "version 2 (in version 2 the stage binds");
 
 	ops = my_ops("tiny");
 	ops.size = (uint32_t)offsetof(struct ebcc_backend_ops, stage_invoke);
@@ -273,6 +278,15 @@ static void bad_tables(void **state)
 	ops = my_ops("noformat");
 	ops.evidence_format = "";
 	assert_int_equal(ebcc_backend_register(ctx, &ops, NULL), EBCC_ERR_INVALID_ARG);
+	/* A report over data the host chose, from a backend whose host is outside the TEE. */
+	ops = my_ops("hostreport");
+	ops.flags = 0;
+	assert_int_equal(ebcc_backend_register(ctx, &ops, NULL), EBCC_ERR_INVALID_ARG);
+	assert_contains(ebcc_last_error_message(), "stage_report, a report over data the host "
+						   "chose, is allowed only with "
+						   "EBCC_BACKEND_HOST_IN_TCB");
+	ops.stage_report = NULL;
+	assert_int_equal(ebcc_backend_register(ctx, &ops, NULL), 0);
 	assert_int_equal(ebcc_backend_count(ctx), built_in);
 	ebcc_context_unref(ctx);
 }
@@ -295,12 +309,14 @@ static void plugins_load(void **state)
 	assert_int_equal(ebcc_backend_load(ctx, plugin("example")), EBCC_ERR_EXISTS);
 
 	/* Built against an older, smaller table: loaded, the missing callbacks are NULL. */
-	assert_int_equal(ebcc_backend_load(ctx, plugin("oldabi")), 0);
-	assert_int_equal(ebcc_backend_probe(ctx, "oldabi", &json), 0);
+	assert_int_equal(ebcc_backend_load(ctx, plugin("smaller")), 0);
+	assert_int_equal(ebcc_backend_probe(ctx, "smaller", &json), 0);
 	assert_contains(json, "\"isolation\":\"vm\"");
+	assert_contains(json, "\"host_in_tcb\":false");
 	ebcc_free(json);
 	json = NULL;
-	assert_int_equal(ebcc_backend_attestation_key(ctx, "oldabi", &json), EBCC_ERR_UNAVAILABLE);
+	assert_int_equal(ebcc_backend_attestation_key(ctx, "smaller", &json),
+			 EBCC_ERR_UNAVAILABLE);
 	assert_null(json);
 	assert_int_equal(ebcc_backend_count(ctx), n + 2);
 	ebcc_context_unref(ctx);
@@ -321,6 +337,12 @@ static void broken_plugins(void **state)
 	assert_int_equal(ebcc_backend_load(ctx, plugin("wrongabi")), EBCC_ERR_ABI);
 	assert_contains(ebcc_last_error_message(), "ABI version 99");
 	assert_contains(ebcc_last_error_message(), "test-plugin-wrongabi.so");
+
+	/* Backend ABI 1: its core bound request and response on the host. */
+	assert_int_equal(ebcc_backend_load(ctx, plugin("abi1")), EBCC_ERR_ABI);
+	assert_contains(ebcc_last_error_message(), "test-plugin-abi1.so");
+	assert_contains(ebcc_last_error_message(), "backend \"abi1\" has ABI version 1; this "
+						   "library supports only version 2");
 
 	assert_int_equal(ebcc_backend_load(ctx, plugin("tail")), EBCC_ERR_ABI);
 	assert_contains(ebcc_last_error_message(), "is not zero");

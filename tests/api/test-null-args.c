@@ -404,12 +404,12 @@ static int stub_load(const struct ebcc_backend_env *env, const struct ebcc_backe
 	return EBCC_ERR_UNAVAILABLE;
 }
 
-static int stub_invoke(const struct ebcc_backend_env *env, void *handle, const void *request,
-		       size_t request_len, struct ebcc_backend_buffer *ret_response,
-		       struct ebcc_backend_buffer *ret_log, void *userdata)
+static int stub_invoke(const struct ebcc_backend_env *env, void *handle,
+		       const struct ebcc_backend_binding *binding, const void *request,
+		       size_t request_len, struct ebcc_backend_invocation *ret, void *userdata)
 {
-	(void)env, (void)handle, (void)request, (void)request_len, (void)ret_response;
-	(void)ret_log, (void)userdata;
+	(void)env, (void)handle, (void)binding, (void)request, (void)request_len, (void)ret;
+	(void)userdata;
 	return EBCC_ERR_UNAVAILABLE;
 }
 
@@ -441,7 +441,7 @@ static const struct ebcc_backend_ops stub_ops = {
 	.abi_version = EBCC_BACKEND_ABI_VERSION,
 	.name = "nullargs",
 	.isolation = EBCC_ISOLATION_ENCLAVE,
-	.flags = EBCC_BACKEND_SIMULATED,
+	.flags = EBCC_BACKEND_SIMULATED | EBCC_BACKEND_HOST_IN_TCB,
 	.evidence_format = "ebcc.nullargs.v1",
 	.max_report_data = 64,
 	.probe = stub_probe,
@@ -489,7 +489,7 @@ static void backend_functions(void **state)
 	ops.stage_invoke = NULL;
 	register_refuses(&ops, "stage_invoke", __LINE__);
 	ops = stub_ops;
-	ops.stage_report = NULL;
+	ops.flags &= ~EBCC_BACKEND_HOST_IN_TCB; /* stage_report then is not allowed */
 	register_refuses(&ops, "stage_report", __LINE__);
 	ops = stub_ops;
 	ops.stage_unload = NULL;

@@ -245,21 +245,11 @@ static int stage_load(const struct ebcc_backend_env *env,
 	return EBCC_ERR_UNAVAILABLE;
 }
 
-static int stage_invoke(const struct ebcc_backend_env *env, void *handle, const void *request,
-			size_t request_len, struct ebcc_backend_buffer *ret_response,
-			struct ebcc_backend_buffer *ret_log, void *userdata)
+static int stage_invoke(const struct ebcc_backend_env *env, void *handle,
+			const struct ebcc_backend_binding *binding, const void *request,
+			size_t request_len, struct ebcc_backend_invocation *ret, void *userdata)
 {
-	(void)handle, (void)request, (void)request_len, (void)ret_response, (void)ret_log;
-	(void)userdata;
-	env->set_error("testtee runs no stages", env->host);
-	return EBCC_ERR_UNAVAILABLE;
-}
-
-static int stage_report(const struct ebcc_backend_env *env, void *handle,
-			const uint8_t *report_data, size_t report_data_len,
-			struct ebcc_backend_buffer *ret_report, void *userdata)
-{
-	(void)handle, (void)report_data, (void)report_data_len, (void)ret_report, (void)userdata;
+	(void)handle, (void)binding, (void)request, (void)request_len, (void)ret, (void)userdata;
 	env->set_error("testtee runs no stages", env->host);
 	return EBCC_ERR_UNAVAILABLE;
 }
@@ -284,7 +274,6 @@ int testtee_register(struct testtee *tt, struct ebcc_context *ctx, const char *n
 		.probe = probe,
 		.stage_load = stage_load,
 		.stage_invoke = stage_invoke,
-		.stage_report = stage_report,
 		.stage_unload = stage_unload,
 		.verify_report = verify_report,
 	};

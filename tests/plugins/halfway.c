@@ -105,18 +105,21 @@ static int hw_open(const struct ebcc_backend_env *env, const struct ebcc_backend
 	return 0;
 }
 
-static int hw_invoke(const struct ebcc_backend_env *env, void *h, const void *req, size_t len,
-		     struct ebcc_backend_buffer *resp, struct ebcc_backend_buffer *log,
-		     void *userdata)
+/* Its "stage" runs in the host, which it declares inside the TEE: the core binds, and asks
+ * hw_report for the report. */
+static int hw_invoke(const struct ebcc_backend_env *env, void *h,
+		     const struct ebcc_backend_binding *binding, const void *req, size_t len,
+		     struct ebcc_backend_invocation *ret, void *userdata)
 {
 	static const char line[] = "halfway: the stage logged this\n";
 
 	(void)h;
+	(void)binding;
 	(void)userdata;
-	resp->data = copy(env, req, len);
-	resp->len = len;
-	log->data = copy(env, line, sizeof(line) - 1);
-	log->len = sizeof(line) - 1;
+	ret->response.data = copy(env, req, len);
+	ret->response.len = len;
+	ret->log.data = copy(env, line, sizeof(line) - 1);
+	ret->log.len = sizeof(line) - 1;
 	if (failing("stage_invoke"))
 		return fail(env, "halfway: stage_invoke failed half-way", EBCC_ERR_STAGE);
 	return 0;
@@ -177,7 +180,7 @@ static const struct ebcc_backend_ops ops = {
 	.abi_version = EBCC_BACKEND_ABI_VERSION,
 	.name = "halfway",
 	.isolation = EBCC_ISOLATION_ENCLAVE,
-	.flags = EBCC_BACKEND_SIMULATED,
+	.flags = EBCC_BACKEND_SIMULATED | EBCC_BACKEND_HOST_IN_TCB,
 	.evidence_format = HALFWAY_FORMAT,
 	.max_report_data = 64,
 	.probe = hw_probe,

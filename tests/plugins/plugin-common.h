@@ -28,26 +28,16 @@ static int tp_load(const struct ebcc_backend_env *env, const struct ebcc_backend
 	return EBCC_ERR_UNAVAILABLE;
 }
 
-static int tp_invoke(const struct ebcc_backend_env *env, void *h, const void *req, size_t len,
-		     struct ebcc_backend_buffer *resp, struct ebcc_backend_buffer *log,
-		     void *userdata)
+/* abi1.c has its own, of the old signature. */
+__attribute__((unused))
+static int tp_invoke(const struct ebcc_backend_env *env, void *h,
+		     const struct ebcc_backend_binding *binding, const void *req, size_t len,
+		     struct ebcc_backend_invocation *ret, void *userdata)
 {
 	(void)env;
 	(void)h;
+	(void)binding;
 	(void)req;
-	(void)len;
-	(void)resp;
-	(void)log;
-	(void)userdata;
-	return EBCC_ERR_STAGE;
-}
-
-static int tp_report(const struct ebcc_backend_env *env, void *h, const uint8_t *rd, size_t len,
-		     struct ebcc_backend_buffer *ret, void *userdata)
-{
-	(void)env;
-	(void)h;
-	(void)rd;
 	(void)len;
 	(void)ret;
 	(void)userdata;

@@ -25,7 +25,6 @@ static const struct newer_backend_ops ops = {
 		.probe = tp_probe,
 		.stage_load = tp_load,
 		.stage_invoke = tp_invoke,
-		.stage_report = tp_report,
 		.stage_unload = tp_unload,
 	},
 	.from_the_future = future,

@@ -12,7 +12,6 @@ static const struct ebcc_backend_ops ops = {
 	.probe = tp_probe,
 	.stage_load = tp_load,
 	.stage_invoke = tp_invoke,
-	.stage_report = tp_report,
 	.stage_unload = tp_unload,
 };
 

@@ -76,15 +76,17 @@ class PluginTest(unittest.TestCase):
         self.assertEqual(cm.exception.name, "EBCC_ERR_EXISTS")
 
     def test_older_smaller_table(self):
-        ebcc.backend_load(self.ctx, plugin("oldabi"))
-        self.assertEqual(ebcc.backend_probe(self.ctx, "oldabi")["isolation"], "vm")
+        ebcc.backend_load(self.ctx, plugin("smaller"))
+        self.assertEqual(ebcc.backend_probe(self.ctx, "smaller")["isolation"], "vm")
         with self.assertRaises(ebcc.EbccError) as cm:
-            ebcc.backend_attestation_key(self.ctx, "oldabi")
+            ebcc.backend_attestation_key(self.ctx, "smaller")
         self.assertEqual(cm.exception.name, "EBCC_ERR_UNAVAILABLE")
 
     def test_broken_plugins(self):
         cases = [("nosym", "EBCC_ERR_NOT_FOUND", "undefined symbol"),
                  ("wrongabi", "EBCC_ERR_ABI", "ABI version 99"),
+                 ("abi1", "EBCC_ERR_ABI", "has ABI version 1; this library supports only "
+                  "version 2"),
                  ("tail", "EBCC_ERR_ABI", "is not zero")]
         before = ebcc.backend_names(self.ctx)
         for name, code, text in cases:

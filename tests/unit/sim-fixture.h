@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "ebcc-private.h"
+#include "frame.h"
 
 struct sim_fixture {
 	char root[PATH_MAX];
@@ -199,12 +200,88 @@ static inline void fx_stage_release(struct fx_stage *s)
 	s->dir_fd = -1;
 }
 
-/* Invokes with a text request; on success *ret_response is a NUL-terminated copy (malloc). */
+/* The binding fields the fixture's invocations carry, encoded as the core would. */
+struct fx_binding {
+	struct ebcc_binding fields;
+	struct ebcc_backend_binding b;
+	uint8_t encoded[EBCC_FRAME_BIND_MAX];
+};
+
+static inline const struct ebcc_backend_binding *fx_binding(struct fx_binding *fb, uint64_t seq)
+{
+	fb->fields = (struct ebcc_binding){
+		.version = EBCC_EVIDENCE_VERSION,
+		.instance = "fixture",
+		.stage = "stage",
+		.seq = seq,
+		.measurement = "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+	};
+	fb->b = (struct ebcc_backend_binding){
+		.size = sizeof(fb->b),
+		.evidence_version = EBCC_EVIDENCE_VERSION,
+		.instance_id = fb->fields.instance,
+		.stage_name = fb->fields.stage,
+		.seq = seq,
+		.measurement = fb->fields.measurement,
+		.encoded = fb->encoded,
+	};
+	if (ebcc__binding_encode_fields(&fb->fields, fb->encoded, sizeof(fb->encoded),
+					&fb->b.encoded_len) < 0)
+		abort();
+	return &fb->b;
+}
+
+/* The report_data the stage must have bound for request and response under fx_binding(). */
+static inline void fx_expected_report_data(struct fx_binding *fb, const void *request,
+					   size_t request_len, const void *response,
+					   size_t response_len, uint8_t out[EBCC_REPORT_DATA_SIZE])
+{
+	if (ebcc__sha256(request, request_len, fb->fields.request_digest) < 0 ||
+	    ebcc__sha256(response, response_len, fb->fields.response_digest) < 0 ||
+	    ebcc__binding_report_data(&fb->fields, out) < 0)
+		abort();
+}
+
+/* Invokes the backend directly: *ret is the backend's answer (the caller frees its buffers). */
+static inline int fx_invoke_raw(struct sim_fixture *f, void *handle, const void *request,
+				size_t request_len, struct ebcc_backend_invocation *ret)
+{
+	struct fx_binding fb;
+
+	*ret = (struct ebcc_backend_invocation){ .size = sizeof(*ret) };
+	return f->ops->stage_invoke(&f->env, handle, fx_binding(&fb, 1), request, request_len, ret,
+				    NULL);
+}
+
+static inline void fx_invocation_free(struct ebcc_backend_invocation *inv)
+{
+	free(inv->response.data);
+	free(inv->log.data);
+	free(inv->report.data);
+	*inv = (struct ebcc_backend_invocation){ 0 };
+}
+
+/* Invokes with a text request; on success *ret_response is a NUL-terminated copy (malloc), and
+ * the stage's report_data must be the binding of request and response. */
 static inline int fx_invoke(struct sim_fixture *f, void *handle, const char *request,
 			    char **ret_response, char **ret_log)
 {
-	struct ebcc_backend_buffer resp = { 0 }, log = { 0 };
-	int r = f->ops->stage_invoke(&f->env, handle, request, strlen(request), &resp, &log, NULL);
+	struct ebcc_backend_invocation inv;
+	struct ebcc_backend_buffer resp, log;
+	int r = fx_invoke_raw(f, handle, request, strlen(request), &inv);
+
+	resp = inv.response;
+	log = inv.log;
+	if (r == 0) {
+		struct fx_binding fb;
+		uint8_t want[EBCC_REPORT_DATA_SIZE];
+
+		fx_binding(&fb, 1);
+		fx_expected_report_data(&fb, request, strlen(request), resp.data, resp.len, want);
+		if (!inv.bound || memcmp(inv.report_data, want, sizeof(want)) != 0)
+			abort(); /* the stage bound something else */
+	}
+	free(inv.report.data);
 
 	if (r == 0) {
 		char *text = malloc(resp.len + 1), *ltext = malloc(log.len + 1);

@@ -200,18 +200,12 @@ static int plain_load(const struct ebcc_backend_env *env,
 	return EBCC_ERR_UNAVAILABLE;
 }
 
-static int plain_invoke(const struct ebcc_backend_env *env, void *handle, const void *request,
-			size_t len, struct ebcc_backend_buffer *resp, struct ebcc_backend_buffer *log,
-			void *userdata)
+static int plain_invoke(const struct ebcc_backend_env *env, void *handle,
+			const struct ebcc_backend_binding *binding, const void *request, size_t len,
+			struct ebcc_backend_invocation *ret, void *userdata)
 {
-	(void)env, (void)handle, (void)request, (void)len, (void)resp, (void)log, (void)userdata;
-	return EBCC_ERR_UNAVAILABLE;
-}
-
-static int plain_report(const struct ebcc_backend_env *env, void *handle, const uint8_t *rd,
-			size_t len, struct ebcc_backend_buffer *ret, void *userdata)
-{
-	(void)env, (void)handle, (void)rd, (void)len, (void)ret, (void)userdata;
+	(void)env, (void)handle, (void)binding, (void)request, (void)len, (void)ret;
+	(void)userdata;
 	return EBCC_ERR_UNAVAILABLE;
 }
 
@@ -260,7 +254,6 @@ static void register_plain(const char *name, const char *format,
 		.probe = plain_probe,
 		.stage_load = plain_load,
 		.stage_invoke = plain_invoke,
-		.stage_report = plain_report,
 		.stage_unload = plain_unload,
 		.verify_report = verify,
 	};

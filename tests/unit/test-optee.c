@@ -541,6 +541,18 @@ static void other_process(void **state)
 		.image_fd = -1,
 		.stage_dir_fd = -1,
 	};
+	static const uint8_t fields[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	const struct ebcc_backend_binding binding = {
+		.size = sizeof(binding),
+		.evidence_version = 2,
+		.instance_id = "tz",
+		.stage_name = "ta",
+		.measurement = "sha256:00",
+		.encoded = fields,
+		.encoded_len = sizeof(fields),
+	};
+	struct ebcc_backend_invocation inv_out = { .size = sizeof(inv_out) };
 	char ref[128];
 	void *handle = NULL;
 	struct tee_env e;
@@ -573,8 +585,7 @@ static void other_process(void **state)
 	tee_env_init(&e);
 	assert_int_equal(ops->stage_open(&e.env, &params, 999, ref, &handle,
 					 (void *)fake_tee_host(l.t)), 0);
-	assert_int_equal(ops->stage_invoke(&e.env, handle, "x", 1, &(struct ebcc_backend_buffer){ 0 },
-					   &(struct ebcc_backend_buffer){ 0 },
+	assert_int_equal(ops->stage_invoke(&e.env, handle, &binding, "x", 1, &inv_out,
 					   (void *)fake_tee_host(l.t)),
 			 EBCC_ERR_STAGE);
 	assert_non_null(strstr(e.error, "which held its TEE session, has exited and the session "

@@ -85,17 +85,15 @@ static void crash_and_exit(void **state)
 static void log_of_a_failed_request(void **state)
 {
 	struct sim_fixture *f = *state;
-	struct ebcc_backend_buffer resp = { 0 }, log = { 0 };
+	struct ebcc_backend_invocation inv;
 	struct fx_stage s;
 
 	assert_int_equal(fx_load(f, hostile(), "hostile", EBCC_LIFETIME_INVOCATION, 20000, &s), 0);
-	assert_int_equal(f->ops->stage_invoke(&f->env, s.st.handle, "logcrash", 8, &resp, &log,
-					      NULL),
-			 EBCC_ERR_STAGE);
-	assert_null(resp.data);
-	assert_int_equal(log.len, strlen("first line\nabout to crash\n"));
-	assert_memory_equal(log.data, "first line\nabout to crash\n", log.len);
-	free(log.data);
+	assert_int_equal(fx_invoke_raw(f, s.st.handle, "logcrash", 8, &inv), EBCC_ERR_STAGE);
+	assert_null(inv.response.data);
+	assert_int_equal(inv.log.len, strlen("first line\nabout to crash\n"));
+	assert_memory_equal(inv.log.data, "first line\nabout to crash\n", inv.log.len);
+	fx_invocation_free(&inv);
 	assert_int_equal(f->ops->stage_unload(&f->env, s.st.handle, NULL), 0);
 	fx_stage_release(&s);
 }
