@@ -7,6 +7,7 @@ on descriptor 3, frame by frame.
 
 usage: test-stage-pkgconfig.py BUILD_DIR STAGE.c CC...
 """
+import hashlib
 import os
 import pathlib
 import socket
@@ -17,7 +18,22 @@ import tempfile
 
 
 def frame(kind, payload):
-    return bytes([0xEB, 0xCC, 1, kind]) + struct.pack("<I", len(payload)) + payload
+    return bytes([0xEB, 0xCC, 2, kind]) + struct.pack("<I", len(payload)) + payload
+
+
+def field(data):
+    return struct.pack(">I", len(data)) + data
+
+
+# The BIND fields of one invocation, and the report_data a verifier expects the stage to bind.
+BIND = b"".join([field(b"pc"), field(b"echo"), field(struct.pack(">Q", 1)),
+                 field(struct.pack(">Q", 1)), field(b"sha256:00"), field(b"")])
+
+
+def report_data(request, response):
+    return hashlib.sha512(field(b"EBCC-EVIDENCE-V2") + BIND +
+                          field(hashlib.sha256(request).digest()) +
+                          field(hashlib.sha256(response).digest())).digest()
 
 
 def read_frame(sock):
@@ -27,7 +43,7 @@ def read_frame(sock):
         if not chunk:
             raise RuntimeError("stage closed the channel")
         header += chunk
-    if header[:3] != b"\xeb\xcc\x01":
+    if header[:3] != b"\xeb\xcc\x02":
         raise RuntimeError(f"bad frame header {header.hex()}")
     (length,) = struct.unpack("<I", header[4:])
     payload = b""
@@ -80,17 +96,23 @@ def main():
             else:
                 os.close(3)
         child.close()
-        host.sendall(frame(1, b"upper:installed"))
-        kinds = []
+        host.sendall(frame(5, BIND) + frame(1, b"upper:installed"))
+        kinds, bound = [], None
         while True:
             kind, payload = read_frame(host)
             kinds.append(kind)
+            if kind == 6:
+                bound = payload
             if kind == 2:
                 break
         host.close()
         code = proc.wait(timeout=60)
         print(f"frames {kinds}, response {payload!r}, stage exited {code}")
-        if kinds != [3, 2] or payload != b"INSTALLED" or code != 0:
+        if kinds != [3, 6, 2] or payload != b"INSTALLED" or code != 0:
+            return 1
+        # The stage bound what it received and returned (BearSSL, checked here by hashlib).
+        if bound != report_data(b"upper:installed", payload):
+            print(f"REPORT {bound.hex()} is not the binding of the exchange", file=sys.stderr)
             return 1
         return 0
 

@@ -93,7 +93,7 @@ static void build(struct envelope *e, const char *instance, const char *stage, u
 	sha256(request, req);
 	sha256(response, resp);
 	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha512(), NULL), 1);
-	field(md, "EBCC-EVIDENCE-V1", 16);
+	field(md, "EBCC-EVIDENCE-V2", 16);
 	field(md, instance, strlen(instance));
 	field(md, stage, strlen(stage));
 	number(md, eid);
@@ -117,7 +117,7 @@ static void build(struct envelope *e, const char *instance, const char *stage, u
 	memcpy(e->response_digest, "sha256:", 7);
 	hex(resp, 32, e->response_digest + 7);
 	snprintf(e->json, sizeof(e->json),
-		 "{\"version\":1,\"format\":\"ebcc.testtee.v1\",\"backend\":\"%s\",\"simulated\":false,"
+		 "{\"version\":2,\"format\":\"ebcc.testtee.v1\",\"backend\":\"%s\",\"simulated\":false,"
 		 "\"instance\":\"%s\",\"stage\":\"%s\",\"eid\":%llu,\"seq\":%llu,"
 		 "\"measurement\":\"%s\",\"nonce\":\"%s\",\"request_digest\":\"%s\","
 		 "\"response_digest\":\"%s\",\"report_data\":\"%s\",\"report\":\"%s\"}",

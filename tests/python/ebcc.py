@@ -358,9 +358,9 @@ def _field(field):
 
 # ---- backends (include/ebcc/backend.h) ----------------------------------------------------
 
-BACKEND_ABI_VERSION = 1
+BACKEND_ABI_VERSION = 2
 ISOLATION_ENCLAVE, ISOLATION_VM, ISOLATION_EMBEDDED = 1, 2, 3
-BACKEND_SIMULATED, BACKEND_CONCURRENT_INVOKE = 1 << 0, 1 << 1
+BACKEND_SIMULATED, BACKEND_CONCURRENT_INVOKE, BACKEND_HOST_IN_TCB = 1 << 0, 1 << 1, 1 << 2
 
 _declare("ebcc_backend_register", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
          ctypes.c_void_p)
@@ -396,8 +396,9 @@ STAGE_LOAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c
                                  ctypes.c_void_p)
 STAGE_OPEN_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_uint64,
                                  ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p)
+# stage_invoke(env, handle, binding, request, request_len, ret, userdata)
 STAGE_INVOKE_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p,
-                                   ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
                                    ctypes.c_void_p)
 STAGE_REPORT_FN = ctypes.CFUNCTYPE(ctypes.c_int, _ENV_P, ctypes.c_void_p, ctypes.c_void_p,
                                    ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p)
@@ -410,7 +411,7 @@ DESTROY_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 class BackendOps(ctypes.Structure):
-    """struct ebcc_backend_ops, ABI version 1."""
+    """struct ebcc_backend_ops, ABI version 2."""
     _fields_ = [
         ("size", ctypes.c_uint32),
         ("abi_version", ctypes.c_uint32),

@@ -128,7 +128,8 @@ class PythonBackendTest(unittest.TestCase):
                 ebcc.STAGE_REPORT_FN(never), ebcc.STAGE_UNLOAD_FN(never)]
         ops = ebcc.BackendOps(size=ctypes.sizeof(ebcc.BackendOps),
                               abi_version=ebcc.BACKEND_ABI_VERSION, name=b"pyback",
-                              isolation=ebcc.ISOLATION_EMBEDDED, flags=ebcc.BACKEND_SIMULATED,
+                              isolation=ebcc.ISOLATION_EMBEDDED,
+                              flags=ebcc.BACKEND_SIMULATED | ebcc.BACKEND_HOST_IN_TCB,
                               evidence_format=b"py.v1", max_report_data=64,
                               probe=keep[0], destroy=keep[1], stage_load=keep[2],
                               stage_invoke=keep[3], stage_report=keep[4], stage_unload=keep[5])
@@ -151,7 +152,7 @@ class PythonBackendTest(unittest.TestCase):
                 ebcc.backend_register(ctx, ops, None)
             self.assertEqual(cm.exception.name, "EBCC_ERR_EXISTS")
             ops.name = b"bigger"
-            ops.abi_version = 2
+            ops.abi_version = 3
             with self.assertRaises(ebcc.EbccError) as cm:
                 ebcc.backend_register(ctx, ops, None)
             self.assertEqual(cm.exception.name, "EBCC_ERR_ABI")

@@ -23,9 +23,9 @@ def field(data):
     return struct.pack(">I", len(data)) + data
 
 
-def report_data(instance, stage, eid, seq, measurement, nonce, request, response):
+def report_data(instance, stage, eid, seq, measurement, nonce, request, response, version=2):
     encoded = b"".join([
-        field(b"EBCC-EVIDENCE-V1"), field(instance.encode()), field(stage.encode()),
+        field(b"EBCC-EVIDENCE-V%d" % version), field(instance.encode()), field(stage.encode()),
         field(struct.pack(">Q", eid)), field(struct.pack(">Q", seq)),
         field(measurement.encode()), field(nonce),
         field(hashlib.sha256(request).digest()), field(hashlib.sha256(response).digest())])
@@ -37,11 +37,15 @@ MEASUREMENT = "sha256:" + hashlib.sha256(b"stage image").hexdigest()
 # The same vectors as tests/unit/test-evidence.c.
 VECTORS = [
     (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world"),
+     "f16102f359457b4f5dc229182b81760875eecb18d66837acf3ef51f04254bdcc"
+     "2d9e1767fcb7ca098541c224f0b648eda899b88099cc18068074a6a0c0433e8e"),
+    (("x", "s", 0, 1, "sha256:" + hashlib.sha256(b"").hexdigest(), b"", b"", b""),
+     "ab132be61d3d08210a334b5a9562bac35fe5891267ae881342b7921085b725b6"
+     "fb1f12c0f7aae3bf5b7b44c1d383099feeb25d7e38fed8c0b02d1cc7726c5689"),
+    # Evidence version 1, which the host bound.
+    (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world", 1),
      "5c83443c44f2788a700b1c9a74fd2f09de67b02275bd571ca9f1bec1ccdd43a0"
      "98c873e3e4118da90e3ad9ef6b819f6e01d783211e973a670f8ddbcbffd8d9c2"),
-    (("x", "s", 0, 1, "sha256:" + hashlib.sha256(b"").hexdigest(), b"", b"", b""),
-     "206b696141f5dceab9692247292c7cd6dce53172d2ce340e731da2cf85565a94"
-     "241be2388227bb00ee77720ad4454e6fa133503035885d5afcd58e5be77be92d"),
 ]
 
 # ---- a backend in Python ---------------------------------------------------------------------
@@ -72,7 +76,7 @@ P = ctypes.c_void_p
 PROBE_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P)
 LOAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P, P)
 OPEN_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, ctypes.c_uint64, P, P, P)
-INVOKE_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P, ctypes.c_size_t, P, P, P)
+INVOKE_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P, P, ctypes.c_size_t, P, P)
 REPORT_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P, ctypes.c_size_t, P, P)
 CLOSE_FN = ctypes.CFUNCTYPE(None, P, P)
 UNLOAD_FN = ctypes.CFUNCTYPE(ctypes.c_int, P, P, P)
@@ -113,11 +117,11 @@ class PyHmac:
         self._name, self._fmt = name.encode(), fmt.encode()
         unavailable = -7  # EBCC_ERR_UNAVAILABLE
         self.ops = BackendOps(
-            size=ctypes.sizeof(BackendOps), abi_version=1, name=self._name, isolation=1,
+            size=ctypes.sizeof(BackendOps), abi_version=2, name=self._name, isolation=1,
             flags=1 if simulated else 0, evidence_format=self._fmt, max_report_data=64,
             probe=PROBE_FN(lambda *a: 1), stage_load=LOAD_FN(lambda *a: unavailable),
             stage_open=OPEN_FN(), stage_invoke=INVOKE_FN(lambda *a: unavailable),
-            stage_report=REPORT_FN(lambda *a: unavailable), stage_close=CLOSE_FN(),
+            stage_report=REPORT_FN(), stage_close=CLOSE_FN(),
             stage_unload=UNLOAD_FN(lambda *a: 0), verify_report=VERIFY_FN(self._verify))
         ebcc.check(ebcc.lib.ebcc_backend_register(ctx.handle, ctypes.byref(self.ops), None))
 
@@ -162,12 +166,13 @@ def pem(key):
 
 def envelope(backend="pyhmac", fmt="ebcc.pyhmac.v1", simulated=False, instance="demo-1",
              stage="scorer", eid=7, seq=42, nonce=b"\x01\x02", request=b"req",
-             response=b"resp", key=KEY, rd=None):
+             response=b"resp", key=KEY, rd=None, version=2):
     """The canonical envelope text, in the documented key order, and its fields."""
     if rd is None:
-        rd = report_data(instance, stage, eid, seq, MEASUREMENT, nonce, request, response)
+        rd = report_data(instance, stage, eid, seq, MEASUREMENT, nonce, request, response,
+                         version)
     fields = {
-        "version": 1, "format": fmt, "backend": backend, "simulated": simulated,
+        "version": version, "format": fmt, "backend": backend, "simulated": simulated,
         "instance": instance, "stage": stage, "eid": eid, "seq": seq,
         "measurement": MEASUREMENT, "nonce": nonce.hex(),
         "request_digest": "sha256:" + hashlib.sha256(request).hexdigest(),
@@ -360,6 +365,19 @@ class EvidenceTest(unittest.TestCase):
             self.assertVerifyFails(ev, good_policy(fields), "EBCC_ERR_VERIFY", "allow_simulated")
             ev.verify(self.ctx, good_policy(fields, allow_simulated=True))
 
+    def test_version_1_needs_allow_evidence_v1(self):
+        # Version 1: the host bound request and response, outside the TEE.
+        text, fields = envelope(version=1)
+        with self.parse(text) as ev:
+            self.assertVerifyFails(ev, good_policy(fields), "EBCC_ERR_VERIFY",
+                                   "allow_evidence_v1")
+            ev.verify(self.ctx, good_policy(fields, allow_evidence_v1=True))
+        # A version 2 envelope relabeled as version 1 binds nothing of version 1.
+        text, fields = envelope()
+        with self.parse(text.replace('"version":2', '"version":1', 1)) as ev:
+            self.assertVerifyFails(ev, good_policy(fields, allow_evidence_v1=True),
+                                   "EBCC_ERR_VERIFY", "report_data does not bind")
+
     def test_parse_refuses_malformed_envelopes(self):
         text, fields = envelope()
         for key in fields:
@@ -369,7 +387,7 @@ class EvidenceTest(unittest.TestCase):
             with self.subTest(mistyped=key):
                 self.assertRefused(json.dumps(dict(fields, **{key: []})),
                                    "EBCC_ERR_VERIFY", f'"{key}"')
-        self.assertRefused(json.dumps(dict(fields, version=2)), "EBCC_ERR_VERIFY", "version")
+        self.assertRefused(json.dumps(dict(fields, version=3)), "EBCC_ERR_VERIFY", "version")
         self.assertRefused(json.dumps(dict(fields, extra=1)), "EBCC_ERR_VERIFY", "extra")
         self.assertRefused('{"nonce":"",' + text[1:], "EBCC_ERR_VERIFY", "duplicate", "nonce")
         self.assertRefused(json.dumps(dict(fields, nonce="0A")), "EBCC_ERR_VERIFY", "nonce")

@@ -563,10 +563,14 @@ class OfflineVerifyTest(RuntimeCase):
             "report": (report[:8] + ("A" if report[8] != "A" else "B") + report[9:], "report"),
             "format": ("ebcc.sim.v2", "format"),
             "simulated": (False, "simulated"),
-            "version": (2, "version"),
+            "version": (3, "version"),
+            # Relabeled as version 1 (host-bound): its report_data binds version 2.
+            "version_1": (None, "report_data"),
         }
         for name, (value, field) in cases.items():
             tampered = dict(self.envelope, **{name: value})
+            if name == "version_1":
+                tampered = dict(self.envelope, version=1)
             rc, out, err = self.verify(self.write(tampered), "--allow-simulated")
             self.assertEqual(rc, 1, f"tampered {name} passed: {out}")
             lines = err.splitlines()

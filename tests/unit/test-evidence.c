@@ -20,12 +20,16 @@
  * (tests/python/test_evidence.py recomputes them). */
 #define M1 "sha256:737df3b18430aaf0c1f11f9409d70b513becef5736653bf30f35d93e4d3458e0"
 #define M1_RD                                                                                  \
+	"f16102f359457b4f5dc229182b81760875eecb18d66837acf3ef51f04254bdcc2d9e1767fcb7ca098541c2" \
+	"24f0b648eda899b88099cc18068074a6a0c0433e8e"
+/* The same binding as evidence version 1 ("EBCC-EVIDENCE-V1"), which the host bound. */
+#define M1_RD_V1                                                                               \
 	"5c83443c44f2788a700b1c9a74fd2f09de67b02275bd571ca9f1bec1ccdd43a098c873e3e4118da90e3ad9" \
 	"ef6b819f6e01d783211e973a670f8ddbcbffd8d9c2"
 #define M2 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define M2_RD                                                                                  \
-	"206b696141f5dceab9692247292c7cd6dce53172d2ce340e731da2cf85565a94241be2388227bb00ee7772" \
-	"0ad4454e6fa133503035885d5afcd58e5be77be92d"
+	"ab132be61d3d08210a334b5a9562bac35fe5891267ae881342b7921085b725b6fb1f12c0f7aae3bf5b7b44" \
+	"c1d383099feeb25d7e38fed8c0b02d1cc7726c5689"
 #define NONCE_HEX "000102030405060708090a0b0c0d0e0f"
 #define REQ_DIGEST "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 #define RESP_DIGEST "sha256:486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"
@@ -316,6 +320,10 @@ static void binding_vectors(void **state)
 	assert_int_equal(ebcc__binding_report_data(&b, out), 0);
 	hex_to_bytes(M1_RD, want, sizeof(want));
 	assert_memory_equal(out, want, sizeof(want));
+	b.version = EBCC_EVIDENCE_VERSION_HOST_BOUND;
+	assert_int_equal(ebcc__binding_report_data(&b, out), 0);
+	hex_to_bytes(M1_RD_V1, want, sizeof(want));
+	assert_memory_equal(out, want, sizeof(want));
 
 	b = (struct ebcc_binding){ .instance = "x", .stage = "s", .eid = 0, .seq = 1,
 				   .measurement = M2, .nonce = NULL, .nonce_len = 0 };
@@ -463,7 +471,7 @@ static void round_trip(void **state)
 	size_t len = strlen(json);
 
 	(void)state;
-	assert_contains(json, "{\"version\":1,\"format\":\"ebcc.testtee.v1\",\"backend\":\"testtee\","
+	assert_contains(json, "{\"version\":2,\"format\":\"ebcc.testtee.v1\",\"backend\":\"testtee\","
 			"\"simulated\":false,\"instance\":\"demo-1\",\"stage\":\"scorer\",\"eid\":7,"
 			"\"seq\":42,\"measurement\":\"" M1 "\",\"nonce\":\"" NONCE_HEX "\","
 			"\"request_digest\":\"" REQ_DIGEST "\",\"response_digest\":\"" RESP_DIGEST "\","
@@ -640,31 +648,31 @@ static void parse_rejects_bad_values(void **state)
 		const char *old, *new, *field;
 	} cases[] = {
 		/* versions */
-		{ "\"version\":1", "\"version\":2", "version" },
-		{ "\"version\":1", "\"version\":0", "version" },
-		{ "\"version\":1", "\"version\":-1", "version" },
-		{ "\"version\":1", "\"version\":18446744073709551617", "version" },
-		{ "\"version\":1", "\"version\":1.0", "version" },
-		{ "\"version\":1", "\"version\":\"1\"", "version" },
+		{ "\"version\":2", "\"version\":3", "version" },
+		{ "\"version\":2", "\"version\":0", "version" },
+		{ "\"version\":2", "\"version\":-1", "version" },
+		{ "\"version\":2", "\"version\":18446744073709551617", "version" },
+		{ "\"version\":2", "\"version\":2.0", "version" },
+		{ "\"version\":2", "\"version\":\"2\"", "version" },
 		/* unknown fields, also ones differing only in case */
-		{ "\"version\":1", "\"version\":1,\"extra\":1", "extra" },
-		{ "\"version\":1", "\"version\":1,\"Nonce\":\"\"", "Nonce" },
-		{ "\"version\":1", "\"version\":1,\"\":1", "unknown field" },
+		{ "\"version\":2", "\"version\":2,\"extra\":1", "extra" },
+		{ "\"version\":2", "\"version\":2,\"Nonce\":\"\"", "Nonce" },
+		{ "\"version\":2", "\"version\":2,\"\":1", "unknown field" },
 		/* duplicates, also spelled differently */
-		{ "\"version\":1", "\"nonce\":\"\",\"version\":1", "duplicate key \"nonce\"" },
-		{ "\"version\":1", "\"version\":1,\"version\":1", "duplicate key \"version\"" },
-		{ "\"version\":1", "\"\\u006eonce\":\"00\",\"version\":1",
+		{ "\"version\":2", "\"nonce\":\"\",\"version\":2", "duplicate key \"nonce\"" },
+		{ "\"version\":2", "\"version\":2,\"version\":2", "duplicate key \"version\"" },
+		{ "\"version\":2", "\"\\u006eonce\":\"00\",\"version\":2",
 		  "duplicate key \"nonce\"" },
-		{ "\"version\":1", "\"version\":1,\"x\":{\"a\":1,\"a\":2}", "duplicate key" },
+		{ "\"version\":2", "\"version\":2,\"x\":{\"a\":1,\"a\":2}", "duplicate key" },
 		/* what json-c tolerates but JSON is not */
-		{ "\"version\":1", "'version':1", "single-quoted" },
+		{ "\"version\":2", "'version':2", "single-quoted" },
 		{ "\"eid\":7", "\"eid\":NaN", "NaN" },
 		{ "\"eid\":7", "\"eid\":Infinity", "Infinity" },
 		{ "\"eid\":7", "\"eid\":07", "invalid JSON" },
 		{ "\"eid\":7", "\"eid\":+7", "invalid JSON" },
 		{ "\"stage\":\"scorer\"", "\"stage\":\"sco\trer\"", "control character" },
-		{ "\"version\":1", "\"version\":1,/*c*/", "invalid JSON" },
-		{ "\"version\":1", "\"version\":1,", "invalid JSON" },
+		{ "\"version\":2", "\"version\":2,/*c*/", "invalid JSON" },
+		{ "\"version\":2", "\"version\":2,", "invalid JSON" },
 		/* integers */
 		{ "\"eid\":7", "\"eid\":-1", "eid" },
 		{ "\"eid\":7", "\"eid\":9223372036854775808", "eid" },
@@ -697,10 +705,10 @@ static void parse_rejects_bad_values(void **state)
 		  "nonce" },
 		{ "\"nonce\":\"" NONCE_HEX "\"", "\"nonce\":\"0g\"", "nonce" },
 		{ "\"nonce\":\"" NONCE_HEX "\"", "\"nonce\":\" 00\"", "nonce" },
-		{ "\"report_data\":\"5c", "\"report_data\":\"5", "report_data" },
-		{ "\"report_data\":\"5c", "\"report_data\":\"5c00", "report_data" },
-		{ "\"report_data\":\"5c83", "\"report_data\":\"5C83", "report_data" },
-		{ "ddbcbffd8d9c2\"", "ddbcbffd8d9c\"", "report_data" },
+		{ "\"report_data\":\"f1", "\"report_data\":\"f", "report_data" },
+		{ "\"report_data\":\"f1", "\"report_data\":\"f100", "report_data" },
+		{ "\"report_data\":\"f161", "\"report_data\":\"F161", "report_data" },
+		{ "a6a0c0433e8e\"", "a6a0c0433e8\"", "report_data" },
 		{ "\"request_digest\":\"sha256:", "\"request_digest\":\"sha512:", "request_digest" },
 		{ "\"request_digest\":\"sha256:", "\"request_digest\":\"SHA256:", "request_digest" },
 		{ "\"request_digest\":\"sha256:2c", "\"request_digest\":\"sha256:2C",
@@ -834,7 +842,7 @@ static void parse_rejects_malformed_text(void **state)
 		char deep[512];
 		size_t o = 0;
 
-		o += (size_t)snprintf(deep, sizeof(deep), "{\"version\":1,\"x\":");
+		o += (size_t)snprintf(deep, sizeof(deep), "{\"version\":2,\"x\":");
 		for (int i = 0; i < 100; i++)
 			deep[o++] = '[';
 		for (int i = 0; i < 100; i++)
@@ -1076,6 +1084,47 @@ static void verify_refuses_simulated_unless_allowed(void **state)
 	free(policy);
 	policy = policy_with("allow_simulated", "true");
 	assert_int_equal(verify_policy(ev, policy), 0);
+	free(policy);
+	ebcc_evidence_unref(ev);
+}
+
+/* Version 1 evidence (the host bound request and response): verified only under
+ * allow_evidence_v1, and neither version passes for the other. */
+static void verify_refuses_v1_unless_allowed(void **state)
+{
+	struct ebcc_binding b;
+	uint8_t nonce[16];
+	struct ebcc_evidence *ev, *relabeled = NULL;
+	char *policy, *json, *text;
+
+	(void)state;
+	default_binding(&b, nonce);
+	b.version = EBCC_EVIDENCE_VERSION_HOST_BOUND;
+	ev = make_evidence_for(&b, "testtee", "ebcc.testtee.v1", false, tt);
+	json = serialize(ev);
+	assert_true(strncmp(json, "{\"version\":1,", 13) == 0);
+	verify_fails(ev, good_policy, EBCC_ERR_VERIFY, "allow_evidence_v1 is not true");
+	policy = policy_with("allow_evidence_v1", "true");
+	assert_int_equal(verify_policy(ev, policy), 0);
+	/* Relabeled as version 2, its report_data binds nothing of version 2. */
+	text = replace(json, "{\"version\":1,", "{\"version\":2,");
+	assert_int_equal(ebcc_evidence_parse(ctx, text, strlen(text), &relabeled), 0);
+	verify_fails(relabeled, policy, EBCC_ERR_VERIFY, "report_data does not bind");
+	ebcc_evidence_unref(relabeled);
+	free(text);
+	free(json);
+	ebcc_evidence_unref(ev);
+	/* And version 2 evidence relabeled as version 1, under a policy that allows it. */
+	default_binding(&b, nonce);
+	ev = make_evidence_for(&b, "testtee", "ebcc.testtee.v1", false, tt);
+	json = serialize(ev);
+	text = replace(json, "{\"version\":2,", "{\"version\":1,");
+	relabeled = NULL;
+	assert_int_equal(ebcc_evidence_parse(ctx, text, strlen(text), &relabeled), 0);
+	verify_fails(relabeled, policy, EBCC_ERR_VERIFY, "report_data does not bind");
+	ebcc_evidence_unref(relabeled);
+	free(text);
+	free(json);
 	free(policy);
 	ebcc_evidence_unref(ev);
 }
@@ -1445,6 +1494,7 @@ int main(void)
 		cmocka_unit_test(verify_applies_the_policy),
 		cmocka_unit_test(verify_checks_the_key),
 		cmocka_unit_test(verify_refuses_simulated_unless_allowed),
+		cmocka_unit_test(verify_refuses_v1_unless_allowed),
 		cmocka_unit_test(verify_refuses_bad_policies),
 		cmocka_unit_test(verify_with_empty_policies),
 		cmocka_unit_test(verify_checks_envelope_against_backend),

@@ -13,16 +13,18 @@
 
 static const struct ebcc_frame_limits host_side = {
 	.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
 	.max_payload = 100,
 };
 static const struct ebcc_frame_limits stage_side = {
-	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REQUEST),
+	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REQUEST) | EBCC_FRAME_BIT(EBCC_FRAME_BIND),
 	.max_payload = EBCC_FRAME_PAYLOAD_CAP,
 };
 
-/* header + payload into buf; returns the frame's size. */
-static size_t make(uint8_t *buf, uint8_t type, const void *payload, uint32_t len)
+/* header + payload into buf; returns the frame's size. Not inlined: gcc 12 -Warray-bounds then
+ * misjudges the lengths. */
+__attribute__((noinline)) static size_t make(uint8_t *buf, uint8_t type, const void *payload,
+					    uint32_t len)
 {
 	ebcc__frame_encode_header(buf, type, len);
 	if (len > 0)
@@ -39,7 +41,7 @@ static void round_trip(void **state)
 	(void)state;
 	n = make(buf, EBCC_FRAME_RESPONSE, "hello", 5);
 	assert_int_equal(n, 13);
-	assert_memory_equal(buf, "\xeb\xcc\x01\x02\x05\x00\x00\x00", 8);
+	assert_memory_equal(buf, "\xeb\xcc\x02\x02\x05\x00\x00\x00", 8);
 	assert_int_equal(ebcc__frame_decode(buf, n, &host_side, &f, &used), EBCC_FRAME_OK);
 	assert_int_equal(used, 13);
 	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
@@ -106,11 +108,15 @@ static void malformed_headers(void **state)
 	buf[1] = 0;
 	assert_int_equal(ebcc__frame_decode_header(buf, 2, &host_side, &f), EBCC_FRAME_BAD_MAGIC);
 	make(buf, EBCC_FRAME_RESPONSE, "x", 1);
-	buf[2] = 2;
+	buf[2] = 1; /* a stage of libebcc-stage 0.1, which binds nothing */
+	assert_int_equal(ebcc__frame_decode_header(buf, 3, &host_side, &f), EBCC_FRAME_BAD_VERSION);
+	buf[2] = 3;
 	assert_int_equal(ebcc__frame_decode_header(buf, 3, &host_side, &f), EBCC_FRAME_BAD_VERSION);
 	for (unsigned t = 0; t < 256; t++) {
-		int want = t >= 1 && t <= 4 ? (t == 1 ? EBCC_FRAME_UNEXPECTED : EBCC_FRAME_OK)
-					     : EBCC_FRAME_BAD_TYPE;
+		int want = t >= 2 && t <= 4	   ? EBCC_FRAME_OK
+			   : t == 1 || t == 5 ? EBCC_FRAME_UNEXPECTED /* host -> stage only */
+			   : t == 6	      ? EBCC_FRAME_BAD_REPORT /* 4 bytes, not 64 */
+					      : EBCC_FRAME_BAD_TYPE;
 
 		make(buf, EBCC_FRAME_RESPONSE, "xxxx", 4);
 		buf[3] = (uint8_t)t;
@@ -125,6 +131,51 @@ static void malformed_headers(void **state)
 	/* Text with a NUL byte. */
 	make(buf, EBCC_FRAME_LOG, "a\0b", 3);
 	assert_int_equal(ebcc__frame_decode(buf, 11, &host_side, &f, &used), EBCC_FRAME_BAD_TEXT);
+}
+
+/* BIND: six length-prefixed fields, eid and seq of 8 bytes; REPORT: report_data first. */
+static void bind_and_report(void **state)
+{
+	const uint8_t nonce[3] = { 1, 2, 3 };
+	struct ebcc_frame_bind b = {
+		.instance = "web", .instance_len = 3, .stage = "scorer", .stage_len = 6,
+		.eid = 7, .seq = 0x0102030405060708, .measurement = "sha256:ab",
+		.measurement_len = 9, .nonce = nonce, .nonce_len = 3,
+	};
+	uint8_t payload[128], buf[256 + EBCC_FRAME_HEADER_SIZE], report[EBCC_FRAME_REPORT_DATA_SIZE + 4] = { 0 };
+	struct ebcc_frame f;
+	size_t len, n, used;
+
+	(void)state;
+	len = ebcc__frame_encode_bind(&b, payload, sizeof(payload));
+	if (len != 6 * 4 + 3 + 6 + 8 + 8 + 9 + 3)
+		fail_msg("BIND payload of %zu bytes", len);
+	assert_memory_equal(payload, "\0\0\0\x03web\0\0\0\x06scorer\0\0\0\x08", 4 + 3 + 4 + 6 + 4);
+	assert_memory_equal(payload + 21, "\0\0\0\0\0\0\0\x07\0\0\0\x08\x01\x02", 14);
+	n = make(buf, EBCC_FRAME_BIND, payload, (uint32_t)len);
+	assert_int_equal(ebcc__frame_decode(buf, n, &stage_side, &f, &used), EBCC_FRAME_OK);
+	assert_int_equal(f.length, len);
+	/* Too small a buffer; a field cut, one too many, an eid of 7 bytes. */
+	assert_int_equal(ebcc__frame_encode_bind(&b, payload, len - 1), 0);
+	n = make(buf, EBCC_FRAME_BIND, payload, (uint32_t)len - 1);
+	assert_int_equal(ebcc__frame_decode(buf, n, &stage_side, &f, &used), EBCC_FRAME_BAD_BIND);
+	memcpy(payload + len, "\0\0\0\0", 4);
+	n = make(buf, EBCC_FRAME_BIND, payload, (uint32_t)len + 4);
+	assert_int_equal(ebcc__frame_decode(buf, n, &stage_side, &f, &used), EBCC_FRAME_BAD_BIND);
+	payload[4 + 3 + 4 + 6 + 3] = 7;
+	n = make(buf, EBCC_FRAME_BIND, payload, (uint32_t)len);
+	assert_int_equal(ebcc__frame_decode(buf, n, &stage_side, &f, &used), EBCC_FRAME_BAD_BIND);
+	ebcc__frame_encode_header(buf, EBCC_FRAME_BIND, EBCC_FRAME_BIND_MAX + 1);
+	assert_int_equal(ebcc__frame_decode_header(buf, 8, &stage_side, &f), EBCC_FRAME_TOO_BIG);
+
+	n = make(buf, EBCC_FRAME_REPORT, report, sizeof(report));
+	assert_int_equal(ebcc__frame_decode(buf, n, &host_side, &f, &used), EBCC_FRAME_OK);
+	n = make(buf, EBCC_FRAME_REPORT, report, EBCC_FRAME_REPORT_DATA_SIZE - 1);
+	assert_int_equal(ebcc__frame_decode(buf, n, &host_side, &f, &used), EBCC_FRAME_BAD_REPORT);
+	ebcc__frame_encode_header(buf, EBCC_FRAME_REPORT, EBCC_FRAME_REPORT_MAX + 1);
+	assert_int_equal(ebcc__frame_decode_header(buf, 8, &host_side, &f), EBCC_FRAME_TOO_BIG);
+	assert_string_equal(ebcc__frame_type_name(EBCC_FRAME_BIND), "BIND");
+	assert_string_equal(ebcc__frame_type_name(EBCC_FRAME_REPORT), "REPORT");
 }
 
 static void truncated_input(void **state)
@@ -197,7 +248,7 @@ static void random_input(void **state)
 			buf[0] = EBCC_FRAME_MAGIC0;
 			buf[1] = EBCC_FRAME_MAGIC1;
 			buf[2] = EBCC_FRAME_VERSION;
-			buf[3] = (uint8_t)(1 + round % 4);
+			buf[3] = (uint8_t)(1 + round % 6);
 			buf[5] = buf[6] = buf[7] = 0;
 			buf[4] %= 64;
 		}
@@ -224,6 +275,7 @@ int main(void)
 		cmocka_unit_test(round_trip),	   cmocka_unit_test(error_frames),
 		cmocka_unit_test(malformed_headers), cmocka_unit_test(truncated_input),
 		cmocka_unit_test(oversized),	   cmocka_unit_test(random_input),
+		cmocka_unit_test(bind_and_report),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

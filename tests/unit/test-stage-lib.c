@@ -23,6 +23,8 @@
 #include <ebcc/ebcc.h>
 #include <ebcc/stage.h>
 
+#include <openssl/sha.h>
+
 #include "frame.h"
 
 static int handler(const void *request, size_t len, void **ret, size_t *ret_len, void *userdata)
@@ -73,10 +75,48 @@ static int child_result(pid_t pid)
 	return 100 - WEXITSTATUS(status);
 }
 
+/* The BIND payload every request here carries. */
+static size_t test_bind(uint8_t out[EBCC_FRAME_BIND_MAX])
+{
+	const struct ebcc_frame_bind b = {
+		.instance = "web", .instance_len = 3, .stage = "echo", .stage_len = 4,
+		.eid = 3, .seq = 9, .measurement = "sha256:00", .measurement_len = 9,
+	};
+	size_t n = ebcc__frame_encode_bind(&b, out, EBCC_FRAME_BIND_MAX);
+
+	assert_true(n > 0);
+	return n;
+}
+
+/* report_data as a verifier computes it, with OpenSSL: the stage's (BearSSL) must equal it. */
+static void expected_report_data(const char *request, const void *response, size_t response_len,
+				 uint8_t out[64])
+{
+	static const char tag[] = "EBCC-EVIDENCE-V2";
+	uint8_t buf[4 + 16 + EBCC_FRAME_BIND_MAX + 2 * 36];
+	size_t n = 20;
+
+	ebcc__frame_put_field(buf, tag, 16);
+	n += test_bind(buf + n);
+	buf[n] = buf[n + 1] = buf[n + 2] = 0;
+	buf[n + 3] = 32;
+	SHA256((const unsigned char *)request, strlen(request), buf + n + 4);
+	n += 36;
+	buf[n] = buf[n + 1] = buf[n + 2] = 0;
+	buf[n + 3] = 32;
+	SHA256(response, response_len, buf + n + 4);
+	n += 36;
+	SHA512(buf, n, out);
+}
+
 static void send_request(int fd, const char *text)
 {
-	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
-	size_t len = strlen(text);
+	uint8_t hdr[EBCC_FRAME_HEADER_SIZE], bind[EBCC_FRAME_BIND_MAX];
+	size_t len = strlen(text), bind_len = test_bind(bind);
+
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_BIND, (uint32_t)bind_len);
+	assert_int_equal(write(fd, hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(write(fd, bind, bind_len), (ssize_t)bind_len);
 
 	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, (uint32_t)len);
 	assert_int_equal(write(fd, hdr, sizeof(hdr)), sizeof(hdr));
@@ -88,7 +128,7 @@ static void read_frame(int fd, struct ebcc_frame *f, uint8_t *buf, size_t size)
 {
 	static const struct ebcc_frame_limits lim = {
 		EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-			EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+			EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
 		4096,
 	};
 	size_t got = 0, used = 0;
@@ -106,6 +146,25 @@ static void read_frame(int fd, struct ebcc_frame *f, uint8_t *buf, size_t size)
 		assert_int_equal(n, 1);
 		got++;
 	}
+}
+
+/* The answer to request: the handler's LOG line, the REPORT with the stage's binding of request
+ * and response (no report of its own), then the RESPONSE, which is left in *f. */
+static void read_answer(int fd, const char *request, struct ebcc_frame *f, uint8_t *buf,
+			size_t size)
+{
+	uint8_t want[64], got[64];
+
+	read_frame(fd, f, buf, size);
+	assert_int_equal(f->type, EBCC_FRAME_LOG);
+	read_frame(fd, f, buf, size);
+	assert_int_equal(f->type, EBCC_FRAME_REPORT);
+	assert_int_equal(f->length, 64);
+	memcpy(got, f->payload, 64);
+	read_frame(fd, f, buf, size);
+	assert_int_equal(f->type, EBCC_FRAME_RESPONSE);
+	expected_report_data(request, f->payload, f->length, want);
+	assert_memory_equal(got, want, 64);
 }
 
 static void null_and_missing_channel(void **state)
@@ -140,10 +199,13 @@ static void serves_a_connected_socket(void **state)
 	assert_int_equal(f.text_len, 8);
 	assert_memory_equal(f.text, "handling", 8);
 	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_REPORT);
+	read_frame(sv[0], &f, buf, sizeof(buf));
 	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
 	assert_int_equal(f.length, 3);
 	assert_memory_equal(f.payload, "hi!", 3);
 
+	/* A failed request: no REPORT, only the ERROR. */
 	send_request(sv[0], "fail");
 	read_frame(sv[0], &f, buf, sizeof(buf));
 	assert_int_equal(f.type, EBCC_FRAME_LOG);
@@ -152,10 +214,10 @@ static void serves_a_connected_socket(void **state)
 	assert_int_equal(f.error_code, EBCC_ERR_PERMISSION);
 
 	send_request(sv[0], "");
-	read_frame(sv[0], &f, buf, sizeof(buf));
-	read_frame(sv[0], &f, buf, sizeof(buf));
-	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+	read_answer(sv[0], "", &f, buf, sizeof(buf));
 	assert_int_equal(f.length, 1);
+	send_request(sv[0], "bound");
+	read_answer(sv[0], "bound", &f, buf, sizeof(buf));
 
 	/* The host hangs up between requests: serve returns 0. */
 	close(sv[0]);
@@ -169,6 +231,25 @@ static void host_breaking_the_protocol(void **state)
 	pid_t pid;
 
 	(void)state;
+	/* A REQUEST without its BIND: the stage binds nothing it was not told. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, 0);
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(child_result(pid), EBCC_ERR_CORRUPT);
+	close(sv[0]);
+
+	/* A BIND that is not six fields. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+	ebcc__frame_encode_header(hdr, EBCC_FRAME_BIND, 4);
+	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
+	assert_int_equal(write(sv[0], "\0\0\0\0", 4), 4);
+	assert_int_equal(child_result(pid), EBCC_ERR_CORRUPT);
+	close(sv[0]);
+
 	/* A RESPONSE is not what a stage accepts. */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	pid = serve_in_child(sv[1]);
@@ -182,6 +263,14 @@ static void host_breaking_the_protocol(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	pid = serve_in_child(sv[1]);
 	close(sv[1]);
+	{
+		uint8_t bind[EBCC_FRAME_BIND_MAX];
+		size_t n = test_bind(bind);
+
+		ebcc__frame_encode_header(hdr, EBCC_FRAME_BIND, (uint32_t)n);
+		assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
+		assert_int_equal(write(sv[0], bind, n), (ssize_t)n);
+	}
 	ebcc__frame_encode_header(hdr, EBCC_FRAME_REQUEST, 10);
 	assert_int_equal(write(sv[0], hdr, sizeof(hdr)), sizeof(hdr));
 	assert_int_equal(write(sv[0], "abc", 3), 3);
@@ -230,9 +319,7 @@ static void serves_a_listening_socket(void **state)
 		c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		send_request(c, "again");
-		read_frame(c, &f, buf, sizeof(buf));
-		read_frame(c, &f, buf, sizeof(buf));
-		assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+		read_answer(c, "again", &f, buf, sizeof(buf));
 		assert_memory_equal(f.payload, "again!", 6);
 		close(c);
 	}
@@ -264,8 +351,7 @@ static void serves_a_listening_socket(void **state)
 		c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		send_request(c, "owner");
-		read_frame(c, &f, buf, sizeof(buf));
-		read_frame(c, &f, buf, sizeof(buf));
+		read_answer(c, "owner", &f, buf, sizeof(buf));
 		assert_memory_equal(f.payload, "owner!", 6);
 		close(c);
 	}

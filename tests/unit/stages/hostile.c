@@ -22,6 +22,13 @@
  *   bigresp:<n>  a RESPONSE of <n> bytes (more than maxResponse, honestly announced)
  *   overlong   a LOG frame that carries more bytes than its header announced
  *   overlongresp  a RESPONSE "okay" followed by bytes no header announced
+ *   noreport   a RESPONSE without the REPORT that must precede it
+ *   badbind    a REPORT binding another response than the one it sends
+ *   ownreport  a REPORT with report bytes of its own after report_data
+ *   v1         a frame of channel protocol 1 (a stage of libebcc-stage 0.1)
+ *
+ * Every honest answer is a REPORT with the report_data it computed (lib/stage/binding.c) over
+ * the BIND fields, the request it read and the response it sends, then the RESPONSE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +46,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "stage/binding.h"
 
 extern char **environ;
 
@@ -65,9 +73,32 @@ static void send_frame(int fd, uint8_t type, const void *p, size_t len)
 	send_all(fd, p, len);
 }
 
+/* This request's BIND payload and the digest of the request. */
+static uint8_t bind_fields[EBCC_FRAME_BIND_MAX];
+static size_t bind_len;
+static uint8_t request_digest[32];
+
+/* The REPORT for a response of these bytes (report bytes after report_data: extra). */
+static void send_report(int fd, const void *response, size_t len, const void *extra,
+			size_t extra_len)
+{
+	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + 64], digest[32];
+
+	ebcc__stage_sha256(response, len, digest);
+	ebcc__stage_report_data(bind_fields, bind_len, request_digest, digest, payload);
+	memcpy(payload + EBCC_FRAME_REPORT_DATA_SIZE, extra, extra_len);
+	send_frame(fd, EBCC_FRAME_REPORT, payload, EBCC_FRAME_REPORT_DATA_SIZE + extra_len);
+}
+
+static void respond(int fd, const void *p, size_t len)
+{
+	send_report(fd, p, len, NULL, 0);
+	send_frame(fd, EBCC_FRAME_RESPONSE, p, len);
+}
+
 static void answer(int fd, const char *text)
 {
-	send_frame(fd, EBCC_FRAME_RESPONSE, text, strlen(text));
+	respond(fd, text, strlen(text));
 }
 
 static void fail(int fd, int32_t code, const char *text)
@@ -98,15 +129,22 @@ static int read_exact(int fd, void *buf, size_t len)
 static int serve_one(int fd)
 {
 	static const struct ebcc_frame_limits lim = { EBCC_FRAME_BIT(EBCC_FRAME_REQUEST), 1 << 20 };
+	static const struct ebcc_frame_limits bind_lim = { EBCC_FRAME_BIT(EBCC_FRAME_BIND), 0 };
 	uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
 	char req[4096], out[512];
 	struct ebcc_frame f;
 
 	if (read_exact(fd, hdr, sizeof(hdr)) < 0 ||
+	    ebcc__frame_decode_header(hdr, sizeof(hdr), &bind_lim, &f) != 0 ||
+	    read_exact(fd, bind_fields, f.length) < 0)
+		return 0;
+	bind_len = f.length;
+	if (read_exact(fd, hdr, sizeof(hdr)) < 0 ||
 	    ebcc__frame_decode_header(hdr, sizeof(hdr), &lim, &f) != 0 || f.length >= sizeof(req) ||
 	    read_exact(fd, req, f.length) < 0)
 		return 0;
 	req[f.length] = '\0';
+	ebcc__stage_sha256(req, f.length, request_digest);
 
 	if (strncmp(req, "echo:", 5) == 0) {
 		answer(fd, req + 5);
@@ -203,9 +241,11 @@ static int serve_one(int fd)
 	} else if (strcmp(req, "garbage") == 0) {
 		send_all(fd, "this is not a frame\n", 20);
 	} else if (strcmp(req, "oversize") == 0) {
+		send_report(fd, "", 0, NULL, 0);
 		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_RESPONSE, 1u << 30);
 		send_all(fd, out, EBCC_FRAME_HEADER_SIZE);
 	} else if (strcmp(req, "half") == 0 || strcmp(req, "halfexit") == 0) {
+		send_report(fd, "", 0, NULL, 0);
 		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_RESPONSE, 1000);
 		memset(out + EBCC_FRAME_HEADER_SIZE, 'x', 100);
 		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 100);
@@ -230,7 +270,7 @@ static int serve_one(int fd)
 			fail(fd, -2 /* EBCC_ERR_NO_MEMORY */, "no memory for the big response");
 		} else {
 			memset(big, 'R', n);
-			send_frame(fd, EBCC_FRAME_RESPONSE, big, n);
+			respond(fd, big, n);
 			free(big);
 		}
 	} else if (strcmp(req, "overlong") == 0) {
@@ -240,6 +280,7 @@ static int serve_one(int fd)
 		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 25);
 		answer(fd, "unreachable");
 	} else if (strcmp(req, "overlongresp") == 0) {
+		send_report(fd, "okay", 4, NULL, 0);
 		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_RESPONSE, 4);
 		memcpy(out + EBCC_FRAME_HEADER_SIZE, "okay and more that nobody announced", 35);
 		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 35);
@@ -250,6 +291,19 @@ static int serve_one(int fd)
 		for (int i = 0; i < 512; i++)
 			send_frame(fd, EBCC_FRAME_LOG, line, sizeof(line));
 		answer(fd, "done");
+	} else if (strcmp(req, "noreport") == 0) {
+		send_frame(fd, EBCC_FRAME_RESPONSE, "unbound", 7);
+	} else if (strcmp(req, "badbind") == 0) {
+		send_report(fd, "another", 7, NULL, 0);
+		send_frame(fd, EBCC_FRAME_RESPONSE, "bound", 5);
+	} else if (strcmp(req, "ownreport") == 0) {
+		send_report(fd, "mine", 4, "a report of my own", 18);
+		send_frame(fd, EBCC_FRAME_RESPONSE, "mine", 4);
+	} else if (strcmp(req, "v1") == 0) {
+		ebcc__frame_encode_header((uint8_t *)out, EBCC_FRAME_RESPONSE, 3);
+		out[2] = 1;
+		memcpy(out + EBCC_FRAME_HEADER_SIZE, "old", 3);
+		send_all(fd, out, EBCC_FRAME_HEADER_SIZE + 3);
 	} else {
 		fail(fd, -1 /* EBCC_ERR_INVALID_ARG */, "unknown misdeed");
 	}
