@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer: the host side of the stage channel. The input is what a stage sends back (LOG,
- * RESPONSE, ERROR frames or garbage); ebcc__channel_call() (backends/common/channel.c) sends a
- * request over a socket pair and reads the input from it, exactly as it reads a real stage.
+ * REPORT, RESPONSE, ERROR frames or garbage); ebcc__channel_call() (backends/common/channel.c)
+ * sends a BIND and a request over a socket pair and reads the input from it, exactly as it reads
+ * a real stage.
  *
  * Properties:
  *  - the frame header decoder judges bytes as they arrive consistently: a verdict on a prefix
  *    of a header is never contradicted by the whole header;
  *  - the streaming reader agrees with the pure decoder (ebcc__frame_decode over the whole
  *    input): the same outcome (response, stage error, hangup or protocol violation), the same
- *    response bytes or error code, and the log the frames carry, cut at the budget with a note;
+ *    response bytes, report_data and report or error code, and the log the frames carry, cut
+ *    at the budget with a note; a RESPONSE counts only after exactly one REPORT;
  *  - every message for the operator (detail) is set and printable, and the call never fails.
  */
 #include <sys/socket.h>
@@ -23,6 +25,8 @@
 #define LOG_BUDGET 1024
 
 static const char request[] = "fuzz";
+/* Six empty fields but eid and seq: the smallest BIND. */
+static const uint8_t bind_fields[40] = { [11] = 8, [23] = 8 };
 static const char note[] = "[ebcc: log truncated: the stage logged more than the "
 			   "per-invocation budget]\n";
 
@@ -45,9 +49,14 @@ static const struct ebcc__channel_limits limits = {
 	.log_budget = LOG_BUDGET,
 	.timeout_ms = 0, /* everything is already there, or the peer has hung up */
 };
+/* What the host accepts before the REPORT, and after it. */
 static const struct ebcc_frame_limits host_side = {
-	.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
+	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
 		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+	.max_payload = MAX_RESPONSE,
+};
+static const struct ebcc_frame_limits after_report = {
+	.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE),
 	.max_payload = MAX_RESPONSE,
 };
 
@@ -57,6 +66,8 @@ struct expected {
 	const uint8_t *response;
 	size_t response_len;
 	int32_t stage_code;
+	const uint8_t *report; /* the REPORT payload: report_data, then the report */
+	size_t report_len;
 	char log[LOG_BUDGET + sizeof(note) + 1];
 	size_t log_len;
 	bool truncated;
@@ -85,7 +96,8 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 	for (;;) {
 		struct ebcc_frame f;
 		size_t used = 0;
-		int st = ebcc__frame_decode(data + off, size - off, &host_side, &f, &used);
+		int st = ebcc__frame_decode(data + off, size - off,
+					    e->report != NULL ? &after_report : &host_side, &f, &used);
 
 		if (st == EBCC_FRAME_INCOMPLETE) {
 			e->outcome = EBCC_CHANNEL_HANGUP;
@@ -101,6 +113,12 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 		switch (f.type) {
 		case EBCC_FRAME_LOG:
 			log_model(e, f.text, f.text_len);
+			break;
+		case EBCC_FRAME_REPORT:
+			FUZZ_CHECK(f.length >= EBCC_FRAME_REPORT_DATA_SIZE, "a REPORT of %u bytes",
+				   f.length);
+			e->report = f.payload;
+			e->report_len = f.length;
 			break;
 		case EBCC_FRAME_ERROR:
 			FUZZ_CHECK(f.error_code < 0, "an ERROR frame with code %d", f.error_code);
@@ -159,7 +177,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((size > 0 && send(sv[1], data, size, MSG_NOSIGNAL) != (ssize_t)size) ||
 	    shutdown(sv[1], SHUT_WR) < 0)
 		abort();
-	r = ebcc__channel_call(sv[0], request, sizeof(request), &limits, &alloc, &res);
+	r = ebcc__channel_call(sv[0], bind_fields, sizeof(bind_fields), request, sizeof(request), &limits, &alloc,
+			       &res);
 	FUZZ_CHECK(r == 0, "ebcc__channel_call failed: %s", ebcc_error_name(r));
 	close(sv[0]);
 	close(sv[1]);
@@ -179,6 +198,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 							  : memcmp(res.response, e.response,
 								   e.response_len) == 0),
 			   "response of %zu bytes differs", res.response_len);
+		FUZZ_CHECK(memcmp(res.report_data, e.report, EBCC_FRAME_REPORT_DATA_SIZE) == 0 &&
+				   res.report_len == e.report_len - EBCC_FRAME_REPORT_DATA_SIZE &&
+				   (res.report_len == 0
+					    ? res.report == NULL
+					    : memcmp(res.report, e.report + EBCC_FRAME_REPORT_DATA_SIZE,
+						     res.report_len) == 0),
+			   "report of %zu bytes differs", res.report_len);
 		break;
 	case EBCC_CHANNEL_STAGE_ERROR:
 		FUZZ_CHECK(res.stage_code == e.stage_code, "stage code %d, expected %d",

@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer: the stage side of the channel (lib/stage/serve.c, the protected side's TCB). The
- * input is what a host sends to a stage (REQUEST frames or garbage); ebcc_stage_serve() reads
- * it from the channel descriptor, a socket pair here, and answers each request through a
+ * input is what a host sends to a stage (BIND and REQUEST frames or garbage); ebcc_stage_serve()
+ * reads it from the channel descriptor, a socket pair here, and answers each request through a
  * handler whose behaviour the request's first byte picks:
  *   'L' logs the rest with ebcc_stage_log() and echoes,  'E' fails with EBCC_ERR_STAGE,
  *   'N' answers nothing (an empty response),  'X' answers NULL with a length,  else echoes.
  *
  * Properties: ebcc_stage_serve() returns what the frames call for (0 when the host hangs up
- * between requests, EBCC_ERR_CORRUPT for a bad header, EBCC_ERR_IO for a truncated frame),
- * and the stage writes exactly the frames the requests call for, byte for byte (built here
- * from the wire format in lib/frame.h, not with the encoder under test), which the host's
- * decoder accepts.
+ * between requests, EBCC_ERR_CORRUPT for a bad header or BIND, EBCC_ERR_IO for a truncated
+ * frame), and the stage writes exactly the frames the requests call for, byte for byte (built
+ * here from the wire format in lib/frame.h, not with the encoder under test; the REPORT's
+ * report_data with OpenSSL, not with the stage's BearSSL), which the host's decoder accepts.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
+
+#include <openssl/sha.h>
 
 #include <ebcc/stage.h>
 
@@ -105,7 +107,7 @@ static void put(struct bytes *b, const void *p, size_t n)
 
 static void put_header(struct bytes *b, uint8_t type, uint32_t len)
 {
-	const uint8_t h[8] = { 0xeb, 0xcc, 1, type, (uint8_t)len, (uint8_t)(len >> 8),
+	const uint8_t h[8] = { 0xeb, 0xcc, 2, type, (uint8_t)len, (uint8_t)(len >> 8),
 			       (uint8_t)(len >> 16), (uint8_t)(len >> 24) };
 
 	put(b, h, sizeof(h));
@@ -122,13 +124,44 @@ static void put_error(struct bytes *b, int32_t code, const char *message)
 	put(b, message, strlen(message));
 }
 
-static void answer(struct bytes *b, const uint8_t *req, uint32_t len)
+static void put_field(struct bytes *b, const void *p, uint32_t n)
+{
+	const uint8_t be[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+				(uint8_t)n };
+
+	put(b, be, 4);
+	put(b, p, n);
+}
+
+/* REPORT: report_data over the BIND fields and the digests of request and response. */
+static void put_report(struct bytes *b, const uint8_t *bind, uint32_t bind_len,
+		       const uint8_t *req, uint32_t len)
+{
+	struct bytes in = { 0 };
+	uint8_t digest[32], rd[64];
+
+	put_field(&in, "EBCC-EVIDENCE-V2", 16);
+	put(&in, bind, bind_len);
+	SHA256(req, len, digest);
+	put_field(&in, digest, 32);
+	/* The handler echoes the request, or answers nothing ('N'). */
+	SHA256(req, len > 0 && req[0] == 'N' ? 0 : len, digest);
+	put_field(&in, digest, 32);
+	SHA512(in.data, in.len, rd);
+	free(in.data);
+	put_header(b, EBCC_FRAME_REPORT, 64);
+	put(b, rd, 64);
+}
+
+static void answer(struct bytes *b, const uint8_t *bind, uint32_t bind_len, const uint8_t *req,
+		   uint32_t len)
 {
 	if (len > 0 && req[0] == 'E') {
 		put_error(b, EBCC_ERR_STAGE, FAILED_MESSAGE);
 		return;
 	}
 	if (len > 0 && req[0] == 'N') {
+		put_report(b, bind, bind_len, req, len);
 		put_header(b, EBCC_FRAME_RESPONSE, 0);
 		return;
 	}
@@ -143,11 +176,13 @@ static void answer(struct bytes *b, const uint8_t *req, uint32_t len)
 		put_header(b, EBCC_FRAME_LOG, (uint32_t)n);
 		put(b, req + 1, n);
 	}
+	put_report(b, bind, bind_len, req, len);
 	put_header(b, EBCC_FRAME_RESPONSE, len);
 	put(b, req, len);
 }
 
-/* Walks the input as serve.c must: a whole header, judged; then the whole payload. *huge is
+/* Walks the input as serve.c must: a BIND, then a REQUEST; of each a whole header, judged,
+ * then the whole payload. *huge is
  * set when a header announces more than any input holds: the stage allocates what a header
  * announces (up to 1 GiB) before reading it, and that costs AddressSanitizer a tenth of a
  * second for nothing but a truncated frame, which short frames test as well. */
@@ -157,14 +192,33 @@ static int expect(const uint8_t *data, size_t size, struct bytes *out, bool *hug
 		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REQUEST),
 		.max_payload = EBCC_FRAME_PAYLOAD_CAP,
 	};
+	static const struct ebcc_frame_limits bind_side = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_BIND),
+	};
 	size_t off = 0;
 
 	for (;;) {
 		struct ebcc_frame f;
+		const uint8_t *bind;
+		uint32_t bind_len;
 		size_t left = size - off;
 
 		if (left == 0)
 			return 0;
+		if (left < EBCC_FRAME_HEADER_SIZE)
+			return EBCC_ERR_IO;
+		if (ebcc__frame_decode_header(data + off, EBCC_FRAME_HEADER_SIZE, &bind_side, &f) !=
+		    EBCC_FRAME_OK)
+			return EBCC_ERR_CORRUPT;
+		if (f.length > left - EBCC_FRAME_HEADER_SIZE)
+			return EBCC_ERR_IO;
+		bind = data + off + EBCC_FRAME_HEADER_SIZE;
+		bind_len = f.length;
+		if (ebcc__frame_decode_payload(&f, bind) != EBCC_FRAME_OK)
+			return EBCC_ERR_CORRUPT;
+		off += EBCC_FRAME_HEADER_SIZE + f.length;
+
+		left = size - off;
 		if (left < EBCC_FRAME_HEADER_SIZE)
 			return EBCC_ERR_IO;
 		if (ebcc__frame_decode_header(data + off, EBCC_FRAME_HEADER_SIZE, &stage_side, &f) !=
@@ -173,7 +227,7 @@ static int expect(const uint8_t *data, size_t size, struct bytes *out, bool *hug
 		*huge = *huge || f.length > FUZZ_INPUT_MAX;
 		if (f.length > left - EBCC_FRAME_HEADER_SIZE)
 			return EBCC_ERR_IO;
-		answer(out, data + off + EBCC_FRAME_HEADER_SIZE, f.length);
+		answer(out, bind, bind_len, data + off + EBCC_FRAME_HEADER_SIZE, f.length);
 		off += EBCC_FRAME_HEADER_SIZE + f.length;
 	}
 }
@@ -257,7 +311,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t off = 0; off < d.got.len;) {
 		static const struct ebcc_frame_limits host_side = {
 			.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) |
-				  EBCC_FRAME_BIT(EBCC_FRAME_LOG) | EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+				  EBCC_FRAME_BIT(EBCC_FRAME_LOG) | EBCC_FRAME_BIT(EBCC_FRAME_ERROR) |
+				  EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
 			.max_payload = EBCC_FRAME_PAYLOAD_CAP,
 		};
 		struct ebcc_frame f;

@@ -92,10 +92,24 @@ def make_bundle(path, build, config, manifest):
 
 
 def frame(ftype, payload):
-    return struct.pack("<BBBBI", 0xEB, 0xCC, 1, ftype, len(payload)) + payload
+    return struct.pack("<BBBBI", 0xEB, 0xCC, 2, ftype, len(payload)) + payload
 
 
-REQUEST, RESPONSE, LOG, ERROR = 1, 2, 3, 4
+REQUEST, RESPONSE, LOG, ERROR, BIND, REPORT = 1, 2, 3, 4, 5, 6
+
+
+def bind_frame(instance=b"web", stage=b"echo", eid=1, seq=1, measurement=b"sha256:00", nonce=b""):
+    fields = [instance, stage, struct.pack(">Q", eid), struct.pack(">Q", seq), measurement, nonce]
+    return frame(BIND, b"".join(struct.pack(">I", len(f)) + f for f in fields))
+
+
+def bound(request):
+    """A request as the host sends it: BIND, then REQUEST."""
+    return bind_frame() + frame(REQUEST, request)
+
+
+def report_frame(report=b""):
+    return frame(REPORT, bytes(range(64)) + report)
 
 
 def error_frame(code, message):
@@ -135,7 +149,7 @@ def collect(build, work):
                             "maxRequest": 65536, "maxResponse": 131072, "timeoutMs": 5000,
                             "memoryMiB": 64, "cpuSeconds": 60, "maxFiles": 16,
                             "measurement": echo_measurement,
-                            "backendOptions": {"note": "seed", "list": [1, 2.5, None, True]}},
+                            "backendOptions": {}},
                            {"name": "scorer", "image": "stages/scorer", "lifetime": "invocation"}],
                 "tools": {"hook": {"socketDir": "/run/ebcc-hook"}}}, indent=2)),
         "noanchor": (
@@ -202,20 +216,25 @@ def collect(build, work):
 
     # ---- frames: a stage's answers, and a host's requests ----
     seeds["frame-host"] += [
-        frame(RESPONSE, b"hello"),
-        frame(LOG, b"loading model") + frame(LOG, b"") + frame(RESPONSE, b'{"score": 30}'),
-        frame(RESPONSE, b""),
+        report_frame() + frame(RESPONSE, b"hello"),
+        frame(LOG, b"loading model") + frame(LOG, b"") + report_frame() +
+        frame(RESPONSE, b'{"score": 30}'),
+        report_frame(b"a report of the stage's TEE") + frame(RESPONSE, b""),
+        frame(RESPONSE, b"no report first"),
         frame(LOG, b"about to fail") + error_frame(-16, b"the stage's handler failed the request"),
         error_frame(-2, b""),
-        b"".join(frame(LOG, b"x" * 200) for _ in range(6)) + frame(RESPONSE, b"late"),
+        b"".join(frame(LOG, b"x" * 200) for _ in range(6)) + report_frame() +
+        frame(RESPONSE, b"late"),
     ]
     seeds["frame-stage"] += [
-        frame(REQUEST, b"hello"),
-        frame(REQUEST, b"") + frame(REQUEST, b"again"),
-        frame(REQUEST, b"Lstarting up") + frame(REQUEST, b"echo"),
-        frame(REQUEST, b"Efail please"),
-        frame(REQUEST, b"N") + frame(REQUEST, b"X"),
-        frame(REQUEST, b'{"amount": 1250, "country": "DE"}') + frame(REQUEST, b"\x00" * 100),
+        bound(b"hello"),
+        bound(b"") + bound(b"again"),
+        bound(b"Lstarting up") + bound(b"echo"),
+        bound(b"Efail please"),
+        bound(b"N") + bound(b"X"),
+        bound(b'{"amount": 1250, "country": "DE"}') + bound(b"\x00" * 100),
+        bind_frame(instance=b"x" * 1024, nonce=b"\x01" * 64) + frame(REQUEST, b"long fields"),
+        frame(REQUEST, b"without its BIND"),
     ]
     return seeds
 
