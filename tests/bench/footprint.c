@@ -10,7 +10,9 @@
  *    this process, and after one ebcc_instance_status() on each;
  *  - the stage-side library libebcc-stage.a, the protected side's TCB: its size as built and
  *    stripped of what linking does not need (strip --strip-unneeded), the text + data + bss of
- *    its objects (size -t), and the lines of its sources (lib/stage/ *.c and lib/frame.c).
+ *    its objects (size -t), and the lines of its sources (lib/stage/ *.c and lib/frame.c);
+ *    and the bytes a stage image (the echo stage) holds of the code and data of libebcc-stage
+ *    and of BearSSL: the sizes (nm -S) of its symbols that those archives define.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -245,6 +247,98 @@ static long count_lines(const char *path, long *ret_nonblank)
 	return n;
 }
 
+/* The names archive defines (nm --defined-only), sorted, for bsearch; NULL on failure. */
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **defined_names(const char *archive, size_t *ret_n)
+{
+	char cmd[4200], line[512], name[400], **names = NULL;
+	size_t n = 0, cap = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "nm --defined-only '%s' 2>/dev/null", archive);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return NULL;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		char type;
+
+		if (sscanf(line, "%*s %c %399s", &type, name) != 2)
+			continue;
+		if (n == cap) {
+			char **grown = realloc(names, (cap = cap * 2 + 256) * sizeof(*names));
+
+			if (grown == NULL)
+				break;
+			names = grown;
+		}
+		names[n] = strdup(name);
+		if (names[n] != NULL)
+			n++;
+	}
+	pclose(p);
+	qsort(names, n, sizeof(*names), cmp_names);
+	*ret_n = n;
+	return names;
+}
+
+/* Bytes of the stage image's symbols (nm -S) that archive defines; -1 when nm fails. */
+static long linked_from(const char *image, const char *archive)
+{
+	char cmd[4200], line[512], name[400], **names;
+	unsigned long size;
+	size_t n = 0;
+	long total = 0;
+	FILE *p;
+
+	names = defined_names(archive, &n);
+	if (names == NULL || n == 0) {
+		free(names);
+		return -1;
+	}
+	snprintf(cmd, sizeof(cmd), "nm -S --defined-only '%s' 2>/dev/null", image);
+	p = popen(cmd, "r");
+	while (p != NULL && fgets(line, sizeof(line), p) != NULL) {
+		char type, *key = name;
+
+		if (sscanf(line, "%*s %lx %c %399s", &size, &type, name) == 3 &&
+		    bsearch(&key, names, n, sizeof(*names), cmp_names) != NULL)
+			total += (long)size;
+	}
+	if (p != NULL)
+		pclose(p);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return total;
+}
+
+/* What a stage image holds of libebcc-stage and BearSSL: the protected side's library code. */
+static void linked_into_a_stage(const struct bench_opts *o)
+{
+	char bearssl[4096] = "";
+	char *argv[] = { (char *)"cc", (char *)"-print-file-name=libbearssl.a", NULL };
+	long ours = linked_from(o->stage_path, o->stage_lib), theirs = -1;
+
+	if (proc_capture(argv, bearssl, sizeof(bearssl)) == 0) {
+		bearssl[strcspn(bearssl, "\n")] = '\0';
+		theirs = linked_from(o->stage_path, bearssl);
+	}
+	if (ours < 0 || theirs < 0) {
+		report_skip("footprint.tcb.linked", "code linked into a stage", "nm failed");
+		return;
+	}
+	report_note("of the echo stage image %s: the symbols (nm -S) that libebcc-stage.a and "
+		    "libbearssl.a define; the rest is libc and the stage's own code", o->stage_path);
+	report_value("footprint.tcb.linked_ours", "linked into a stage from libebcc-stage",
+		     (double)ours, "B");
+	report_value("footprint.tcb.linked_bearssl", "linked into a stage from BearSSL",
+		     (double)theirs, "B");
+}
+
 static int tcb(const struct bench_opts *o, const char *scratch)
 {
 	char copy[4096], pattern[4096], frame[4096], out[4096];
@@ -308,6 +402,7 @@ static int tcb(const struct bench_opts *o, const char *scratch)
 	report_value("footprint.tcb.lines", "stage-side source lines", (double)lines, "lines");
 	report_value("footprint.tcb.nonblank", "stage-side source lines, not blank",
 		     (double)nonblank, "lines");
+	linked_into_a_stage(o);
 	return 0;
 }
 

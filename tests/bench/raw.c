@@ -5,9 +5,11 @@
  *
  *  - A warm stage: the same stage image started with fork + execve, a listening Unix socket
  *    on descriptor 3 as the sim backend hands it (ebcc-backends(7)), stdio on /dev/null.
- *  - One exchange: a new connection, the REQUEST frame, LOG frames and the RESPONSE frame read
- *    back, close. The frames are encoded here from ebcc-stage-protocol(7), not with the
- *    library's codec.
+ *  - One exchange: a new connection, the BIND and REQUEST frames, LOG frames, the REPORT and
+ *    the RESPONSE frame read back, close; then the check every host makes of the stage's
+ *    binding: SHA-256 of request and response and the SHA-512 binding over them (OpenSSL),
+ *    compared with the REPORT's report_data. The frames are encoded here from
+ *    ebcc-stage-protocol(7), not with the library's codec.
  *  - A run-to-completion stage: socketpair on descriptor 3, fork, fexecve of the image
  *    descriptor (opened once), one exchange, hang up, waitpid.
  *  - One ECDSA P-256 signature over 64 bytes with OpenSSL EVP (key made and digest fetched
@@ -19,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +44,16 @@
 #define FRAME_RESPONSE 2
 #define FRAME_LOG 3
 #define FRAME_ERROR 4
+#define FRAME_BIND 5
+#define FRAME_REPORT 6
 #define FRAME_TEXT_MAX (4 + 4096)
+#define REPORT_DATA 64
 
 static void frame_header(uint8_t h[FRAME_HEADER], uint8_t type, uint32_t len)
 {
 	h[0] = 0xEB;
 	h[1] = 0xCC;
-	h[2] = 1;
+	h[2] = 2;
 	h[3] = type;
 	h[4] = (uint8_t)len;
 	h[5] = (uint8_t)(len >> 8);
@@ -71,39 +77,99 @@ static int read_exact(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* F(x) = u32be(length) || x, at out. */
+static size_t put_field(uint8_t *out, const void *data, uint32_t len)
+{
+	out[0] = (uint8_t)(len >> 24);
+	out[1] = (uint8_t)(len >> 16);
+	out[2] = (uint8_t)(len >> 8);
+	out[3] = (uint8_t)len;
+	memcpy(out + 4, data, len);
+	return 4 + (size_t)len;
+}
+
+/* The BIND payload of an invocation like the library's (an id, a stage name, EID, sequence
+ * number, a measurement and a 16-byte nonce), built once. */
+static uint8_t bind_payload[256];
+static size_t bind_len;
+
+static void make_bind(void)
+{
+	static const char measurement[] =
+		"sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	const uint8_t u64[8] = { 0, 0, 0, 0, 0, 0, 0, 1 }, nonce[16] = { 0 };
+
+	if (bind_len > 0)
+		return;
+	bind_len += put_field(bind_payload + bind_len, "warm", 4);
+	bind_len += put_field(bind_payload + bind_len, "echo", 4);
+	bind_len += put_field(bind_payload + bind_len, u64, 8);
+	bind_len += put_field(bind_payload + bind_len, u64, 8);
+	bind_len += put_field(bind_payload + bind_len, measurement, sizeof(measurement) - 1);
+	bind_len += put_field(bind_payload + bind_len, nonce, sizeof(nonce));
+}
+
 static int send_request(int fd, const void *req, size_t len)
 {
-	uint8_t h[FRAME_HEADER];
-	struct iovec iov[2] = { { h, sizeof(h) }, { (void *)req, len } };
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	uint8_t hb[FRAME_HEADER], h[FRAME_HEADER];
+	struct iovec iov[4] = { { hb, sizeof(hb) }, { bind_payload, bind_len }, { h, sizeof(h) },
+				{ (void *)req, len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 4 };
 
+	make_bind();
+	iov[1].iov_len = bind_len;
+	frame_header(hb, FRAME_BIND, (uint32_t)bind_len);
 	frame_header(h, FRAME_REQUEST, (uint32_t)len);
-	while (iov[0].iov_len + iov[1].iov_len > 0) {
+	while (msg.msg_iovlen > 0) {
 		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
-		for (size_t i = 0; i < 2 && n > 0; i++) {
-			size_t take = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+		while (msg.msg_iovlen > 0 && n >= 0) {
+			size_t take = (size_t)n < msg.msg_iov->iov_len ? (size_t)n
+								       : msg.msg_iov->iov_len;
 
-			iov[i].iov_base = (uint8_t *)iov[i].iov_base + take;
-			iov[i].iov_len -= take;
+			msg.msg_iov->iov_base = (uint8_t *)msg.msg_iov->iov_base + take;
+			msg.msg_iov->iov_len -= take;
 			n -= (ssize_t)take;
-		}
-		if (iov[0].iov_len == 0) {
-			msg.msg_iov = &iov[1];
-			msg.msg_iovlen = 1;
+			if (msg.msg_iov->iov_len > 0)
+				break;
+			msg.msg_iov++;
+			msg.msg_iovlen--;
 		}
 	}
 	return 0;
 }
 
-/* REQUEST out; LOG frames, then RESPONSE back into buf. */
+/* The host's check of the stage's binding: report_data over BIND, request and response. */
+static int binding_holds(const void *req, size_t len, const void *resp, size_t resp_len,
+			 const uint8_t report_data[REPORT_DATA])
+{
+	uint8_t in[4 + 16 + sizeof(bind_payload) + 2 * 36], digest[32], rd[REPORT_DATA];
+	unsigned int n = 0;
+	size_t at = put_field(in, "EBCC-EVIDENCE-V2", 16);
+
+	memcpy(in + at, bind_payload, bind_len);
+	at += bind_len;
+	if (EVP_Digest(req, len, digest, NULL, EVP_sha256(), NULL) != 1)
+		return -1;
+	at += put_field(in + at, digest, 32);
+	if (EVP_Digest(resp, resp_len, digest, NULL, EVP_sha256(), NULL) != 1)
+		return -1;
+	at += put_field(in + at, digest, 32);
+	if (EVP_Digest(in, at, rd, &n, EVP_sha512(), NULL) != 1)
+		return -1;
+	return memcmp(rd, report_data, REPORT_DATA) == 0 ? 0 : -1;
+}
+
+/* BIND and REQUEST out; LOG frames, the REPORT, then RESPONSE back into buf; the binding
+ * checked. */
 static int exchange(int fd, const void *req, size_t len, void *buf, size_t cap, size_t *ret_len)
 {
-	uint8_t text[FRAME_TEXT_MAX];
+	uint8_t text[FRAME_TEXT_MAX], report_data[REPORT_DATA];
+	bool reported = false;
 
 	if (send_request(fd, req, len) < 0)
 		return -1;
@@ -111,15 +177,21 @@ static int exchange(int fd, const void *req, size_t len, void *buf, size_t cap, 
 		uint8_t h[FRAME_HEADER];
 		uint32_t n;
 
-		if (read_exact(fd, h, sizeof(h)) < 0 || h[0] != 0xEB || h[1] != 0xCC || h[2] != 1)
+		if (read_exact(fd, h, sizeof(h)) < 0 || h[0] != 0xEB || h[1] != 0xCC || h[2] != 2)
 			return -1;
 		n = (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 |
 		    (uint32_t)h[7] << 24;
-		if (h[3] == FRAME_RESPONSE) {
+		if (h[3] == FRAME_RESPONSE && reported) {
 			if (n > cap || (n > 0 && read_exact(fd, buf, n) < 0))
 				return -1;
 			*ret_len = n;
-			return 0;
+			return binding_holds(req, len, buf, n, report_data);
+		}
+		if (h[3] == FRAME_REPORT && !reported && n == REPORT_DATA) {
+			if (read_exact(fd, report_data, n) < 0)
+				return -1;
+			reported = true;
+			continue;
 		}
 		if (h[3] != FRAME_LOG || n > sizeof(text) || read_exact(fd, text, n) < 0)
 			return -1; /* ERROR, or anything unexpected */

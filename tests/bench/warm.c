@@ -279,7 +279,10 @@ int bench_warm(const struct bench_opts *o)
 	if (show_warm) {
 		report_section("warm", "1. Warm invoke: 1 KiB request, instance stage, evidence + "
 				       "artifacts, against the raw floor");
-		report_note("raw floor = one exchange (connect, REQUEST, LOG + RESPONSE, close) "
+		report_note("raw floor = one exchange (connect, BIND + REQUEST, LOG + REPORT + "
+			    "RESPONSE, close; the stage binds with BearSSL as under libebcc) and "
+			    "the host's check of that binding (SHA-256 of request and response, the "
+			    "SHA-512 binding, OpenSSL) "
 			    "with the same echo image started without libebcc (fork + execve, a "
 			    "listening socket on fd 3, no sandbox) + one ECDSA P-256 signature "
 			    "(OpenSSL EVP) + the same artifact files (names and sizes of the "
