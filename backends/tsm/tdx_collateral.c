@@ -563,9 +563,12 @@ const struct ebcc__tdx_tcb_level *ebcc__tdx_platform_level(const struct ebcc__td
 		const struct ebcc__tdx_tcb_level *l = &t->levels[i];
 		bool ok = l->pcesvn <= pck->pcesvn;
 
-		for (int j = 0; j < 16 && ok; j++)
+		for (int j = 0; j < 16 && ok; j++) {
+			bool graded_here = j >= first_tdx;
+
 			ok = l->sgx_svn[j] <= pck->sgx_svn[j] &&
-			     (j < first_tdx || l->tdx_svn[j] <= tee_tcb_svn[j]);
+			     (!graded_here || l->tdx_svn[j] <= tee_tcb_svn[j]);
+		}
 		if (ok)
 			return l;
 	}
