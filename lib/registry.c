@@ -98,10 +98,33 @@ static int copy_ops(const struct ebcc_backend_ops *ops, struct ebcc_backend_ops 
 	return 0;
 }
 
-static int register_locked(struct ebcc_context *ctx, const struct ebcc_backend_ops *ops,
-			   void *userdata, void *dl_handle)
+/* The backend's init(), outside the context's lock (the session's env takes it). */
+static int backend_init(struct ebcc_context *ctx, struct ebcc_backend *b)
 {
-	struct ebcc_backend *b, **grown;
+	struct ebcc_backend_session s;
+	void *userdata = b->userdata;
+	int r;
+
+	if (b->ops.init == NULL)
+		return 0;
+	r = ebcc__backend_session_open(&s, ctx, b, -1);
+	if (r < 0)
+		return r;
+	r = b->ops.init(&s.env, &userdata, b->userdata);
+	if (r < 0)
+		r = ebcc__backend_failed(&s, "init", r);
+	else
+		b->userdata = userdata;
+	ebcc__backend_session_close(&s);
+	return r;
+}
+
+/* Checks, initialises and adds a backend; on failure nothing of it remains (a plugin's handle
+ * is the caller's to close). */
+static int register_backend(struct ebcc_context *ctx, const struct ebcc_backend_ops *ops,
+			    void *userdata, void *dl_handle)
+{
+	struct ebcc_backend *b, **grown = NULL;
 	int r;
 
 	b = calloc(1, sizeof(*b));
@@ -112,27 +135,38 @@ static int register_locked(struct ebcc_context *ctx, const struct ebcc_backend_o
 		free(b);
 		return r;
 	}
-	for (size_t i = 0; i < ctx->n_backends; i++) {
-		if (strcmp(ctx->backends[i]->ops.name, b->ops.name) == 0) {
-			r = ebcc__error(EBCC_ERR_EXISTS, "a backend named %s is already registered",
-					b->ops.name);
-			free(b);
-			return r;
-		}
-	}
-	grown = realloc(ctx->backends, (ctx->n_backends + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		free(b);
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory registering a backend");
-	}
 	/* Keep our own copy of the name: a plugin's string table outlives nothing of ours. */
 	snprintf(b->name, sizeof(b->name), "%s", b->ops.name);
 	b->ops.name = b->name;
 	b->userdata = userdata;
 	b->dl_handle = dl_handle;
-	ctx->backends = grown;
-	ctx->backends[ctx->n_backends++] = b;
-	return 0;
+	r = backend_init(ctx, b);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	for (size_t i = 0; i < ctx->n_backends && r == 0; i++)
+		if (strcmp(ctx->backends[i]->ops.name, b->ops.name) == 0)
+			r = ebcc__error(EBCC_ERR_EXISTS, "a backend named %s is already registered",
+					b->ops.name);
+	if (r == 0) {
+		grown = realloc(ctx->backends, (ctx->n_backends + 1) * sizeof(*grown));
+		if (grown == NULL)
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory registering a backend");
+	}
+	if (r == 0) {
+		ctx->backends = grown;
+		ctx->backends[ctx->n_backends++] = b;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (r < 0) {
+		/* init() succeeded: what it made is released as at the context's end. */
+		if (b->ops.init != NULL && b->ops.destroy != NULL)
+			b->ops.destroy(b->userdata);
+		free(b);
+	}
+	return r;
 }
 
 EBCC_EXPORT int ebcc_backend_register(struct ebcc_context *ctx, const struct ebcc_backend_ops *ops,
@@ -143,9 +177,7 @@ EBCC_EXPORT int ebcc_backend_register(struct ebcc_context *ctx, const struct ebc
 	if (ctx == NULL || ops == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_backend_register: %s is NULL",
 				   ctx == NULL ? "ctx" : "ops");
-	pthread_mutex_lock(&ctx->lock);
-	r = register_locked(ctx, ops, userdata, NULL);
-	pthread_mutex_unlock(&ctx->lock);
+	r = register_backend(ctx, ops, userdata, NULL);
 	if (r == 0)
 		ebcc__log_debug(ctx, "backend %s registered", ops->name);
 	return r;
@@ -187,9 +219,7 @@ static int load_plugin(struct ebcc_context *ctx, const char *path)
 		return ebcc__error(EBCC_ERR_ABI, "backend plugin %s: %s() returned NULL", path,
 				   EBCC_BACKEND_ENTRY_SYMBOL);
 	}
-	pthread_mutex_lock(&ctx->lock);
-	r = register_locked(ctx, ops, NULL, handle);
-	pthread_mutex_unlock(&ctx->lock);
+	r = register_backend(ctx, ops, NULL, handle);
 	if (r < 0) {
 		dlclose(handle);
 		return ebcc__error_prefix(r, "backend plugin %s", path);
@@ -245,7 +275,7 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 
 	pthread_mutex_init(&ctx->plugin_lock, NULL);
 	for (size_t i = 0; i < EBCC_ARRAY_SIZE(builtins); i++) {
-		int r = register_locked(ctx, builtins[i](), NULL, NULL);
+		int r = register_backend(ctx, builtins[i](), NULL, NULL);
 
 		if (r < 0)
 			return r;

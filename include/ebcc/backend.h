@@ -258,6 +258,14 @@ struct ebcc_backend_ops {
 
 	/* Called once when the context that registered the backend is freed. */
 	void (*destroy)(void *userdata);
+
+	/* Called once when the table is registered in a context (a plugin: when it is loaded
+	 * into one), before any other callback: what it stores in *ret_userdata, which starts
+	 * as the registration's userdata (NULL for a plugin), is the userdata of every later
+	 * callback and of destroy(). So a plugin keeps state per context. A failure refuses the
+	 * registration (destroy is not called). It must not call the library with this context.
+	 * env->data_dir_fd is -1 (no state root is known yet). */
+	int (*init)(const struct ebcc_backend_env *env, void **ret_userdata, void *userdata);
 };
 
 /*

@@ -207,6 +207,86 @@ static void register_and_duplicates(void **state)
 	assert_int_equal(calls.destroy, 1);
 }
 
+/* init(): per-context userdata for every callback and destroy; a failing init refuses the
+ * registration without destroy; a refused duplicate releases what its init made. */
+struct per_context {
+	struct calls *shared; /* the registration's userdata */
+	int inits;
+};
+
+static int my_init(const struct ebcc_backend_env *env, void **ret_userdata, void *userdata)
+{
+	struct calls *shared = userdata;
+	struct per_context *pc;
+
+	if (shared->probe < 0) {
+		env->set_error("my_init: told to fail", env->host);
+		return EBCC_ERR_UNAVAILABLE;
+	}
+	assert_ptr_equal(*ret_userdata, userdata);
+	assert_int_equal(env->data_dir_fd, -1);
+	pc = calloc(1, sizeof(*pc));
+	if (pc == NULL)
+		return EBCC_ERR_NO_MEMORY;
+	pc->shared = shared;
+	pc->inits = 1;
+	*ret_userdata = pc;
+	return 0;
+}
+
+static int pc_probe(const struct ebcc_backend_env *env, char **ret, void *userdata)
+{
+	struct per_context *pc = userdata;
+
+	(void)env, (void)ret;
+	assert_int_equal(pc->inits, 1);
+	pc->shared->probe++;
+	return 1;
+}
+
+static void pc_destroy(void *userdata)
+{
+	struct per_context *pc = userdata;
+
+	pc->shared->destroy++;
+	free(pc);
+}
+
+static void init_gives_per_context_userdata(void **state)
+{
+	struct ebcc_context *a = new_ctx(), *b = new_ctx();
+	struct calls calls = { 0 };
+	struct ebcc_backend_ops ops = my_ops("withinit");
+	char *json = NULL;
+
+	(void)state;
+	ops.init = my_init;
+	ops.probe = pc_probe;
+	ops.destroy = pc_destroy;
+	assert_int_equal(ebcc_backend_register(a, &ops, &calls), 0);
+	assert_int_equal(ebcc_backend_register(b, &ops, &calls), 0);
+	assert_int_equal(ebcc_backend_probe(a, "withinit", &json), 0);
+	ebcc_free(json);
+	assert_int_equal(ebcc_backend_probe(b, "withinit", &json), 0);
+	ebcc_free(json);
+	assert_int_equal(calls.probe, 2);
+	/* A duplicate: its init ran, its state is released at once. */
+	assert_int_equal(ebcc_backend_register(a, &ops, &calls), EBCC_ERR_EXISTS);
+	assert_int_equal(calls.destroy, 1);
+	ebcc_context_unref(a);
+	ebcc_context_unref(b);
+	assert_int_equal(calls.destroy, 3);
+
+	/* init fails: refused with its message, nothing registered, no destroy. */
+	a = new_ctx();
+	calls = (struct calls){ .probe = -1 };
+	assert_int_equal(ebcc_backend_register(a, &ops, &calls), EBCC_ERR_UNAVAILABLE);
+	assert_contains(ebcc_last_error_message(), "told to fail");
+	assert_int_equal(ebcc_backend_probe(a, "withinit", &json), EBCC_ERR_NOT_FOUND);
+	ebcc_context_unref(a);
+	assert_int_equal(calls.destroy, 0);
+}
+
 static void sizes_and_abi(void **state)
 {
 	struct ebcc_context *ctx = new_ctx();
@@ -506,6 +586,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(builtin_sim),	       cmocka_unit_test(register_and_duplicates),
+		cmocka_unit_test(init_gives_per_context_userdata),
 		cmocka_unit_test(sizes_and_abi),       cmocka_unit_test(bad_tables),
 		cmocka_unit_test(plugins_load),	       cmocka_unit_test(broken_plugins),
 		cmocka_unit_test(plugin_dir_skips_broken),

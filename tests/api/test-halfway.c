@@ -67,14 +67,26 @@ static void drive(const char *fail_in)
 	assert_non_null(plugin);
 	snprintf(half, sizeof(half), "%s failed half-way", fail_in);
 	assert_int_equal(setenv("EBCC_HALFWAY_FAIL", fail_in, 1), 0);
-	assert_int_equal(ebcc_backend_load(ctx, plugin), 0);
+	r = ebcc_backend_load(ctx, plugin);
+	if (strcmp(fail_in, "init") == 0) {
+		/* Refused with init's message; nothing of it stays registered. */
+		expect(r, EBCC_ERR_BACKEND, "load", half);
+		expect(ebcc_backend_probe(ctx, "halfway", &json), EBCC_ERR_NOT_FOUND, "probe", NULL);
+		ebcc_context_unref(ctx);
+		unsetenv("EBCC_HALFWAY_FAIL");
+		scratch_remove(root);
+		scratch_remove(bundle);
+		return;
+	}
+	expect(r, 0, "load", NULL);
 
 	r = ebcc_backend_probe(ctx, "halfway", &json);
 	if (strcmp(fail_in, "probe") == 0) {
 		expect(r, EBCC_ERR_BACKEND, "probe", half);
 	} else {
 		expect(r, 0, "probe", NULL);
-		assert_non_null(strstr(json, "\"halfway\""));
+		/* The plugin's per-context state, from its init. */
+		assert_non_null(strstr(json, "\"probes\":1"));
 	}
 	ebcc_free(json);
 	json = NULL;
@@ -139,6 +151,7 @@ static void nothing_fails(void **state)
 		(void)state;                                                                      \
 		drive(#callback);                                                                 \
 	}
+HALFWAY(init)
 HALFWAY(probe)
 HALFWAY(attestation_key)
 HALFWAY(stage_load)
@@ -150,7 +163,8 @@ HALFWAY(verify_report)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(nothing_fails),	cmocka_unit_test(probe_fails),
+		cmocka_unit_test(nothing_fails),	cmocka_unit_test(init_fails),
+		cmocka_unit_test(probe_fails),
 		cmocka_unit_test(attestation_key_fails), cmocka_unit_test(stage_load_fails),
 		cmocka_unit_test(stage_open_fails),	cmocka_unit_test(stage_invoke_fails),
 		cmocka_unit_test(stage_report_fails),	cmocka_unit_test(verify_report_fails),

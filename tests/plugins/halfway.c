@@ -7,6 +7,7 @@
  * Without the variable every callback succeeds, so the composite gets to each later one.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,10 +57,41 @@ static int fail(const struct ebcc_backend_env *env, const char *callback, int co
 	return code;
 }
 
+/* Per-context state, made by init and freed by destroy: a context's probes are counted. */
+struct halfway_context {
+	unsigned probes;
+};
+
+static int hw_init(const struct ebcc_backend_env *env, void **ret_userdata, void *userdata)
+{
+	struct halfway_context *c;
+
+	if (userdata != NULL || *ret_userdata != NULL)
+		return fail(env, "halfway: a plugin's init got userdata", EBCC_ERR_BACKEND);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return EBCC_ERR_NO_MEMORY;
+	if (failing("init")) {
+		free(c);
+		return fail(env, "halfway: init failed half-way", EBCC_ERR_BACKEND);
+	}
+	*ret_userdata = c;
+	return 0;
+}
+
+static void hw_destroy(void *userdata)
+{
+	free(userdata);
+}
+
 static int hw_probe(const struct ebcc_backend_env *env, char **ret_details, void *userdata)
 {
-	(void)userdata;
-	*ret_details = text(env, "{\"halfway\": true}");
+	struct halfway_context *c = userdata;
+	char details[64];
+
+	c->probes++;
+	snprintf(details, sizeof(details), "{\"halfway\": true, \"probes\": %u}", c->probes);
+	*ret_details = text(env, details);
 	if (failing("probe"))
 		return fail(env, "halfway: probe failed half-way", EBCC_ERR_BACKEND);
 	return 1;
@@ -192,6 +224,8 @@ static const struct ebcc_backend_ops ops = {
 	.stage_unload = hw_unload,
 	.verify_report = hw_verify,
 	.attestation_key = hw_key,
+	.destroy = hw_destroy,
+	.init = hw_init,
 };
 
 PLUGIN_EXPORT const struct ebcc_backend_ops *ebcc_backend_entry_v1(void);
