@@ -628,6 +628,10 @@ int ebcc__json_parse_document(const char *text, size_t len, int err, const char 
 const char *ebcc__json_type_article(struct json_object *value);
 /* The first key of object obj (in text order) not in the NULL-terminated list known, or NULL. */
 const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *known);
+/* err with "<where>: unknown key "<key>" (known: <the list>)" for the first key of obj not in
+ * known (shown printable, cut at 64 bytes); 0 when there is none. */
+int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known, int err,
+			      const char *where);
 
 /* Evidence made by this library; version 1 (the host bound request and response) is verified
  * only under the policy's allow_evidence_v1. */

@@ -121,6 +121,22 @@ const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *k
 	return NULL;
 }
 
+int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known, int err,
+			      const char *where)
+{
+	const char *unknown = ebcc__json_unknown_key(obj, known);
+	char list[512] = "", shown[EBCC_EVIDENCE_SHOW_SIZE];
+	size_t n = 0;
+
+	if (unknown == NULL)
+		return 0;
+	for (size_t i = 0; known[i] != NULL && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i > 0 ? ", " : "",
+				      known[i]);
+	ebcc__evidence_show(unknown, strlen(unknown), shown);
+	return ebcc__error(err, "%s: unknown key \"%s\" (known: %s)", where, shown, list);
+}
+
 int ebcc__json_check_text(const char *text, size_t len, struct json_object *obj, int err,
 			  const char *what)
 {

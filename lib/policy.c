@@ -92,15 +92,9 @@ static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 	size_t len = 0;
 	int r;
 
-	text = ebcc__json_unknown_key(root, policy_keys);
-	if (text != NULL) {
-		ebcc__evidence_show(text, strlen(text), shown);
-		return ebcc__error(ERR, "policy: unknown key \"%s\" (known: trusted_keys, "
-				   "measurement, nonce, request_digest, response_digest, "
-				   "allow_simulated, allow_evidence_v1, backend_options, "
-				   "verification_time)",
-				   shown);
-	}
+	r = ebcc__json_refuse_unknown(root, policy_keys, ERR, "policy");
+	if (r < 0)
+		return r;
 
 	r = parse_trusted_keys(root, p);
 	if (r < 0)

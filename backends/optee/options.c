@@ -184,15 +184,12 @@ static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 {
 	static const char *const known[] = { "ta_digest", "allow_unverified_signature", NULL };
 	struct json_object *v;
-	const char *unknown;
 	size_t n = 0;
 
 	if (!json_object_is_type(o, json_type_object))
 		return ebcc__error(ERR, WHERE " must be an object, not %s", ebcc__json_type_article(o));
-	unknown = ebcc__json_unknown_key(o, known);
-	if (unknown != NULL)
-		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: ta_digest, "
-				   "allow_unverified_signature)", unknown);
+	if (ebcc__json_refuse_unknown(o, known, ERR, WHERE) < 0)
+		return ERR;
 	if (json_object_object_get_ex(o, "ta_digest", &v)) {
 		if (!json_object_is_type(v, json_type_string) ||
 		    json_object_get_string_len(v) != 2 * EBCC_TA_DIGEST_SIZE ||

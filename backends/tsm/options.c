@@ -149,17 +149,14 @@ static int min_tcb_member(struct json_object *o, struct ebcc__tsm_policy *p)
 			      &p->snp_min_tcb.tee, &p->snp_min_tcb.snp,
 			      &p->snp_min_tcb.microcode };
 	struct json_object *t, *v;
-	const char *unknown;
 
 	if (!json_object_object_get_ex(o, "snp_min_tcb", &t))
 		return 0;
 	if (!json_object_is_type(t, json_type_object))
 		return ebcc__error(ERR, WHERE ".snp_min_tcb must be an object, not %s",
 				   ebcc__json_type_article(t));
-	unknown = ebcc__json_unknown_key(t, names);
-	if (unknown != NULL)
-		return ebcc__error(ERR, WHERE ".snp_min_tcb: unknown key \"%.64s\" (known: fmc, "
-				   "bootloader, tee, snp, microcode)", unknown);
+	if (ebcc__json_refuse_unknown(t, names, ERR, WHERE ".snp_min_tcb") < 0)
+		return ERR;
 	for (size_t i = 0; names[i] != NULL; i++) {
 		int64_t n;
 
@@ -197,18 +194,12 @@ static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 /* backend_options.tsm.tdx_collateral: every item a string, copied; checked when a quote is. */
 static int parse_collateral(struct json_object *o, struct ebcc__tsm_policy *p)
 {
-	const char *unknown;
-
 	if (!json_object_is_type(o, json_type_object))
 		return ebcc__error(ERR, WHERE ".tdx_collateral must be an object, not %s",
 				   ebcc__json_type_article(o));
-	unknown = ebcc__json_unknown_key(o, ebcc__tdx_collateral_keys);
-	if (unknown != NULL)
-		return ebcc__error(ERR, WHERE ".tdx_collateral: unknown key \"%.64s\" (known: "
-				   "tcb_info, tcb_info_signature, tcb_info_issuer_chain, "
-				   "qe_identity, qe_identity_signature, qe_identity_issuer_chain, "
-				   "pck_crl, pck_crl_issuer_chain, root_ca_crl)",
-				   unknown);
+	if (ebcc__json_refuse_unknown(o, ebcc__tdx_collateral_keys, ERR, WHERE ".tdx_collateral") <
+	    0)
+		return ERR;
 	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++) {
 		const char *key = ebcc__tdx_collateral_keys[i];
 		struct json_object *v;
@@ -268,21 +259,15 @@ static int parse_tcb_status(struct json_object *o, struct ebcc__tsm_policy *p)
 static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 {
 	struct json_object *v;
-	const char *text, *unknown;
+	const char *text;
 	size_t len = 0;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object))
 		return ebcc__error(ERR, WHERE " must be an object, not %s",
 				   ebcc__json_type_article(o));
-	unknown = ebcc__json_unknown_key(o, known_keys);
-	if (unknown != NULL)
-		return ebcc__error(ERR, WHERE ": unknown key \"%.64s\" (known: tdx_root_ca, snp_ark, "
-				   "snp_certs, launch_measurement, report_data, provider, "
-				   "allow_unverified_signature, allow_debug, snp_crl, snp_min_tcb, "
-				   "snp_allow_migration_agent, snp_allow_smt, tdx_collateral, "
-				   "tdx_tcb_status)",
-				   unknown);
+	if (ebcc__json_refuse_unknown(o, known_keys, ERR, WHERE) < 0)
+		return ERR;
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
 	if (r == 0 && json_object_object_get_ex(o, "tdx_collateral", &v))
 		r = parse_collateral(v, p);
