@@ -81,8 +81,8 @@ static int meta_json(const struct ebcc_artifact *a, bool store_bodies, uint64_t 
 		     "{\n  \"seq\": %" PRIu64 ",\n  \"instance\": \"%s\",\n  \"stage\": \"%s\",\n"
 		     "  \"backend\": \"%s\",\n  \"lifetime\": \"%s\",\n  \"eid\": %s,\n"
 		     "  \"measurement\": \"%s\",\n  \"started\": \"%s\",\n  \"status\": \"%s\",\n"
-		     "%s  \"nonce\": \"%s\",\n%s%s  \"logSize\": %zu,\n"
-		     "  \"timingsNs\": {\n    \"validate\": %" PRIu64 ",\n    \"eid\": %" PRIu64 ",\n"
+		     "%s  \"nonce\": \"%s\",\n%s%s  \"log_size\": %zu,\n"
+		     "  \"timings_ns\": {\n    \"validate\": %" PRIu64 ",\n    \"eid\": %" PRIu64 ",\n"
 		     "    \"dispatch\": %" PRIu64 ",\n    \"report\": %" PRIu64 ",\n"
 		     "    \"persist\": %" PRIu64 "\n  }\n}\n",
 		     a->seq, a->instance, a->stage, a->backend, ebcc__lifetime_name(a->lifetime), eid,

@@ -324,9 +324,9 @@ static bool check_invocation(struct ebcc_context *ctx, const char *dir, const ch
 	ok = strcmp(get_string(meta, "status", path), "ok") == 0;
 	if (!ok)
 		assert_string_equal(get_string(meta, "status", path), "error");
-	if (get_int(meta, "logSize", path) != file_size(dir, "log.txt"))
-		fail_msg("%s: logSize %" PRId64 ", log.txt has %jd bytes", path,
-			 get_int(meta, "logSize", path), (intmax_t)file_size(dir, "log.txt"));
+	if (get_int(meta, "log_size", path) != file_size(dir, "log.txt"))
+		fail_msg("%s: log_size %" PRId64 ", log.txt has %jd bytes", path,
+			 get_int(meta, "log_size", path), (intmax_t)file_size(dir, "log.txt"));
 	if (json_object_object_get_ex(meta, "request", &body) &&
 	    json_object_get_boolean(json_object_object_get(body, "stored"))) {
 		want[2] = true;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Where an invocation's time goes: meta.json of every measured invocation gives timingsNs for
+ * Where an invocation's time goes: meta.json of every measured invocation gives timings_ns for
  * validate, eid, dispatch, report and persist; the caller's own clock around
  * ebcc_stage_invoke() + ebcc_invocation_unref() gives the whole call, and the difference is
  * what lies outside the timed phases (argument checks, the clock reads, building the returned
@@ -56,7 +56,7 @@ static int read_meta(const char *stage_dir, uint64_t seq, uint64_t t[N_PHASES])
 		fprintf(stderr, "ebcc-bench: cannot read %s\n", path);
 		return -1;
 	}
-	if (!json_object_object_get_ex(meta, "timingsNs", &timings))
+	if (!json_object_object_get_ex(meta, "timings_ns", &timings))
 		goto out;
 	for (size_t i = 0; i < N_PHASES; i++) {
 		if (!json_object_object_get_ex(timings, phase_keys[i], &v) ||
@@ -67,7 +67,7 @@ static int read_meta(const char *stage_dir, uint64_t seq, uint64_t t[N_PHASES])
 	r = 0;
 out:
 	if (r < 0)
-		fprintf(stderr, "ebcc-bench: %s has no complete timingsNs\n", path);
+		fprintf(stderr, "ebcc-bench: %s has no complete timings_ns\n", path);
 	json_object_put(meta);
 	return r;
 }

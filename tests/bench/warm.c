@@ -330,7 +330,7 @@ int bench_warm(const struct bench_opts *o)
 
 	if (o->scenarios & SCENARIO_PHASES) {
 		report_section("phases", "3. Phase breakdown of the warm invocations (meta.json "
-					 "timingsNs)");
+					 "timings_ns)");
 		for (size_t i = 0; i < N_VARIANTS; i++) {
 			char key[64];
 
