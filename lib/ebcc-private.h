@@ -792,6 +792,7 @@ struct ebcc_artifact {
 	size_t evidence_len;
 	int error_code; /* 0, or why it failed */
 	const char *error_message;
+	const char *trace_id; /* the caller's (checked: needs no JSON escape), or NULL */
 	uint64_t ns_validate, ns_eid, ns_dispatch, ns_report;
 };
 

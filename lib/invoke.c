@@ -35,6 +35,7 @@ struct call {
 	bool handle_kept; /* the instance handle keeps it for later calls */
 	struct ebcc_backend_invocation inv; /* what the backend answered */
 	struct ebcc_binding binding;        /* what the evidence binds */
+	struct ebcc_invoke_options opts;    /* the caller's, or the defaults */
 	struct ebcc_artifact a;
 	struct ebcc_artifact_policy policy;
 	uint64_t max_request; /* the context's */
@@ -154,6 +155,11 @@ static int prepare(struct call *c, const char *stage)
 
 static int check_sizes(struct call *c, size_t request_len, size_t nonce_len)
 {
+	if (c->opts.timeout_ms > c->decl->timeout_ms)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "a timeout of %" PRIu32 " ms for stage %s, whose timeoutMs is "
+				   "%" PRIu32 ": a call may only shorten it",
+				   c->opts.timeout_ms, c->decl->name, c->decl->timeout_ms);
 	if (nonce_len > EBCC_NONCE_MAX)
 		return ebcc__error(EBCC_ERR_TOO_BIG, "nonce of %zu bytes: at most %d are allowed",
 				   nonce_len, EBCC_NONCE_MAX);
@@ -252,6 +258,7 @@ static int dispatch(struct call *c, const void *request, size_t request_len)
 		.nonce = c->binding.nonce,
 		.nonce_len = c->binding.nonce_len,
 		.encoded = encoded,
+		.timeout_ms = c->opts.timeout_ms,
 	};
 	r = ebcc__binding_encode_fields(&c->binding, encoded, sizeof(encoded),
 					&binding.encoded_len);
@@ -336,15 +343,56 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 		     : 0;
 }
 
+/* The caller's options as this library knows them: a smaller struct is refused (there is no
+ * older version), unknown bytes of a larger one must be zero. */
+static int options_copy(const struct ebcc_invoke_options *in, struct ebcc_invoke_options *out)
+{
+	ebcc_invoke_options_init(out);
+	if (in == NULL)
+		return 0;
+	if (in->size < sizeof(*out))
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: options of %" PRIu32
+				   " bytes, fewer than the %zu of the first version: set them up "
+				   "with ebcc_invoke_options_init()",
+				   in->size, sizeof(*out));
+	for (size_t i = sizeof(*out); i < in->size; i++)
+		if (((const uint8_t *)in)[i] != 0)
+			return ebcc__error(EBCC_ERR_ABI, "ebcc_stage_invoke_with: options of %" PRIu32
+					   " bytes, and byte %zu, beyond the %zu this library "
+					   "knows, is not zero",
+					   in->size, i, sizeof(*out));
+	*out = *in;
+	out->size = sizeof(*out);
+	if (out->nonce == NULL && out->nonce_len > 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: options.nonce is "
+				   "NULL with a non-zero length");
+	if (out->trace_id != NULL) {
+		size_t n = strnlen(out->trace_id, EBCC_TRACE_ID_MAX + 1);
+
+		for (size_t i = 0; i < n; i++)
+			if (out->trace_id[i] < 0x21 || out->trace_id[i] > 0x7e ||
+			    out->trace_id[i] == '"' || out->trace_id[i] == '\\')
+				n = 0;
+		if (n == 0 || n > EBCC_TRACE_ID_MAX)
+			return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: "
+					   "options.trace_id must be 1 to %d characters of ASCII "
+					   "0x21..0x7e other than '\"' and '\\'",
+					   EBCC_TRACE_ID_MAX);
+	}
+	return 0;
+}
+
+EBCC_EXPORT void ebcc_invoke_options_init(struct ebcc_invoke_options *options)
+{
+	if (options != NULL)
+		*options = (struct ebcc_invoke_options)EBCC_INVOKE_OPTIONS_INIT;
+}
+
 EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 				  const void *request, size_t request_len, const void *nonce,
 				  size_t nonce_len, struct ebcc_invocation **ret_inv)
 {
-	struct call c = { .inst = inst, .stage_dir_fd = -1, .seq_fd = -1, .serial_fd = -1 };
-	struct ebcc_evidence *ev = NULL;
-	_cleanup_free_ char *evidence_json = NULL;
-	uint64_t t0 = ebcc__now_ns();
-	int r;
+	struct ebcc_invoke_options opts = EBCC_INVOKE_OPTIONS_INIT;
 
 	if (inst == NULL || stage == NULL || ret_inv == NULL || (request == NULL && request_len > 0) ||
 	    (nonce == NULL && nonce_len > 0))
@@ -354,6 +402,36 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 				   : ret_inv == NULL ? "ret_inv"
 				   : request == NULL ? "request (with a non-zero length)"
 						     : "nonce (with a non-zero length)");
+	opts.nonce = nonce;
+	opts.nonce_len = nonce_len;
+	return ebcc_stage_invoke_with(inst, stage, request, request_len, &opts, ret_inv);
+}
+
+EBCC_EXPORT int ebcc_stage_invoke_with(struct ebcc_instance *inst, const char *stage,
+				       const void *request, size_t request_len,
+				       const struct ebcc_invoke_options *options,
+				       struct ebcc_invocation **ret_inv)
+{
+	struct call c = { .inst = inst, .stage_dir_fd = -1, .seq_fd = -1, .serial_fd = -1 };
+	struct ebcc_evidence *ev = NULL;
+	_cleanup_free_ char *evidence_json = NULL;
+	uint64_t t0 = ebcc__now_ns();
+	const void *nonce;
+	size_t nonce_len;
+	int r;
+
+	if (inst == NULL || stage == NULL || ret_inv == NULL || (request == NULL && request_len > 0))
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: %s is NULL",
+				   inst == NULL	   ? "inst"
+				   : stage == NULL ? "stage"
+				   : ret_inv == NULL ? "ret_inv"
+						     : "request (with a non-zero length)");
+	r = options_copy(options, &c.opts);
+	if (r < 0)
+		return r;
+	nonce = c.opts.nonce;
+	nonce_len = c.opts.nonce_len;
+	c.a.trace_id = c.opts.trace_id;
 	c.t = t0;
 	ebcc__format_time_now(c.a.started, sizeof(c.a.started));
 	c.a.request = request;
@@ -413,8 +491,10 @@ EBCC_EXPORT int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage,
 		goto out;
 	r = ebcc__invocation_new(c.a.seq, &c.inv.response, ev, ret_inv);
 	ebcc__log_debug(inst->ctx, "composite %s: stage %s invocation %" PRIu64 " took %" PRIu64
-			" us",
-			inst->id, stage, c.a.seq, (ebcc__now_ns() - t0) / 1000);
+			" us%s%s",
+			inst->id, stage, c.a.seq, (ebcc__now_ns() - t0) / 1000,
+			c.a.trace_id != NULL ? ", trace " : "",
+			c.a.trace_id != NULL ? c.a.trace_id : "");
 out:
 	ebcc_evidence_unref(ev);
 	call_finish(&c);

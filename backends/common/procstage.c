@@ -463,6 +463,7 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	const struct ebcc__channel_alloc own = { malloc_host, free_host, NULL };
 	const struct ebcc__channel_alloc *alloc = ebcc__env_has_release(env) ? &direct : &own;
 	struct ebcc__channel_result res = { 0 };
+	struct ebcc__channel_limits limits;
 	char fate[192] = "", tail[256] = "", *log_out = NULL;
 	void *response_out = NULL;
 	int fd = -1, r;
@@ -492,8 +493,14 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 		fd = s->channel_fd;
 	}
 
+	/* The caller may shorten the stage's deadline for this call (never lengthen it). */
+	limits = s->limits;
+	if (binding->size >= offsetof(struct ebcc_backend_binding, timeout_ms) + sizeof(uint32_t) &&
+	    binding->timeout_ms > 0 &&
+	    (limits.timeout_ms == 0 || binding->timeout_ms < limits.timeout_ms))
+		limits.timeout_ms = binding->timeout_ms;
 	r = ebcc__channel_call(fd, binding->encoded, binding->encoded_len, request, request_len,
-			       &s->limits, alloc, &res);
+			       &limits, alloc, &res);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE)
 		close(fd);
 	if (r < 0) {

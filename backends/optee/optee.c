@@ -562,6 +562,11 @@ static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 						       "stage_invoke: bad arguments"));
 	if (!s->local || s->closed || s->owner != getpid())
 		return ebcc__env_fail(env, not_here(s));
+	if (binding->timeout_ms != 0)
+		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_INVALID_ARG, "%s: the optee backend "
+						       "cannot bound one call (a TEEC invocation "
+						       "runs to completion): no timeout_ms",
+						       s->name));
 	if (request_len > s->max_request)
 		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_TOO_BIG, "%s: request of %zu bytes, "
 						       "its maxRequest is %" PRIu64, s->name,

@@ -148,6 +148,10 @@ struct ebcc_backend_binding {
 	size_t nonce_len;
 	const uint8_t *encoded;
 	size_t encoded_len;
+	/* The caller's deadline for this call, at most the stage's timeout_ms; 0: that one. A
+	 * backend that cannot bound one call refuses a non-zero value (EBCC_ERR_INVALID_ARG). */
+	uint32_t timeout_ms;
+	uint32_t reserved;
 };
 
 /* What stage_invoke() hands back. Buffers come from env->alloc(). */

@@ -305,10 +305,10 @@ struct ebcc_evidence;
 #define EBCC_NONCE_MAX 64
 
 /*
- * Sends request to stage of a running composite, waits for the response, has the backend
- * report over the binding of (instance, stage, EID, seq, measurement, nonce, request digest,
- * response digest), and persists the invocation's artifacts under
- * stages/<stage>/<seq>/ before returning. nonce may be NULL when nonce_len is 0.
+ * Sends request to stage of a running composite, waits for the response and the stage's
+ * binding of (instance, stage, EID, seq, measurement, nonce, request digest, response digest),
+ * checks that binding, takes the TEE's report over it, and persists the invocation's artifacts
+ * under stages/<stage>/<seq>/ before returning. nonce may be NULL when nonce_len is 0.
  * Errors: EBCC_ERR_STATE (not running), EBCC_ERR_NOT_FOUND (no such stage), EBCC_ERR_TOO_BIG
  * (request above the stage's maxRequest or the max_request option; nonce above 64 bytes),
  * EBCC_ERR_TIMEOUT, EBCC_ERR_STAGE (the stage crashed, misbehaved or is dead), EBCC_ERR_BACKEND,
@@ -318,6 +318,41 @@ struct ebcc_evidence;
 int ebcc_stage_invoke(struct ebcc_instance *inst, const char *stage, const void *request,
 		      size_t request_len, const void *nonce, size_t nonce_len,
 		      struct ebcc_invocation **ret_inv);
+
+/* A trace id, at most this many bytes (struct ebcc_invoke_options). */
+#define EBCC_TRACE_ID_MAX 128
+
+/*
+ * The options of one invocation (since LIBEBCC_0.2). Set them up with ebcc_invoke_options_init()
+ * (or EBCC_INVOKE_OPTIONS_INIT), which sets size: a caller built against this header keeps
+ * working when later versions add fields, which then read as their defaults.
+ */
+struct ebcc_invoke_options {
+	uint32_t size;        /* sizeof(struct ebcc_invoke_options) as the caller was built */
+	uint32_t timeout_ms;  /* this call's deadline: 0 the stage's timeoutMs, else at most it */
+	const void *nonce;    /* bound into the evidence; may be NULL when nonce_len is 0 */
+	size_t nonce_len;     /* at most EBCC_NONCE_MAX */
+	const char *trace_id; /* NULL, or 1..EBCC_TRACE_ID_MAX of ASCII 0x21..0x7e other than
+			       * '"' and '\': kept in meta.json and the log line */
+};
+
+#define EBCC_INVOKE_OPTIONS_INIT { sizeof(struct ebcc_invoke_options), 0, NULL, 0, NULL }
+
+/* Zeroes *options and sets its size. */
+void ebcc_invoke_options_init(struct ebcc_invoke_options *options);
+
+/*
+ * ebcc_stage_invoke() with options (NULL: the defaults). A timeout shorter than the stage's
+ * ends a call that runs longer with EBCC_ERR_TIMEOUT, as the stage's own does (a warm stage is
+ * then stopped); a backend that cannot bound one call (optee) refuses a timeout with
+ * EBCC_ERR_INVALID_ARG. Errors: those of ebcc_stage_invoke(), and EBCC_ERR_INVALID_ARG for
+ * options whose size is below the first version's, a timeout above the stage's timeoutMs or a
+ * trace_id that is not as above; EBCC_ERR_ABI for a larger size whose unknown bytes are not
+ * zero. Thread-safe.
+ */
+int ebcc_stage_invoke_with(struct ebcc_instance *inst, const char *stage, const void *request,
+			   size_t request_len, const struct ebcc_invoke_options *options,
+			   struct ebcc_invocation **ret_inv);
 
 /*
  * Describes stage as JSON (free with ebcc_free()): name, lifetime, backend, measurement, image,

@@ -296,6 +296,25 @@ static void one_misdeed(struct fx *f, const struct misdeed *m, const char *stage
 	free(after);
 }
 
+/* A caller's timeout shortens the stage's for one call: a late answer within the stage's 1 s
+ * but after the caller's 200 ms is a timeout; the next call, without one, gets its answer. */
+static void caller_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct ebcc_instance *inst = composite(f, "tm", true);
+	struct ebcc_invoke_options opts = EBCC_INVOKE_OPTIONS_INIT;
+	struct ebcc_invocation *inv = NULL;
+
+	opts.timeout_ms = 200;
+	assert_int_equal(ebcc_stage_invoke_with(inst, f->fresh, "late:600", 8, &opts, &inv),
+			 EBCC_ERR_TIMEOUT);
+	assert_contains(ebcc_last_error_message(), "did not answer within 200 ms");
+	recorded(f, "tm", f->fresh, 1, EBCC_ERR_TIMEOUT, NULL);
+	invoke_expect(inst, f->fresh, "late:600", "late");
+	others_fine(f, inst);
+	gone(f, inst, "tm");
+}
+
 static void hostile_stages(void **state)
 {
 	struct fx *f = *state;
@@ -830,6 +849,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(hostile_stages, setup, teardown),
+		cmocka_unit_test_setup_teardown(caller_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_uid_refused_by_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(other_uid_refused_by_peer_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(same_uid_raw_frames_are_served, setup, teardown),

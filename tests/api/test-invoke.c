@@ -315,6 +315,78 @@ static void artifacts_match_what_was_exchanged(void **state)
 	ebcc_invocation_unref(inv);
 }
 
+/* ebcc_stage_invoke_with(): a trace id in meta.json, the nonce from the options, the struct's
+ * size rules, and a timeout that may only shorten the stage's. */
+static void invoke_options(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_invoke_options opts;
+	struct {
+		struct ebcc_invoke_options o;
+		uint64_t future;
+	} newer;
+	struct ebcc_invocation *inv = NULL;
+	struct json_object *info = NULL, *limits, *timeout;
+	char *json = NULL, *meta, long_id[EBCC_TRACE_ID_MAX + 2];
+	static const char *const bad_ids[] = { "", "has space", "q\"uote", "back\\slash", "tab\t" };
+
+	ebcc_invoke_options_init(&opts);
+	assert_int_equal(opts.size, sizeof(opts));
+	opts.trace_id = "req-42/a";
+	opts.nonce = "n-7";
+	opts.nonce_len = 3;
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "hi", 2, &opts, &inv), 0);
+	ebcc_invocation_unref(inv);
+	inv = NULL;
+	meta = read_artifact(f, "echo", 1, "meta.json", NULL);
+	assert_non_null(strstr(meta, "\"trace_id\": \"req-42/a\""));
+	assert_non_null(strstr(meta, "\"nonce\": \"6e2d37\""));
+	free(meta);
+
+	/* Refused before anything is recorded: no sequence number is used. */
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		opts.trace_id = bad_ids[i];
+		assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &opts, &inv),
+				 EBCC_ERR_INVALID_ARG);
+		assert_non_null(strstr(ebcc_last_error_message(), "trace_id"));
+	}
+	memset(long_id, 'i', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	opts.trace_id = long_id;
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &opts, &inv),
+			 EBCC_ERR_INVALID_ARG);
+	opts.trace_id = NULL;
+	opts.size = 8;
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &opts, &inv),
+			 EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "ebcc_invoke_options_init"));
+	memset(&newer, 0, sizeof(newer));
+	ebcc_invoke_options_init(&newer.o);
+	newer.o.size = sizeof(newer);
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &newer.o, &inv), 0);
+	ebcc_invocation_unref(inv);
+	inv = NULL;
+	newer.future = 1;
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &newer.o, &inv),
+			 EBCC_ERR_ABI);
+	assert_int_equal(ebcc_stage_info(f->inst, "echo", &json), 0);
+	info = json_tokener_parse(json);
+	assert_true(json_object_object_get_ex(info, "last_seq", &timeout));
+	assert_int_equal(json_object_get_int64(timeout), 2);
+
+	/* A timeout above the stage's own is refused, naming both. */
+	assert_true(json_object_object_get_ex(info, "limits", &limits));
+	assert_true(json_object_object_get_ex(limits, "timeoutMs", &timeout));
+	ebcc_invoke_options_init(&opts);
+	opts.timeout_ms = (uint32_t)json_object_get_int64(timeout) + 1;
+	assert_int_equal(ebcc_stage_invoke_with(f->inst, "echo", "x", 1, &opts, &inv),
+			 EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "may only shorten it"));
+	json_object_put(info);
+	ebcc_free(json);
+	assert_null(inv);
+}
+
 static void failures_leave_meta_and_log(void **state)
 {
 	struct fixture *f = *state;
@@ -535,6 +607,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(every_flipped_byte_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(artifacts_match_what_was_exchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(failures_leave_meta_and_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(invoke_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(invocation_lifetime_gets_fresh_eids, setup, teardown),
 		cmocka_unit_test_setup_teardown(retention_and_digest_mode, setup, teardown),
 	};

@@ -623,6 +623,23 @@ static void stage_functions(void **state)
 	data = SENTINEL;
 	len = 12345;
 
+	/* ebcc_stage_invoke_with(3): options may be NULL (the defaults). */
+	{
+		struct ebcc_invoke_options opts = EBCC_INVOKE_OPTIONS_INIT;
+
+		NULL_REFUSED(ebcc_stage_invoke_with, inst, (NULL, "echo", "x", 1, &opts, &out));
+		NULL_REFUSED(ebcc_stage_invoke_with, stage, (f.inst, NULL, "x", 1, &opts, &out));
+		NULL_REFUSED(ebcc_stage_invoke_with, request, (f.inst, "echo", NULL, 1, &opts, &out));
+		NULL_REFUSED(ebcc_stage_invoke_with, ret_inv, (f.inst, "echo", "x", 1, &opts, NULL));
+		assert_ptr_equal(out, SENTINEL);
+		assert_int_equal(last_seq(), seq + 2);
+		NULL_ALLOWED(ebcc_stage_invoke_with, options, (f.inst, "echo", "y", 1, NULL, &empty),
+			     0);
+		assert_int_equal(ebcc_invocation_seq(empty), seq + 3);
+		ebcc_invocation_unref(empty);
+		NULL_ALLOWED_VOID(ebcc_invoke_options_init, options, (NULL));
+	}
+
 	NULL_REFUSED(ebcc_stage_info, inst, (NULL, "echo", &json));
 	NULL_REFUSED(ebcc_stage_info, stage, (f.inst, NULL, &json));
 	NULL_REFUSED(ebcc_stage_info, ret_json, (f.inst, "echo", NULL));

@@ -22,13 +22,15 @@ DEFINE = re.compile(r"^#define (EBCC_[A-Z0-9_]+)(?:[ \t]+(.*?))?\s*(?:/\*.*)?$")
 
 
 def integer_macros():
-    """Object-like macros with a value that is not a string, of every public header."""
+    """Object-like macros with a value that is not a string or an initializer, of every public
+    header."""
     names = []
     for header in HEADERS:
         for line in (INCLUDE / "ebcc" / header).read_text().splitlines():
             m = DEFINE.match(line)
-            if m is None or m.group(2) is None or m.group(2).startswith('"'):
-                continue  # include guards, string macros; function-like ones do not match
+            if m is None or m.group(2) is None or m.group(2).startswith(('"', '{')):
+                continue  # include guards, string macros, initializers; function-like
+                # ones do not match
             names.append(m.group(1))
     return names
 
