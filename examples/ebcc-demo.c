@@ -708,7 +708,7 @@ static void cleanup(struct demo *d, int failed)
 	demo_step_begin(&s, "cleanup");
 	if (d->keep) {
 		demo_step_ok(&d->report, &s, NULL, "kept %s (--keep); inspect with: ebcc-runtime "
-						   "--root %s list",
+						   "--anchor=process --root %s list",
 			     d->base, d->root);
 		return;
 	}

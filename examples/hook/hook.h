@@ -83,6 +83,9 @@ struct hook_config {
 /* Reads tools.ociHook of the bundle's stage manifest (ebcc.json, or the file the annotation
  * org.ebcc.manifest names), as libebcc finds it. */
 int hook_config_read(const struct hook_state *s, struct hook_config *ret);
+/* The same, but a manifest without tools.ociHook gives socket_dir NULL rather than an error
+ * (ebcc-runtime then serves no socket). */
+int hook_config_read_optional(const struct hook_state *s, struct hook_config *ret);
 void hook_config_clear(struct hook_config *c);
 
 /* ---- record.c: the hook's own record of a container's broker ---------------------------- */

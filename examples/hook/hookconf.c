@@ -136,7 +136,7 @@ static int socket_dir(const struct hook_state *s, struct json_object *hook, cons
 	return c->socket_dir != NULL ? 0 : hook_error("out of memory");
 }
 
-int hook_config_read(const struct hook_state *s, struct hook_config *ret)
+static int read_config(const struct hook_state *s, int required, struct hook_config *ret)
 {
 	struct hook_config c = { 0 };
 	struct json_object *root = NULL, *tools, *hook;
@@ -157,8 +157,13 @@ int hook_config_read(const struct hook_state *s, struct hook_config *ret)
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "tools", &tools) ||
 	    !json_object_is_type(tools, json_type_object) ||
-	    !json_object_object_get_ex(tools, "ociHook", &hook) ||
-	    !json_object_is_type(hook, json_type_object))
+	    !json_object_object_get_ex(tools, "ociHook", &hook))
+		r = required ? hook_error("stage manifest %s: no object tools.ociHook (it names the "
+					  "socketDir that config.json bind-mounts into the "
+					  "container)",
+					  path)
+			     : 0;
+	else if (!json_object_is_type(hook, json_type_object))
 		r = hook_error("stage manifest %s: no object tools.ociHook (it names the socketDir "
 			       "that config.json bind-mounts into the container)",
 			       path);
@@ -169,6 +174,16 @@ int hook_config_read(const struct hook_state *s, struct hook_config *ret)
 		return r;
 	*ret = c;
 	return 0;
+}
+
+int hook_config_read(const struct hook_state *s, struct hook_config *ret)
+{
+	return read_config(s, 1, ret);
+}
+
+int hook_config_read_optional(const struct hook_state *s, struct hook_config *ret)
+{
+	return read_config(s, 0, ret);
 }
 
 void hook_config_clear(struct hook_config *c)

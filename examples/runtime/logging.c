@@ -112,12 +112,12 @@ void rt_log(int priority, const char *fmt, ...)
 	emit(priority, message);
 }
 
-int rt_log_setup(struct rt *rt)
+int rt_log_open(struct rt *rt)
 {
-	int r;
-
 	sink.json = rt->g.log_json;
 	sink.threshold = rt->g.debug ? EBCC_LOG_DEBUG : EBCC_LOG_WARNING;
+	if (sink.fd >= 0)
+		return 0;
 	if (rt->g.log_path != NULL) {
 		sink.fd = open(rt->g.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY,
 			       0644);
@@ -126,9 +126,18 @@ int rt_log_setup(struct rt *rt)
 		sink.own_fd = 1;
 	} else if (rt->g.debug) {
 		sink.fd = STDERR_FILENO;
-	} else {
-		return 0; /* the library keeps its default: quiet unless EBCC_LOG_LEVEL is set */
 	}
+	return 0;
+}
+
+int rt_log_setup(struct rt *rt)
+{
+	int r;
+
+	if (rt_log_open(rt) < 0)
+		return -1;
+	if (sink.fd < 0)
+		return 0; /* the library keeps its default: quiet unless EBCC_LOG_LEVEL is set */
 	if (rt->g.debug) {
 		r = ebcc_context_set_option(rt->ctx, "log_level", "debug");
 		if (r < 0)

@@ -21,12 +21,27 @@
 #define RT_EXIT_OK 0
 #define RT_EXIT_FAIL 1
 
+/* Who runs the anchor: the container of a low-level runtime (the default), or the library's
+ * own plain process (--anchor=process, the runtime as it was before delegation). */
+enum rt_anchor {
+	RT_ANCHOR_CONTAINER,
+	RT_ANCHOR_PROCESS,
+};
+
 /* The global options, before the subcommand. */
 struct rt_globals {
-	char *root;           /* --root made absolute, or NULL for the library's state_root */
-	const char *log_path; /* --log */
-	int log_json;         /* --log-format json */
-	int debug;            /* --debug */
+	enum rt_anchor anchor; /* --anchor */
+	char *root;            /* --root made absolute (the state root with --anchor=process) */
+	char *state_root;      /* --state-root made absolute; NULL: see rt_state_root() */
+	const char *log_path;  /* --log */
+	int log_json;          /* --log-format json */
+	int debug;             /* --debug */
+	const char *lowlevel_option; /* --low-level-runtime, NULL when not given */
+	char *lowlevel;              /* the low-level runtime found (lowlevel.c), or NULL */
+	/* The global options the low-level runtime gets, as given (--root, --log, --log-format,
+	 * --debug, --systemd-cgroup, --criu, --rootless): pointers into argv. */
+	const char *forward[32];
+	size_t n_forward;
 };
 
 struct rt_command;
@@ -53,6 +68,9 @@ extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_kill, rt_cmd_
 	rt_cmd_evidence, rt_cmd_verify, rt_cmd_attestation_key;
 /* Raw hardware reports (cmd-verify-report.c). */
 extern const struct rt_command rt_cmd_verify_report;
+/* The OCI verbs that wrap a low-level runtime's container (cmd-oci.c, cmd-run.c). */
+extern const struct rt_command rt_cmd_oci_create, rt_cmd_oci_start, rt_cmd_oci_state,
+	rt_cmd_oci_kill, rt_cmd_oci_delete, rt_cmd_oci_run;
 
 /* ---- args.c: option parsing shared by the subcommands ----------------------------------- */
 
@@ -97,7 +115,9 @@ int rt_parse_hex(const char *text, uint8_t *out, size_t max, size_t *ret_len);
 
 /* ---- logging.c: --log, --log-format, --debug --------------------------------------------- */
 
-/* Opens the log destination and routes the library's log through it. -1 on failure (reported). */
+/* Opens the log destination (rt_log_open, before there is a context) and routes the library's
+ * log through it (rt_log_setup). -1 on failure (reported). */
+int rt_log_open(struct rt *rt);
 int rt_log_setup(struct rt *rt);
 void rt_log_close(void);
 
@@ -154,5 +174,82 @@ char *rt_absolute_path(const char *path);
 
 /* Opens composite id, reporting failure as "<verb> <id>: <message>". NULL on failure. */
 struct ebcc_instance *rt_open_instance(struct rt *rt, const char *verb, const char *id);
+
+/* The libebcc state root the options name: --state-root, else (with --anchor=process) --root;
+ * NULL for the library's default. */
+const char *rt_state_root(const struct rt *rt);
+
+/* ---- lowlevel.c: the low-level runtime (runc, crun) that does the container work ---------- */
+
+/* Finds the low-level runtime once: --low-level-runtime, else $EBCC_LOW_LEVEL_RUNTIME, else the
+ * first of runc and crun on PATH; never this program itself. -1 when there is none (reported). */
+int rt_lowlevel_find(struct rt *rt);
+
+/* Replaces this process with the low-level runtime running argv[0..argc) (a verb and its
+ * arguments) after the forwarded global options. Returns only on failure (RT_EXIT_FAIL). */
+int rt_lowlevel_exec(struct rt *rt, int argc, char **argv);
+
+/* Runs the low-level runtime like rt_lowlevel_exec, but as a child, and waits for it: its
+ * exit code (128 + signal when a signal ended it), or -1 when it could not run (reported).
+ * With ret_out its stdout is collected (at most 4 MiB, NUL-terminated, freed with free());
+ * otherwise it shares this process's stdio. */
+int rt_lowlevel_run(struct rt *rt, int argc, char **argv, char **ret_out);
+
+/* The low-level runtime's OCI state of container id: 0 with *ret set, its non-zero exit code
+ * (its stderr has said why), or -1 (reported). */
+int rt_lowlevel_state(struct rt *rt, const char *id, struct json_object **ret);
+
+/* The low-level runtime's name, for messages (its file name). */
+const char *rt_lowlevel_name(const struct rt *rt);
+
+/* ---- ocibundle.c: which bundles become composites ------------------------------------------ */
+
+/* What a bundle asks for. */
+struct rt_bundle_kind {
+	int composite;                   /* it names a stage manifest and is no pause container */
+	struct json_object *annotations; /* config.json's, or NULL; owned */
+	const char *why;                 /* for the log: what made it plain or a composite */
+};
+
+/* Reads <bundle>/config.json's annotations and looks for a stage manifest, as libebcc finds it
+ * (the annotation org.ebcc.manifest, else <bundle>/ebcc.json). A Kubernetes sandbox (pause)
+ * container is plain whatever it carries. Quiet: a config.json that cannot be read is the
+ * low-level runtime's to report. */
+void rt_bundle_kind(const char *bundle, struct rt_bundle_kind *ret);
+void rt_bundle_kind_clear(struct rt_bundle_kind *k);
+
+/* ---- container.c: the composite around a low-level runtime's container -------------------- */
+
+/* What rt_container_create needs: the container's id and bundle, config.json's annotations,
+ * the low-level create command to run (argv[0] "create", the engine's options unchanged) and
+ * the pid file it names (NULL when none); and what it tells: the container's process and the
+ * broker that serves the stages (0 when there is none). */
+struct rt_container_create {
+	const char *id;
+	const char *bundle;
+	const char *pid_file;
+	struct json_object *annotations;
+	int argc;
+	char **argv;
+	int pid;
+	int broker_pid;
+	uint64_t broker_start;
+};
+
+/* Creates the container through the low-level runtime and makes it a composite: the stages
+ * declared by its manifest loaded, the container's init process its anchor, the container
+ * held before its program until start. On failure nothing is left: no composite, no
+ * container, no broker. 0 or RT_EXIT_FAIL (reported), or the low-level runtime's exit code. */
+int rt_container_create(struct rt *rt, struct rt_container_create *c);
+
+/* Removes composite inst of container id once the container is gone: kills it if it still
+ * runs, deletes it. 0 or -1 (reported as "<verb> <id>: ..."). */
+int rt_container_remove(struct ebcc_instance *inst, const char *verb, const char *id);
+
+/* Opens the composite of container id: 1 with *ret_inst when there is one, 0 when the
+ * container is plain (no composite of that id, or an id libebcc does not take), -1 on any
+ * other failure (reported as "<verb> <id>: ..."). */
+int rt_container_open(struct rt *rt, const char *verb, const char *id,
+		      struct ebcc_instance **ret_inst);
 
 #endif /* EBCC_RUNTIME_H */

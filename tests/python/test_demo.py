@@ -60,7 +60,8 @@ class DemoTest(unittest.TestCase):
         for entry in os.listdir(self.tmp):
             root = os.path.join(self.tmp, entry, "root")
             if RUNTIME and os.path.isdir(os.path.join(root, "ebcc-demo")):
-                subprocess.run([RUNTIME, "--root", root, "delete", "--force", "ebcc-demo"],
+                subprocess.run([RUNTIME, "--anchor=process", "--root", root, "delete", "--force",
+                                "ebcc-demo"],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, timeout=60)
         shutil.rmtree(self.tmp, ignore_errors=True)
@@ -183,10 +184,12 @@ class DemoTest(unittest.TestCase):
         with open(os.path.join(doc["state_root"], "ebcc-demo", "state.json")) as f:
             self.assertEqual(json.load(f)["id"], "ebcc-demo")
         if RUNTIME:
-            listed = subprocess.run([RUNTIME, "--root", doc["state_root"], "list", "-q"],
+            listed = subprocess.run([RUNTIME, "--anchor=process", "--root", doc["state_root"],
+                                     "list", "-q"],
                                     capture_output=True, text=True, stdin=subprocess.DEVNULL)
             self.assertEqual(listed.stdout, "ebcc-demo\n")
-            deleted = subprocess.run([RUNTIME, "--root", doc["state_root"], "delete", "ebcc-demo"],
+            deleted = subprocess.run([RUNTIME, "--anchor=process", "--root", doc["state_root"],
+                                      "delete", "ebcc-demo"],
                                      capture_output=True, text=True, stdin=subprocess.DEVNULL)
             self.assertEqual(deleted.returncode, 0, deleted.stderr)
 

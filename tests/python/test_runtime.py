@@ -38,9 +38,16 @@ def runtime_env():
     return env
 
 
+# These tests drive the runtime's own plain-process anchor; test_runtime_oci.py drives it in
+# front of runc and crun.
+ANCHOR = ["--anchor=process"]
+
+
 def run(*args, root=None, stdin=None, timeout=60):
-    """Runs ebcc-runtime [--root root] args; returns (returncode, stdout, stderr)."""
-    argv = WRAPPER + [RUNTIME] + (["--root", root] if root is not None else []) + [str(a) for a in args]
+    """Runs ebcc-runtime --anchor=process [--root root] args; returns (returncode, stdout,
+    stderr)."""
+    argv = WRAPPER + [RUNTIME] + ANCHOR + (["--root", root] if root is not None else []) + \
+        [str(a) for a in args]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.TemporaryFile() as inp:
         if stdin is not None:
@@ -233,7 +240,8 @@ class LifecycleTest(RuntimeCase):
         two_stage_bundle(self.bundle, sleeper())
         self.ids.append("here")
         with tempfile.TemporaryFile() as out:
-            proc = subprocess.run(WRAPPER + [RUNTIME, "--root", self.root, "create", "here"],
+            proc = subprocess.run(WRAPPER + [RUNTIME] + ANCHOR + ["--root", self.root, "create",
+                                                                  "here"],
                                   cwd=self.bundle, stdout=out, stderr=out,
                                   stdin=subprocess.DEVNULL, env=runtime_env(), timeout=60)
         self.assertEqual(proc.returncode, 0)
