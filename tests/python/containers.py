@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Real containers for the OCI hook tests: a busybox-static rootfs, a bundle whose config.json
-registers ebcc-oci-hook as createRuntime and poststop hooks and bind-mounts the socket directory,
-the runtimes that run it (runc, and crun in a cgroup2-only mount namespace), and the processes
-the tests look at afterwards.
+"""Real containers for the OCI hook and runtime tests: a busybox-static rootfs, a bundle whose
+config.json registers ebcc-oci-hook as createRuntime and poststop hooks (or, for ebcc-runtime,
+no hooks) and bind-mounts the socket directory, the runtimes that run it (runc, and crun in a
+cgroup2-only mount namespace), and the processes the tests look at afterwards.
 """
 import json
 import os
@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 
 HOOK = os.environ.get("EBCC_OCI_HOOK")
+RUNTIME = os.environ.get("EBCC_RUNTIME")
 CALL = os.environ.get("EBCC_CALL")
 ECHO_STAGE = os.environ.get("EBCC_TEST_ECHO_STAGE")
 BUSYBOX = "/bin/busybox"
@@ -44,16 +45,16 @@ def elf_interpreter(path):
     return None
 
 
-def missing_prerequisites(runtime="runc"):
-    """Why the container tests cannot run here, or None."""
+def missing_prerequisites(runtime="runc", program=("EBCC_OCI_HOOK", HOOK)):
+    """Why the container tests cannot run here, or None. program is the tested one (the hook,
+    or ebcc-runtime) as (environment variable, path)."""
     if os.geteuid() != 0:
         return "the container tests run as root (runc and crun are used without rootless mode)"
     if shutil.which(runtime) is None:
         return f"{runtime} is not installed (Debian package {runtime})"
     if not os.path.exists(BUSYBOX) or elf_interpreter(BUSYBOX) is not None:
         return f"{BUSYBOX} is missing or not static (Debian package busybox-static)"
-    for name, path in (("EBCC_OCI_HOOK", HOOK), ("EBCC_CALL", CALL),
-                       ("EBCC_TEST_ECHO_STAGE", ECHO_STAGE)):
+    for name, path in (program, ("EBCC_CALL", CALL), ("EBCC_TEST_ECHO_STAGE", ECHO_STAGE)):
         if not path or not os.access(path, os.X_OK):
             return f"${name} names no built program"
     return None
@@ -95,6 +96,11 @@ class Runc:
     def argv(self, *args):
         return ["runc", "--root", self.root] + [str(a) for a in args]
 
+    def low_level(self, directory):
+        """What ebcc-runtime --low-level-runtime names to run this runtime as the test does
+        (the global options other than --root included): a program in directory."""
+        return shutil.which("runc")
+
     def __call__(self, *args, stdin=b"", timeout=RUNTIME_TIMEOUT):
         return run(self.argv(*args), stdin=stdin, timeout=timeout)
 
@@ -115,11 +121,36 @@ class Crun(Runc):
 
     name = "crun"
 
+    # In its own mount namespace, with cgroup2 alone on /sys/fs/cgroup.
+    INNER = "mount -t cgroup2 none /sys/fs/cgroup && exec crun --cgroup-manager=disabled"
+
     def argv(self, *args):
-        inner = " ".join(_quote(a) for a in ["crun", "--root", self.root,
-                                             "--cgroup-manager=disabled"] + [str(a) for a in args])
-        return ["unshare", "-m", "sh", "-c",
-                "mount -t cgroup2 none /sys/fs/cgroup && exec " + inner]
+        inner = " ".join(_quote(a) for a in ["--root", self.root] + [str(a) for a in args])
+        return ["unshare", "-m", "sh", "-c", self.INNER + " " + inner]
+
+    def low_level(self, directory):
+        """A script that runs crun as argv() does, with the arguments it is given."""
+        path = os.path.join(directory, "crun-unshared")
+        with open(path, "w") as f:
+            f.write(f"#!/bin/sh\nexec unshare -m sh -c '{self.INNER} \"$@\"' crun \"$@\"\n")
+        os.chmod(path, 0o755)
+        return path
+
+
+def crun_unusable(cid):
+    """Why crun cannot run any container on this machine (even as Crun runs it), or None."""
+    b = HookedBundle(cid)
+    try:
+        b.write_config(["true"], hooks=False)
+        rt = Crun(b.runtime_root)
+        rc, _, err = rt("run", "--bundle", b.bundle, b.cid)
+        rt("delete", "--force", b.cid)
+    finally:
+        b.remove()
+    if rc == 0:
+        return None
+    return ("crun cannot run a container on this machine (even with --cgroup-manager=disabled "
+            f"under cgroup2 in its own mount namespace): {err.strip()[:300]}")
 
 
 def _quote(text):

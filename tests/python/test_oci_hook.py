@@ -604,19 +604,9 @@ class CrunTest(ContainerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # Can crun run any container here at all? If not, say why.
-        b = containers.HookedBundle(new_id("crun-probe"))
-        try:
-            b.write_config(["true"], hooks=False)
-            rt = containers.Crun(b.runtime_root)
-            rc, _, err = rt("run", "--bundle", b.bundle, b.cid)
-            rt("delete", "--force", b.cid)
-        finally:
-            b.remove()
-        if rc != 0:
-            raise unittest.SkipTest("crun cannot run a container on this machine (even with "
-                                    "--cgroup-manager=disabled under cgroup2 in its own mount "
-                                    f"namespace): {err.strip()[:300]}")
+        why = containers.crun_unusable(new_id("crun-probe"))
+        if why is not None:
+            raise unittest.SkipTest(why)
 
     def test_run_in_one_call(self):
         self.run_one_call(containers.Crun, "crun")
