@@ -84,7 +84,7 @@ const struct rt_command rt_cmd_oci_create = {
 	.name = "create",
 	.args = "[--bundle DIR] [--pid-file FILE] [--console-socket SOCKET] [--no-pivot] "
 		"[--no-new-keyring] [--preserve-fds N] ID",
-	.summary = "create a container; with a stage manifest, its composite with the stages loaded",
+	.summary = "create a container (and its composite, stages loaded, for a manifest)",
 	.help = "  -b, --bundle DIR          the bundle (config.json, ebcc.json); default: the\n"
 		"                            current directory\n"
 		"      --pid-file FILE       the low-level runtime writes the container's pid there\n"
@@ -220,7 +220,7 @@ out:
 const struct rt_command rt_cmd_oci_start = {
 	.name = "start",
 	.args = "ID",
-	.summary = "start the container's program (a composite's stages are loaded already)",
+	.summary = "start the container's program (its stages are loaded already)",
 	.help = "A composite's container starts only while its stages are loaded.\n",
 	.run = start_run,
 };
@@ -294,7 +294,7 @@ out:
 const struct rt_command rt_cmd_oci_state = {
 	.name = "state",
 	.args = "ID",
-	.summary = "print the container's OCI state, with an \"ebcc\" object for a composite",
+	.summary = "print the container's OCI state (and its composite's)",
 	.help = "The low-level runtime's OCI state; for a composite with an \"ebcc\" object: status,\n"
 		"backend, stages with their EIDs and measurements, creation time.\n",
 	.run = state_run,

@@ -504,6 +504,35 @@ class OciCase(unittest.TestCase):
         self.assertFalse(self.out_exists(b, "started"))
         self.assert_nothing_left(b, e, cid2)
 
+    def test_composite_without_a_socket_serves_the_host(self):
+        b, e, (cid, cid2) = self.scratch("host", 2)
+        b.write_manifest(tools=None)
+        b.write_script(PLAIN_SCRIPT)
+        b.write_config(["sh", "/check.sh"], hooks=False)
+        rc, _, err = e("create", "--bundle", b.bundle, cid)
+        self.assertEqual(rc, 0, err)
+        with ebcc.Context(state_root=b.state_root) as ctx, ebcc.Instance.open(ctx, cid) as inst:
+            stage_pid = stage_info(inst, "echo")["isolation"]["pid"]
+        self.assertTrue(containers.running(stage_pid))
+        self.assertEqual(os.listdir(b.sock_dir), [])
+        self.assertEqual(e("start", cid)[0], 0)
+        self.assertTrue(wait_until(lambda: self.out_exists(b, "ran")))
+        rc, out, err = e("invoke", cid, "echo", "--nonce", "0102", stdin=b"upper:from the host")
+        self.assertEqual((rc, out), (0, "FROM THE HOST"), err)
+        rc, out, err = e("delete", "--force", cid)
+        self.assertEqual((rc, out), (0, ""), err)
+        self.assert_nothing_left(b, e, cid, [stage_pid])
+        # A composite killed before start is not started: its stages are gone.
+        rc, _, err = e("create", "--bundle", b.bundle, cid2)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(e("kill", cid2, "KILL")[0], 0)
+        self.assertTrue(wait_until(lambda: e.rt.status(cid2) == "stopped"))
+        rc, _, err = e("start", cid2)
+        self.assertEqual(rc, 1)
+        self.assertIn(f"ebcc-runtime: start {cid2}: the composite is stopped", err)
+        self.assertEqual(e("delete", cid2)[0], 0)
+        self.assert_nothing_left(b, e, cid2)
+
     # ---- (b) a create that fails ---------------------------------------------------------
 
     def failing_create(self, b, e, cid, expect):
