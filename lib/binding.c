@@ -19,6 +19,20 @@
 #include "ebcc-private.h"
 #include "frame.h"
 
+void ebcc__binding_from_backend(const struct ebcc_backend_binding *in, struct ebcc_binding *out)
+{
+	*out = (struct ebcc_binding){
+		.version = (int)in->evidence_version,
+		.instance = in->instance_id,
+		.stage = in->stage_name,
+		.eid = in->eid,
+		.seq = in->seq,
+		.measurement = in->measurement,
+		.nonce = in->nonce,
+		.nonce_len = in->nonce_len,
+	};
+}
+
 int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size_t cap,
 				size_t *ret_len)
 {

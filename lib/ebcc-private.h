@@ -664,6 +664,10 @@ struct ebcc_binding {
  * ebcc_evidence_verify(3)). Errors: EBCC_ERR_INVALID_ARG (a NULL string), EBCC_ERR_NO_MEMORY. */
 int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REPORT_DATA_SIZE]);
 
+/* The fields a backend was handed (struct ebcc_backend_binding) as the core's binding; the
+ * digests are left zero. Strings are borrowed. */
+void ebcc__binding_from_backend(const struct ebcc_backend_binding *in, struct ebcc_binding *out);
+
 /* The binding's fields but the digests, as a BIND frame carries them (lib/frame.h): *ret_len
  * bytes at out. EBCC_ERR_INVALID_ARG when a field is missing or they exceed cap. */
 int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size_t cap,

@@ -521,17 +521,11 @@ static int bind_and_attest(const struct ebcc_backend_env *env, struct ebcc__opte
 			   const struct ebcc_backend_binding *binding, const void *request,
 			   size_t request_len, struct ebcc_backend_invocation *ret)
 {
-	struct ebcc_binding b = {
-		.version = (int)binding->evidence_version,
-		.instance = binding->instance_id,
-		.stage = binding->stage_name,
-		.eid = binding->eid,
-		.seq = binding->seq,
-		.measurement = binding->measurement,
-		.nonce = binding->nonce,
-		.nonce_len = binding->nonce_len,
-	};
-	int r = ebcc__sha256(request, request_len, b.request_digest);
+	struct ebcc_binding b;
+	int r;
+
+	ebcc__binding_from_backend(binding, &b);
+	r = ebcc__sha256(request, request_len, b.request_digest);
 
 	if (r == 0)
 		r = ebcc__sha256(ret->response.data, ret->response.len, b.response_digest);

@@ -54,17 +54,9 @@ static void core_binding(const struct ebcc_backend_binding *binding, const void 
 			 size_t request_len, const struct ebcc_backend_buffer *response,
 			 uint8_t out[EBCC_REPORT_DATA_SIZE])
 {
-	struct ebcc_binding b = {
-		.version = (int)binding->evidence_version,
-		.instance = binding->instance_id,
-		.stage = binding->stage_name,
-		.eid = binding->eid,
-		.seq = binding->seq,
-		.measurement = binding->measurement,
-		.nonce = binding->nonce,
-		.nonce_len = binding->nonce_len,
-	};
+	struct ebcc_binding b;
 
+	ebcc__binding_from_backend(binding, &b);
 	assert_int_equal(ebcc__sha256(request, request_len, b.request_digest), 0);
 	assert_int_equal(ebcc__sha256(response->data, response->len, b.response_digest), 0);
 	assert_int_equal(ebcc__binding_report_data(&b, out), 0);
@@ -76,16 +68,10 @@ static void forge(const struct ebcc_backend_binding *real, struct ebcc_backend_b
 {
 	static const uint8_t nonce[] = "host's choice";
 
-	*fields = (struct ebcc_binding){
-		.version = (int)real->evidence_version,
-		.instance = real->instance_id,
-		.stage = real->stage_name,
-		.eid = real->eid,
-		.seq = real->seq + 1000,
-		.measurement = real->measurement,
-		.nonce = nonce,
-		.nonce_len = sizeof(nonce) - 1,
-	};
+	ebcc__binding_from_backend(real, fields);
+	fields->seq = real->seq + 1000;
+	fields->nonce = nonce;
+	fields->nonce_len = sizeof(nonce) - 1;
 	*fake = *real;
 	fake->seq = fields->seq;
 	fake->nonce = fields->nonce;
