@@ -115,22 +115,25 @@ void ebcc__hex_encode(const void *data, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hex_value(char c)
+static int hex_value(char c, bool either_case)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
-	return -1; /* upper case is refused: one spelling per value */
+	if (either_case && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
-int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
-		     size_t *ret_len)
+static int hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
+		      size_t *ret_len, bool either_case)
 {
 	if (hex_len % 2 != 0 || hex_len / 2 > out_size)
 		return -EINVAL;
 	for (size_t i = 0; i < hex_len / 2; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		int hi = hex_value(hex[2 * i], either_case);
+		int lo = hex_value(hex[2 * i + 1], either_case);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -138,6 +141,19 @@ int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_s
 	}
 	*ret_len = hex_len / 2;
 	return 0;
+}
+
+int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
+		     size_t *ret_len)
+{
+	/* Upper case is refused: one spelling per value in what the library reads back. */
+	return hex_decode(hex, hex_len, out, out_size, ret_len, false);
+}
+
+int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
+				 size_t out_size, size_t *ret_len)
+{
+	return hex_decode(hex, hex_len, out, out_size, ret_len, true);
 }
 
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],

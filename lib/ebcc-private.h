@@ -219,6 +219,9 @@ void ebcc__hex_encode(const void *data, size_t len, char *out);
 /* Strict lowercase hex of hex_len characters; -EINVAL when malformed or too long for out. */
 int ebcc__hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_size,
 		     size_t *ret_len);
+/* The same, with upper case digits too: for documents others write (Intel's collateral). */
+int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
+				 size_t out_size, size_t *ret_len);
 /* "sha256:<hex>" */
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
 			      char out[EBCC_MEASUREMENT_MAX]);
@@ -641,10 +644,6 @@ int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known,
 /* A backend's raw report, in bytes: room for a configfs-tsm outblob and auxblob of 32 KiB each. */
 #define EBCC_EVIDENCE_REPORT_MAX ((size_t)96 << 10)
 #define EBCC_EVIDENCE_FORMAT_MAX 128
-/* The first field of the binding: the evidence version, so that one version's report_data is
- * never another's. */
-#define EBCC_BINDING_TAG_V1 "EBCC-EVIDENCE-V1"
-#define EBCC_BINDING_TAG_V2 "EBCC-EVIDENCE-V2"
 
 /* What report_data binds together (lib/binding.c). Strings are NUL-terminated. */
 struct ebcc_binding {

@@ -45,6 +45,10 @@
  * largest fit). */
 #define EBCC_FRAME_BIND_MAX 4096
 #define EBCC_FRAME_BIND_FIELDS 6
+/* The first field of the binding, for host and stage alike: the evidence version, so that one
+ * version's report_data is never another's. */
+#define EBCC_BINDING_TAG_V1 "EBCC-EVIDENCE-V1"
+#define EBCC_BINDING_TAG_V2 "EBCC-EVIDENCE-V2"
 /* A REPORT payload: report_data, then at most 64 KiB of report. */
 #define EBCC_FRAME_REPORT_DATA_SIZE 64
 #define EBCC_FRAME_REPORT_MAX (EBCC_FRAME_REPORT_DATA_SIZE + (UINT32_C(1) << 16))

@@ -61,30 +61,14 @@ static int int_member(struct json_object *o, const char *key, int64_t max, const
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 2 * n hex digits of either case (Intel writes upper case, some copies lower). */
 static int hex_exact(const char *text, uint8_t *out, size_t n)
 {
+	size_t got = 0;
+
 	if (strlen(text) != 2 * n)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return ebcc__hex_decode_either_case(text, 2 * n, out, n, &got) == 0 ? 0 : -1;
 }
 
 static int hex_member(struct json_object *o, const char *key, uint8_t *out, size_t n,

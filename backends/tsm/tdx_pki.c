@@ -83,19 +83,15 @@ static int crl_parse(const char *text, size_t len, const char *what, X509_CRL **
 		size_t n = 0;
 		uint8_t *der = malloc(len / 2 + 1);
 		const unsigned char *p = der;
-		char *lower = strdup(text);
 
-		for (size_t i = 0; lower != NULL && i < len; i++)
-			lower[i] = (char)(lower[i] >= 'A' && lower[i] <= 'F' ? lower[i] + 32 : lower[i]);
-		if (der != NULL && lower != NULL && len > 0 &&
-		    ebcc__hex_decode(lower, len, der, len / 2 + 1, &n) == 0) {
+		if (der != NULL && len > 0 &&
+		    ebcc__hex_decode_either_case(text, len, der, len / 2 + 1, &n) == 0) {
 			crl = d2i_X509_CRL(NULL, &p, (long)n);
 			if (crl != NULL && p != der + n) {
 				X509_CRL_free(crl);
 				crl = NULL;
 			}
 		}
-		free(lower);
 		free(der);
 	}
 	ERR_clear_error();

@@ -4,8 +4,8 @@
 
 #include "binding.h"
 
-/* The evidence version this library's stages bind for (lib/ebcc-private.h names it too). */
-static const char tag[] = "EBCC-EVIDENCE-V2";
+/* The evidence version this library's stages bind for. */
+static const char tag[] = EBCC_BINDING_TAG_V2;
 
 void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32])
 {
