@@ -53,6 +53,16 @@
 #define EBCC_FRAME_REPORT_DATA_SIZE 64
 #define EBCC_FRAME_REPORT_MAX (EBCC_FRAME_REPORT_DATA_SIZE + (UINT32_C(1) << 16))
 
+/*
+ * The stage's own attestation primitive, where its backend hands it one: descriptor 4, a
+ * SOCK_SEQPACKET socket to the TEE's monitor (the sim backend's simulated security monitor).
+ * The stage sends one message of exactly EBCC_FRAME_REPORT_DATA_SIZE bytes, its report_data;
+ * the monitor answers with one message, the report over it (at most EBCC_ATTEST_REPORT_MAX
+ * bytes), or an empty message when it refuses. The host holds no end of that socket.
+ */
+#define EBCC_ATTEST_FD 4
+#define EBCC_ATTEST_REPORT_MAX 1024
+
 enum ebcc_frame_type {
 	EBCC_FRAME_REQUEST = 1,  /* host -> stage: opaque request bytes */
 	EBCC_FRAME_RESPONSE = 2, /* stage -> host: opaque response bytes, ends a request */

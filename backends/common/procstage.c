@@ -172,7 +172,8 @@ static void pid_record_name(const struct ebcc__procstage *s, char *buf, size_t s
 }
 
 /* Measures and starts the stage; on success s->proc runs the image. */
-static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__procstage *s)
+static int spawn_stage(const struct ebcc_backend_env *env,
+		       const struct ebcc_backend_stage_params *p, struct ebcc__procstage *s)
 {
 	char record[64];
 	struct ebcc__sandbox_spec spec = {
@@ -181,7 +182,7 @@ static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__p
 		.cpu_seconds = p->cpu_seconds,
 		.max_files = p->max_files,
 	};
-	_cleanup_close_ int image = -1, stage_end = -1;
+	_cleanup_close_ int image = -1, stage_end = -1, attest_end = -1;
 	uint8_t digest[EBCC_SHA256_SIZE];
 	int r;
 
@@ -193,6 +194,13 @@ static int spawn_stage(const struct ebcc_backend_stage_params *p, struct ebcc__p
 	if (r < 0)
 		return r;
 	ebcc__measurement_format(digest, s->measurement);
+	if (s->kind->attest_start != NULL) {
+		r = s->kind->attest_start(env, s->measurement, s->eid, &attest_end);
+		if (r < 0)
+			return ebcc__error_prefix(r, "%s", s->name);
+		spec.attest = true;
+		spec.attest_fd = attest_end;
+	}
 
 	if (p->lifetime == EBCC_LIFETIME_INSTANCE) {
 		char display[EBCC_PATH_MAX];
@@ -260,7 +268,7 @@ int ebcc__procstage_load(const struct ebcc__procstage_kind *kind,
 	r = stage_new(kind, params, eid, &s);
 	if (r < 0)
 		return r;
-	r = spawn_stage(params, s);
+	r = spawn_stage(env, params, s);
 	if (r < 0) {
 		stage_free(s);
 		return r;
@@ -535,6 +543,11 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 				res.detail, fate, tail[0] ? "; its last log line: \"" : "", tail,
 				tail[0] ? "\"" : "");
 		break;
+	}
+	if (r == 0 && s->kind->report_check != NULL) {
+		r = s->kind->report_check(env, s, res.report_data, res.report, res.report_len);
+		if (r < 0)
+			r = ebcc__error_prefix(r, "%s", s->name);
 	}
 	if (r < 0) {
 		/* What the stage logged before it failed is worth keeping (log.txt). */

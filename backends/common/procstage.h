@@ -24,6 +24,15 @@ struct ebcc__procstage;
 struct ebcc__procstage_kind {
 	const char *backend; /* the backend's name, for messages */
 	const char *socket;  /* the instance stage's socket in its stage directory, e.g. "sim.sock" */
+	/* Optional: starts the stage's own attestation primitive for the image measured (sim:
+	 * its security monitor) and gives the stage's end, which becomes its descriptor 4. */
+	int (*attest_start)(const struct ebcc_backend_env *env, const char *measurement,
+			    uint64_t eid, int *ret_stage_end);
+	/* Optional: checks the report a stage sent with an answer before anything is handed
+	 * back (sim: that its monitor made it for this stage and answer); an error fails the
+	 * invocation, keeping only the log. */
+	int (*report_check)(const struct ebcc_backend_env *env, const struct ebcc__procstage *s,
+			    const uint8_t *report_data, const uint8_t *report, size_t report_len);
 };
 
 /* Checks params, takes an EID and starts the stage. */

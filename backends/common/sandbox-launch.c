@@ -27,14 +27,15 @@
 #include "sandbox-plan.h"
 
 /*
- * Descriptors in the child just before exec: 0-2 /dev/null, 3 the channel, 4 the go pipe, 5 the
- * status pipe and the image at the stage's RLIMIT_NOFILE value: a descriptor number the stage can never
- * hold, so that the execveat() the seccomp filter allows for the image is unreachable once the
- * stage runs. Everything else is closed.
+ * Descriptors in the child just before exec: 0-2 /dev/null, 3 the channel, 4 the stage's
+ * attestation primitive (or nothing), 5 the go pipe, 6 the status pipe and the image at the
+ * stage's RLIMIT_NOFILE value: a descriptor number the stage can never hold, so that the
+ * execveat() the seccomp filter allows for the image is unreachable once the stage runs.
+ * Everything else is closed.
  */
-#define CHILD_GO_FD 4
-#define CHILD_STATUS_FD 5
-#define CHILD_FIRST_FREE_FD 6
+#define CHILD_GO_FD 5
+#define CHILD_STATUS_FD 6
+#define CHILD_FIRST_FREE_FD 7
 #define MIN_FILES 8
 
 
@@ -121,7 +122,7 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	struct __user_cap_data_struct cap_data[_LINUX_CAPABILITY_U32S_3];
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
-	int img, chan, nul, st;
+	int img, chan, nul, st, att;
 
 	if (flags & JOIN_SHARED_NET) {
 		if (setns(p->shared_net_fd, CLONE_NEWNET) < 0)
@@ -157,14 +158,18 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	nul = fcntl(p->devnull_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
 	st = fcntl(status_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
 	gfd = fcntl(go_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
-	if (img < 0 || chan < 0 || nul < 0 || st < 0 || gfd < 0)
+	att = p->attest_fd >= 0 ? fcntl(p->attest_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1) : -1;
+	if (img < 0 || chan < 0 || nul < 0 || st < 0 || gfd < 0 || (p->attest_fd >= 0 && att < 0))
 		child_fail(status_fd, STEP_FDS);
 	status_fd = st;
 	if (dup3(st, CHILD_STATUS_FD, O_CLOEXEC) < 0)
 		child_fail(status_fd, STEP_FDS);
 	status_fd = CHILD_STATUS_FD;
 	if (dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
-	    dup2(chan, EBCC_SANDBOX_CHANNEL_FD) < 0 || dup3(gfd, CHILD_GO_FD, O_CLOEXEC) < 0 ||
+	    dup2(chan, EBCC_SANDBOX_CHANNEL_FD) < 0 ||
+	    (att >= 0 ? dup2(att, EBCC_SANDBOX_ATTEST_FD)
+		      : close_range_fds(EBCC_SANDBOX_ATTEST_FD, EBCC_SANDBOX_ATTEST_FD)) < 0 ||
+	    dup3(gfd, CHILD_GO_FD, O_CLOEXEC) < 0 ||
 	    dup3(img, p->child_image_fd, O_CLOEXEC) < 0 ||
 	    close_range_fds(CHILD_FIRST_FREE_FD, (unsigned)p->child_image_fd - 1) < 0 ||
 	    close_range_fds((unsigned)p->child_image_fd + 1, ~0U) < 0)

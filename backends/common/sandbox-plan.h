@@ -70,6 +70,7 @@ extern const unsigned long ebcc__sandbox_ns_levels[EBCC_SANDBOX_NS_LEVELS];
  * seccomp filter compares the exec's path argument against them. */
 struct plan {
 	int image_fd, channel_fd, devnull_fd;
+	int attest_fd; /* -1: the stage gets no descriptor 4 */
 	int shared_net_fd; /* for the first level, or -1 when it cannot be used */
 	int child_image_fd; /* = the stage's RLIMIT_NOFILE */
 	bool detach;
@@ -94,9 +95,7 @@ extern const char ebcc__sandbox_empty_path[1];
 int ebcc__sandbox_build_filter(struct plan *p);
 
 /* sandbox-launch.c */
-pid_t ebcc__sandbox_raw_clone(unsigned long flags);
 ssize_t ebcc__sandbox_read_record(int fd, struct record *rec);
-void ebcc__sandbox_wait_pid(pid_t pid, int *ret_status);
 /* Clones the stage at the first namespace level that works, from first_level on. Async-signal
  * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with
  * *fail. */

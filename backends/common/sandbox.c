@@ -160,7 +160,7 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 	if (files < MIN_FILES)
 		files = MIN_FILES;
 	*p = (struct plan){ .image_fd = spec->image_fd, .channel_fd = spec->channel_fd,
-			    .devnull_fd = -1, .shared_net_fd = -1, .detach = spec->detach,
+			    .attest_fd = spec->attest ? spec->attest_fd : -1, .devnull_fd = -1, .shared_net_fd = -1, .detach = spec->detach,
 			    .child_image_fd = (int)files,
 			    .valgrind = UNDER_VALGRIND() };
 	snprintf(p->exec_path, sizeof(p->exec_path), "/proc/self/fd/%d", p->child_image_fd);

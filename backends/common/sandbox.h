@@ -21,11 +21,14 @@ struct json_object;
 
 /* Where the stage finds what the sandbox hands it. */
 #define EBCC_SANDBOX_CHANNEL_FD 3 /* = EBCC_STAGE_CHANNEL_FD */
+#define EBCC_SANDBOX_ATTEST_FD 4  /* = EBCC_ATTEST_FD (lib/frame.h) */
 
 struct ebcc__sandbox_spec {
 	int image_fd;           /* the executable, run with execveat(fd, "", AT_EMPTY_PATH) */
 	int channel_fd;         /* becomes descriptor 3 of the stage */
 	bool channel_listening; /* a listening socket: the stage may accept() on it */
+	bool attest;            /* attest_fd becomes descriptor 4: the stage's own TEE primitive */
+	int attest_fd;
 	bool detach;            /* outlive this process (double fork); else a child to reap */
 	const char *argv0;      /* argv[0] of the stage */
 	uint32_t memory_mib;    /* RLIMIT_AS; 0: none */
@@ -70,6 +73,14 @@ int ebcc__sandbox_probe(struct ebcc__sandbox_isolation *ret, char *reason, size_
  * EBCC_ERR_NO_MEMORY, EBCC_ERR_IO.
  */
 int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sandbox_proc *ret);
+
+/* fork() without atfork handlers, for children that only make system calls (flags: clone
+ * namespace flags, or 0). */
+pid_t ebcc__sandbox_raw_clone(unsigned long flags);
+
+/* Waits for a child of ours by pid (EINTR retried); its wait status in *ret_status if not
+ * NULL. */
+void ebcc__sandbox_wait_pid(pid_t pid, int *ret_status);
 
 /* Whether the process still runs (a child is polled with waitpid(pid, WNOHANG)). */
 bool ebcc__sandbox_alive(struct ebcc__sandbox_proc *p);

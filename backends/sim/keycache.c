@@ -2,13 +2,14 @@
 /*
  * Device keys already decoded in this process, keyed by the identity of the key file they came
  * from (device, inode, size, modification and change times). Decoding a PEM private key costs
- * OpenSSL 3 far more than signing with it, so each report looks here first; a key file that is
- * replaced or rewritten has a new identity and is decoded afresh.
+ * OpenSSL 3 far more than signing with it, so every stage's monitor looks here first; a key
+ * file that is replaced or rewritten has a new identity and is decoded afresh.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "keycache.h"
 
@@ -16,9 +17,7 @@
 
 struct slot {
 	struct ebcc__sim_key_identity id;
-	EVP_PKEY *key;
-	EVP_MD_CTX *sign_template; /* DigestSignInit done once; copied for each signature */
-	uint8_t kid[EBCC_SHA256_SIZE];
+	struct ebcc__sim_key key; /* key.pkey NULL: a free slot */
 	uint64_t used;
 };
 
@@ -46,19 +45,17 @@ static bool same(const struct ebcc__sim_key_identity *a, const struct ebcc__sim_
 	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
 }
 
-bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, EVP_PKEY **ret_key,
-			    uint8_t kid[EBCC_SHA256_SIZE])
+bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, struct ebcc__sim_key *ret)
 {
 	bool hit = false;
 
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < SLOTS && !hit; i++) {
-		if (slots[i].key == NULL || !same(&slots[i].id, id))
+		if (slots[i].key.pkey == NULL || !same(&slots[i].id, id))
 			continue;
-		hit = EVP_PKEY_up_ref(slots[i].key) == 1;
+		hit = EVP_PKEY_up_ref(slots[i].key.pkey) == 1;
 		if (hit) {
-			*ret_key = slots[i].key;
-			memcpy(kid, slots[i].kid, EBCC_SHA256_SIZE);
+			*ret = slots[i].key;
 			slots[i].used = ++clock_ticks;
 		}
 	}
@@ -66,75 +63,34 @@ bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, EVP_PKEY **
 	return hit;
 }
 
-void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, EVP_PKEY *key,
-			    const uint8_t kid[EBCC_SHA256_SIZE])
+void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, const struct ebcc__sim_key *key)
 {
 	struct slot *victim = &slots[0];
 
-	if (EVP_PKEY_up_ref(key) != 1)
+	if (EVP_PKEY_up_ref(key->pkey) != 1)
 		return;
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < SLOTS; i++) {
-		if (slots[i].key == NULL || same(&slots[i].id, id)) {
+		if (slots[i].key.pkey == NULL || same(&slots[i].id, id)) {
 			victim = &slots[i];
 			break;
 		}
 		if (slots[i].used < victim->used)
 			victim = &slots[i];
 	}
-	EVP_PKEY_free(victim->key);
-	EVP_MD_CTX_free(victim->sign_template);
-	victim->sign_template = NULL;
+	ebcc__sim_key_clear(&victim->key);
 	victim->id = *id;
-	victim->key = key;
-	memcpy(victim->kid, kid, EBCC_SHA256_SIZE);
+	victim->key = *key;
 	victim->used = ++clock_ticks;
 	pthread_mutex_unlock(&lock);
 }
 
-EVP_MD_CTX *ebcc__sim_keycache_sign_ctx(EVP_PKEY *key)
-{
-	EVP_MD_CTX *ctx = NULL;
-
-	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < SLOTS && ctx == NULL; i++) {
-		struct slot *slot = &slots[i];
-
-		if (slot->key != key)
-			continue;
-		/* Setting up a signature costs OpenSSL 3 a provider lookup; a copy of a context
-		 * set up once does not. */
-		if (slot->sign_template == NULL) {
-			slot->sign_template = EVP_MD_CTX_new();
-			if (slot->sign_template != NULL &&
-			    EVP_DigestSignInit(slot->sign_template, NULL, ebcc__md_sha256(), NULL,
-					       key) != 1) {
-				EVP_MD_CTX_free(slot->sign_template);
-				slot->sign_template = NULL;
-			}
-		}
-		if (slot->sign_template != NULL) {
-			ctx = EVP_MD_CTX_new();
-			if (ctx != NULL && EVP_MD_CTX_copy_ex(ctx, slot->sign_template) != 1) {
-				EVP_MD_CTX_free(ctx);
-				ctx = NULL;
-			}
-		}
-		break;
-	}
-	pthread_mutex_unlock(&lock);
-	return ctx;
-}
-
-/* Keys are secrets: give them back to OpenSSL (which cleanses them) when the library goes. */
+/* Keys are secrets: give them back to OpenSSL (which cleanses them) and wipe the signing
+ * secrets when the library goes. */
 __attribute__((destructor)) static void keycache_clear(void)
 {
 	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < SLOTS; i++) {
-		EVP_PKEY_free(slots[i].key);
-		EVP_MD_CTX_free(slots[i].sign_template);
-		slots[i].key = NULL;
-		slots[i].sign_template = NULL;
-	}
+	for (size_t i = 0; i < SLOTS; i++)
+		ebcc__sim_key_clear(&slots[i].key);
 	pthread_mutex_unlock(&lock);
 }

@@ -20,15 +20,20 @@ struct ebcc__sim_key_identity {
 };
 
 void ebcc__sim_key_identity_of(const struct stat *st, struct ebcc__sim_key_identity *ret);
-/* A new reference to the key decoded from that file, and its key id; false when not cached. */
-bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, EVP_PKEY **ret_key,
-			    uint8_t kid[EBCC_SHA256_SIZE]);
-/* Remembers key (taking a reference of its own) and its id for that file. */
-void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, EVP_PKEY *key,
-			    const uint8_t kid[EBCC_SHA256_SIZE]);
+/* A decoded device key: OpenSSL's (for the public key), its id, and the signing secret the
+ * security monitor gets (libsodium's Ed25519 secret key). */
+struct ebcc__sim_key {
+	EVP_PKEY *pkey;
+	uint8_t key_id[EBCC_SHA256_SIZE];
+	uint8_t secret[64];
+};
 
-/* A signing context (ECDSA with SHA-256) for a cached key, ready for EVP_DigestSign(); NULL
- * when key is not cached or OpenSSL fails (the caller sets one up itself then). */
-EVP_MD_CTX *ebcc__sim_keycache_sign_ctx(EVP_PKEY *key);
+/* Releases and wipes a key (report.c). */
+void ebcc__sim_key_clear(struct ebcc__sim_key *k);
+
+/* The key decoded from that file (a new reference to its pkey); false when not cached. */
+bool ebcc__sim_keycache_get(const struct ebcc__sim_key_identity *id, struct ebcc__sim_key *ret);
+/* Remembers key (taking a reference of its own) for that file. */
+void ebcc__sim_keycache_put(const struct ebcc__sim_key_identity *id, const struct ebcc__sim_key *key);
 
 #endif

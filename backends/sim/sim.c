@@ -3,9 +3,10 @@
  * The sim backend: a software TEE that says so. A stage is a static executable, copied into a
  * sealed memory file, measured (SHA-256) and executed from that very descriptor inside a
  * sandboxed process; the host talks to it over the frame channel (backends/common:
- * procstage.c, sandbox.c, channel.c, image.c; EIDs from a persistent counter, eid.c); reports
- * are signed by a simulated device key (report.c). Nothing here is a hardware root of trust,
- * and everything it produces says "simulated": true.
+ * procstage.c, sandbox.c, channel.c, image.c; EIDs from a persistent counter, eid.c); the
+ * stage's own security monitor (monitor.c) signs its reports with a simulated device key
+ * (report.c). Nothing here is a hardware root of trust, and everything it produces says
+ * "simulated": true.
  */
 #include <string.h>
 
@@ -14,11 +15,57 @@
 #include "../common/backend-env.h"
 #include "../common/procstage.h"
 #include "../common/sandbox.h"
+#include "frame.h"
 #include "ebcc-private.h"
+#include "monitor.h"
 #include "options.h"
 #include "report.h"
 
-static const struct ebcc__procstage_kind sim_kind = { .backend = "sim", .socket = "sim.sock" };
+/* The stage's attestation primitive: a security monitor of its own (monitor.c). */
+static int sim_attest_start(const struct ebcc_backend_env *env, const char *measurement,
+			    uint64_t eid, int *ret_stage_end)
+{
+	struct ebcc__sim_signer signer;
+	int r;
+
+	r = ebcc__sim_signer_init(env->data_dir_fd, ebcc__env_durable(env), measurement, eid,
+				  &signer);
+	if (r == 0)
+		r = ebcc__sim_monitor_start(&signer, ret_stage_end);
+	ebcc__sim_signer_clear(&signer);
+	return r;
+}
+
+/*
+ * The stage binds request and response (it computes report_data) and asks its security monitor
+ * for the report; the host only relays it, after checking that it is the monitor's report for
+ * this stage and this answer (its signature is the verifier's to check). Nothing here signs.
+ */
+static int sim_report_check(const struct ebcc_backend_env *env, const struct ebcc__procstage *s,
+			    const uint8_t *report_data, const uint8_t *report, size_t report_len)
+{
+	uint8_t key_id[32];
+	int r;
+
+	if (report_len == 0)
+		return ebcc__error(EBCC_ERR_STAGE,
+				   "it answered without a report: under sim a stage asks its "
+				   "security monitor for one (link it with libebcc-stage 0.2 or "
+				   "later)");
+	r = ebcc__sim_key_id(env->data_dir_fd, ebcc__env_durable(env), key_id);
+	if (r < 0)
+		return r;
+	return ebcc__sim_report_check(report, report_len, ebcc__procstage_measurement(s),
+				      ebcc__procstage_eid(s), report_data,
+				      EBCC_FRAME_REPORT_DATA_SIZE, key_id);
+}
+
+static const struct ebcc__procstage_kind sim_kind = {
+	.backend = "sim",
+	.socket = "sim.sock",
+	.attest_start = sim_attest_start,
+	.report_check = sim_report_check,
+};
 
 /* ---- probe ------------------------------------------------------------------------------- */
 
@@ -96,43 +143,6 @@ static int sim_stage_open(const struct ebcc_backend_env *env,
 
 /* ---- reports and keys ---------------------------------------------------------------------- */
 
-/*
- * The stage binds request and response (it computes report_data); the simulated device key then
- * signs exactly that report_data with the measurement and EID this backend loaded. Nothing here
- * signs data the host chose. The key lives in the host's data directory, so a host that reads
- * it can still sign anything: sim has no root of trust, and says so (simulated: true).
- */
-static int sim_stage_invoke(const struct ebcc_backend_env *env, void *handle,
-			    const struct ebcc_backend_binding *binding, const void *request,
-			    size_t request_len, struct ebcc_backend_invocation *ret, void *userdata)
-{
-	struct ebcc__procstage *s = handle;
-	_cleanup_free_ uint8_t *report = NULL;
-	size_t len = 0;
-	int r;
-
-	(void)userdata;
-	r = ebcc__procstage_invoke(env, s, binding, request, request_len, ret);
-	if (r < 0)
-		return ebcc__env_fail(env, r);
-	if (ret->report.len > 0)
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_STAGE, "%s sent a report of its own "
-						       "(%zu bytes): under sim only the simulated "
-						       "device key reports",
-						       ebcc__procstage_name(s), ret->report.len));
-	r = ebcc__sim_report_sign(env->data_dir_fd, ebcc__env_durable(env),
-				  ebcc__procstage_measurement(s), ebcc__procstage_eid(s),
-				  ret->report_data, sizeof(ret->report_data), &report, &len);
-	if (r < 0)
-		return ebcc__env_fail(env, ebcc__error_prefix(r, "%s", ebcc__procstage_name(s)));
-	ret->report.data = env->alloc(len, env->host);
-	if (ret->report.data == NULL)
-		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
-	memcpy(ret->report.data, report, len);
-	ret->report.len = len;
-	return 0;
-}
-
 static int sim_verify_report(const struct ebcc_backend_env *env,
 			     const struct ebcc_backend_report_check *check, char **ret_verdict_json,
 			     void *userdata)
@@ -173,7 +183,7 @@ static const struct ebcc_backend_ops sim_ops = {
 	.probe = sim_probe,
 	.stage_load = sim_stage_load,
 	.stage_open = sim_stage_open,
-	.stage_invoke = sim_stage_invoke,
+	.stage_invoke = ebcc__procstage_stage_invoke,
 	.stage_close = ebcc__procstage_stage_close,
 	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = sim_verify_report,

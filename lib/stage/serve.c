@@ -4,7 +4,8 @@
  * and ebcc_stage_log(). This is the protected side's trusted computing base: libc and BearSSL
  * only, one thread, no allocation beyond each request's buffer. Each answer carries the
  * report_data the stage computed over the request it received and the response it returns
- * (binding.h): the host never chooses what the TEE reports over.
+ * (binding.h), and the report its own TEE primitive made over it (attest.h): the host never
+ * chooses what the TEE reports over.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include <ebcc/stage.h>
 
 #include "../frame.h"
+#include "attest.h"
 #include "binding.h"
 
 /* The connection of the request being handled, for ebcc_stage_log(); -1 outside a request. */
@@ -129,17 +131,26 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 	return 1;
 }
 
-/* The answer: REPORT (report_data over what was received and is returned) and RESPONSE. The
- * report itself comes from the TEE's driver on the host side, which the backends that run
- * stages with this library have inside the TEE; a stage-side TEE primitive would add it here. */
+/* The answer: REPORT (report_data over what was received and is returned, and the report of
+ * the stage's own TEE primitive over it, when it has one: attest.h) and RESPONSE. Without a
+ * primitive the TEE's driver on the host side reports, for the backends whose host is inside
+ * the TEE. */
 static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		       const uint8_t request_digest[32], const void *response, size_t response_len)
 {
-	uint8_t response_digest[32], report_data[EBCC_FRAME_REPORT_DATA_SIZE];
+	uint8_t response_digest[32];
+	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX];
+	size_t report_len = 0;
+	int r;
 
 	ebcc__stage_sha256(response, response_len, response_digest);
-	ebcc__stage_report_data(bind, bind_len, request_digest, response_digest, report_data);
-	if (send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, report_data, sizeof(report_data)) < 0)
+	ebcc__stage_report_data(bind, bind_len, request_digest, response_digest, payload);
+	r = ebcc__stage_attest(payload, payload + EBCC_FRAME_REPORT_DATA_SIZE,
+			       EBCC_ATTEST_REPORT_MAX, &report_len);
+	if (r < 0)
+		return send_error(fd, r, "stage: its TEE's monitor gave no report over the answer");
+	if (send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, payload,
+		       EBCC_FRAME_REPORT_DATA_SIZE + report_len) < 0)
 		return -1;
 	return send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len);
 }

@@ -569,7 +569,7 @@ static void sim_attestation_key(void **state)
 	assert_int_equal(strncmp(pem, "-----BEGIN PUBLIC KEY-----\n", 27), 0);
 	assert_int_equal(ebcc_backend_attestation_key(ctx, "sim", &again), 0);
 	assert_string_equal(pem, again);
-	snprintf(path, sizeof(path), "%s/.ebcc/backends/sim/device-key.pem", root);
+	snprintf(path, sizeof(path), "%s/.ebcc/backends/sim/device-key-ed25519.pem", root);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 0777, 0600);

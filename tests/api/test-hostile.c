@@ -375,7 +375,7 @@ enum peer_result {
 static int raw_peer(const struct sockaddr_un *sa, int uid, const char *text, char *buf,
 		    size_t size)
 {
-	uint8_t hdr[8], in[128];
+	uint8_t hdr[8], in[2048]; /* a REPORT carries the monitor's report */
 	size_t len = strlen(text), got = 0, want = 8;
 	struct pollfd p;
 	int fd;

@@ -159,14 +159,14 @@ static void device_key_and_data_dir(void **state)
 
 	/* The first use makes both: the data directory 0700, the key 0600. */
 	assert_int_equal(key_in_fresh_context(f), 0);
-	path_of(f, ".ebcc/backends/sim/device-key.pem", key, sizeof(key));
+	path_of(f, ".ebcc/backends/sim/device-key-ed25519.pem", key, sizeof(key));
 	path_of(f, ".ebcc/backends/sim", dir, sizeof(dir));
 	/* A key others could read or write signs nothing. */
 	assert_int_equal(chmod(key, 0644), 0);
-	refused(key_in_fresh_context(f), "key 0644", "device-key.pem", "mode 0644");
+	refused(key_in_fresh_context(f), "key 0644", "device-key-ed25519.pem", "mode 0644");
 	assert_int_equal(chmod(key, 0600), 0);
 	assert_int_equal(chown(key, NOBODY, NOBODY), 0);
-	refused(key_in_fresh_context(f), "key of nobody", "device-key.pem", "uid 65534");
+	refused(key_in_fresh_context(f), "key of nobody", "device-key-ed25519.pem", "uid 65534");
 	assert_int_equal(chown(key, 0, 0), 0);
 	assert_int_equal(key_in_fresh_context(f), 0);
 	/* Nor a data directory others could plant a key in. */

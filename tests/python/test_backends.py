@@ -45,7 +45,7 @@ class SimBackendTest(unittest.TestCase):
         pem = ebcc.backend_attestation_key(self.ctx, "sim")
         self.assertTrue(pem.startswith("-----BEGIN PUBLIC KEY-----\n"))
         self.assertEqual(ebcc.backend_attestation_key(self.ctx, "sim"), pem)
-        path = os.path.join(self.tmp.name, ".ebcc", "backends", "sim", "device-key.pem")
+        path = os.path.join(self.tmp.name, ".ebcc", "backends", "sim", "device-key-ed25519.pem")
         self.assertEqual(stat.S_IMODE(os.lstat(path).st_mode), 0o600)
         # A second context on the same state root sees the same key.
         with ebcc.Context(plugin_dir="", state_root=self.tmp.name) as other:

@@ -110,6 +110,8 @@ static void protocol_violations(void **state)
 	expect(f, "halfexit", EBCC_ERR_STAGE, "in the middle of a RESPONSE frame",
 	       "exited with status 0");
 	expect(f, "badlog", EBCC_ERR_STAGE, "malformed LOG frame", "NUL");
+	/* Only its security monitor reports for a stage: bytes of its own are refused. */
+	expect(f, "ownreport", EBCC_ERR_STAGE, "its report is not the monitor's", NULL);
 }
 
 static void infinite_loop_times_out(void **state)
@@ -188,8 +190,8 @@ static void log_budget(void **state)
 	fx_stage_release(&s);
 }
 
-/* What the stage sees of its world: uid 0 of its own namespace, descriptors 0-3, no
- * environment, the limits it was given. */
+/* What the stage sees of its world: uid 0 of its own namespace, descriptors 0-3 and its
+ * security monitor's socket on 4, no environment, the limits it was given. */
 static void stage_world(void **state)
 {
 	struct sim_fixture *f = *state;
@@ -198,7 +200,7 @@ static void stage_world(void **state)
 
 	assert_int_equal(fx_load(f, hostile(), "hostile", EBCC_LIFETIME_INVOCATION, 20000, &s), 0);
 	assert_int_equal(fx_invoke(f, s.st.handle, "fds", &resp, NULL), 0);
-	assert_string_equal(resp, "0,1,2,3");
+	assert_string_equal(resp, "0,1,2,3,4");
 	free(resp);
 	assert_int_equal(fx_invoke(f, s.st.handle, "env", &resp, NULL), 0);
 	assert_string_equal(resp, "0");
@@ -215,10 +217,10 @@ static void stage_world(void **state)
 	assert_int_equal(f->ops->stage_unload(&f->env, s.st.handle, NULL), 0);
 	fx_stage_release(&s);
 
-	/* A warm stage has its listening socket on 3 and the accepted connection on 4. */
+	/* A warm stage has its listening socket on 3 and the accepted connection on 5. */
 	assert_int_equal(fx_load(f, hostile(), "warm", EBCC_LIFETIME_INSTANCE, 20000, &w), 0);
 	assert_int_equal(fx_invoke(f, w.st.handle, "fds", &resp, NULL), 0);
-	assert_string_equal(resp, "0,1,2,3,4");
+	assert_string_equal(resp, "0,1,2,3,4,5");
 	free(resp);
 	assert_int_equal(f->ops->stage_unload(&f->env, w.st.handle, NULL), 0);
 	fx_stage_release(&w);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * White-box: simulated reports and the device key. A report signed through stage_invoke
- * verifies with the exported key, and no flipped byte, other key, or other claim verifies.
+ * White-box: simulated reports, the device key and the security monitor. A report the monitor
+ * made verifies with the exported key, and no flipped byte, other key, or other claim
+ * verifies; reports of version 1 (ECDSA P-256, libebcc 0.1) still verify with their key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +14,12 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <sys/socket.h>
+
+#include "../../backends/common/bytes.h"
+#include "../../backends/sim/monitor.h"
 #include "../../backends/sim/report.h"
+#include "frame.h"
 #include "sim-fixture.h"
 
 #define MEASUREMENT "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -26,6 +32,22 @@ struct report_fixture {
 	char *pem;
 };
 
+/* A report of the device key under data_fd, as the monitor makes it (malloc). */
+static uint8_t *make_report(int data_fd, uint64_t eid, const uint8_t *rd, size_t *ret_len)
+{
+	struct ebcc__sim_signer signer;
+	uint8_t buf[EBCC_ATTEST_REPORT_MAX], *copy;
+
+	assert_int_equal(ebcc__sim_signer_init(data_fd, false, MEASUREMENT, eid, &signer), 0);
+	*ret_len = ebcc__sim_report_make(&signer, rd, EBCC_REPORT_DATA_SIZE, buf, sizeof(buf));
+	ebcc__sim_signer_clear(&signer);
+	assert_true(*ret_len > 0);
+	copy = malloc(*ret_len);
+	assert_non_null(copy);
+	memcpy(copy, buf, *ret_len);
+	return copy;
+}
+
 static int setup(void **state)
 {
 	struct report_fixture *rf = calloc(1, sizeof(*rf));
@@ -34,9 +56,7 @@ static int setup(void **state)
 	rf->f = fx_new();
 	for (size_t i = 0; i < sizeof(rf->rd); i++)
 		rf->rd[i] = (uint8_t)(i * 7 + 1);
-	assert_int_equal(ebcc__sim_report_sign(rf->f->data_fd, false, MEASUREMENT, 42, rf->rd,
-					       sizeof(rf->rd), &rf->report, &rf->report_len),
-			 0);
+	rf->report = make_report(rf->f->data_fd, 42, rf->rd, &rf->report_len);
 	assert_int_equal(rf->f->ops->attestation_key(&rf->f->env, &rf->pem, NULL), 0);
 	*state = rf;
 	return 0;
@@ -179,9 +199,8 @@ static void wrong_claims_fail(void **state)
 	assert_non_null(strstr(rf->f->error, "format"));
 }
 
-static char *other_key_pem(void)
+static char *pem_of(EVP_PKEY *key)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data = NULL, *pem;
 	long len;
@@ -192,6 +211,15 @@ static char *other_key_pem(void)
 	len = BIO_get_mem_data(bio, &data);
 	pem = strndup(data, (size_t)len);
 	BIO_free(bio);
+	return pem;
+}
+
+static char *other_key_pem(const char *type)
+{
+	EVP_PKEY *key = strcmp(type, "ED25519") == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
+						     : EVP_EC_gen("P-256");
+	char *pem = pem_of(key);
+
 	EVP_PKEY_free(key);
 	return pem;
 }
@@ -199,9 +227,10 @@ static char *other_key_pem(void)
 static void keys_decide(void **state)
 {
 	struct report_fixture *rf = *state;
-	char *other = other_key_pem();
+	char *other = other_key_pem("ED25519"), *ecdsa = other_key_pem("P-256");
 	const char *only_other[] = { other };
 	const char *both[] = { other, rf->pem };
+	const char *other_kind[] = { ecdsa };
 	const char *garbage[] = { "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n" };
 	struct ebcc_backend_report_check c;
 	char *verdict = NULL;
@@ -222,7 +251,13 @@ static void keys_decide(void **state)
 	c = check_of(rf, garbage, 1);
 	assert_int_equal(verify(rf, &c, NULL), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(rf->f->error, "trusted_keys[0] is not a PEM public key"));
+
+	/* A key of the other algorithm is never tried: the trusted key decides, not the report. */
+	c = check_of(rf, other_kind, 1);
+	assert_int_equal(verify(rf, &c, NULL), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(rf->f->error, "not among the 1 trusted_keys"));
 	free(other);
+	free(ecdsa);
 }
 
 /* The device key: 0600, stable across calls, the same for processes racing to create it. */
@@ -281,7 +316,8 @@ static void device_key_created_once(void **state)
 	fx_free(g);
 }
 
-/* The stage binds; the device key signs exactly that, with the measurement and EID loaded. */
+/* The stage binds and asks its monitor, which signs exactly that, with the measurement and
+ * EID loaded. */
 static void report_through_a_stage(void **state)
 {
 	struct report_fixture *rf = *state;
@@ -319,17 +355,146 @@ static void report_through_a_stage(void **state)
 static void corrupt_device_key(void **state)
 {
 	struct report_fixture *rf = *state;
-	uint8_t *report = NULL;
-	size_t len = 0;
+	struct ebcc__sim_signer signer;
 
 	assert_int_equal(ebcc__file_write_atomic(rf->f->data_fd, EBCC_SIM_DEVICE_KEY_FILE,
 						 "not a key\n", 10, 0600, false, "key"),
 			 0);
-	assert_int_equal(ebcc__sim_report_sign(rf->f->data_fd, false, MEASUREMENT, 1, rf->rd,
-					       sizeof(rf->rd), &report, &len),
+	assert_int_equal(ebcc__sim_signer_init(rf->f->data_fd, false, MEASUREMENT, 1, &signer),
 			 EBCC_ERR_CORRUPT);
 	assert_non_null(strstr(ebcc_last_error_message(), EBCC_SIM_DEVICE_KEY_FILE));
-	assert_null(report);
+}
+
+/* The monitor answers a message of exactly 64 bytes with its report over them, anything else
+ * with an empty message, and one request after another. */
+static void monitor_answers_only_report_data(void **state)
+{
+	struct report_fixture *rf = *state;
+	const char *keys[] = { rf->pem };
+	struct ebcc__sim_signer signer;
+	struct ebcc_backend_report_check c;
+	uint8_t reply[EBCC_ATTEST_REPORT_MAX + 1], big[EBCC_REPORT_DATA_SIZE + 1] = { 0 };
+	int fd = -1;
+	ssize_t n;
+
+	assert_int_equal(ebcc__sim_signer_init(rf->f->data_fd, false, MEASUREMENT, 42, &signer),
+			 0);
+	assert_int_equal(ebcc__sim_monitor_start(&signer, &fd), 0);
+	ebcc__sim_signer_clear(&signer);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(send(fd, rf->rd, sizeof(rf->rd), 0), (ssize_t)sizeof(rf->rd));
+		n = recv(fd, reply, sizeof(reply), 0);
+		assert_true(n > 0 && (size_t)n <= EBCC_ATTEST_REPORT_MAX);
+		c = check_of(rf, keys, 1);
+		c.report = reply;
+		c.report_len = (size_t)n;
+		assert_int_equal(verify(rf, &c, NULL), 0);
+		assert_int_equal(ebcc__sim_report_check(reply, (size_t)n, MEASUREMENT, 42, rf->rd,
+							sizeof(rf->rd), signer.key_id),
+				 EBCC_ERR_STAGE); /* the signer was wiped: its key id is zero */
+	}
+	assert_int_equal(send(fd, rf->rd, 63, 0), 63);
+	assert_int_equal(recv(fd, reply, sizeof(reply), 0), 0);
+	assert_int_equal(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	assert_int_equal(recv(fd, reply, sizeof(reply), 0), 0);
+	close(fd);
+}
+
+/* The host's check of a stage's report: only the monitor's for this stage and this answer. */
+static void host_check_of_a_report(void **state)
+{
+	struct report_fixture *rf = *state;
+	uint8_t kid[32], rd[EBCC_REPORT_DATA_SIZE];
+
+	assert_int_equal(ebcc__sim_key_id(rf->f->data_fd, false, kid), 0);
+	assert_int_equal(ebcc__sim_report_check(rf->report, rf->report_len, MEASUREMENT, 42, rf->rd,
+						sizeof(rf->rd), kid),
+			 0);
+	assert_int_equal(ebcc__sim_report_check(rf->report, rf->report_len, MEASUREMENT, 41, rf->rd,
+						sizeof(rf->rd), kid),
+			 EBCC_ERR_STAGE);
+	memcpy(rd, rf->rd, sizeof(rd));
+	rd[0] ^= 1;
+	assert_int_equal(ebcc__sim_report_check(rf->report, rf->report_len, MEASUREMENT, 42, rd,
+						sizeof(rd), kid),
+			 EBCC_ERR_STAGE);
+	assert_int_equal(ebcc__sim_report_check(rf->report, rf->report_len - 1, MEASUREMENT, 42,
+						rf->rd, sizeof(rf->rd), kid),
+			 EBCC_ERR_STAGE);
+	assert_non_null(strstr(ebcc_last_error_message(), "not the monitor's"));
+}
+
+/* A report of version 1, as libebcc 0.1 signed it (ECDSA P-256 over SHA-256 of the canonical
+ * encoding with the domain "EBCC-SIM-REPORT-V1"), still verifies with its P-256 key. */
+static void put_field(uint8_t *buf, size_t *len, const void *p, size_t n)
+{
+	ebcc__put_le32(buf + *len, (uint32_t)n);
+	memcpy(buf + *len + 4, p, n);
+	*len += 4 + n;
+}
+
+static void put_var(uint8_t *buf, size_t *len, const void *p, size_t n)
+{
+	buf[*len] = (uint8_t)n;
+	buf[*len + 1] = (uint8_t)(n >> 8);
+	memcpy(buf + *len + 2, p, n);
+	*len += 2 + n;
+}
+
+static void version_1_reports_verify(void **state)
+{
+	struct report_fixture *rf = *state;
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	char *pem = pem_of(key);
+	const char *keys[] = { pem, rf->pem };
+	struct ebcc_backend_report_check c = check_of(rf, keys, 2);
+	uint8_t msg[512], report[512], kid[32], eid[8], sig[80], *der = NULL;
+	size_t msg_len = 0, len = 0, sig_len = sizeof(sig);
+	int der_len = i2d_PUBKEY(key, &der);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *verdict = NULL;
+
+	assert_true(der_len > 0);
+	assert_int_equal(ebcc__sha256(der, (size_t)der_len, kid), 0);
+	OPENSSL_free(der);
+	ebcc__put_le64(eid, 42);
+	put_field(msg, &msg_len, "EBCC-SIM-REPORT-V1", 18);
+	put_field(msg, &msg_len, EBCC_SIM_FORMAT, strlen(EBCC_SIM_FORMAT));
+	put_field(msg, &msg_len, MEASUREMENT, strlen(MEASUREMENT));
+	put_field(msg, &msg_len, eid, 8);
+	put_field(msg, &msg_len, rf->rd, sizeof(rf->rd));
+	put_field(msg, &msg_len, kid, 32);
+	assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(md, sig, &sig_len, msg, msg_len), 1);
+	EVP_MD_CTX_free(md);
+
+	memcpy(report, "EBSR\x01\x00", 6);
+	len = 6;
+	put_var(report, &len, EBCC_SIM_FORMAT, strlen(EBCC_SIM_FORMAT));
+	put_var(report, &len, MEASUREMENT, strlen(MEASUREMENT));
+	memcpy(report + len, eid, 8);
+	len += 8;
+	put_var(report, &len, rf->rd, sizeof(rf->rd));
+	memcpy(report + len, kid, 32);
+	len += 32;
+	put_var(report, &len, sig, sig_len);
+
+	c.report = report;
+	c.report_len = len;
+	assert_int_equal(verify(rf, &c, &verdict), 0);
+	assert_non_null(strstr(verdict, "\"report_version\":1"));
+	assert_non_null(strstr(verdict, "\"trusted_key_index\":0"));
+	free(verdict);
+	/* Relabeled as version 2, the same bytes verify with no key. */
+	report[4] = 2;
+	assert_int_equal(verify(rf, &c, NULL), EBCC_ERR_VERIFY);
+	/* Nor does the host take a version 1 report from a stage. */
+	report[4] = 1;
+	assert_int_equal(ebcc__sim_report_check(report, len, MEASUREMENT, 42, rf->rd,
+						sizeof(rf->rd), kid),
+			 EBCC_ERR_STAGE);
+	free(pem);
+	EVP_PKEY_free(key);
 }
 
 int main(void)
@@ -342,6 +507,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(device_key_created_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(report_through_a_stage, setup, teardown),
 		cmocka_unit_test_setup_teardown(corrupt_device_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(monitor_answers_only_report_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_check_of_a_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(version_1_reports_verify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

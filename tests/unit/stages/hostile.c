@@ -28,7 +28,8 @@
  *   v1         a frame of channel protocol 1 (a stage of libebcc-stage 0.1)
  *
  * Every honest answer is a REPORT with the report_data it computed (lib/stage/binding.c) over
- * the BIND fields, the request it read and the response it sends, then the RESPONSE.
+ * the BIND fields, the request it read and the response it sends, and its security monitor's
+ * report over them (lib/stage/attest.c), then the RESPONSE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "stage/attest.h"
 #include "stage/binding.h"
 
 extern char **environ;
@@ -78,16 +80,24 @@ static uint8_t bind_fields[EBCC_FRAME_BIND_MAX];
 static size_t bind_len;
 static uint8_t request_digest[32];
 
-/* The REPORT for a response of these bytes (report bytes after report_data: extra). */
+/* The REPORT for a response of these bytes: with the security monitor's report, or with
+ * report bytes of its own (extra). */
 static void send_report(int fd, const void *response, size_t len, const void *extra,
 			size_t extra_len)
 {
-	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + 64], digest[32];
+	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX], digest[32];
+	size_t report_len = 0;
 
 	ebcc__stage_sha256(response, len, digest);
 	ebcc__stage_report_data(bind_fields, bind_len, request_digest, digest, payload);
-	memcpy(payload + EBCC_FRAME_REPORT_DATA_SIZE, extra, extra_len);
-	send_frame(fd, EBCC_FRAME_REPORT, payload, EBCC_FRAME_REPORT_DATA_SIZE + extra_len);
+	if (extra != NULL) {
+		memcpy(payload + EBCC_FRAME_REPORT_DATA_SIZE, extra, extra_len);
+		report_len = extra_len;
+	} else if (ebcc__stage_attest(payload, payload + EBCC_FRAME_REPORT_DATA_SIZE,
+				      EBCC_ATTEST_REPORT_MAX, &report_len) < 0) {
+		report_len = 0;
+	}
+	send_frame(fd, EBCC_FRAME_REPORT, payload, EBCC_FRAME_REPORT_DATA_SIZE + report_len);
 }
 
 static void respond(int fd, const void *p, size_t len)

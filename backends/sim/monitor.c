@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated security monitor. The launcher side starts one per stage, before the stage: it
+ * holds the device key's signing secret and the measurement and EID of the image that was
+ * loaded, and answers only the stage, on the stage's descriptor 4 (EBCC_ATTEST_FD, lib/frame.h):
+ * for each message of exactly 64 bytes, the stage's report_data, the report over them; an
+ * empty message for anything else. The host library holds no end of that socket and never asks
+ * it anything, so every report says what the stage computed, as a TEE's monitor would. It
+ * ends when the stage's end is closed, that is when the stage has exited.
+ *
+ * It is forked from the embedder, which may have other threads: it makes only system calls and
+ * libsodium's signature, which allocates nothing and takes no lock. It is a grandchild (double
+ * fork), reaped by init or the embedder's subreaper, never waited for by the library.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../common/sandbox.h"
+#include "ebcc-private.h"
+#include "frame.h"
+#include "monitor.h"
+
+#define MONITOR_FD 3
+
+static void close_from(unsigned first)
+{
+	if (syscall(SYS_close_range, first, ~0U, 0) == 0)
+		return;
+	for (unsigned fd = first; fd < 65536; fd++)
+		(void)close((int)fd);
+}
+
+__attribute__((noreturn)) static void monitor_main(const struct ebcc__sim_signer *signer, int fd)
+{
+	uint8_t rd[EBCC_FRAME_REPORT_DATA_SIZE + 1], report[EBCC_ATTEST_REPORT_MAX];
+	sigset_t all;
+
+	/* The embedder's signal handlers are still installed here: let none of them run. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* Not to be ptraced or read through /proc by other processes of this user. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)prctl(PR_SET_NAME, "ebcc-sim-mon", 0, 0, 0);
+	/* Hold nothing of the embedder's: no descriptor, no working directory on its mounts. */
+	if (chdir("/") < 0 || (fd != MONITOR_FD && dup2(fd, MONITOR_FD) < 0))
+		_exit(1);
+	close(0);
+	close(1);
+	close(2);
+	close_from(MONITOR_FD + 1);
+
+	for (;;) {
+		ssize_t n = recv(MONITOR_FD, rd, sizeof(rd), MSG_TRUNC);
+		size_t len = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* the stage is gone */
+		if (n == EBCC_FRAME_REPORT_DATA_SIZE)
+			len = ebcc__sim_report_make(signer, rd, EBCC_FRAME_REPORT_DATA_SIZE, report,
+						    sizeof(report));
+		while (send(MONITOR_FD, report, len, MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+	}
+	sodium_memzero((void *)signer, sizeof(*signer));
+	_exit(0);
+}
+
+int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, int *ret_stage_end)
+{
+	int sv[2], status = 0, e;
+	pid_t middle;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
+	middle = ebcc__sandbox_raw_clone(0);
+	if (middle == 0) {
+		pid_t monitor;
+
+		close(sv[1]);
+		monitor = ebcc__sandbox_raw_clone(0);
+		if (monitor == 0)
+			monitor_main(signer, sv[0]);
+		_exit(monitor < 0 ? 1 : 0);
+	}
+	e = errno;
+	close(sv[0]);
+	if (middle < 0) {
+		close(sv[1]);
+		return ebcc__error_errno(EBCC_ERR_IO, e, "fork for the security monitor");
+	}
+	ebcc__sandbox_wait_pid(middle, &status);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		close(sv[1]);
+		return ebcc__error(EBCC_ERR_BACKEND, "the security monitor could not be started");
+	}
+	*ret_stage_end = sv[1];
+	return 0;
+}

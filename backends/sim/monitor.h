@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated security monitor (monitor.c): the sim backend's stage-side attestation
+ * primitive. One process per stage holds the device key's signing secret and the measurement
+ * and EID of the image the launcher loaded; only the stage holds the other end of its socket.
+ */
+#ifndef EBCC_SIM_MONITOR_H
+#define EBCC_SIM_MONITOR_H
+
+#include "report.h"
+
+/*
+ * Starts the monitor of one stage, signing for signer. *ret_stage_end is the stage's end of
+ * the monitor's socket (close-on-exec; the sandbox hands it to the stage as descriptor 4): the
+ * monitor exits when every copy of it is closed. EBCC_ERR_IO, EBCC_ERR_BACKEND.
+ */
+int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, int *ret_stage_end);
+
+#endif
