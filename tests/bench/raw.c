@@ -12,8 +12,8 @@
  *    ebcc-stage-protocol(7), not with the library's codec.
  *  - A run-to-completion stage: socketpair on descriptor 3, fork, fexecve of the image
  *    descriptor (opened once), one exchange, hang up, waitpid.
- *  - One ECDSA P-256 signature over 64 bytes with OpenSSL EVP (key made and digest fetched
- *    once, a signing context per signature).
+ *  - One Ed25519 signature over 64 bytes with libsodium (key made once), what the sim
+ *    backend's security monitor computes for each report.
  *  - The artifact files of one invocation: the same names and sizes the library wrote, in a
  *    temporary directory of the same stage directory, renamed into place; with durability
  *    every file and both directories fsync'ed.
@@ -32,8 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "bench.h"
 
@@ -320,45 +320,38 @@ int raw_oneshot(int image_fd, const void *req, size_t len, void *buf, size_t cap
 /* ---- the signature ------------------------------------------------------------------------------ */
 
 struct raw_signer {
-	EVP_PKEY *key;
-	EVP_MD *md;
+	unsigned char secret[crypto_sign_SECRETKEYBYTES];
 };
 
 int raw_signer_new(struct raw_signer **ret)
 {
 	struct raw_signer *s = calloc(1, sizeof(*s));
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 
 	if (s == NULL)
 		return -1;
-	s->key = EVP_EC_gen("P-256");
-	s->md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (s->key == NULL || s->md == NULL) {
+	if (sodium_init() < 0 || crypto_sign_keypair(pk, s->secret) != 0) {
 		raw_signer_free(s);
-		fprintf(stderr, "ebcc-bench: OpenSSL: cannot make a P-256 key\n");
+		fprintf(stderr, "ebcc-bench: libsodium: cannot make an Ed25519 key\n");
 		return -1;
 	}
 	*ret = s;
 	return 0;
 }
 
+/* What the sim backend's security monitor does for each report: one Ed25519 signature. */
 int raw_sign(struct raw_signer *s, const uint8_t report_data[64])
 {
-	unsigned char sig[128];
-	size_t sig_len = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx != NULL && EVP_DigestSignInit(ctx, NULL, s->md, NULL, s->key) == 1 &&
-		 EVP_DigestSign(ctx, sig, &sig_len, report_data, 64) == 1;
+	unsigned char sig[crypto_sign_BYTES];
 
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	return crypto_sign_detached(sig, NULL, report_data, 64, s->secret) == 0 ? 0 : -1;
 }
 
 void raw_signer_free(struct raw_signer *s)
 {
 	if (s == NULL)
 		return;
-	EVP_PKEY_free(s->key);
-	EVP_MD_free(s->md);
+	sodium_memzero(s, sizeof(*s));
 	free(s);
 }
 

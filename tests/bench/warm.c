@@ -4,7 +4,7 @@
  * the echo stage), a 1 KiB request with a 32-byte nonce, evidence and artifacts, against the
  * raw floor measured in the same run, interleaved iteration by iteration (the side that goes
  * first alternates): one exchange with the same image started without the library (raw.c),
- * one ECDSA P-256 signature, and the artifact files the library wrote, with the same sizes, in
+ * one Ed25519 signature, and the artifact files the library wrote, with the same sizes, in
  * the same stage directory. Variants: artifacts=full and =digests, durability=fsync (the raw
  * side fsyncs too), the state root on the normal disk and on tmpfs.
  *
@@ -104,7 +104,7 @@ static int raw_once(struct raw_side *rs, const uint8_t *req, uint64_t t[3])
 	memset(report_data, 0, sizeof(report_data));
 	memcpy(report_data, &rs->n, sizeof(rs->n));
 	if (raw_sign(rs->signer, report_data) < 0)
-		return fail_errno("raw ECDSA signature");
+		return fail_errno("raw Ed25519 signature");
 	t2 = now_ns();
 	if (raw_artifacts_write(rs->stage_dir_fd, &rs->files, rs->n++) < 0)
 		return fail_errno("raw artifact files");
@@ -284,7 +284,7 @@ int bench_warm(const struct bench_opts *o)
 			    "the host's check of that binding (SHA-256 of request and response, the "
 			    "SHA-512 binding, OpenSSL) "
 			    "with the same echo image started without libebcc (fork + execve, a "
-			    "listening socket on fd 3, no sandbox) + one ECDSA P-256 signature "
+			    "listening socket on fd 3, no sandbox) + one Ed25519 signature "
 			    "(OpenSSL EVP) + the same artifact files (names and sizes of the "
 			    "library's) in a temporary directory of the same stage directory, "
 			    "renamed; fsync'ed like the library's under durability=fsync");
