@@ -34,6 +34,7 @@ struct ebcc__procstage {
 	uint64_t eid;
 	char measurement[EBCC_MEASUREMENT_MAX];
 	struct ebcc__sandbox_proc proc;
+	pid_t attest_pid; /* invocation: the child that is the stage's attestation primitive */
 	int dir_fd;     /* instance: the stage directory, where the socket lives */
 	int channel_fd; /* invocation: the host end of the socketpair */
 	struct ebcc__channel_limits limits;
@@ -171,6 +172,14 @@ static void pid_record_name(const struct ebcc__procstage *s, char *buf, size_t s
 	snprintf(buf, size, "%s.pid", s->kind->backend);
 }
 
+/* The attestation primitive's process ends with its stage's end of the socket. */
+static void attest_reap(struct ebcc__procstage *s)
+{
+	if (s->attest_pid > 0)
+		ebcc__sandbox_wait_pid(s->attest_pid, NULL);
+	s->attest_pid = 0;
+}
+
 /* Measures and starts the stage; on success s->proc runs the image. */
 static int spawn_stage(const struct ebcc_backend_env *env,
 		       const struct ebcc_backend_stage_params *p, struct ebcc__procstage *s)
@@ -195,7 +204,9 @@ static int spawn_stage(const struct ebcc_backend_env *env,
 		return r;
 	ebcc__measurement_format(digest, s->measurement);
 	if (s->kind->attest_start != NULL) {
-		r = s->kind->attest_start(env, s->measurement, s->eid, &attest_end);
+		r = s->kind->attest_start(env, s->measurement, s->eid,
+					  p->lifetime == EBCC_LIFETIME_INSTANCE, &attest_end,
+					  &s->attest_pid);
 		if (r < 0)
 			return ebcc__error_prefix(r, "%s", s->name);
 		spec.attest = true;
@@ -229,6 +240,10 @@ static int spawn_stage(const struct ebcc_backend_env *env,
 	if (r < 0) {
 		if (p->lifetime == EBCC_LIFETIME_INSTANCE)
 			unlinkat(s->dir_fd, s->kind->socket, 0);
+		/* Without a stage its primitive sees end of file and exits. */
+		close(attest_end);
+		attest_end = -1;
+		attest_reap(s);
 		return ebcc__error_prefix(r, "%s", s->name);
 	}
 	return 0;
@@ -241,6 +256,7 @@ static void stage_stop(struct ebcc__procstage *s)
 		s->channel_fd = -1;
 	}
 	ebcc__sandbox_kill(&s->proc);
+	attest_reap(s);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE && s->dir_fd >= 0) {
 		char record[64];
 

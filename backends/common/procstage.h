@@ -13,7 +13,9 @@
 #ifndef EBCC_BACKEND_PROCSTAGE_H
 #define EBCC_BACKEND_PROCSTAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ebcc/backend.h"
 
@@ -25,9 +27,11 @@ struct ebcc__procstage_kind {
 	const char *backend; /* the backend's name, for messages */
 	const char *socket;  /* the instance stage's socket in its stage directory, e.g. "sim.sock" */
 	/* Optional: starts the stage's own attestation primitive for the image measured (sim:
-	 * its security monitor) and gives the stage's end, which becomes its descriptor 4. */
+	 * its security monitor) and gives the stage's end, which becomes its descriptor 4. With
+	 * detach false (a per-invocation stage) the primitive's process is a child of ours, in
+	 * *ret_pid, which is reaped once the stage has been stopped; else *ret_pid is 0. */
 	int (*attest_start)(const struct ebcc_backend_env *env, const char *measurement,
-			    uint64_t eid, int *ret_stage_end);
+			    uint64_t eid, bool detach, int *ret_stage_end, pid_t *ret_pid);
 	/* Optional: checks the report a stage sent with an answer before anything is handed
 	 * back (sim: that its monitor made it for this stage and answer); an error fails the
 	 * invocation, keeping only the log. */

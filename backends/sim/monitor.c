@@ -9,8 +9,9 @@
  * ends when the stage's end is closed, that is when the stage has exited.
  *
  * It is forked from the embedder, which may have other threads: it makes only system calls and
- * libsodium's signature, which allocates nothing and takes no lock. It is a grandchild (double
- * fork), reaped by init or the embedder's subreaper, never waited for by the library.
+ * libsodium's signature, which allocates nothing and takes no lock. A warm stage's monitor is
+ * a grandchild (double fork) that outlives the loading process, reaped by init or the
+ * embedder's subreaper; a per-invocation stage's is a child, reaped with the stage.
  */
 #include <errno.h>
 #include <signal.h>
@@ -74,18 +75,21 @@ __attribute__((noreturn)) static void monitor_main(const struct ebcc__sim_signer
 	_exit(0);
 }
 
-int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, int *ret_stage_end)
+int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
+			    int *ret_stage_end, pid_t *ret_pid)
 {
 	int sv[2], status = 0, e;
-	pid_t middle;
+	pid_t child;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
-	middle = ebcc__sandbox_raw_clone(0);
-	if (middle == 0) {
+	child = ebcc__sandbox_raw_clone(0);
+	if (child == 0) {
 		pid_t monitor;
 
 		close(sv[1]);
+		if (!detach)
+			monitor_main(signer, sv[0]);
 		monitor = ebcc__sandbox_raw_clone(0);
 		if (monitor == 0)
 			monitor_main(signer, sv[0]);
@@ -93,15 +97,20 @@ int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, int *ret_stag
 	}
 	e = errno;
 	close(sv[0]);
-	if (middle < 0) {
+	if (child < 0) {
 		close(sv[1]);
 		return ebcc__error_errno(EBCC_ERR_IO, e, "fork for the security monitor");
 	}
-	ebcc__sandbox_wait_pid(middle, &status);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		close(sv[1]);
-		return ebcc__error(EBCC_ERR_BACKEND, "the security monitor could not be started");
+	if (detach) {
+		ebcc__sandbox_wait_pid(child, &status);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			close(sv[1]);
+			return ebcc__error(EBCC_ERR_BACKEND,
+					   "the security monitor could not be started");
+		}
+		child = 0;
 	}
 	*ret_stage_end = sv[1];
+	*ret_pid = child;
 	return 0;
 }

@@ -23,7 +23,7 @@
 
 /* The stage's attestation primitive: a security monitor of its own (monitor.c). */
 static int sim_attest_start(const struct ebcc_backend_env *env, const char *measurement,
-			    uint64_t eid, int *ret_stage_end)
+			    uint64_t eid, bool detach, int *ret_stage_end, pid_t *ret_pid)
 {
 	struct ebcc__sim_signer signer;
 	int r;
@@ -31,7 +31,7 @@ static int sim_attest_start(const struct ebcc_backend_env *env, const char *meas
 	r = ebcc__sim_signer_init(env->data_dir_fd, ebcc__env_durable(env), measurement, eid,
 				  &signer);
 	if (r == 0)
-		r = ebcc__sim_monitor_start(&signer, ret_stage_end);
+		r = ebcc__sim_monitor_start(&signer, detach, ret_stage_end, ret_pid);
 	ebcc__sim_signer_clear(&signer);
 	return r;
 }

@@ -374,12 +374,14 @@ static void monitor_answers_only_report_data(void **state)
 	struct ebcc__sim_signer signer;
 	struct ebcc_backend_report_check c;
 	uint8_t reply[EBCC_ATTEST_REPORT_MAX + 1], big[EBCC_REPORT_DATA_SIZE + 1] = { 0 };
-	int fd = -1;
+	int fd = -1, status = 0;
+	pid_t pid = 0;
 	ssize_t n;
 
 	assert_int_equal(ebcc__sim_signer_init(rf->f->data_fd, false, MEASUREMENT, 42, &signer),
 			 0);
-	assert_int_equal(ebcc__sim_monitor_start(&signer, &fd), 0);
+	assert_int_equal(ebcc__sim_monitor_start(&signer, false, &fd, &pid), 0);
+	assert_true(pid > 0);
 	ebcc__sim_signer_clear(&signer);
 	for (int round = 0; round < 2; round++) {
 		assert_int_equal(send(fd, rf->rd, sizeof(rf->rd), 0), (ssize_t)sizeof(rf->rd));
@@ -397,7 +399,10 @@ static void monitor_answers_only_report_data(void **state)
 	assert_int_equal(recv(fd, reply, sizeof(reply), 0), 0);
 	assert_int_equal(send(fd, big, sizeof(big), 0), (ssize_t)sizeof(big));
 	assert_int_equal(recv(fd, reply, sizeof(reply), 0), 0);
+	/* It ends with the stage's end of its socket. */
 	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* The host's check of a stage's report: only the monitor's for this stage and this answer. */
