@@ -102,6 +102,18 @@ static int split_output(const uint8_t *buf, size_t len, const char *what,
 	return 0;
 }
 
+int ebcc__optee_binding_split(const uint8_t *buf, size_t len, const char *what,
+			      uint8_t report_data[64], struct ebcc__optee_attestation_out *ret)
+{
+	if (len < 64)
+		return ebcc__error(EBCC_ERR_STAGE, "%s: %zu bytes of binding output, fewer than the "
+				   "64 of report_data", what, len);
+	memcpy(report_data, buf, 64);
+	/* The TA's output is malformed: that is the stage's failure. */
+	return split_output(buf + 64, len - 64, what, ret) < 0 ? ebcc__error_prefix(EBCC_ERR_STAGE, "%s", "the TA's binding")
+							      : 0;
+}
+
 /* TEE_UUID as the PTA reads it from memory: timeLow, timeMid, timeHiAndVersion in the CPU's
  * (little endian) order, then clockSeqAndNode. */
 static void tee_uuid_memory(const uint8_t rfc[16], uint8_t out[16])
@@ -294,9 +306,10 @@ static int decode(const uint8_t *data, size_t len, struct parsed *ret)
 		return ebcc__error(ERR, WHAT ": no \"EBOP\" magic");
 	if (data[4] != 1)
 		return ebcc__error(ERR, WHAT ": version %u, only 1 is understood", data[4]);
-	if (data[5] != EBCC_OPTEE_ATTEST_TA_DIGEST && data[5] != EBCC_OPTEE_ATTEST_TA_MEMORY)
-		return ebcc__error(ERR, WHAT ": kind %u is not 1 (ta-digest) or 2 (ta-memory)",
-				   data[5]);
+	if (data[5] != EBCC_OPTEE_ATTEST_TA_DIGEST && data[5] != EBCC_OPTEE_ATTEST_TA_MEMORY &&
+	    data[5] != EBCC_OPTEE_ATTEST_TA_BINDING)
+		return ebcc__error(ERR, WHAT ": kind %u is not 1 (ta-digest), 2 (ta-memory) or 3 "
+				   "(ta-binding)", data[5]);
 	if (data[6] != 0 || data[7] != 0)
 		return ebcc__error(ERR, WHAT ": reserved bytes are not zero");
 	ret->kind = (enum ebcc__optee_attestation)data[5];
@@ -393,12 +406,23 @@ static const char *const never_memory[] = {
 	NULL,
 };
 
+static const char *const never_binding[] = {
+	"that the TA computed report_data itself: the PTA signs what the calling TA hands it, next "
+	"to a hash of that TA's memory, which the policy pins (ta_digest); it is the TA's own "
+	"binding when that TA binds with libebcc-stage and forwards no other data to the PTA",
+	"the session id (EID): OP-TEE does not sign it (the TA binds it in report_data)",
+	"the attestation key's origin: OP-TEE generates it on the device and keeps it in secure "
+	"storage; no manufacturer certifies it, so it is only as trusted as its enrolment",
+	NULL,
+};
+
 static int verdict(const struct parsed *p, const struct ebcc__optee_policy *pol, bool verified,
 		   const char *detail, char **ret)
 {
 	struct json_object *o = json_object_new_object(), *never = json_object_new_array();
-	const char *const *list = p->kind == EBCC_OPTEE_ATTEST_TA_DIGEST ? never_digest
-									 : never_memory;
+	const char *const *list = p->kind == EBCC_OPTEE_ATTEST_TA_DIGEST   ? never_digest
+				  : p->kind == EBCC_OPTEE_ATTEST_TA_BINDING ? never_binding
+									    : never_memory;
 	char hex[2 * EBCC_TA_DIGEST_SIZE + 1];
 	int r;
 
@@ -424,8 +448,11 @@ static int verdict(const struct parsed *p, const struct ebcc__optee_policy *pol,
 			       json_object_new_string(pol->has_ta_digest ? "matches the policy"
 									 : "not pinned by the policy"));
 	json_object_object_add(o, "report_data",
-			       json_object_new_string("bound: the nonce OP-TEE signed is the "
-						      "evidence's report_data"));
+			       json_object_new_string(p->kind == EBCC_OPTEE_ATTEST_TA_BINDING
+							      ? "bound by the TA: the nonce OP-TEE signed "
+								"for it is the evidence's report_data"
+							      : "bound: the nonce OP-TEE signed is the "
+								"evidence's report_data"));
 	json_object_object_add(o, "signature", json_object_new_string(detail));
 	for (size_t i = 0; list[i] != NULL; i++)
 		json_object_array_add(never, json_object_new_string(list[i]));
@@ -459,7 +486,21 @@ int ebcc__optee_verify(const struct ebcc_backend_report_check *check, char **ret
 				     check->trusted_keys_count, &pol);
 	if (r < 0)
 		return r;
-	r = check_signature(check, &pol, &p, detail, sizeof(detail), &verified);
+	/* The kind is the normal world's label, not signed: "ta-binding", which says that the TA
+	 * bound request and response itself, counts only where the policy expects it and pins
+	 * the TA that does so. */
+	if (pol.attestation != 0 && p.kind != pol.attestation)
+		r = ebcc__error(ERR, WHAT ": attestation \"%s\", the policy expects \"%s\" "
+				"(backend_options.optee.attestation)",
+				ebcc__optee_attestation_name(p.kind),
+				ebcc__optee_attestation_name(pol.attestation));
+	else if (p.kind == EBCC_OPTEE_ATTEST_TA_BINDING &&
+		 (pol.attestation != EBCC_OPTEE_ATTEST_TA_BINDING || !pol.has_ta_digest))
+		r = ebcc__error(ERR, WHAT ": attestation \"ta-binding\" verifies only under a policy "
+				"that expects it (backend_options.optee.attestation) and pins the TA "
+				"that binds (ta_digest): the kind is not signed");
+	if (r == 0)
+		r = check_signature(check, &pol, &p, detail, sizeof(detail), &verified);
 	if (r == 0 && pol.has_ta_digest &&
 	    memcmp(pol.ta_digest, p.digest, EBCC_TA_DIGEST_SIZE) != 0) {
 		char e[2 * EBCC_TA_DIGEST_SIZE + 1], g[sizeof(e)];

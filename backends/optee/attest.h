@@ -16,7 +16,8 @@
  *
  *   "EBOP"  magic                 4
  *   version = 1                   1
- *   kind                          1   1 ta-digest, 2 ta-memory (not signed: a label)
+ *   kind                          1   1 ta-digest, 2 ta-memory, 3 ta-binding (not signed: a
+ *                                     label; what the TA's pinned digest runs decides)
  *   reserved = 0                  2
  *   session                       4   the TEE session id, which must be the evidence's EID
  *                                     (not signed by OP-TEE; bound through report_data)
@@ -63,6 +64,16 @@ int ebcc__optee_attest_ta_digest(struct ebcc__teedev *d, const uint8_t uuid[16],
 int ebcc__optee_attest_ta_memory(struct ebcc__teedev *d, uint32_t session,
 				 uint32_t attest_command, const uint8_t *nonce, size_t nonce_len,
 				 struct ebcc__optee_attestation_out *ret);
+
+/*
+ * "ta-binding": the TA's answer to an invocation made with four parameters (request in,
+ * response out, the BIND payload in, and this out): report_data (64, which the TA computed with
+ * ebcc_stage_report_data()) || what PTA_ATTESTATION_HASH_TA_MEMORY gave it for that nonce.
+ * Splits it; EBCC_ERR_STAGE naming what is wrong.
+ */
+#define EBCC_OPTEE_BINDING_OUT_MAX (64 + EBCC_TA_DIGEST_SIZE + EBCC_OPTEE_SIG_MAX)
+int ebcc__optee_binding_split(const uint8_t *buf, size_t len, const char *what,
+			      uint8_t report_data[64], struct ebcc__optee_attestation_out *ret);
 
 /* The PTA's public key (PTA_ATTESTATION_GET_PUBKEY) as PEM (malloc). */
 int ebcc__optee_attest_public_key(struct ebcc__teedev *d, char **ret_pem);

@@ -448,12 +448,22 @@ static int not_here(const struct ebcc__optee_session *s)
 			   s->name, (int)s->owner);
 }
 
+/* A "ta-binding" invocation's two more parameters: the BIND payload in, the TA's binding
+ * (report_data || the PTA's output) out. */
+struct binding_io {
+	struct ebcc__teeshm bind, out;
+	size_t bind_len;
+	uint8_t result[EBCC_OPTEE_BINDING_OUT_MAX];
+	size_t result_len;
+};
+
 static int invoke_once(struct ebcc__optee_session *s, const struct ebcc__teeshm *in,
-		       size_t request_len, size_t out_size, const struct ebcc_backend_env *env,
-		       struct ebcc_backend_buffer *ret_response, size_t *ret_wanted)
+		       size_t request_len, size_t out_size, struct binding_io *bio,
+		       const struct ebcc_backend_env *env, struct ebcc_backend_buffer *ret_response,
+		       size_t *ret_wanted)
 {
 	struct ebcc__teeshm out;
-	struct tee_ioctl_param params[2];
+	struct tee_ioctl_param params[4];
 	struct ebcc__tee_result res = { 0 };
 	char what[320];
 	int r;
@@ -464,15 +474,30 @@ static int invoke_once(struct ebcc__optee_session *s, const struct ebcc__teeshm 
 		return ebcc__error_prefix(r, "%s", s->name);
 	params[0] = ebcc__tee_memref(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INPUT, in, request_len);
 	params[1] = ebcc__tee_memref(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT, &out, out_size);
-	r = ebcc__teedev_invoke(&s->dev, s->session, s->opts.command, params, 2, &res);
+	if (bio != NULL) {
+		params[2] = ebcc__tee_memref(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INPUT, &bio->bind,
+					     bio->bind_len);
+		params[3] = ebcc__tee_memref(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT, &bio->out,
+					     sizeof(bio->result));
+	}
+	r = ebcc__teedev_invoke(&s->dev, s->session, s->opts.command, params, bio != NULL ? 4 : 2,
+				&res);
 	if (r < 0) {
 		r = ebcc__error_prefix(r, "%s", s->name);
 	} else if (res.ret == TEEC_SUCCESS) {
 		if (params[1].b > out_size)
 			r = ebcc__error(EBCC_ERR_STAGE, "%s answered %" PRIu64 " bytes in a %zu-byte "
 					"buffer", s->name, (uint64_t)params[1].b, out_size);
+		else if (bio != NULL && params[3].b > sizeof(bio->result))
+			r = ebcc__error(EBCC_ERR_STAGE, "%s returned a binding of %" PRIu64 " bytes "
+					"in a %zu-byte buffer", s->name, (uint64_t)params[3].b,
+					sizeof(bio->result));
 		else
 			r = ebcc__env_buffer(env, out.addr, (size_t)params[1].b, ret_response);
+		if (r == 0 && bio != NULL) {
+			bio->result_len = (size_t)params[3].b;
+			memcpy(bio->result, bio->out.addr, bio->result_len);
+		}
 	} else if (res.ret == TEEC_ERROR_SHORT_BUFFER) {
 		*ret_wanted = params[1].b > SIZE_MAX ? SIZE_MAX : (size_t)params[1].b;
 		r = 1;
@@ -513,9 +538,9 @@ static int attest(const struct ebcc_backend_env *env, struct ebcc__optee_session
 }
 
 /*
- * The TA answered; a TA does not use libebcc-stage, so the normal world binds request and
- * response (the verdict says so: "their binding is the normal world's claim") and has the
- * attestation PTA report over that, with the TA's measurement.
+ * The TA answered; a TA that does not bind itself ("ta-digest", "ta-memory"), so the normal
+ * world binds request and response (the verdict says so: "their binding is the normal world's
+ * claim") and has the attestation PTA report over that, with the TA's measurement.
  */
 static int bind_and_attest(const struct ebcc_backend_env *env, struct ebcc__optee_session *s,
 			   const struct ebcc_backend_binding *binding, const void *request,
@@ -538,6 +563,53 @@ static int bind_and_attest(const struct ebcc_backend_env *env, struct ebcc__opte
 	return r;
 }
 
+/* The shared memory of a "ta-binding" invocation: the BIND payload, and room for the binding. */
+static int binding_io_new(struct ebcc__optee_session *s, const struct ebcc_backend_binding *binding,
+			  struct binding_io **ret)
+{
+	struct binding_io *bio = calloc(1, sizeof(*bio));
+	int r;
+
+	if (bio == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	r = ebcc__teedev_shm_alloc(&s->dev, binding->encoded_len, &bio->bind);
+	if (r == 0) {
+		r = ebcc__teedev_shm_alloc(&s->dev, sizeof(bio->result), &bio->out);
+		if (r < 0)
+			ebcc__teedev_shm_free(&s->dev, &bio->bind);
+	}
+	if (r < 0) {
+		free(bio);
+		return ebcc__error_prefix(r, "%s", s->name);
+	}
+	memcpy(bio->bind.addr, binding->encoded, binding->encoded_len);
+	bio->bind_len = binding->encoded_len;
+	*ret = bio;
+	return 0;
+}
+
+/* "ta-binding": the TA bound request and response itself and had the attestation PTA sign its
+ * report_data; this side only takes them apart (the core checks the binding). */
+static int take_ta_binding(const struct ebcc_backend_env *env, struct ebcc__optee_session *s,
+			   const struct binding_io *bio, struct ebcc_backend_invocation *ret)
+{
+	struct ebcc__optee_attestation_out out;
+	_cleanup_free_ uint8_t *report = NULL;
+	size_t len = 0;
+	int r;
+
+	r = ebcc__optee_binding_split(bio->result, bio->result_len, s->name, ret->report_data,
+				      &out);
+	if (r == 0)
+		r = ebcc__optee_report_encode(EBCC_OPTEE_ATTEST_TA_BINDING, s->session, &out,
+					      &report, &len);
+	if (r == 0)
+		r = ebcc__env_buffer(env, report, len, &ret->report);
+	if (r == 0)
+		ret->bound = 1;
+	return r;
+}
+
 static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 			      const struct ebcc_backend_binding *binding, const void *request,
 			      size_t request_len, struct ebcc_backend_invocation *ret,
@@ -546,6 +618,7 @@ static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 	struct ebcc_backend_buffer *ret_response = &ret->response;
 	struct ebcc__optee_session *s = handle;
 	struct ebcc__teeshm in;
+	_cleanup_free_ struct binding_io *bio = NULL;
 	size_t out_size, wanted = 0;
 	int r;
 
@@ -574,8 +647,15 @@ static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 		return ebcc__env_fail(env, ebcc__error_prefix(r, "%s", s->name));
 	if (request_len > 0)
 		memcpy(in.addr, request, request_len);
+	if (s->opts.attestation == EBCC_OPTEE_ATTEST_TA_BINDING) {
+		r = binding_io_new(s, binding, &bio);
+		if (r < 0) {
+			ebcc__teedev_shm_free(&s->dev, &in);
+			return ebcc__env_fail(env, r);
+		}
+	}
 	for (unsigned attempt = 0;; attempt++) {
-		r = invoke_once(s, &in, request_len, out_size, env, ret_response, &wanted);
+		r = invoke_once(s, &in, request_len, out_size, bio, env, ret_response, &wanted);
 		if (r != 1)
 			break;
 		/* TEEC_ERROR_SHORT_BUFFER: the TA said how much it needs. */
@@ -594,8 +674,13 @@ static int optee_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 		out_size = wanted;
 	}
 	ebcc__teedev_shm_free(&s->dev, &in);
+	if (bio != NULL) {
+		ebcc__teedev_shm_free(&s->dev, &bio->bind);
+		ebcc__teedev_shm_free(&s->dev, &bio->out);
+	}
 	if (r == 0)
-		r = bind_and_attest(env, s, binding, request, request_len, ret);
+		r = bio != NULL ? take_ta_binding(env, s, bio, ret)
+				: bind_and_attest(env, s, binding, request, request_len, ret);
 	return r < 0 ? ebcc__env_fail(env, r) : 0;
 }
 

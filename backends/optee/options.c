@@ -56,7 +56,9 @@ void ebcc__optee_uuid_format(const uint8_t u[16], char out[EBCC_OPTEE_UUID_TEXT]
 
 const char *ebcc__optee_attestation_name(enum ebcc__optee_attestation a)
 {
-	return a == EBCC_OPTEE_ATTEST_TA_MEMORY ? "ta-memory" : "ta-digest";
+	return a == EBCC_OPTEE_ATTEST_TA_MEMORY	   ? "ta-memory"
+	       : a == EBCC_OPTEE_ATTEST_TA_BINDING ? "ta-binding"
+						   : "ta-digest";
 }
 
 static int u32_member(struct json_object *o, const char *key, const char *stage, bool *present,
@@ -121,9 +123,12 @@ int ebcc__optee_stage_options_parse(const char *json, const char *stage,
 			o.attestation = EBCC_OPTEE_ATTEST_TA_DIGEST;
 		else if (strcmp(a, "ta-memory") == 0)
 			o.attestation = EBCC_OPTEE_ATTEST_TA_MEMORY;
+		else if (strcmp(a, "ta-binding") == 0)
+			o.attestation = EBCC_OPTEE_ATTEST_TA_BINDING;
 		else {
 			r = ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: backendOptions.attestation "
-					"must be \"ta-digest\" or \"ta-memory\"", stage);
+					"must be \"ta-digest\", \"ta-memory\" or \"ta-binding\"",
+					stage);
 			goto out;
 		}
 	}
@@ -182,7 +187,8 @@ static int parse_keys(const char *const *pems, size_t n, struct ebcc__optee_poli
 
 static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 {
-	static const char *const known[] = { "ta_digest", "allow_unverified_signature", NULL };
+	static const char *const known[] = { "ta_digest", "allow_unverified_signature",
+					     "attestation", NULL };
 	struct json_object *v;
 	size_t n = 0;
 
@@ -204,6 +210,18 @@ static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 			return ebcc__error(ERR, WHERE ".allow_unverified_signature must be true or "
 					   "false, not %s", ebcc__json_type_article(v));
 		p->allow_unverified_signature = json_object_get_boolean(v);
+	}
+	if (json_object_object_get_ex(o, "attestation", &v)) {
+		const char *a = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									 : "";
+
+		p->attestation = strcmp(a, "ta-digest") == 0	 ? EBCC_OPTEE_ATTEST_TA_DIGEST
+				 : strcmp(a, "ta-memory") == 0	 ? EBCC_OPTEE_ATTEST_TA_MEMORY
+				 : strcmp(a, "ta-binding") == 0 ? EBCC_OPTEE_ATTEST_TA_BINDING
+								 : 0;
+		if (p->attestation == 0)
+			return ebcc__error(ERR, WHERE ".attestation must be \"ta-digest\", "
+					   "\"ta-memory\" or \"ta-binding\"");
 	}
 	return 0;
 }

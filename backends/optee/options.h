@@ -38,6 +38,9 @@
 enum ebcc__optee_attestation {
 	EBCC_OPTEE_ATTEST_TA_DIGEST = 1, /* PTA_ATTESTATION_GET_TA_SHDR_DIGEST */
 	EBCC_OPTEE_ATTEST_TA_MEMORY = 2, /* PTA_ATTESTATION_HASH_TA_MEMORY, through the TA */
+	/* The TA binds (ebcc_stage_report_data) and calls PTA_ATTESTATION_HASH_TA_MEMORY over
+	 * its own report_data within the invocation: attest.h, "ta-binding". */
+	EBCC_OPTEE_ATTEST_TA_BINDING = 3,
 };
 
 struct ebcc__optee_stage_options {
@@ -62,6 +65,8 @@ struct ebcc__optee_policy {
 	bool has_ta_digest;
 	uint8_t ta_digest[EBCC_TA_DIGEST_SIZE];
 	bool allow_unverified_signature;
+	/* attestation: the kind the report must have (0: any but "ta-binding") */
+	enum ebcc__optee_attestation attestation;
 };
 
 /* Errors: EBCC_ERR_VERIFY naming the key, EBCC_ERR_NO_MEMORY. */

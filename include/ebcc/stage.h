@@ -40,6 +40,20 @@ typedef int (*ebcc_stage_handler_fn)(const void *request, size_t request_len,
 int ebcc_stage_serve(ebcc_stage_handler_fn handler, void *userdata);
 
 /*
+ * The binding of one answer, for stages that cannot use ebcc_stage_serve() because their TEE
+ * calls them rather than the other way round (an OP-TEE trusted application's invoke entry
+ * point; ebcc-backends(7), optee, attestation "ta-binding"). bind is the BIND payload the host
+ * sent with the request (bind_len bytes, ebcc-stage-protocol(7)); request and response are the
+ * bytes the stage received and returns. Writes the 64 bytes of report_data that the stage then
+ * asks its TEE to report over, exactly as ebcc_stage_serve() computes them. Returns 0, or
+ * EBCC_ERR_INVALID_ARG (-1) when bind is not a well-formed BIND payload or a pointer is NULL
+ * with a length. Keeps no state: thread-safe.
+ */
+int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *request,
+			   size_t request_len, const void *response, size_t response_len,
+			   unsigned char report_data[64]);
+
+/*
  * Sends one log line to the host during a request; it ends up in the invocation's log.txt.
  * Lines longer than 4096 bytes are cut. Outside a request, or when the host's log budget for
  * the invocation is spent, the line is dropped. Not thread-safe.

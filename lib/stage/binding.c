@@ -2,6 +2,9 @@
 /* report_data on the protected side, with BearSSL's hashes (binding.h). */
 #include <bearssl.h>
 
+#include <ebcc/ebcc.h>
+#include <ebcc/stage.h>
+
 #include "binding.h"
 
 /* The evidence version this library's stages bind for. */
@@ -36,4 +39,21 @@ void ebcc__stage_report_data(const uint8_t *bind, size_t bind_len, const uint8_t
 	put_field(&c, request, 32);
 	put_field(&c, response, 32);
 	br_sha512_out(&c, out);
+}
+
+int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *request,
+			   size_t request_len, const void *response, size_t response_len,
+			   unsigned char report_data[64])
+{
+	struct ebcc_frame f = { .type = EBCC_FRAME_BIND, .length = (uint32_t)bind_len };
+	uint8_t request_digest[32], response_digest[32];
+
+	if (bind == NULL || report_data == NULL || bind_len > EBCC_FRAME_BIND_MAX ||
+	    (request == NULL && request_len > 0) || (response == NULL && response_len > 0) ||
+	    ebcc__frame_decode_payload(&f, bind) != EBCC_FRAME_OK)
+		return EBCC_ERR_INVALID_ARG;
+	ebcc__stage_sha256(request, request_len, request_digest);
+	ebcc__stage_sha256(response, response_len, response_digest);
+	ebcc__stage_report_data(bind, bind_len, request_digest, response_digest, report_data);
+	return 0;
 }

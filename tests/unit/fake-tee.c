@@ -11,6 +11,8 @@
 #include <linux/tee.h>
 #include <openssl/evp.h>
 
+#include <ebcc/stage.h>
+
 #include "../../backends/common/bytes.h"
 #include "../../backends/optee/teec.h"
 #include "fake-pki.h"
@@ -234,6 +236,33 @@ static uint32_t pta_invoke(struct fake_tee *t, uint32_t cmd, uint32_t types, str
 
 /* ---- the echo TA ----------------------------------------------------------------------------- */
 
+/* A TA built with libebcc-stage's binding: it echoes, binds request and response with
+ * ebcc_stage_report_data() and has HASH_TA_MEMORY sign that report_data, all in one
+ * invocation (request in, response out, BIND in, report_data || the PTA's output out). */
+static uint32_t ta_bind(struct fake_tee *t, struct session *s, uint32_t types, struct tparam *p)
+{
+	struct tparam pta[2];
+	uint32_t r;
+
+	if (types != PT(P_MIN, P_MOUT, P_MIN, P_MOUT))
+		return TEEC_ERROR_BAD_PARAMETERS;
+	if (p[1].size < p[0].size || p[3].size < 64) {
+		p[1].size = p[0].size;
+		p[3].size = 64 + 32 + 256;
+		return TEEC_ERROR_SHORT_BUFFER;
+	}
+	memcpy(p[1].buf, p[0].buf, (size_t)p[0].size);
+	p[1].size = p[0].size;
+	if (ebcc_stage_report_data(p[2].buf, (size_t)p[2].size, p[0].buf, (size_t)p[0].size,
+				   p[1].buf, (size_t)p[1].size, p[3].buf) != 0)
+		return TEEC_ERROR_BAD_PARAMETERS;
+	pta[0] = (struct tparam){ .type = P_MIN, .buf = p[3].buf, .size = 64 };
+	pta[1] = (struct tparam){ .type = P_MOUT, .buf = p[3].buf + 64, .size = p[3].size - 64 };
+	r = pta_invoke(t, PTA_HASH_TA_MEMORY, PT(P_MIN, P_MOUT, P_NONE, P_NONE), pta, s->ta);
+	p[3].size = 64 + pta[1].size;
+	return r;
+}
+
 static uint32_t ta_invoke(struct fake_tee *t, struct session *s, uint32_t cmd, uint32_t types,
 			  struct tparam *p, uint32_t *origin)
 {
@@ -241,6 +270,8 @@ static uint32_t ta_invoke(struct fake_tee *t, struct session *s, uint32_t cmd, u
 	size_t n;
 
 	*origin = TEEC_ORIGIN_TRUSTED_APP;
+	if (cmd == FAKE_TEE_CMD_BIND)
+		return ta_bind(t, s, types, p);
 	if (types != PT(P_MIN, P_MOUT, P_NONE, P_NONE))
 		return TEEC_ERROR_BAD_PARAMETERS;
 	if (cmd == FAKE_TEE_CMD_ATTEST) {

@@ -19,7 +19,10 @@
  * "busy" is TEEC_ERROR_BUSY from the TEE, "fail" TEEC_ERROR_BAD_PARAMETERS from the TA,
  * "grow:N" an answer of N bytes (TEEC_ERROR_SHORT_BUFFER with the size needed when the output
  * is smaller). Command FAKE_TEE_CMD_ATTEST forwards its input to
- * PTA_ATTESTATION_HASH_TA_MEMORY and answers with the PTA's output. The attestation PTA
+ * PTA_ATTESTATION_HASH_TA_MEMORY and answers with the PTA's output. Command FAKE_TEE_CMD_BIND
+ * is a TA built with libebcc-stage's binding: (request in, response out, BIND in, binding out)
+ * echoes, computes report_data with ebcc_stage_report_data() and answers report_data ||
+ * what HASH_TA_MEMORY signed for it. The attestation PTA
  * (39800861-182a-4720-9b67-2bcd622bc0b5) implements GET_PUBKEY, GET_TA_SHDR_DIGEST and
  * HASH_TA_MEMORY (TEEC_ERROR_ACCESS_DENIED unless a TA calls it) with an RSA-2048 key made
  * for the test run, parameter checks and TEEC_ERROR_SHORT_BUFFER as optee_os does.
@@ -35,6 +38,7 @@
 
 #define FAKE_TEE_CMD_ECHO 0
 #define FAKE_TEE_CMD_ATTEST 0x100
+#define FAKE_TEE_CMD_BIND 0x200
 
 struct fake_tee_faults {
 	bool no_device;        /* open("/dev/tee0"): ENOENT */

@@ -282,6 +282,7 @@ static void lifecycle_mode(const char *extra_options, const char *mode)
 	const void *data;
 	size_t len;
 	char *json = NULL, *info = NULL, *policy, *pem = NULL, *verdict = NULL, pin[80], hex[65];
+	char kind[32];
 	uint8_t memory[32];
 	uint64_t eid;
 	struct tee_env e;
@@ -326,7 +327,16 @@ static void lifecycle_mode(const char *extra_options, const char *mode)
 		ebcc__hex_encode(memory, 32, hex);
 	}
 	snprintf(pin, sizeof(pin), "\"%s\"", hex);
-	policy = key_policy(&l, "ta_digest", pin);
+	snprintf(kind, sizeof(kind), "\"%s\"", mode);
+	if (strcmp(mode, "ta-binding") == 0) {
+		/* Only a policy that expects a binding TA and pins it takes its report. */
+		policy = key_policy(&l, "ta_digest", pin);
+		assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), EBCC_ERR_VERIFY);
+		assert_non_null(strstr(ebcc_last_error_message(), "verifies only under a policy"));
+		free(policy);
+	}
+	policy = tee_policy("optee", (const char *const[]){ fake_tee_pubkey_pem(l.t), NULL },
+			    "ta_digest", pin, "attestation", kind, NULL);
 	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), 0);
 	tee_env_init(&e);
 	assert_int_equal(tee_verdict(ebcc__backend_optee_entry(), &e, parsed, policy, &verdict), 0);
@@ -336,19 +346,40 @@ static void lifecycle_mode(const char *extra_options, const char *mode)
 	expect_verdict(verdict, "ta_digest", hex);
 	expect_verdict(verdict, "ta_digest_pinned", "matches the policy");
 	assert_non_null(strstr(verdict, "\"not_verified\":["));
+	if (strcmp(mode, "ta-binding") == 0) {
+		/* The TA bound request and response itself: no caveat of the normal world's. */
+		expect_verdict(verdict, "report_data", "bound by the TA");
+		assert_null(strstr(verdict, "normal world's claim"));
+		assert_null(strstr(verdict, "the claim of the library"));
+	} else {
+		expect_verdict(verdict, "report_data", "bound: the nonce");
+	}
 	free(verdict);
 	free(policy);
 	/* No key: refused unless the policy says so; a wrong digest pin: refused. */
-	assert_int_equal(ebcc_evidence_verify(plain, parsed, NULL), EBCC_ERR_VERIFY);
+	policy = tee_policy("optee", NULL, "attestation", kind, "ta_digest", pin, NULL);
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "signature not verified: no "
 							  "trusted_keys in the policy"));
-	policy = tee_policy("optee", NULL, "allow_unverified_signature", "true", NULL);
+	free(policy);
+	policy = tee_policy("optee", NULL, "allow_unverified_signature", "true", "attestation",
+			    kind, "ta_digest", pin, NULL);
 	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), 0);
 	free(policy);
-	policy = key_policy(&l, "ta_digest", "\"0000000000000000000000000000000000000000000000000"
-					     "000000000000000\"");
+	policy = tee_policy("optee", (const char *const[]){ fake_tee_pubkey_pem(l.t), NULL },
+			    "attestation", kind, "ta_digest",
+			    "\"0000000000000000000000000000000000000000000000000000000000000000\"",
+			    NULL);
 	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "TA digest expected 0000"));
+	free(policy);
+	/* A policy that expects another kind refuses the report. */
+	policy = tee_policy("optee", (const char *const[]){ fake_tee_pubkey_pem(l.t), NULL },
+			    "attestation",
+			    strcmp(mode, "ta-memory") == 0 ? "\"ta-digest\"" : "\"ta-memory\"",
+			    NULL);
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, policy), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "the policy expects"));
 	free(policy);
 
 	ebcc_evidence_unref(parsed);
@@ -374,6 +405,13 @@ static void lifecycle_ta_memory(void **state)
 {
 	(void)state;
 	lifecycle_mode(", \"attestation\": \"ta-memory\", \"attestCommand\": 256", "ta-memory");
+}
+
+/* A TA built with libebcc-stage's binding: it binds and has the PTA sign in one call. */
+static void lifecycle_ta_binding(void **state)
+{
+	(void)state;
+	lifecycle_mode(", \"command\": 512, \"attestation\": \"ta-binding\"", "ta-binding");
 }
 
 static void invoke_results(void **state)
@@ -685,7 +723,7 @@ static void report_flips_and_claims(void **state)
 	check.policy_json = policy;
 	assert_int_equal(ops->verify_report(&e.env, &check, &verdict, NULL), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(e.error, "unknown key \"uuid\" (known: ta_digest, "
-					"allow_unverified_signature)"));
+					"allow_unverified_signature, attestation)"));
 	free(policy);
 	EVP_PKEY_free(other);
 	free(other_key);
@@ -729,6 +767,7 @@ int main(void)
 		cmocka_unit_test(teec_results),
 		cmocka_unit_test(lifecycle_ta_digest),
 		cmocka_unit_test(lifecycle_ta_memory),
+		cmocka_unit_test(lifecycle_ta_binding),
 		cmocka_unit_test(invoke_results),
 		cmocka_unit_test(load_failures),
 		cmocka_unit_test(image_must_be_the_ta),

@@ -360,10 +360,36 @@ static void serves_a_listening_socket(void **state)
 	rmdir(dir);
 }
 
+/* ebcc_stage_report_data(): the same binding as the served path, for stages the TEE calls. */
+static void report_data_for_called_stages(void **state)
+{
+	uint8_t bind[EBCC_FRAME_BIND_MAX], want[64], got[64];
+	size_t bind_len = test_bind(bind);
+
+	(void)state;
+	expected_report_data("question", "answer", 6, want);
+	assert_int_equal(ebcc_stage_report_data(bind, bind_len, "question", 8, "answer", 6, got), 0);
+	assert_memory_equal(got, want, 64);
+	expected_report_data("", "", 0, want);
+	assert_int_equal(ebcc_stage_report_data(bind, bind_len, NULL, 0, NULL, 0, got), 0);
+	assert_memory_equal(got, want, 64);
+	/* Not a BIND payload: cut short, a field too long, or NULL where bytes are due. */
+	assert_int_equal(ebcc_stage_report_data(bind, bind_len - 1, "q", 1, "a", 1, got),
+			 EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_report_data(bind, 3, "q", 1, "a", 1, got), EBCC_ERR_INVALID_ARG);
+	bind[3] = 0xff;
+	assert_int_equal(ebcc_stage_report_data(bind, bind_len, "q", 1, "a", 1, got),
+			 EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_report_data(NULL, 0, "q", 1, "a", 1, got), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_report_data(bind, bind_len, NULL, 1, "a", 1, got),
+			 EBCC_ERR_INVALID_ARG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(null_and_missing_channel),
+		cmocka_unit_test(report_data_for_called_stages),
 		cmocka_unit_test(serves_a_connected_socket),
 		cmocka_unit_test(host_breaking_the_protocol),
 		cmocka_unit_test_teardown(serves_a_listening_socket, kill_server),
