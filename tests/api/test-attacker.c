@@ -12,10 +12,13 @@
  *   replay-rebind   ...with report_data replaced by the one the core expects
  *
  * "honest" wraps sim without tampering: its evidence verifies, so the test can tell an
- * attack that is caught from one that cannot happen. (The sim device key itself lives on the
+ * attack that is caught from one that cannot happen. And the report of data of the host's
+ * choosing: the sim stage's security monitor answers only the stage, so the host must hold
+ * no descriptor of it after loading stages and invoking them. (The sim device key itself lives on the
  * host: an attacker who reads it signs anything. That is sim's documented lack of a root of
  * trust, not something the protocol can catch.)
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -275,6 +279,56 @@ static void replayed_report(void **state)
 	expect_caught("replay-rebind", false, "report_data");
 }
 
+/* The descriptors of this process that are SOCK_SEQPACKET sockets: a security monitor's. */
+static int monitor_descriptors(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		int fd = atoi(e->d_name), type = 0;
+		socklen_t len = sizeof(type);
+
+		if (e->d_name[0] != '.' && fd != dirfd(d) &&
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+			found++;
+	}
+	closedir(d);
+	return found;
+}
+
+static void monitor_out_of_the_hosts_reach(void **state)
+{
+	static const char manifest[] =
+		"{\"ebccVersion\": \"0.1\", \"stages\": [{\"name\": \"warm\", \"image\": "
+		"\"stages/echo\"}, {\"name\": \"fresh\", \"image\": \"stages/echo\", "
+		"\"lifetime\": \"invocation\"}]}";
+	char *root = scratch_dir("attacker-root"), *bundle = scratch_dir("attacker-bundle");
+	struct ebcc_context *ctx = context_at(root);
+	struct ebcc_instance *inst = NULL;
+	struct ebcc_invocation *inv = NULL;
+
+	(void)state;
+	make_bundle(bundle, NULL, "[]");
+	write_file(bundle, "ebcc.json", manifest, strlen(manifest));
+	assert_int_equal(monitor_descriptors(), 0);
+	assert_int_equal(ebcc_instance_create(ctx, "victim", bundle, &inst), 0);
+	assert_int_equal(ebcc_instance_start(inst), 0);
+	assert_int_equal(monitor_descriptors(), 0);
+	assert_int_equal(ebcc_stage_invoke(inst, "warm", "a", 1, NULL, 0, &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_stage_invoke(inst, "fresh", "b", 1, NULL, 0, &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(monitor_descriptors(), 0);
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	ebcc_instance_unref(inst);
+	ebcc_context_unref(ctx);
+	scratch_remove(root);
+	scratch_remove(bundle);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +336,7 @@ int main(void)
 		cmocka_unit_test(altered_response),
 		cmocka_unit_test(binding_of_the_hosts_choosing),
 		cmocka_unit_test(replayed_report),
+		cmocka_unit_test(monitor_out_of_the_hosts_reach),
 	};
 
 	if (echo_stage_path() == NULL) {
