@@ -187,8 +187,12 @@ static int exchange(int fd, const void *req, size_t len, void *buf, size_t cap, 
 			*ret_len = n;
 			return binding_holds(req, len, buf, n, report_data);
 		}
-		if (h[3] == FRAME_REPORT && !reported && n == REPORT_DATA) {
-			if (read_exact(fd, report_data, n) < 0)
+		/* report_data, then the report of the stage's TEE primitive when it has one (the
+		 * sim security monitor's, for a stage libebcc started). */
+		if (h[3] == FRAME_REPORT && !reported && n >= REPORT_DATA &&
+		    n - REPORT_DATA <= sizeof(text)) {
+			if (read_exact(fd, report_data, REPORT_DATA) < 0 ||
+			    (n > REPORT_DATA && read_exact(fd, text, n - REPORT_DATA) < 0))
 				return -1;
 			reported = true;
 			continue;
