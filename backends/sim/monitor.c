@@ -14,6 +14,7 @@
  * embedder's subreaper; a per-invocation stage's is a child, reaped with the stage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -75,40 +76,72 @@ __attribute__((noreturn)) static void monitor_main(const struct ebcc__sim_signer
 	_exit(0);
 }
 
-int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
-			    int *ret_stage_end, pid_t *ret_pid)
+/* A warm stage's monitor: forked by a short-lived intermediate, which tells us through a pipe
+ * whether the fork worked (its exit status is not a reliable messenger: a memory checker the
+ * embedder runs under may rewrite it). */
+static int start_detached(const struct ebcc__sim_signer *signer, int sv[2])
 {
-	int sv[2], status = 0, e;
-	pid_t child;
+	int pipefd[2], ok = 0, e;
+	pid_t middle;
+	ssize_t n;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
-	child = ebcc__sandbox_raw_clone(0);
-	if (child == 0) {
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "pipe for the security monitor");
+	middle = ebcc__sandbox_raw_clone(0);
+	if (middle == 0) {
 		pid_t monitor;
 
 		close(sv[1]);
-		if (!detach)
-			monitor_main(signer, sv[0]);
+		close(pipefd[0]);
 		monitor = ebcc__sandbox_raw_clone(0);
-		if (monitor == 0)
+		if (monitor == 0) {
+			close(pipefd[1]);
 			monitor_main(signer, sv[0]);
-		_exit(monitor < 0 ? 1 : 0);
+		}
+		ok = monitor > 0;
+		(void)!write(pipefd[1], &ok, sizeof(ok));
+		_exit(0);
 	}
 	e = errno;
-	close(sv[0]);
-	if (child < 0) {
-		close(sv[1]);
+	close(pipefd[1]);
+	if (middle < 0) {
+		close(pipefd[0]);
 		return ebcc__error_errno(EBCC_ERR_IO, e, "fork for the security monitor");
 	}
+	do
+		n = read(pipefd[0], &ok, sizeof(ok));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+	ebcc__sandbox_wait_pid(middle, NULL);
+	if (n != sizeof(ok) || !ok)
+		return ebcc__error(EBCC_ERR_BACKEND, "the security monitor could not be started "
+				   "(fork failed)");
+	return 0;
+}
+
+int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
+			    int *ret_stage_end, pid_t *ret_pid)
+{
+	int sv[2], r = 0;
+	pid_t child = 0;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
 	if (detach) {
-		ebcc__sandbox_wait_pid(child, &status);
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		r = start_detached(signer, sv);
+	} else {
+		child = ebcc__sandbox_raw_clone(0);
+		if (child == 0) {
 			close(sv[1]);
-			return ebcc__error(EBCC_ERR_BACKEND,
-					   "the security monitor could not be started");
+			monitor_main(signer, sv[0]);
 		}
-		child = 0;
+		if (child < 0)
+			r = ebcc__error_errno(EBCC_ERR_IO, errno, "fork for the security monitor");
+	}
+	close(sv[0]);
+	if (r < 0) {
+		close(sv[1]);
+		return r;
 	}
 	*ret_stage_end = sv[1];
 	*ret_pid = child;
