@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An OCI bundle as a composite sees it: config.json, the stage manifest, and the stage images,
- * each opened inside the bundle without following a symlink and measured.
+ * each opened without following a symlink and measured. The manifest is ebcc.json in the
+ * bundle or what the annotation org.ebcc.manifest names: a path relative to the bundle (images
+ * in the bundle), an absolute host path (images in the manifest's directory), or
+ * "rootfs:/path" inside the container's image (images beneath its rootfs, lib/imageroot.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +19,7 @@
 #define MANIFEST_MAX (UINT64_C(1) << 20)
 #define MANIFEST_ANNOTATION "org.ebcc.manifest"
 #define MANIFEST_DEFAULT "ebcc.json"
+#define ROOTFS_PREFIX "rootfs:"
 
 void ebcc__bundle_free(struct ebcc_bundle *b)
 {
@@ -23,6 +27,9 @@ void ebcc__bundle_free(struct ebcc_bundle *b)
 		return;
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->images_fd >= 0)
+		close(b->images_fd);
+	ebcc__image_root_clear(&b->images);
 	free(b->path);
 	free(b->config_text);
 	ebcc__oci_config_free(b->config);
@@ -92,35 +99,138 @@ static int read_bundle_file(int dir_fd, const char *relpath, const char *display
 	return r < 0 ? r : ebcc__read_all(fd, max, display, ret_text, ret_len);
 }
 
+static int images_in(struct ebcc_bundle *b, enum ebcc_image_root_kind kind, const char *path,
+		     const char *dir, int fd)
+{
+	b->images.kind = kind;
+	b->images.path = strdup(path);
+	b->images.dir = dir != NULL ? strdup(dir) : NULL;
+	b->images_fd = fd;
+	if (b->images.path == NULL || (dir != NULL && b->images.dir == NULL))
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	return 0;
+}
+
+/* ebcc.json or a bundle-relative annotation: the manifest and its images in the bundle. */
+static int manifest_in_bundle(struct ebcc_bundle *b, const char *name, char **ret_text,
+			      size_t *ret_len)
+{
+	char display[EBCC_PATH_MAX + 64];
+	int fd, r;
+
+	snprintf(display, sizeof(display), "%s/%s", b->path, name);
+	fd = fcntl(b->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return ebcc__error_errno(EBCC_ERR_IO, errno, "dup");
+	r = images_in(b, EBCC_IMAGE_ROOT_BUNDLE, b->path, NULL, fd);
+	if (r == 0)
+		r = read_bundle_file(b->fd, name, display, MANIFEST_MAX, ret_text, ret_len);
+	if (r == EBCC_ERR_NOT_FOUND)
+		return ebcc__error(EBCC_ERR_NOT_FOUND,
+				   "stage manifest %s not found (name another with the annotation %s)",
+				   display, MANIFEST_ANNOTATION);
+	return r;
+}
+
+/* An absolute host path: the manifest's own directory holds its images. */
+static int manifest_on_host(struct ebcc_bundle *b, const char *name, char **ret_text,
+			    size_t *ret_len)
+{
+	char dir[EBCC_PATH_MAX], real[PATH_MAX], what[EBCC_PATH_MAX + 64];
+	const char *base = strrchr(name, '/') + 1;
+	_cleanup_close_ int fd = -1;
+	int dir_fd, r;
+
+	snprintf(what, sizeof(what), "stage manifest %s (annotation %s)", name,
+		 MANIFEST_ANNOTATION);
+	if (strlen(name) >= sizeof(dir))
+		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: path too long", what);
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: names a directory, not a file", what);
+	snprintf(dir, sizeof(dir), "%.*s", base - name > 1 ? (int)(base - name - 1) : 1, name);
+	if (realpath(dir, real) == NULL)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "%s: directory %s",
+					 what, dir);
+	dir_fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "%s: directory %s",
+					 what, real);
+	r = images_in(b, EBCC_IMAGE_ROOT_DIRECTORY, real, NULL, dir_fd);
+	if (r == 0)
+		r = ebcc__bundle_open_file(dir_fd, base, what, &fd);
+	return r < 0 ? r : ebcc__read_all(fd, MANIFEST_MAX, name, ret_text, ret_len);
+}
+
+/* "rootfs:/path": the manifest and its images ship in the container's image. */
+static int manifest_in_rootfs(struct ebcc_bundle *b, const char *inner, char *display,
+			      size_t display_size, char **ret_text, size_t *ret_len)
+{
+	char what[EBCC_PATH_MAX + 96], rootfs[2 * EBCC_PATH_MAX], real[PATH_MAX];
+	char dir[EBCC_PATH_MAX];
+	const char *rel = inner + 1, *root = b->config->root_path, *slash;
+	_cleanup_close_ int fd = -1;
+	int root_fd, r;
+
+	snprintf(what, sizeof(what), "stage manifest " ROOTFS_PREFIX "%s (annotation %s)", inner,
+		 MANIFEST_ANNOTATION);
+	if (inner[0] != '/')
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "%s: the path must be absolute inside the image (" ROOTFS_PREFIX
+				   "/...)",
+				   what);
+	if (strlen(rel) >= sizeof(dir))
+		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: path too long", what);
+	/* Refused rather than resolved: a ".." could climb out of the manifest's directory, and
+	 * the images' paths are checked the same way (lib/manifest.c). */
+	if (rel[0] == '\0' || !ebcc__image_root_dir_valid(rel))
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "%s: the path must name a file without empty, \".\" or \"..\" "
+				   "components",
+				   what);
+	if (root == NULL || root[0] == '\0')
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "%s: %s/config.json has no root.path to find the image in", what,
+				   b->path);
+	if ((size_t)snprintf(rootfs, sizeof(rootfs), "%s%s%s", root[0] == '/' ? "" : b->path,
+			     root[0] == '/' ? "" : "/", root) >= sizeof(rootfs) ||
+	    strlen(rootfs) >= PATH_MAX)
+		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: rootfs %s: path too long", what, root);
+	if (realpath(rootfs, real) == NULL)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "%s: rootfs %s",
+					 what, rootfs);
+	root_fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return ebcc__error_errno(ebcc__error_from_errno(errno), errno, "%s: rootfs %s",
+					 what, real);
+	slash = strrchr(rel, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash != NULL ? (int)(slash - rel) : 0, rel);
+	r = images_in(b, EBCC_IMAGE_ROOT_ROOTFS, real, dir, root_fd);
+	if (r == 0)
+		r = ebcc__rootfs_open_file(root_fd, real, rel, what, &fd);
+	if (r < 0)
+		return r;
+	snprintf(display, display_size, ROOTFS_PREFIX "%s beneath rootfs %s", inner, real);
+	return ebcc__read_all(fd, MANIFEST_MAX, display, ret_text, ret_len);
+}
+
 static int load_manifest(struct ebcc_bundle *b)
 {
 	const char *name = ebcc__oci_config_annotation(b->config, MANIFEST_ANNOTATION);
 	_cleanup_free_ char *text = NULL;
-	char display[EBCC_PATH_MAX + 64];
-	size_t len;
+	char display[3 * EBCC_PATH_MAX];
+	size_t len = 0;
 	int r;
 
-	if (name == NULL)
-		name = MANIFEST_DEFAULT;
-	snprintf(display, sizeof(display), "%s%s%s", name[0] == '/' ? "" : b->path,
-		 name[0] == '/' ? "" : "/", name);
-	if (name[0] == '/') {
-		_cleanup_close_ int fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-							    O_NOCTTY);
-
-		if (fd < 0)
-			return ebcc__error_errno(errno == ELOOP ? EBCC_ERR_INVALID_ARG
-								: ebcc__error_from_errno(errno),
-						 errno, "stage manifest %s (annotation %s)", display,
-						 MANIFEST_ANNOTATION);
-		r = ebcc__read_all(fd, MANIFEST_MAX, display, &text, &len);
+	if (name != NULL && strncmp(name, ROOTFS_PREFIX, strlen(ROOTFS_PREFIX)) == 0) {
+		r = manifest_in_rootfs(b, name + strlen(ROOTFS_PREFIX), display, sizeof(display),
+				       &text, &len);
+	} else if (name != NULL && name[0] == '/') {
+		snprintf(display, sizeof(display), "%s", name);
+		r = manifest_on_host(b, name, &text, &len);
 	} else {
-		r = read_bundle_file(b->fd, name, display, MANIFEST_MAX, &text, &len);
-		if (r == EBCC_ERR_NOT_FOUND)
-			return ebcc__error(EBCC_ERR_NOT_FOUND,
-					   "stage manifest %s not found (name another with the "
-					   "annotation %s)",
-					   display, MANIFEST_ANNOTATION);
+		snprintf(display, sizeof(display), "%s/%s", b->path,
+			 name != NULL ? name : MANIFEST_DEFAULT);
+		r = manifest_in_bundle(b, name != NULL ? name : MANIFEST_DEFAULT, &text, &len);
 	}
 	if (r < 0)
 		return r;
@@ -140,6 +250,7 @@ int ebcc__bundle_load(const char *dir, struct ebcc_bundle **ret)
 	if (b == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	b->fd = -1;
+	b->images_fd = -1;
 	b->path = strdup(real);
 	if (b->path == NULL) {
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
@@ -168,28 +279,19 @@ fail:
 	return r;
 }
 
-int ebcc__stage_image_open(int bundle_fd, const char *bundle_path,
-			   const struct ebcc_stage_decl *s, int *ret_fd)
-{
-	char display[2 * EBCC_PATH_MAX + 128];
-
-	snprintf(display, sizeof(display), "stage %s: image %s/%s", s->name, bundle_path, s->image);
-	return ebcc__bundle_open_file(bundle_fd, s->image, display, ret_fd);
-}
-
 int ebcc__bundle_measure(struct ebcc_bundle *b)
 {
 	for (size_t i = 0; i < b->manifest->n_stages; i++) {
 		struct ebcc_stage_decl *s = &b->manifest->stages[i];
 		uint8_t digest[EBCC_SHA256_SIZE];
-		char display[2 * EBCC_PATH_MAX], what[2 * EBCC_PATH_MAX + 96];
+		char display[2 * EBCC_PATH_MAX + 16], what[2 * EBCC_PATH_MAX + 96];
 		_cleanup_close_ int fd = -1;
 		int r;
 
-		r = ebcc__stage_image_open(b->fd, b->path, s, &fd);
+		r = ebcc__image_root_open_image(&b->images, b->images_fd, s, &fd);
 		if (r < 0)
 			return r;
-		snprintf(display, sizeof(display), "%s/%s", b->path, s->image);
+		ebcc__image_root_describe(&b->images, s, display, sizeof(display));
 		snprintf(what, sizeof(what), "stage %s: image %s", s->name, display);
 		/* Bounded like loading is (EBCC_STAGE_IMAGE_MAX), and checked before hashing. */
 		r = ebcc__sha256_fd(fd, what, digest);

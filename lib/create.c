@@ -19,7 +19,8 @@
 
 #define CONFIG_NAME "config.json"
 
-/* Builds the state of a new composite from its bundle (taking over the manifest's stages). */
+/* Builds the state of a new composite from its bundle (taking over the manifest's stages and
+ * where their images are). */
 static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *backend,
 			     struct ebcc_state **ret)
 {
@@ -39,6 +40,9 @@ static int state_from_bundle(const char *id, struct ebcc_bundle *b, const char *
 	st->n_stages = b->manifest->n_stages;
 	b->manifest->stages = NULL;
 	b->manifest->n_stages = 0;
+	/* Where the images are, so that start loads the very files measured here. */
+	st->images = b->images;
+	b->images = (struct ebcc_image_root){ 0 };
 	if (st->id == NULL || st->bundle == NULL || st->oci_version == NULL || st->backend == NULL) {
 		ebcc__state_free(st);
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");

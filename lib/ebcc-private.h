@@ -358,6 +358,7 @@ struct ebcc_process {
 struct ebcc_oci_config {
 	char *oci_version;
 	struct json_object *annotations; /* object of strings */
+	char *root_path;                 /* root.path as written, NULL when the config has none */
 	struct ebcc_process *process;    /* NULL when the config has none */
 };
 
@@ -371,7 +372,7 @@ const char *ebcc__oci_config_annotation(const struct ebcc_oci_config *c, const c
 /* One stage as declared in the manifest, plus what the composite's state records about it. */
 struct ebcc_stage_decl {
 	char name[EBCC_STAGE_NAME_MAX + 1];
-	char *image; /* relative to the bundle */
+	char *image; /* relative to the manifest's image directory (struct ebcc_image_root) */
 	uint32_t lifetime; /* EBCC_LIFETIME_* */
 	uint32_t timeout_ms, memory_mib, cpu_seconds, max_files;
 	uint64_t max_request, max_response;
@@ -400,6 +401,45 @@ int ebcc__lifetime_parse(const char *text, uint32_t *ret);
 
 /* ---- the bundle on disk (lib/bundle.c) -------------------------------------------------- */
 
+/* ---- where a composite's stage images are (lib/imageroot.c) ----------------------------- */
+
+enum ebcc_image_root_kind {
+	EBCC_IMAGE_ROOT_BUNDLE,    /* the bundle (ebcc.json, or a bundle-relative annotation) */
+	EBCC_IMAGE_ROOT_DIRECTORY, /* the directory of a manifest named by an absolute host path */
+	EBCC_IMAGE_ROOT_ROOTFS,    /* inside the container's rootfs (annotation "rootfs:/path") */
+};
+
+struct ebcc_image_root {
+	enum ebcc_image_root_kind kind;
+	char *path; /* absolute host directory, symlinks resolved: bundle, manifest's dir or rootfs */
+	char *dir;  /* rootfs: the manifest's directory inside it, relative ("" = its top) */
+};
+
+void ebcc__image_root_clear(struct ebcc_image_root *ir);
+const char *ebcc__image_root_kind_name(enum ebcc_image_root_kind kind);
+int ebcc__image_root_kind_parse(const char *name, enum ebcc_image_root_kind *ret);
+/* Whether dir is a relative path without empty, "." or ".." components ("" allowed). */
+bool ebcc__image_root_dir_valid(const char *dir);
+/* Opens ir->path (O_DIRECTORY|O_CLOEXEC), the descriptor images are opened beneath. */
+int ebcc__image_root_open(const struct ebcc_image_root *ir, const char *stage, int *ret_fd);
+/*
+ * Opens path (relative, checked by the caller: no "." or ".." components) beneath root_fd, a
+ * container's rootfs: openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS|RESOLVE_NO_SYMLINKS), or
+ * where openat2 is missing a walk that refuses every symlink. Only a regular file is returned.
+ * Messages read "<what>: beneath rootfs <root_path>: <reason>"; a symlink, a non-directory on
+ * the way or a non-regular file is EBCC_ERR_INVALID_ARG, a missing one EBCC_ERR_NOT_FOUND.
+ */
+int ebcc__rootfs_open_file(int root_fd, const char *root_path, const char *path,
+			   const char *what, int *ret_fd);
+/* Describes a stage's image for messages ("<bundle>/stages/x", "rootfs:/ebcc/x beneath
+ * rootfs /r"). */
+void ebcc__image_root_describe(const struct ebcc_image_root *ir,
+			       const struct ebcc_stage_decl *s, char *buf, size_t size);
+/* Opens a stage's image beneath root_fd (from ebcc__image_root_open) with the rules of its
+ * kind: no symlink followed, regular files only. */
+int ebcc__image_root_open_image(const struct ebcc_image_root *ir, int root_fd,
+				const struct ebcc_stage_decl *s, int *ret_fd);
+
 struct ebcc_bundle {
 	char *path; /* absolute, symlinks resolved */
 	int fd;
@@ -407,6 +447,8 @@ struct ebcc_bundle {
 	size_t config_len;
 	struct ebcc_oci_config *config;
 	struct ebcc_manifest *manifest;
+	struct ebcc_image_root images; /* where the manifest's images are */
+	int images_fd;                 /* images.path, opened */
 };
 
 /* Reads config.json and the manifest (ebcc.json or the org.ebcc.manifest annotation). */
@@ -416,9 +458,6 @@ void ebcc__bundle_free(struct ebcc_bundle *b);
 int ebcc__bundle_measure(struct ebcc_bundle *b);
 /* Opens a regular file below dir_fd; no symlink anywhere on the way is followed. */
 int ebcc__bundle_open_file(int dir_fd, const char *relpath, const char *display, int *ret_fd);
-/* Opens a stage's image in the bundle (O_RDONLY|O_CLOEXEC|O_NOFOLLOW). */
-int ebcc__stage_image_open(int bundle_fd, const char *bundle_path,
-			   const struct ebcc_stage_decl *s, int *ret_fd);
 
 /* ---- state.json (lib/state.c) ---------------------------------------------------------- */
 
@@ -451,6 +490,7 @@ struct ebcc_state {
 	uint64_t monitor_start;
 	size_t n_stages;
 	struct ebcc_stage_decl *stages;
+	struct ebcc_image_root images; /* "imageRoot"; absent in older files: the bundle */
 };
 
 int ebcc__state_to_json(const struct ebcc_state *st, char **ret);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The parts of an OCI bundle's config.json that a composite uses: the version, the
- * annotations, and the process that becomes the REE anchor (args, env, cwd, rlimits, user).
+ * annotations, root.path (for a stage manifest inside the image), and the process that becomes
+ * the REE anchor (args, env, cwd, rlimits, user).
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,7 @@ void ebcc__oci_config_free(struct ebcc_oci_config *c)
 	if (c == NULL)
 		return;
 	free(c->oci_version);
+	free(c->root_path);
 	json_object_put(c->annotations);
 	ebcc__process_free(c->process);
 	free(c);
@@ -238,9 +240,9 @@ static int parse_process(struct json_object *obj, const char *what, struct ebcc_
 int ebcc__oci_config_parse(const char *text, size_t len, const char *display,
 			   struct ebcc_oci_config **ret)
 {
-	struct json_object *root = NULL, *annotations, *process;
+	struct json_object *root = NULL, *annotations, *process, *rootfs = NULL;
 	struct ebcc_oci_config *c;
-	const char *version;
+	const char *version, *rootfs_path = NULL;
 	char what[EBCC_PATH_MAX + 32];
 	int r;
 
@@ -280,6 +282,18 @@ int ebcc__oci_config_parse(const char *text, size_t len, const char *display,
 		c->annotations = json_object_new_object();
 	}
 	if (c->oci_version == NULL || c->annotations == NULL) {
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	/* Only a stage manifest inside the image ("rootfs:/...") needs root.path. */
+	r = ebcc__json_member(root, "root", json_type_object, false, ERR, display, &rootfs);
+	if (r == 0 && rootfs != NULL) {
+		snprintf(what, sizeof(what), "%s: root", display);
+		r = ebcc__json_string_member(rootfs, "path", false, ERR, what, &rootfs_path);
+	}
+	if (r < 0)
+		goto out;
+	if (rootfs_path != NULL && (c->root_path = strdup(rootfs_path)) == NULL) {
 		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 		goto out;
 	}

@@ -138,15 +138,19 @@ int ebcc__stage_load(struct ebcc_instance *inst, const struct ebcc_state *st,
 	struct ebcc_backend_stage_params params;
 	struct ebcc_backend_stage out = { .size = sizeof(out) };
 	char stage_dir[NAME_MAX + EBCC_STAGE_NAME_MAX + 16];
-	_cleanup_close_ int bundle_fd = -1, image_fd = -1, stage_dir_fd = -1;
+	_cleanup_close_ int root_fd = -1, image_fd = -1, stage_dir_fd = -1;
 	int r;
 
 	*ret = (struct ebcc_loaded_stage){ 0 };
-	bundle_fd = open(st->bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (bundle_fd < 0)
-		return ebcc__error_errno(ebcc__error_from_errno(errno), errno,
-					 "stage %s: bundle %s", decl->name, st->bundle);
-	r = ebcc__stage_image_open(bundle_fd, st->bundle, decl, &image_fd);
+	/*
+	 * The file create measured, opened again by the same rules beneath the same root. It may
+	 * have changed since (a container can write its own rootfs): this descriptor is the one
+	 * the backend measures and loads, and check_loaded() refuses any measurement but
+	 * create's.
+	 */
+	r = ebcc__image_root_open(&st->images, decl->name, &root_fd);
+	if (r == 0)
+		r = ebcc__image_root_open_image(&st->images, root_fd, decl, &image_fd);
 	if (r < 0)
 		return r;
 	r = ebcc__stage_dir_open(inst, decl->name, true, &stage_dir_fd);

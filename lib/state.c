@@ -22,6 +22,7 @@ void ebcc__state_free(struct ebcc_state *st)
 	free(st->bundle);
 	free(st->backend);
 	json_object_put(st->annotations);
+	ebcc__image_root_clear(&st->images);
 	for (size_t i = 0; i < st->n_stages; i++)
 		ebcc__stage_decl_clear(&st->stages[i]);
 	free(st->stages);
@@ -95,6 +96,21 @@ static struct json_object *stage_to_json(const struct ebcc_stage_decl *s, bool *
 	return o;
 }
 
+static struct json_object *image_root_to_json(const struct ebcc_image_root *ir, bool *oom)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	add(o, "kind", json_object_new_string(ebcc__image_root_kind_name(ir->kind)), oom);
+	add(o, "path", json_object_new_string(ir->path), oom);
+	if (ir->kind == EBCC_IMAGE_ROOT_ROOTFS)
+		add(o, "dir", json_object_new_string(ir->dir != NULL ? ir->dir : ""), oom);
+	return o;
+}
+
 int ebcc__state_to_json(const struct ebcc_state *st, char **ret)
 {
 	struct json_object *root = json_object_new_object(), *e = json_object_new_object();
@@ -131,6 +147,9 @@ int ebcc__state_to_json(const struct ebcc_state *st, char **ret)
 		}
 	}
 	add(e, "stages", stages, &oom);
+	/* Without a path (a state made by hand): left out, which reads back as the bundle. */
+	if (st->images.path != NULL)
+		add(e, "imageRoot", image_root_to_json(&st->images, &oom), &oom);
 	add(root, "ebcc", e, &oom);
 	r = oom ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory")
 		: ebcc__json_to_string(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, ret);
@@ -225,6 +244,50 @@ static int parse_pid(struct json_object *e, const char *key, const char *what, p
 	return r;
 }
 
+/*
+ * Where the stage images are. Absent (state written before it was recorded): the bundle, where
+ * images always were then. Checked as strictly as the manifest checks image paths: start opens
+ * files by what it says.
+ */
+static int parse_image_root(struct json_object *e, const char *what, struct ebcc_state *st)
+{
+	struct json_object *o;
+	const char *kind, *path, *dir = NULL;
+	char where[EBCC_PATH_MAX + 96];
+	int r;
+
+	r = ebcc__json_member(e, "imageRoot", json_type_object, false, ERR, what, &o);
+	if (r < 0)
+		return r;
+	if (o == NULL) {
+		st->images.kind = EBCC_IMAGE_ROOT_BUNDLE;
+		st->images.path = strdup(st->bundle);
+		return st->images.path != NULL ? 0 : ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	snprintf(where, sizeof(where), "%s.imageRoot", what);
+	r = ebcc__json_string_member(o, "kind", true, ERR, where, &kind);
+	if (r == 0)
+		r = ebcc__json_string_member(o, "path", true, ERR, where, &path);
+	if (r < 0)
+		return r;
+	if (ebcc__image_root_kind_parse(kind, &st->images.kind) < 0)
+		return ebcc__error(ERR, "%s: bad kind \"%s\"", where, kind);
+	if (path[0] != '/' || strlen(path) >= EBCC_PATH_MAX)
+		return ebcc__error(ERR, "%s: \"path\" is not an absolute path", where);
+	r = ebcc__json_string_member(o, "dir", st->images.kind == EBCC_IMAGE_ROOT_ROOTFS, ERR,
+				     where, &dir);
+	if (r < 0)
+		return r;
+	if (dir != NULL && (st->images.kind != EBCC_IMAGE_ROOT_ROOTFS ||
+			    !ebcc__image_root_dir_valid(dir)))
+		return ebcc__error(ERR, "%s: bad \"dir\"", where);
+	st->images.path = strdup(path);
+	st->images.dir = dir != NULL ? strdup(dir) : NULL;
+	if (st->images.path == NULL || (dir != NULL && st->images.dir == NULL))
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	return 0;
+}
+
 static int parse_ebcc(struct json_object *e, const char *what, struct ebcc_state *st)
 {
 	struct json_object *stages;
@@ -297,7 +360,7 @@ static int parse_ebcc(struct json_object *e, const char *what, struct ebcc_state
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return parse_image_root(e, what, st);
 }
 
 int ebcc__state_parse(const char *text, size_t len, const char *display, struct ebcc_state **ret)
