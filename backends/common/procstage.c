@@ -203,6 +203,13 @@ static int spawn_stage(const struct ebcc_backend_env *env,
 	if (r < 0)
 		return r;
 	ebcc__measurement_format(digest, s->measurement);
+	/* An image changed since create (a container can write its rootfs) never runs. */
+	if (p->expected_measurement != NULL && p->expected_measurement[0] != '\0' &&
+	    strcmp(p->expected_measurement, s->measurement) != 0)
+		return ebcc__error(EBCC_ERR_VERIFY,
+				   "%s: the image measures %s, but it measured %s when the composite "
+				   "was created (was the image changed?)",
+				   p->stage_name, s->measurement, p->expected_measurement);
 	if (s->kind->attest_start != NULL) {
 		r = s->kind->attest_start(env, s->measurement, s->eid,
 					  p->lifetime == EBCC_LIFETIME_INSTANCE, &attest_end,
