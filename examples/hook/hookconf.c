@@ -7,7 +7,8 @@
  *
  * socketDir is the directory that config.json bind-mounts into the container: absolute, or
  * relative to the bundle. The manifest is found as libebcc finds it: the annotation
- * org.ebcc.manifest (absolute, or relative to the bundle), else <bundle>/ebcc.json.
+ * org.ebcc.manifest (absolute, or relative to the bundle), else <bundle>/ebcc.json. A manifest
+ * inside the container's image (rootfs:/path) is not read here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,9 +143,22 @@ static int read_config(const struct hook_state *s, int required, struct hook_con
 	struct json_object *root = NULL, *tools, *hook;
 	char path[PATH_MAX];
 	char *text = NULL;
+	const char *name = NULL;
 	size_t len = 0;
 	int r;
 
+	/* A manifest inside the container's image ("rootfs:/path") is the container's to write:
+	 * only libebcc opens it, beneath the rootfs, and it names no socket directory here. */
+	if (s->annotations != NULL &&
+	    hook_json_string(s->annotations, MANIFEST_ANNOTATION, "annotations", &name) == 0 &&
+	    name != NULL && strncmp(name, "rootfs:", 7) == 0) {
+		if (required)
+			return hook_error("stage manifest %s is inside the container's image, where "
+					  "tools.ociHook.socketDir is not read",
+					  name);
+		*ret = c;
+		return 0;
+	}
 	r = manifest_path(s, path, sizeof(path));
 	if (r == 0)
 		r = read_manifest(path, &text, &len);
