@@ -374,5 +374,184 @@ class CrunHandlerTest(unittest.TestCase):
             self.assertRegex(f.read(), rb"/ebcc-crun-helper\0")
 
 
+# ---- podman --------------------------------------------------------------------------------
+
+def images_not_next_to_the_manifest():
+    """None if this libebcc finds a stage image relative to the directory of an absolute
+    manifest named by annotation (podman's bundle is podman's own directory: the images cannot
+    be in it); else why not."""
+    scratch = tempfile.mkdtemp(prefix="ebcc-crunh-probe-")
+    try:
+        bundle, other = os.path.join(scratch, "bundle"), os.path.join(scratch, "manifest")
+        os.makedirs(os.path.join(bundle, "rootfs"))
+        os.makedirs(other)
+        shutil.copy(containers.ECHO_STAGE, os.path.join(other, "echo"))
+        manifest = os.path.join(other, "ebcc.json")
+        with open(manifest, "w") as f:
+            json.dump({"ebccVersion": "0.1", "stages": [{"name": "echo", "image": "echo"}]}, f)
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump({"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+                       "process": {"args": ["true"], "cwd": "/"},
+                       "annotations": {"org.ebcc.manifest": manifest}}, f)
+        with ebcc.Context(state_root=os.path.join(scratch, "root"), anchor="external") as ctx:
+            try:
+                inst = ebcc.Instance.create(ctx, "probe", bundle)
+            except ebcc.EbccError as e:
+                return str(e)
+            with inst:
+                inst.delete(force=True)
+            return None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class Podman:
+    """podman with a store of its own under directory, running crun unmanaged in a mount
+    namespace with cgroup2 alone on /sys/fs/cgroup, as containers.Crun does."""
+
+    def __init__(self, directory):
+        self.global_args = ["--root", os.path.join(directory, "store"),
+                            "--runroot", os.path.join(directory, "runroot"),
+                            "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs",
+                            "--events-backend", "none"]
+
+    def __call__(self, *args, timeout=containers.RUNTIME_TIMEOUT):
+        inner = " ".join(containers._quote(a) for a in
+                         ["podman"] + self.global_args + [str(a) for a in args])
+        return containers.run(["unshare", "-m", "sh", "-c",
+                               "mount -t cgroup2 none /sys/fs/cgroup && exec " + inner],
+                              timeout=timeout)
+
+
+RUN_FLAGS = ["--runtime", "crun", "--cgroups=disabled", "--network", "none",
+             "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
+
+
+@unittest.skipIf(missing(), missing() or "")
+@unittest.skipIf(shutil.which("podman") is None, "podman is not installed (Debian package podman)")
+class PodmanTest(unittest.TestCase):
+    image = "localhost/ebcc-crun-handler:test"
+
+    @classmethod
+    def setUpClass(cls):
+        why = images_not_next_to_the_manifest()
+        if why is not None:
+            raise unittest.SkipTest("this libebcc does not find stage images next to an "
+                                    "absolute manifest, and podman's bundle is its own "
+                                    f"directory: {why}")
+        if containers.crun_unusable(new_id("probe")) is not None:
+            raise unittest.SkipTest("crun cannot run containers here")
+        cls.dir = tempfile.mkdtemp(prefix="ebcc-crunh-podman-")
+        cls.podman = Podman(cls.dir)
+        cls.guard = InstalledPlugin(PLUGIN, crun_handler_dir())
+        try:
+            rootfs = os.path.join(cls.dir, "rootfs")
+            containers.make_rootfs(rootfs)
+            tar = os.path.join(cls.dir, "rootfs.tar")
+            subprocess.run(["tar", "-C", rootfs, "-cf", tar, "."], check=True)
+            rc, _, err = cls.podman("import", tar, cls.image)
+            if rc != 0:
+                raise AssertionError(f"podman import: {err}")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.podman("rm", "--all", "--force")
+            cls.podman("rmi", "--all", "--force")
+        finally:
+            cls.guard.close()
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def setUp(self):
+        self.scratch = tempfile.mkdtemp(prefix="ebcc-crunh-p-", dir=self.dir)
+        self.out = os.path.join(self.scratch, "out")
+        self.state_root = os.path.join(self.scratch, "ebcc-root")
+        self.run_root = os.path.join(self.scratch, "crun-run")
+        self.manifest = os.path.join(self.scratch, "ebcc.json")
+        os.makedirs(self.out)
+        os.chmod(self.out, 0o777)
+        shutil.copy(containers.ECHO_STAGE, os.path.join(self.scratch, "echo"))
+        self.names = []
+
+    def tearDown(self):
+        for name in self.names:
+            self.podman("rm", "--force", name)
+
+    def write_manifest(self, measurement=None):
+        stage = {"name": "echo", "image": "echo"}
+        if measurement:
+            stage["measurement"] = measurement
+        with open(self.manifest, "w") as f:
+            json.dump({"ebccVersion": "0.1", "stages": [stage]}, f)
+
+    def run_container(self, script, env=(), handler=True):
+        name = new_id("podman")
+        self.names.append(name)
+        with open(os.path.join(self.out, "check.sh"), "w") as f:
+            f.write(script)
+        args = ["run", "--rm", "--name", name] + RUN_FLAGS + ["-v", f"{self.out}:/out"]
+        if handler:
+            for a in ("run.oci.handler=ebcc", f"org.ebcc.manifest={self.manifest}",
+                      f"org.ebcc.stateRoot={self.state_root}",
+                      f"org.ebcc.crun.runDir={self.run_root}"):
+                args += ["--annotation", a]
+        for e in env:
+            args += ["-e", e]
+        return self.podman(*args, self.image, "sh", "/out/check.sh")
+
+    def composites(self):
+        if not os.path.exists(self.state_root):
+            return []
+        with ebcc.Context(state_root=self.state_root) as ctx:
+            return json.loads(ebcc.list_instances(ctx))
+
+    def assert_nothing_left(self):
+        wait_until(lambda: not self.composites() and
+                   not containers.processes_mentioning(self.scratch), 30)
+        self.assertEqual(self.composites(), [])
+        self.assertEqual(os.listdir(self.run_root) if os.path.exists(self.run_root) else [], [])
+        self.assertEqual(containers.processes_mentioning(self.scratch), [])
+        rc, out, err = self.podman("ps", "--all", "--quiet")
+        self.assertEqual((rc, out.strip()), (0, ""), err)
+
+    def test_podman_run_calls_the_stage(self):
+        nonce = os.urandom(32).hex()
+        self.write_manifest()
+        rc, out, err = self.run_container(ONE_CALL_SCRIPT,
+                                          env=[f"NONCE1={nonce}"])
+        failed = os.path.join(self.out, "failed")
+        self.assertFalse(os.path.exists(failed),
+                         open(failed).read() if os.path.exists(failed) else "")
+        self.assertEqual(rc, 0, f"podman run: {err}")
+        with open(os.path.join(self.out, "evidence1.json")) as f:
+            text = f.read()
+        with ebcc.Context(state_root=self.state_root) as ctx:
+            key = ebcc.backend_attestation_key(ctx, "sim")
+        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
+                  "measurement": echo_measurement(), "request_digest": sha256(b"hello, stage"),
+                  "response_digest": sha256(b"hello, stage")}
+        with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
+            ev.verify(ctx, policy)
+        self.assert_nothing_left()
+
+    def test_podman_wrong_pin_fails_with_the_reason(self):
+        self.write_manifest(measurement="sha256:" + "0" * 64)
+        rc, _, err = self.run_container(ONE_CALL_SCRIPT, env=["NONCE1=00"])
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(err, r"ebcc: create composite [^\n]*but the manifest pins")
+        self.assertFalse(os.path.exists(os.path.join(self.out, "done")))
+        self.assert_nothing_left()
+
+    def test_podman_without_the_annotation_runs_plain(self):
+        rc, _, err = self.run_container(PLAIN_SCRIPT, handler=False)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(os.path.exists(os.path.join(self.out, "done")))
+        self.assertFalse(os.path.exists(os.path.join(self.out, "failed")))
+        self.assertFalse(os.path.exists(self.run_root))
+
+
 if __name__ == "__main__":
     unittest.main()
