@@ -553,5 +553,47 @@ class PodmanTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.run_root))
 
 
+# ---- benchmark: meson test --benchmark crun-handler -------------------------------------------
+
+def benchmark(rounds=21):
+    """`crun run` of a one-stage composite through the handler against plain `crun run` of the
+    same bundle (the annotation removed), interleaved; prints the medians and their ratio."""
+    import statistics
+    why = missing() or containers.crun_unusable(new_id("probe"))
+    if why:
+        print(f"crun-handler benchmark skipped: {why}")
+        return 0
+    guard = InstalledPlugin(PLUGIN, crun_handler_dir())
+    b = HandlerBundle(new_id("bench"))
+    try:
+        rt = containers.Crun(b.runtime_root)
+        b.write_manifest(tools=None)
+        times = {"handler": [], "plain": []}
+        for i in range(rounds):
+            for kind in ("handler", "plain") if i % 2 == 0 else ("plain", "handler"):
+                b.write_config(["true"], handler=kind == "handler")
+                cid = f"{b.cid}-{i}-{kind}"
+                start = time.monotonic()
+                rc, _, err = rt("run", "--bundle", b.bundle, cid)
+                elapsed = time.monotonic() - start
+                if rc != 0:
+                    raise SystemExit(f"crun run ({kind}): {err}")
+                times[kind].append(elapsed)
+                # Not timed: the helper's removal of the composite after crun returns.
+                wait_until(lambda: not containers.processes_mentioning(b.dir), 10)
+        med = {k: statistics.median(v) * 1000 for k, v in times.items()}
+        print(f"crun run, plain:            median {med['plain']:.1f} ms over {rounds}")
+        print(f"crun run, handler ebcc:     median {med['handler']:.1f} ms over {rounds} "
+              "(one sim stage: composite created, stage loaded and served)")
+        print(f"ratio handler/plain:        {med['handler'] / med['plain']:.3f} (target <= 1.15)")
+    finally:
+        guard.close()
+        b.remove()
+    return 0
+
+
 if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] == ["--benchmark"]:
+        sys.exit(benchmark())
     unittest.main()
