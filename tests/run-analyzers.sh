@@ -26,7 +26,7 @@ trap 'rm -rf "$work"' EXIT
 python3 - "$build/compile_commands.json" "$src" "$work" <<'EOF'
 import json, os, shlex, sys
 db, src, work = sys.argv[1:]
-dirs = tuple(os.path.join(src, d) + os.sep for d in ("lib", "backends", "examples"))
+dirs = tuple(os.path.join(src, d) + os.sep for d in ("lib", "backends", "examples", "crun-handler"))
 tidy, cpp, seen = [], [], set()
 for e in json.load(open(db)):
     path = os.path.normpath(os.path.join(e["directory"], e["file"]))
