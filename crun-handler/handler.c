@@ -12,7 +12,8 @@
  *   modify_oci_configuration   start the helper (detached) with one end of a socketpair
  *   configure BEFORE_MOUNTS    the init reports its pid (SCM_CREDENTIALS) and waits until the
  *                              composite exists with its stages loaded; else fails with why
- *   configure MOUNTS           bind-mount the stages' socket directory at /run/ebcc, read-only
+ *   configure MOUNTS           make /run/ebcc in the rootfs while it is writable
+ *   configure AFTER_MOUNTS     bind-mount the stages' socket directory there, read-only
  *   run_func, exec_func        execv: the container's own program is the composite's anchor
  */
 #include <errno.h>
@@ -355,7 +356,22 @@ static int open_leaf(int parent, char *path, size_t size, struct crun_error **er
 	return fd;
 }
 
-static int mounts(struct cookie *c, const char *rootfs, struct crun_error **err)
+/* MOUNTS: the rootfs is still writable (a read-only root is remounted later): make the mount
+ * point now, best effort; a failure is reported at AFTER_MOUNTS, which needs it. */
+static void make_mount_point(const char *rootfs)
+{
+	int fd;
+
+	if (rootfs == NULL)
+		return;
+	fd = open_mount_parent(rootfs, NULL);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* AFTER_MOUNTS: after the config's own mounts, so that a tmpfs on /run (containerd's default
+ * spec has one) does not cover the socket directory. */
+static int mount_socket_dir(struct cookie *c, const char *rootfs, struct crun_error **err)
 {
 	char target[64];
 	int parent, fd, r = 0;
@@ -404,7 +420,11 @@ static int ebcc_configure_container(void *cookie, int phase, struct crun_context
 	case CRUN_CONFIGURE_BEFORE_MOUNTS:
 		return before_mounts(c, ctx != NULL && ctx->id != NULL ? ctx->id : "?", err);
 	case CRUN_CONFIGURE_MOUNTS:
-		return mounts(c, rootfs, err);
+		if (c->socket_dir[0] != '\0')
+			make_mount_point(rootfs);
+		return 0;
+	case CRUN_CONFIGURE_AFTER_MOUNTS:
+		return mount_socket_dir(c, rootfs, err);
 	default:
 		return 0;
 	}

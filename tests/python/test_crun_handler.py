@@ -127,6 +127,20 @@ def missing():
     return None
 
 
+class Crun(containers.Crun):
+    """crun as containers.Crun runs it; in a sanitizer build, crun's environment (which the
+    helper inherits) sends the helper's reports to files that assert_nothing_left reads (the
+    helper's stderr is /dev/null). crun itself is not instrumented and ignores them."""
+
+    def __init__(self, root, bundle):
+        super().__init__(root)
+        self.env = containers.runtime_env()
+        self.env.update(dict(e.split("=", 1) for e in bundle.hook_env()))
+
+    def __call__(self, *args, stdin=b"", timeout=containers.RUNTIME_TIMEOUT):
+        return containers.run(self.argv(*args), stdin=stdin, timeout=timeout, env=self.env)
+
+
 class HandlerBundle(containers.HookedBundle):
     """A bundle whose container names the ebcc handler: no hooks, no bind mount of a socket
     directory (the handler mounts its own), the manifest named by annotation, and libebcc's
@@ -137,12 +151,15 @@ class HandlerBundle(containers.HookedBundle):
         self.run_root = os.path.join(self.dir, "crun-run")
         self.manifest = os.path.join(self.bundle, "ebcc.json")
 
-    def write_config(self, args, env=(), handler=True, extra_annotations=None):
+    def write_config(self, args, env=(), handler=True, extra_annotations=None, run_tmpfs=False):
         super().write_config(args, env=env, hooks=False)
         path = os.path.join(self.bundle, "config.json")
         with open(path) as f:
             config = json.load(f)
         config["mounts"] = [m for m in config["mounts"] if m["destination"] != "/run/ebcc"]
+        if run_tmpfs:  # as containerd's default spec has it
+            config["mounts"].insert(1, {"destination": "/run", "type": "tmpfs", "source": "tmpfs",
+                                        "options": ["nosuid", "nodev", "mode=755"]})
         annotations = {"org.example": "crun-handler"}
         if handler:
             annotations.update({"run.oci.handler": "ebcc", "org.ebcc.manifest": self.manifest,
@@ -161,7 +178,7 @@ ONE_CALL_SCRIPT = """#!/bin/sh
 S=/run/ebcc/ebcc.sock
 fail() { echo "$*" > /out/failed; exit 1; }
 printf 'hello, stage' | ebcc-call $S echo --nonce "$NONCE1" --evidence /out/evidence1.json \\
-    > /out/response1 || fail "call 1 failed"
+    > /out/response1 2> /out/error1 || fail "call 1 failed: $(cat /out/error1)"
 [ "$(cat /out/response1)" = "hello, stage" ] || fail "response 1 is $(cat /out/response1)"
 touch /run/ebcc/x 2> /dev/null && fail "/run/ebcc is writable"
 touch /out/done
@@ -245,6 +262,10 @@ class CrunHandlerTest(unittest.TestCase):
             self.assertEqual([n for n in os.listdir(b.state_root) if n != ".ebcc"], [])
         self.assertFalse(os.path.exists(b.socket_dir()), "the socket directory is left")
         self.assertEqual(containers.processes_mentioning(b.dir), [], "a helper is left")
+        reports = b.sanitizer_reports()
+        if reports:
+            with open(os.path.join(b.sanitizer_logs, reports[0])) as f:
+                self.fail(f"sanitizer report from the helper: {f.read()[:4000]}")
 
     def verify_evidence(self, b, text, nonce, request, response):
         envelope = json.loads(text)
@@ -284,14 +305,14 @@ class CrunHandlerTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("+EBCC", out, "crun did not load the plugin")
         b = self.scratch("list")
-        rt = containers.Crun(b.runtime_root)
+        rt = Crun(b.runtime_root, b)
         rc, out, err = rt("list")
         self.assertEqual(rc, 0, err)
         self.assertEqual(rt.ids(), [])
 
     def test_a_container_without_the_annotation_runs_plain(self):
         b = self.scratch("plain")
-        rt = containers.Crun(b.runtime_root)
+        rt = Crun(b.runtime_root, b)
         b.write_script(PLAIN_SCRIPT)
         b.write_config(["sh", "/check.sh"], handler=False)
         self.containers.append((rt, b.cid))
@@ -305,12 +326,18 @@ class CrunHandlerTest(unittest.TestCase):
     # ---- raw crun --------------------------------------------------------------------------
 
     def test_run_calls_the_stage_and_the_evidence_verifies(self):
-        b = self.scratch("run")
-        rt = containers.Crun(b.runtime_root)
+        self.run_one_call("run")
+
+    def test_a_tmpfs_on_run_does_not_cover_the_socket(self):
+        self.run_one_call("tmpfs", run_tmpfs=True)
+
+    def run_one_call(self, tag, run_tmpfs=False):
+        b = self.scratch(tag)
+        rt = Crun(b.runtime_root, b)
         nonce = os.urandom(32).hex()
         b.write_manifest(tools=None)
         b.write_script(ONE_CALL_SCRIPT)
-        b.write_config(["sh", "/check.sh"], env=[f"NONCE1={nonce}"])
+        b.write_config(["sh", "/check.sh"], env=[f"NONCE1={nonce}"], run_tmpfs=run_tmpfs)
         self.containers.append((rt, b.cid))
         rc, out, err = rt("run", "--bundle", b.bundle, b.cid)
         self.assertIsNone(self.container_failed(b))
@@ -322,7 +349,7 @@ class CrunHandlerTest(unittest.TestCase):
 
     def test_create_start_delete(self):
         b = self.scratch("life")
-        rt = containers.Crun(b.runtime_root)
+        rt = Crun(b.runtime_root, b)
         nonce = os.urandom(16).hex()
         b.write_manifest(tools=None)
         b.write_script(LIFECYCLE_SCRIPT)
@@ -353,7 +380,7 @@ class CrunHandlerTest(unittest.TestCase):
 
     def test_a_wrong_pin_fails_creation_with_the_reason(self):
         b = self.scratch("pin")
-        rt = containers.Crun(b.runtime_root)
+        rt = Crun(b.runtime_root, b)
         b.write_manifest(stages=[{"name": "echo", "image": "stages/echo",
                                   "measurement": "sha256:" + "0" * 64}], tools=None)
         b.write_script(ONE_CALL_SCRIPT)
@@ -523,8 +550,9 @@ class PodmanTest(unittest.TestCase):
         rc, out, err = self.run_container(ONE_CALL_SCRIPT,
                                           env=[f"NONCE1={nonce}"])
         failed = os.path.join(self.out, "failed")
-        self.assertFalse(os.path.exists(failed),
-                         open(failed).read() if os.path.exists(failed) else "")
+        if os.path.exists(failed):
+            with open(failed) as f:
+                self.fail(f"the container says: {f.read()}")
         self.assertEqual(rc, 0, f"podman run: {err}")
         with open(os.path.join(self.out, "evidence1.json")) as f:
             text = f.read()
@@ -553,6 +581,160 @@ class PodmanTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.run_root))
 
 
+# ---- containerd: ctr run through the runc shim, with crun as its runc binary ---------------
+
+def containerd_missing():
+    for program in ("containerd", "ctr", "containerd-shim-runc-v2"):
+        if shutil.which(program) is None:
+            return f"{program} is not installed (Debian package containerd)"
+    for name in ("Containerd", "image_rootfs", "oci_archive"):
+        if not hasattr(containers, name):
+            return f"containers.py has no {name} (the containerd test helpers)"
+    return None
+
+
+CTR_SCRIPT = """
+S=/run/ebcc/ebcc.sock
+fail() { echo "$*" > /out/failed; exit 1; }
+printf 'from ctr' | ebcc-call $S echo --nonce "$NONCE" --evidence /out/evidence.json \\
+    > /out/response 2> /out/error || fail "the call failed: $(cat /out/error)"
+[ "$(cat /out/response)" = "from ctr" ] || fail "the response is $(cat /out/response)"
+touch /out/done
+"""
+
+
+@unittest.skipIf(missing(), missing() or "")
+@unittest.skipIf(containerd_missing(), containerd_missing() or "")
+class ContainerdTest(unittest.TestCase):
+    image = "localhost/ebcc-crun-handler:1"
+    namespace = f"ebcc-crunh-{uuid.uuid4().hex[:8]}"
+
+    @classmethod
+    def setUpClass(cls):
+        why = images_not_next_to_the_manifest()
+        if why is not None:
+            raise unittest.SkipTest("this libebcc does not find stage images next to an "
+                                    f"absolute manifest: {why}")
+        if containers.crun_unusable(new_id("probe")) is not None:
+            raise unittest.SkipTest("crun cannot run containers here")
+        cls.dir = tempfile.mkdtemp(prefix="ebcc-crunh-ctr-")
+        # What --runc-binary names: crun, unmanaged, in a cgroup2-only mount namespace.
+        cls.binary = containers.Crun(None).low_level(cls.dir)
+        cls.containerd = containers.Containerd(cls.dir)
+        cls.guard = InstalledPlugin(PLUGIN, crun_handler_dir())
+        try:
+            cls.containerd.start()
+            rootfs = containers.image_rootfs(cls.dir)
+            archive = containers.oci_archive(rootfs, os.path.join(cls.dir, "image.tar"),
+                                             cls.image)
+            rc, _, err = cls.ctr("image", "import", archive)
+            if rc != 0:
+                raise AssertionError(f"ctr image import: {err}")
+        except BaseException:
+            cls.cleanup()
+            raise
+
+    @classmethod
+    def ctr(cls, *args):
+        return cls.containerd.ctr(*args, namespace=cls.namespace)
+
+    @classmethod
+    def cleanup(cls):
+        try:
+            if cls.containerd.proc is not None and cls.containerd.proc.poll() is None:
+                for cid in cls.ctr("containers", "list", "--quiet")[1].split():
+                    cls.ctr("task", "kill", "--signal", "KILL", cid)
+                    wait_until(lambda: cls.ctr("task", "delete", cid)[0] != 0, 10)
+                    cls.ctr("container", "rm", cid)
+                for ref in cls.ctr("images", "list", "--quiet")[1].split():
+                    cls.ctr("images", "rm", "--sync", ref)
+                cls.ctr("namespaces", "remove", cls.namespace)
+            cls.containerd.stop()
+            runc_root = os.path.join("/run/containerd/runc", cls.namespace)
+            if os.path.isdir(runc_root) and not os.listdir(runc_root):
+                os.rmdir(runc_root)
+        finally:
+            cls.guard.close()
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cleanup()
+
+    def setUp(self):
+        self.scratch = tempfile.mkdtemp(prefix="ebcc-crunh-c-", dir=self.dir)
+        self.out = os.path.join(self.scratch, "out")
+        self.state_root = os.path.join(self.scratch, "ebcc-root")
+        self.run_root = os.path.join(self.scratch, "crun-run")
+        self.manifest = os.path.join(self.scratch, "ebcc.json")
+        os.makedirs(self.out)
+        os.chmod(self.out, 0o777)
+        shutil.copy(containers.ECHO_STAGE, os.path.join(self.scratch, "echo"))
+
+    def write_manifest(self, measurement=None):
+        stage = {"name": "echo", "image": "echo"}
+        if measurement:
+            stage["measurement"] = measurement
+        with open(self.manifest, "w") as f:
+            json.dump({"ebccVersion": "0.1", "stages": [stage]}, f)
+
+    def ctr_run(self, cid, nonce):
+        args = ["run", "--rm", "--null-io", "--runc-binary", self.binary,
+                "--mount", f"type=bind,src={self.out},dst=/out,options=rbind:rw",
+                "--env", f"NONCE={nonce}"]
+        for a in ("run.oci.handler=ebcc", f"org.ebcc.manifest={self.manifest}",
+                  f"org.ebcc.stateRoot={self.state_root}",
+                  f"org.ebcc.crun.runDir={self.run_root}"):
+            args += ["--annotation", a]
+        return self.ctr(*args, self.image, cid, "sh", "-c", CTR_SCRIPT)
+
+    def composites(self):
+        if not os.path.exists(self.state_root):
+            return []
+        with ebcc.Context(state_root=self.state_root) as ctx:
+            return json.loads(ebcc.list_instances(ctx))
+
+    def assert_nothing_left(self, cid):
+        wait_until(lambda: not self.composites() and
+                   not containers.processes_mentioning(self.scratch), 30)
+        self.assertEqual(self.composites(), [])
+        self.assertEqual(os.listdir(self.run_root) if os.path.exists(self.run_root) else [], [])
+        self.assertEqual(containers.processes_mentioning(self.scratch), [])
+        self.assertNotIn(cid, self.ctr("containers", "list", "--quiet")[1].split())
+
+    def test_ctr_run_calls_the_stage(self):
+        cid = new_id("ctr")
+        nonce = os.urandom(32).hex()
+        self.write_manifest()
+        rc, out, err = self.ctr_run(cid, nonce)
+        failed = os.path.join(self.out, "failed")
+        if os.path.exists(failed):
+            with open(failed) as f:
+                self.fail(f"the container says: {f.read()}")
+        self.assertEqual(rc, 0, f"ctr run: {err}")
+        self.assertTrue(os.path.exists(os.path.join(self.out, "done")))
+        with open(os.path.join(self.out, "evidence.json")) as f:
+            text = f.read()
+        with ebcc.Context(state_root=self.state_root) as ctx:
+            key = ebcc.backend_attestation_key(ctx, "sim")
+        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
+                  "measurement": echo_measurement(), "request_digest": sha256(b"from ctr"),
+                  "response_digest": sha256(b"from ctr")}
+        with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
+            ev.verify(ctx, policy)
+        self.assert_nothing_left(cid)
+
+    def test_ctr_wrong_pin_fails_with_the_reason(self):
+        cid = new_id("ctrpin")
+        self.write_manifest(measurement="sha256:" + "0" * 64)
+        rc, _, err = self.ctr_run(cid, "00")
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(err, r"ebcc: create composite [^\n]*but the manifest pins")
+        self.assertFalse(os.path.exists(os.path.join(self.out, "done")))
+        self.ctr("container", "rm", cid)
+        self.assert_nothing_left(cid)
+
+
 # ---- benchmark: meson test --benchmark crun-handler -------------------------------------------
 
 def benchmark(rounds=21):
@@ -566,7 +748,7 @@ def benchmark(rounds=21):
     guard = InstalledPlugin(PLUGIN, crun_handler_dir())
     b = HandlerBundle(new_id("bench"))
     try:
-        rt = containers.Crun(b.runtime_root)
+        rt = Crun(b.runtime_root, b)
         b.write_manifest(tools=None)
         times = {"handler": [], "plain": []}
         for i in range(rounds):
