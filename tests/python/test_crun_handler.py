@@ -32,7 +32,10 @@ import ebcc
 PLUGIN = os.environ.get("EBCC_CRUN_PLUGIN")          # the build-tree variant (helper in build)
 PLUGIN_INSTALLED = os.environ.get("EBCC_CRUN_PLUGIN_INSTALLED")  # the one `meson install` ships
 HELPER = os.environ.get("EBCC_CRUN_HELPER")
-PLUGIN_NAME = "libcrun-ebcc.so"
+# The test's copy has a name of its own: a stale one (a test killed by SIGKILL) is replaced,
+# and a libcrun-ebcc.so installed for real is never touched.
+PLUGIN_NAME = "libcrun-ebcc-suite.so"
+INSTALLED_NAME = "libcrun-ebcc.so"
 
 
 def sha256(data):
@@ -81,6 +84,10 @@ class InstalledPlugin:
     at exit and on SIGTERM/SIGINT/SIGHUP."""
 
     def __init__(self, source, directory):
+        if os.path.exists(os.path.join(directory, INSTALLED_NAME)):
+            # Two handlers named ebcc: crun would take whichever it reads first.
+            raise unittest.SkipTest(f"{directory}/{INSTALLED_NAME} is installed; the test "
+                                    "does not run beside it")
         self.path = os.path.join(directory, PLUGIN_NAME)
         self.made = []
         missing = directory
@@ -369,6 +376,10 @@ class CrunHandlerTest(unittest.TestCase):
         self.assertIsNone(self.container_failed(b))
         self.verify_evidence(b, b.out_file("evidence1.json"), nonce, b"upper:quiet words",
                              b"QUIET WORDS")
+        # crun exec goes through the handler's exec_func; the new process is the container's.
+        rc, out, err = rt("exec", b.cid, "sh", "-c",
+                          f"printf later | ebcc-call {containers.SOCKET_IN_CONTAINER} echo")
+        self.assertEqual((rc, out), (0, "later"), err)
         # Still there while the container exists, stopped or not.
         with open(os.path.join(b.out, "finish"), "w"):
             pass
