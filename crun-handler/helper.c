@@ -249,6 +249,11 @@ static int open_socket_dir(struct helper *h, struct hook_listener *l)
 {
 	int n;
 
+	/* The id names a directory under the run directory: one component, nothing else. */
+	if (strchr(h->id, '/') != NULL || strcmp(h->id, ".") == 0 || strcmp(h->id, "..") == 0 ||
+	    h->id[0] == '\0')
+		return hook_error("container id \"%s\" cannot name a socket directory", h->id);
+
 	/* The run directory is traversable, not listable: a container sees only its own. */
 	if (mkdir(h->run_dir, 0711) < 0 && errno != EEXIST)
 		return hook_error_errno(errno, "run directory %s", h->run_dir);
@@ -332,7 +337,8 @@ int main(int argc, char **argv)
 	if (watch_state_dir(&h) < 0 || read_settings(&h) < 0 || create_composite(&h, &ctx, &inst) < 0 ||
 	    open_socket_dir(&h, &l) < 0)
 		failed = 1;
-	pid = h.inotify_fd >= 0 ? wait_report(&h) : 0;
+	/* Without inotify (failed above) the wait polls crun's state directory instead. */
+	pid = wait_report(&h);
 	if (pid > 0 && !failed && serve(&h, pid, &l, inst) == 0)
 		served = 1;
 	else if (pid > 0)

@@ -405,6 +405,22 @@ class CrunHandlerTest(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(b.out, "done")), "the container ran")
             self.assert_nothing_left(b, rt)
 
+    def test_a_bad_setting_fails_creation_with_the_reason(self):
+        b = self.scratch("setting")
+        rt = Crun(b.runtime_root, b)
+        b.write_manifest(tools=None)
+        b.write_script(ONE_CALL_SCRIPT)
+        b.write_config(["sh", "/check.sh"], env=["NONCE1=00"],
+                       extra_annotations={"org.ebcc.stateRoot": "relative/root"})
+        self.containers.append((rt, b.cid))
+        rc, _, err = rt("run", "--bundle", b.bundle, b.cid)
+        self.assertNotEqual(rc, 0)
+        self.assertIn('ebcc: annotation org.ebcc.stateRoot: "relative/root" is not an absolute '
+                      'path', err)
+        self.assertFalse(os.path.exists(os.path.join(b.out, "done")), "the container ran")
+        self.assertFalse(os.path.exists(os.path.join(b.bundle, "relative")))
+        self.assert_nothing_left(b, rt)
+
     def test_the_installed_plugin_names_the_installed_helper(self):
         if not PLUGIN_INSTALLED:
             self.skipTest("$EBCC_CRUN_PLUGIN_INSTALLED not set")
