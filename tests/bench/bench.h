@@ -166,8 +166,9 @@ int raw_roundtrip(const char *sock_path, const void *req, size_t len, void *buf,
 int raw_oneshot(int image_fd, const void *req, size_t len, void *buf, size_t cap,
 		size_t *ret_len);
 
-/* One Ed25519 signature over 64 bytes with libsodium, the key made once: what the sim
- * backend's security monitor computes for each report. */
+/* One report as a sim stage gets it from its security monitor: a round trip to a signing
+ * process (started by raw_signer_new, ended by raw_signer_free) that makes one Ed25519
+ * signature with libsodium. */
 struct raw_signer;
 int raw_signer_new(struct raw_signer **ret);
 int raw_sign(struct raw_signer *s, const uint8_t report_data[64]);

@@ -12,8 +12,9 @@
  *    ebcc-stage-protocol(7), not with the library's codec.
  *  - A run-to-completion stage: socketpair on descriptor 3, fork, fexecve of the image
  *    descriptor (opened once), one exchange, hang up, waitpid.
- *  - One Ed25519 signature over 64 bytes with libsodium (key made once), what the sim
- *    backend's security monitor computes for each report.
+ *  - One report as the sim backend's stage obtains it: a round trip on a SOCK_SEQPACKET
+ *    socket to a signing process (started once) that makes one Ed25519 signature with
+ *    libsodium, as the security monitor does.
  *  - The artifact files of one invocation: the same names and sizes the library wrote, in a
  *    temporary directory of the same stage directory, renamed into place; with durability
  *    every file and both directories fsync'ed.
@@ -323,39 +324,76 @@ int raw_oneshot(int image_fd, const void *req, size_t len, void *buf, size_t cap
 
 /* ---- the signature ------------------------------------------------------------------------------ */
 
+/* A process that signs what it is sent, on a SOCK_SEQPACKET socket: what the sim backend's
+ * security monitor is to its stage. */
 struct raw_signer {
-	unsigned char secret[crypto_sign_SECRETKEYBYTES];
+	int fd;
+	pid_t pid;
 };
+
+static void raw_monitor(int fd, const unsigned char secret[crypto_sign_SECRETKEYBYTES])
+{
+	unsigned char in[64], out[64 + crypto_sign_BYTES];
+	ssize_t n;
+
+	while ((n = recv(fd, in, sizeof(in), 0)) > 0) {
+		memcpy(out, in, sizeof(in));
+		crypto_sign_detached(out + 64, NULL, in, (size_t)n, secret);
+		if (send(fd, out, sizeof(out), MSG_NOSIGNAL) < 0)
+			break;
+	}
+	_exit(0);
+}
 
 int raw_signer_new(struct raw_signer **ret)
 {
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], secret[crypto_sign_SECRETKEYBYTES];
 	struct raw_signer *s = calloc(1, sizeof(*s));
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+	int sv[2];
 
 	if (s == NULL)
 		return -1;
-	if (sodium_init() < 0 || crypto_sign_keypair(pk, s->secret) != 0) {
-		raw_signer_free(s);
-		fprintf(stderr, "ebcc-bench: libsodium: cannot make an Ed25519 key\n");
+	if (sodium_init() < 0 || crypto_sign_keypair(pk, secret) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(s);
+		fprintf(stderr, "ebcc-bench: cannot set up the raw signing process\n");
 		return -1;
+	}
+	s->pid = fork();
+	if (s->pid == 0) {
+		close(sv[0]);
+		raw_monitor(sv[1], secret);
+	}
+	sodium_memzero(secret, sizeof(secret));
+	close(sv[1]);
+	s->fd = sv[0];
+	if (s->pid < 0) {
+		close(s->fd);
+		free(s);
+		return fail_errno("fork the raw signing process");
 	}
 	*ret = s;
 	return 0;
 }
 
-/* What the sim backend's security monitor does for each report: one Ed25519 signature. */
+/* One report as the sim backend's stage gets it: a round trip to the signing process, which
+ * makes one Ed25519 signature. */
 int raw_sign(struct raw_signer *s, const uint8_t report_data[64])
 {
-	unsigned char sig[crypto_sign_BYTES];
+	unsigned char out[64 + crypto_sign_BYTES];
 
-	return crypto_sign_detached(sig, NULL, report_data, 64, s->secret) == 0 ? 0 : -1;
+	if (send(s->fd, report_data, 64, MSG_NOSIGNAL) != 64)
+		return -1;
+	return recv(s->fd, out, sizeof(out), 0) == (ssize_t)sizeof(out) ? 0 : -1;
 }
 
 void raw_signer_free(struct raw_signer *s)
 {
 	if (s == NULL)
 		return;
-	sodium_memzero(s, sizeof(*s));
+	close(s->fd); /* the signing process sees end of file and exits */
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	free(s);
 }
 

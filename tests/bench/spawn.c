@@ -169,7 +169,7 @@ static int spawn_on(const struct bench_opts *o, const char *parent, const char *
 		report_latency(KEY("raw"), "raw floor (spawn + signature + files)", &m.raw);
 		report_latency(KEY("raw_spawn"), "  raw: fork + fexecve + exchange + waitpid",
 			       &m.raw_spawn);
-		report_latency(KEY("raw_signature"), "  raw: Ed25519 signature", &m.raw_sign);
+		report_latency(KEY("raw_signature"), "  raw: report (monitor round trip + Ed25519)", &m.raw_sign);
 		report_latency(KEY("raw_files"), "  raw: artifact files, temp dir + rename",
 			       &m.raw_files);
 		samples_summarize(&m.ebcc, &e);

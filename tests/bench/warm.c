@@ -253,7 +253,7 @@ static void show(const struct variant *v, const struct measured *m, const char *
 	report_latency(K("ebcc"), "ebcc_stage_invoke + unref", &m->ebcc);
 	report_latency(K("raw"), "raw floor (exchange + signature + files)", &m->raw);
 	report_latency(K("raw_exchange"), "  raw: exchange with the unsandboxed stage", &m->raw_rt);
-	report_latency(K("raw_signature"), "  raw: Ed25519 signature", &m->raw_sign);
+	report_latency(K("raw_signature"), "  raw: report (monitor round trip + Ed25519)", &m->raw_sign);
 	report_latency(K("raw_files"), "  raw: artifact files, temp dir + rename", &m->raw_files);
 	report_latency(K("sandboxed_exchange"),
 		       "  (plain exchange with the library's sandboxed stage)", &m->sandboxed_rt);
@@ -284,8 +284,8 @@ int bench_warm(const struct bench_opts *o)
 			    "the host's check of that binding (SHA-256 of request and response, the "
 			    "SHA-512 binding, OpenSSL) "
 			    "with the same echo image started without libebcc (fork + execve, a "
-			    "listening socket on fd 3, no sandbox) + one Ed25519 signature "
-			    "(libsodium) + the same artifact files (names and sizes of the "
+			    "listening socket on fd 3, no sandbox) + one report from a signing "
+			    "process (a round trip, one Ed25519 signature) + the same artifact files (names and sizes of the "
 			    "library's) in a temporary directory of the same stage directory, "
 			    "renamed; fsync'ed like the library's under durability=fsync");
 	}
