@@ -5,6 +5,7 @@
  * or remove.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -82,7 +83,7 @@ static int spawn_anchor(struct ebcc_instance *inst, const struct ebcc_process *p
 	r = ebcc__anchor_spawn(&a, &pids);
 	if (r < 0)
 		return r;
-	st->anchor_mode = EBCC_ANCHOR_SPAWNED;
+	st->anchor_mode = EBCC_ANCHOR_MODE_SPAWNED;
 	st->anchor_pid = pids.anchor;
 	st->anchor_start = pids.anchor_start;
 	st->monitor_pid = pids.monitor;
@@ -127,7 +128,7 @@ static int create_locked(struct ebcc_instance *inst, struct ebcc_bundle *b, cons
 		goto out;
 	ebcc__test_point("create:config-written");
 	if (b->config->process != NULL && anchor_external)
-		st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
+		st->anchor_mode = EBCC_ANCHOR_MODE_EXTERNAL;
 	else if (b->config->process != NULL)
 		r = spawn_anchor(inst, b->config->process, st);
 	if (r < 0)
@@ -144,9 +145,40 @@ out:
 	return r;
 }
 
+EBCC_EXPORT void ebcc_instance_options_init(struct ebcc_instance_options *options)
+{
+	if (options != NULL)
+		*options = (struct ebcc_instance_options)EBCC_INSTANCE_OPTIONS_INIT;
+}
+
+/* The NULL arguments of a create, named for the call the caller made. */
+static int create_args_check(const char *function, const struct ebcc_context *ctx,
+			     const char *id, const char *bundle_dir,
+			     struct ebcc_instance **ret_inst)
+{
+	if (ctx != NULL && id != NULL && bundle_dir != NULL && ret_inst != NULL)
+		return 0;
+	return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: %s is NULL", function,
+			   ctx == NULL	       ? "ctx"
+			   : id == NULL	       ? "id"
+			   : bundle_dir == NULL ? "bundle_dir"
+						: "ret_inst");
+}
+
 EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 				     const char *bundle_dir, struct ebcc_instance **ret_inst)
 {
+	int r = create_args_check("ebcc_instance_create", ctx, id, bundle_dir, ret_inst);
+
+	return r < 0 ? r : ebcc_instance_create_with(ctx, id, bundle_dir, NULL, ret_inst);
+}
+
+EBCC_EXPORT int ebcc_instance_create_with(struct ebcc_context *ctx, const char *id,
+					  const char *bundle_dir,
+					  const struct ebcc_instance_options *options,
+					  struct ebcc_instance **ret_inst)
+{
+	struct ebcc_instance_options opts;
 	struct ebcc_bundle *b = NULL;
 	struct ebcc_instance *inst = NULL;
 	const struct ebcc_backend *backend;
@@ -156,18 +188,26 @@ EBCC_EXPORT int ebcc_instance_create(struct ebcc_context *ctx, const char *id,
 	int root_fd = -1, dir_fd = -1, lock_fd = -1, r;
 	bool anchor_external;
 
-	if (ctx == NULL || id == NULL || bundle_dir == NULL || ret_inst == NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_instance_create: %s is NULL",
-				   ctx == NULL	       ? "ctx"
-				   : id == NULL	       ? "id"
-				   : bundle_dir == NULL ? "bundle_dir"
-							: "ret_inst");
+	r = create_args_check("ebcc_instance_create_with", ctx, id, bundle_dir, ret_inst);
+	if (r < 0)
+		return r;
+	ebcc_instance_options_init(&opts);
+	r = ebcc__struct_options_copy(options, sizeof(opts), &opts, "ebcc_instance_create_with",
+				      "ebcc_instance_options_init");
+	if (r < 0)
+		return r;
+	if (opts.anchor > EBCC_ANCHOR_EXTERNAL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "ebcc_instance_create_with: options.anchor %" PRIu32 " is not "
+				   "EBCC_ANCHOR_CONTEXT, EBCC_ANCHOR_SPAWN or EBCC_ANCHOR_EXTERNAL",
+				   opts.anchor);
 	r = ebcc__instance_check_id(id);
 	if (r < 0)
 		return r;
 	pthread_mutex_lock(&ctx->lock);
-	default_backend = strdup(ctx->opts.default_backend);
-	anchor_external = ctx->opts.anchor_external;
+	default_backend = strdup(opts.backend != NULL ? opts.backend : ctx->opts.default_backend);
+	anchor_external = opts.anchor == EBCC_ANCHOR_CONTEXT ? ctx->opts.anchor_external
+							     : opts.anchor == EBCC_ANCHOR_EXTERNAL;
 	pthread_mutex_unlock(&ctx->lock);
 	if (default_backend == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");

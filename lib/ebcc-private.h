@@ -65,6 +65,17 @@ void ebcc__error_restore(const char saved[EBCC_ERROR_MESSAGE_MAX]);
 /* Prefixes this thread's last error message with "<prefix>: " and returns code. */
 int ebcc__error_prefix(int code, const char *fmt, ...) EBCC_PRINTF(2, 3);
 
+/* ---- option structs that grow (lib/structopts.c) ----------------------------------------- */
+
+/*
+ * Copies the caller's size-versioned options (their first member is uint32_t size) into out,
+ * which holds the defaults and is known bytes long: a NULL in leaves the defaults, a size
+ * below known is EBCC_ERR_INVALID_ARG, non-zero bytes beyond known are EBCC_ERR_ABI. function
+ * and init (the struct's _init function) are named in messages. out->size becomes known.
+ */
+int ebcc__struct_options_copy(const void *in, size_t known, void *out, const char *function,
+			      const char *init);
+
 /* ---- context (lib/context.c, lib/options.c, lib/log.c) ----------------------------------- */
 
 enum ebcc_durability {
@@ -468,9 +479,9 @@ enum ebcc_phase {
 };
 
 enum ebcc_anchor_mode {
-	EBCC_ANCHOR_NONE,     /* the config has no process */
-	EBCC_ANCHOR_SPAWNED,  /* run by the library, reaped by its monitor */
-	EBCC_ANCHOR_EXTERNAL, /* run by the embedder; pid 0 until ebcc_instance_set_pid() */
+	EBCC_ANCHOR_MODE_NONE,     /* the config has no process */
+	EBCC_ANCHOR_MODE_SPAWNED,  /* run by the library, reaped by its monitor */
+	EBCC_ANCHOR_MODE_EXTERNAL, /* run by the embedder; pid 0 until ebcc_instance_set_pid() */
 };
 
 struct ebcc_state {

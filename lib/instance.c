@@ -387,7 +387,7 @@ int ebcc__status_derive(struct ebcc_instance *inst, const struct ebcc_state *st,
 		return EBCC_STATUS_STOPPED;
 	/* Like runc's exec FIFO: a spawned anchor whose gate is gone was started, even if the
 	 * start that opened it died before it could say so. */
-	if (st->phase == EBCC_PHASE_CREATED && st->anchor_mode == EBCC_ANCHOR_SPAWNED &&
+	if (st->phase == EBCC_PHASE_CREATED && st->anchor_mode == EBCC_ANCHOR_MODE_SPAWNED &&
 	    !ebcc__anchor_gate_exists(dir_fd))
 		return EBCC_STATUS_RUNNING;
 	return st->phase == EBCC_PHASE_RUNNING ? EBCC_STATUS_RUNNING : EBCC_STATUS_CREATED;

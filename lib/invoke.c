@@ -343,26 +343,16 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 		     : 0;
 }
 
-/* The caller's options as this library knows them: a smaller struct is refused (there is no
- * older version), unknown bytes of a larger one must be zero. */
+/* The caller's options as this library knows them (lib/structopts.c). */
 static int options_copy(const struct ebcc_invoke_options *in, struct ebcc_invoke_options *out)
 {
+	int r;
+
 	ebcc_invoke_options_init(out);
-	if (in == NULL)
-		return 0;
-	if (in->size < sizeof(*out))
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: options of %" PRIu32
-				   " bytes, fewer than the %zu of the first version: set them up "
-				   "with ebcc_invoke_options_init()",
-				   in->size, sizeof(*out));
-	for (size_t i = sizeof(*out); i < in->size; i++)
-		if (((const uint8_t *)in)[i] != 0)
-			return ebcc__error(EBCC_ERR_ABI, "ebcc_stage_invoke_with: options of %" PRIu32
-					   " bytes, and byte %zu, beyond the %zu this library "
-					   "knows, is not zero",
-					   in->size, i, sizeof(*out));
-	*out = *in;
-	out->size = sizeof(*out);
+	r = ebcc__struct_options_copy(in, sizeof(*out), out, "ebcc_stage_invoke_with",
+				      "ebcc_invoke_options_init");
+	if (r < 0 || in == NULL)
+		return r;
 	if (out->nonce == NULL && out->nonce_len > 0)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_stage_invoke_with: options.nonce is "
 				   "NULL with a non-zero length");

@@ -160,7 +160,7 @@ EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
 	unload_stages(inst, st);
 	ebcc__test_point("start:stages-unloaded");
 	r = load_stages(inst, st);
-	if (r == 0 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+	if (r == 0 && st->anchor_mode == EBCC_ANCHOR_MODE_SPAWNED)
 		r = ebcc__anchor_release(inst->dir_fd, st->anchor_pid, st->anchor_start,
 					 GATE_TIMEOUT_MS);
 	if (r < 0) {
@@ -256,7 +256,7 @@ EBCC_EXPORT int ebcc_instance_set_pid(struct ebcc_instance *inst, int pid)
 		r = ebcc__error(EBCC_ERR_NOT_FOUND, "no running process with pid %d", pid);
 		goto out;
 	}
-	st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
+	st->anchor_mode = EBCC_ANCHOR_MODE_EXTERNAL;
 	st->anchor_pid = pid;
 	st->anchor_start = start;
 	r = ebcc__instance_write_state(inst, st);
@@ -289,7 +289,7 @@ static int watch_dir(struct ebcc_instance *inst)
  * exits, or an embedder's anchor. -1 when there is none alive. */
 static int exit_pidfd(const struct ebcc_state *st)
 {
-	if (st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+	if (st->anchor_mode == EBCC_ANCHOR_MODE_SPAWNED)
 		return ebcc__proc_pidfd(st->monitor_pid, st->monitor_start);
 	return ebcc__proc_pidfd(st->anchor_pid, st->anchor_start);
 }
@@ -317,10 +317,10 @@ EBCC_EXPORT int ebcc_instance_wait(struct ebcc_instance *inst, int timeout_ms,
 		status = ebcc__status_derive(inst, st, &exit_status);
 		if (status == EBCC_STATUS_STOPPED) {
 			/* A spawned anchor's status comes from its monitor, moments after it died. */
-			final = exit_status != -1 || st->anchor_mode != EBCC_ANCHOR_SPAWNED ||
+			final = exit_status != -1 || st->anchor_mode != EBCC_ANCHOR_MODE_SPAWNED ||
 				!ebcc__proc_alive(st->monitor_pid, st->monitor_start);
 			/* A monitor found gone may have written the record since it was read. */
-			if (final && exit_status == -1 && st->anchor_mode == EBCC_ANCHOR_SPAWNED)
+			if (final && exit_status == -1 && st->anchor_mode == EBCC_ANCHOR_MODE_SPAWNED)
 				ebcc__exit_record_read(inst->dir_fd, &exit_status);
 		}
 		if (status >= 0 && !final && st != NULL) /* no state yet while "creating" */

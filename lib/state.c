@@ -44,9 +44,9 @@ const char *ebcc__phase_name(enum ebcc_phase phase)
 static const char *anchor_mode_name(enum ebcc_anchor_mode mode)
 {
 	switch (mode) {
-	case EBCC_ANCHOR_SPAWNED:
+	case EBCC_ANCHOR_MODE_SPAWNED:
 		return "spawned";
-	case EBCC_ANCHOR_EXTERNAL:
+	case EBCC_ANCHOR_MODE_EXTERNAL:
 		return "external";
 	default:
 		return "none";
@@ -326,11 +326,11 @@ static int parse_ebcc(struct json_object *e, const char *what, struct ebcc_state
 	if (r < 0)
 		return r;
 	if (strcmp(mode, "none") == 0)
-		st->anchor_mode = EBCC_ANCHOR_NONE;
+		st->anchor_mode = EBCC_ANCHOR_MODE_NONE;
 	else if (strcmp(mode, "spawned") == 0)
-		st->anchor_mode = EBCC_ANCHOR_SPAWNED;
+		st->anchor_mode = EBCC_ANCHOR_MODE_SPAWNED;
 	else if (strcmp(mode, "external") == 0)
-		st->anchor_mode = EBCC_ANCHOR_EXTERNAL;
+		st->anchor_mode = EBCC_ANCHOR_MODE_EXTERNAL;
 	else
 		return ebcc__error(ERR, "%s: bad anchorMode \"%s\"", what, mode);
 	r = parse_pid(e, "anchorPid", what, &st->anchor_pid);

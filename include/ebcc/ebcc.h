@@ -211,6 +211,40 @@ struct ebcc_instance;
 int ebcc_instance_create(struct ebcc_context *ctx, const char *id, const char *bundle_dir,
 			 struct ebcc_instance **ret_inst);
 
+/* Who runs a composite's anchor (struct ebcc_instance_options). */
+#define EBCC_ANCHOR_CONTEXT 0  /* as the context's anchor option says (by default: spawn) */
+#define EBCC_ANCHOR_SPAWN 1    /* the library runs the bundle's process, held until start */
+#define EBCC_ANCHOR_EXTERNAL 2 /* the embedder runs it and reports it (ebcc_instance_set_pid) */
+
+/*
+ * How one composite is created (since LIBEBCC_0.2), for what differs between composites of
+ * one context. Set it up with ebcc_instance_options_init() (or EBCC_INSTANCE_OPTIONS_INIT), which
+ * sets size: a caller built against this header keeps working when later versions add
+ * fields, which then read as their defaults.
+ */
+struct ebcc_instance_options {
+	uint32_t size;           /* sizeof(struct ebcc_instance_options) as the caller was built */
+	uint32_t anchor;         /* EBCC_ANCHOR_* */
+	const char *backend;     /* the backend when the manifest names none; NULL: the
+				  * context's default_backend */
+};
+
+#define EBCC_INSTANCE_OPTIONS_INIT { sizeof(struct ebcc_instance_options), EBCC_ANCHOR_CONTEXT, NULL }
+
+/* Zeroes *options and sets its size. */
+void ebcc_instance_options_init(struct ebcc_instance_options *options);
+
+/*
+ * ebcc_instance_create() with options (NULL: the defaults). Errors: those of
+ * ebcc_instance_create(), and EBCC_ERR_INVALID_ARG for options whose size is below the first
+ * version's or an anchor that is not an EBCC_ANCHOR_* value, EBCC_ERR_NOT_FOUND for a backend
+ * that is not registered, EBCC_ERR_ABI for a larger size whose unknown bytes are not zero.
+ * Thread-safe.
+ */
+int ebcc_instance_create_with(struct ebcc_context *ctx, const char *id, const char *bundle_dir,
+			      const struct ebcc_instance_options *options,
+			      struct ebcc_instance **ret_inst);
+
 /*
  * Opens an existing composite from any process. A composite whose creation was interrupted
  * opens with status "creating" and can only be deleted with EBCC_DELETE_FORCE.

@@ -243,6 +243,63 @@ static void external_anchor(void **state)
 	ebcc_instance_unref(inst);
 }
 
+/* ebcc_instance_create_with(): the anchor per composite, whatever the context says; a backend
+ * for manifests that name none; options checked, nothing created when they are wrong. */
+static void anchor_per_composite(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance_options opts, bigger[2];
+	struct ebcc_instance *inst = NULL;
+	char *json = NULL;
+
+	skip_without_stage();
+	make_bundle(f->bundle, "{\"args\": [\"/bin/sleep\", \"60\"], \"cwd\": \"/\"}", ONE_STAGE);
+	ebcc_instance_options_init(&opts);
+	opts.anchor = EBCC_ANCHOR_EXTERNAL;
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "outside", f->bundle, &opts, &inst), 0);
+	assert_state_has(inst, "\"pid\": 0");
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	inst = ebcc_instance_unref(inst);
+
+	/* The context says external; this composite's anchor is spawned all the same. */
+	assert_int_equal(ebcc_context_set_option(f->ctx, "anchor", "external"), 0);
+	opts.anchor = EBCC_ANCHOR_SPAWN;
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "spawned", f->bundle, &opts, &inst), 0);
+	assert_int_equal(ebcc_instance_state(inst, &json), 0);
+	assert_null(strstr(json, "\"pid\": 0"));
+	ebcc_free(json);
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	inst = ebcc_instance_unref(inst);
+
+	/* Wrong options: refused with nothing on disk. */
+	opts.anchor = 3;
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "bad", f->bundle, &opts, &inst),
+			 EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "options.anchor 3"));
+	opts.anchor = EBCC_ANCHOR_CONTEXT;
+	opts.size = 4;
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "bad", f->bundle, &opts, &inst),
+			 EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "ebcc_instance_options_init()"));
+	memset(bigger, 0, sizeof(bigger));
+	ebcc_instance_options_init(&bigger[0]);
+	bigger[0].size = sizeof(bigger);
+	((unsigned char *)bigger)[sizeof(bigger) - 1] = 1;
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "bad", f->bundle, &bigger[0], &inst),
+			 EBCC_ERR_ABI);
+	((unsigned char *)bigger)[sizeof(bigger) - 1] = 0;
+	bigger[0].backend = "nonesuch";
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "bad", f->bundle, &bigger[0], &inst),
+			 EBCC_ERR_NOT_FOUND);
+	assert_null(inst);
+	assert_int_equal(ebcc_instance_open(f->ctx, "bad", &inst), EBCC_ERR_NOT_FOUND);
+	/* NULL options are the defaults: the context's anchor (external now). */
+	assert_int_equal(ebcc_instance_create_with(f->ctx, "plain", f->bundle, NULL, &inst), 0);
+	assert_state_has(inst, "\"pid\": 0");
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	ebcc_instance_unref(inst);
+}
+
 static void exists_and_racing_creators(void **state)
 {
 	struct fixture *f = *state;
@@ -790,6 +847,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(illegal_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(force_delete_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(external_anchor, setup, teardown),
+		cmocka_unit_test_setup_teardown(anchor_per_composite, setup, teardown),
 		cmocka_unit_test_setup_teardown(exists_and_racing_creators, setup, teardown),
 		cmocka_unit_test_setup_teardown(bundle_edits_do_not_leak_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_ids, setup, teardown),

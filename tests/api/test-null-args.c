@@ -551,6 +551,23 @@ static void instance_functions(void **state)
 	NULL_REFUSED(ebcc_instance_create, id, (f.ctx, NULL, f.bundle, &out));
 	NULL_REFUSED(ebcc_instance_create, bundle_dir, (f.ctx, "fresh", NULL, &out));
 	NULL_REFUSED(ebcc_instance_create, ret_inst, (f.ctx, "fresh", f.bundle, NULL));
+	/* ebcc_instance_create_with(3): options may be NULL (the defaults). */
+	{
+		struct ebcc_instance_options opts = EBCC_INSTANCE_OPTIONS_INIT;
+		struct ebcc_instance *made = NULL;
+
+		NULL_REFUSED(ebcc_instance_create_with, ctx, (NULL, "fresh", f.bundle, &opts, &out));
+		NULL_REFUSED(ebcc_instance_create_with, id, (f.ctx, NULL, f.bundle, &opts, &out));
+		NULL_REFUSED(ebcc_instance_create_with, bundle_dir,
+			     (f.ctx, "fresh", NULL, &opts, &out));
+		NULL_REFUSED(ebcc_instance_create_with, ret_inst,
+			     (f.ctx, "fresh", f.bundle, &opts, NULL));
+		NULL_ALLOWED(ebcc_instance_create_with, options,
+			     (f.ctx, "made", f.bundle, NULL, &made), 0);
+		assert_int_equal(ebcc_instance_delete(made, EBCC_DELETE_FORCE), 0);
+		ebcc_instance_unref(made);
+		NULL_ALLOWED_VOID(ebcc_instance_options_init, options, (NULL));
+	}
 	NULL_REFUSED(ebcc_instance_open, ctx, (NULL, ID, &out));
 	NULL_REFUSED(ebcc_instance_open, id, (f.ctx, NULL, &out));
 	NULL_REFUSED(ebcc_instance_open, ret_inst, (f.ctx, ID, NULL));

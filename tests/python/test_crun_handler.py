@@ -14,6 +14,7 @@ the library's reason on crun's stderr; and nothing of libebcc or the helper is l
 has removed the container. Through raw `crun run`, `crun create`/`start`/`delete`, and podman.
 """
 import atexit
+import fcntl
 import hashlib
 import json
 import os
@@ -84,8 +85,14 @@ class InstalledPlugin:
     at exit and on SIGTERM/SIGINT/SIGHUP."""
 
     def __init__(self, source, directory):
+        # Two suites on one host (two build trees) would install into the same directory:
+        # the second waits for the first, on a lock of the crun binary (a file that exists
+        # wherever crun does, and nothing is left behind).
+        self.lock = os.open(shutil.which("crun"), os.O_RDONLY | os.O_CLOEXEC)
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
         if os.path.exists(os.path.join(directory, INSTALLED_NAME)):
             # Two handlers named ebcc: crun would take whichever it reads first.
+            os.close(self.lock)
             raise unittest.SkipTest(f"{directory}/{INSTALLED_NAME} is installed; the test "
                                     "does not run beside it")
         self.path = os.path.join(directory, PLUGIN_NAME)
@@ -121,6 +128,9 @@ class InstalledPlugin:
             except OSError:
                 pass
         self.made = []
+        if self.lock >= 0:
+            os.close(self.lock)
+            self.lock = -1
 
 
 def missing():
