@@ -15,8 +15,9 @@
  *      subreaper: --subreaper) it is removed when the container's process exits instead,
  *      because crun removes the state directory only after this process is gone.
  *
- * Settings come from the container's annotations (config.json of the bundle):
- * org.ebcc.stateRoot (libebcc's state root) and org.ebcc.crun.runDir (where the socket
+ * Settings come from crun's environment, which whoever runs crun controls (the operator, the
+ * engine), never from the container's config, which its author controls:
+ * EBCC_CRUN_STATE_ROOT (libebcc's state root) and EBCC_CRUN_RUN_DIR (where the socket
  * directories live; /run/ebcc-crun by default). See ebcc-crun-handler(7).
  */
 #include <errno.h>
@@ -33,13 +34,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "../examples/hook/hook.h"
 #include "wire.h"
 
 #define RUN_DIR_DEFAULT "/run/ebcc-crun"
-#define CONFIG_MAX (4 << 20)
 /* A missed inotify event (the root replaced, the queue overflowing) costs at most this long. */
 #define RECHECK_MS 2000
 
@@ -60,49 +58,15 @@ static int usage(void)
 	return 2;
 }
 
-/* ---- the container's annotations -------------------------------------------------------- */
+/* ---- settings ------------------------------------------------------------------------ */
 
-static int read_config(const char *bundle, struct json_object **ret)
+/* An absolute path from environment variable name, or def when it is unset. */
+static int setting_path(const char *name, const char *def, char **ret)
 {
-	char path[PATH_MAX];
-	int fd, r;
-	char *text;
-	size_t len = 0;
-	ssize_t n;
+	const char *value = secure_getenv(name);
 
-	snprintf(path, sizeof(path), "%s/config.json", bundle);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0)
-		return hook_error_errno(errno, "%s", path);
-	text = malloc(CONFIG_MAX + 1);
-	if (text == NULL) {
-		close(fd);
-		return hook_error("%s: out of memory", path);
-	}
-	while ((n = read(fd, text + len, CONFIG_MAX + 1 - len)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0)
-			len += (size_t)n;
-	close(fd);
-	if (n < 0 || len > CONFIG_MAX) {
-		free(text);
-		return n < 0 ? hook_error_errno(errno, "%s", path)
-			     : hook_error("%s: more than %d bytes", path, CONFIG_MAX);
-	}
-	r = hook_json_parse(text, len, path, ret);
-	free(text);
-	return r;
-}
-
-/* An absolute path from annotation key, or def when the container gives none. */
-static int annotation_path(struct json_object *annotations, const char *key, const char *def,
-			   char **ret)
-{
-	const char *value = NULL;
-
-	if (annotations != NULL && hook_json_string(annotations, key, "annotation", &value) < 0)
-		return -1;
 	if (value != NULL && value[0] != '/')
-		return hook_error("annotation %s: \"%s\" is not an absolute path", key, value);
+		return hook_error("%s: \"%s\" is not an absolute path", name, value);
 	if (value == NULL && def == NULL) {
 		*ret = NULL;
 		return 0;
@@ -113,23 +77,10 @@ static int annotation_path(struct json_object *annotations, const char *key, con
 
 static int read_settings(struct helper *h)
 {
-	struct json_object *config = NULL, *annotations = NULL;
-	int r = -1;
-
-	if (read_config(h->bundle, &config) < 0)
-		return -1;
-	if (json_object_object_get_ex(config, "annotations", &annotations) &&
-	    !json_object_is_type(annotations, json_type_object)) {
-		hook_error("%s/config.json: annotations is not an object", h->bundle);
-		goto out;
-	}
-	if (annotation_path(annotations, "org.ebcc.stateRoot", NULL, &h->state_root) < 0 ||
-	    annotation_path(annotations, "org.ebcc.crun.runDir", RUN_DIR_DEFAULT, &h->run_dir) < 0)
-		goto out;
-	r = 0;
-out:
-	json_object_put(config);
-	return r;
+	return setting_path("EBCC_CRUN_STATE_ROOT", NULL, &h->state_root) < 0 ||
+			       setting_path("EBCC_CRUN_RUN_DIR", RUN_DIR_DEFAULT, &h->run_dir) < 0
+		       ? -1
+		       : 0;
 }
 
 /* ---- crun's state directory ------------------------------------------------------------- */
