@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -57,6 +58,10 @@ __attribute__((noreturn)) static void monitor_main(const struct ebcc__sim_signer
 	close(1);
 	close(2);
 	close_from(MONITOR_FD + 1);
+	/* One report before the first request: its code and stack are faulted in while the stage
+	 * is still starting, not during the first invocation. */
+	memset(rd, 0, sizeof(rd));
+	(void)ebcc__sim_report_make(signer, rd, EBCC_FRAME_REPORT_DATA_SIZE, report, sizeof(report));
 
 	for (;;) {
 		ssize_t n = recv(MONITOR_FD, rd, sizeof(rd), MSG_TRUNC);

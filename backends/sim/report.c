@@ -131,6 +131,8 @@ static int key_read(int dir_fd, struct ebcc__sim_key *ret)
 static int key_create(int dir_fd, bool durable, struct ebcc__sim_key *ret)
 {
 	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	struct ebcc__sim_key_identity id;
+	struct stat st;
 	BIO *bio = NULL;
 	char *data = NULL;
 	long len;
@@ -154,9 +156,16 @@ static int key_create(int dir_fd, bool durable, struct ebcc__sim_key *ret)
 	ret->pkey = key;
 	if (r == 0)
 		r = key_complete(ret);
-	if (r < 0)
+	if (r < 0) {
 		ebcc__sim_key_clear(ret);
-	return r;
+		return r;
+	}
+	/* Cached like a key read from the file: the next use in this process decodes nothing. */
+	if (fstatat(dir_fd, EBCC_SIM_DEVICE_KEY_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		ebcc__sim_key_identity_of(&st, &id);
+		ebcc__sim_keycache_put(&id, ret);
+	}
+	return 0;
 }
 
 /* The device key, created on first use. Two processes racing to create it end up with one:
