@@ -3,9 +3,10 @@
  * ebcc-oci-hook: confidential stages beside a container run by an unmodified runc or crun.
  * Registered in the bundle's config.json as a createRuntime and a poststop hook:
  *
- *   ebcc-oci-hook [--root DIR] [--run-dir DIR] create-runtime|poststop
+ *   ebcc-oci-hook [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop
  *
- * It reads the container's state from stdin, as the runtime passes it. This file holds the
+ * It reads the container's state from stdin, as the runtime passes it (precreate, a podman
+ * hooks.d stage: the OCI configuration, written back changed on stdout). This file holds the
  * command line; the hooks live in hook/create.c and hook/poststop.c. See ebcc-oci-hook(8).
  */
 #include <fcntl.h>
@@ -20,13 +21,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " HOOK_NAME " [--root DIR] [--run-dir DIR] create-runtime|poststop\n"
+		"usage: " HOOK_NAME " [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop\n"
 		"\n"
 		"An OCI hook: register it in config.json as a createRuntime hook (create-runtime)\n"
 		"and as a poststop hook (poststop). It reads the container's state on stdin.\n"
 		"create-runtime makes the container a libebcc composite, loads the stages of the\n"
 		"bundle's manifest and serves them to the container on <socketDir>/ebcc.sock\n"
 		"(tools.ociHook.socketDir in the manifest); poststop stops all of it again.\n"
+		"precreate (podman's hooks.d) reads the OCI configuration on stdin and writes it\n"
+		"back with a socket directory made for the container mounted at /run/ebcc.\n"
 		"\n"
 		"      --root DIR     the libebcc state root (default: /run/ebcc as root)\n"
 		"      --run-dir DIR  the hook's own records (default: " HOOK_RUN_DIR_DEFAULT ")\n"
@@ -89,15 +92,22 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1)
-		return usage_error(argc - optind == 0 ? "which hook? create-runtime or poststop"
+		return usage_error(argc - optind == 0
+					   ? "which hook? precreate, create-runtime or poststop"
 						      : "too many arguments",
 				   "");
-	if (strcmp(argv[optind], "create-runtime") == 0)
+	if (strcmp(argv[optind], "precreate") == 0)
+		phase = HOOK_PRECREATE;
+	else if (strcmp(argv[optind], "create-runtime") == 0)
 		phase = HOOK_CREATE_RUNTIME;
 	else if (strcmp(argv[optind], "poststop") == 0)
 		phase = HOOK_POSTSTOP;
 	else
-		return usage_error("unknown hook (create-runtime or poststop): ", argv[optind]);
+		return usage_error("unknown hook (precreate, create-runtime or poststop): ",
+				   argv[optind]);
+
+	if (phase == HOOK_PRECREATE)
+		return hook_precreate(&o, STDIN_FILENO, STDOUT_FILENO) < 0 ? hook_report() : 0;
 
 	if (hook_state_read(STDIN_FILENO, phase, &s) < 0)
 		return hook_report();

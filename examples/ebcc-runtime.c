@@ -42,8 +42,12 @@ static const char global_options_help[] =
 	"                              $EBCC_LOW_LEVEL_RUNTIME, else runc or crun on PATH)\n"
 	"      --anchor container|process  the anchor is the low-level runtime's container\n"
 	"                              (default) or a plain process of the library's own\n"
-	"      --state-root DIR        the libebcc state root (default: the library's state_root\n"
-	"                              option, /run/ebcc as root, else $XDG_RUNTIME_DIR/ebcc)\n"
+	"      --state-root DIR        the libebcc state root (default: with --root one per\n"
+	"                              root under the run directory, else the library's\n"
+	"                              state_root option, /run/ebcc as root)\n"
+	"      --run-dir DIR           ebcc-runtime's sockets and brokers (default:\n"
+	"                              " RT_RUN_DIR_DEFAULT " as root, else\n"
+	"                              $XDG_RUNTIME_DIR/" RT_NAME ")\n"
 	"      --root DIR              the low-level runtime's root; with --anchor=process the\n"
 	"                              libebcc state root\n"
 	"      --log FILE              write the library's and the runtime's log to FILE\n"
@@ -88,7 +92,9 @@ const char *rt_state_root(const struct rt *rt)
 {
 	if (rt->g.state_root != NULL)
 		return rt->g.state_root;
-	return rt->g.anchor == RT_ANCHOR_PROCESS ? rt->g.root : NULL;
+	if (rt->g.anchor == RT_ANCHOR_PROCESS)
+		return rt->g.root;
+	return rt->g.derived_state_root;
 }
 
 struct ebcc_instance *rt_open_instance(struct rt *rt, const char *verb, const char *id)
@@ -129,6 +135,7 @@ static int parse_globals(struct rt *rt, int argc, char **argv, int *ret_exit)
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "state-root", required_argument, NULL, 'S' },
+		{ "run-dir", required_argument, NULL, 'D' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -156,6 +163,9 @@ static int parse_globals(struct rt *rt, int argc, char **argv, int *ret_exit)
 			break;
 		case 'S':
 			r = set_path(&rt->g.state_root, "--state-root", optarg);
+			break;
+		case 'D':
+			r = set_path(&rt->g.run_dir, "--run-dir", optarg);
 			break;
 		case 'l':
 			rt->g.log_path = optarg;
@@ -269,7 +279,7 @@ int main(int argc, char **argv)
 		code = rt_lowlevel_exec(&rt, argc - first, argv + first);
 		goto out;
 	}
-	if (make_context(&rt) < 0)
+	if (rt_derive_state_root(&rt) < 0 || make_context(&rt) < 0)
 		goto out;
 	rt_log(EBCC_LOG_DEBUG, "%s %s, state root %s", RT_NAME, rt.cmd->name,
 	       rt_state_root(&rt) != NULL ? rt_state_root(&rt) : "(library default)");
@@ -282,6 +292,8 @@ out:
 	ebcc_context_unref(rt.ctx);
 	free(rt.g.root);
 	free(rt.g.state_root);
+	free(rt.g.derived_state_root);
+	free(rt.g.run_dir);
 	free(rt.g.lowlevel);
 	return code;
 }

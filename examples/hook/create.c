@@ -2,10 +2,14 @@
 /*
  * createRuntime: the container exists (its process waits to be started) and its mounts are in
  * place, including the bind mount of the socket directory. Make it a composite with its stages
- * loaded, and start the broker that serves them on the socket. Either all of it is in place
+ * loaded, and start the broker that serves them on the socket: in the directory the precreate
+ * hook made for this container (annotation org.ebcc.socketDir), else in the manifest's
+ * tools.ociHook.socketDir. Either all of it is in place
  * when the hook exits 0, or none of it: the runtime then aborts the container, as the OCI
  * specification says for a failed createRuntime hook.
  */
+#include <stdlib.h>
+
 #include "hook.h"
 
 /* How long the broker gets to finish its connections when a later step fails. */
@@ -14,14 +18,29 @@
 int hook_create_runtime(const struct hook_options *o, const struct hook_state *s)
 {
 	struct hook_config conf = { 0 };
+	char *own_dir = NULL;
 	struct hook_listener listener = { .fd = -1, .dir_fd = -1 };
 	struct hook_record rec = { 0 };
 	struct hook_broker_params params;
 	uint64_t anchor_start;
 	int claimed = 0, composite = 0, r = -1;
 
-	if (hook_config_read(s, &conf) < 0)
+	r = hook_sockdir_from_state(o, s, &own_dir);
+	if (r == 0)
+		r = hook_config_read(s, &conf);
+	else if (r > 0)
+		r = hook_config_read_optional(s, &conf);
+	if (r < 0) {
+		if (own_dir != NULL)
+			hook_sockdir_remove(own_dir);
+		free(own_dir);
 		return -1;
+	}
+	r = -1;
+	if (own_dir != NULL) {
+		free(conf.socket_dir);
+		conf.socket_dir = own_dir;
+	}
 	if (hook_record_claim(o->run_dir, s->id) < 0)
 		goto out;
 	claimed = 1;
@@ -60,6 +79,8 @@ out:
 			hook_composite_remove(o->root, s->id);
 		if (claimed)
 			hook_record_remove(o->run_dir, s->id);
+		if (own_dir != NULL)
+			hook_sockdir_remove(own_dir);
 		hook_error_release();
 	}
 	hook_config_clear(&conf);

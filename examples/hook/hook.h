@@ -17,6 +17,13 @@
 
 #define HOOK_NAME "ebcc-oci-hook"
 #define HOOK_RUN_DIR_DEFAULT "/run/ebcc-oci-hook"
+/* Where a container sees its socket directory. */
+#define HOOK_SOCKET_MOUNT "/run/ebcc"
+/* The annotation by which the precreate hook tells the later hooks (and ebcc-runtime) the
+ * socket directory it made for the container. */
+#define HOOK_SOCKDIR_ANNOTATION "org.ebcc.socketDir"
+/* A per-container socket directory's name: 32 lowercase hex digits. */
+#define HOOK_SOCKDIR_NAME_LEN 32
 
 struct json_object;
 
@@ -56,7 +63,7 @@ int hook_json_string(struct json_object *obj, const char *key, const char *what,
 
 /* ---- ocistate.c: the container state on stdin ------------------------------------------- */
 
-enum hook_phase { HOOK_CREATE_RUNTIME, HOOK_POSTSTOP };
+enum hook_phase { HOOK_PRECREATE, HOOK_CREATE_RUNTIME, HOOK_POSTSTOP };
 
 /* The state, as the OCI runtime specification defines it and runc and crun write it. */
 struct hook_state {
@@ -156,6 +163,21 @@ void hook_listener_close(struct hook_listener *l);
 /* Removes <dir>/ebcc.sock if it is a socket nobody serves (for poststop, after the broker). */
 void hook_socket_unlink(const char *dir);
 
+/* ---- sockdir.c, ocimount.c: a socket directory per container ---------------------------- */
+
+/* Makes <base>/<name> (mode 0711; it must not exist) under base (created 0700 where missing,
+ * owned by us, writable by nobody else); *ret_path from malloc(). */
+int hook_sockdir_make(const char *base, const char *name, char **ret_path);
+/* Removes the socket directory path: its socket if nobody serves it, then the directory.
+ * 0 when it is gone (or never was). */
+int hook_sockdir_remove(const char *path);
+/* Whether name is one that hook_sockdir_make was given here (HOOK_SOCKDIR_NAME_LEN hex). */
+int hook_sockdir_name_valid(const char *name);
+
+/* Makes the OCI configuration config bind-mount dir read-only at HOOK_SOCKET_MOUNT, in place
+ * of any mount already there. what names the configuration in errors. */
+int hook_config_mount_socket(struct json_object *config, const char *dir, const char *what);
+
 /* ---- daemon.c, broker.c, peer.c, serve.c: the broker ------------------------------------ */
 
 /* Which processes may use the socket: those in the anchor's mount and pid namespaces. */
@@ -199,8 +221,16 @@ void hook_serve_connection(struct ebcc_instance *inst, int conn_fd);
 /* Writes an error response (status < 0) with message; best effort. */
 void hook_serve_refuse(int conn_fd, int status, const char *message);
 
-/* ---- create.c, poststop.c: the two hooks ------------------------------------------------ */
+/* The socket directory the precreate hook made for the container of s, from the annotation
+ * HOOK_SOCKDIR_ANNOTATION: 1 with *ret_dir (malloc) when there is one, 0 when the annotation
+ * is absent, -1 when it names anything but a directory of <run-dir>/sockets. */
+int hook_sockdir_from_state(const struct hook_options *o, const struct hook_state *s,
+			    char **ret_dir);
 
+/* ---- precreate.c, create.c, poststop.c: the hooks ------------------------------------------------ */
+
+/* precreate (podman): the configuration on in_fd, the one with the socket mount on out_fd. */
+int hook_precreate(const struct hook_options *o, int in_fd, int out_fd);
 int hook_create_runtime(const struct hook_options *o, const struct hook_state *s);
 int hook_poststop(const struct hook_options *o, const struct hook_state *s);
 

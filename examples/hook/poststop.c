@@ -4,8 +4,11 @@
  * and delete the composite, so that nothing of libebcc's remains for this id. Runtimes also
  * run poststop after a failed createRuntime, whose hook has cleaned up already: finding
  * nothing is success. Each step runs even when an earlier one failed; the first failure is
- * the one reported.
+ * the one reported. A socket directory the precreate hook made goes too, even when
+ * createRuntime never ran.
  */
+#include <stdlib.h>
+
 #include "hook.h"
 
 /* How long the broker gets to finish the connections it is serving. */
@@ -14,6 +17,7 @@
 int hook_poststop(const struct hook_options *o, const struct hook_state *s)
 {
 	struct hook_record rec = { 0 };
+	char *own_dir = NULL;
 	int failed = 0, r;
 
 	r = hook_record_read(o->run_dir, s->id, &rec);
@@ -38,6 +42,14 @@ int hook_poststop(const struct hook_options *o, const struct hook_state *s)
 		failed = 1;
 		hook_error_hold();
 	}
+	/* After the broker: a socket that still answers keeps its directory. */
+	if ((hook_sockdir_from_state(o, s, &own_dir) < 0 ||
+	     (own_dir != NULL && hook_sockdir_remove(own_dir) < 0)) &&
+	    !failed) {
+		failed = 1;
+		hook_error_hold();
+	}
+	free(own_dir);
 	if (failed)
 		hook_error_release();
 	hook_record_clear(&rec);

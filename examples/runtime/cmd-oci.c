@@ -412,7 +412,7 @@ static int delete_run(struct rt *rt, int argc, char **argv)
 			      id, rt_lowlevel_name(rt), code);
 		goto out;
 	}
-	if (rt_container_remove(inst, "delete", id) < 0) {
+	if (rt_container_remove(rt, inst, "delete", id) < 0) {
 		if (code == 0)
 			code = RT_EXIT_FAIL;
 		goto out;

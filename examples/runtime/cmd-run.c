@@ -148,7 +148,7 @@ static int remove_all(struct rt *rt, const char *id)
 	if (r > 0)
 		rt_fail_plain("run %s: %s delete exited with %d", id, rt_lowlevel_name(rt), r);
 	if (ebcc_instance_open(rt->ctx, id, &inst) == 0) {
-		failed |= rt_container_remove(inst, "run", id) < 0;
+		failed |= rt_container_remove(rt, inst, "run", id) < 0;
 		ebcc_instance_unref(inst);
 	}
 	return failed ? -1 : 0;

@@ -3,11 +3,12 @@
  * The composite around a low-level runtime's container. create: libebcc creates the composite
  * from the bundle (manifest checked, images measured) with anchor=external, the low-level
  * runtime creates the container, whose init process, held before its program until start,
- * becomes the anchor (ebcc_instance_set_pid), and the stages load. When the manifest names a
- * socket directory (tools.ociHook.socketDir, as for ebcc-oci-hook), a broker loads them and
- * serves them to the container on its socket, exactly as the hook's does (hook/broker.c): it
- * keeps the stages' processes and ends with the container's process. Without one the stages
- * load here and the host reaches them with `ebcc-runtime invoke`.
+ * becomes the anchor (ebcc_instance_set_pid), and the stages load in a broker that serves them
+ * to the container on the socket of a directory made for this container (sockets.c),
+ * bind-mounted read-only at /run/ebcc by a rewritten config.json, exactly as the hook's broker
+ * does (hook/broker.c): it keeps the stages' processes and ends with the container's process.
+ * The manifest's tools.ociHook.socketDir is ebcc-oci-hook's and is not used here: a shared
+ * directory would let one container reach another's stages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,33 +85,13 @@ static int container_pid(struct rt *rt, const struct rt_container_create *c, int
 	return 0;
 }
 
-/* tools.ociHook.socketDir of the manifest, or NULL: where the broker serves the stages. */
-static int socket_dir(const struct rt_container_create *c, const char *bundle_abs,
-		      struct hook_config *ret)
-{
-	struct hook_state s = {
-		.id = c->id,
-		.bundle = bundle_abs,
-		.annotations = c->annotations,
-	};
-
-	if (hook_config_read_optional(&s, ret) < 0)
-		return rt_fail_plain("create %s: %s", c->id, hook_error_message()), -1;
-	return 0;
-}
-
-/* Loads the stages: in a broker that serves them on the socket, or here. */
-static int load_stages(struct rt *rt, struct ebcc_instance *inst, const char *id, int pid,
-		       struct hook_listener *listener, pid_t *ret_broker, uint64_t *ret_start)
+/* Loads the stages in a broker that serves them on the socket. */
+static int load_stages(struct rt *rt, const char *id, int pid, struct hook_listener *listener,
+		       pid_t *ret_broker, uint64_t *ret_start)
 {
 	struct hook_broker_params params;
 	uint64_t anchor_start;
-	int r;
 
-	if (listener->fd < 0) {
-		r = ebcc_instance_start(inst);
-		return r < 0 ? rt_fail(r, "create %s: loading its stages", id), -1 : 0;
-	}
 	if (hook_proc_start_time(pid, &anchor_start) < 0)
 		return rt_fail_plain("create %s: the container's process %d has exited", id, pid), -1;
 	params = (struct hook_broker_params){
@@ -138,11 +119,11 @@ static void delete_container(struct rt *rt, const char *id)
 int rt_container_create(struct rt *rt, struct rt_container_create *c)
 {
 	struct hook_listener listener = { .fd = -1, .dir_fd = -1 };
-	struct hook_config conf = { 0 };
 	struct ebcc_instance *inst = NULL;
-	char *bundle_abs = NULL;
+	char *bundle_abs = NULL, *dir = NULL, *original = NULL;
 	int created = 0, pid_file_new = 0, pid = 0, code = RT_EXIT_FAIL, r;
 	uint64_t broker_start = 0;
+	size_t original_len = 0;
 	pid_t broker = 0;
 	struct stat st;
 
@@ -159,9 +140,11 @@ int rt_container_create(struct rt *rt, struct rt_container_create *c)
 		free(bundle_abs);
 		return RT_EXIT_FAIL;
 	}
-	if (socket_dir(c, bundle_abs, &conf) < 0)
+	if (rt_sockets_make(rt, c->id, &dir) < 0)
 		goto fail;
-	if (conf.socket_dir != NULL && hook_listener_open(conf.socket_dir, &listener) < 0) {
+	if (rt_bundle_mount_socket(bundle_abs, c->id, dir, &original, &original_len) < 0)
+		goto fail;
+	if (hook_listener_open(dir, &listener) < 0) {
 		rt_fail_plain("create %s: %s", c->id, hook_error_message());
 		goto fail;
 	}
@@ -183,13 +166,14 @@ int rt_container_create(struct rt *rt, struct rt_container_create *c)
 		rt_fail(r, "create %s: the container's process %d as its anchor", c->id, pid);
 		goto fail;
 	}
-	if (load_stages(rt, inst, c->id, pid, &listener, &broker, &broker_start) < 0)
+	if (load_stages(rt, c->id, pid, &listener, &broker, &broker_start) < 0)
+		goto fail;
+	if (rt_sockets_record(rt, c->id, dir, broker, broker_start) < 0)
 		goto fail;
 	/* The broker holds its own copies of the socket now. */
 	hook_listener_close(&listener);
-	rt_log(EBCC_LOG_INFO, "created %s from bundle %s: container pid %d, stages loaded%s%s", c->id,
-	       bundle_abs, pid, conf.socket_dir != NULL ? ", served on " : "",
-	       conf.socket_dir != NULL ? conf.socket_dir : "");
+	rt_log(EBCC_LOG_INFO, "created %s from bundle %s: container pid %d, stages served on %s",
+	       c->id, bundle_abs, pid, dir);
 	c->pid = pid;
 	c->broker_pid = broker;
 	c->broker_start = broker_start;
@@ -205,15 +189,21 @@ fail:
 		delete_container(rt, c->id);
 	if (pid_file_new)
 		unlink(c->pid_file);
+	if (dir != NULL)
+		rt_sockets_remove(rt, "create", c->id);
+	if (original != NULL)
+		rt_bundle_restore(bundle_abs, c->id, original, original_len);
 	ebcc_instance_delete(inst, EBCC_DELETE_FORCE);
 out:
-	hook_config_clear(&conf);
+	free(original);
+	free(dir);
 	ebcc_instance_unref(inst);
 	free(bundle_abs);
 	return code;
 }
 
-int rt_container_remove(struct ebcc_instance *inst, const char *verb, const char *id)
+int rt_container_remove(struct rt *rt, struct ebcc_instance *inst, const char *verb,
+			const char *id)
 {
 	int status = ebcc_instance_status(inst), r;
 
@@ -228,5 +218,5 @@ int rt_container_remove(struct ebcc_instance *inst, const char *verb, const char
 	r = ebcc_instance_delete(inst, EBCC_DELETE_FORCE);
 	if (r < 0)
 		return rt_fail(r, "%s %s: removing the composite", verb, id), -1;
-	return 0;
+	return rt_sockets_remove(rt, verb, id);
 }

@@ -12,10 +12,15 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <ebcc/ebcc.h>
 
 #define RT_NAME "ebcc-runtime"
+/* ebcc-runtime's own directory as root: socket directories, broker records, state roots. */
+#define RT_RUN_DIR_DEFAULT "/run/ebcc-runtime"
+/* A per-container key: 128 bits in hex (sockets.c). */
+#define RT_KEY_LEN 32
 
 /* What a subcommand returns to main(): the process's exit code. */
 #define RT_EXIT_OK 0
@@ -33,6 +38,8 @@ struct rt_globals {
 	enum rt_anchor anchor; /* --anchor */
 	char *root;            /* --root made absolute (the state root with --anchor=process) */
 	char *state_root;      /* --state-root made absolute; NULL: see rt_state_root() */
+	char *derived_state_root; /* the state root for --root (sockets.c), or NULL */
+	char *run_dir;         /* --run-dir made absolute; NULL: see rt_run_dir() */
 	const char *log_path;  /* --log */
 	int log_json;          /* --log-format json */
 	int debug;             /* --debug */
@@ -175,9 +182,34 @@ char *rt_absolute_path(const char *path);
 /* Opens composite id, reporting failure as "<verb> <id>: <message>". NULL on failure. */
 struct ebcc_instance *rt_open_instance(struct rt *rt, const char *verb, const char *id);
 
-/* The libebcc state root the options name: --state-root, else (with --anchor=process) --root;
- * NULL for the library's default. */
+/* The libebcc state root the options name: --state-root, else (with --anchor=process) --root,
+ * else with --root one of the run directory's for that root (rt_derive_state_root); NULL for
+ * the library's default. */
 const char *rt_state_root(const struct rt *rt);
+
+/* ---- sockets.c: each composite's socket directory, its broker, state roots by --root -------- */
+
+/* --run-dir, else /run/ebcc-runtime as root, else $XDG_RUNTIME_DIR/ebcc-runtime; NULL when
+ * there is none. */
+const char *rt_run_dir(const struct rt *rt);
+
+/* Sets g.derived_state_root when the composites' state root follows from --root: <run-dir>/
+ * roots/<hash of the root>, so that containers of one id under two roots (two containerd
+ * namespaces) are two composites. -1 (reported) on failure. */
+int rt_derive_state_root(struct rt *rt);
+
+/* The key of container id under the low-level root: hex of 128 bits of SHA-256. */
+int rt_sockets_key(const struct rt *rt, const char *id, char key[RT_KEY_LEN + 1]);
+
+/* Makes container id's socket directory (<run-dir>/sockets/<key>, which must not exist yet)
+ * and claims its broker record; *ret_dir from malloc(). -1 (reported) with nothing made. */
+int rt_sockets_make(struct rt *rt, const char *id, char **ret_dir);
+/* Records the broker that serves dir. */
+int rt_sockets_record(struct rt *rt, const char *id, const char *dir, pid_t broker,
+		      uint64_t broker_start);
+/* Stops the recorded broker if it still runs, removes the socket directory and the record.
+ * 0 when nothing is left (also when nothing was there), -1 (reported as "<verb> <id>: "). */
+int rt_sockets_remove(struct rt *rt, const char *verb, const char *id);
 
 /* ---- lowlevel.c: the low-level runtime (runc, crun) that does the container work ---------- */
 
@@ -218,6 +250,15 @@ struct rt_bundle_kind {
 void rt_bundle_kind(const char *bundle, struct rt_bundle_kind *ret);
 void rt_bundle_kind_clear(struct rt_bundle_kind *k);
 
+/* Rewrites <bundle>/config.json (a temporary file in the bundle renamed over it, mode and
+ * owner kept) so that the container bind-mounts dir read-only at /run/ebcc, replacing any
+ * mount there; everything else means what it meant. *ret_original holds the file as it was,
+ * for rt_bundle_restore (free()). -1 (reported as "create <id>: ...") on failure. */
+int rt_bundle_mount_socket(const char *bundle, const char *id, const char *dir,
+			   char **ret_original, size_t *ret_len);
+/* Puts the original config.json back, the same way (after a failed create). */
+int rt_bundle_restore(const char *bundle, const char *id, const char *original, size_t len);
+
 /* ---- container.c: the composite around a low-level runtime's container -------------------- */
 
 /* What rt_container_create needs: the container's id and bundle, config.json's annotations,
@@ -243,8 +284,9 @@ struct rt_container_create {
 int rt_container_create(struct rt *rt, struct rt_container_create *c);
 
 /* Removes composite inst of container id once the container is gone: kills it if it still
- * runs, deletes it. 0 or -1 (reported as "<verb> <id>: ..."). */
-int rt_container_remove(struct ebcc_instance *inst, const char *verb, const char *id);
+ * runs, deletes it, then its broker and socket directory. 0 or -1 (reported as "<verb> <id>: ..."). */
+int rt_container_remove(struct rt *rt, struct ebcc_instance *inst, const char *verb,
+			const char *id);
 
 /* Opens the composite of container id: 1 with *ret_inst when there is one, 0 when the
  * container is plain (no composite of that id, or an id libebcc does not take), -1 on any

@@ -266,25 +266,54 @@ touch /out/ready
 exec sleep 600
 """
 
+# Two containers at once: each calls its own composite and looks for the other's socket.
+ISOLATION_SCRIPT = """#!/bin/sh
+S=/run/ebcc/ebcc.sock
+fail() { echo "$*" > /out/$NAME.failed; exit 1; }
+ls /run/ebcc > /out/$NAME.ls
+printf "from $NAME" | ebcc-call $S echo --nonce "$NONCE" --evidence /out/$NAME.evidence \\
+    > /out/$NAME.response || fail "the call failed"
+[ -e "$OTHER/ebcc.sock" ] && fail "the other container's socket $OTHER is visible"
+touch /out/$NAME.ready
+while [ ! -e /out/finish ]; do sleep 0.05; done
+"""
+
 PLAIN_SCRIPT = """#!/bin/sh
 touch /out/ran
 while [ ! -e /out/finish ]; do sleep 0.05; done
 """
 
 
-class Ebcc:
-    """ebcc-runtime in front of the test's runc or crun: the scratch's state root, the
-    low-level runtime's root, and (unless log=False) a JSON log."""
+def runtime_key(root, cid):
+    """ebcc-runtime's key of container cid under low-level root (sockets.c)."""
+    return hashlib.sha256(root.encode() + b"\0" + cid.encode()).hexdigest()[:32]
 
-    def __init__(self, b, rt):
+
+class Ebcc:
+    """ebcc-runtime in front of the test's runc or crun: the scratch's state root (None: the
+    one ebcc-runtime derives from --root) and run directory, the low-level runtime's root,
+    and (unless log=False) a JSON log."""
+
+    def __init__(self, b, rt, state_root=True):
         self.b = b
         self.rt = rt
         self.low_level = rt.low_level(b.dir)
         self.log = os.path.join(b.dir, "ebcc-runtime.log")
+        self.run_dir = os.path.join(b.dir, "rt-run")
+        self.state_root = b.state_root if state_root else None
+
+    def socket_dir(self, cid):
+        return os.path.join(self.run_dir, "sockets", runtime_key(self.rt.root, cid))
+
+    def derived_state_root(self):
+        return os.path.join(self.run_dir, "roots",
+                            hashlib.sha256(self.rt.root.encode() + b"\0").hexdigest()[:32])
 
     def argv(self, *args, log=True):
-        argv = ["--low-level-runtime", self.low_level, "--state-root", self.b.state_root,
+        argv = ["--low-level-runtime", self.low_level, "--run-dir", self.run_dir,
                 "--root", self.rt.root]
+        if self.state_root is not None:
+            argv += ["--state-root", self.state_root]
         if log:
             argv += ["--log", self.log, "--log-format", "json"]
         return argv + [str(a) for a in args]
@@ -322,7 +351,10 @@ class OciCase(unittest.TestCase):
                 # Whatever a failed test left behind: container, composite, processes.
                 e("delete", "--force", cid, log=False)
                 e.rt("delete", "--force", cid)
-                with ebcc.Context(state_root=b.state_root) as ctx:
+                root = e.state_root or e.derived_state_root()
+                if not os.path.exists(root):
+                    continue
+                with ebcc.Context(state_root=root) as ctx:
                     for listed in json.loads(ebcc.list_instances(ctx)):
                         try:
                             with ebcc.Instance.open(ctx, listed["id"]) as inst:
@@ -361,6 +393,10 @@ class OciCase(unittest.TestCase):
         for pid in stage_pids:
             self.assertFalse(containers.running(pid), f"stage process {pid} is left")
         self.assertEqual(os.listdir(b.sock_dir), [], "the socket is left")
+        for sub in ("sockets", "brokers"):
+            d = os.path.join(e.run_dir, sub)
+            self.assertEqual(os.listdir(d) if os.path.exists(d) else [], [],
+                             f"{sub} of ebcc-runtime's run directory are left")
         # The broker ends with the container's process.
         self.assertTrue(wait_until(lambda: not containers.processes_mentioning(b.dir)),
                         f"left running: {containers.processes_mentioning(b.dir)}")
@@ -394,9 +430,21 @@ class OciCase(unittest.TestCase):
         b.write_manifest()
         b.write_script(COMPOSITE_SCRIPT)
         b.write_config(["sh", "/check.sh"], env=[f"NONCE={nonce}"], hooks=False)
+        config_path = os.path.join(b.bundle, "config.json")
+        with open(config_path) as f:
+            config = json.load(f)
 
         rc, out, err = e("create", "--bundle", b.bundle, "--pid-file", pid_file, cid)
         self.assertEqual((rc, out), (0, ""), err)
+        # config.json: the mount of the bundle's socket directory at /run/ebcc replaced by
+        # one of the container's own, last; nothing else changed.
+        with open(config_path) as f:
+            rewritten = json.load(f)
+        config["mounts"] = [m for m in config["mounts"] if m["destination"] != "/run/ebcc"]
+        config["mounts"].append({"destination": "/run/ebcc", "type": "bind",
+                                 "source": e.socket_dir(cid),
+                                 "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]})
+        self.assertEqual(rewritten, config)
         self.assertEqual(e.rt.status(cid), "created")
         with open(pid_file) as f:
             pid = int(f.read())
@@ -411,7 +459,12 @@ class OciCase(unittest.TestCase):
         self.assertIsInstance(info["eid"], int)
         stage_pids = [info["isolation"]["pid"]]
         self.assertTrue(containers.running(stage_pids[0]), "the stage does not run")
-        self.assertTrue(os.path.exists(b.socket()))
+        # Its own socket directory, mounted at /run/ebcc by the rewritten config.json.
+        sock_dir = e.socket_dir(cid)
+        self.assertTrue(os.path.exists(os.path.join(sock_dir, "ebcc.sock")))
+        self.assertEqual(os.stat(sock_dir).st_mode & 0o7777, 0o711)
+        self.assertEqual(os.stat(os.path.dirname(sock_dir)).st_mode & 0o7777, 0o700)
+        self.assertEqual(os.listdir(b.sock_dir), [], "tools.ociHook.socketDir was used")
         self.assertFalse(self.out_exists(b, "started"), "the program ran before start")
 
         # state: the low-level runtime's OCI state, and the composite's.
@@ -504,7 +557,7 @@ class OciCase(unittest.TestCase):
         self.assertFalse(self.out_exists(b, "started"))
         self.assert_nothing_left(b, e, cid2)
 
-    def test_composite_without_a_socket_serves_the_host(self):
+    def test_composite_without_tools_serves_container_and_host(self):
         b, e, (cid, cid2) = self.scratch("host", 2)
         b.write_manifest(tools=None)
         b.write_script(PLAIN_SCRIPT)
@@ -514,7 +567,7 @@ class OciCase(unittest.TestCase):
         with ebcc.Context(state_root=b.state_root) as ctx, ebcc.Instance.open(ctx, cid) as inst:
             stage_pid = stage_info(inst, "echo")["isolation"]["pid"]
         self.assertTrue(containers.running(stage_pid))
-        self.assertEqual(os.listdir(b.sock_dir), [])
+        self.assertTrue(os.path.exists(os.path.join(e.socket_dir(cid), "ebcc.sock")))
         self.assertEqual(e("start", cid)[0], 0)
         self.assertTrue(wait_until(lambda: self.out_exists(b, "ran")))
         rc, out, err = e("invoke", cid, "echo", "--nonce", "0102", stdin=b"upper:from the host")
@@ -533,11 +586,105 @@ class OciCase(unittest.TestCase):
         self.assertEqual(e("delete", cid2)[0], 0)
         self.assert_nothing_left(b, e, cid2)
 
+    def test_two_containers_from_one_manifest_cannot_reach_each_other(self):
+        b, e, (cid_a, cid_b) = self.scratch("two", 2)
+        b.write_manifest()
+        b.write_script(ISOLATION_SCRIPT)
+        nonces = {}
+        for name, cid, other in (("a", cid_a, cid_b), ("b", cid_b, cid_a)):
+            nonces[name] = os.urandom(32).hex()
+            b.write_config(["sh", "/check.sh"], hooks=False,
+                           env=[f"NAME={name}", f"NONCE={nonces[name]}",
+                                f"OTHER={e.socket_dir(other)}"])
+            rc, _, err = e("create", "--bundle", b.bundle, cid)
+            self.assertEqual(rc, 0, err)
+        self.assertNotEqual(e.socket_dir(cid_a), e.socket_dir(cid_b))
+        for cid in (cid_a, cid_b):
+            self.assertEqual(e("start", cid)[0], 0)
+        for name in ("a", "b"):
+            self.assertTrue(wait_until(lambda: self.out_exists(b, name + ".ready") or
+                                       self.out_exists(b, name + ".failed")))
+            if self.out_exists(b, name + ".failed"):
+                self.fail(f"container {name}: {b.out_file(name + '.failed')}")
+            # Its mount holds its own socket and nothing else.
+            self.assertEqual(b.out_file(name + ".ls").split(), ["ebcc.sock"])
+            self.assertEqual(b.out_file(name + ".response"), f"from {name}")
+        for name, cid in (("a", cid_a), ("b", cid_b)):
+            with open(os.path.join(b.out, name + ".evidence")) as f:
+                envelope = json.load(f)
+            self.assertEqual((envelope["instance"], envelope["nonce"]), (cid, nonces[name]))
+        # A process in a's pid namespace (but the host's mount namespace, where b's socket
+        # is) is no process of b's: b's broker refuses it.
+        pid_a = e.state(cid_a)["pid"]
+        rc, out, err = containers.run(
+            ["nsenter", "--target", str(pid_a), "--pid", "--", containers.CALL,
+             os.path.join(e.socket_dir(cid_b), "ebcc.sock"), "echo"], stdin=b"x")
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(out, "")
+        self.assertIn("is not a process of this container", err)
+        with open(os.path.join(b.out, "finish"), "w"):
+            pass
+        for cid in (cid_a, cid_b):
+            self.assertTrue(wait_until(lambda: e.rt.status(cid) == "stopped"))
+            rc, _, err = e("delete", cid)
+            self.assertEqual(rc, 0, err)
+        self.assert_nothing_left(b, e, cid_a)
+        self.assert_nothing_left(b, e, cid_b)
+
+    def test_one_id_under_two_roots_is_two_composites(self):
+        # containerd's namespaces: the same id, another --root for each.
+        b, e1, (cid,) = self.scratch("roots")
+        e1.state_root = None
+        e2 = Ebcc(b, self.runtime_class(os.path.join(b.dir, "runtime-root-2")), state_root=False)
+        e2.run_dir = e1.run_dir
+        self.scratches.append((b, e2, [cid]))
+        self.assertNotEqual(e1.derived_state_root(), e2.derived_state_root())
+        b.write_manifest()
+        b.write_script(STEADY_SCRIPT)
+        b.write_config(["sh", "/check.sh"], hooks=False)
+        for e in (e1, e2):
+            rc, _, err = e("create", "--bundle", b.bundle, cid)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(e("start", cid)[0], 0)
+            self.assertTrue(wait_until(lambda: self.out_exists(b, "ready") or
+                                       self.out_exists(b, "failed")))
+            self.assert_no_failure(b)
+            os.unlink(os.path.join(b.out, "ready"))
+        for e in (e1, e2):
+            with ebcc.Context(state_root=e.derived_state_root()) as ctx:
+                self.assertEqual([c["id"] for c in json.loads(ebcc.list_instances(ctx))], [cid])
+            self.assertEqual(e.state(cid)["ebcc"]["status"], "running")
+            self.assertTrue(os.path.exists(os.path.join(e.socket_dir(cid), "ebcc.sock")))
+        self.assertNotEqual(e1.socket_dir(cid), e2.socket_dir(cid))
+        # One goes, the other stays whole.
+        rc, _, err = e1("delete", "--force", cid)
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(e1.socket_dir(cid)))
+        self.assertEqual(e2.state(cid)["ebcc"]["status"], "running")
+        rc, out, err = e2("exec", cid, "sh", "-c", "printf again | ebcc-call "
+                          f"{containers.SOCKET_IN_CONTAINER} echo")
+        self.assertEqual((rc, out), (0, "again"), err)
+        rc, _, err = e2("delete", "--force", cid)
+        self.assertEqual(rc, 0, err)
+        for e in (e1, e2):
+            self.assertNotIn(cid, e.rt.ids())
+            with ebcc.Context(state_root=e.derived_state_root()) as ctx:
+                self.assertEqual(json.loads(ebcc.list_instances(ctx)), [])
+        for sub in ("sockets", "brokers"):
+            self.assertEqual(os.listdir(os.path.join(e1.run_dir, sub)), [])
+        self.assertTrue(wait_until(lambda: not containers.processes_mentioning(b.dir)))
+
     # ---- (b) a create that fails ---------------------------------------------------------
 
     def failing_create(self, b, e, cid, expect):
         pid_file = os.path.join(b.dir, "container.pid")
+        config = os.path.join(b.bundle, "config.json")
+        with open(config, "rb") as f:
+            original = f.read()
         rc, out, err = e("create", "--bundle", b.bundle, "--pid-file", pid_file, cid)
+        with open(config, "rb") as f:
+            self.assertEqual(f.read(), original, "config.json is not restored")
+        self.assertEqual([n for n in os.listdir(b.bundle) if n.startswith(".config")], [])
         self.assertNotEqual(rc, 0)
         self.assertEqual(out, "")
         self.assertRegex(err, rf"ebcc-runtime: create {cid}: [^\n]*{expect}")
