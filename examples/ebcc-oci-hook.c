@@ -3,7 +3,7 @@
  * ebcc-oci-hook: confidential stages beside a container run by an unmodified runc or crun.
  * Registered in the bundle's config.json as a createRuntime and a poststop hook:
  *
- *   ebcc-oci-hook [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop
+ *   ebcc-oci-hook [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop|auto
  *
  * It reads the container's state from stdin, as the runtime passes it (precreate, a podman
  * hooks.d stage: the OCI configuration, written back changed on stdout). This file holds the
@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " HOOK_NAME " [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop\n"
+		"usage: " HOOK_NAME " [--root DIR] [--run-dir DIR] precreate|create-runtime|poststop|auto\n"
 		"\n"
 		"An OCI hook: register it in config.json as a createRuntime hook (create-runtime)\n"
 		"and as a poststop hook (poststop). It reads the container's state on stdin.\n"
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 		"(tools.ociHook.socketDir in the manifest); poststop stops all of it again.\n"
 		"precreate (podman's hooks.d) reads the OCI configuration on stdin and writes it\n"
 		"back with a socket directory made for the container mounted at /run/ebcc.\n"
+		"auto, for a hooks.d entry registered for all three stages, tells them apart by\n"
+		"what stdin holds.\n"
 		"\n"
 		"      --root DIR     the libebcc state root (default: /run/ebcc as root)\n"
 		"      --run-dir DIR  the hook's own records (default: " HOOK_RUN_DIR_DEFAULT ")\n"
@@ -54,8 +57,8 @@ int main(int argc, char **argv)
 	};
 	struct hook_options o = { .run_dir = HOOK_RUN_DIR_DEFAULT };
 	struct hook_state s;
-	enum hook_phase phase;
-	int c, r;
+	enum hook_phase phase = HOOK_PRECREATE;
+	int auto_phase = 0, c, r;
 
 	/* An ignored SIGCHLD survives exec and would make children unwaitable. */
 	signal(SIGCHLD, SIG_DFL);
@@ -93,24 +96,42 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_error(argc - optind == 0
-					   ? "which hook? precreate, create-runtime or poststop"
+					   ? "which hook? precreate, create-runtime, poststop or auto"
 						      : "too many arguments",
 				   "");
-	if (strcmp(argv[optind], "precreate") == 0)
+	if (strcmp(argv[optind], "auto") == 0)
+		auto_phase = 1;
+	else if (strcmp(argv[optind], "precreate") == 0)
 		phase = HOOK_PRECREATE;
 	else if (strcmp(argv[optind], "create-runtime") == 0)
 		phase = HOOK_CREATE_RUNTIME;
 	else if (strcmp(argv[optind], "poststop") == 0)
 		phase = HOOK_POSTSTOP;
 	else
-		return usage_error("unknown hook (precreate, create-runtime or poststop): ",
+		return usage_error("unknown hook (precreate, create-runtime, poststop or auto): ",
 				   argv[optind]);
 
-	if (phase == HOOK_PRECREATE)
-		return hook_precreate(&o, STDIN_FILENO, STDOUT_FILENO) < 0 ? hook_report() : 0;
+	if (auto_phase || phase == HOOK_PRECREATE) {
+		char *text = NULL;
+		size_t len = 0;
 
-	if (hook_state_read(STDIN_FILENO, phase, &s) < 0)
+		if (hook_input_read(STDIN_FILENO, &text, &len) < 0 ||
+		    (auto_phase && hook_phase_of(text, len, &phase) < 0)) {
+			free(text);
+			return hook_report();
+		}
+		if (phase == HOOK_PRECREATE)
+			r = hook_precreate(&o, text, len, STDOUT_FILENO);
+		else
+			r = hook_state_parse(text, len, phase, &s);
+		free(text);
+		if (r < 0)
+			return hook_report();
+		if (phase == HOOK_PRECREATE)
+			return 0;
+	} else if (hook_state_read(STDIN_FILENO, phase, &s) < 0) {
 		return hook_report();
+	}
 	r = phase == HOOK_CREATE_RUNTIME ? hook_create_runtime(&o, &s) : hook_poststop(&o, &s);
 	hook_state_clear(&s);
 	return r < 0 ? hook_report() : 0;

@@ -79,6 +79,8 @@ struct hook_state {
 /* Reads the state from fd (at most 1 MiB), validates it, and checks that it fits phase:
  * createRuntime needs status creating or created and the container's pid. */
 int hook_state_read(int fd, enum hook_phase phase, struct hook_state *ret);
+/* The same from len bytes of text already read. */
+int hook_state_parse(const char *text, size_t len, enum hook_phase phase, struct hook_state *ret);
 void hook_state_clear(struct hook_state *s);
 
 /* ---- hookconf.c: the manifest's tools.ociHook ------------------------------------------- */
@@ -229,8 +231,15 @@ int hook_sockdir_from_state(const struct hook_options *o, const struct hook_stat
 
 /* ---- precreate.c, create.c, poststop.c: the hooks ------------------------------------------------ */
 
-/* precreate (podman): the configuration on in_fd, the one with the socket mount on out_fd. */
-int hook_precreate(const struct hook_options *o, int in_fd, int out_fd);
+/* Reads all of fd, at most 4 MiB (what precreate or the auto hook gets on stdin); *ret_text is
+ * NUL-terminated, free(). */
+int hook_input_read(int fd, char **ret_text, size_t *ret_len);
+/* precreate (podman): the configuration in text, the one with the socket mount on out_fd. */
+int hook_precreate(const struct hook_options *o, const char *text, size_t len, int out_fd);
+/* Which hook a hooks.d entry registered for every stage is run as: precreate for an OCI
+ * configuration (no "status"), poststop for a stopped container's state, else createRuntime.
+ * -1 when text is no JSON object. */
+int hook_phase_of(const char *text, size_t len, enum hook_phase *ret);
 int hook_create_runtime(const struct hook_options *o, const struct hook_state *s);
 int hook_poststop(const struct hook_options *o, const struct hook_state *s);
 

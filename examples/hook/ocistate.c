@@ -177,7 +177,6 @@ static int check_phase(const struct hook_state *s, enum hook_phase phase)
 
 int hook_state_read(int fd, enum hook_phase phase, struct hook_state *ret)
 {
-	struct hook_state s = { 0 };
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -185,8 +184,19 @@ int hook_state_read(int fd, enum hook_phase phase, struct hook_state *ret)
 	r = read_bounded(fd, &text, &len);
 	if (r < 0)
 		return r;
-	r = hook_json_parse(text, len, WHAT, &s.json);
+	r = hook_state_parse(text, len, phase, ret);
 	free(text);
+	return r;
+}
+
+int hook_state_parse(const char *text, size_t len, enum hook_phase phase, struct hook_state *ret)
+{
+	struct hook_state s = { 0 };
+	int r;
+
+	if (len > STATE_MAX)
+		return hook_error(WHAT ": more than %d bytes", STATE_MAX);
+	r = hook_json_parse(text, len, WHAT, &s.json);
 	if (r < 0)
 		return r;
 	if (!json_object_is_type(s.json, json_type_object)) {

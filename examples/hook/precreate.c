@@ -22,11 +22,11 @@
 #define CONFIG_MAX (4u << 20) /* libebcc's limit for config.json */
 #define WHAT "the OCI configuration on stdin"
 
-static int read_config(int fd, char **ret_text, size_t *ret_len)
+int hook_input_read(int fd, char **ret_text, size_t *ret_len)
 {
 	char *text = malloc(CONFIG_MAX + 1);
 	size_t len = 0;
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (text == NULL)
 		return hook_error("out of memory");
@@ -38,9 +38,10 @@ static int read_config(int fd, char **ret_text, size_t *ret_len)
 		int saved = errno;
 
 		free(text);
-		return n < 0 ? hook_error_errno(saved, "reading " WHAT)
-			     : hook_error(WHAT ": more than %u bytes", CONFIG_MAX);
+		return n < 0 ? hook_error_errno(saved, "reading stdin")
+			     : hook_error("stdin: more than %u bytes", CONFIG_MAX);
 	}
+	text[len] = '\0';
 	*ret_text = text;
 	*ret_len = len;
 	return 0;
@@ -64,19 +65,34 @@ static int sockets_base(const struct hook_options *o, char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : hook_error("run directory %s: too long", o->run_dir);
 }
 
-int hook_precreate(const struct hook_options *o, int in_fd, int out_fd)
+int hook_phase_of(const char *text, size_t len, enum hook_phase *ret)
+{
+	struct json_object *obj = NULL, *status;
+	int r = hook_json_parse(text, len, "stdin", &obj);
+
+	if (r < 0)
+		return -1;
+	if (!json_object_is_type(obj, json_type_object))
+		r = hook_error("stdin: not a JSON object (an OCI configuration or state)");
+	else if (!json_object_object_get_ex(obj, "status", &status))
+		*ret = HOOK_PRECREATE;
+	else if (json_object_is_type(status, json_type_string) &&
+		 strcmp(json_object_get_string(status), "stopped") == 0)
+		*ret = HOOK_POSTSTOP;
+	else
+		*ret = HOOK_CREATE_RUNTIME;
+	json_object_put(obj);
+	return r;
+}
+
+int hook_precreate(const struct hook_options *o, const char *text, size_t len, int out_fd)
 {
 	struct json_object *config = NULL, *annotations;
-	char name[HOOK_SOCKDIR_NAME_LEN + 1], base[4096], *text = NULL, *dir = NULL;
+	char name[HOOK_SOCKDIR_NAME_LEN + 1], base[4096], *dir = NULL;
 	const char *out;
-	size_t len = 0;
-	int r = -1;
+	int r;
 
-	if (read_config(in_fd, &text, &len) < 0)
-		return -1;
-	r = hook_json_parse(text, len, WHAT, &config);
-	free(text);
-	if (r < 0)
+	if (hook_json_parse(text, len, WHAT, &config) < 0)
 		return -1;
 	r = -1;
 	if (!json_object_is_type(config, json_type_object)) {
