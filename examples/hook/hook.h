@@ -229,6 +229,9 @@ void hook_serve_refuse(int conn_fd, int status, const char *message);
 int hook_sockdir_from_state(const struct hook_options *o, const struct hook_state *s,
 			    char **ret_dir);
 
+/* Whether dir is one that precreate makes: <run-dir>/sockets/<HOOK_SOCKDIR_NAME_LEN hex>. */
+int hook_sockdir_owned(const struct hook_options *o, const char *dir);
+
 /* ---- precreate.c, create.c, poststop.c: the hooks ------------------------------------------------ */
 
 /* Reads all of fd, at most 4 MiB (what precreate or the auto hook gets on stdin); *ret_text is

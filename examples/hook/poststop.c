@@ -4,8 +4,8 @@
  * and delete the composite, so that nothing of libebcc's remains for this id. Runtimes also
  * run poststop after a failed createRuntime, whose hook has cleaned up already: finding
  * nothing is success. Each step runs even when an earlier one failed; the first failure is
- * the one reported. A socket directory the precreate hook made goes too, even when
- * createRuntime never ran.
+ * the one reported. A socket directory the precreate hook made goes too: the record names it,
+ * and so does the state's annotation where the engine passes it on (runc's own poststop).
  */
 #include <stdlib.h>
 
@@ -33,7 +33,10 @@ int hook_poststop(const struct hook_options *o, const struct hook_state *s)
 			failed = 1;
 			hook_error_hold();
 		} else {
-			if (rec.socket_dir != NULL)
+			/* A directory precreate made goes; a manifest's socketDir stays. */
+			if (rec.socket_dir != NULL && hook_sockdir_owned(o, rec.socket_dir))
+				hook_sockdir_remove(rec.socket_dir);
+			else if (rec.socket_dir != NULL)
 				hook_socket_unlink(rec.socket_dir);
 			hook_record_remove(o->run_dir, s->id);
 		}

@@ -4,14 +4,20 @@
  * stdin, the one to use on stdout. The container's id is not known yet, so the socket
  * directory gets a random name, <run-dir>/sockets/<32 hex>; the configuration bind-mounts it
  * at /run/ebcc and names it in the annotation org.ebcc.socketDir, which createRuntime and
- * poststop read from the container's state (hook_sockdir_from_state). A precreate that fails
- * leaves no directory.
+ * ebcc-runtime read from the container's state (hook_sockdir_from_state); poststop finds it in
+ * the hook's record (podman runs poststop itself, with the annotations it was given). A
+ * precreate that fails leaves no directory; one whose container never got to createRuntime
+ * is swept by a later precreate.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -21,6 +27,7 @@
 
 #define CONFIG_MAX (4u << 20) /* libebcc's limit for config.json */
 #define WHAT "the OCI configuration on stdin"
+#define SWEEP_AGE_S 600
 
 int hook_input_read(int fd, char **ret_text, size_t *ret_len)
 {
@@ -85,6 +92,26 @@ int hook_phase_of(const char *text, size_t len, enum hook_phase *ret)
 	return r;
 }
 
+/* Directories whose container never reached createRuntime (the engine failed after this hook)
+ * are empty; after SWEEP_AGE_S they are removed. rmdir takes only an empty one, so a
+ * directory whose broker serves is never touched. */
+static void sweep(const char *base)
+{
+	DIR *d = opendir(base);
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (hook_sockdir_name_valid(e->d_name) &&
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode) && st.st_mtime + SWEEP_AGE_S < now)
+			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
+	closedir(d);
+}
+
 int hook_precreate(const struct hook_options *o, const char *text, size_t len, int out_fd)
 {
 	struct json_object *config = NULL, *annotations;
@@ -105,8 +132,10 @@ int hook_precreate(const struct hook_options *o, const char *text, size_t len, i
 			   "annotated org.ebcc.manifest)");
 		goto out;
 	}
-	if (sockets_base(o, base, sizeof(base)) < 0 || random_name(name) < 0 ||
-	    hook_sockdir_make(base, name, &dir) < 0)
+	if (sockets_base(o, base, sizeof(base)) < 0 || random_name(name) < 0)
+		goto out;
+	sweep(base);
+	if (hook_sockdir_make(base, name, &dir) < 0)
 		goto out;
 	if (hook_config_mount_socket(config, dir, WHAT) < 0)
 		goto out;
@@ -134,12 +163,23 @@ out:
 	return r;
 }
 
+int hook_sockdir_owned(const struct hook_options *o, const char *dir)
+{
+	char base[4096];
+	size_t len;
+
+	if (sockets_base(o, base, sizeof(base)) < 0)
+		return 0;
+	len = strlen(base);
+	return strncmp(dir, base, len) == 0 && dir[len] == '/' &&
+	       hook_sockdir_name_valid(dir + len + 1);
+}
+
 int hook_sockdir_from_state(const struct hook_options *o, const struct hook_state *s,
 			    char **ret_dir)
 {
-	const char *dir = NULL, *name;
+	const char *dir = NULL;
 	char base[4096];
-	size_t len = 0;
 
 	*ret_dir = NULL;
 	if (s->annotations != NULL &&
@@ -149,11 +189,9 @@ int hook_sockdir_from_state(const struct hook_options *o, const struct hook_stat
 		return 0;
 	if (sockets_base(o, base, sizeof(base)) < 0)
 		return -1;
-	len = strlen(base);
-	name = dir + len + 1;
 	/* Only a directory this hook makes: an annotation naming another would have the broker
 	 * bind and poststop remove there. */
-	if (strncmp(dir, base, len) != 0 || dir[len] != '/' || !hook_sockdir_name_valid(name))
+	if (!hook_sockdir_owned(o, dir))
 		return hook_error("annotation " HOOK_SOCKDIR_ANNOTATION " \"%s\" is no socket "
 				  "directory of the precreate hook (%s/<%d hex digits>)",
 				  dir, base, HOOK_SOCKDIR_NAME_LEN);

@@ -305,3 +305,239 @@ def processes_mentioning(text):
         if needle in cmdline and running(int(name)):
             found.append((int(name), cmdline.replace(b"\0", b" ").decode(errors="replace")))
     return found
+
+
+# ---- engines: podman and containerd -----------------------------------------------------------
+
+def image_rootfs(directory, extra=None):
+    """A busybox-static rootfs with ebcc-call (make_rootfs), plus extra {path: bytes}."""
+    rootfs = os.path.join(directory, "image-rootfs")
+    make_rootfs(rootfs)
+    for path, data in (extra or {}).items():
+        full = os.path.join(rootfs, path.lstrip("/"))
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as f:
+            f.write(data)
+        os.chmod(full, 0o755)
+    return rootfs
+
+
+def rootfs_tar(rootfs, path):
+    """rootfs as an uncompressed tar whose members are relative to its root."""
+    import tarfile
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(os.listdir(rootfs)):
+            tar.add(os.path.join(rootfs, name), arcname=name)
+    return path
+
+
+def oci_archive(rootfs, path, ref):
+    """An OCI image layout archive of rootfs (one uncompressed layer) that `ctr image
+    import` names ref."""
+    import hashlib
+    import tarfile
+    work = tempfile.mkdtemp(prefix="ebcc-oci-")
+    try:
+        blobs = os.path.join(work, "blobs", "sha256")
+        os.makedirs(blobs)
+
+        def blob(data):
+            digest = hashlib.sha256(data).hexdigest()
+            with open(os.path.join(blobs, digest), "wb") as f:
+                f.write(data)
+            return {"digest": "sha256:" + digest, "size": len(data)}
+
+        layer_path = rootfs_tar(rootfs, os.path.join(work, "layer.tar"))
+        with open(layer_path, "rb") as f:
+            layer = blob(f.read())
+        os.unlink(layer_path)
+        config = blob(json.dumps({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]},
+            "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]},
+        }).encode())
+        manifest = blob(json.dumps({
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": dict(config, mediaType="application/vnd.oci.image.config.v1+json"),
+            "layers": [dict(layer, mediaType="application/vnd.oci.image.layer.v1.tar")],
+        }).encode())
+        index = {"schemaVersion": 2, "manifests": [dict(
+            manifest, mediaType="application/vnd.oci.image.manifest.v1+json",
+            annotations={"io.containerd.image.name": ref,
+                         "org.opencontainers.image.ref.name": ref.rsplit(":", 1)[-1]})]}
+        with open(os.path.join(work, "index.json"), "w") as f:
+            json.dump(index, f)
+        with open(os.path.join(work, "oci-layout"), "w") as f:
+            json.dump({"imageLayoutVersion": "1.0.0"}, f)
+        with tarfile.open(path, "w") as tar:
+            for name in ("oci-layout", "index.json", "blobs"):
+                tar.add(os.path.join(work, name), arcname=name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return path
+
+
+def unmount_under(directory):
+    """Unmounts whatever is mounted beneath directory, deepest first."""
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1].replace("\\040", " ") for line in f]
+    for point in sorted((p for p in points if p == directory or
+                         p.startswith(directory.rstrip("/") + "/")), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def mounts_under(directory):
+    with open("/proc/self/mounts") as f:
+        points = [line.split()[1] for line in f]
+    return [p for p in points if p.startswith(directory.rstrip("/") + "/")]
+
+
+class Containerd:
+    """A private containerd (CRI plugin disabled) with its root, state and socket in
+    directory; started by start(), stopped by pid in stop()."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.address = os.path.join(directory, "containerd.sock")
+        self.proc = None
+        self.log = os.path.join(directory, "containerd.log")
+
+    def start(self, timeout=30):
+        import time
+        config = os.path.join(self.dir, "config.toml")
+        with open(config, "w") as f:
+            f.write(f'version = 2\nroot = "{self.dir}/root"\nstate = "{self.dir}/state"\n'
+                    'disabled_plugins = ["io.containerd.grpc.v1.cri", '
+                    '"io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", '
+                    '"io.containerd.snapshotter.v1.aufs", '
+                    '"io.containerd.snapshotter.v1.devmapper"]\n'
+                    f'[grpc]\n  address = "{self.address}"\n'
+                    f'[ttrpc]\n  address = "{self.address}.ttrpc"\n'
+                    f'[debug]\n  address = "{self.address}.debug"\n')
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(["containerd", "--config", config], stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=log, env=runtime_env(),
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.address) and self.ctr("version")[0] == 0:
+                return
+            time.sleep(0.1)
+        with open(self.log) as f:
+            raise AssertionError(f"containerd did not start: {f.read()[-2000:]}")
+
+    def ctr(self, *args, namespace="ebcc-test", stdin=b"", timeout=RUNTIME_TIMEOUT):
+        return run(["ctr", "--address", self.address, "--namespace", namespace] +
+                   [str(a) for a in args], stdin=stdin, timeout=timeout)
+
+    def stop(self):
+        """Stops containerd by its pid; what its shims left is ended, the mounts undone."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pid, _ in processes_mentioning(self.dir):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        unmount_under(self.dir)
+
+
+class Podman:
+    """podman with a private storage (--root, --runroot, --tmpdir) and hooks directory under
+    directory; crun, its default runtime here, runs unmanaged in a cgroup2-only mount
+    namespace (see Crun)."""
+
+    RUN_OPTIONS = ["--network", "none", "--ulimit", "nofile=1024:1024",
+                   "--ulimit", "nproc=4096:4096"]
+
+    def __init__(self, directory, hooks_dir):
+        self.dir = directory
+        self.hooks_dir = hooks_dir
+        self.globals = ["--root", os.path.join(directory, "storage"),
+                        "--runroot", os.path.join(directory, "runroot"),
+                        "--tmpdir", os.path.join(directory, "tmp"),
+                        "--hooks-dir", hooks_dir, "--cgroup-manager", "cgroupfs",
+                        "--events-backend", "file"]
+
+    def argv(self, *args, runtime_args=()):
+        return ["podman"] + self.globals + list(runtime_args) + [str(a) for a in args]
+
+    def __call__(self, *args, runtime_args=(), stdin=b"", timeout=RUNTIME_TIMEOUT,
+                 cgroup2=True):
+        argv = self.argv(*args, runtime_args=runtime_args)
+        if cgroup2:
+            argv = ["unshare", "-m", "sh", "-c",
+                    "mount -t cgroup2 none /sys/fs/cgroup && exec " +
+                    " ".join(_quote(a) for a in argv)]
+        return run(argv, stdin=stdin, timeout=timeout)
+
+    def remove_all(self):
+        self("rm", "--all", "--force", "--time", "0", cgroup2=False)
+        self("rmi", "--all", "--force", cgroup2=False)
+        for pid, _ in processes_mentioning(self.dir):
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+        unmount_under(self.dir)
+
+
+def sha256_file(path):
+    import hashlib
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.sha256(f.read()).hexdigest()
+
+
+def verify_offline(case, key_root, evidence, nonce, instance, scratch):
+    """Verifies evidence (a file) with `ebcc-runtime verify` on the host: the sim key of
+    key_root's backend and the echo stage's measurement, nothing else; the same evidence
+    with another nonce must not verify."""
+    rc, pem, err = run([RUNTIME, "--state-root", key_root, "attestation-key", "sim"])
+    case.assertEqual(rc, 0, err)
+    key = os.path.join(scratch, "sim.pem")
+    with open(key, "w") as f:
+        f.write(pem)
+    nowhere = os.path.join(scratch, "no", "such", "root")
+    common = [RUNTIME, "--state-root", nowhere, "verify", "--key", key, "--allow-simulated",
+              "--measurement", sha256_file(ECHO_STAGE)]
+    rc, out, err = run(common + ["--nonce", nonce, evidence])
+    case.assertEqual(rc, 0, err)
+    case.assertTrue(out.startswith(f"verified: stage echo of {instance}, seq "), out)
+    rc, _, err = run(common + ["--nonce", "ff" * 32, evidence])
+    case.assertEqual(rc, 1, "evidence verified with another nonce")
+    case.assertIn("nonce", err)
+    case.assertFalse(os.path.exists(os.path.join(scratch, "no")))
+    os.unlink(key)
+
+
+def stage_manifest(directory, pin=None, name="ebcc.json"):
+    """A manifest with the echo stage beside it in directory (images resolve beside an
+    absolute manifest); pin: a measurement to pin instead of none."""
+    os.makedirs(directory, exist_ok=True)
+    image = os.path.join(directory, "echo")
+    if not os.path.exists(image):
+        shutil.copy(ECHO_STAGE, image)
+    stage = {"name": "echo", "image": "echo", "maxRequest": 4096}
+    if pin is not None:
+        stage["measurement"] = pin
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        json.dump({"ebccVersion": "0.1", "stages": [stage]}, f)
+    return path
+
+
+def echo_in_image():
+    """The files that ship a stage inside the container's image: rootfs:/ebcc/ebcc.json."""
+    with open(ECHO_STAGE, "rb") as f:
+        image = f.read()
+    return {"/ebcc/ebcc.json": json.dumps({"ebccVersion": "0.1", "stages": [
+        {"name": "echo", "image": "echo", "maxRequest": 4096}]}).encode(),
+        "/ebcc/echo": image}
