@@ -25,22 +25,15 @@ int hook_create_runtime(const struct hook_options *o, const struct hook_state *s
 	uint64_t anchor_start;
 	int claimed = 0, composite = 0, r = -1;
 
+	/* The precreate stage's directory makes the manifest's tools.ociHook unneeded. */
 	r = hook_sockdir_from_state(o, s, &own_dir);
 	if (r == 0)
 		r = hook_config_read(s, &conf);
-	else if (r > 0)
-		r = hook_config_read_optional(s, &conf);
-	if (r < 0) {
-		if (own_dir != NULL)
-			hook_sockdir_remove(own_dir);
-		free(own_dir);
+	if (r < 0)
 		return -1;
-	}
 	r = -1;
-	if (own_dir != NULL) {
-		free(conf.socket_dir);
+	if (own_dir != NULL)
 		conf.socket_dir = own_dir;
-	}
 	if (hook_record_claim(o->run_dir, s->id) < 0)
 		goto out;
 	claimed = 1;

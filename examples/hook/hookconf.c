@@ -82,6 +82,12 @@ static int manifest_path(const struct hook_state *s, char *path, size_t size)
 		name = MANIFEST_DEFAULT;
 	if (name[0] == '\0')
 		return hook_error("annotation " MANIFEST_ANNOTATION " is empty");
+	if (strncmp(name, "rootfs:", 7) == 0)
+		return hook_error("annotation " MANIFEST_ANNOTATION " \"%s\": a manifest in the "
+				  "container's image names no socket directory for this hook; run "
+				  "it from podman's hooks.d (50-ebcc.json), whose precreate stage "
+				  "makes one",
+				  name);
 	n = name[0] == '/' ? snprintf(path, size, "%s", name)
 			   : snprintf(path, size, "%s/%s", s->bundle, name);
 	if (n < 0 || (size_t)n >= size)
