@@ -49,6 +49,10 @@ static int pid_from_file(const char *id, const char *path, int *ret)
 	uint64_t pid;
 	int r;
 
+	if (access(path, F_OK) < 0)
+		return rt_fail_plain("create %s: the low-level runtime wrote no pid file %s: %s", id,
+				     path, strerror(errno)),
+		       -1;
 	if (rt_read_file(path, 64, &text, &len) < 0)
 		return -1;
 	text[strcspn(text, "\n")] = '\0';

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import struct
@@ -482,6 +483,138 @@ class BrokerTest(HookCase):
         self.assertEqual(run_hook(b, "poststop", oci_state(b, "stopped")), (0, "", ""))
         self.assertFalse(containers.running(broker))
         self.assert_nothing_left(b)
+
+
+class PrecreateTest(HookCase):
+    """precreate (podman's hooks.d stage) and auto: a socket directory made for each
+    container, mounted at /run/ebcc and named in org.ebcc.socketDir."""
+
+    def config(self, b, **extra):
+        config = {"ociVersion": "1.0.2", "process": {"args": ["sh"], "cwd": "/"},
+                  "root": {"path": "/somewhere/merged"}, "big": 18446744073709551615,
+                  "f": 1.10, "mounts": [
+                      {"destination": "/proc", "type": "proc", "source": "proc"},
+                      {"destination": "/run/ebcc/", "type": "tmpfs", "source": "tmpfs"}],
+                  "annotations": {"org.ebcc.manifest": os.path.join(b.bundle, "ebcc.json"),
+                                  "org.ebcc.socketDir": "/etc"}}
+        config.update(extra)
+        return config
+
+    def sockets(self, b):
+        d = os.path.join(b.run_dir, "sockets")
+        return sorted(os.listdir(d)) if os.path.exists(d) else []
+
+    def test_precreate_mounts_a_directory_of_its_own(self):
+        b = self.scratch("pre")
+        config = self.config(b)
+        seen = set()
+        # A number's text stays as written (1.10 is not rewritten as 1.1).
+        text = json.dumps(config).replace('"f": 1.1,', '"f": 1.10,').encode()
+        self.assertIn(b"1.10", text)
+        for which in ("precreate", "auto"):
+            rc, out, err = run_hook(b, which, text)
+            self.assertEqual((rc, err), (0, ""))
+            new = json.loads(out)
+            dir = new["annotations"].pop("org.ebcc.socketDir")
+            self.assertRegex(dir, "^" + re.escape(os.path.join(b.run_dir, "sockets")) +
+                             "/[0-9a-f]{32}$")
+            self.assertNotIn(dir, seen)
+            seen.add(dir)
+            self.assertEqual(os.stat(dir).st_mode & 0o7777, 0o711)
+            self.assertEqual(os.stat(os.path.dirname(dir)).st_mode & 0o7777, 0o700)
+            self.assertEqual(os.listdir(dir), [])
+            # The mount at /run/ebcc replaced, last; everything else as it was.
+            want = json.loads(json.dumps(config))
+            del want["annotations"]["org.ebcc.socketDir"]
+            want["mounts"] = [want["mounts"][0], {
+                "destination": "/run/ebcc", "type": "bind", "source": dir,
+                "options": ["rbind", "ro", "nosuid", "nodev", "noexec"]}]
+            self.assertEqual(new, want)
+            self.assertIn('"big":18446744073709551615', out)
+            self.assertIn('"f":1.10', out)
+        for name in self.sockets(b):
+            os.rmdir(os.path.join(b.run_dir, "sockets", name))
+
+    def test_precreate_refusals_leave_no_directory(self):
+        b = self.scratch("pre-bad")
+        cases = [
+            (b"not json", "precreate", "ebcc-oci-hook: "),
+            (b"[1]", "precreate", "ebcc-oci-hook: the OCI configuration on stdin: not a JSON"),
+            (json.dumps({"ociVersion": "1.0.2"}).encode(), "precreate",
+             'ebcc-oci-hook: the OCI configuration on stdin: no "annotations" object'),
+            (json.dumps(self.config(b, mounts={})).encode(), "auto",
+             'ebcc-oci-hook: the OCI configuration on stdin: "mounts" is not an array'),
+            (b'{"a": 1, "a": 2}', "auto", "ebcc-oci-hook: "),
+        ]
+        for data, which, prefix in cases:
+            rc, out, err = run_hook(b, which, data)
+            self.assertEqual((rc, out), (1, ""), data)
+            self.one_line(err, prefix)
+            self.assertEqual(self.sockets(b), [], data)
+
+    def test_only_a_directory_of_precreate_is_taken_from_the_annotation(self):
+        b = self.scratch("pre-forged")
+        b.write_manifest(tools=None)
+        anchor = self.host_anchor()
+        for forged in (b.sock_dir, os.path.join(b.run_dir, "sockets", "0" * 31),
+                       os.path.join(b.run_dir, "sockets", "0" * 32, "x")):
+            state = oci_state(b, "creating", pid=anchor.pid)
+            state["annotations"]["org.ebcc.socketDir"] = forged
+            rc, out, err = run_hook(b, "create-runtime", state)
+            self.assertEqual((rc, out), (1, ""))
+            self.assertIn("is no socket directory of the precreate hook", err)
+            self.assertEqual(os.listdir(b.sock_dir), [])
+        self.assert_nothing_left(b)
+
+    def test_precreate_sweeps_what_no_container_took(self):
+        b = self.scratch("pre-sweep")
+        base = os.path.join(b.run_dir, "sockets")
+        os.makedirs(base, mode=0o700)
+        old, fresh, busy = (os.path.join(base, c * 32) for c in "abc")
+        for d in (old, fresh, busy):
+            os.mkdir(d, 0o711)
+        open(os.path.join(busy, "ebcc.sock"), "w").close()
+        for d in (old, busy):
+            os.utime(d, (time.time() - 3600, time.time() - 3600))
+        rc, out, err = run_hook(b, "precreate", self.config(b))
+        self.assertEqual(rc, 0, err)
+        made = json.loads(out)["annotations"]["org.ebcc.socketDir"]
+        self.assertEqual(self.sockets(b), sorted(os.path.basename(d) for d in (fresh, busy, made)))
+        shutil.rmtree(base)
+
+    def test_runc_with_the_three_stages_of_auto(self):
+        # What podman does, by hand: precreate's configuration for runc, whose createRuntime
+        # and poststop hooks are the same auto entry.
+        b = self.scratch("pre-runc")
+        if containers.missing_prerequisites("runc") is not None:
+            self.skipTest(containers.missing_prerequisites("runc"))
+        rt = containers.Runc(b.runtime_root)
+        nonce = os.urandom(32).hex()
+        b.write_manifest(tools=None)
+        b.write_script(ONE_CALL_SCRIPT)
+        b.write_config(["sh", "/check.sh"], env=[f"NONCE1={nonce}"],
+                       annotations={"org.ebcc.manifest": "ebcc.json"})
+        path = os.path.join(b.bundle, "config.json")
+        with open(path) as f:
+            config = json.load(f)
+        config["hooks"] = {stage: [dict(b.hook_entry("auto"))] for stage in
+                           ("createRuntime", "poststop")}
+        rc, out, err = run_hook(b, "auto", config)
+        self.assertEqual(rc, 0, err)
+        dir = json.loads(out)["annotations"]["org.ebcc.socketDir"]
+        with open(path, "w") as f:
+            f.write(out)
+        self.containers.append((rt, b.cid))
+        rc, _, err = rt("run", "--bundle", b.bundle, b.cid)
+        self.assertEqual(rc, 0, f"runc run: {err}")
+        self.assertTrue(os.path.exists(os.path.join(b.out, "done")), b.out_file("failed")
+                        if os.path.exists(os.path.join(b.out, "failed")) else "")
+        self.verify_evidence(b, b.out_file("evidence1.json"), nonce, b"hello, stage",
+                             b"hello, stage", 1)
+        self.assertFalse(os.path.exists(dir), "the socket directory is left")
+        self.assertEqual(self.sockets(b), [])
+        os.rmdir(os.path.join(b.run_dir, "sockets"))
+        self.assert_nothing_left(b, rt)
 
 
 class ContainerCase(HookCase):

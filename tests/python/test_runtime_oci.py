@@ -94,6 +94,7 @@ FAKE_RUNTIME = """#!/bin/sh
 # Records its arguments (NUL-separated) and stdin, says who it is, exits with $FAKE_EXIT.
 for a in "$@"; do printf '%s\\0' "$a"; done > "$FAKE_ARGS"
 if [ -n "$FAKE_STDIN" ]; then /bin/cat > "$FAKE_STDIN"; fi
+case " $* " in *" create "*) [ -n "$FAKE_CONFIG" ] && /bin/cat "$FAKE_BUNDLE/config.json" > "$FAKE_CONFIG";; esac
 echo "fake ${0##*/}"
 exit "${FAKE_EXIT:-0}"
 """
@@ -220,6 +221,53 @@ class PassThroughTest(unittest.TestCase):
                 self.assertEqual(set(last), {"level", "msg", "time"})
                 self.assertIn(text, last["msg"])
                 self.assertRegex(last["time"], TIME_RE)
+
+    def test_config_json_is_rewritten_for_create_and_restored_when_it_fails(self):
+        # What the low-level runtime reads: the container's socket directory mounted at
+        # /run/ebcc in place of what was there, every other value as written (numbers' text,
+        # escapes, key order). The fake writes no pid file, so create fails afterwards and
+        # config.json is put back byte for byte.
+        bundle = os.path.join(self.dir, "composite")
+        os.makedirs(os.path.join(bundle, "stages"))
+        shutil.copy(containers.ECHO_STAGE, os.path.join(bundle, "stages", "echo"))
+        with open(os.path.join(bundle, "ebcc.json"), "w") as f:
+            json.dump({"ebccVersion": "0.1", "stages": [{"name": "echo",
+                                                          "image": "stages/echo"}]}, f)
+        original = ('{"ociVersion":"1.0.2","z":1,"a":{"big":18446744073709551615,'
+                    '"neg":-9223372036854775808,"f":1.10,"e":1e5,"s":"\\u00e9/\\"q\\""},'
+                    '"mounts":[{"destination":"/run/ebcc/","type":"tmpfs","source":"t"},'
+                    '{"destination":"/out","type":"bind","source":"/tmp"}],'
+                    '"annotations":{"org.example":"x"}}').encode()
+        with open(os.path.join(bundle, "config.json"), "wb") as f:
+            f.write(original)
+        os.chmod(os.path.join(bundle, "config.json"), 0o640)
+        seen = os.path.join(self.dir, "seen.json")
+        run_dir = os.path.join(self.dir, "rt-run")
+        rc, _, err = run_runtime(
+            ["--state-root", self.state_root, "--run-dir", run_dir, "--root", "/run/fake",
+             "create", "--bundle", bundle, "--pid-file", os.path.join(self.dir, "pid"), "c1"],
+            env=self.env(path=os.path.dirname(self.bin["runc"]), FAKE_CONFIG=seen,
+                         FAKE_BUNDLE=bundle))
+        self.assertEqual(rc, 1)
+        self.assertIn("ebcc-runtime: create c1: ", err)
+        with open(seen, "rb") as f:
+            text = f.read()
+        key = hashlib.sha256(b"/run/fake\0c1").hexdigest()[:32]
+        mount = ('{"destination":"/run/ebcc","type":"bind","source":"%s/sockets/%s",'
+                 '"options":["rbind","ro","nosuid","nodev","noexec"]}' % (run_dir, key))
+        want = original.replace(b'{"destination":"/run/ebcc/","type":"tmpfs","source":"t"},',
+                                b"").replace(b'"source":"/tmp"}]', b'"source":"/tmp"},' +
+                                             mount.encode() + b"]")
+        self.assertEqual(json.loads(text), json.loads(want))
+        for token in (b"18446744073709551615", b"-9223372036854775808", b'"f":1.10',
+                      b'"e":1e5', b'"z":1,"a"'):
+            self.assertIn(token, text)
+        with open(os.path.join(bundle, "config.json"), "rb") as f:
+            self.assertEqual(f.read(), original)
+        self.assertEqual(os.stat(os.path.join(bundle, "config.json")).st_mode & 0o777, 0o640)
+        self.assertEqual(sorted(os.listdir(bundle)), ["config.json", "ebcc.json", "stages"])
+        self.assertEqual(os.listdir(os.path.join(run_dir, "sockets")), [])
+        self.assertEqual(os.listdir(os.path.join(run_dir, "brokers")), [])
 
     def test_usage_errors_stay_ebcc_runtimes(self):
         for args, text in ((["--anchor", "vm", "ps", "x"], '--anchor "vm": container or process'),
