@@ -82,12 +82,6 @@ static int manifest_path(const struct hook_state *s, char *path, size_t size)
 		name = MANIFEST_DEFAULT;
 	if (name[0] == '\0')
 		return hook_error("annotation " MANIFEST_ANNOTATION " is empty");
-	if (strncmp(name, "rootfs:", 7) == 0)
-		return hook_error("annotation " MANIFEST_ANNOTATION " \"%s\": a manifest in the "
-				  "container's image names no socket directory for this hook; run "
-				  "it from podman's hooks.d (50-ebcc.json), whose precreate stage "
-				  "makes one",
-				  name);
 	n = name[0] == '/' ? snprintf(path, size, "%s", name)
 			   : snprintf(path, size, "%s/%s", s->bundle, name);
 	if (n < 0 || (size_t)n >= size)
@@ -160,7 +154,9 @@ static int read_config(const struct hook_state *s, int required, struct hook_con
 	    name != NULL && strncmp(name, "rootfs:", 7) == 0) {
 		if (required)
 			return hook_error("stage manifest %s is inside the container's image, where "
-					  "tools.ociHook.socketDir is not read",
+					  "tools.ociHook.socketDir is not read (podman's hooks.d entry "
+					  "50-ebcc.json runs the precreate stage, which makes a socket "
+					  "directory)",
 					  name);
 		*ret = c;
 		return 0;
