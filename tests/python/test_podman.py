@@ -289,6 +289,26 @@ class HooksDTest(Base, unittest.TestCase):
         self.podman("rm", "--force", "ebcc-runc-pin", cgroup2=False)
         self.assert_nothing_left()
 
+    def test_ebcc_runtime_leaves_a_hooked_container_to_the_hook(self):
+        # Both installed: precreate named the socket directory, so ebcc-runtime passes the
+        # container through and the hook alone makes the composite.
+        rt_run = os.path.join(self.dir, "rt-run-unused")
+        wrapper = os.path.join(self.dir, "ebcc-runtime-hooked")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\nexec {RUNTIME} --run-dir {rt_run} --state-root "
+                    f"{rt_run}/state --low-level-runtime runc \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        nonce = os.urandom(32).hex()
+        args = super().run_args("both", nonce, self.manifest, cid="ebcc-both")
+        args = [a for a in args if a not in ("--cgroups", "disabled")]
+        rc, _, err = self.podman("--runtime", wrapper, *args, cgroup2=False)
+        self.assertEqual(rc, 0, err)
+        self.assert_called("both", self.container_id("ebcc-both"), nonce)
+        self.assertFalse(os.path.exists(rt_run), "ebcc-runtime made a composite as well")
+        rc, _, err = self.podman("rm", "ebcc-both", cgroup2=False)
+        self.assertEqual(rc, 0, err)
+        self.assert_nothing_left()
+
     def assert_nothing_left(self):
         # The sockets directory itself stays, empty.
         self.assertEqual(self.composites(), [], "a composite is left")
