@@ -198,9 +198,6 @@ const char *rt_run_dir(const struct rt *rt);
  * namespaces) are two composites. -1 (reported) on failure. */
 int rt_derive_state_root(struct rt *rt);
 
-/* The key of container id under the low-level root: hex of 128 bits of SHA-256. */
-int rt_sockets_key(const struct rt *rt, const char *id, char key[RT_KEY_LEN + 1]);
-
 /* Makes container id's socket directory (<run-dir>/sockets/<key>, which must not exist yet)
  * and claims its broker record; *ret_dir from malloc(). -1 (reported) with nothing made. */
 int rt_sockets_make(struct rt *rt, const char *id, char **ret_dir);

@@ -58,14 +58,14 @@ const char *rt_run_dir(const struct rt *rt)
 	return fallback;
 }
 
-static const char *run_dir_or_fail(const struct rt *rt, const char *id)
+static const char *run_dir_or_fail(const struct rt *rt, const char *verb, const char *id)
 {
 	const char *dir = rt_run_dir(rt);
 
 	if (dir == NULL)
-		rt_fail_plain("create %s: no run directory: give --run-dir (as a user without "
+		rt_fail_plain("%s %s: no run directory: give --run-dir (as a user without "
 			      "$XDG_RUNTIME_DIR)",
-			      id);
+			      verb, id);
 	return dir;
 }
 
@@ -91,19 +91,20 @@ int rt_derive_state_root(struct rt *rt)
 	return 0;
 }
 
-int rt_sockets_key(const struct rt *rt, const char *id, char key[RT_KEY_LEN + 1])
+/* The key of container id under the low-level root. */
+static int sockets_key(const struct rt *rt, const char *id, char key[RT_KEY_LEN + 1])
 {
 	if (digest_hex(rt->g.root != NULL ? rt->g.root : "", id, key) < 0)
 		return rt_fail_plain("%s: SHA-256 failed", id), -1;
 	return 0;
 }
 
-static int paths(const struct rt *rt, const char *id, char *sockets, char *brokers,
-		 size_t size, char key[RT_KEY_LEN + 1])
+static int paths(const struct rt *rt, const char *verb, const char *id, char *sockets,
+		 char *brokers, size_t size, char key[RT_KEY_LEN + 1])
 {
-	const char *run_dir = run_dir_or_fail(rt, id);
+	const char *run_dir = run_dir_or_fail(rt, verb, id);
 
-	if (run_dir == NULL || rt_sockets_key(rt, id, key) < 0)
+	if (run_dir == NULL || sockets_key(rt, id, key) < 0)
 		return -1;
 	if ((size_t)snprintf(sockets, size, "%s/sockets", run_dir) >= size ||
 	    (size_t)snprintf(brokers, size, "%s/brokers", run_dir) >= size)
@@ -115,7 +116,7 @@ int rt_sockets_make(struct rt *rt, const char *id, char **ret_dir)
 {
 	char sockets[4096], brokers[4096], key[RT_KEY_LEN + 1];
 
-	if (paths(rt, id, sockets, brokers, sizeof(sockets), key) < 0)
+	if (paths(rt, "create", id, sockets, brokers, sizeof(sockets), key) < 0)
 		return -1;
 	if (hook_sockdir_make(sockets, key, ret_dir) < 0)
 		return rt_fail_plain("create %s: %s", id, hook_error_message()), -1;
@@ -139,7 +140,7 @@ int rt_sockets_record(struct rt *rt, const char *id, const char *dir, pid_t brok
 		.socket_dir = (char *)dir,
 	};
 
-	if (paths(rt, id, sockets, brokers, sizeof(sockets), key) < 0)
+	if (paths(rt, "create", id, sockets, brokers, sizeof(sockets), key) < 0)
 		return -1;
 	if (hook_record_write(brokers, key, &rec) < 0)
 		return rt_fail_plain("create %s: %s", id, hook_error_message()), -1;
@@ -152,7 +153,7 @@ int rt_sockets_remove(struct rt *rt, const char *verb, const char *id)
 	struct hook_record rec = { 0 };
 	int r;
 
-	if (paths(rt, id, sockets, brokers, sizeof(sockets), key) < 0)
+	if (paths(rt, verb, id, sockets, brokers, sizeof(sockets), key) < 0)
 		return -1;
 	r = hook_record_read(brokers, key, &rec);
 	if (r < 0)
