@@ -188,9 +188,9 @@ static int create_composite(struct helper *h, struct ebcc_context **ret_ctx,
 {
 	int r;
 
-	if (hook_context_new(h->state_root, 1, ret_ctx) < 0)
+	if (hook_context_new(h->state_root, ret_ctx) < 0)
 		return -1;
-	r = ebcc_instance_create(*ret_ctx, h->id, h->bundle, ret_inst);
+	r = hook_instance_create_external(*ret_ctx, h->id, h->bundle, ret_inst);
 	if (r < 0)
 		return hook_error_lib(r, "create composite %s from bundle %s", h->id, h->bundle);
 	return 0;

@@ -254,12 +254,6 @@ static int make_context(struct rt *rt)
 				       root),
 			       -1;
 	}
-	/* The low-level runtime runs the container's process; the composite is told its pid. */
-	if (rt->g.anchor == RT_ANCHOR_CONTAINER) {
-		r = ebcc_context_set_option(rt->ctx, "anchor", "external");
-		if (r < 0)
-			return rt_fail(r, "setting anchor=external"), -1;
-	}
 	return rt_log_setup(rt);
 }
 

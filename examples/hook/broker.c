@@ -162,7 +162,7 @@ static int setup(const struct hook_broker_params *p, struct broker *b,
 					(int)p->anchor_pid);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return hook_error_errno(errno, "becoming the stages' subreaper");
-	if (hook_context_new(p->root, 0, ret_ctx) < 0)
+	if (hook_context_new(p->root, ret_ctx) < 0)
 		return -1;
 	r = ebcc_instance_open(*ret_ctx, p->id, &b->inst);
 	if (r < 0)

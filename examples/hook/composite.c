@@ -9,7 +9,7 @@
 
 #include "hook.h"
 
-int hook_context_new(const char *root, int anchor_external, struct ebcc_context **ret)
+int hook_context_new(const char *root, struct ebcc_context **ret)
 {
 	struct ebcc_context *ctx = NULL;
 	int r = ebcc_context_new(&ctx);
@@ -21,13 +21,17 @@ int hook_context_new(const char *root, int anchor_external, struct ebcc_context 
 		ebcc_context_unref(ctx);
 		return -1;
 	}
-	if (anchor_external && (r = ebcc_context_set_option(ctx, "anchor", "external")) < 0) {
-		hook_error_lib(r, "libebcc option anchor=external");
-		ebcc_context_unref(ctx);
-		return -1;
-	}
 	*ret = ctx;
 	return 0;
+}
+
+int hook_instance_create_external(struct ebcc_context *ctx, const char *id, const char *bundle,
+				  struct ebcc_instance **ret)
+{
+	struct ebcc_instance_options opts = EBCC_INSTANCE_OPTIONS_INIT;
+
+	opts.anchor = EBCC_ANCHOR_EXTERNAL;
+	return ebcc_instance_create_with(ctx, id, bundle, &opts, ret);
 }
 
 int hook_composite_create(const struct hook_options *o, const struct hook_state *s)
@@ -36,9 +40,9 @@ int hook_composite_create(const struct hook_options *o, const struct hook_state 
 	struct ebcc_instance *inst = NULL;
 	int r;
 
-	if (hook_context_new(o->root, 1, &ctx) < 0)
+	if (hook_context_new(o->root, &ctx) < 0)
 		return -1;
-	r = ebcc_instance_create(ctx, s->id, s->bundle, &inst);
+	r = hook_instance_create_external(ctx, s->id, s->bundle, &inst);
 	if (r < 0) {
 		/* Nothing of the composite exists: the library left nothing behind. */
 		hook_error_lib(r, "create composite %s from bundle %s", s->id, s->bundle);
@@ -61,7 +65,7 @@ int hook_composite_remove(const char *root, const char *id)
 	struct ebcc_instance *inst = NULL;
 	int r, status;
 
-	if (hook_context_new(root, 0, &ctx) < 0)
+	if (hook_context_new(root, &ctx) < 0)
 		return -1;
 	r = ebcc_instance_open(ctx, id, &inst);
 	if (r == EBCC_ERR_NOT_FOUND) {

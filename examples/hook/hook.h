@@ -139,7 +139,11 @@ int hook_proc_pidfd(pid_t pid, uint64_t start);
 /* ---- composite.c: the composite through libebcc ----------------------------------------- */
 
 /* A context on the state root (NULL: the library's default); anchor=external when asked. */
-int hook_context_new(const char *root, int anchor_external, struct ebcc_context **ret);
+int hook_context_new(const char *root, struct ebcc_context **ret);
+/* The composite of a container whose process the engine runs (EBCC_ANCHOR_EXTERNAL): its pid
+ * is reported with ebcc_instance_set_pid(). */
+int hook_instance_create_external(struct ebcc_context *ctx, const char *id, const char *bundle,
+				  struct ebcc_instance **ret);
 
 /* Creates the composite of the container and reports the container's process as its anchor
  * (status created; the broker starts it). On failure nothing of the composite is left. */

@@ -138,7 +138,8 @@ int rt_container_create(struct rt *rt, struct rt_container_create *c)
 		return rt_fail_plain("create %s: bundle %s: %s", c->id, c->bundle, strerror(errno));
 	/* The composite first: a bad manifest or a wrong measurement fails before there is a
 	 * container to remove. */
-	r = ebcc_instance_create(rt->ctx, c->id, bundle_abs, &inst);
+	/* The low-level runtime runs the container's process; the composite is told its pid. */
+	r = hook_instance_create_external(rt->ctx, c->id, bundle_abs, &inst);
 	if (r < 0) {
 		rt_fail(r, "create %s", c->id);
 		free(bundle_abs);
