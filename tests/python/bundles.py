@@ -1,12 +1,35 @@
 # SPDX-License-Identifier: MIT
 """Scratch state roots and OCI bundles for the Python tests, and the OCI state schema rules."""
+import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
+import time
 
 ECHO_STAGE = os.environ.get("EBCC_TEST_ECHO_STAGE")
+
+
+def sha256(data):
+    """A measurement or digest as libebcc writes it: "sha256:" and 64 hex digits."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def echo_measurement():
+    """The measurement of the echo stage image."""
+    with open(ECHO_STAGE, "rb") as f:
+        return sha256(f.read())
+
+
+def wait_until(predicate, seconds=60.0):
+    """Polls predicate until it holds or seconds have passed; its last value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
 
 
 def have_stage():

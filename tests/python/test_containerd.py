@@ -15,12 +15,12 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import unittest
 import uuid
 
 import containers
 import ebcc
+from bundles import wait_until
 
 RUNTIME = containers.RUNTIME
 IMAGE = "localhost/ebcc-test:1"
@@ -37,15 +37,6 @@ printf "from $NAME" | ebcc-call $S echo --nonce "$NONCE" --evidence /out/$NAME.e
 touch /out/$NAME.ready
 if [ -n "$WAIT" ]; then while [ ! -e /out/finish ]; do sleep 0.05; done; fi
 """
-
-
-def wait_until(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def missing():

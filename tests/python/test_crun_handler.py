@@ -15,7 +15,6 @@ has removed the container. Through raw `crun run`, `crun create`/`start`/`delete
 """
 import atexit
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ import uuid
 
 import containers
 import ebcc
+from bundles import echo_measurement, sha256, wait_until
 
 PLUGIN = os.environ.get("EBCC_CRUN_PLUGIN")          # the build-tree variant (helper in build)
 PLUGIN_INSTALLED = os.environ.get("EBCC_CRUN_PLUGIN_INSTALLED")  # the one `meson install` ships
@@ -39,26 +39,8 @@ PLUGIN_NAME = "libcrun-ebcc-suite.so"
 INSTALLED_NAME = "libcrun-ebcc.so"
 
 
-def sha256(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def echo_measurement():
-    with open(containers.ECHO_STAGE, "rb") as f:
-        return sha256(f.read())
-
-
 def new_id(tag):
     return f"ebcc-crunh-{tag}-{uuid.uuid4().hex[:10]}"
-
-
-def wait_until(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def crun_handler_dir():

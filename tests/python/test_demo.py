@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+from bundles import wait_until
 
 DEMO = os.environ.get("EBCC_DEMO")
 RUNTIME = os.environ.get("EBCC_RUNTIME")
@@ -39,15 +40,6 @@ def process_state(pid):
             return f.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return None
-
-
-def wait_until(predicate, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @unittest.skipUnless(DEMO, "ebcc-demo not built")

@@ -9,11 +9,11 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import unittest
 
 import bundles
 import ebcc
+from bundles import wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -52,15 +52,6 @@ def monitors_of(root):
         except OSError:
             continue
     return found
-
-
-def wait_until(predicate, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @unittest.skipUnless(bundles.have_stage(), "the echo stage is not built")

@@ -13,7 +13,6 @@ after the runtime deletes the container. A failing stage load must fail the cont
 leave nothing either.
 """
 import ctypes
-import hashlib
 import json
 import os
 import re
@@ -30,6 +29,7 @@ import uuid
 
 import containers
 import ebcc
+from bundles import echo_measurement, sha256, wait_until
 
 # A command to run every hook under, e.g. "valgrind --error-exitcode=99 -q": meson's --wrap
 # reaches only the interpreter, and the runtimes run the hook themselves.
@@ -48,26 +48,8 @@ def stage_info(inst, name):
     return json.loads(ebcc.take_string(out))
 
 
-def sha256(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def echo_measurement():
-    with open(containers.ECHO_STAGE, "rb") as f:
-        return sha256(f.read())
-
-
 def new_id(tag):
     return f"ebcc-hook-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def wait_until(predicate, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # ---- the socket protocol (ebcc-oci-hook(8), PROTOCOL) ----------------------------------------

@@ -21,6 +21,7 @@ import time
 import unittest
 
 import bundles
+from bundles import wait_until
 
 RUNTIME = os.environ.get("EBCC_RUNTIME")
 # A command to run every ebcc-runtime call under, e.g. "valgrind --error-exitcode=99 -q":
@@ -62,15 +63,6 @@ def run(*args, root=None, stdin=None, timeout=60):
             stderr = "".join(l for l in stderr.splitlines(True)
                              if not re.match(r"^(--|==)\d+(--|==) ", l))
         return proc.returncode, out.read().decode(errors="replace"), stderr
-
-
-def wait_until(predicate, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def two_stage_bundle(directory, process):

@@ -20,12 +20,12 @@ import re
 import shlex
 import shutil
 import tempfile
-import time
 import unittest
 import uuid
 
 import containers
 import ebcc
+from bundles import echo_measurement, sha256, wait_until
 
 RUNTIME = containers.RUNTIME
 # A command to run every ebcc-runtime call under, e.g. "valgrind --error-exitcode=99 -q".
@@ -35,24 +35,6 @@ TIME_RE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
 def new_id(tag):
     return f"ebcc-rt-{tag}-{uuid.uuid4().hex[:12]}"
-
-
-def wait_until(predicate, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
-def sha256(data):
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def echo_measurement():
-    with open(containers.ECHO_STAGE, "rb") as f:
-        return sha256(f.read())
 
 
 def strip_wrapper(err):
