@@ -497,7 +497,8 @@ int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field, const uint8_t *
 /*
  * Verifies a raw hardware report of len bytes (at most 1 MiB) that did not come in an evidence
  * envelope: for backend "tsm", an Intel TDX quote (v4, v5, zero padding allowed) or an AMD
- * SEV-SNP attestation report, checked by the named backend against the policy alone. Trust
+ * SEV-SNP attestation report; for backend "keystone", a Keystone security monitor's 1352-byte
+ * report (ebcc-backends(7)); checked by the named backend against the policy alone. Trust
  * roots come only from the policy (backend_options.tsm.tdx_root_ca, snp_ark; certificates the
  * report does not carry in snp_certs; trusted_keys), certificates are checked at the policy's
  * verification_time (default: now). Policy keys that check an envelope (measurement, nonce,
