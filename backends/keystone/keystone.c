@@ -8,7 +8,9 @@
  *  - computes the enclave measurement from the loader, runtime and eapp files (measure.c);
  *  - probes for the driver's device, /dev/keystone_enclave, through the host operations.
  *
- * It does not load or run stages: stage_load() refuses, on any host, saying so. The backend
+ * It does not load or run stages: stage_load() refuses, on any host, saying so. The driver
+ * sequence (driver.c) is written and tested against a fake, but no stage image format, eapp
+ * stage library or request protocol over edge calls uses it yet. The backend
  * never falls back to sim. Its evidence would come from the eapp's own attest_enclave call;
  * the host is outside the TCB, so it has no stage_report() and no EBCC_BACKEND_HOST_IN_TCB.
  *

@@ -127,8 +127,8 @@ static const char *const never[] = {
 	"the EID: Keystone does not sign it (the stage binds it in report_data)",
 	"freshness beyond report_data: the SM signs what the enclave hands it, nothing else",
 	"free memory and UTM sizes: the SM does not measure them",
-	"that the device key is a device's: Keystone's boot ROM holds it, no manufacturer "
-	"certifies it; it is only as trusted as its enrolment",
+	"the device key's origin: the boot ROM holds it and no manufacturer certifies it, so it "
+	"is only as trusted as its enrolment",
 	NULL,
 };
 
