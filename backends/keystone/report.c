@@ -124,8 +124,10 @@ static int check_measurement(const char *claimed, const struct ebcc__ks_report *
 }
 
 static const char *const never[] = {
-	"the EID: Keystone does not sign it (the stage binds it in report_data)",
-	"freshness beyond report_data: the SM signs what the enclave hands it, nothing else",
+	"the EID: Keystone does not sign it "
+	"(the stage binds it in report_data)",
+	"freshness beyond report_data: the SM signs what the enclave hands it, "
+	"nothing else",
 	"free memory and UTM sizes: the SM does not measure them",
 	"the device key's origin: the boot ROM holds it and no manufacturer certifies it, so it "
 	"is only as trusted as its enrolment",
