@@ -322,8 +322,9 @@ int fake_ks_ocall(struct fake_ks_eyrie *y, uint64_t call_id, const void *data, s
 	if (call.call_status != EBCC_KS_CALL_STATUS_OK || call.call_ret_offset > e->utm_size ||
 	    call.call_ret_size > e->utm_size - call.call_ret_offset)
 		return -1;
-	memcpy(ret, e->utm + call.call_ret_offset,
-	       ret_len < call.call_ret_size ? ret_len : call.call_ret_size);
+	if (ret_len > 0) /* memcpy wants a buffer even for nothing */
+		memcpy(ret, e->utm + call.call_ret_offset,
+		       ret_len < call.call_ret_size ? ret_len : call.call_ret_size);
 	return 0;
 }
 

@@ -347,9 +347,10 @@ static void test_policy_and_layout_refusals(void **state)
 {
 	struct fixture *f = *state;
 	uint8_t copy[EBCC_KS_REPORT_SIZE + 1], other_pk[32], other_sk[64], seed[32] = { 42 };
-	char *p, *other_pem, *zero = quoted_hex((const uint8_t[64]){ 0 });
+	char *p, *other_pem, *zero;
 
 	NEED_REALDATA(f->dev_sk);
+	zero = quoted_hex((const uint8_t[64]){ 0 });
 	memcpy(copy, f->m.report, EBCC_KS_REPORT_SIZE);
 	copy[EBCC_KS_REPORT_SIZE] = 0;
 	expect_refused(f, copy, EBCC_KS_REPORT_SIZE - 1, f->policy, "1351 bytes, a Keystone "
