@@ -327,15 +327,22 @@ static int write_pid_record(const struct plan *p, pid_t pid)
 	return 0;
 }
 
-/* The child's resource limits, set from outside (async-signal-safe). */
+/* The child's resource limits, set from outside (async-signal-safe). Under valgrind the
+ * child runs as valgrind's guest until its exec, and valgrind must still map memory of its
+ * own there: its address-space limit is set once the image runs (set_as_after_exec). */
 static int set_limits(const struct plan *p, pid_t pid)
 {
 	if (prlimit(pid, RLIMIT_CORE, &(struct rlimit){ 0, 0 }, NULL) < 0 ||
 	    prlimit(pid, RLIMIT_NOFILE, &p->nofile, NULL) < 0 ||
-	    (p->set_as && prlimit(pid, RLIMIT_AS, &p->as, NULL) < 0) ||
+	    (p->set_as && !p->valgrind && prlimit(pid, RLIMIT_AS, &p->as, NULL) < 0) ||
 	    (p->set_cpu && prlimit(pid, RLIMIT_CPU, &p->cpu, NULL) < 0))
 		return -1;
 	return 0;
+}
+
+static int set_as_after_exec(const struct plan *p, pid_t pid)
+{
+	return p->valgrind && p->set_as ? prlimit(pid, RLIMIT_AS, &p->as, NULL) : 0;
 }
 
 /*
@@ -408,6 +415,13 @@ int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, 
 		}
 		close(go_pipe[1]);
 		close(status_pipe[0]);
+		if (n == 0 && !p->probe_only && set_as_after_exec(p, pid) < 0) {
+			rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT, .err = errno };
+			(void)kill(pid, SIGKILL);
+			ebcc__sandbox_wait_pid(pid, NULL);
+			*fail = rec;
+			return -1;
+		}
 		if (n == 0 && !p->probe_only) {
 			*ret_pid = pid;
 			*ret_level = level;

@@ -554,9 +554,19 @@ static void bad_image_root_is_corrupt(void **state)
 /* Makes openat2 fail with errnum in this process and its children (seccomp), and checks it. */
 static void fail_openat2(int errnum)
 {
-	scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+	scmp_filter_ctx filter;
 
+	/* Where openat2 is missing already (an old kernel, or valgrind, which knows neither it
+	 * nor seccomp), every run takes the walk: the ENOSYS run is that, another is moot. */
+	if (syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how)) < 0 && errno == ENOSYS) {
+		if (errnum == ENOSYS)
+			return;
+		fprintf(stderr, "SKIP: openat2 is unavailable here (ENOSYS): the ENOSYS run covers "
+				"the walk\n");
+		exit(77);
+	}
+	filter = seccomp_init(SCMP_ACT_ALLOW);
 	if (filter == NULL || seccomp_rule_add(filter, SCMP_ACT_ERRNO(errnum), SCMP_SYS(openat2),
 					       0) < 0 ||
 	    seccomp_load(filter) < 0) {
