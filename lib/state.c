@@ -260,6 +260,11 @@ static int parse_image_root(struct json_object *e, const char *what, struct ebcc
 	if (r < 0)
 		return r;
 	if (o == NULL) {
+		/* The bundle, which the library always wrote absolute: a relative one would be
+		 * written back as an imageRoot that does not read. */
+		if (st->bundle[0] != '/')
+			return ebcc__error(ERR, "%s: no imageRoot, and \"bundle\" is not an "
+					   "absolute path", what);
 		st->images.kind = EBCC_IMAGE_ROOT_BUNDLE;
 		st->images.path = strdup(st->bundle);
 		return st->images.path != NULL ? 0 : ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");

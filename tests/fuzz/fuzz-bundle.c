@@ -60,8 +60,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The manifest the loader will read: 0 and its file name, or -1 when the config names one
- * outside the bundle directory (an absolute path or a path with components), which this
- * harness does not follow. */
+ * outside the bundle directory (an absolute path, a path with components, or one inside the
+ * container's image, rootfs:...), which this harness does not follow (test-imageroot does). */
 static int manifest_name(const char *config, size_t len, const char **ret)
 {
 	struct ebcc_oci_config *c = NULL;
@@ -73,6 +73,7 @@ static int manifest_name(const char *config, size_t len, const char **ret)
 		return 0;
 	name = ebcc__oci_config_annotation(c, "org.ebcc.manifest");
 	if (name != NULL && (strchr(name, '/') != NULL || name[0] == '\0' ||
+			     strncmp(name, "rootfs:", 7) == 0 ||
 			     strcmp(name, ".") == 0 || strcmp(name, "..") == 0)) {
 		ebcc__oci_config_free(c);
 		return -1;

@@ -15,19 +15,24 @@
 
 #include "ebcc-private.h"
 
-/* A state.json with no stages and the given "created". */
-static char *state_text(const char *created)
+/* A state.json with no stages, no imageRoot, the given "bundle" and "created". */
+static char *state_text_in(const char *bundle, const char *created)
 {
 	char *text = NULL;
 
 	assert_true(asprintf(&text,
-			     "{\"ociVersion\":\"1.0.2\",\"id\":\"fz\",\"bundle\":\"/b\","
+			     "{\"ociVersion\":\"1.0.2\",\"id\":\"fz\",\"bundle\":\"%s\","
 			     "\"annotations\":{},\"ebcc\":{\"stateVersion\":1,\"created\":\"%s\","
 			     "\"backend\":\"sim\",\"phase\":\"created\",\"killSignal\":0,"
 			     "\"anchorMode\":\"none\",\"anchorPid\":0,\"anchorStartTime\":0,"
 			     "\"monitorPid\":0,\"monitorStartTime\":0,\"stages\":[]}}",
-			     created) > 0);
+			     bundle, created) > 0);
 	return text;
+}
+
+static char *state_text(const char *created)
+{
+	return state_text_in("/b", created);
 }
 
 /*
@@ -117,6 +122,30 @@ static int state_round_trip(struct ebcc_manifest *m)
  * deeper, beyond what a state may nest, so a composite created from the bundle could never be
  * opened again. The manifest refuses them.
  */
+/*
+ * fuzz-state: a state.json without imageRoot (as libebcc 0.1 wrote it) whose "bundle" is
+ * relative. The image root derived from it was written back as an imageRoot with a relative
+ * path, which does not read. Refused when read; an absolute bundle still round-trips.
+ */
+static void state_relative_bundle_without_image_root(void **state)
+{
+	_cleanup_free_ char *text = state_text("2026-11-21T09:00:42Z"), *written = NULL;
+	_cleanup_free_ char *relative = state_text_in("b", "2026-11-21T09:00:42Z");
+	struct ebcc_state *st = NULL, *back = NULL;
+
+	(void)state;
+	assert_int_equal(ebcc__state_parse(text, strlen(text), "state.json", &st), 0);
+	assert_int_equal(ebcc__state_to_json(st, &written), 0);
+	assert_int_equal(ebcc__state_parse(written, strlen(written), "state.json", &back), 0);
+	ebcc__state_free(st);
+	ebcc__state_free(back);
+	st = NULL;
+	assert_int_equal(ebcc__state_parse(relative, strlen(relative), "state.json", &st),
+			 EBCC_ERR_CORRUPT);
+	assert_null(st);
+	assert_non_null(strstr(ebcc_last_error_message(), "\"bundle\" is not an absolute path"));
+}
+
 static void manifest_options_too_deep_for_state(void **state)
 {
 	_cleanup_free_ char *text = manifest_text(28);
@@ -147,6 +176,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(state_created_cut_inside_utf8),
 		cmocka_unit_test(state_created_longest_round_trips),
+		cmocka_unit_test(state_relative_bundle_without_image_root),
 		cmocka_unit_test(manifest_options_too_deep_for_state),
 		cmocka_unit_test(manifest_options_deepest_round_trips),
 	};
