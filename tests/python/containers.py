@@ -11,6 +11,9 @@ import struct
 import subprocess
 import tempfile
 
+import ebcc
+from bundles import echo_measurement, sha256
+
 HOOK = os.environ.get("EBCC_OCI_HOOK")
 RUNTIME = os.environ.get("EBCC_RUNTIME")
 CALL = os.environ.get("EBCC_CALL")
@@ -541,3 +544,26 @@ def echo_in_image():
     return {"/ebcc/ebcc.json": json.dumps({"ebccVersion": "0.1", "stages": [
         {"name": "echo", "image": "echo", "maxRequest": 4096}]}).encode(),
         "/ebcc/echo": image}
+
+
+# What a container of the engine tests runs: one call of its stage, the evidence and the
+# response in /out/$NAME.*, then it waits for /out/finish when asked to ($WAIT).
+CALL_SCRIPT = """
+S=/run/ebcc/ebcc.sock
+fail() { echo "$*" > /out/$NAME.failed; exit 1; }
+ls /run/ebcc > /out/$NAME.ls
+printf "from $NAME" | ebcc-call $S echo --nonce "$NONCE" --evidence /out/$NAME.evidence \\
+    > /out/$NAME.response || fail "the call failed"
+touch /out/$NAME.ready
+if [ -n "$WAIT" ]; then while [ ! -e /out/finish ]; do sleep 0.05; done; fi
+"""
+
+
+def echo_policy(state_root, nonce, request, response):
+    """The policy that evidence of one echo call must pass offline: the sim key of state_root
+    trusted, simulation allowed, the nonce, the echo image's measurement and both digests."""
+    with ebcc.Context(state_root=state_root) as ctx:
+        key = ebcc.backend_attestation_key(ctx, "sim")
+    return {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
+            "measurement": echo_measurement(), "request_digest": sha256(request),
+            "response_digest": sha256(response)}

@@ -26,17 +26,7 @@ RUNTIME = containers.RUNTIME
 IMAGE = "localhost/ebcc-test:1"
 RUNC_ROOT = "/run/containerd/runc"  # the shim's runc --root, one directory per namespace
 
-# The container's side: one call, the evidence and the response in /out, then it waits for
-# /out/finish when asked to ($WAIT).
-CALL_SCRIPT = """
-S=/run/ebcc/ebcc.sock
-fail() { echo "$*" > /out/$NAME.failed; exit 1; }
-ls /run/ebcc > /out/$NAME.ls
-printf "from $NAME" | ebcc-call $S echo --nonce "$NONCE" --evidence /out/$NAME.evidence \\
-    > /out/$NAME.response || fail "the call failed"
-touch /out/$NAME.ready
-if [ -n "$WAIT" ]; then while [ ! -e /out/finish ]; do sleep 0.05; done; fi
-"""
+CALL_SCRIPT = containers.CALL_SCRIPT
 
 
 def missing():

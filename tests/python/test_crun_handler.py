@@ -28,7 +28,7 @@ import uuid
 
 import containers
 import ebcc
-from bundles import echo_measurement, sha256, wait_until
+from bundles import wait_until
 
 PLUGIN = os.environ.get("EBCC_CRUN_PLUGIN")          # the build-tree variant (helper in build)
 PLUGIN_INSTALLED = os.environ.get("EBCC_CRUN_PLUGIN_INSTALLED")  # the one `meson install` ships
@@ -290,11 +290,7 @@ class CrunHandlerTest(unittest.TestCase):
         envelope = json.loads(text)
         self.assertEqual((envelope["instance"], envelope["stage"], envelope["nonce"]),
                          (b.cid, "echo", nonce))
-        with ebcc.Context(state_root=b.state_root) as ctx:
-            key = ebcc.backend_attestation_key(ctx, "sim")
-        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
-                  "measurement": echo_measurement(), "request_digest": sha256(request),
-                  "response_digest": sha256(response)}
+        policy = containers.echo_policy(b.state_root, nonce, request, response)
         # Offline: a context with no state root, the evidence, the policy and the key.
         with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
             ev.verify(ctx, policy)
@@ -597,11 +593,7 @@ class PodmanTest(unittest.TestCase):
         self.assertEqual(rc, 0, f"podman run: {err}")
         with open(os.path.join(self.out, "evidence1.json")) as f:
             text = f.read()
-        with ebcc.Context(state_root=self.state_root) as ctx:
-            key = ebcc.backend_attestation_key(ctx, "sim")
-        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
-                  "measurement": echo_measurement(), "request_digest": sha256(b"hello, stage"),
-                  "response_digest": sha256(b"hello, stage")}
+        policy = containers.echo_policy(self.state_root, nonce, b"hello, stage", b"hello, stage")
         with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
             ev.verify(ctx, policy)
         self.assert_nothing_left()
@@ -756,11 +748,7 @@ class ContainerdTest(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(self.out, "done")))
         with open(os.path.join(self.out, "evidence.json")) as f:
             text = f.read()
-        with ebcc.Context(state_root=self.state_root) as ctx:
-            key = ebcc.backend_attestation_key(ctx, "sim")
-        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
-                  "measurement": echo_measurement(), "request_digest": sha256(b"from ctr"),
-                  "response_digest": sha256(b"from ctr")}
+        policy = containers.echo_policy(self.state_root, nonce, b"from ctr", b"from ctr")
         with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
             ev.verify(ctx, policy)
         self.assert_nothing_left(cid)

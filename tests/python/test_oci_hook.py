@@ -29,7 +29,7 @@ import uuid
 
 import containers
 import ebcc
-from bundles import echo_measurement, sha256, wait_until
+from bundles import sha256, wait_until
 
 # A command to run every hook under, e.g. "valgrind --error-exitcode=99 -q": meson's --wrap
 # reaches only the interpreter, and the runtimes run the hook themselves.
@@ -225,11 +225,7 @@ class HookCase(unittest.TestCase):
         envelope = json.loads(text)
         self.assertEqual((envelope["instance"], envelope["stage"], envelope["seq"],
                           envelope["nonce"]), (b.cid, "echo", seq, nonce))
-        with ebcc.Context(state_root=b.state_root) as ctx:
-            key = ebcc.backend_attestation_key(ctx, "sim")
-        policy = {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
-                  "measurement": echo_measurement(), "request_digest": sha256(request),
-                  "response_digest": sha256(response)}
+        policy = containers.echo_policy(b.state_root, nonce, request, response)
         # Offline: a context of its own, no state root, only the evidence, policy and key.
         with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, text) as ev:
             ev.verify(ctx, policy)

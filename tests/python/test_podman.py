@@ -28,15 +28,7 @@ HOOK = containers.HOOK
 HOOKS_D_FILE = os.environ.get("EBCC_HOOKS_D_FILE")
 IMAGE = "localhost/ebcc-test:1"
 
-CALL_SCRIPT = """
-S=/run/ebcc/ebcc.sock
-fail() { echo "$*" > /out/$NAME.failed; exit 1; }
-ls /run/ebcc > /out/$NAME.ls
-printf "from $NAME" | ebcc-call $S echo --nonce "$NONCE" --evidence /out/$NAME.evidence \\
-    > /out/$NAME.response || fail "the call failed"
-touch /out/$NAME.ready
-if [ -n "$WAIT" ]; then while [ ! -e /out/finish ]; do sleep 0.05; done; fi
-"""
+CALL_SCRIPT = containers.CALL_SCRIPT
 
 
 def missing():

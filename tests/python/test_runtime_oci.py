@@ -547,13 +547,9 @@ class OciCase(unittest.TestCase):
         with open(os.path.join(b.out, "evidence.json")) as f:
             envelope = json.load(f)
         self.assertEqual((envelope["instance"], envelope["nonce"]), (cid, nonce))
-        with ebcc.Context(state_root=b.state_root) as ctx:
-            key = ebcc.backend_attestation_key(ctx, "sim")
+        policy = containers.echo_policy(b.state_root, nonce, b"upper:in one run", b"IN ONE RUN")
         with ebcc.Context() as ctx, ebcc.Evidence.parse(ctx, json.dumps(envelope)) as ev:
-            ev.verify(ctx, {"trusted_keys": [key], "allow_simulated": True, "nonce": nonce,
-                            "measurement": echo_measurement(),
-                            "request_digest": sha256(b"upper:in one run"),
-                            "response_digest": sha256(b"IN ONE RUN")})
+            ev.verify(ctx, policy)
         # run waited for the broker too: nothing is left the moment it returns.
         self.assertEqual(containers.processes_mentioning(b.dir), [])
         self.assert_nothing_left(b, e, cid)
