@@ -217,17 +217,58 @@ static int claims(const struct ebcc_evidence_fields *f, const char *verdict, cha
 EBCC_EXPORT int ebcc_evidence_verify_claims(struct ebcc_context *ctx, struct ebcc_evidence *ev,
 					    const char *policy_json, char **ret_claims_json)
 {
-	char *verdict = NULL, *text = NULL;
-	int r;
+	struct ebcc_verify_options options = EBCC_VERIFY_OPTIONS_INIT;
 
 	if (ctx == NULL || ev == NULL || ret_claims_json == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify_claims: %s is NULL",
 				   ctx == NULL ? "ctx" : ev == NULL ? "ev" : "ret_claims_json");
-	r = verify_logged(ctx, ev, policy_json, &verdict);
-	if (r == 0)
+	options.policy_json = policy_json;
+	return ebcc_evidence_verify_with(ctx, ev, &options, ret_claims_json);
+}
+
+EBCC_EXPORT void ebcc_verify_options_init(struct ebcc_verify_options *options)
+{
+	if (options != NULL)
+		*options = (struct ebcc_verify_options)EBCC_VERIFY_OPTIONS_INIT;
+}
+
+EBCC_EXPORT int ebcc_evidence_verify_with(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+					  const struct ebcc_verify_options *options,
+					  char **ret_claims_json)
+{
+	struct ebcc_verify_options o;
+	char *built = NULL, *verdict = NULL, *text = NULL;
+	int r;
+
+	if (ctx == NULL || ev == NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify_with: %s is NULL",
+				   ctx == NULL ? "ctx" : "ev");
+	ebcc_verify_options_init(&o);
+	r = ebcc__struct_options_copy(options, sizeof(o), &o, "ebcc_evidence_verify_with",
+				      "ebcc_verify_options_init");
+	if (r < 0)
+		return r;
+	if (o.flags != 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "ebcc_evidence_verify_with: unknown flags 0x%" PRIx32
+				   " (none is defined yet)",
+				   o.flags);
+	if (o.policy != NULL && o.policy_json != NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "ebcc_evidence_verify_with: both policy and policy_json are set; "
+				   "give one");
+	/* The policy object's own text is what a file would hold: one parser for both. */
+	if (o.policy != NULL) {
+		r = ebcc_policy_to_json((struct ebcc_policy *)o.policy, &built);
+		if (r < 0)
+			return r;
+	}
+	r = verify_logged(ctx, ev, built != NULL ? built : o.policy_json, &verdict);
+	if (r == 0 && ret_claims_json != NULL)
 		r = claims(ebcc__evidence_fields(ev), verdict, &text);
 	free(verdict);
-	if (r == 0)
+	free(built);
+	if (r == 0 && ret_claims_json != NULL)
 		*ret_claims_json = text;
 	return r;
 }

@@ -144,6 +144,40 @@ typedef void (*ebcc_log_fn)(int priority, const char *message, void *userdata);
  */
 int ebcc_context_new(struct ebcc_context **ret_ctx);
 
+/* Flags of struct ebcc_context_options. */
+#define EBCC_CONTEXT_IGNORE_ENV (UINT32_C(1) << 0) /* do not read EBCC_LOG_LEVEL */
+
+/*
+ * How a context is created (since LIBEBCC_0.2), for what must be in place before the context
+ * does anything: where its log goes and its first options. Set it up with
+ * ebcc_context_options_init() (or EBCC_CONTEXT_OPTIONS_INIT), which sets size.
+ */
+struct ebcc_context_options {
+	uint32_t size;                /* sizeof(struct ebcc_context_options) as the caller was built */
+	uint32_t flags;               /* EBCC_CONTEXT_* */
+	ebcc_log_fn log_fn;           /* as ebcc_context_set_log_fn(); NULL: the default */
+	void *log_userdata;
+	const char *const *settings;  /* NULL, or key, value, key, value, ..., NULL: options set
+				       * in that order, as ebcc_context_set_option() would */
+};
+
+#define EBCC_CONTEXT_OPTIONS_INIT { sizeof(struct ebcc_context_options), 0, NULL, NULL, NULL }
+
+/* Zeroes *options and sets its size. */
+void ebcc_context_options_init(struct ebcc_context_options *options);
+
+/*
+ * ebcc_context_new() with options (NULL: the defaults): the log function is installed first, so
+ * it hears about a bad EBCC_LOG_LEVEL or setting; with EBCC_CONTEXT_IGNORE_ENV the environment
+ * is not read at all. Either every setting applies or no context is made.
+ * Errors: those of ebcc_context_new(), and EBCC_ERR_INVALID_ARG for options whose size is below
+ * the first version's, an unknown flag, a key without a value or a setting that
+ * ebcc_context_set_option() refuses (the message names it); EBCC_ERR_ABI for a larger size
+ * whose unknown bytes are not zero. Thread-safe.
+ */
+int ebcc_context_new_with(const struct ebcc_context_options *options,
+			  struct ebcc_context **ret_ctx);
+
 /* Adds a reference. Returns ctx (NULL gives NULL). Thread-safe. */
 struct ebcc_context *ebcc_context_ref(struct ebcc_context *ctx);
 
@@ -465,6 +499,34 @@ int ebcc_evidence_verify(struct ebcc_context *ctx, struct ebcc_evidence *ev, con
  */
 int ebcc_evidence_verify_claims(struct ebcc_context *ctx, struct ebcc_evidence *ev,
 				const char *policy_json, char **ret_claims_json);
+
+struct ebcc_policy;
+
+/*
+ * How evidence is verified (since LIBEBCC_0.2). Set it up with ebcc_verify_options_init() (or
+ * EBCC_VERIFY_OPTIONS_INIT), which sets size.
+ */
+struct ebcc_verify_options {
+	uint32_t size;                    /* sizeof(struct ebcc_verify_options) as the caller was built */
+	uint32_t flags;                   /* none is defined yet: 0 */
+	const struct ebcc_policy *policy; /* a policy built with ebcc_policy_new(), or */
+	const char *policy_json;          /* its JSON text; at most one of the two (neither: none) */
+};
+
+#define EBCC_VERIFY_OPTIONS_INIT { sizeof(struct ebcc_verify_options), 0, NULL, NULL }
+
+/* Zeroes *options and sets its size. */
+void ebcc_verify_options_init(struct ebcc_verify_options *options);
+
+/*
+ * ebcc_evidence_verify() with options (NULL: no policy); with ret_claims_json not NULL, on
+ * success the claims of ebcc_evidence_verify_claims() (free with ebcc_free()), left as they were
+ * on failure. Errors: those of ebcc_evidence_verify(), and EBCC_ERR_INVALID_ARG for options
+ * whose size is below the first version's, unknown flags, or both policy and policy_json set;
+ * EBCC_ERR_ABI for a larger size whose unknown bytes are not zero. Thread-safe.
+ */
+int ebcc_evidence_verify_with(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+			      const struct ebcc_verify_options *options, char **ret_claims_json);
 
 /* The envelope's fields, for ebcc_evidence_get_text(), _u64() and _bytes(); the numbers are
  * fixed forever. */

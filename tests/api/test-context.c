@@ -243,6 +243,99 @@ static void env_log_level_turns_on_stderr(void **state)
 	unsetenv("EBCC_LOG_LEVEL");
 }
 
+/* ebcc_context_new_with(): the log function hears the first settings; settings apply in
+ * order; EBCC_CONTEXT_IGNORE_ENV leaves the environment unread. */
+static void new_with_log_and_settings(void **state)
+{
+	static const char *const settings[] = { "log_level", "debug", "retention", "5", NULL };
+	struct ebcc_context_options opts;
+	struct ebcc_context *ctx = NULL;
+	struct captured c = { 0 };
+
+	(void)state;
+	ebcc_context_options_init(&opts);
+	assert_int_equal(opts.size, sizeof(opts));
+	opts.log_fn = capture;
+	opts.log_userdata = &c;
+	opts.settings = settings;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), 0);
+	assert_option(ctx, "retention", "5");
+	assert_true(c.calls >= 1);
+	assert_non_null(strstr(c.last_message, "retention"));
+	ebcc_context_unref(ctx);
+
+	/* NULL options are the defaults. */
+	assert_int_equal(ebcc_context_new_with(NULL, &ctx), 0);
+	assert_option(ctx, "retention", "unlimited");
+	ebcc_context_unref(ctx);
+}
+
+static void new_with_refusals(void **state)
+{
+	static const char *const bad_value[] = { "retention", "5", "durability", "sometimes", NULL };
+	static const char *const no_value[] = { "retention", NULL };
+	struct ebcc_context_options opts = EBCC_CONTEXT_OPTIONS_INIT;
+	struct ebcc_context *ctx = NULL;
+	struct captured c = { 0 };
+	uint8_t bigger[sizeof(opts) + 8] = { 0 };
+
+	(void)state;
+	opts.settings = bad_value;
+	opts.log_fn = capture;
+	opts.log_userdata = &c;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), EBCC_ERR_INVALID_ARG);
+	assert_null(ctx);
+	assert_non_null(strstr(ebcc_last_error_message(), "settings[2]"));
+	assert_non_null(strstr(ebcc_last_error_message(), "durability"));
+	/* The log function, installed first, heard why. */
+	assert_int_equal(c.last_priority, EBCC_LOG_ERR);
+	assert_non_null(strstr(c.last_message, "durability"));
+
+	opts.settings = no_value;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "has no value"));
+
+	opts.settings = NULL;
+	opts.flags = UINT32_C(1) << 7;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "0x80"));
+
+	opts.flags = 0;
+	opts.size = 4;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "ebcc_context_options_init()"));
+
+	/* A newer caller's struct: accepted while what this library does not know is zero. */
+	ebcc_context_options_init((struct ebcc_context_options *)bigger);
+	((struct ebcc_context_options *)bigger)->size = sizeof(bigger);
+	assert_int_equal(ebcc_context_new_with((struct ebcc_context_options *)bigger, &ctx), 0);
+	ebcc_context_unref(ctx);
+	bigger[sizeof(opts) + 3] = 1;
+	assert_int_equal(ebcc_context_new_with((struct ebcc_context_options *)bigger, &ctx),
+			 EBCC_ERR_ABI);
+	assert_int_equal(ebcc_context_new_with(&opts, NULL), EBCC_ERR_INVALID_ARG);
+}
+
+static void new_with_ignoring_env(void)
+{
+	struct ebcc_context_options opts = EBCC_CONTEXT_OPTIONS_INIT;
+	struct ebcc_context *ctx = NULL;
+
+	opts.flags = EBCC_CONTEXT_IGNORE_ENV;
+	assert_int_equal(ebcc_context_new_with(&opts, &ctx), 0);
+	assert_int_equal(ebcc_context_set_option(ctx, "retention", "7"), 0);
+	ebcc_context_unref(ctx);
+}
+
+static void ignore_env_flag_keeps_stderr_quiet(void **state)
+{
+	(void)state;
+	setenv("EBCC_LOG_LEVEL", "debug", 1);
+	assert_non_null(strstr(stderr_of(set_option_with_env_level), "retention"));
+	assert_string_equal(stderr_of(new_with_ignoring_env), "");
+	unsetenv("EBCC_LOG_LEVEL");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +346,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(unknown_key, setup_ctx, teardown_ctx),
 		cmocka_unit_test_setup_teardown(log_callback_gets_debug_lines, setup_ctx, teardown_ctx),
 		cmocka_unit_test(env_log_level_turns_on_stderr),
+		cmocka_unit_test(new_with_log_and_settings),
+		cmocka_unit_test(new_with_refusals),
+		cmocka_unit_test(ignore_env_flag_keeps_stderr_quiet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

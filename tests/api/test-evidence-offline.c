@@ -173,6 +173,65 @@ static void hand_written_envelope_verifies(void **state)
 	ebcc_evidence_unref(ev);
 }
 
+/* ebcc_evidence_verify_with(): a policy object (no JSON written by hand) or its text, the
+ * claims only when asked for, and one of the two policies at most. */
+static void verify_with_policy_object(void **state)
+{
+	struct ebcc_verify_options opts;
+	struct ebcc_evidence *ev = NULL;
+	struct ebcc_policy *policy = NULL;
+	struct envelope e;
+	char *claims = NULL, *text;
+
+	(void)state;
+	build(&e, "c-with", "scorer", 77, 4, "{\"q\":3}", "{\"a\":4}", "testtee");
+	assert_int_equal(ebcc_evidence_parse(ctx, e.json, strlen(e.json), &ev), 0);
+	assert_int_equal(ebcc_policy_new(&policy), 0);
+	assert_int_equal(ebcc_policy_add_trusted_key(policy, testtee_public_pem(tt)), 0);
+	assert_int_equal(ebcc_policy_set_string(policy, "measurement", MEASUREMENT), 0);
+	assert_int_equal(ebcc_policy_set_string(policy, "nonce", e.nonce), 0);
+
+	ebcc_verify_options_init(&opts);
+	assert_int_equal(opts.size, sizeof(opts));
+	opts.policy = policy;
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, NULL), 0);
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, &claims), 0);
+	assert_non_null(strstr(claims, "\"stage\":\"scorer\""));
+	ebcc_free(claims);
+
+	/* The same policy as text verifies the same; both at once is refused. */
+	text = policy_for(&e, e.nonce);
+	opts.policy_json = text;
+	claims = (char *)"untouched";
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, &claims), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "both policy and policy_json"));
+	assert_string_equal(claims, "untouched");
+	opts.policy = NULL;
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, NULL), 0);
+	free(text);
+
+	/* A policy object that does not match is refused with the field named. */
+	assert_int_equal(ebcc_policy_set_string(policy, "nonce", "00ff"), 0);
+	opts.policy_json = NULL;
+	opts.policy = policy;
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, &claims), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "nonce"));
+	assert_string_equal(claims, "untouched");
+
+	/* No options: no policy, which trusts no key. */
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, NULL, NULL), EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "trusted_keys"));
+	opts.flags = 1;
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, NULL), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "flags"));
+	opts.flags = 0;
+	opts.size = 8;
+	assert_int_equal(ebcc_evidence_verify_with(ctx, ev, &opts, NULL), EBCC_ERR_INVALID_ARG);
+	assert_non_null(strstr(ebcc_last_error_message(), "ebcc_verify_options_init()"));
+	ebcc_policy_free(policy);
+	ebcc_evidence_unref(ev);
+}
+
 static void unknown_backend_is_not_found(void **state)
 {
 	struct envelope e;
@@ -270,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hand_written_envelope_verifies),
+		cmocka_unit_test(verify_with_policy_object),
 		cmocka_unit_test(unknown_backend_is_not_found),
 		cmocka_unit_test(parse_errors_through_the_api),
 		cmocka_unit_test(shared_between_threads),

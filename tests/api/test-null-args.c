@@ -344,6 +344,14 @@ static void context_functions(void **state)
 
 	(void)state;
 	NULL_REFUSED(ebcc_context_new, ret_ctx, (NULL));
+	NULL_REFUSED(ebcc_context_new_with, ret_ctx, (NULL, NULL));
+	{
+		struct ebcc_context *made = NULL;
+
+		NULL_ALLOWED(ebcc_context_new_with, options, (NULL, &made), 0);
+		ebcc_context_unref(made);
+	}
+	NULL_ALLOWED_VOID(ebcc_context_options_init, options, (NULL));
 	NULL_ALLOWED(ebcc_context_ref, ctx, (NULL), NULL);
 	NULL_ALLOWED(ebcc_context_unref, ctx, (NULL), NULL);
 	assert_ptr_equal(out, SENTINEL);
@@ -716,6 +724,15 @@ static void evidence_functions(void **state)
 	NULL_ALLOWED(ebcc_evidence_verify_claims, policy_json, (f.ctx, f.ev, NULL, &json),
 		     EBCC_ERR_VERIFY);
 	assert_ptr_equal(json, SENTINEL);
+	NULL_ALLOWED_VOID(ebcc_verify_options_init, options, (NULL));
+	NULL_REFUSED(ebcc_evidence_verify_with, ctx, (NULL, f.ev, NULL, &json));
+	NULL_REFUSED(ebcc_evidence_verify_with, ev, (f.ctx, NULL, NULL, &json));
+	/* NULL options are no policy; NULL ret_claims_json asks for no claims. */
+	NULL_ALLOWED(ebcc_evidence_verify_with, options, (f.ctx, f.ev, NULL, &json),
+		     EBCC_ERR_VERIFY);
+	assert_ptr_equal(json, SENTINEL);
+	NULL_ALLOWED(ebcc_evidence_verify_with, ret_claims_json, (f.ctx, f.ev, NULL, NULL),
+		     EBCC_ERR_VERIFY);
 	NULL_REFUSED(ebcc_evidence_get_text, ev, (NULL, EBCC_EVIDENCE_STAGE, &text));
 	NULL_REFUSED(ebcc_evidence_get_text, ret, (f.ev, EBCC_EVIDENCE_STAGE, NULL));
 	assert_ptr_equal(text, SENTINEL);
