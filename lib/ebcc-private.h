@@ -333,6 +333,33 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s);
  * (a non-EBCC code becomes EBCC_ERR_BACKEND). */
 int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r);
 
+/* Calls into a backend's callbacks (lib/backendcall.c), the only place that makes them. Each
+ * returns 0 or a negative EBCC_ERR_* with a message naming backend, callback and stage;
+ * ebcc__call_probe() returns 1 (available) or 0; what a failed callback returned is freed. */
+int ebcc__call_init(const struct ebcc_backend_session *s, void **userdata);
+void ebcc__call_destroy(const struct ebcc_backend *b);
+int ebcc__call_probe(const struct ebcc_backend_session *s, char **ret_details);
+int ebcc__call_attestation_key(const struct ebcc_backend_session *s, char **ret_pem);
+int ebcc__call_stage_load(const struct ebcc_backend_session *s,
+			  const struct ebcc_backend_stage_params *params,
+			  struct ebcc_backend_stage *out);
+bool ebcc__backend_can_open(const struct ebcc_backend *b);
+int ebcc__call_stage_open(const struct ebcc_backend_session *s,
+			  const struct ebcc_backend_stage_params *params, uint64_t eid,
+			  const char *ref, void **ret_handle);
+int ebcc__call_stage_invoke(const struct ebcc_backend_session *s, void *handle, const char *stage,
+			    const struct ebcc_backend_binding *binding, const void *request,
+			    size_t request_len, struct ebcc_backend_invocation *ret);
+int ebcc__call_stage_report(const struct ebcc_backend_session *s, void *handle, const char *stage,
+			    const uint8_t *report_data, size_t report_data_len,
+			    struct ebcc_backend_buffer *ret_report);
+int ebcc__call_stage_unload(const struct ebcc_backend_session *s, void *handle);
+void ebcc__call_stage_close(const struct ebcc_backend *b, void *handle);
+/* A refusal is EBCC_ERR_VERIFY, "<what> rejected: ..."; only running out of memory is not. */
+int ebcc__call_verify_report(const struct ebcc_backend_session *s,
+			     const struct ebcc_backend_report_check *check, const char *what,
+			     char **ret_verdict);
+
 /* ---- bundles: config.json (lib/ociconfig.c) and the stage manifest (lib/manifest.c) ----- */
 
 #define EBCC_ID_MAX 1024

@@ -232,7 +232,6 @@ static int attach(struct call *c)
  * digests of the request it received and the response it returns. */
 static int dispatch(struct call *c, const void *request, size_t request_len)
 {
-	const struct ebcc_backend *b = c->session.backend;
 	uint8_t encoded[EBCC_FRAME_BIND_MAX];
 	struct ebcc_backend_binding binding;
 	int r;
@@ -265,11 +264,10 @@ static int dispatch(struct call *c, const void *request, size_t request_len)
 	if (r < 0)
 		return r;
 	c->inv = (struct ebcc_backend_invocation){ .size = sizeof(c->inv) };
-	r = b->ops.stage_invoke(&c->session.env, c->handle, &binding, request, request_len, &c->inv,
-				b->userdata);
+	r = ebcc__call_stage_invoke(&c->session, c->handle, c->decl->name, &binding, request,
+				    request_len, &c->inv);
 	if (r < 0)
-		return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_invoke", r),
-					  "stage %s", c->decl->name);
+		return r;
 	if (c->inv.response.len > c->decl->max_response)
 		return ebcc__error(EBCC_ERR_STAGE,
 				   "stage %s answered %zu bytes, more than its maxResponse %" PRIu64,
@@ -323,17 +321,10 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 	if (r < 0)
 		return r;
 	if (c->inv.report.len == 0) {
-		/* Only a host inside the TEE may obtain the report over the stage's report_data
-		 * itself; registration allows stage_report() for no other backend. */
-		if (b->ops.stage_report == NULL)
-			return ebcc__error(EBCC_ERR_BACKEND, "backend %s returned no report for stage "
-					   "%s", b->name, c->decl->name);
-		r = b->ops.stage_report(&c->session.env, c->handle, f.report_data,
-					sizeof(f.report_data), &c->inv.report, b->userdata);
+		r = ebcc__call_stage_report(&c->session, c->handle, c->decl->name, f.report_data,
+					    sizeof(f.report_data), &c->inv.report);
 		if (r < 0)
-			return ebcc__error_prefix(ebcc__backend_failed(&c->session, "stage_report",
-								       r),
-						  "stage %s", c->decl->name);
+			return r;
 	}
 	f.report = c->inv.report.data;
 	f.report_len = c->inv.report.len;

@@ -20,14 +20,10 @@ static int probe_json(struct ebcc_context *ctx, const struct ebcc_backend *b, ch
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)
 		return r;
-	available = b->ops.probe(&s.env, &details, b->userdata);
-	if (available < 0) {
-		free(details);
-		r = ebcc__backend_failed(&s, "probe", available);
-		ebcc__backend_session_close(&s);
-		return r;
-	}
+	available = ebcc__call_probe(&s, &details);
 	ebcc__backend_session_close(&s);
+	if (available < 0)
+		return available;
 
 	if (details != NULL) {
 		r = ebcc__json_parse(details, strlen(details), EBCC_ERR_BACKEND, "probe details", &obj);
@@ -96,9 +92,6 @@ EBCC_EXPORT int ebcc_backend_attestation_key(struct ebcc_context *ctx, const cha
 	r = ebcc__backend_find(ctx, name, &b);
 	if (r < 0)
 		return r;
-	if (b->ops.attestation_key == NULL)
-		return ebcc__error(EBCC_ERR_UNAVAILABLE,
-				   "backend %s has no attestation key on this host", name);
 	r = ebcc__state_root_open(ctx, true, &root_fd, NULL);
 	if (r < 0)
 		return r;
@@ -106,15 +99,9 @@ EBCC_EXPORT int ebcc_backend_attestation_key(struct ebcc_context *ctx, const cha
 	close(root_fd);
 	if (r < 0)
 		return r;
-	r = b->ops.attestation_key(&s.env, &pem, b->userdata);
-	if (r < 0) {
-		free(pem);
-		r = ebcc__backend_failed(&s, "attestation_key", r);
-	} else if (pem == NULL) {
-		r = ebcc__error(EBCC_ERR_BACKEND, "backend %s returned no attestation key", name);
-	} else {
+	r = ebcc__call_attestation_key(&s, &pem);
+	if (r == 0)
 		*ret_pem = pem;
-	}
 	ebcc__backend_session_close(&s);
 	return r;
 }

@@ -110,10 +110,8 @@ static int backend_init(struct ebcc_context *ctx, struct ebcc_backend *b)
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)
 		return r;
-	r = b->ops.init(&s.env, &userdata, b->userdata);
-	if (r < 0)
-		r = ebcc__backend_failed(&s, "init", r);
-	else
+	r = ebcc__call_init(&s, &userdata);
+	if (r == 0)
 		b->userdata = userdata;
 	ebcc__backend_session_close(&s);
 	return r;
@@ -162,8 +160,8 @@ static int register_backend(struct ebcc_context *ctx, const struct ebcc_backend_
 	pthread_mutex_unlock(&ctx->lock);
 	if (r < 0) {
 		/* init() succeeded: what it made is released as at the context's end. */
-		if (b->ops.init != NULL && b->ops.destroy != NULL)
-			b->ops.destroy(b->userdata);
+		if (b->ops.init != NULL)
+			ebcc__call_destroy(b);
 		free(b);
 	}
 	return r;
@@ -324,8 +322,7 @@ void ebcc__registry_free(struct ebcc_context *ctx)
 	for (size_t i = ctx->n_backends; i-- > 0;) {
 		struct ebcc_backend *b = ctx->backends[i];
 
-		if (b->ops.destroy != NULL)
-			b->ops.destroy(b->userdata);
+		ebcc__call_destroy(b);
 		if (b->dl_handle != NULL)
 			dlclose(b->dl_handle);
 		free(b);

@@ -47,23 +47,12 @@ static int verify(struct ebcc_context *ctx, const struct ebcc_backend *b, const 
 	char *claims = NULL;
 	int r;
 
-	if (b->ops.verify_report == NULL)
-		return ebcc__error(ERR, "report: backend %s cannot verify reports", b->name);
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)
 		return r;
-	r = b->ops.verify_report(&s.env, &check, &claims, b->userdata);
-	if (r == 0 && (claims == NULL || claims[0] != '{')) {
+	r = ebcc__call_verify_report(&s, &check, "report", &claims);
+	if (r == 0 && (claims == NULL || claims[0] != '{'))
 		r = ebcc__error(ERR, "report: backend %s returned no claims object", b->name);
-	} else if (r == EBCC_ERR_NO_MEMORY) {
-		r = ebcc__backend_failed(&s, "verify_report", r);
-	} else if (r != 0) {
-		if (s.error_set)
-			r = ebcc__error_prefix(ERR, "report rejected");
-		else
-			r = ebcc__error(ERR, "report rejected: backend %s: verify_report failed with "
-					"%s", b->name, r < 0 ? ebcc_error_name(r) : "a positive value");
-	}
 	ebcc__backend_session_close(&s);
 	if (r < 0) {
 		free(claims);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Backend sessions: the environment every backend callback receives (allocation, log, error,
- * the backend's data directory, kept open per state root) and how a failed callback is reported.
+ * the backend's data directory, kept open per state root); the calls themselves are in
+ * lib/backendcall.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -128,14 +129,3 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s)
 		close(s->env.data_dir_fd);
 	s->env.data_dir_fd = -1;
 }
-
-int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r)
-{
-	if (r >= 0 || strcmp(ebcc_error_name(r), "EBCC_ERR_UNKNOWN") == 0)
-		r = EBCC_ERR_BACKEND;
-	if (!s->error_set)
-		return ebcc__error(r, "backend %s: %s failed: %s", s->backend->name, what,
-				   ebcc_strerror(r));
-	return r;
-}
-

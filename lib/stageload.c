@@ -159,14 +159,9 @@ int ebcc__stage_load(struct ebcc_instance *inst, const struct ebcc_state *st,
 	stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
 	params_init(&params, inst, decl, stage_dir_fd, stage_dir, image_fd);
 
-	r = s->backend->ops.stage_load(&s->env, &params, &out, s->backend->userdata);
-	if (r < 0) {
-		free(out.measurement);
-		free(out.ref);
-		free(out.isolation_json);
-		return ebcc__error_prefix(ebcc__backend_failed(s, "stage_load", r), "stage %s",
-					  decl->name);
-	}
+	r = ebcc__call_stage_load(s, &params, &out);
+	if (r < 0)
+		return r;
 	*ret = (struct ebcc_loaded_stage){
 		.handle = out.handle,
 		.eid = out.eid,
@@ -193,35 +188,22 @@ int ebcc__stage_attach(struct ebcc_instance *inst, const struct ebcc_backend_ses
 	_cleanup_close_ int stage_dir_fd = -1;
 	int r;
 
-	if (s->backend->ops.stage_open == NULL)
-		return ebcc__error(EBCC_ERR_BACKEND,
-				   "backend %s cannot reach a stage from another process "
-				   "(no stage_open)",
-				   s->backend->name);
 	r = ebcc__stage_dir_open(inst, decl->name, false, &stage_dir_fd);
 	if (r < 0)
 		return r;
 	stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
 	params_init(&params, inst, decl, stage_dir_fd, stage_dir, -1);
-	r = s->backend->ops.stage_open(&s->env, &params, decl->eid, decl->ref, ret_handle,
-				       s->backend->userdata);
-	if (r < 0)
-		return ebcc__error_prefix(ebcc__backend_failed(s, "stage_open", r), "stage %s",
-					  decl->name);
-	return 0;
+	return ebcc__call_stage_open(s, &params, decl->eid, decl->ref, ret_handle);
 }
 
 int ebcc__stage_unload(const struct ebcc_backend_session *s, void *handle)
 {
-	int r = s->backend->ops.stage_unload(&s->env, handle, s->backend->userdata);
-
-	return r < 0 ? ebcc__backend_failed(s, "stage_unload", r) : 0;
+	return ebcc__call_stage_unload(s, handle);
 }
 
 void ebcc__stage_close(const struct ebcc_backend_session *s, void *handle)
 {
-	if (handle != NULL && s->backend->ops.stage_close != NULL)
-		s->backend->ops.stage_close(handle, s->backend->userdata);
+	ebcc__call_stage_close(s->backend, handle);
 }
 
 /*
@@ -237,14 +219,13 @@ static void reclaim_unrecorded(struct ebcc_instance *inst, const struct ebcc_bac
 	_cleanup_close_ int stage_dir_fd = -1;
 	void *handle = NULL;
 
-	if (decl->lifetime != EBCC_LIFETIME_INSTANCE || s->backend->ops.stage_open == NULL)
+	if (decl->lifetime != EBCC_LIFETIME_INSTANCE || !ebcc__backend_can_open(s->backend))
 		return;
 	ebcc__error_save(saved);
 	if (ebcc__stage_dir_open(inst, decl->name, false, &stage_dir_fd) == 0) {
 		stage_dir_display(inst, decl->name, stage_dir, sizeof(stage_dir));
 		params_init(&params, inst, decl, stage_dir_fd, stage_dir, -1);
-		if (s->backend->ops.stage_open(&s->env, &params, 0, NULL, &handle,
-					       s->backend->userdata) == 0) {
+		if (ebcc__call_stage_open(s, &params, 0, NULL, &handle) == 0) {
 			ebcc__log_info(inst->ctx, "composite %s: stopping stage %s, left running by "
 				       "an interrupted load",
 				       inst->id, decl->name);
@@ -294,8 +275,7 @@ void *ebcc__stage_handle_cached(struct ebcc_instance *inst, const char *stage, u
 
 static void close_handle(const struct ebcc_backend *b, void *handle)
 {
-	if (handle != NULL && b->ops.stage_close != NULL)
-		b->ops.stage_close(handle, b->userdata);
+	ebcc__call_stage_close(b, handle);
 }
 
 void ebcc__stage_handle_keep(struct ebcc_instance *inst, const struct ebcc_backend *b,

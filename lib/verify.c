@@ -44,8 +44,6 @@ static int check_backend(const struct ebcc_backend *b, const struct ebcc_evidenc
 		return ebcc__error(ERR, "evidence: simulated expected %s (backend %s), found %s",
 				   simulated ? "true" : "false", b->name,
 				   f->simulated ? "true" : "false");
-	if (b->ops.verify_report == NULL)
-		return ebcc__error(ERR, "evidence: backend %s cannot verify reports", b->name);
 	return 0;
 }
 
@@ -68,29 +66,13 @@ static int check_report(struct ebcc_context *ctx, const struct ebcc_backend *b,
 		.trusted_keys_count = policy->n_trusted_keys,
 		.policy_json = policy_json != NULL && policy_json[0] != '\0' ? policy_json : NULL,
 	};
-	char *verdict = NULL;
 	int r;
 
 	/* Offline: no state root, so no data directory either. */
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)
 		return r;
-	r = b->ops.verify_report(&s.env, &check, &verdict, b->userdata);
-	if (r == 0) {
-		*ret_verdict = verdict;
-	} else {
-		free(verdict);
-		if (r == EBCC_ERR_NO_MEMORY)
-			r = ebcc__backend_failed(&s, "verify_report", r);
-		else if (s.error_set)
-			r = ebcc__error_prefix(ERR, "evidence: report rejected");
-		else if (r < 0)
-			r = ebcc__error(ERR, "evidence: report rejected: backend %s: verify_report "
-					"failed with %s", b->name, ebcc_error_name(r));
-		else
-			r = ebcc__error(ERR, "evidence: report rejected: backend %s: verify_report "
-					"returned %d, not 0", b->name, r);
-	}
+	r = ebcc__call_verify_report(&s, &check, "evidence: report", ret_verdict);
 	ebcc__backend_session_close(&s);
 	return r;
 }
