@@ -166,3 +166,12 @@ int rt_parse_hex(const char *text, uint8_t *out, size_t max, size_t *ret_len)
 	*ret_len = len / 2;
 	return 0;
 }
+
+char **rt_copy_args(int argc, char **argv)
+{
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+
+	if (copy != NULL)
+		memcpy(copy, argv, (size_t)argc * sizeof(*copy));
+	return copy;
+}

@@ -16,33 +16,18 @@
 
 static const char *const id_operand[] = { "container ID" };
 
-/* The verb's arguments as the engine gave them, before getopt permutes argv. */
-static char **copy_args(int argc, char **argv)
-{
-	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
-
-	if (copy != NULL)
-		memcpy(copy, argv, (size_t)argc * sizeof(*copy));
-	return copy;
-}
-
 /* ---- create ------------------------------------------------------------------------------ */
 
 static int create_run(struct rt *rt, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "console-socket", required_argument, NULL, 'c' },
-		{ "preserve-fds", required_argument, NULL, 'P' },
-		{ "no-pivot", no_argument, NULL, 'n' },
-		{ "no-new-keyring", no_argument, NULL, 'k' },
+		RT_CREATE_OPTIONS,
 		RT_COMMON_OPTIONS,
 		{ 0 },
 	};
 	struct rt_container_create cc = { .bundle = "." };
 	struct rt_bundle_kind kind;
-	char **given = copy_args(argc, argv);
+	char **given = rt_copy_args(argc, argv);
 	int c, code;
 
 	if (given == NULL)
@@ -167,7 +152,7 @@ static int start_run(struct rt *rt, int argc, char **argv)
 {
 	static const struct option opts[] = { RT_COMMON_OPTIONS, { 0 } };
 	struct ebcc_instance *inst = NULL;
-	char **given = copy_args(argc, argv), *missing;
+	char **given = rt_copy_args(argc, argv), *missing;
 	const char *id;
 	int flag, code = RT_EXIT_FAIL, status;
 
@@ -255,7 +240,7 @@ static int state_run(struct rt *rt, int argc, char **argv)
 	static const struct option opts[] = { RT_COMMON_OPTIONS, { 0 } };
 	struct json_object *state = NULL, *ebcc;
 	struct ebcc_instance *inst = NULL;
-	char **given = copy_args(argc, argv);
+	char **given = rt_copy_args(argc, argv);
 	const char *id;
 	int flag, code = RT_EXIT_FAIL, r;
 
@@ -310,7 +295,7 @@ static int kill_run(struct rt *rt, int argc, char **argv)
 		{ 0 },
 	};
 	struct ebcc_instance *inst = NULL;
-	char **given = copy_args(argc, argv);
+	char **given = rt_copy_args(argc, argv);
 	const char *id;
 	int all, code = RT_EXIT_FAIL, signo = SIGTERM, status, r;
 
@@ -382,7 +367,7 @@ static int delete_run(struct rt *rt, int argc, char **argv)
 		{ 0 },
 	};
 	struct ebcc_instance *inst = NULL;
-	char **given = copy_args(argc, argv);
+	char **given = rt_copy_args(argc, argv);
 	const char *id;
 	int force, code = RT_EXIT_FAIL;
 

@@ -192,12 +192,7 @@ static int composite_run(struct rt *rt, struct run_options *o)
 static int run_run(struct rt *rt, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, 'b' },
-		{ "pid-file", required_argument, NULL, 'p' },
-		{ "console-socket", required_argument, NULL, 'c' },
-		{ "preserve-fds", required_argument, NULL, 'P' },
-		{ "no-pivot", no_argument, NULL, 'n' },
-		{ "no-new-keyring", no_argument, NULL, 'k' },
+		RT_CREATE_OPTIONS,
 		{ "detach", no_argument, NULL, 'd' },
 		{ "keep", no_argument, NULL, 'K' },
 		{ "no-subreaper", no_argument, NULL, 'N' },
@@ -206,12 +201,11 @@ static int run_run(struct rt *rt, int argc, char **argv)
 	};
 	struct run_options o = { .cc.bundle = "." };
 	struct rt_bundle_kind kind;
-	char **given = calloc((size_t)argc + 1, sizeof(*given));
+	char **given = rt_copy_args(argc, argv);
 	int c, code;
 
 	if (given == NULL)
 		return rt_fail_plain("run: out of memory");
-	memcpy(given, argv, (size_t)argc * sizeof(*given));
 	while ((c = rt_getopt(rt, argc, argv, "b:d", opts)) != -1) {
 		switch (c) {
 		case 'b':

@@ -83,6 +83,16 @@ extern const struct rt_command rt_cmd_oci_create, rt_cmd_oci_start, rt_cmd_oci_s
 
 /* Every subcommand's long options end with these two. */
 #define RT_COMMON_OPTIONS { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }
+/* What runc's create and run both take (run adds its own). */
+#define RT_CREATE_OPTIONS                                                                  \
+	{ "bundle", required_argument, NULL, 'b' }, { "pid-file", required_argument, NULL, 'p' }, \
+	{ "console-socket", required_argument, NULL, 'c' },                                \
+	{ "preserve-fds", required_argument, NULL, 'P' }, { "no-pivot", no_argument, NULL, 'n' }, \
+	{ "no-new-keyring", no_argument, NULL, 'k' }
+
+/* A copy of the verb's arguments as the engine gave them, before getopt permutes argv
+ * (NULL-terminated; free() it). NULL when out of memory. */
+char **rt_copy_args(int argc, char **argv);
 
 /* Returned by rt_getopt() instead of an option: --help or --version was handled (exit 0), or
  * a usage error was reported (exit 1). */
