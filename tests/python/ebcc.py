@@ -36,6 +36,16 @@ _declare("ebcc_context_get_option", ctypes.c_int, ctypes.c_void_p, ctypes.c_char
          ctypes.POINTER(ctypes.c_void_p))
 _declare("ebcc_context_set_log_fn", ctypes.c_int, ctypes.c_void_p, LOG_FN, ctypes.c_void_p)
 
+
+class ContextOptions(ctypes.Structure):
+    """struct ebcc_context_options; size set to what this binding knows."""
+    _fields_ = [("size", ctypes.c_uint32), ("flags", ctypes.c_uint32), ("log_fn", LOG_FN),
+                ("log_userdata", ctypes.c_void_p), ("settings", c_char_pp)]
+
+
+_declare("ebcc_context_new_with", ctypes.c_int, ctypes.POINTER(ContextOptions),
+         ctypes.POINTER(ctypes.c_void_p))
+
 lib = _lib
 
 
@@ -88,13 +98,17 @@ def version():
 
 
 class Context:
-    def __init__(self, **options):
+    def __init__(self, ignore_env=False, **options):
+        """A context with options set at creation, all or nothing (ebcc_context_new_with)."""
         handle = ctypes.c_void_p()
-        check(_lib.ebcc_context_new(ctypes.byref(handle)))
+        pairs = [str(x).encode() for kv in options.items() for x in kv]
+        settings = (ctypes.c_char_p * (len(pairs) + 1))(*pairs, None)
+        opts = ContextOptions(size=ctypes.sizeof(ContextOptions),
+                              flags=constant("EBCC_CONTEXT_IGNORE_ENV") if ignore_env else 0,
+                              settings=ctypes.cast(settings, c_char_pp))
+        check(_lib.ebcc_context_new_with(ctypes.byref(opts), ctypes.byref(handle)))
         self.handle = handle
         self._log_fn = None
-        for key, value in options.items():
-            self.set_option(key, value)
 
     def close(self):
         if self.handle:

@@ -61,6 +61,16 @@ class ContextTest(unittest.TestCase):
         self.ctx.set_option("artifacts", "full")
         self.assertEqual(len(lines), count)
 
+    def test_settings_at_creation_all_or_nothing(self):
+        with ebcc.Context(retention=4, durability="fsync", ignore_env=True) as ctx:
+            self.assertEqual(ctx.get_option("retention"), "4")
+            self.assertEqual(ctx.get_option("durability"), "fsync")
+        with self.assertRaises(ebcc.EbccError) as cm:
+            ebcc.Context(retention=4, durability="sometimes")
+        self.assertEqual(cm.exception.name, "EBCC_ERR_INVALID_ARG")
+        self.assertIn("settings[2]", cm.exception.message)
+        self.assertIn("sometimes", cm.exception.message)
+
     def test_threads_share_a_context(self):
         errors = []
 
