@@ -14,24 +14,19 @@ import subprocess
 import sys
 import tempfile
 
+import installed
+
 
 def main():
     build_dir, consumer, cc = sys.argv[1], sys.argv[2], sys.argv[3:]
     with tempfile.TemporaryDirectory() as dest:
-        subprocess.run(["meson", "install", "-C", build_dir, "--no-rebuild", "--quiet",
-                        "--destdir", dest], check=True, stdout=subprocess.DEVNULL)
-        pcs = sorted(pathlib.Path(dest).rglob("libebcc.pc"))
-        if not pcs:
-            print(f"libebcc.pc was not installed under {dest}", file=sys.stderr)
-            return 1
-        env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent), PKG_CONFIG_SYSROOT_DIR=dest)
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libebcc"], env=env,
-                               check=True, capture_output=True, text=True).stdout.split()
+        env = installed.install(build_dir, dest, "libebcc")
+        flags = installed.pkg_config(env, "--cflags", "--libs", "libebcc").split()
         print("pkg-config:", " ".join(flags))
         program = os.path.join(dest, "consumer")
         subprocess.run(cc + [consumer, "-o", program] + flags, check=True)
 
-        run_env = dict(os.environ, LD_LIBRARY_PATH=str(pcs[0].parent.parent))
+        run_env = dict(os.environ, LD_LIBRARY_PATH=str(pathlib.Path(env["PKG_CONFIG_PATH"]).parent))
         run_env.pop("EBCC_LIBRARY", None)
         # The program must resolve libebcc from the installed tree, not the build tree.
         ldd = subprocess.run(["ldd", program], env=run_env, check=True, capture_output=True,

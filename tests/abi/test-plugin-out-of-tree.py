@@ -8,28 +8,21 @@ refuse a report it cannot verify: what a backend author outside the project does
 usage: test-plugin-out-of-tree.py BUILD_DIR PLUGIN.c CC...
 """
 import ctypes
-import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
 
+import installed
+
 
 def main():
     build_dir, plugin_src, cc = sys.argv[1], sys.argv[2], sys.argv[3:]
     with tempfile.TemporaryDirectory() as dest:
-        subprocess.run(["meson", "install", "-C", build_dir, "--no-rebuild", "--quiet",
-                        "--destdir", dest], check=True, stdout=subprocess.DEVNULL)
-        pcs = sorted(pathlib.Path(dest).rglob("libebcc.pc"))
-        if not pcs:
-            print(f"libebcc.pc was not installed under {dest}", file=sys.stderr)
-            return 1
-        env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent), PKG_CONFIG_SYSROOT_DIR=dest)
-        flags = subprocess.run(["pkg-config", "--cflags", "libebcc"], env=env, check=True,
-                               capture_output=True, text=True).stdout.split()
-        backenddir = subprocess.run(["pkg-config", "--variable=backenddir", "libebcc"], env=env,
-                                    check=True, capture_output=True, text=True).stdout.strip()
+        env = installed.install(build_dir, dest, "libebcc")
+        flags = installed.pkg_config(env, "--cflags", "libebcc").split()
+        backenddir = installed.pkg_config(env, "--variable=backenddir", "libebcc")
         print("pkg-config --cflags:", " ".join(flags), "backenddir:", backenddir)
         if not backenddir.startswith(dest):
             print(f"backenddir {backenddir!r} is not inside the installed tree", file=sys.stderr)

@@ -9,12 +9,13 @@ usage: test-stage-pkgconfig.py BUILD_DIR STAGE.c CC...
 """
 import hashlib
 import os
-import pathlib
 import socket
 import struct
 import subprocess
 import sys
 import tempfile
+
+import installed
 
 
 def frame(kind, payload):
@@ -58,15 +59,8 @@ def read_frame(sock):
 def main():
     build_dir, source, cc = sys.argv[1], sys.argv[2], sys.argv[3:]
     with tempfile.TemporaryDirectory() as dest:
-        subprocess.run(["meson", "install", "-C", build_dir, "--no-rebuild", "--quiet",
-                        "--destdir", dest], check=True, stdout=subprocess.DEVNULL)
-        pcs = sorted(pathlib.Path(dest).rglob("libebcc-stage.pc"))
-        if not pcs:
-            print(f"libebcc-stage.pc was not installed under {dest}", file=sys.stderr)
-            return 1
-        env = dict(os.environ, PKG_CONFIG_PATH=str(pcs[0].parent), PKG_CONFIG_SYSROOT_DIR=dest)
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libebcc-stage"], env=env,
-                               check=True, capture_output=True, text=True).stdout.split()
+        env = installed.install(build_dir, dest, "libebcc-stage")
+        flags = installed.pkg_config(env, "--cflags", "--libs", "libebcc-stage").split()
         print("pkg-config:", " ".join(flags))
         stage = os.path.join(dest, "stage")
         # The stage side is never instrumented: drop sanitizer flags the suite may pass.
