@@ -41,7 +41,7 @@ static int write_new_file(int dir_fd, const char *name, const void *data, size_t
 static void body_json(char *out, size_t size, const char *key, size_t len,
 		      const uint8_t digest[EBCC_SHA256_SIZE], bool stored)
 {
-	char text[EBCC_MEASUREMENT_MAX];
+	char text[EBCC_SHA256_MEASUREMENT_MAX];
 
 	ebcc__measurement_format(digest, text);
 	snprintf(out, size,

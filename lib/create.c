@@ -221,7 +221,7 @@ EBCC_EXPORT int ebcc_instance_create_with(struct ebcc_context *ctx, const char *
 			       &backend);
 	if (r < 0)
 		goto out;
-	r = ebcc__bundle_measure(b);
+	r = ebcc__bundle_measure(b, backend->name);
 	if (r < 0)
 		goto out;
 

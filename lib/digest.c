@@ -157,7 +157,7 @@ int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
 }
 
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
-			      char out[EBCC_MEASUREMENT_MAX])
+			      char out[EBCC_SHA256_MEASUREMENT_MAX])
 {
 	memcpy(out, "sha256:", 7);
 	ebcc__hex_encode(digest, EBCC_SHA256_SIZE, out + 7);
@@ -168,6 +168,12 @@ bool ebcc__measurement_valid(const char *text)
 	uint8_t raw[EBCC_SHA256_SIZE];
 	size_t n;
 
+	uint8_t ks[64];
+
+	/* keystone: Keystone's enclave hash (SHA3-512), which only that backend computes. */
+	if (strncmp(text, "keystone:", 9) == 0)
+		return strlen(text) == 9 + 2 * sizeof(ks) &&
+		       ebcc__hex_decode(text + 9, 2 * sizeof(ks), ks, sizeof(ks), &n) == 0;
 	return strncmp(text, "sha256:", 7) == 0 && strlen(text) == 7 + 2 * EBCC_SHA256_SIZE &&
 	       ebcc__hex_decode(text + 7, 2 * EBCC_SHA256_SIZE, raw, sizeof(raw), &n) == 0;
 }

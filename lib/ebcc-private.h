@@ -209,7 +209,9 @@ int ebcc__proc_pidfd(pid_t pid, uint64_t start_time);
 /* ---- digests and encodings (lib/digest.c) ----------------------------------------------- */
 
 #define EBCC_SHA256_SIZE 32
-#define EBCC_MEASUREMENT_MAX (7 + 2 * EBCC_SHA256_SIZE + 1) /* "sha256:<hex>\0" */
+/* "sha256:<hex>\0", or the keystone backend's "keystone:<SHA3-512 hex>\0". */
+#define EBCC_MEASUREMENT_MAX (9 + 2 * 64 + 1)
+#define EBCC_SHA256_MEASUREMENT_MAX (7 + 2 * EBCC_SHA256_SIZE + 1)
 
 /* The digest methods, fetched from OpenSSL's default provider once per process. */
 typedef struct evp_md_st EVP_MD;
@@ -235,7 +237,7 @@ int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
 				 size_t out_size, size_t *ret_len);
 /* "sha256:<hex>" */
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
-			      char out[EBCC_MEASUREMENT_MAX]);
+			      char out[EBCC_SHA256_MEASUREMENT_MAX]);
 bool ebcc__measurement_valid(const char *text);
 /* Standard padded base64 (malloc); NULL when out of memory. */
 char *ebcc__base64_encode(const void *data, size_t len);
@@ -493,8 +495,9 @@ struct ebcc_bundle {
 /* Reads config.json and the manifest (ebcc.json or the org.ebcc.manifest annotation). */
 int ebcc__bundle_load(const char *dir, struct ebcc_bundle **ret);
 void ebcc__bundle_free(struct ebcc_bundle *b);
-/* Measures every stage image and checks pinned measurements (EBCC_ERR_VERIFY). */
-int ebcc__bundle_measure(struct ebcc_bundle *b);
+/* Measures every stage image as backend does (keystone: its enclave hash; every other one:
+ * SHA-256 of the file) and checks pinned measurements (EBCC_ERR_VERIFY). */
+int ebcc__bundle_measure(struct ebcc_bundle *b, const char *backend);
 /* Opens a regular file below dir_fd; no symlink anywhere on the way is followed. */
 int ebcc__bundle_open_file(int dir_fd, const char *relpath, const char *display, int *ret_fd);
 
