@@ -175,7 +175,7 @@ fail:
 	return r;
 }
 
-static uint64_t now_ms(void)
+uint64_t ebcc__ks_now_ms(void)
 {
 	struct timespec ts;
 
@@ -183,13 +183,11 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* One edge call: offsets checked against the UTM, the answer written in place at offset 48. */
-static int serve_edge_call(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, void *userdata)
+/* The edge call waiting in the UTM, its argument checked against the UTM's data area. */
+static int read_edge_call(struct ebcc__ks_enclave *e, struct ebcc__ks_stop *ret)
 {
 	struct ebcc__ks_edge_call call;
 	uint64_t data_end = e->utm_size;
-	size_t ret_len = 0;
-	int r;
 
 	memcpy(&call, e->utm, sizeof(call));
 	if (call.call_arg_offset < EBCC_KS_EDGE_DATA_OFFSET || call.call_arg_offset > data_end ||
@@ -199,33 +197,45 @@ static int serve_edge_call(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, 
 				   "outside the UTM's data (%d to %" PRIu64 ")", e->eid,
 				   call.call_id, call.call_arg_offset, call.call_arg_size,
 				   EBCC_KS_EDGE_DATA_OFFSET, data_end);
-	r = ocall(call.call_id, e->utm + call.call_arg_offset, call.call_arg_size,
-		  e->utm + EBCC_KS_EDGE_DATA_OFFSET, data_end - EBCC_KS_EDGE_DATA_OFFSET, &ret_len,
-		  userdata);
-	if (r < 0)
-		return r;
-	call.call_status = EBCC_KS_CALL_STATUS_OK;
-	call.call_ret_offset = EBCC_KS_EDGE_DATA_OFFSET;
-	call.call_ret_size = ret_len;
-	memcpy(e->utm, &call, sizeof(call));
+	*ret = (struct ebcc__ks_stop){
+		.call_id = call.call_id,
+		.arg = e->utm + call.call_arg_offset,
+		.arg_len = (size_t)call.call_arg_size,
+	};
 	return 0;
 }
 
-int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, void *userdata,
-			 uint32_t timeout_ms, uint64_t *ret_value)
+uint8_t *ebcc__ks_edge_answer_buf(const struct ebcc__ks_enclave *e, size_t *ret_cap)
+{
+	*ret_cap = (size_t)e->utm_size - EBCC_KS_EDGE_DATA_OFFSET;
+	return e->utm + EBCC_KS_EDGE_DATA_OFFSET;
+}
+
+void ebcc__ks_edge_answer(struct ebcc__ks_enclave *e, size_t len)
+{
+	struct ebcc__ks_edge_call call;
+
+	memcpy(&call, e->utm, sizeof(call));
+	call.call_status = EBCC_KS_CALL_STATUS_OK;
+	call.call_ret_offset = EBCC_KS_EDGE_DATA_OFFSET;
+	call.call_ret_size = len;
+	memcpy(e->utm, &call, sizeof(call));
+}
+
+int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
+			   struct ebcc__ks_stop *ret)
 {
 	struct ebcc__ks_ioctl_run run = { .eid = e->eid };
-	uint64_t deadline = now_ms() + timeout_ms;
-	int r = ks_ioctl(e, EBCC_KS_IOC_RUN, &run);
+	int r = ks_ioctl(e, e->started ? EBCC_KS_IOC_RESUME : EBCC_KS_IOC_RUN, &run);
 
+	e->started = 1;
 	while (r == 0) {
 		switch (run.error) {
 		case EBCC_KS_SM_SUCCESS:
-			*ret_value = run.value;
+			*ret = (struct ebcc__ks_stop){ .exited = 1, .value = run.value };
 			return 0;
 		case EBCC_KS_SM_EDGE_CALL_HOST:
-			r = serve_edge_call(e, ocall, userdata);
-			break;
+			return read_edge_call(e, ret);
 		case EBCC_KS_SM_INTERRUPTED:
 			break;
 		default:
@@ -235,15 +245,42 @@ int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, vo
 									       "enclave runs once)"
 									     : "");
 		}
-		if (r == 0 && now_ms() >= deadline)
-			return ebcc__error(EBCC_ERR_TIMEOUT, "enclave %" PRIu64 " still running after "
-					   "%" PRIu32 " ms", e->eid, timeout_ms);
-		if (r == 0) {
-			run = (struct ebcc__ks_ioctl_run){ .eid = e->eid };
-			r = ks_ioctl(e, EBCC_KS_IOC_RESUME, &run);
-		}
+		if (ebcc__ks_now_ms() >= deadline_ms)
+			return ebcc__error(EBCC_ERR_TIMEOUT, "enclave %" PRIu64 " still running at its "
+					   "deadline", e->eid);
+		run = (struct ebcc__ks_ioctl_run){ .eid = e->eid };
+		r = ks_ioctl(e, EBCC_KS_IOC_RESUME, &run);
 	}
 	return r;
+}
+
+int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, void *userdata,
+			 uint32_t timeout_ms, uint64_t *ret_value)
+{
+	uint64_t deadline = ebcc__ks_now_ms() + timeout_ms;
+
+	e->started = 0; /* RUN, as the SDK's run() does: a second run gets NOT_FRESH */
+	for (;;) {
+		struct ebcc__ks_stop stop;
+		size_t cap, ret_len = 0;
+		uint8_t *buf;
+		int r = ebcc__ks_enclave_enter(e, deadline, &stop);
+
+		if (r == EBCC_ERR_TIMEOUT)
+			return ebcc__error(EBCC_ERR_TIMEOUT, "enclave %" PRIu64 " still running after "
+					   "%" PRIu32 " ms", e->eid, timeout_ms);
+		if (r < 0)
+			return r;
+		if (stop.exited) {
+			*ret_value = stop.value;
+			return 0;
+		}
+		buf = ebcc__ks_edge_answer_buf(e, &cap);
+		r = ocall(stop.call_id, stop.arg, stop.arg_len, buf, cap, &ret_len, userdata);
+		if (r < 0)
+			return r;
+		ebcc__ks_edge_answer(e, ret_len);
+	}
 }
 
 int ebcc__ks_enclave_destroy(struct ebcc__ks_enclave *e)

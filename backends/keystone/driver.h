@@ -78,6 +78,16 @@ struct ebcc__ks_enclave {
 	uint64_t eid;
 	uint64_t epm_paddr, epm_size, utm_size;
 	uint8_t *utm; /* mapped after FINALIZE */
+	int started;  /* RUN was called: every later entry is a RESUME */
+};
+
+/* Why the enclave stopped and handed control back to the host. */
+struct ebcc__ks_stop {
+	int exited;       /* the eapp exited, with value */
+	uint64_t value;
+	uint64_t call_id; /* else an edge call: its id and argument, inside the UTM */
+	uint8_t *arg;
+	size_t arg_len;
 };
 
 /*
@@ -107,6 +117,25 @@ typedef int (*ebcc__ks_ocall_fn)(uint64_t call_id, const uint8_t *arg, size_t ar
  */
 int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, void *userdata,
 			 uint32_t timeout_ms, uint64_t *ret_value);
+
+/*
+ * Enters the enclave (RUN the first time, RESUME after that, each timer interrupt resumed) until
+ * it stops for an edge call or exits, or until the monotonic deadline_ms (EBCC_ERR_TIMEOUT; it
+ * is stopped, not running). An edge call's argument is checked against the UTM (else
+ * EBCC_ERR_STAGE). The caller answers an edge call with ebcc__ks_edge_answer() before it enters
+ * again.
+ */
+int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
+			   struct ebcc__ks_stop *ret);
+
+/* Where an edge call's answer goes (in place, UTM offset 48) and how much fits there. */
+uint8_t *ebcc__ks_edge_answer_buf(const struct ebcc__ks_enclave *e, size_t *ret_cap);
+
+/* Completes the pending edge call with len bytes of answer (written to the answer buffer). */
+void ebcc__ks_edge_answer(struct ebcc__ks_enclave *e, size_t len);
+
+/* The monotonic clock in milliseconds, for deadlines. */
+uint64_t ebcc__ks_now_ms(void);
 
 /* DESTROY, unmap, close. The first failure, but everything is released anyway. */
 int ebcc__ks_enclave_destroy(struct ebcc__ks_enclave *e);

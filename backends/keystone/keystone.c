@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The keystone backend: RISC-V Keystone enclaves (keystone-enclave/keystone, the driver ABI
- * since 874b3d8). What this version does:
+ * since 874b3d8).
  *
- *  - verifies Keystone attestation reports offline (report.c): the security monitor's
- *    1352-byte report, its SHA3-512 Ed25519 signatures, the SM hash and enclave hash pins;
- *  - computes the enclave measurement from the loader, runtime and eapp files (measure.c);
- *  - probes for the driver's device, /dev/keystone_enclave, through the host operations.
+ *  - A stage image is a ustar archive of loader.bin, eyrie-rt and eapp (image.c); its
+ *    measurement is the enclave hash the SM computes at FINALIZE (measure.c), checked before
+ *    anything reaches the driver.
+ *  - Stages are enclaves driven through /dev/keystone_enclave (driver.c) and served over edge
+ *    calls (stage.c); the eapp, linked with libebcc-stage-keystone.a, computes report_data and
+ *    asks the SM for its report itself. The host is outside the TCB: no stage_report() and no
+ *    EBCC_BACKEND_HOST_IN_TCB.
+ *  - Reports are verified offline (report.c): SHA3-512 Ed25519 signatures, SM and enclave
+ *    hashes.
+ *  - probe() says whether the driver's device opens; there is no fallback to sim.
  *
- * It does not load or run stages: stage_load() refuses, on any host, saying so. The driver
- * sequence (driver.c) is written and tested against a fake, but no stage image format, eapp
- * stage library or request protocol over edge calls uses it yet. The backend
- * never falls back to sim. Its evidence would come from the eapp's own attest_enclave call;
- * the host is outside the TCB, so it has no stage_report() and no EBCC_BACKEND_HOST_IN_TCB.
- *
- * userdata is the host operations (NULL: the real system under "/").
+ * userdata is the host operations (NULL: the real system under "/"); tests register the
+ * backend with a fake of the driver and SM (ebcc__backend_keystone_register()).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -26,20 +29,17 @@
 #include "../common/hostops.h"
 #include "ebcc-private.h"
 #include "report.h"
+#include "stage.h"
 
 #define KEYSTONE_DEVICE "/dev/keystone_enclave"
-#define NOT_IMPLEMENTED                                                                        \
-	"loading and running stages on Keystone is not implemented in this version of libebcc "  \
-	"(the keystone backend verifies Keystone reports offline and computes enclave "          \
-	"measurements only)"
 
 static const struct ebcc__hostops *host_of(void *userdata)
 {
 	return userdata != NULL ? userdata : ebcc__hostops_system();
 }
 
-/* Why the backend cannot run stages here, as an error (EBCC_ERR_UNAVAILABLE, _PERMISSION). */
-static int unavailable(const struct ebcc__hostops *host)
+/* 1 when the driver's device opens; else 0 with the reason as this thread's error. */
+static int available(const struct ebcc__hostops *host)
 {
 	char dev[EBCC_PATH_MAX + 32];
 	int fd;
@@ -47,15 +47,17 @@ static int unavailable(const struct ebcc__hostops *host)
 	ebcc__host_display(host, KEYSTONE_DEVICE, dev, sizeof(dev));
 	fd = ebcc__host_open(host, KEYSTONE_DEVICE, O_RDWR);
 	if (fd == -ENOENT || fd == -ENODEV || fd == -ENXIO)
-		return ebcc__error(EBCC_ERR_UNAVAILABLE, "no %s: %s: no Keystone driver (not a "
-				   "RISC-V host with Keystone's security monitor, or the "
-				   "keystone-driver module is not loaded)", dev, strerror(-fd));
-	if (fd == -EACCES || fd == -EPERM)
-		return ebcc__error(EBCC_ERR_PERMISSION, "open %s: %s", dev, strerror(-fd));
+		ebcc__error(EBCC_ERR_UNAVAILABLE, "no %s: %s: no Keystone driver (not a RISC-V host "
+			    "with Keystone's security monitor, or the keystone-driver module is not "
+			    "loaded); the keystone backend never falls back to sim", dev,
+			    strerror(-fd));
+	else if (fd < 0)
+		ebcc__error(fd == -EACCES || fd == -EPERM ? EBCC_ERR_PERMISSION : EBCC_ERR_UNAVAILABLE,
+			    "open %s: %s", dev, strerror(-fd));
 	if (fd < 0)
-		return ebcc__error(EBCC_ERR_UNAVAILABLE, "open %s: %s", dev, strerror(-fd));
+		return 0;
 	ebcc__host_close(host, &fd);
-	return ebcc__error(EBCC_ERR_UNAVAILABLE, "%s is present, but " NOT_IMPLEMENTED, dev);
+	return 1;
 }
 
 static int keystone_probe(const struct ebcc_backend_env *env, char **ret_details_json,
@@ -64,7 +66,7 @@ static int keystone_probe(const struct ebcc_backend_env *env, char **ret_details
 	const struct ebcc__hostops *host = host_of(userdata);
 	char saved[EBCC_ERROR_MESSAGE_MAX], dev[EBCC_PATH_MAX + 32];
 	struct json_object *o = json_object_new_object();
-	int r;
+	int r, ok;
 
 	if (o == NULL)
 		return ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
@@ -72,29 +74,75 @@ static int keystone_probe(const struct ebcc_backend_env *env, char **ret_details
 	json_object_object_add(o, "device",
 			       json_object_new_string(ebcc__host_display(host, KEYSTONE_DEVICE, dev,
 									 sizeof(dev))));
+	json_object_object_add(o, "stage_images",
+			       json_object_new_string("ustar archives of loader.bin, eyrie-rt and "
+						      "eapp, measured as the SM measures the "
+						      "enclave (keystone:<SHA3-512 hex>)"));
 	json_object_object_add(o, "attestation",
 			       json_object_new_string("the security monitor's report: Ed25519 "
 						      "with SHA3-512 by the SM key, which the "
 						      "device key certifies"));
 	json_object_object_add(o, "offline_verification", json_object_new_boolean(1));
-	unavailable(host);
-	json_object_object_add(o, "reason", json_object_new_string(ebcc_last_error_message()));
+	ok = available(host);
+	if (!ok)
+		json_object_object_add(o, "reason",
+				       json_object_new_string(ebcc_last_error_message()));
 	ebcc__error_restore(saved);
 	r = ebcc__env_json(env, o, ret_details_json);
 	json_object_put(o);
-	return r < 0 ? ebcc__env_fail(env, r) : 0;
+	return r < 0 ? ebcc__env_fail(env, r) : ok;
 }
 
 static int keystone_stage_load(const struct ebcc_backend_env *env,
 			       const struct ebcc_backend_stage_params *params,
 			       struct ebcc_backend_stage *ret_stage, void *userdata)
 {
+	struct ebcc__ks_stage *s = NULL;
+	char *ref = NULL, *iso = NULL, *measurement = NULL, text[256];
 	int r = ebcc__stage_params_check(params, true);
 
-	(void)ret_stage;
 	if (r == 0)
-		r = unavailable(host_of(userdata));
-	return ebcc__env_fail(env, r);
+		r = ebcc__ks_stage_load(host_of(userdata), env, params, &s);
+	if (r == 0 && params->lifetime == EBCC_LIFETIME_INSTANCE) {
+		r = ebcc__ks_stage_ref(s, &ref);
+		if (r == 0 && (ret_stage->ref = ebcc__env_strdup(env, ref)) == NULL)
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+		free(ref);
+	}
+	if (r == 0) {
+		snprintf(text, sizeof(text), "{\"kind\":\"keystone-enclave\",\"eid_is\":\"%s\"}",
+			 params->lifetime == EBCC_LIFETIME_INSTANCE
+				 ? "the driver's enclave id"
+				 : "the backend's counter (a fresh enclave per invocation)");
+		iso = ebcc__env_strdup(env, text);
+		measurement = ebcc__env_strdup(env, ebcc__ks_stage_measurement(s));
+		ret_stage->isolation_json = iso;
+		ret_stage->measurement = measurement;
+		if (iso == NULL || measurement == NULL)
+			r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	if (r < 0) {
+		ebcc__ks_stage_unload(s);
+		return ebcc__env_fail(env, r);
+	}
+	ret_stage->handle = s;
+	ret_stage->eid = ebcc__ks_stage_eid(s);
+	return 0;
+}
+
+static int keystone_stage_open(const struct ebcc_backend_env *env,
+			       const struct ebcc_backend_stage_params *params, uint64_t eid,
+			       const char *ref, void **ret_handle, void *userdata)
+{
+	struct ebcc__ks_stage *s = NULL;
+	int r = ebcc__stage_params_check(params, false);
+
+	if (r == 0)
+		r = ebcc__ks_stage_open(host_of(userdata), params, eid, ref, &s);
+	if (r < 0)
+		return ebcc__env_fail(env, r);
+	*ret_handle = s;
+	return 0;
 }
 
 static int keystone_stage_invoke(const struct ebcc_backend_env *env, void *handle,
@@ -102,15 +150,26 @@ static int keystone_stage_invoke(const struct ebcc_backend_env *env, void *handl
 				 size_t request_len, struct ebcc_backend_invocation *ret,
 				 void *userdata)
 {
-	(void)handle, (void)binding, (void)request, (void)request_len, (void)ret, (void)userdata;
-	return ebcc__env_fail(env, ebcc__error(EBCC_ERR_UNAVAILABLE, NOT_IMPLEMENTED));
+	int r;
+
+	(void)userdata;
+	r = ebcc__ks_stage_invoke(handle, env, binding, request, request_len, ret);
+	return r < 0 ? ebcc__env_fail(env, r) : 0;
+}
+
+static void keystone_stage_close(void *handle, void *userdata)
+{
+	(void)userdata;
+	ebcc__ks_stage_close(handle);
 }
 
 static int keystone_stage_unload(const struct ebcc_backend_env *env, void *handle,
 				 void *userdata)
 {
-	(void)env, (void)handle, (void)userdata;
-	return 0;
+	int r = ebcc__ks_stage_unload(handle);
+
+	(void)userdata;
+	return r < 0 ? ebcc__env_fail(env, r) : 0;
 }
 
 static int keystone_verify_report(const struct ebcc_backend_env *env,
@@ -131,7 +190,9 @@ static const struct ebcc_backend_ops keystone_ops = {
 	.max_report_data = EBCC_REPORT_DATA_SIZE,
 	.probe = keystone_probe,
 	.stage_load = keystone_stage_load,
+	.stage_open = keystone_stage_open,
 	.stage_invoke = keystone_stage_invoke,
+	.stage_close = keystone_stage_close,
 	.stage_unload = keystone_stage_unload,
 	.verify_report = keystone_verify_report,
 };

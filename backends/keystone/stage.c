@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: MIT */
+/* Keystone stages: load, the edge-call exchange of one invocation, unload (stage.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "../../lib/frame.h"
+#include "../../lib/stage/keystone-edge.h"
+#include "../common/backend-env.h"
+#include "../common/channel.h"
+#include "../common/eid.h"
+#include "ebcc-private.h"
+#include "report.h"
+#include "stage.h"
+
+_Static_assert(EBCC_KS_STAGE_REPORT_SIZE == EBCC_KS_REPORT_SIZE, "report size");
+
+#define REF_MAX 4096
+#define REPORT_FRAME (EBCC_FRAME_REPORT_DATA_SIZE + EBCC_KS_REPORT_SIZE)
+
+enum paused { PAUSED_NONE, PAUSED_NEXT, PAUSED_ANSWER };
+
+struct ebcc__ks_stage {
+	struct ebcc__ks_stage *next_listed;
+	int refcount;
+	bool listed, local, dead;
+	pid_t owner;
+	uint64_t owner_start;
+	const struct ebcc__hostops *host;
+	uint32_t lifetime, timeout_ms;
+	uint64_t eid, max_request, max_response, freemem, utm_size;
+	struct ebcc__ks_image image;
+	uint8_t hash[EBCC_KS_MDSIZE];
+	struct ebcc__ks_enclave enclave; /* warm: from load to unload; fd -1 when gone */
+	enum paused paused;
+	struct ebcc__ks_stop pending; /* PAUSED_NEXT: the NEXT call not yet answered */
+	char name[EBCC_STAGE_NAME_MAX + 256];
+	char dead_reason[EBCC_ERROR_MESSAGE_MAX];
+};
+
+/* This process's warm stages, for stage_open() in the same process. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ebcc__ks_stage *table;
+
+static struct ebcc__ks_stage *stage_ref(struct ebcc__ks_stage *s)
+{
+	__atomic_add_fetch(&s->refcount, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+static void kill_enclave(struct ebcc__ks_stage *s)
+{
+	if (s->enclave.fd >= 0)
+		ebcc__ks_enclave_destroy(&s->enclave);
+	s->enclave.fd = -1;
+	s->paused = PAUSED_NONE;
+}
+
+static void stage_unref(struct ebcc__ks_stage *s)
+{
+	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	kill_enclave(s);
+	ebcc__ks_image_clear(&s->image);
+	free(s);
+}
+
+static void table_add(struct ebcc__ks_stage *s)
+{
+	pthread_mutex_lock(&table_lock);
+	s->next_listed = table;
+	s->listed = true;
+	table = stage_ref(s);
+	pthread_mutex_unlock(&table_lock);
+}
+
+static void table_remove(struct ebcc__ks_stage *s)
+{
+	bool was = false;
+
+	pthread_mutex_lock(&table_lock);
+	for (struct ebcc__ks_stage **p = &table; *p != NULL; p = &(*p)->next_listed) {
+		if (*p == s) {
+			*p = s->next_listed;
+			s->listed = false;
+			was = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (was)
+		stage_unref(s);
+}
+
+static struct ebcc__ks_stage *table_find(const struct ebcc__hostops *host, uint64_t eid)
+{
+	struct ebcc__ks_stage *found = NULL;
+
+	pthread_mutex_lock(&table_lock);
+	for (struct ebcc__ks_stage *s = table; s != NULL && found == NULL; s = s->next_listed)
+		if (s->host == host && s->eid == eid && s->owner == getpid())
+			found = stage_ref(s);
+	pthread_mutex_unlock(&table_lock);
+	return found;
+}
+
+/* ---- load -------------------------------------------------------------------------------------- */
+
+static uint64_t page_up(uint64_t n)
+{
+	return (n + EBCC_KS_PAGE_SIZE - 1) & ~(uint64_t)(EBCC_KS_PAGE_SIZE - 1);
+}
+
+/* The UTM must hold the edge call and the largest argument or answer of the protocol. */
+static int utm_size_for(const struct ebcc_backend_stage_params *p, uint64_t *ret)
+{
+	uint64_t need = EBCC_KS_NEXT_MAX, answer = 2 * EBCC_FRAME_HEADER_SIZE + REPORT_FRAME;
+
+	if (p->max_request > need)
+		need = p->max_request;
+	if (p->max_response + answer > need)
+		need = p->max_response + answer;
+	need = page_up(EBCC_KS_EDGE_DATA_OFFSET + need);
+	if (need > EBCC_KS_UTM_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: maxRequest %" PRIu64 " and "
+				   "maxResponse %" PRIu64 " need a UTM of %" PRIu64 " bytes; "
+				   "Keystone's driver allocates at most %" PRIu64 " (4 MiB, a "
+				   "page order of 10)", p->stage_name, p->max_request,
+				   p->max_response, need, EBCC_KS_UTM_MAX);
+	*ret = need;
+	return 0;
+}
+
+static int options_check(const struct ebcc_backend_stage_params *p)
+{
+	static const char *const known[] = { NULL };
+	struct json_object *o = NULL;
+	char where[EBCC_STAGE_NAME_MAX + 64];
+	int r;
+
+	r = ebcc__json_parse(p->options_json, strlen(p->options_json), EBCC_ERR_INVALID_ARG,
+			     "backendOptions", &o);
+	if (r < 0)
+		return r;
+	snprintf(where, sizeof(where), "stage %s: backendOptions (backend keystone)",
+		 p->stage_name);
+	r = json_object_is_type(o, json_type_object)
+		    ? ebcc__json_refuse_unknown(o, known, EBCC_ERR_INVALID_ARG, where)
+		    : ebcc__error(EBCC_ERR_INVALID_ARG, "%s is not an object", where);
+	json_object_put(o);
+	return r;
+}
+
+static int new_enclave(struct ebcc__ks_stage *s, struct ebcc__ks_enclave *ret)
+{
+	return ebcc__ks_enclave_create(s->host, s->image.files, s->image.lens, s->freemem,
+				       s->utm_size, ret);
+}
+
+/* A warm stage runs until its eapp asks for the first request, and waits there. */
+static int start_warm(struct ebcc__ks_stage *s)
+{
+	struct ebcc__ks_stop stop;
+	int r = new_enclave(s, &s->enclave);
+
+	if (r < 0)
+		return r;
+	s->eid = s->enclave.eid;
+	r = ebcc__ks_enclave_enter(&s->enclave, ebcc__ks_now_ms() + s->timeout_ms, &stop);
+	if (r == 0 && stop.exited)
+		r = ebcc__error(EBCC_ERR_STAGE, "enclave %" PRIu64 ": the eapp exited with value "
+				"%" PRIu64 " before asking for a request (not a stage built with "
+				"libebcc-stage-keystone?)", s->eid, stop.value);
+	else if (r == 0 && stop.call_id != EBCC_KS_CALL_NEXT)
+		r = ebcc__error(EBCC_ERR_STAGE, "enclave %" PRIu64 ": the eapp's first edge call is "
+				"%#" PRIx64 ", not libebcc's NEXT (%#x)", s->eid, stop.call_id,
+				EBCC_KS_CALL_NEXT);
+	if (r < 0) {
+		kill_enclave(s);
+		return r;
+	}
+	s->pending = stop;
+	s->paused = PAUSED_NEXT;
+	return 0;
+}
+
+int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_backend_env *env,
+			const struct ebcc_backend_stage_params *params,
+			struct ebcc__ks_stage **ret)
+{
+	struct ebcc__ks_stage *s = calloc(1, sizeof(*s));
+	char display[EBCC_STAGE_NAME_MAX + 32];
+	size_t n = 0;
+	int r;
+
+	if (s == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	*s = (struct ebcc__ks_stage){
+		.refcount = 1,
+		.local = true,
+		.owner = getpid(),
+		.host = host,
+		.lifetime = params->lifetime,
+		.timeout_ms = params->timeout_ms,
+		.max_request = params->max_request,
+		.max_response = params->max_response,
+		.freemem = (uint64_t)params->memory_mib << 20,
+		.enclave = { .fd = -1 },
+	};
+	if (ebcc__proc_start_time(s->owner, &s->owner_start) < 0)
+		s->owner_start = 0;
+	snprintf(display, sizeof(display), "stage %s: image", params->stage_name);
+	r = options_check(params);
+	if (r == 0)
+		r = utm_size_for(params, &s->utm_size);
+	/* The measurement comes first: nothing of an image that is not the one measured at
+	 * create reaches the driver. */
+	if (r == 0)
+		r = ebcc__ks_image_read(params->image_fd, display, &s->image);
+	if (r == 0 && strcmp(s->image.measurement, params->expected_measurement) != 0)
+		r = ebcc__error(EBCC_ERR_VERIFY, "stage %s: the image measures %s now, but %s when the "
+				"composite was created (was it changed?)", params->stage_name,
+				s->image.measurement, params->expected_measurement);
+	if (r == 0)
+		r = ebcc__hex_decode(s->image.measurement + 9, 2 * EBCC_KS_MDSIZE, s->hash,
+				     sizeof(s->hash), &n);
+	if (r == 0 && s->lifetime == EBCC_LIFETIME_INSTANCE) {
+		r = start_warm(s);
+	} else if (r == 0) {
+		/* Whether there is a driver at all, before the first invocation. */
+		int fd = ebcc__host_open(host, EBCC_KS_DEVICE, O_RDWR);
+
+		if (fd < 0)
+			r = ebcc__error(fd == -ENOENT || fd == -ENODEV || fd == -ENXIO
+						? EBCC_ERR_UNAVAILABLE
+						: fd == -EACCES ? EBCC_ERR_PERMISSION : EBCC_ERR_IO,
+					"open %s: %s", EBCC_KS_DEVICE, strerror(-fd));
+		else
+			ebcc__host_close(host, &fd);
+		if (r == 0)
+			r = ebcc__eid_next(env->data_dir_fd, ebcc__env_durable(env), &s->eid);
+	}
+	if (r < 0) {
+		stage_unref(s);
+		return ebcc__error_prefix(r, "stage %s", params->stage_name);
+	}
+	snprintf(s->name, sizeof(s->name), "stage %s of %s (%s %" PRIu64 ")",
+		 params->stage_name, params->instance_id,
+		 s->lifetime == EBCC_LIFETIME_INSTANCE ? "Keystone enclave" : "EID", s->eid);
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE)
+		table_add(s);
+	*ret = s;
+	return 0;
+}
+
+uint64_t ebcc__ks_stage_eid(const struct ebcc__ks_stage *s)
+{
+	return s->eid;
+}
+
+const char *ebcc__ks_stage_measurement(const struct ebcc__ks_stage *s)
+{
+	return s->image.measurement;
+}
+
+int ebcc__ks_stage_ref(const struct ebcc__ks_stage *s, char **ret)
+{
+	if (asprintf(ret, "{\"pid\":%d,\"start_time\":%" PRIu64 ",\"eid\":%" PRIu64 "}",
+		     (int)s->owner, s->owner_start, s->eid) < 0) {
+		*ret = NULL;
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- open, close, unload ----------------------------------------------------------------------- */
+
+static int ref_parse(const char *ref, struct ebcc__ks_stage *s)
+{
+	struct json_object *o = NULL, *v;
+	int64_t pid = 0, start = -1;
+	int r;
+
+	r = ebcc__json_parse(ref, strnlen(ref, REF_MAX + 1), EBCC_ERR_CORRUPT, "keystone stage ref",
+			     &o);
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(o, "pid", &v) && json_object_is_type(v, json_type_int))
+		pid = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "start_time", &v) && json_object_is_type(v, json_type_int))
+		start = json_object_get_int64(v);
+	json_object_put(o);
+	if (pid <= 0 || pid > INT32_MAX || start < 0)
+		return ebcc__error(EBCC_ERR_CORRUPT, "keystone stage ref is not {\"pid\", "
+				   "\"start_time\", \"eid\"}: %.200s", ref);
+	s->owner = (pid_t)pid;
+	s->owner_start = (uint64_t)start;
+	return 0;
+}
+
+int ebcc__ks_stage_open(const struct ebcc__hostops *host,
+			const struct ebcc_backend_stage_params *params, uint64_t eid,
+			const char *ref, struct ebcc__ks_stage **ret)
+{
+	struct ebcc__ks_stage *s;
+	int r;
+
+	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
+		/* Nothing of an unrecorded load survives its process: the enclave went with the
+		 * descriptor. */
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s: no Keystone enclave to reach "
+				   "without its ref (an enclave ends with the process that made it)",
+				   params->stage_name);
+	s = table_find(host, eid);
+	if (s != NULL) {
+		*ret = s;
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	*s = (struct ebcc__ks_stage){ .refcount = 1, .host = host, .eid = eid,
+				      .lifetime = params->lifetime, .enclave = { .fd = -1 } };
+	r = ref_parse(ref, s);
+	if (r < 0) {
+		stage_unref(s);
+		return r;
+	}
+	snprintf(s->name, sizeof(s->name), "stage %s of %s (Keystone enclave %" PRIu64 ")",
+		 params->stage_name, params->instance_id, eid);
+	*ret = s;
+	return 0;
+}
+
+void ebcc__ks_stage_close(struct ebcc__ks_stage *s)
+{
+	if (s != NULL)
+		stage_unref(s);
+}
+
+int ebcc__ks_stage_unload(struct ebcc__ks_stage *s)
+{
+	int r = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->local) {
+		table_remove(s);
+		if (s->enclave.fd >= 0)
+			r = ebcc__ks_enclave_destroy(&s->enclave);
+		s->enclave.fd = -1;
+		s->paused = PAUSED_NONE;
+		s->dead = true;
+		snprintf(s->dead_reason, sizeof(s->dead_reason), "it was unloaded");
+	}
+	stage_unref(s);
+	return r;
+}
+
+/* ---- one invocation ---------------------------------------------------------------------------- */
+
+struct exchange {
+	struct ebcc__ks_stage *s;
+	struct ebcc__ks_enclave *e;
+	const struct ebcc_backend_env *env;
+	const struct ebcc_backend_binding *binding;
+	const void *request;
+	size_t request_len;
+	bool delivered;
+	bool answered; /* a well-formed ANSWER came: a warm enclave waits for the next request */
+	char *log;
+	size_t log_len, log_cap;
+	bool log_cut;
+};
+
+static int fail(struct exchange *x, const char *fmt, ...) EBCC_PRINTF(2, 3);
+static int fail(struct exchange *x, const char *fmt, ...)
+{
+	char detail[EBCC_ERROR_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return ebcc__error(EBCC_ERR_STAGE, "%s: enclave %" PRIu64 ": %s", x->s->name, x->e->eid,
+			   detail);
+}
+
+static void log_append(struct exchange *x, const char *text, size_t len)
+{
+	if (x->log_cut)
+		return;
+	if (x->log_len + len + 1 > EBCC_CHANNEL_LOG_BUDGET) {
+		x->log_cut = true;
+		text = "(log cut: the stage logged more than 1 MiB)";
+		len = strlen(text);
+	}
+	if (x->log_len + len + 2 > x->log_cap) {
+		size_t cap = (x->log_len + len + 2) * 2;
+		char *p = realloc(x->log, cap);
+
+		if (p == NULL)
+			return;
+		x->log = p;
+		x->log_cap = cap;
+	}
+	memcpy(x->log + x->log_len, text, len);
+	x->log_len += len;
+	x->log[x->log_len++] = '\n';
+	x->log[x->log_len] = '\0';
+}
+
+static int serve_log(struct exchange *x, const struct ebcc__ks_stop *stop)
+{
+	static const struct ebcc_frame_limits limits = { .accept = EBCC_FRAME_BIT(EBCC_FRAME_LOG) };
+	struct ebcc_frame f;
+	size_t size = 0;
+	int st = ebcc__frame_decode(stop->arg, stop->arg_len, &limits, &f, &size);
+
+	if (st != EBCC_FRAME_OK || size != stop->arg_len)
+		return fail(x, "its LOG edge call of %zu bytes is not one LOG frame (%s)",
+			    stop->arg_len, st != EBCC_FRAME_OK ? ebcc__frame_status_text(st)
+							       : "bytes after the frame");
+	log_append(x, f.text, f.text_len);
+	return 0;
+}
+
+/* The eapp's ANSWER: the stage's ERROR, or its REPORT and RESPONSE, checked here. */
+static int take_answer(struct exchange *x, const struct ebcc__ks_stop *stop,
+		       struct ebcc_backend_invocation *ret)
+{
+	static const struct ebcc_frame_limits first = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+	};
+	const struct ebcc_frame_limits second = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE),
+		.max_payload = x->s->max_response,
+	};
+	struct ebcc_frame f, resp;
+	struct ebcc__ks_report rep;
+	size_t size = 0, size2 = 0;
+	int st = ebcc__frame_decode(stop->arg, stop->arg_len, &first, &f, &size), r;
+
+	if (st != EBCC_FRAME_OK)
+		return fail(x, "its answer (%zu bytes) does not start with a REPORT or ERROR frame "
+			    "(%s)", stop->arg_len, ebcc__frame_status_text(st));
+	if (f.type == EBCC_FRAME_ERROR) {
+		if (size != stop->arg_len)
+			return fail(x, "%zu bytes after its ERROR frame", stop->arg_len - size);
+		x->answered = true;
+		return ebcc__error(EBCC_ERR_STAGE, "%s failed the request: %s (%" PRId32 "): %.*s",
+				   x->s->name, ebcc_error_name(f.error_code), f.error_code,
+				   (int)f.text_len, f.text);
+	}
+	if (f.length != REPORT_FRAME)
+		return fail(x, "its REPORT is %" PRIu32 " bytes; a Keystone answer's is report_data "
+			    "and the SM's %d-byte report (%d)", f.length, EBCC_KS_REPORT_SIZE,
+			    REPORT_FRAME);
+	r = ebcc__ks_report_parse(f.payload + EBCC_FRAME_REPORT_DATA_SIZE, EBCC_KS_REPORT_SIZE,
+				  &rep);
+	if (r < 0)
+		return fail(x, "its report is not a Keystone report: %s", ebcc_last_error_message());
+	if (rep.data_len != EBCC_FRAME_REPORT_DATA_SIZE ||
+	    memcmp(rep.data, f.payload, EBCC_FRAME_REPORT_DATA_SIZE) != 0)
+		return fail(x, "the SM's report covers other data (%" PRIu64 " bytes) than the "
+			    "report_data of its answer: a report made for another answer",
+			    rep.data_len);
+	if (memcmp(rep.enclave_hash, x->s->hash, EBCC_KS_MDSIZE) != 0)
+		return fail(x, "the SM's report is of another enclave (hash %02x%02x%02x%02x..., this "
+			    "stage's is %.24s...)", rep.enclave_hash[0], rep.enclave_hash[1],
+			    rep.enclave_hash[2], rep.enclave_hash[3], x->s->image.measurement);
+	st = ebcc__frame_decode(stop->arg + size, stop->arg_len - size, &second, &resp, &size2);
+	if (st != EBCC_FRAME_OK)
+		return fail(x, "no RESPONSE frame after its REPORT (%s)",
+			    ebcc__frame_status_text(st));
+	if (size + size2 != stop->arg_len)
+		return fail(x, "%zu bytes after its RESPONSE frame", stop->arg_len - size - size2);
+	memcpy(ret->report_data, f.payload, EBCC_FRAME_REPORT_DATA_SIZE);
+	ret->bound = 1;
+	x->answered = true;
+	r = ebcc__env_buffer(x->env, f.payload + EBCC_FRAME_REPORT_DATA_SIZE, EBCC_KS_REPORT_SIZE,
+			     &ret->report);
+	if (r == 0)
+		r = ebcc__env_buffer(x->env, resp.payload, resp.length, &ret->response);
+	return r;
+}
+
+/* Answers one edge call of the exchange; 1 when the ANSWER came (the exchange is over). */
+static int serve_call(struct exchange *x, const struct ebcc__ks_stop *stop,
+		      struct ebcc_backend_invocation *ret)
+{
+	size_t cap, len = 0;
+	uint8_t *buf = ebcc__ks_edge_answer_buf(x->e, &cap);
+	int r;
+
+	switch (stop->call_id) {
+	case EBCC_KS_CALL_NEXT:
+		if (x->delivered)
+			return fail(x, "it asked for the next request before answering this one");
+		/* The UTM was sized for these at load. */
+		ebcc__frame_encode_header(buf, EBCC_FRAME_BIND, (uint32_t)x->binding->encoded_len);
+		memcpy(buf + EBCC_FRAME_HEADER_SIZE, x->binding->encoded, x->binding->encoded_len);
+		len = EBCC_FRAME_HEADER_SIZE + x->binding->encoded_len;
+		ebcc__frame_encode_header(buf + len, EBCC_FRAME_REQUEST, (uint32_t)x->request_len);
+		len += EBCC_FRAME_HEADER_SIZE;
+		x->delivered = true;
+		break;
+	case EBCC_KS_CALL_READ:
+		if (!x->delivered)
+			return fail(x, "it read a request it had not asked for");
+		if (x->request_len > 0)
+			memcpy(buf, x->request, x->request_len);
+		len = x->request_len;
+		break;
+	case EBCC_KS_CALL_LOG:
+		r = serve_log(x, stop);
+		if (r < 0)
+			return r;
+		break;
+	case EBCC_KS_CALL_ANSWER:
+		if (!x->delivered)
+			return fail(x, "it answered before asking for the request");
+		r = take_answer(x, stop, ret);
+		return r < 0 ? r : 1;
+	default:
+		return fail(x, "it made edge call %#" PRIx64 ", which is not one of libebcc's "
+			    "(NEXT, READ, LOG, ANSWER: lib/stage/keystone-edge.h)", stop->call_id);
+	}
+	ebcc__ks_edge_answer(x->e, len);
+	return 0;
+}
+
+static int run_exchange(struct exchange *x, struct ebcc_backend_invocation *ret,
+			uint64_t deadline)
+{
+	struct ebcc__ks_stop stop;
+	int r = 0;
+
+	if (x->s->paused == PAUSED_NEXT) {
+		stop = x->s->pending;
+	} else {
+		if (x->s->paused == PAUSED_ANSWER)
+			ebcc__ks_edge_answer(x->e, 0);
+		r = ebcc__ks_enclave_enter(x->e, deadline, &stop);
+	}
+	x->s->paused = PAUSED_NONE;
+	for (;;) {
+		if (r == EBCC_ERR_TIMEOUT)
+			return ebcc__error(EBCC_ERR_TIMEOUT, "%s timed out: the enclave was still "
+					   "running after %" PRIu32 " ms and was destroyed",
+					   x->s->name, x->s->timeout_ms);
+		if (r < 0)
+			return ebcc__error_prefix(r, "%s", x->s->name);
+		if (stop.exited)
+			return fail(x, "the eapp exited with value %" PRIu64 " without answering",
+				    stop.value);
+		r = serve_call(x, &stop, ret);
+		if (r != 0)
+			return r;
+		r = ebcc__ks_enclave_enter(x->e, deadline, &stop);
+	}
+}
+
+int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_env *env,
+			  const struct ebcc_backend_binding *binding, const void *request,
+			  size_t request_len, struct ebcc_backend_invocation *ret)
+{
+	struct ebcc__ks_enclave fresh = { .fd = -1 };
+	struct exchange x = { .s = s, .env = env, .binding = binding, .request = request,
+			      .request_len = request_len };
+	uint32_t timeout = s->timeout_ms;
+	int r;
+
+	if (binding->timeout_ms > 0 && binding->timeout_ms < timeout)
+		timeout = binding->timeout_ms;
+	if (!s->local)
+		return ebcc__proc_alive(s->owner, s->owner_start)
+			       ? ebcc__error(EBCC_ERR_STAGE,
+					     "%s: its enclave belongs to process %d, which opened "
+					     "%s when the stage was loaded; Keystone destroys an "
+					     "enclave with the descriptor that created it, so a warm "
+					     "keystone stage is reached only from that process (use "
+					     "lifetime \"invocation\" to invoke it from any process)",
+					     s->name, (int)s->owner, EBCC_KS_DEVICE)
+			       : ebcc__error(EBCC_ERR_STAGE,
+					     "%s is not running: process %d, which held its enclave, "
+					     "has exited and the enclave ended with it (unload the "
+					     "stage and load it again)", s->name, (int)s->owner);
+	if (s->dead)
+		return ebcc__error(EBCC_ERR_STAGE, "%s is not running: %s", s->name, s->dead_reason);
+	if (request_len > s->max_request)
+		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: a request of %zu bytes; maxRequest is "
+				   "%" PRIu64, s->name, request_len, s->max_request);
+	if (binding->encoded_len > EBCC_FRAME_BIND_MAX)
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: a binding of %zu bytes", s->name,
+				   binding->encoded_len);
+	if (s->lifetime == EBCC_LIFETIME_INSTANCE) {
+		x.e = &s->enclave;
+	} else {
+		char line[128];
+
+		r = new_enclave(s, &fresh);
+		if (r < 0)
+			return ebcc__error_prefix(r, "%s", s->name);
+		x.e = &fresh;
+		snprintf(line, sizeof(line), "keystone: this invocation's enclave is %" PRIu64,
+			 fresh.eid);
+		log_append(&x, line, strlen(line));
+	}
+	r = run_exchange(&x, ret, ebcc__ks_now_ms() + timeout);
+	if (s->lifetime != EBCC_LIFETIME_INSTANCE) {
+		ebcc__ks_enclave_destroy(&fresh);
+	} else if (x.answered) {
+		/* Answered (with a response or the handler's error): it waits in ANSWER. */
+		s->paused = PAUSED_ANSWER;
+	} else {
+		snprintf(s->dead_reason, sizeof(s->dead_reason), "its enclave was destroyed after: "
+			 "%s", ebcc_last_error_message());
+		s->dead = true;
+		kill_enclave(s);
+	}
+	if (x.log_len > 0 && ebcc__env_buffer(env, x.log, x.log_len, &ret->log) < 0 && r == 0)
+		r = EBCC_ERR_NO_MEMORY;
+	free(x.log);
+	return r;
+}
