@@ -14,10 +14,11 @@
 set -euo pipefail
 
 harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest tsm-parse
-	tdx-collateral keystone-report)
+	tdx-collateral keystone-report keystone-image)
 declare -A dict=([config]=config [bundle]=config [evidence]=evidence [policy]=policy
 	[state]=state [frame-host]=frame [frame-stage]=frame [optee-attest]=optee-attest
-	[tsm-parse]=tsm-parse [tdx-collateral]=tdx-collateral [keystone-report]=keystone-report)
+	[tsm-parse]=tsm-parse [tdx-collateral]=tdx-collateral [keystone-report]=keystone-report
+	[keystone-image]=keystone-image)
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 BUILD_DIR SECONDS [HARNESS...]" >&2
