@@ -314,7 +314,8 @@ int fake_ks_ocall(struct fake_ks_eyrie *y, uint64_t call_id, const void *data, s
 
 	if (len > e->utm_size - EBCC_KS_EDGE_DATA_OFFSET)
 		return -1;
-	memcpy(e->utm + EBCC_KS_EDGE_DATA_OFFSET, data, len);
+	if (len > 0) /* Eyrie copies nothing for an ocall without an argument */
+		memcpy(e->utm + EBCC_KS_EDGE_DATA_OFFSET, data, len);
 	if (fake_ks_ocall_raw(y, call_id, EBCC_KS_EDGE_DATA_OFFSET, len) < 0)
 		return -1;
 	memcpy(&call, e->utm, sizeof(call));
