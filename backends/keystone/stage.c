@@ -130,10 +130,10 @@ static int utm_size_for(const struct ebcc_backend_stage_params *p, uint64_t *ret
 		need = p->max_response + answer;
 	need = page_up(EBCC_KS_EDGE_DATA_OFFSET + need);
 	if (need > EBCC_KS_UTM_MAX)
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "stage %s: maxRequest %" PRIu64 " and "
-				   "maxResponse %" PRIu64 " need a UTM of %" PRIu64 " bytes; "
-				   "Keystone's driver allocates at most %" PRIu64 " (4 MiB, a "
-				   "page order of 10)", p->stage_name, p->max_request,
+		return ebcc__error(EBCC_ERR_INVALID_ARG, "maxRequest %" PRIu64 " and maxResponse "
+				   "%" PRIu64 " need a UTM of %" PRIu64 " bytes; Keystone's driver "
+				   "allocates at most %" PRIu64 " (4 MiB, a page order of 10)",
+				   p->max_request,
 				   p->max_response, need, EBCC_KS_UTM_MAX);
 	*ret = need;
 	return 0;
@@ -150,8 +150,7 @@ static int options_check(const struct ebcc_backend_stage_params *p)
 			     "backendOptions", &o);
 	if (r < 0)
 		return r;
-	snprintf(where, sizeof(where), "stage %s: backendOptions (backend keystone)",
-		 p->stage_name);
+	snprintf(where, sizeof(where), "backendOptions (backend keystone)");
 	r = json_object_is_type(o, json_type_object)
 		    ? ebcc__json_refuse_unknown(o, known, EBCC_ERR_INVALID_ARG, where)
 		    : ebcc__error(EBCC_ERR_INVALID_ARG, "%s is not an object", where);
@@ -197,7 +196,7 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 			struct ebcc__ks_stage **ret)
 {
 	struct ebcc__ks_stage *s = calloc(1, sizeof(*s));
-	char display[EBCC_STAGE_NAME_MAX + 32];
+	char display[16];
 	size_t n = 0;
 	int r;
 
@@ -217,7 +216,7 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 	};
 	if (ebcc__proc_start_time(s->owner, &s->owner_start) < 0)
 		s->owner_start = 0;
-	snprintf(display, sizeof(display), "stage %s: image", params->stage_name);
+	snprintf(display, sizeof(display), "image");
 	r = options_check(params);
 	if (r == 0)
 		r = utm_size_for(params, &s->utm_size);
@@ -226,9 +225,9 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 	if (r == 0)
 		r = ebcc__ks_image_read(params->image_fd, display, &s->image);
 	if (r == 0 && strcmp(s->image.measurement, params->expected_measurement) != 0)
-		r = ebcc__error(EBCC_ERR_VERIFY, "stage %s: the image measures %s now, but %s when the "
-				"composite was created (was it changed?)", params->stage_name,
-				s->image.measurement, params->expected_measurement);
+		r = ebcc__error(EBCC_ERR_VERIFY, "the image measures %s now, but %s when the "
+				"composite was created (was it changed?)", s->image.measurement,
+				params->expected_measurement);
 	if (r == 0)
 		r = ebcc__hex_decode(s->image.measurement + 9, 2 * EBCC_KS_MDSIZE, s->hash,
 				     sizeof(s->hash), &n);
@@ -249,8 +248,8 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 			r = ebcc__eid_next(env->data_dir_fd, ebcc__env_durable(env), &s->eid);
 	}
 	if (r < 0) {
-		stage_unref(s);
-		return ebcc__error_prefix(r, "stage %s", params->stage_name);
+		stage_unref(s); /* the core names the stage and the backend */
+		return r;
 	}
 	snprintf(s->name, sizeof(s->name), "stage %s of %s (%s %" PRIu64 ")",
 		 params->stage_name, params->instance_id,

@@ -350,6 +350,7 @@ static void image_changed_after_create(void **state)
 	(void)state;
 	create(f);
 	write_stage(f->bundle, "another eapp", other);
+	expect_error(ebcc_instance_start(f->inst), EBCC_ERR_VERIFY, "stage k: backend keystone: the image measures keystone:");
 	expect_error(ebcc_instance_start(f->inst), EBCC_ERR_VERIFY, f->measurement);
 	/* Nothing reached the driver. */
 	assert_int_equal(fake_ks_open_files(f->k), 0);
@@ -453,6 +454,42 @@ static void eapp_never_stops(void **state)
 	teardown(f);
 }
 
+/* A warm eapp that stops answering mid-invocation: the deadline, then DESTROY. */
+static void eapp_never_answers(void **state)
+{
+	struct fixture *f = setup("instance", "200");
+	struct ebcc_invocation *inv = NULL;
+
+	(void)state;
+	create(f);
+	assert_int_equal(ebcc_instance_start(f->inst), 0);
+	fake_ks_faults(f->k)->spin = true;
+	expect_error(ebcc_stage_invoke(f->inst, "k", "x", 1, NULL, 0, &inv), EBCC_ERR_TIMEOUT,
+		     "timed out: the enclave was still running after 200 ms and was destroyed");
+	ebcc_invocation_unref(inv);
+	assert_int_equal(fake_ks_live_enclaves(f->k), 0);
+	assert_int_equal(fake_ks_open_files(f->k), 0);
+	teardown(f);
+}
+
+/* Limits the driver's UTM cannot hold are refused before the driver is asked. */
+static void limits_beyond_the_utm(void **state)
+{
+	struct fixture *f = setup("instance", "5000");
+	const char *manifest = "{\"ebccVersion\": \"0.1\", \"backend\": \"keystone\", \"stages\": "
+			       "[{\"name\": \"k\", \"image\": \"stages/k.tar\", "
+			       "\"maxRequest\": 8388608}]}";
+
+	(void)state;
+	write_file(f->bundle, "ebcc.json", manifest, strlen(manifest));
+	create(f);
+	expect_error(ebcc_instance_start(f->inst), EBCC_ERR_INVALID_ARG,
+		     "stage k: backend keystone: maxRequest 8388608 and maxResponse 8388608 need a "
+		     "UTM of 8392704 bytes; Keystone's driver allocates at most 4194304");
+	assert_int_equal(fake_ks_open_files(f->k), 0);
+	teardown(f);
+}
+
 static void no_device(void **state)
 {
 	struct fixture *f = setup("instance", "5000");
@@ -520,6 +557,8 @@ int main(void)
 		cmocka_unit_test(hostile_call_id),
 		cmocka_unit_test(eapp_exits_at_load),
 		cmocka_unit_test(eapp_never_stops),
+		cmocka_unit_test(eapp_never_answers),
+		cmocka_unit_test(limits_beyond_the_utm),
 		cmocka_unit_test(no_device),
 		cmocka_unit_test(warm_stage_from_another_process),
 	};
