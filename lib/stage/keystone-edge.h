@@ -3,11 +3,12 @@
  * The channel between a keystone stage (an eapp linked with libebcc-stage-keystone.a) and the
  * keystone backend on the host: Keystone edge calls (ocalls) through the UTM, carrying the
  * frames of ebcc-stage-protocol(7). Eyrie copies an ocall's argument into the UTM and copies
- * back at most the length the eapp asked for, without telling it how much the host wrote, so
- * every answer is self-delimiting or of a length the eapp already knows.
+ * back exactly the length the eapp asked for from where the host put its answer, whatever
+ * length the host gave (runtime/call/syscall.c), so every answer is self-delimiting or of a
+ * length the eapp already knows, and what follows it is ignored.
  *
  *   NEXT    argument none; answer the BIND frame, then the REQUEST frame's 8-byte header
- *           (at most EBCC_KS_NEXT_MAX bytes; zeros after them)
+ *           (at most EBCC_KS_NEXT_MAX bytes; the eapp asks for that many)
  *   READ    argument none; answer the request's payload, exactly the REQUEST header's length
  *   LOG     argument one LOG frame; answer none
  *   ANSWER  argument REPORT frame (report_data || the 1352-byte SM report over it) then the

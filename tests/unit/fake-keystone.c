@@ -319,13 +319,19 @@ int fake_ks_ocall(struct fake_ks_eyrie *y, uint64_t call_id, const void *data, s
 	if (fake_ks_ocall_raw(y, call_id, EBCC_KS_EDGE_DATA_OFFSET, len) < 0)
 		return -1;
 	memcpy(&call, e->utm, sizeof(call));
-	/* Eyrie: status OK, then min(ret_len, call_ret_size) from a checked offset. */
-	if (call.call_status != EBCC_KS_CALL_STATUS_OK || call.call_ret_offset > e->utm_size ||
-	    call.call_ret_size > e->utm_size - call.call_ret_offset)
+	/* Eyrie (runtime/call/syscall.c, dispatch_edgecall_ocall): status OK; nothing more for
+	 * ret_len 0; else the return offset and size checked against the UTM, then ret_len bytes
+	 * copied from that offset, whatever size the host gave (past the host's answer the eapp
+	 * gets what the UTM held). Where Eyrie would read past the UTM the fake fails instead. */
+	if (call.call_status != EBCC_KS_CALL_STATUS_OK)
 		return -1;
-	if (ret_len > 0) /* memcpy wants a buffer even for nothing */
-		memcpy(ret, e->utm + call.call_ret_offset,
-		       ret_len < call.call_ret_size ? ret_len : call.call_ret_size);
+	if (ret_len == 0)
+		return 0;
+	if (call.call_ret_offset > e->utm_size ||
+	    call.call_ret_size > e->utm_size - call.call_ret_offset ||
+	    ret_len > e->utm_size - call.call_ret_offset)
+		return -1;
+	memcpy(ret, e->utm + call.call_ret_offset, ret_len);
 	return 0;
 }
 
