@@ -477,6 +477,9 @@ static int take_answer(struct exchange *x, const struct ebcc__ks_stop *stop,
 			    "stage's is %.24s...)", rep.enclave_hash[0], rep.enclave_hash[1],
 			    rep.enclave_hash[2], rep.enclave_hash[3], x->s->image.measurement);
 	st = ebcc__frame_decode(stop->arg + size, stop->arg_len - size, &second, &resp, &size2);
+	if (st == EBCC_FRAME_TOO_BIG)
+		return fail(x, "its RESPONSE is larger than maxResponse (%" PRIu64 " bytes)",
+			    x->s->max_response);
 	if (st != EBCC_FRAME_OK)
 		return fail(x, "no RESPONSE frame after its REPORT (%s)",
 			    ebcc__frame_status_text(st));

@@ -41,7 +41,16 @@
 /* examples/stages/echo.c's main(), compiled with -Dmain=ks_echo_main. */
 int ks_echo_main(void);
 
-enum eapp_mode { ECHO, EXIT_AT_ONCE, GARBAGE, OTHER_DATA, BAD_OFFSET, UNKNOWN_CALL };
+enum eapp_mode {
+	ECHO,
+	EXIT_AT_ONCE,
+	GARBAGE,
+	OTHER_DATA,
+	OTHER_ENCLAVE,
+	BIG_RESPONSE,
+	BAD_OFFSET,
+	UNKNOWN_CALL
+};
 
 static enum eapp_mode mode;
 
@@ -76,17 +85,24 @@ static int hostile_main(void)
 		raw_ocall(0x1234, "x", 1, NULL, 0);
 		return 0;
 	case OTHER_DATA:
+	case OTHER_ENCLAVE:
+	case BIG_RESPONSE:
 		/* A genuine SM report, but over data of the eapp's choosing, sent as if it
-		 * covered the report_data it claims. */
-		memset(data, 0x55, sizeof(data));
+		 * covered the report_data it claims; or over that report_data, with another
+		 * enclave's hash; or with a RESPONSE header larger than maxResponse. */
+		memset(data, 0x66, sizeof(data));
+		if (mode == OTHER_DATA)
+			memset(data, 0x55, sizeof(data));
 		if (ebcc__eyrie_syscall(EBCC_EYRIE_ATTEST_ENCLAVE, (uintptr_t)report,
 					(uintptr_t)data, sizeof(data), 0, 0) != 0)
 			return 2;
 		ebcc__frame_encode_header(answer, EBCC_FRAME_REPORT, 64 + 1352);
 		memset(answer + EBCC_FRAME_HEADER_SIZE, 0x66, 64);
 		memcpy(answer + EBCC_FRAME_HEADER_SIZE + 64, report, 1352);
+		if (mode == OTHER_ENCLAVE)
+			answer[EBCC_FRAME_HEADER_SIZE + 64 + 5] ^= 1;
 		ebcc__frame_encode_header(answer + EBCC_FRAME_HEADER_SIZE + 64 + 1352,
-					  EBCC_FRAME_RESPONSE, 0);
+					  EBCC_FRAME_RESPONSE, mode == BIG_RESPONSE ? 1u << 21 : 0);
 		raw_ocall(EBCC_KS_CALL_ANSWER, answer, 2 * EBCC_FRAME_HEADER_SIZE + 64 + 1352, NULL,
 			  0);
 		return 0;
@@ -416,6 +432,18 @@ static void hostile_report_for_other_data(void **state)
 		"the report_data of its answer");
 }
 
+static void hostile_report_of_other_enclave(void **state)
+{
+	(void)state;
+	hostile(OTHER_ENCLAVE, EBCC_ERR_STAGE, "the SM's report is of another enclave");
+}
+
+static void hostile_response_too_big(void **state)
+{
+	(void)state;
+	hostile(BIG_RESPONSE, EBCC_ERR_STAGE, "its RESPONSE is larger than maxResponse (1048576 bytes)");
+}
+
 static void hostile_offsets(void **state)
 {
 	(void)state;
@@ -553,6 +581,8 @@ int main(void)
 		cmocka_unit_test(create_enomem),
 		cmocka_unit_test(hostile_garbage),
 		cmocka_unit_test(hostile_report_for_other_data),
+		cmocka_unit_test(hostile_report_of_other_enclave),
+		cmocka_unit_test(hostile_response_too_big),
 		cmocka_unit_test(hostile_offsets),
 		cmocka_unit_test(hostile_call_id),
 		cmocka_unit_test(eapp_exits_at_load),
