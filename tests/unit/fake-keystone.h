@@ -20,9 +20,10 @@
  * What it cannot be: RISC-V. The "eapp" is a C function of the test run on a thread of its own,
  * and struct fake_ks_eyrie's calls stand in for Eyrie's syscalls: fake_ks_ocall() for
  * ocall (1001: the argument copied to UTM+48, struct edge_call at UTM+0, a stop to the host,
- * the answer copied back), fake_ks_attest() for attest_enclave (1003: the SM signs, 2048 bytes
- * come back), the function's return for exit (1101). No PMP isolation, no loader ELF parsing,
- * no timing.
+ * the answer copied back as Eyrie copies it: the length the eapp asked for), fake_ks_attest()
+ * for attest_enclave (1003: the SM signs, 2048 bytes come back), the function's return for exit
+ * (1101). With fake-keystone-shim.c that function is a real stage linked with
+ * libebcc-stage-keystone.a. No PMP isolation, no loader ELF parsing, no timing.
  */
 #ifndef EBCC_FAKE_KEYSTONE_H
 #define EBCC_FAKE_KEYSTONE_H
