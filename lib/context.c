@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ebcc-private.h"
+#include "../backends/common/sandbox-pool.h"
 
 EBCC_EXPORT void ebcc_context_options_init(struct ebcc_context_options *options)
 {
@@ -111,6 +112,7 @@ EBCC_EXPORT struct ebcc_context *ebcc_context_unref(struct ebcc_context *ctx)
 {
 	if (ctx == NULL || __atomic_sub_fetch(&ctx->refcount, 1, __ATOMIC_ACQ_REL) > 0)
 		return NULL;
+	ebcc__sandbox_pool_free(ctx->sandbox_pool);
 	ebcc__registry_free(ctx);
 	ebcc__options_clear(&ctx->opts);
 	pthread_mutex_destroy(&ctx->lock);
@@ -160,4 +162,20 @@ EBCC_EXPORT int ebcc_context_set_log_fn(struct ebcc_context *ctx, ebcc_log_fn fn
 	ctx->log_userdata = fn != NULL ? userdata : NULL;
 	pthread_mutex_unlock(&ctx->lock);
 	return 0;
+}
+
+struct ebcc__sandbox_pool *ebcc__context_sandbox_pool(struct ebcc_context *ctx)
+{
+	struct ebcc__sandbox_pool *pool;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->sandbox_pool == NULL && ctx->opts.sandbox_pool > 0)
+		(void)ebcc__sandbox_pool_new(ctx->opts.sandbox_pool, ctx->opts.sandbox_pool_idle_ms,
+					     &ctx->sandbox_pool);
+	else
+		ebcc__sandbox_pool_configure(ctx->sandbox_pool, ctx->opts.sandbox_pool,
+					     ctx->opts.sandbox_pool_idle_ms);
+	pool = ctx->sandbox_pool;
+	pthread_mutex_unlock(&ctx->lock);
+	return pool;
 }

@@ -104,6 +104,8 @@ struct ebcc_options {
 	bool anchor_external; /* create never runs the bundle's process itself */
 	uint64_t max_request;
 	int log_level; /* EBCC_LOG_* threshold */
+	uint32_t sandbox_pool;         /* pre-warmed sandboxes for per-invocation stages; 0: none */
+	uint32_t sandbox_pool_idle_ms; /* how long one may wait unused */
 };
 
 struct ebcc_backend;
@@ -131,7 +133,15 @@ struct ebcc_context {
 		int fd;
 	} data_dirs[16];
 	size_t n_data_dirs;
+	/* Pre-warmed sandboxes (backends/common/sandbox-pool.h), made on first use; under lock. */
+	struct ebcc__sandbox_pool *sandbox_pool;
 };
+
+/* The context's sandbox pool as its options configure it, or NULL (none wanted, or no memory). */
+struct ebcc_backend_env;
+struct ebcc__sandbox_pool *ebcc__context_sandbox_pool(struct ebcc_context *ctx);
+/* The same for a backend environment the core made; NULL for any other. */
+struct ebcc__sandbox_pool *ebcc__env_sandbox_pool(const struct ebcc_backend_env *env);
 
 int ebcc__options_init(struct ebcc_options *opts);
 void ebcc__options_clear(struct ebcc_options *opts);

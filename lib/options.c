@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ebcc-private.h"
+#include "../backends/common/sandbox-pool.h"
 
 static int absolute_path(const char *key, const char *value)
 {
@@ -136,6 +137,40 @@ static int set_log_level(struct ebcc_options *o, const char *key, const char *va
 	return 0;
 }
 
+static int set_sandbox_pool(struct ebcc_options *o, const char *key, const char *value)
+{
+	uint64_t n;
+
+	if (ebcc__parse_u64(value, 0, EBCC_SANDBOX_POOL_MAX, &n) < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "option %s: \"%s\" is not a count of sandboxes in 0..%d", key,
+				   value, EBCC_SANDBOX_POOL_MAX);
+	o->sandbox_pool = (uint32_t)n;
+	return 0;
+}
+
+static int set_sandbox_pool_idle_ms(struct ebcc_options *o, const char *key, const char *value)
+{
+	uint64_t n;
+
+	if (ebcc__parse_u64(value, 1, EBCC_SANDBOX_POOL_IDLE_MAX_MS, &n) < 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "option %s: \"%s\" is not a time in milliseconds in 1..%d", key,
+				   value, EBCC_SANDBOX_POOL_IDLE_MAX_MS);
+	o->sandbox_pool_idle_ms = (uint32_t)n;
+	return 0;
+}
+
+static void get_sandbox_pool(const struct ebcc_options *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRIu32, o->sandbox_pool);
+}
+
+static void get_sandbox_pool_idle_ms(const struct ebcc_options *o, char *buf, size_t size)
+{
+	snprintf(buf, size, "%" PRIu32, o->sandbox_pool_idle_ms);
+}
+
 static const char *durability_names[] = {
 	[EBCC_DURABILITY_NONE] = "none",
 	[EBCC_DURABILITY_FSYNC] = "fsync",
@@ -215,6 +250,8 @@ static const struct option_row {
 	{ "max_request", set_max_request, get_max_request },
 	{ "plugin_dir", set_plugin_dir, get_plugin_dir },
 	{ "retention", set_retention, get_retention },
+	{ "sandbox_pool", set_sandbox_pool, get_sandbox_pool },
+	{ "sandbox_pool_idle_ms", set_sandbox_pool_idle_ms, get_sandbox_pool_idle_ms },
 	{ "state_root", set_state_root, get_state_root },
 };
 
@@ -270,6 +307,7 @@ int ebcc__options_init(struct ebcc_options *opts)
 		.retention = 0,
 		.max_request = EBCC_MAX_REQUEST_DEFAULT,
 		.log_level = EBCC_LOG_WARNING,
+		.sandbox_pool_idle_ms = EBCC_SANDBOX_POOL_IDLE_DEFAULT_MS,
 	};
 	if (default_state_root(&opts->state_root) < 0 ||
 	    replace_string(&opts->default_backend, "sim") < 0 ||

@@ -129,3 +129,14 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s)
 		close(s->env.data_dir_fd);
 	s->env.data_dir_fd = -1;
 }
+
+struct ebcc__sandbox_pool *ebcc__env_sandbox_pool(const struct ebcc_backend_env *env)
+{
+	const struct ebcc_backend_session *s;
+
+	/* Only an environment of ours has a session (and a context) as its host. */
+	if (env == NULL || env->alloc != env_alloc || env->host == NULL)
+		return NULL;
+	s = env->host;
+	return ebcc__context_sandbox_pool(s->ctx);
+}

@@ -240,6 +240,8 @@ static int spawn_stage(const struct ebcc_backend_env *env,
 			return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for %s", s->name);
 		s->channel_fd = sv[0];
 		stage_end = sv[1];
+		/* A sandbox made beforehand, when the context keeps a pool of them. */
+		spec.pool = ebcc__env_sandbox_pool(env);
 	}
 	spec.image_fd = image;
 	spec.channel_fd = stage_end;

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -112,9 +113,72 @@ static int set_own_limits(const struct plan *p)
 	return 0;
 }
 
+/* A parked child's copy of its plan, completed with what it was handed. */
+struct parked {
+	struct plan plan;
+	struct park_msg msg;
+};
+
+/*
+ * A pooled child, its namespaces made: holds nothing of the embedder's but the park socket
+ * (then descriptor 3), its status pipe (4) and /dev/null (0-2, 5), says it is ready and waits
+ * for what to run. End of file (the pool was drained) ends it. Async-signal-safe.
+ */
+static void park(const struct plan *p, int status_fd, struct parked *ret)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+	} control;
+	struct record ready = { .kind = RECORD_READY };
+	struct iovec iov = { .iov_base = &ret->msg, .iov_len = sizeof(ret->msg) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	int ctl = fcntl(p->park_fd, F_DUPFD_CLOEXEC, 10);
+	int st = fcntl(status_fd, F_DUPFD_CLOEXEC, 10);
+	int nul = fcntl(p->devnull_fd, F_DUPFD_CLOEXEC, 10);
+	struct cmsghdr *c;
+	int fds[3] = { -1, -1, -1 }, want;
+	ssize_t n;
+
+	if (ctl < 0 || st < 0 || nul < 0 || dup3(st, 4, O_CLOEXEC) < 0)
+		child_fail(st >= 0 ? st : status_fd, STEP_PARK);
+	if (dup3(ctl, 3, O_CLOEXEC) < 0 || dup3(nul, 5, O_CLOEXEC) < 0 || dup2(nul, 0) < 0 ||
+	    dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || close_range_fds(6, ~0U) < 0)
+		child_fail(4, STEP_PARK);
+	write_record(4, &ready);
+	do
+		n = recvmsg(3, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		_exit(0); /* never used: the pool is gone */
+	want = n == (ssize_t)sizeof(ret->msg) && ret->msg.has_attest ? 3 : 2;
+	c = n == (ssize_t)sizeof(ret->msg) ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN((size_t)want * sizeof(int)) || (msg.msg_flags & MSG_CTRUNC)) {
+		errno = EPROTO;
+		child_fail(4, STEP_PARK);
+	}
+	memcpy(fds, CMSG_DATA(c), (size_t)want * sizeof(int));
+	close(3);
+	ret->plan = *p;
+	ret->plan.park_fd = -1;
+	ret->plan.image_fd = fds[0];
+	ret->plan.channel_fd = fds[1];
+	ret->plan.attest_fd = fds[2];
+	ret->plan.devnull_fd = 5;
+	ret->plan.as = ret->msg.as;
+	ret->plan.set_as = ret->msg.set_as;
+	ret->plan.cpu = ret->msg.cpu;
+	ret->plan.set_cpu = ret->msg.set_cpu;
+	ret->msg.argv0[sizeof(ret->msg.argv0) - 1] = '\0';
+	ret->plan.argv[0] = ret->msg.argv0;
+}
+
 __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned long flags,
 						 int status_fd, int go_fd)
 {
+	struct parked parked;
 	struct record ready = { .kind = RECORD_READY };
 	char go;
 	int gfd;
@@ -150,6 +214,12 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(status_fd, STEP_SIGNALS);
+	if (p->park_fd >= 0) {
+		park(p, status_fd, &parked);
+		p = &parked.plan;
+		status_fd = 4;
+		go_fd = 5; /* unused: a parked child sets its own limits */
+	}
 
 	/* Park every descriptor above the image's slot, then put each where the stage expects
 	 * it and close the rest. */
@@ -349,8 +419,8 @@ static int set_as_after_exec(const struct plan *p, pid_t pid)
  * Clones the stage at the first namespace level that works, from first_level on. Async-signal
  * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with *fail.
  */
-int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
-		  struct record *fail)
+static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
+		     int *ret_status_fd, struct record *fail)
 {
 	int last_err = 0;
 
@@ -394,7 +464,17 @@ int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, 
 		}
 		n = ebcc__sandbox_read_record(status_pipe[0], &rec);
 		ready = n == (ssize_t)sizeof(rec) && rec.kind == RECORD_READY;
-		if (!launcher_sets_limits(p)) {
+		if (p->park_fd >= 0) {
+			if (ready) {
+				close(go_pipe[1]);
+				*ret_status_fd = status_pipe[0];
+				*ret_pid = pid;
+				*ret_level = level;
+				return 0;
+			}
+			if (n == 0)
+				n = -1; /* died before it was parked */
+		} else if (!launcher_sets_limits(p)) {
 			/* The child set its own limits: end of file means the exec happened. */
 		} else if (ready) {
 			if (set_limits(p, pid) < 0) {
@@ -449,6 +529,18 @@ int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, 
 	}
 	*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_CLONE, .err = last_err };
 	return -1;
+}
+
+int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
+			 struct record *fail)
+{
+	return launch_at(p, first_level, ret_pid, ret_level, NULL, fail);
+}
+
+int ebcc__sandbox_launch_parked(const struct plan *p, pid_t *ret_pid, int *ret_level,
+				int *ret_status_fd, struct record *fail)
+{
+	return launch_at(p, 0, ret_pid, ret_level, ret_status_fd, fail);
 }
 
 /* The intermediate process of a detached stage. */

@@ -36,13 +36,15 @@ enum step {
 	STEP_PID_RECORD,
 	STEP_JOIN_NET,
 	STEP_UNSHARE_USER,
+	STEP_PARK,
 };
 
 /* A record on a status pipe. */
 enum record_kind {
 	RECORD_FAIL = 1,    /* step and err say what failed */
 	RECORD_SPAWNED = 2, /* from the intermediate process: pid and level of the stage */
-	RECORD_READY = 3,   /* from the child: descriptors arranged, waiting for its limits */
+	RECORD_READY = 3,   /* from the child: descriptors arranged, waiting for its limits;
+			     * or, parked (sandbox-pool.c), waiting for what to run */
 };
 
 struct record {
@@ -83,10 +85,26 @@ struct plan {
 	struct sock_fprog prog;
 	char *argv[2];
 	char *envp[1];
+	/* >= 0: a pooled sandbox (sandbox-pool.c). The child parks once its namespaces and
+	 * signals are set up, holding only this socket, the status pipe and /dev/null, until a
+	 * struct park_msg and the stage's descriptors arrive on it. */
+	int park_fd;
 	int record_dir_fd; /* with record_name: where the launcher records the stage's pid */
 	const char *record_name;
 	char record_tmp[NAME_MAX + 1];
 };
+
+/* What a parked child receives (with the image, the channel and, when has_attest, the
+ * attestation descriptor, in that order, as SCM_RIGHTS). */
+struct park_msg {
+	struct rlimit as, cpu;
+	bool set_as, set_cpu, has_attest;
+	char argv0[64];
+};
+
+/* sandbox.c, for sandbox-pool.c: the plan of a stage (plan_clear() releases it). */
+int ebcc__sandbox_plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec);
+void ebcc__sandbox_plan_clear(struct plan *p);
 
 /* sandbox-seccomp.c: the allow-list compiled into p->prog (or copied from the cache). The
  * path execveat() gets: the filter compares the pointer, so it lives at one address for the
@@ -101,6 +119,10 @@ ssize_t ebcc__sandbox_read_record(int fd, struct record *rec);
  * *fail. */
 int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
 			 struct record *fail);
+/* The same for a parked child (p->park_fd >= 0): returns once it is parked, with the read end
+ * of its status pipe in *ret_status_fd (end of file there will mean the exec happened). */
+int ebcc__sandbox_launch_parked(const struct plan *p, pid_t *ret_pid, int *ret_level,
+				int *ret_status_fd, struct record *fail);
 /* The intermediate process of a detached stage: launches it, hands its pid and level up on
  * result_fd, waits on go_fd until the parent has read its start time, and exits. */
 __attribute__((noreturn)) void ebcc__sandbox_middle_main(const struct plan *p, int result_fd,

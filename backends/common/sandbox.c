@@ -39,6 +39,7 @@
 
 #include "ebcc-private.h"
 #include "sandbox-plan.h"
+#include "sandbox-pool.h"
 
 #define MIN_FILES 8
 
@@ -74,6 +75,7 @@ static const char *step_text(int step)
 		[STEP_EXEC] = "execveat of the stage image",
 		[STEP_PIPE] = "creating a pipe",
 		[STEP_PID_RECORD] = "recording the stage's pid",
+		[STEP_PARK] = "handing the stage to a pooled sandbox",
 	};
 
 	return step >= 0 && (size_t)step < EBCC_ARRAY_SIZE(text) && text[step] != NULL
@@ -137,7 +139,7 @@ __attribute__((destructor)) static void shared_net_release(void)
 
 /* ---- the parent ---------------------------------------------------------------------------- */
 
-static void plan_clear(struct plan *p)
+void ebcc__sandbox_plan_clear(struct plan *p)
 {
 	free(p->prog.filter);
 	p->prog.filter = NULL;
@@ -146,7 +148,7 @@ static void plan_clear(struct plan *p)
 	p->devnull_fd = -1;
 }
 
-static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
+int ebcc__sandbox_plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 {
 	uint32_t files = spec->max_files == 0 ? 64 : spec->max_files;
 	struct rlimit ours;
@@ -160,7 +162,7 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 	if (files < MIN_FILES)
 		files = MIN_FILES;
 	*p = (struct plan){ .image_fd = spec->image_fd, .channel_fd = spec->channel_fd,
-			    .attest_fd = spec->attest ? spec->attest_fd : -1, .devnull_fd = -1, .shared_net_fd = -1, .detach = spec->detach,
+			    .attest_fd = spec->attest ? spec->attest_fd : -1, .devnull_fd = -1, .shared_net_fd = -1, .park_fd = -1, .detach = spec->detach,
 			    .child_image_fd = (int)files,
 			    .valgrind = UNDER_VALGRIND() };
 	snprintf(p->exec_path, sizeof(p->exec_path), "/proc/self/fd/%d", p->child_image_fd);
@@ -196,7 +198,7 @@ static int plan_init(struct plan *p, const struct ebcc__sandbox_spec *spec)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "open /dev/null for a stage");
 	r = ebcc__sandbox_build_filter(p);
 	if (r < 0)
-		plan_clear(p);
+		ebcc__sandbox_plan_clear(p);
 	return r;
 }
 
@@ -242,14 +244,14 @@ int ebcc__sandbox_probe(struct ebcc__sandbox_isolation *ret, char *reason, size_
 	int level, r;
 	struct ebcc__sandbox_spec spec = { .image_fd = 0, .channel_fd = 0 };
 
-	r = plan_init(&p, &spec);
+	r = ebcc__sandbox_plan_init(&p, &spec);
 	if (r < 0)
 		return r;
 	p.probe_only = true;
 	p.channel_fd = p.devnull_fd;
 	p.image_fd = p.devnull_fd;
 	r = ebcc__sandbox_launch(&p, 0, &pid, &level, &fail);
-	plan_clear(&p);
+	ebcc__sandbox_plan_clear(&p);
 	if (r < 0) {
 		char errbuf[128];
 
@@ -269,13 +271,26 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 	pid_t pid = -1;
 	int level = 0, r;
 
-	r = plan_init(&p, spec);
+	r = ebcc__sandbox_plan_init(&p, spec);
 	if (r < 0)
 		return r;
 
+	if (!spec->detach && spec->pool != NULL && !p.valgrind) {
+		/* A sandbox made beforehand with this very plan, if the pool has one. */
+		r = ebcc__sandbox_pool_spawn(spec->pool, &p, spec, &pid, &level, &rec);
+		if (r < 0) {
+			ebcc__sandbox_plan_clear(&p);
+			return fail_error(&rec, spec);
+		}
+		if (r > 0) {
+			ebcc__sandbox_plan_clear(&p);
+			*ret = (struct ebcc__sandbox_proc){ .pid = pid, .child = true };
+			goto spawned;
+		}
+	}
 	if (!spec->detach) {
 		r = ebcc__sandbox_launch(&p, 0, &pid, &level, &rec);
-		plan_clear(&p);
+		ebcc__sandbox_plan_clear(&p);
 		if (r < 0)
 			return fail_error(&rec, spec);
 		*ret = (struct ebcc__sandbox_proc){ .pid = pid, .child = true };
@@ -285,14 +300,14 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 		ssize_t n;
 
 		if (pipe2(result_pipe, O_CLOEXEC) < 0) {
-			plan_clear(&p);
+			ebcc__sandbox_plan_clear(&p);
 			return ebcc__error_errno(EBCC_ERR_IO, errno, "pipe for a stage");
 		}
 		if (pipe2(go_pipe, O_CLOEXEC) < 0) {
 			r = errno;
 			close(result_pipe[0]);
 			close(result_pipe[1]);
-			plan_clear(&p);
+			ebcc__sandbox_plan_clear(&p);
 			return ebcc__error_errno(EBCC_ERR_IO, r, "pipe for a stage");
 		}
 		middle = ebcc__sandbox_raw_clone(0);
@@ -304,7 +319,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 		r = errno;
 		close(result_pipe[1]);
 		close(go_pipe[0]);
-		plan_clear(&p);
+		ebcc__sandbox_plan_clear(&p);
 		if (middle < 0) {
 			close(result_pipe[0]);
 			close(go_pipe[1]);
@@ -336,6 +351,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 					   "the stage process %d ended right after it started",
 					   (int)pid);
 	}
+spawned:
 	if (ret->child && ebcc__proc_start_time(pid, &ret->start_time) < 0)
 		ret->start_time = 0; /* a child that already exited: still ours to reap */
 	isolation_from_level(level, &ret->isolation);

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 struct json_object;
+struct ebcc__sandbox_pool;
 
 /* Where the stage finds what the sandbox hands it. */
 #define EBCC_SANDBOX_CHANNEL_FD 3 /* = EBCC_STAGE_CHANNEL_FD */
@@ -39,6 +40,9 @@ struct ebcc__sandbox_spec {
 	 * not even when the loading process dies before it could record the stage itself. */
 	int pid_record_dir_fd;
 	const char *pid_record;
+	/* Not detach only, optional: take a sandbox made beforehand from this pool
+	 * (sandbox-pool.h) when it has one for this plan; else the stage is spawned as usual. */
+	struct ebcc__sandbox_pool *pool;
 };
 
 /* What the sandbox achieved for a stage (or, from ebcc__sandbox_probe(), can achieve). */

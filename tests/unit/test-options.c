@@ -52,7 +52,24 @@ static void options_set_is_atomic(void **state)
 	assert_int_equal(ebcc__options_set(&o, "state-root", "/b"), EBCC_ERR_INVALID_ARG);
 	assert_string_equal(ebcc_last_error_message(),
 			    "unknown option \"state-root\" (known: anchor, artifacts, default_backend, "
-			    "durability, log_level, max_request, plugin_dir, retention, state_root)");
+			    "durability, log_level, max_request, plugin_dir, retention, sandbox_pool, "
+			    "sandbox_pool_idle_ms, state_root)");
+	/* The sandbox pool: off by default, a count in 0..32, an idle limit in ms. */
+	assert_int_equal(ebcc__options_get(&o, "sandbox_pool", &value), 0);
+	assert_string_equal(value, "0");
+	free(value);
+	assert_int_equal(ebcc__options_get(&o, "sandbox_pool_idle_ms", &value), 0);
+	assert_string_equal(value, "10000");
+	free(value);
+	assert_int_equal(ebcc__options_set(&o, "sandbox_pool", "4"), 0);
+	assert_int_equal(o.sandbox_pool, 4);
+	assert_int_equal(ebcc__options_set(&o, "sandbox_pool", "33"), EBCC_ERR_INVALID_ARG);
+	assert_string_equal(ebcc_last_error_message(),
+			    "option sandbox_pool: \"33\" is not a count of sandboxes in 0..32");
+	assert_int_equal(o.sandbox_pool, 4);
+	assert_int_equal(ebcc__options_set(&o, "sandbox_pool_idle_ms", "0"), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc__options_set(&o, "sandbox_pool_idle_ms", "250"), 0);
+	assert_int_equal(o.sandbox_pool_idle_ms, 250);
 	ebcc__options_clear(&o);
 }
 
