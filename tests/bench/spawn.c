@@ -10,7 +10,9 @@
  * Two ratios: the whole invocation against the whole floor (spawn + exchange + signature +
  * files), and the spawn part alone — the call minus its validate, report and persist phases
  * (meta.json), which leaves EID allocation, sandboxed spawn, run and teardown — against the
- * raw spawn + exchange + wait.
+ * raw spawn + exchange + wait. A third side, interleaved with the two (the order rotating each
+ * round), is the same stage in a context whose sandbox pool is on (sandbox_pool=2): its
+ * sandboxes are made by the pool's thread between calls.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,8 +29,44 @@
 
 struct spawn_run {
 	struct samples ebcc, raw, raw_spawn, raw_sign, raw_files, ebcc_spawn;
-	struct phase_set *phases;
+	struct samples pool, pool_spawn; /* the same with the context's sandbox pool on */
+	struct phase_set *phases, *pool_phases;
 };
+
+/* The pooled side: its own context (sandbox_pool=POOL_SIZE) and composite. */
+#define POOL_SIZE "2"
+struct pool_side {
+	struct ebcc_context *ctx;
+	struct ebcc_instance *inst;
+	char *stage_dir;
+	uint64_t first;
+};
+
+static int pool_open(const char *root, const char *bundle, struct pool_side *ps)
+{
+	char id[128];
+	int r;
+
+	make_id(id, sizeof(id), "spawn-pool", 0);
+	if (context_open(root, NULL, NULL, &ps->ctx) < 0)
+		return -1;
+	r = ebcc_context_set_option(ps->ctx, "sandbox_pool", POOL_SIZE);
+	if (r < 0)
+		return fail_ebcc("ebcc_context_set_option sandbox_pool", r);
+	if ((r = ebcc_instance_create(ps->ctx, id, bundle, &ps->inst)) < 0 ||
+	    (r = ebcc_instance_start(ps->inst)) < 0)
+		return fail_ebcc(ps->inst == NULL ? "ebcc_instance_create (pool)"
+						  : "ebcc_instance_start (pool)", r);
+	ps->stage_dir = stage_directory(ps->inst, "echo");
+	return ps->stage_dir != NULL ? 0 : -1;
+}
+
+static void pool_close(struct pool_side *ps)
+{
+	free(ps->stage_dir);
+	ebcc_instance_unref(ps->inst);
+	ebcc_context_unref(ps->ctx); /* drains the pool */
+}
 
 static int ebcc_once(struct ebcc_instance *inst, const uint8_t *req, uint64_t *ret_ns,
 		     uint64_t *ret_seq)
@@ -77,6 +115,7 @@ static int measure(const struct bench_opts *o, const char *scratch, struct spawn
 	struct ebcc_instance *inst = NULL;
 	struct raw_signer *signer = NULL;
 	struct raw_artifacts files = { 0 };
+	struct pool_side ps = { 0 };
 	char root[4096], bundle[4096], id[128], inv_dir[4096], *stage_dir = NULL;
 	uint8_t req[REQUEST_SIZE], resp[REQUEST_SIZE];
 	unsigned reps = o->reps / 10 > 10 ? o->reps / 10 : (o->reps < 10 ? o->reps : 10);
@@ -106,19 +145,32 @@ static int measure(const struct bench_opts *o, const char *scratch, struct spawn
 	stage_dir_fd = open(stage_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (stage_dir_fd < 0 || pathf(inv_dir, sizeof(inv_dir), "%s/%" PRIu64, stage_dir, seq) < 0 || raw_artifacts_like(inv_dir, false, &files) < 0)
 		goto out;
+	if (pool_open(root, bundle, &ps) < 0)
+		goto out;
 	for (unsigned i = 0; i < WARMUP && !bench_interrupted; i++)
 		if (ebcc_once(inst, req, &ns, &seq) < 0 ||
+		    ebcc_once(ps.inst, req, &ns, &ps.first) < 0 ||
 		    raw_once(image_fd, signer, stage_dir_fd, &files, i, req, resp, t) < 0)
 			goto out;
 
 	first = seq + 1;
+	ps.first++;
+	/* The three sides rotate their order each round. */
 	for (unsigned i = 0; i < reps && !bench_interrupted; i++) {
-		if (i % 2 == 0 && ebcc_once(inst, req, &ns, &seq) < 0)
-			goto out;
-		if (raw_once(image_fd, signer, stage_dir_fd, &files, WARMUP + i, req, resp, t) < 0)
-			goto out;
-		if (i % 2 == 1 && ebcc_once(inst, req, &ns, &seq) < 0)
-			goto out;
+		uint64_t pool_ns = 0, pool_seq;
+
+		for (unsigned k = 0; k < 3; k++) {
+			unsigned who = (i + k) % 3;
+
+			if (who == 0 && ebcc_once(inst, req, &ns, &seq) < 0)
+				goto out;
+			if (who == 1 && ebcc_once(ps.inst, req, &pool_ns, &pool_seq) < 0)
+				goto out;
+			if (who == 2 && raw_once(image_fd, signer, stage_dir_fd, &files, WARMUP + i,
+						 req, resp, t) < 0)
+				goto out;
+		}
+		samples_add(&m->pool, pool_ns);
 		samples_add(&m->ebcc, ns);
 		samples_add(&m->raw_spawn, t[0]);
 		samples_add(&m->raw_sign, t[1]);
@@ -127,10 +179,14 @@ static int measure(const struct bench_opts *o, const char *scratch, struct spawn
 	}
 	if (bench_interrupted || phases_collect(stage_dir, first, &m->ebcc, &m->phases) < 0 ||
 	    phases_without(m->phases, PHASE_VALIDATE | PHASE_REPORT | PHASE_PERSIST,
-			   &m->ebcc_spawn) < 0)
+			   &m->ebcc_spawn) < 0 ||
+	    phases_collect(ps.stage_dir, ps.first, &m->pool, &m->pool_phases) < 0 ||
+	    phases_without(m->pool_phases, PHASE_VALIDATE | PHASE_REPORT | PHASE_PERSIST,
+			   &m->pool_spawn) < 0)
 		goto out;
 	r = 0;
 out:
+	pool_close(&ps);
 	if (image_fd >= 0)
 		close(image_fd);
 	if (stage_dir_fd >= 0)
@@ -189,12 +245,44 @@ static int spawn_on(const struct bench_opts *o, const char *parent, const char *
 			      ws.median > 0 ? es.median / ws.median : 0, "<=", 1.2, "x", es.n > 0,
 			      "no samples");
 		phases_report(KEY("phases"), "where a per-invocation call's time goes", m.phases);
+		{
+			struct summary pe, pes;
+
+			report_latency(KEY("pool"),
+				       "ebcc_stage_invoke + unref, sandbox_pool=" POOL_SIZE, &m.pool);
+			report_latency(KEY("pool_spawn"), "  pooled spawn part", &m.pool_spawn);
+			samples_summarize(&m.pool, &pe);
+			samples_summarize(&m.pool_spawn, &pes);
+			report_ratio(KEY("ratio_pool"),
+				     "ratio pooled/raw, whole invocation (medians)", pe.median,
+				     w.median);
+			report_ratio(KEY("ratio_pool_spawn"),
+				     "ratio pooled/raw, spawn part only (medians)", pes.median,
+				     ws.median);
+			report_ratio(KEY("pool_gain"), "ratio pooled/unpooled ebcc (medians)",
+				     pe.median, e.median);
+			report_target(KEY("target_pool"),
+				      LABEL("per-invocation with the pool, ebcc/raw on %s, whole "
+					    "invocation", fstype),
+				      w.median > 0 ? pe.median / w.median : 0, "<=", 1.2, "x",
+				      pe.n > 0, "no samples");
+			report_target(KEY("target_pool_spawn"),
+				      LABEL("per-invocation with the pool, ebcc/raw on %s, spawn "
+					    "part only", fstype),
+				      ws.median > 0 ? pes.median / ws.median : 0, "<=", 1.2, "x",
+				      pes.n > 0, "no samples");
+			phases_report(KEY("pool_phases"), "where a pooled call's time goes",
+				      m.pool_phases);
+		}
 #undef KEY
 #undef LABEL
 	} else {
 		report_skip("spawn", "per-invocation enclave", "failed (see the message above)");
 	}
 	phases_free(m.phases);
+	phases_free(m.pool_phases);
+	samples_free(&m.pool);
+	samples_free(&m.pool_spawn);
 	samples_free(&m.ebcc);
 	samples_free(&m.ebcc_spawn);
 	samples_free(&m.raw);
