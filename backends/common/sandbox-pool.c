@@ -11,11 +11,14 @@
  * by pid works from every thread of the process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +50,9 @@ struct ebcc__sandbox_pool {
 	char uid_map[64];
 	struct parked ready[EBCC_SANDBOX_POOL_MAX];
 	unsigned n_ready;
+	bool helpers_wanted;
+	struct parked helpers[EBCC_SANDBOX_POOL_MAX];
+	unsigned n_helpers;
 	struct ebcc__sandbox_pool_stats stats;
 	pthread_t thread;
 };
@@ -107,29 +113,107 @@ static int parked_make(uint32_t max_files, struct parked *ret)
 	return 0;
 }
 
+/* What a parked helper is handed. */
+struct helper_msg {
+	ebcc__sandbox_helper_fn fn;
+	size_t len;
+	unsigned char payload[EBCC_SANDBOX_HELPER_PAYLOAD_MAX];
+};
+
+/* A parked helper (async-signal-safe: a fork of a process with other threads). */
+__attribute__((noreturn)) static void helper_main(int ctl)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct helper_msg m;
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	sigset_t all;
+	int nul, fd;
+	ssize_t n;
+
+	/* The embedder's signal handlers are still installed here: let none of them run. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || dup2(ctl, 3) < 0)
+		_exit(127);
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
+	    syscall(SYS_close_range, 4U, ~0U, 0) < 0)
+		_exit(127);
+	do
+		n = recvmsg(3, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	c = n == (ssize_t)sizeof(m) ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)) || m.len > sizeof(m.payload))
+		_exit(0); /* never used (the pool is gone), or not by us */
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	close(3);
+	/* From now on it is the backend's process, which ends as it would on the spot. */
+	(void)prctl(PR_SET_PDEATHSIG, 0);
+	m.fn(m.payload, m.len, fd);
+	_exit(127);
+}
+
+static int helper_make(struct parked *ret)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid = ebcc__sandbox_raw_clone(0);
+	if (pid == 0) {
+		close(sv[0]);
+		helper_main(sv[1]);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -1;
+	}
+	*ret = (struct parked){ .pid = pid, .ctl = sv[0], .status = -1, .since_ms = now_ms() };
+	return 0;
+}
+
+/* Moves what expired (or is above size) from list to end; the oldest come first. */
+static unsigned expire(struct ebcc__sandbox_pool *pool, struct parked *list, unsigned *n,
+		       uint64_t now, struct parked *end, unsigned n_end)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < *n; i++) {
+		bool idle = now - list[i].since_ms >= pool->idle_ms;
+
+		if (idle || *n - i > pool->size) {
+			end[n_end++] = list[i];
+			if (idle) /* quiet: fill again on demand */
+				*(list == pool->ready ? &pool->wanted : &pool->helpers_wanted) = false;
+		} else {
+			list[keep++] = list[i];
+		}
+	}
+	*n = keep;
+	return n_end;
+}
+
 static void *pool_thread(void *arg)
 {
 	struct ebcc__sandbox_pool *pool = arg;
-	struct parked end[EBCC_SANDBOX_POOL_MAX];
+	struct parked end[2 * EBCC_SANDBOX_POOL_MAX];
 
 	pthread_mutex_lock(&pool->lock);
 	while (!pool->stop) {
 		uint64_t now = now_ms(), wake = 0;
-		unsigned n_end = 0, keep = 0;
+		unsigned n_end;
 
-		/* The oldest first: they are the ones to expire. */
-		for (unsigned i = 0; i < pool->n_ready; i++) {
-			struct parked *s = &pool->ready[i];
-
-			if (now - s->since_ms >= pool->idle_ms || pool->n_ready - i > pool->size) {
-				end[n_end++] = *s;
-				if (now - s->since_ms >= pool->idle_ms)
-					pool->wanted = false; /* quiet: fill again on demand */
-			} else {
-				pool->ready[keep++] = *s;
-			}
-		}
-		pool->n_ready = keep;
+		n_end = expire(pool, pool->ready, &pool->n_ready, now, end, 0);
+		n_end = expire(pool, pool->helpers, &pool->n_helpers, now, end, n_end);
 		pool->stats.expired += n_end;
 		if (n_end > 0) {
 			pthread_mutex_unlock(&pool->lock);
@@ -161,10 +245,32 @@ static void *pool_thread(void *arg)
 			}
 			continue;
 		}
-		if (pool->n_ready > 0) {
+		if (pool->helpers_wanted && pool->n_helpers < pool->size) {
+			struct parked h;
+			int r;
+
+			pthread_mutex_unlock(&pool->lock);
+			r = helper_make(&h);
+			pthread_mutex_lock(&pool->lock);
+			if (r < 0) {
+				pool->helpers_wanted = false;
+			} else if (pool->stop || pool->n_helpers >= pool->size) {
+				pthread_mutex_unlock(&pool->lock);
+				parked_end(&h);
+				pthread_mutex_lock(&pool->lock);
+			} else {
+				pool->helpers[pool->n_helpers++] = h;
+			}
+			continue;
+		}
+		if (pool->n_ready > 0 || pool->n_helpers > 0) {
 			struct timespec ts;
 
-			wake = pool->ready[0].since_ms + pool->idle_ms;
+			wake = UINT64_MAX;
+			if (pool->n_ready > 0)
+				wake = pool->ready[0].since_ms + pool->idle_ms;
+			if (pool->n_helpers > 0 && pool->helpers[0].since_ms + pool->idle_ms < wake)
+				wake = pool->helpers[0].since_ms + pool->idle_ms;
 			ts.tv_sec = (time_t)(wake / 1000);
 			ts.tv_nsec = (long)(wake % 1000) * 1000000;
 			pthread_cond_timedwait(&pool->cond, &pool->lock, &ts);
@@ -226,6 +332,8 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 			close(pool->ready[i].ctl);
 			close(pool->ready[i].status);
 		}
+		for (unsigned i = 0; i < pool->n_helpers; i++)
+			close(pool->helpers[i].ctl);
 		free(pool);
 		return;
 	}
@@ -237,6 +345,8 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 		pthread_join(pool->thread, NULL);
 	for (unsigned i = 0; i < pool->n_ready; i++)
 		parked_end(&pool->ready[i]);
+	for (unsigned i = 0; i < pool->n_helpers; i++)
+		parked_end(&pool->helpers[i]);
 	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
@@ -250,6 +360,7 @@ void ebcc__sandbox_pool_stats(struct ebcc__sandbox_pool *pool, struct ebcc__sand
 	pthread_mutex_lock(&pool->lock);
 	*ret = pool->stats;
 	ret->ready = pool->n_ready;
+	ret->helpers_ready = pool->n_helpers;
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -289,7 +400,7 @@ static bool take(struct ebcc__sandbox_pool *pool, const struct plan *p,
 	}
 	if (!hit)
 		pool->stats.misses++;
-	if (!pool->thread_started && pool->wanted && !pool->stop)
+	if (!pool->thread_started && (pool->wanted || pool->helpers_wanted) && !pool->stop)
 		thread_start(pool);
 	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);
@@ -367,4 +478,69 @@ int ebcc__sandbox_pool_spawn(struct ebcc__sandbox_pool *pool, const struct plan 
 		}
 	}
 	return 0;
+}
+
+int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_helper_fn fn,
+			      const void *payload, size_t len, int fd, pid_t *ret_pid)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct helper_msg m = { .fn = fn, .len = len };
+	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	int r = 0;
+
+	if (pool == NULL || getpid() != pool->owner || len > sizeof(m.payload))
+		return 0;
+	memcpy(m.payload, payload, len);
+	for (;;) {
+		struct parked h;
+		bool hit = false;
+		ssize_t n;
+
+		pthread_mutex_lock(&pool->lock);
+		pool->helpers_wanted = pool->size > 0;
+		if (pool->n_helpers > 0) {
+			h = pool->helpers[0];
+			memmove(&pool->helpers[0], &pool->helpers[1],
+				(pool->n_helpers - 1) * sizeof(pool->helpers[0]));
+			pool->n_helpers--;
+			hit = true;
+		} else {
+			pool->stats.helper_misses++;
+		}
+		if (!pool->thread_started && pool->helpers_wanted && !pool->stop)
+			thread_start(pool);
+		pthread_cond_signal(&pool->cond);
+		pthread_mutex_unlock(&pool->lock);
+		if (!hit)
+			break;
+		memset(control.buf, 0, sizeof(control.buf));
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+		do
+			n = sendmsg(h.ctl, &msg, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		close(h.ctl);
+		h.ctl = -1;
+		if (n == (ssize_t)sizeof(m)) {
+			pthread_mutex_lock(&pool->lock);
+			pool->stats.helper_hits++;
+			pthread_mutex_unlock(&pool->lock);
+			*ret_pid = h.pid;
+			r = 1;
+			break;
+		}
+		parked_end(&h); /* it had died: the next one */
+	}
+	/* The payload may be a secret (sim: the monitor's signing key). */
+	explicit_bzero(m.payload, sizeof(m.payload));
+	return r;
 }

@@ -20,6 +20,7 @@
 #ifndef EBCC_BACKEND_SANDBOX_POOL_H
 #define EBCC_BACKEND_SANDBOX_POOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,9 +51,30 @@ struct ebcc__sandbox_pool_stats {
 	uint64_t made;    /* sandboxes the pool made */
 	uint64_t expired; /* ended unused, after the idle limit or a smaller size */
 	unsigned ready;   /* parked now */
+	uint64_t helper_hits, helper_misses;
+	unsigned helpers_ready;
 };
 void ebcc__sandbox_pool_stats(struct ebcc__sandbox_pool *pool,
 			      struct ebcc__sandbox_pool_stats *ret);
+
+/*
+ * Parked helpers: plain children (no sandbox) forked beforehand by the pool's thread, for the
+ * process a backend starts beside each per-invocation stage (sim: its security monitor), so
+ * that its fork is out of the invocation too. A parked helper blocks every signal, holds only
+ * /dev/null and its socket, and has SIGKILL as its parent-death signal until it is handed
+ * work: then it takes the payload and the descriptor, clears its parent-death signal and
+ * calls fn(payload, len, fd), which must not return and may run only async-signal-safe code
+ * (the helper is a fork of a process that may have other threads). fn is an address in this
+ * very program: the helper is a fork of it.
+ */
+#define EBCC_SANDBOX_HELPER_PAYLOAD_MAX 512
+typedef void (*ebcc__sandbox_helper_fn)(const void *payload, size_t len, int fd);
+
+/* 1 and *ret_pid (a child of this process, to reap) when a parked helper took the work; 0
+ * when the pool had none (fork one yourself). The pool keeps as many helpers as sandboxes once
+ * one was asked for. */
+int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_helper_fn fn,
+			      const void *payload, size_t len, int fd, pid_t *ret_pid);
 
 /* sandbox.c: runs the plan's stage in a pooled sandbox made for the same plan. 1 with *ret_pid
  * and *ret_level; 0 when the pool has none (spawn it on the spot); -1 with *fail when the

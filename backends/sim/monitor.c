@@ -11,7 +11,8 @@
  * It is forked from the embedder, which may have other threads: it makes only system calls and
  * libsodium's signature, which allocates nothing and takes no lock. A warm stage's monitor is
  * a grandchild (double fork) that outlives the loading process, reaped by init or the
- * embedder's subreaper; a per-invocation stage's is a child, reaped with the stage.
+ * embedder's subreaper; a per-invocation stage's is a child, reaped with the stage, forked
+ * beforehand by the context's sandbox pool when it has one (sandbox-pool.h: a parked helper).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 
 #include <sodium.h>
 
+#include "../common/sandbox-pool.h"
 #include "../common/sandbox.h"
 #include "ebcc-private.h"
 #include "frame.h"
@@ -81,6 +83,19 @@ __attribute__((noreturn)) static void monitor_main(const struct ebcc__sim_signer
 	_exit(0);
 }
 
+/* A per-invocation stage's monitor in a helper the sandbox pool forked beforehand: the signer
+ * comes as its payload (wiped once copied). */
+__attribute__((noreturn)) static void monitor_helper(const void *payload, size_t len, int fd)
+{
+	struct ebcc__sim_signer signer;
+
+	if (len != sizeof(signer))
+		_exit(1);
+	memcpy(&signer, payload, sizeof(signer));
+	sodium_memzero((void *)payload, len);
+	monitor_main(&signer, fd);
+}
+
 /* A warm stage's monitor: forked by a short-lived intermediate, which tells us through a pipe
  * whether the fork worked (its exit status is not a reliable messenger: a memory checker the
  * embedder runs under may rewrite it). */
@@ -125,7 +140,7 @@ static int start_detached(const struct ebcc__sim_signer *signer, int sv[2])
 }
 
 int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
-			    int *ret_stage_end, pid_t *ret_pid)
+			    struct ebcc__sandbox_pool *pool, int *ret_stage_end, pid_t *ret_pid)
 {
 	int sv[2], r = 0;
 	pid_t child = 0;
@@ -134,6 +149,9 @@ int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
 	if (detach) {
 		r = start_detached(signer, sv);
+	} else if (pool != NULL && ebcc__sandbox_pool_helper(pool, monitor_helper, signer,
+							     sizeof(*signer), sv[0], &child) > 0) {
+		/* forked beforehand: child is ours to reap as below */
 	} else {
 		child = ebcc__sandbox_raw_clone(0);
 		if (child == 0) {

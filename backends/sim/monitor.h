@@ -17,9 +17,11 @@
  * the monitor's socket (close-on-exec; the sandbox hands it to the stage as descriptor 4): the
  * monitor exits when every copy of it is closed. With detach, it is forked twice and nobody
  * here waits for it (*ret_pid 0); else it is our child, *ret_pid, to reap once its stage is
- * gone. EBCC_ERR_IO, EBCC_ERR_BACKEND.
+ * gone; pool, when not NULL, may have forked it beforehand (not detach only). EBCC_ERR_IO,
+ * EBCC_ERR_BACKEND.
  */
+struct ebcc__sandbox_pool;
 int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
-			    int *ret_stage_end, pid_t *ret_pid);
+			    struct ebcc__sandbox_pool *pool, int *ret_stage_end, pid_t *ret_pid);
 
 #endif

@@ -3,7 +3,8 @@
  * The pool of pre-warmed sandboxes, through the sim backend with the core's own environment (a
  * real context with its sandbox_pool option): the isolation a pooled stage reports and has
  * (its /proc status and namespaces) is that of a stage spawned on the spot; no two invocations
- * share a sandbox; idle sandboxes end; nothing is left when the context goes; a child of a
+ * share a sandbox; the stage's security monitor, forked beforehand too, signs for it; idle
+ * sandboxes end; nothing is left when the context goes; a child of a
  * fork() never uses its parent's sandboxes; a failed exec fails the same way.
  */
 #include <dirent.h>
@@ -117,6 +118,20 @@ static void wait_ready(struct ebcc__sandbox_pool *pool, unsigned ready)
 		sleep_ms(1);
 	}
 	fail_msg("the pool never had %u sandboxes ready (it has %u)", ready, st.ready);
+}
+
+/* Waits (at most 10 s) until the pool has `ready` helpers parked (sim: monitors). */
+static void wait_helpers(struct ebcc__sandbox_pool *pool, unsigned ready)
+{
+	struct ebcc__sandbox_pool_stats st;
+
+	for (int i = 0; i < 10000; i++) {
+		ebcc__sandbox_pool_stats(pool, &st);
+		if (st.helpers_ready == ready)
+			return;
+		sleep_ms(1);
+	}
+	fail_msg("the pool never had %u helpers ready (it has %u)", ready, st.helpers_ready);
 }
 
 /* This process's children, over all its threads (/proc/self/task/<tid>/children). */
@@ -272,10 +287,15 @@ static void isolation_is_the_same(void **state)
 		load(p, &first); /* the first demand: a miss, and the pool fills */
 		unload(p, &first);
 		wait_ready(pool, 2);
+		wait_helpers(pool, 2);
 		load(p, &pooled);
 		ebcc__sandbox_pool_stats(pool, &st);
 		assert_int_equal(st.hits, 1);
 		assert_int_equal(st.misses, 1);
+		/* Its security monitor was forked beforehand too; echo_once() below checks that the
+		 * report it made is the monitor's for this stage and answer. */
+		assert_int_equal(st.helper_hits, 1);
+		assert_int_equal(st.helper_misses, 1);
 		iso_pooled = isolation_of(&pooled, &pid_pooled);
 		assert_string_equal(iso_pooled, iso_direct);
 		assert_true(pid_pooled != pid_direct);
@@ -358,11 +378,13 @@ static void idle_and_drain(void **state)
 		load(p, &s);
 		unload(p, &s);
 		wait_ready(pool, 2);
-		assert_int_equal(count_children(), 2);
+		wait_helpers(pool, 2); /* the sim stage's monitors */
+		assert_int_equal(count_children(), 4);
 		sleep_ms(3500);
 		ebcc__sandbox_pool_stats(pool, &st);
 		assert_int_equal(st.ready, 0);
-		assert_true(st.expired >= 2);
+		assert_int_equal(st.helpers_ready, 0);
+		assert_true(st.expired >= 4);
 		wait_children(0);
 		/* Quiet: it stays empty until the next demand. */
 		sleep_ms(100);
@@ -372,14 +394,17 @@ static void idle_and_drain(void **state)
 		load(p, &s);
 		unload(p, &s);
 		wait_ready(pool, 2);
+		wait_helpers(pool, 2);
 		/* A size of 0 ends them. */
 		set_pool(p, "0", NULL);
 		wait_ready(pool, 0);
+		wait_helpers(pool, 0);
 		wait_children(0);
 		set_pool(p, "2", NULL);
 		load(p, &s);
 		unload(p, &s);
 		wait_ready(pool, 2);
+		wait_helpers(pool, 2);
 		ebcc__backend_session_close(&p->s);
 		p->ctx = ebcc_context_unref(p->ctx);
 		assert_int_equal(count_children(), 0);

@@ -380,7 +380,7 @@ static void monitor_answers_only_report_data(void **state)
 
 	assert_int_equal(ebcc__sim_signer_init(rf->f->data_fd, false, MEASUREMENT, 42, &signer),
 			 0);
-	assert_int_equal(ebcc__sim_monitor_start(&signer, false, &fd, &pid), 0);
+	assert_int_equal(ebcc__sim_monitor_start(&signer, false, NULL, &fd, &pid), 0);
 	assert_true(pid > 0);
 	ebcc__sim_signer_clear(&signer);
 	for (int round = 0; round < 2; round++) {
