@@ -444,7 +444,10 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 			close(status_pipe[1]);
 			return -1;
 		}
-		pid = ebcc__sandbox_raw_clone(ebcc__sandbox_ns_levels[level]);
+		if (p->zygote && level != first_level)
+			break;
+		pid = ebcc__sandbox_raw_clone(ebcc__sandbox_ns_levels[level] |
+					      (p->zygote ? CLONE_PARENT : 0));
 		if (pid == 0) {
 			close(status_pipe[0]);
 			close(go_pipe[1]);
@@ -522,8 +525,10 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 		if (n != (ssize_t)sizeof(rec) || rec.kind != RECORD_FAIL)
 			rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_NONE, .err = EIO };
 		last_err = rec.err;
-		if (step_is_namespace(rec.step) && level + 1 < (int)EBCC_SANDBOX_NS_LEVELS)
+		if (step_is_namespace(rec.step) && level + 1 < (int)EBCC_SANDBOX_NS_LEVELS &&
+		    !p->zygote)
 			continue;
+		rec.pid = pid; /* a zygote's child is the embedder's to reap */
 		*fail = rec;
 		return -1;
 	}
@@ -537,10 +542,10 @@ int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, 
 	return launch_at(p, first_level, ret_pid, ret_level, NULL, fail);
 }
 
-int ebcc__sandbox_launch_parked(const struct plan *p, pid_t *ret_pid, int *ret_level,
-				int *ret_status_fd, struct record *fail)
+int ebcc__sandbox_launch_parked(const struct plan *p, int first_level, pid_t *ret_pid,
+				int *ret_level, int *ret_status_fd, struct record *fail)
 {
-	return launch_at(p, 0, ret_pid, ret_level, ret_status_fd, fail);
+	return launch_at(p, first_level, ret_pid, ret_level, ret_status_fd, fail);
 }
 
 /* The intermediate process of a detached stage. */

@@ -89,6 +89,9 @@ struct plan {
 	 * signals are set up, holding only this socket, the status pipe and /dev/null, until a
 	 * struct park_msg and the stage's descriptors arrive on it. */
 	int park_fd;
+	/* A parked child made by the pool's zygote: CLONE_PARENT (the embedder's child, not the
+	 * zygote's), at exactly first_level (no fallback: the level was found beforehand). */
+	bool zygote;
 	int record_dir_fd; /* with record_name: where the launcher records the stage's pid */
 	const char *record_name;
 	char record_tmp[NAME_MAX + 1];
@@ -121,8 +124,8 @@ int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, 
 			 struct record *fail);
 /* The same for a parked child (p->park_fd >= 0): returns once it is parked, with the read end
  * of its status pipe in *ret_status_fd (end of file there will mean the exec happened). */
-int ebcc__sandbox_launch_parked(const struct plan *p, pid_t *ret_pid, int *ret_level,
-				int *ret_status_fd, struct record *fail);
+int ebcc__sandbox_launch_parked(const struct plan *p, int first_level, pid_t *ret_pid,
+				int *ret_level, int *ret_status_fd, struct record *fail);
 /* The intermediate process of a detached stage: launches it, hands its pid and level up on
  * result_fd, waits on go_fd until the parent has read its start time, and exits. */
 __attribute__((noreturn)) void ebcc__sandbox_middle_main(const struct plan *p, int result_fd,

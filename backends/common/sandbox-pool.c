@@ -1,17 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The pool of pre-warmed sandboxes (see sandbox-pool.h): its thread, which makes parked
- * children and ends the idle ones, and the hand-over of a stage to one of them.
+ * The pool of pre-warmed sandboxes (see sandbox-pool.h): its zygote, which makes parked
+ * children and tells idle ones to go, and the hand-over of a stage (or of a helper's work) to
+ * one of them.
  *
- * Why a thread and not a refill on demand by the caller: making a sandbox (a clone with new
- * namespaces, its uid maps) is what the pool exists to take out of the invocation, and a
- * refill by the caller after handing one out would put that cost back into the same call.
- * The parked children are the thread's children: their parent-death signal (SIGKILL) fires
- * when the thread ends, that is when the pool is freed or the process exits, and waitpid()
- * by pid works from every thread of the process.
+ * Why a zygote process, not a thread of the embedder and not a refill by the caller: a refill
+ * by the caller after handing one out would put the cost of making a sandbox back into the
+ * same call; and every fork of the embedder write-protects its memory, so that the embedder
+ * then takes a copy-on-write fault for each page it writes, each with a TLB flush that a
+ * second thread in its address space turns into an inter-processor interrupt (measured: a
+ * thread that refilled the pool made each per-invocation call cost more CPU than it saved).
+ * The zygote is forked once; it makes the parked children with CLONE_PARENT, so that they are
+ * the embedder's children (waitpid() by pid, exit statuses, SIGCHLD, as for a stage spawned on
+ * the spot) while their forks copy only the zygote's address space. It runs only
+ * async-signal-safe code (a fork of a process that may have other threads). Its children's
+ * parent-death signal is that of the thread that started the zygote (the first per-invocation
+ * stage's caller).
+ *
+ * The protocol on the zygote's socket (SOCK_SEQPACKET): the zygote sends each parked child as a
+ * struct zmsg with its descriptors (a sandbox: the embedder's end of its park socket and its
+ * status pipe; a helper: its socket), Z_EXPIRED when it told an idle one to go (the embedder
+ * then reaps it, if it has not handed it work meanwhile: the child acts on whichever message
+ * it reads first, and says which through its status pipe or acknowledgement), Z_FAILED when it
+ * could not make one; the embedder sends C_TOOK for each child it takes, C_WANT after a miss,
+ * C_CONFIG for new limits and C_STOP, answered by Z_BYE once nothing more is on its way.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,34 +43,44 @@
 #include "sandbox-plan.h"
 #include "sandbox-pool.h"
 
+enum { KIND_SANDBOX, KIND_HELPER, N_KINDS };
+enum { Z_PARKED = 1, Z_EXPIRED, Z_FAILED, Z_BYE };
+enum { C_TOOK = 1, C_WANT, C_CONFIG, C_STOP };
+
+struct zmsg {
+	int32_t type, kind, pid, level, step, err;
+};
+
+struct zcmd {
+	int32_t type, kind, pid;
+	uint32_t size, idle_ms;
+};
+
 struct parked {
 	pid_t pid;
 	int level;
-	int ctl;    /* our end of its park socket */
-	int status; /* read end of its status pipe */
+	int ctl;    /* the embedder's end of its socket */
+	int status; /* a sandbox: the read end of its status pipe */
 	uint64_t since_ms;
 };
 
 struct ebcc__sandbox_pool {
 	pthread_mutex_t lock; /* guards everything below but owner */
-	pthread_cond_t cond;  /* a take, a new configuration, stop */
-	pid_t owner;          /* the process whose children the sandboxes are */
+	pid_t owner;          /* the process whose children the parked ones are */
 	unsigned size, idle_ms;
-	bool wanted;          /* a sandbox was asked for since the pool last went quiet */
-	bool stop, thread_started;
 	/* The plan the sandboxes are made for, from the first spawn: a stage whose plan differs
 	 * (descriptor limit, hence the image's slot and the seccomp program) is spawned as usual. */
 	bool shaped;
 	uint32_t max_files;
 	int child_image_fd;
 	char uid_map[64];
-	struct parked ready[EBCC_SANDBOX_POOL_MAX];
-	unsigned n_ready;
-	bool helpers_wanted;
-	struct parked helpers[EBCC_SANDBOX_POOL_MAX];
-	unsigned n_helpers;
+	int level;          /* the namespace level the first sandbox got */
+	pid_t zygote;       /* 0: not started */
+	int zfd;            /* our end of its socket, or -1 */
+	bool zygote_failed; /* it could not be started: the pool spawns nothing */
+	struct parked list[N_KINDS][EBCC_SANDBOX_POOL_MAX];
+	unsigned n[N_KINDS];
 	struct ebcc__sandbox_pool_stats stats;
-	pthread_t thread;
 };
 
 static uint64_t now_ms(void)
@@ -78,39 +104,31 @@ static void parked_end(struct parked *s)
 	*s = (struct parked){ .pid = 0, .ctl = -1, .status = -1 };
 }
 
-/* Makes one parked sandbox for the pool's plan (called without the lock). */
-static int parked_make(uint32_t max_files, struct parked *ret)
+static void zsend_fds(int fd, const void *msg, size_t len, const int *fds, int n_fds)
 {
-	struct ebcc__sandbox_spec spec = { .image_fd = -1, .channel_fd = -1,
-					   .max_files = max_files };
-	struct record fail = { 0 };
-	struct plan p;
-	int sv[2], r;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} control;
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
 
-	r = ebcc__sandbox_plan_init(&p, &spec);
-	if (r < 0)
-		return r;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for a pooled sandbox");
-		ebcc__sandbox_plan_clear(&p);
-		return r;
+	if (n_fds > 0) {
+		struct cmsghdr *c;
+
+		memset(control.buf, 0, sizeof(control.buf));
+		m.msg_control = control.buf;
+		m.msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN((size_t)n_fds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, (size_t)n_fds * sizeof(int));
 	}
-	/* Placeholders until the stage's own arrive: the child holds nothing else. */
-	p.image_fd = p.devnull_fd;
-	p.channel_fd = p.devnull_fd;
-	p.park_fd = sv[1];
-	*ret = (struct parked){ .ctl = sv[0], .status = -1 };
-	r = ebcc__sandbox_launch_parked(&p, &ret->pid, &ret->level, &ret->status, &fail);
-	close(sv[1]);
-	ebcc__sandbox_plan_clear(&p);
-	if (r < 0) {
-		close(sv[0]);
-		*ret = (struct parked){ .ctl = -1, .status = -1 };
-		return ebcc__error(EBCC_ERR_BACKEND, "a pooled sandbox could not be made (step %d: %s)",
-				   fail.step, strerror(fail.err));
-	}
-	ret->since_ms = now_ms();
-	return 0;
+	do
+		n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
 }
 
 /* What a parked helper is handed. */
@@ -153,6 +171,9 @@ __attribute__((noreturn)) static void helper_main(int ctl)
 	    c->cmsg_len != CMSG_LEN(sizeof(int)) || m.len > sizeof(m.payload))
 		_exit(0); /* never used (the pool is gone), or not by us */
 	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	/* The acknowledgement: the pool's zygote may have told us to go at the same time. */
+	if (send(3, "A", 1, MSG_NOSIGNAL) != 1)
+		_exit(0);
 	close(3);
 	/* From now on it is the backend's process, which ends as it would on the spot. */
 	(void)prctl(PR_SET_PDEATHSIG, 0);
@@ -160,132 +181,195 @@ __attribute__((noreturn)) static void helper_main(int ctl)
 	_exit(127);
 }
 
-static int helper_make(struct parked *ret)
-{
-	int sv[2];
-	pid_t pid;
+/* ---- the zygote (async-signal-safe) ------------------------------------------------------- */
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -1;
-	pid = ebcc__sandbox_raw_clone(0);
-	if (pid == 0) {
-		close(sv[0]);
-		helper_main(sv[1]);
+struct zchild {
+	pid_t pid;
+	int ctl; /* our copy of the embedder's end: to tell it to go */
+	uint64_t since_ms;
+};
+
+struct zygote {
+	const struct plan *plan;
+	int fd, level;
+	unsigned size, idle_ms;
+	bool want[N_KINDS], stopping;
+	struct zchild c[N_KINDS][EBCC_SANDBOX_POOL_MAX];
+	unsigned n[N_KINDS];
+};
+
+/* Makes one parked child of the embedder and hands it over. */
+static void zygote_make(struct zygote *z, int kind)
+{
+	struct zmsg msg = { .type = Z_PARKED, .kind = kind, .level = z->level };
+	struct record fail = { 0 };
+	int sv[2], fds[2], n_fds = 1;
+	pid_t pid = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		fail = (struct record){ .step = STEP_PIPE, .err = errno };
+		goto failed;
+	}
+	if (kind == KIND_SANDBOX) {
+		struct plan p = *z->plan;
+		int level = 0, status = -1;
+
+		p.park_fd = sv[1];
+		if (ebcc__sandbox_launch_parked(&p, z->level, &pid, &level, &status, &fail) < 0) {
+			close(sv[0]);
+			close(sv[1]);
+			pid = fail.pid;
+			goto failed;
+		}
+		fds[1] = status;
+		n_fds = 2;
+	} else {
+		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+		if (pid == 0) {
+			close(sv[0]);
+			close(z->fd);
+			helper_main(sv[1]);
+		}
+		if (pid < 0) {
+			fail = (struct record){ .step = STEP_CLONE, .err = errno };
+			close(sv[0]);
+			close(sv[1]);
+			goto failed;
+		}
 	}
 	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		return -1;
-	}
-	*ret = (struct parked){ .pid = pid, .ctl = sv[0], .status = -1, .since_ms = now_ms() };
-	return 0;
+	fds[0] = sv[0];
+	msg.pid = pid;
+	zsend_fds(z->fd, &msg, sizeof(msg), fds, n_fds);
+	if (n_fds == 2)
+		close(fds[1]);
+	z->c[kind][z->n[kind]++] = (struct zchild){ .pid = pid, .ctl = sv[0],
+						    .since_ms = now_ms() };
+	return;
+failed:
+	z->want[kind] = false; /* again on the next demand */
+	msg = (struct zmsg){ .type = Z_FAILED, .kind = kind, .pid = pid > 0 ? pid : 0,
+			     .step = fail.step, .err = fail.err };
+	zsend_fds(z->fd, &msg, sizeof(msg), NULL, 0);
 }
 
-/* Moves what expired (or is above size) from list to end; the oldest come first. */
-static unsigned expire(struct ebcc__sandbox_pool *pool, struct parked *list, unsigned *n,
-		       uint64_t now, struct parked *end, unsigned n_end)
+/* Tells child i of kind to go (a short message it reads instead of work) and the embedder to
+ * reap it. */
+static void zygote_expire(struct zygote *z, int kind, unsigned i)
 {
-	unsigned keep = 0;
+	struct zmsg msg = { .type = Z_EXPIRED, .kind = kind, .pid = z->c[kind][i].pid };
+	int32_t go = 0;
 
-	for (unsigned i = 0; i < *n; i++) {
-		bool idle = now - list[i].since_ms >= pool->idle_ms;
-
-		if (idle || *n - i > pool->size) {
-			end[n_end++] = list[i];
-			if (idle) /* quiet: fill again on demand */
-				*(list == pool->ready ? &pool->wanted : &pool->helpers_wanted) = false;
-		} else {
-			list[keep++] = list[i];
-		}
-	}
-	*n = keep;
-	return n_end;
+	(void)!send(z->c[kind][i].ctl, &go, sizeof(go), MSG_NOSIGNAL);
+	close(z->c[kind][i].ctl);
+	zsend_fds(z->fd, &msg, sizeof(msg), NULL, 0);
+	memmove(&z->c[kind][i], &z->c[kind][i + 1], (z->n[kind] - i - 1) * sizeof(z->c[kind][0]));
+	z->n[kind]--;
 }
 
-static void *pool_thread(void *arg)
+static void zygote_forget(struct zygote *z, int kind, pid_t pid)
 {
-	struct ebcc__sandbox_pool *pool = arg;
-	struct parked end[2 * EBCC_SANDBOX_POOL_MAX];
-
-	pthread_mutex_lock(&pool->lock);
-	while (!pool->stop) {
-		uint64_t now = now_ms(), wake = 0;
-		unsigned n_end;
-
-		n_end = expire(pool, pool->ready, &pool->n_ready, now, end, 0);
-		n_end = expire(pool, pool->helpers, &pool->n_helpers, now, end, n_end);
-		pool->stats.expired += n_end;
-		if (n_end > 0) {
-			pthread_mutex_unlock(&pool->lock);
-			for (unsigned i = 0; i < n_end; i++)
-				parked_end(&end[i]);
-			pthread_mutex_lock(&pool->lock);
-			continue;
+	for (unsigned i = 0; i < z->n[kind]; i++)
+		if (z->c[kind][i].pid == pid) {
+			close(z->c[kind][i].ctl);
+			memmove(&z->c[kind][i], &z->c[kind][i + 1],
+				(z->n[kind] - i - 1) * sizeof(z->c[kind][0]));
+			z->n[kind]--;
+			return;
 		}
-		if (pool->wanted && pool->n_ready < pool->size) {
-			struct parked s;
-			uint32_t files = pool->max_files;
-			int r;
+}
 
-			pthread_mutex_unlock(&pool->lock);
-			r = parked_make(files, &s);
-			pthread_mutex_lock(&pool->lock);
-			if (r < 0) {
-				/* Try again on the next demand; the stage spawned on the spot will
-				 * say what is wrong. */
-				pool->wanted = false;
-			} else if (pool->stop || pool->n_ready >= pool->size ||
-				   files != pool->max_files) {
-				pthread_mutex_unlock(&pool->lock);
-				parked_end(&s);
-				pthread_mutex_lock(&pool->lock);
-			} else {
-				pool->ready[pool->n_ready++] = s;
-				pool->stats.made++;
+__attribute__((noreturn)) static void zygote_main(struct zygote *z)
+{
+	struct plan p = *z->plan;
+	sigset_t all;
+	int nul;
+
+	/* The embedder's signal handlers are still installed here: let none of them run. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_NAME, "ebcc-zygote", 0, 0, 0);
+	/* Hold nothing of the embedder's but what the children need: its socket (3), /dev/null
+	 * (0-2, 4) and the shared network namespace (5); no working directory on its mounts. */
+	nul = fcntl(p.devnull_fd, F_DUPFD_CLOEXEC, 10);
+	if (nul < 0 || fcntl(z->fd, F_DUPFD_CLOEXEC, 10) < 0 || chdir("/") < 0)
+		_exit(1);
+	if (dup3(fcntl(z->fd, F_DUPFD_CLOEXEC, 10), 3, O_CLOEXEC) < 0 ||
+	    dup3(nul, 4, O_CLOEXEC) < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+	    dup2(nul, 2) < 0 ||
+	    (p.shared_net_fd >= 0 &&
+	     dup3(fcntl(p.shared_net_fd, F_DUPFD_CLOEXEC, 10), 5, O_CLOEXEC) < 0) ||
+	    syscall(SYS_close_range, p.shared_net_fd >= 0 ? 6U : 5U, ~0U, 0) < 0)
+		_exit(1);
+	z->fd = 3;
+	p.devnull_fd = p.image_fd = p.channel_fd = 4;
+	if (p.shared_net_fd >= 0)
+		p.shared_net_fd = 5;
+	z->plan = &p;
+	for (;;) {
+		struct pollfd pfd = { .fd = z->fd, .events = POLLIN };
+		uint64_t now = now_ms(), wake = UINT64_MAX;
+		struct zcmd cmd;
+		ssize_t n;
+		int kind, timeout;
+
+		for (kind = 0; kind < N_KINDS; kind++) {
+			while (z->n[kind] > 0 &&
+			       (now - z->c[kind][0].since_ms >= z->idle_ms || z->n[kind] > z->size)) {
+				if (now - z->c[kind][0].since_ms >= z->idle_ms)
+					z->want[kind] = false; /* quiet: fill again on demand */
+				zygote_expire(z, kind, 0);
 			}
-			continue;
+			if (z->n[kind] > 0 && z->c[kind][0].since_ms + z->idle_ms < wake)
+				wake = z->c[kind][0].since_ms + z->idle_ms;
 		}
-		if (pool->helpers_wanted && pool->n_helpers < pool->size) {
-			struct parked h;
-			int r;
-
-			pthread_mutex_unlock(&pool->lock);
-			r = helper_make(&h);
-			pthread_mutex_lock(&pool->lock);
-			if (r < 0) {
-				pool->helpers_wanted = false;
-			} else if (pool->stop || pool->n_helpers >= pool->size) {
-				pthread_mutex_unlock(&pool->lock);
-				parked_end(&h);
-				pthread_mutex_lock(&pool->lock);
-			} else {
-				pool->helpers[pool->n_helpers++] = h;
+		if (!z->stopping) {
+			for (kind = 0; kind < N_KINDS; kind++)
+				if (z->want[kind] && z->n[kind] < z->size)
+					break;
+			if (kind < N_KINDS) {
+				zygote_make(z, kind);
+				continue;
 			}
-			continue;
 		}
-		if (pool->n_ready > 0 || pool->n_helpers > 0) {
-			struct timespec ts;
+		timeout = wake == UINT64_MAX ? -1 : (int)(wake > now ? wake - now : 0);
+		if (poll(&pfd, 1, timeout) <= 0)
+			continue;
+		n = recv(z->fd, &cmd, sizeof(cmd), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(cmd))
+			break; /* the embedder is gone */
+		kind = cmd.kind == KIND_HELPER ? KIND_HELPER : KIND_SANDBOX;
+		if (cmd.type == C_TOOK) {
+			zygote_forget(z, kind, cmd.pid);
+			z->want[kind] = true;
+		} else if (cmd.type == C_WANT) {
+			z->want[kind] = true;
+		} else if (cmd.type == C_CONFIG) {
+			z->size = cmd.size;
+			if (cmd.idle_ms > 0)
+				z->idle_ms = cmd.idle_ms;
+		} else if (cmd.type == C_STOP) {
+			struct zmsg bye = { .type = Z_BYE };
 
-			wake = UINT64_MAX;
-			if (pool->n_ready > 0)
-				wake = pool->ready[0].since_ms + pool->idle_ms;
-			if (pool->n_helpers > 0 && pool->helpers[0].since_ms + pool->idle_ms < wake)
-				wake = pool->helpers[0].since_ms + pool->idle_ms;
-			ts.tv_sec = (time_t)(wake / 1000);
-			ts.tv_nsec = (long)(wake % 1000) * 1000000;
-			pthread_cond_timedwait(&pool->cond, &pool->lock, &ts);
-		} else {
-			pthread_cond_wait(&pool->cond, &pool->lock);
+			z->stopping = true;
+			zsend_fds(z->fd, &bye, sizeof(bye), NULL, 0);
 		}
 	}
-	pthread_mutex_unlock(&pool->lock);
-	return NULL;
+	/* The embedder went without stopping us (it exited): end what it never took. */
+	for (int kind = 0; kind < N_KINDS; kind++)
+		for (unsigned i = 0; i < z->n[kind]; i++)
+			(void)kill(z->c[kind][i].pid, SIGKILL);
+	_exit(0);
 }
+
+/* ---- the embedder's side -------------------------------------------------------------------- */
 
 int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox_pool **ret)
 {
 	struct ebcc__sandbox_pool *pool;
-	pthread_condattr_t attr;
 
 	if (size == 0 || size > EBCC_SANDBOX_POOL_MAX || idle_ms == 0)
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
@@ -294,19 +378,159 @@ int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox
 	pool = calloc(1, sizeof(*pool));
 	if (pool == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	if (pthread_condattr_init(&attr) != 0) {
-		free(pool);
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->cond, &attr);
-	pthread_condattr_destroy(&attr);
 	pool->owner = getpid();
 	pool->size = size;
 	pool->idle_ms = idle_ms;
+	pool->zfd = -1;
 	*ret = pool;
 	return 0;
+}
+
+static void zcmd_send(struct ebcc__sandbox_pool *pool, int type, int kind, pid_t pid)
+{
+	struct zcmd cmd = { .type = type, .kind = kind, .pid = pid, .size = pool->size,
+			    .idle_ms = pool->idle_ms };
+
+	if (pool->zfd >= 0)
+		zsend_fds(pool->zfd, &cmd, sizeof(cmd), NULL, 0);
+}
+
+static void list_remove(struct ebcc__sandbox_pool *pool, int kind, unsigned i)
+{
+	memmove(&pool->list[kind][i], &pool->list[kind][i + 1],
+		(pool->n[kind] - i - 1) * sizeof(pool->list[kind][0]));
+	pool->n[kind]--;
+}
+
+/* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
+ * true when Z_BYE was read. */
+static bool drain(struct ebcc__sandbox_pool *pool, bool until_bye)
+{
+	while (pool->zfd >= 0) {
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(2 * sizeof(int))];
+		} control;
+		struct zmsg m;
+		struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				      .msg_controllen = sizeof(control.buf) };
+		struct cmsghdr *c;
+		int fds[2] = { -1, -1 }, kind;
+		ssize_t n;
+
+		if (until_bye) {
+			struct pollfd pfd = { .fd = pool->zfd, .events = POLLIN };
+
+			if (poll(&pfd, 1, 5000) <= 0)
+				return false;
+		}
+		n = recvmsg(pool->zfd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(m))
+			return false;
+		c = CMSG_FIRSTHDR(&msg);
+		if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(fds, CMSG_DATA(c),
+			       c->cmsg_len - CMSG_LEN(0) < sizeof(fds) ? c->cmsg_len - CMSG_LEN(0)
+								       : sizeof(fds));
+		kind = m.kind == KIND_HELPER ? KIND_HELPER : KIND_SANDBOX;
+		if (m.type == Z_BYE)
+			return true;
+		if (m.type == Z_PARKED && m.pid > 0) {
+			struct parked s = { .pid = m.pid, .level = m.level, .ctl = fds[0],
+					    .status = fds[1], .since_ms = now_ms() };
+
+			if (pool->n[kind] < EBCC_SANDBOX_POOL_MAX && s.ctl >= 0 &&
+			    (kind == KIND_HELPER || s.status >= 0)) {
+				pool->list[kind][pool->n[kind]++] = s;
+				pool->stats.made++;
+			} else {
+				parked_end(&s);
+			}
+			continue;
+		}
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		if (m.type == Z_EXPIRED) {
+			/* Ours to reap, unless we handed it work meanwhile (then the hand-over
+			 * found it gone and reaped it). */
+			for (unsigned i = 0; i < pool->n[kind]; i++)
+				if (pool->list[kind][i].pid == m.pid) {
+					parked_end(&pool->list[kind][i]);
+					list_remove(pool, kind, i);
+					pool->stats.expired++;
+					break;
+				}
+		} else if (m.type == Z_FAILED && m.pid > 0) {
+			ebcc__sandbox_wait_pid(m.pid, NULL); /* a child of ours that died */
+		}
+	}
+	return false;
+}
+
+/* Starts the zygote for plan p (under the lock), once. */
+static void zygote_start(struct ebcc__sandbox_pool *pool)
+{
+	struct ebcc__sandbox_spec spec = { .image_fd = -1, .channel_fd = -1,
+					   .max_files = pool->max_files };
+	struct zygote z = { .size = pool->size, .idle_ms = pool->idle_ms,
+			    .want = { true, true } };
+	struct record fail = { 0 };
+	struct plan p;
+	int sv[2], status = -1, csv[2];
+	pid_t pid = -1, probe = -1;
+
+	if (pool->zygote > 0 || pool->zygote_failed)
+		return;
+	pool->zygote_failed = true;
+	if (ebcc__sandbox_plan_init(&p, &spec) < 0)
+		return;
+	p.image_fd = p.devnull_fd; /* placeholders until the stage's own arrive */
+	p.channel_fd = p.devnull_fd;
+	/* The first parked sandbox, made here, finds the namespace level that works. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csv) < 0)
+		goto out;
+	p.park_fd = csv[1];
+	if (ebcc__sandbox_launch_parked(&p, 0, &probe, &pool->level, &status, &fail) < 0) {
+		close(csv[0]);
+		close(csv[1]);
+		goto out;
+	}
+	close(csv[1]);
+	pool->list[KIND_SANDBOX][pool->n[KIND_SANDBOX]++] =
+		(struct parked){ .pid = probe, .level = pool->level, .ctl = csv[0],
+				 .status = status, .since_ms = now_ms() };
+	pool->stats.made++;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		goto out;
+	p.park_fd = -1;
+	p.zygote = true;
+	z.plan = &p;
+	z.fd = sv[1];
+	z.level = pool->level;
+	/* The one already made counts against the size. */
+	pid = ebcc__sandbox_raw_clone(0);
+	if (pid == 0) {
+		close(sv[0]);
+		z.c[KIND_SANDBOX][0] = (struct zchild){ .pid = probe, .ctl = -1, .since_ms = now_ms() };
+		z.n[KIND_SANDBOX] = 1;
+		zygote_main(&z);
+	}
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		goto out;
+	}
+	pool->zygote = pid;
+	pool->zfd = sv[0];
+	pool->zygote_failed = false;
+out:
+	ebcc__sandbox_plan_clear(&p);
 }
 
 void ebcc__sandbox_pool_configure(struct ebcc__sandbox_pool *pool, unsigned size, unsigned idle_ms)
@@ -314,10 +538,14 @@ void ebcc__sandbox_pool_configure(struct ebcc__sandbox_pool *pool, unsigned size
 	if (pool == NULL || getpid() != pool->owner)
 		return;
 	pthread_mutex_lock(&pool->lock);
-	pool->size = size > EBCC_SANDBOX_POOL_MAX ? EBCC_SANDBOX_POOL_MAX : size;
-	if (idle_ms > 0)
-		pool->idle_ms = idle_ms;
-	pthread_cond_signal(&pool->cond);
+	size = size > EBCC_SANDBOX_POOL_MAX ? EBCC_SANDBOX_POOL_MAX : size;
+	if (size != pool->size || (idle_ms > 0 && idle_ms != pool->idle_ms)) {
+		pool->size = size;
+		if (idle_ms > 0)
+			pool->idle_ms = idle_ms;
+		zcmd_send(pool, C_CONFIG, 0, 0);
+	}
+	drain(pool, false);
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -326,28 +554,33 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 	if (pool == NULL)
 		return;
 	if (getpid() != pool->owner) {
-		/* A child of a fork(): the sandboxes and the thread are the parent's. Only our
-		 * copies of its descriptors go; the lock may have been held across the fork. */
-		for (unsigned i = 0; i < pool->n_ready; i++) {
-			close(pool->ready[i].ctl);
-			close(pool->ready[i].status);
-		}
-		for (unsigned i = 0; i < pool->n_helpers; i++)
-			close(pool->helpers[i].ctl);
+		/* A child of a fork(): the parked children and the zygote are the parent's. Only
+		 * our copies of their descriptors go; the lock may have been held across the fork. */
+		for (int kind = 0; kind < N_KINDS; kind++)
+			for (unsigned i = 0; i < pool->n[kind]; i++) {
+				close(pool->list[kind][i].ctl);
+				if (pool->list[kind][i].status >= 0)
+					close(pool->list[kind][i].status);
+			}
+		if (pool->zfd >= 0)
+			close(pool->zfd);
 		free(pool);
 		return;
 	}
 	pthread_mutex_lock(&pool->lock);
-	pool->stop = true;
-	pthread_cond_signal(&pool->cond);
+	if (pool->zfd >= 0) {
+		/* Everything it made is then in our hands: end it all. */
+		zcmd_send(pool, C_STOP, 0, 0);
+		(void)drain(pool, true);
+		close(pool->zfd);
+		pool->zfd = -1;
+		(void)kill(pool->zygote, SIGKILL);
+		ebcc__sandbox_wait_pid(pool->zygote, NULL);
+	}
+	for (int kind = 0; kind < N_KINDS; kind++)
+		for (unsigned i = 0; i < pool->n[kind]; i++)
+			parked_end(&pool->list[kind][i]);
 	pthread_mutex_unlock(&pool->lock);
-	if (pool->thread_started)
-		pthread_join(pool->thread, NULL);
-	for (unsigned i = 0; i < pool->n_ready; i++)
-		parked_end(&pool->ready[i]);
-	for (unsigned i = 0; i < pool->n_helpers; i++)
-		parked_end(&pool->helpers[i]);
-	pthread_cond_destroy(&pool->cond);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }
@@ -358,24 +591,31 @@ void ebcc__sandbox_pool_stats(struct ebcc__sandbox_pool *pool, struct ebcc__sand
 	if (pool == NULL || getpid() != pool->owner)
 		return;
 	pthread_mutex_lock(&pool->lock);
+	drain(pool, false);
 	*ret = pool->stats;
-	ret->ready = pool->n_ready;
-	ret->helpers_ready = pool->n_helpers;
+	ret->ready = pool->n[KIND_SANDBOX];
+	ret->helpers_ready = pool->n[KIND_HELPER];
 	pthread_mutex_unlock(&pool->lock);
 }
 
-/* Starts the thread with every signal blocked: the embedder's handlers never run on it. */
-static void thread_start(struct ebcc__sandbox_pool *pool)
+/* Takes the oldest parked child of kind (under the lock), telling the zygote. */
+static bool take_locked(struct ebcc__sandbox_pool *pool, int kind, struct parked *ret)
 {
-	sigset_t all, old;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pool->thread_started = pthread_create(&pool->thread, NULL, pool_thread, pool) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	drain(pool, false);
+	if (pool->n[kind] == 0 || pool->size == 0) {
+		if (kind == KIND_SANDBOX)
+			pool->stats.misses++;
+		else
+			pool->stats.helper_misses++;
+		zcmd_send(pool, C_WANT, kind, 0);
+		return false;
+	}
+	*ret = pool->list[kind][0];
+	list_remove(pool, kind, 0);
+	zcmd_send(pool, C_TOOK, kind, ret->pid);
+	return true;
 }
 
-/* Takes the oldest parked sandbox made for plan p, or none. */
 static bool take(struct ebcc__sandbox_pool *pool, const struct plan *p,
 		 const struct ebcc__sandbox_spec *spec, struct parked *ret)
 {
@@ -389,25 +629,17 @@ static bool take(struct ebcc__sandbox_pool *pool, const struct plan *p,
 		snprintf(pool->uid_map, sizeof(pool->uid_map), "%s", p->uid_map);
 	}
 	if (pool->child_image_fd == p->child_image_fd && strcmp(pool->uid_map, p->uid_map) == 0) {
-		pool->wanted = pool->size > 0;
-		if (pool->n_ready > 0) {
-			*ret = pool->ready[0];
-			memmove(&pool->ready[0], &pool->ready[1],
-				(pool->n_ready - 1) * sizeof(pool->ready[0]));
-			pool->n_ready--;
-			hit = true;
-		}
-	}
-	if (!hit)
+		hit = take_locked(pool, KIND_SANDBOX, ret);
+		if (!hit && pool->size > 0)
+			zygote_start(pool); /* its first sandbox is for the next call */
+	} else {
 		pool->stats.misses++;
-	if (!pool->thread_started && (pool->wanted || pool->helpers_wanted) && !pool->stop)
-		thread_start(pool);
-	pthread_cond_signal(&pool->cond);
+	}
 	pthread_mutex_unlock(&pool->lock);
 	return hit;
 }
 
-/* 1: the sandbox runs the stage; 0: it had died (ended, reaped); -1: it failed with *fail. */
+/* 1: the sandbox runs the stage; 0: it had gone (reaped); -1: it failed with *fail. */
 static int hand(struct parked *s, const struct plan *p, struct record *fail)
 {
 	union {
@@ -448,7 +680,8 @@ static int hand(struct parked *s, const struct plan *p, struct record *fail)
 		return 1;
 	ebcc__sandbox_wait_pid(s->pid, NULL);
 	s->pid = 0;
-	if (n == (ssize_t)sizeof(rec) && rec.kind == RECORD_FAIL) {
+	/* STEP_PARK: it read the zygote's "go" (idle) before our stage: take another. */
+	if (n == (ssize_t)sizeof(rec) && rec.kind == RECORD_FAIL && rec.step != STEP_PARK) {
 		*fail = rec;
 		return -1;
 	}
@@ -483,15 +716,7 @@ int ebcc__sandbox_pool_spawn(struct ebcc__sandbox_pool *pool, const struct plan 
 int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_helper_fn fn,
 			      const void *payload, size_t len, int fd, pid_t *ret_pid)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
 	struct helper_msg m = { .fn = fn, .len = len };
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c;
 	int r = 0;
 
 	if (pool == NULL || getpid() != pool->owner || len > sizeof(m.payload))
@@ -499,38 +724,23 @@ int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_hel
 	memcpy(m.payload, payload, len);
 	for (;;) {
 		struct parked h;
-		bool hit = false;
+		char ack = 0;
 		ssize_t n;
+		bool hit;
 
 		pthread_mutex_lock(&pool->lock);
-		pool->helpers_wanted = pool->size > 0;
-		if (pool->n_helpers > 0) {
-			h = pool->helpers[0];
-			memmove(&pool->helpers[0], &pool->helpers[1],
-				(pool->n_helpers - 1) * sizeof(pool->helpers[0]));
-			pool->n_helpers--;
-			hit = true;
-		} else {
-			pool->stats.helper_misses++;
-		}
-		if (!pool->thread_started && pool->helpers_wanted && !pool->stop)
-			thread_start(pool);
-		pthread_cond_signal(&pool->cond);
+		hit = take_locked(pool, KIND_HELPER, &h);
 		pthread_mutex_unlock(&pool->lock);
 		if (!hit)
 			break;
-		memset(control.buf, 0, sizeof(control.buf));
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+		zsend_fds(h.ctl, &m, sizeof(m), &fd, 1);
+		/* It acknowledges, unless it read the zygote's "go" (idle) first. */
 		do
-			n = sendmsg(h.ctl, &msg, MSG_NOSIGNAL);
+			n = recv(h.ctl, &ack, 1, 0);
 		while (n < 0 && errno == EINTR);
 		close(h.ctl);
 		h.ctl = -1;
-		if (n == (ssize_t)sizeof(m)) {
+		if (n == 1 && ack == 'A') {
 			pthread_mutex_lock(&pool->lock);
 			pool->stats.helper_hits++;
 			pthread_mutex_unlock(&pool->lock);
@@ -538,7 +748,7 @@ int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_hel
 			r = 1;
 			break;
 		}
-		parked_end(&h); /* it had died: the next one */
+		parked_end(&h); /* it had gone: the next one */
 	}
 	/* The payload may be a secret (sim: the monitor's signing key). */
 	explicit_bzero(m.payload, sizeof(m.payload));
