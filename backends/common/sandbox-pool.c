@@ -78,6 +78,10 @@ struct ebcc__sandbox_pool {
 	pid_t zygote;       /* 0: not started */
 	int zfd;            /* our end of its socket, or -1 */
 	bool zygote_failed; /* it could not be started: the pool spawns nothing */
+	bool starter_started, start_done;
+	pthread_cond_t started; /* start_done */
+	pthread_t starter;  /* started the zygote; waits on stop_pipe until the pool is freed */
+	int stop_pipe[2];
 	struct parked list[N_KINDS][EBCC_SANDBOX_POOL_MAX];
 	unsigned n[N_KINDS];
 	struct ebcc__sandbox_pool_stats stats;
@@ -379,6 +383,7 @@ int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox
 	if (pool == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->started, NULL);
 	pool->owner = getpid();
 	pool->size = size;
 	pool->idle_ms = idle_ms;
@@ -473,64 +478,108 @@ static bool drain(struct ebcc__sandbox_pool *pool, bool until_bye)
 	return false;
 }
 
-/* Starts the zygote for plan p (under the lock), once. */
-static void zygote_start(struct ebcc__sandbox_pool *pool)
+/*
+ * The thread that starts the zygote and then only waits for the pool to be freed: the
+ * parent-death signal of the zygote's children is that of this thread, which lives as long as
+ * the pool, not that of whichever thread of the embedder asked first (which may exit). It
+ * sleeps: it takes no part in the embedder's TLB flushes.
+ */
+static void *starter_main(void *arg)
 {
-	struct ebcc__sandbox_spec spec = { .image_fd = -1, .channel_fd = -1,
-					   .max_files = pool->max_files };
-	struct zygote z = { .size = pool->size, .idle_ms = pool->idle_ms,
-			    .want = { true, true } };
+	struct ebcc__sandbox_pool *pool = arg;
+	struct ebcc__sandbox_spec spec = { .image_fd = -1, .channel_fd = -1 };
+	struct zygote z = { .want = { true, true } };
 	struct record fail = { 0 };
+	struct parked first = { .pid = 0, .ctl = -1, .status = -1 };
 	struct plan p;
-	int sv[2], status = -1, csv[2];
-	pid_t pid = -1, probe = -1;
+	int sv[2] = { -1, -1 }, csv[2], level = 0;
+	pid_t pid = -1;
+	char byte;
 
-	if (pool->zygote > 0 || pool->zygote_failed)
-		return;
-	pool->zygote_failed = true;
+	pthread_mutex_lock(&pool->lock);
+	spec.max_files = pool->max_files;
+	z.size = pool->size;
+	z.idle_ms = pool->idle_ms;
+	pthread_mutex_unlock(&pool->lock);
 	if (ebcc__sandbox_plan_init(&p, &spec) < 0)
-		return;
+		goto done;
 	p.image_fd = p.devnull_fd; /* placeholders until the stage's own arrive */
 	p.channel_fd = p.devnull_fd;
 	/* The first parked sandbox, made here, finds the namespace level that works. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csv) < 0)
-		goto out;
-	p.park_fd = csv[1];
-	if (ebcc__sandbox_launch_parked(&p, 0, &probe, &pool->level, &status, &fail) < 0) {
-		close(csv[0]);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, csv) == 0) {
+		p.park_fd = csv[1];
+		if (ebcc__sandbox_launch_parked(&p, 0, &first.pid, &level, &first.status, &fail) ==
+		    0) {
+			first.ctl = csv[0];
+			first.level = level;
+			first.since_ms = now_ms();
+		} else {
+			first.pid = 0;
+			close(csv[0]);
+		}
 		close(csv[1]);
-		goto out;
 	}
-	close(csv[1]);
-	pool->list[KIND_SANDBOX][pool->n[KIND_SANDBOX]++] =
-		(struct parked){ .pid = probe, .level = pool->level, .ctl = csv[0],
-				 .status = status, .since_ms = now_ms() };
-	pool->stats.made++;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		goto out;
-	p.park_fd = -1;
-	p.zygote = true;
-	z.plan = &p;
-	z.fd = sv[1];
-	z.level = pool->level;
-	/* The one already made counts against the size. */
-	pid = ebcc__sandbox_raw_clone(0);
-	if (pid == 0) {
-		close(sv[0]);
-		z.c[KIND_SANDBOX][0] = (struct zchild){ .pid = probe, .ctl = -1, .since_ms = now_ms() };
+	if (first.pid > 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0) {
+		p.park_fd = -1;
+		p.zygote = true;
+		z.plan = &p;
+		z.fd = sv[1];
+		z.level = level;
+		/* The one already made counts against the size. */
+		z.c[KIND_SANDBOX][0] = (struct zchild){ .pid = first.pid, .ctl = -1,
+							.since_ms = first.since_ms };
 		z.n[KIND_SANDBOX] = 1;
-		zygote_main(&z);
+		pid = ebcc__sandbox_raw_clone(0);
+		if (pid == 0) {
+			close(sv[0]);
+			zygote_main(&z);
+		}
+		close(sv[1]);
+		if (pid < 0)
+			close(sv[0]);
 	}
-	close(sv[1]);
-	if (pid < 0) {
-		close(sv[0]);
-		goto out;
-	}
-	pool->zygote = pid;
-	pool->zfd = sv[0];
-	pool->zygote_failed = false;
-out:
 	ebcc__sandbox_plan_clear(&p);
+done:
+	pthread_mutex_lock(&pool->lock);
+	if (first.pid > 0) {
+		pool->list[KIND_SANDBOX][pool->n[KIND_SANDBOX]++] = first;
+		pool->stats.made++;
+		pool->level = level;
+	}
+	if (pid > 0) {
+		pool->zygote = pid;
+		pool->zfd = sv[0];
+	} else {
+		pool->zygote_failed = true; /* stages are spawned on the spot */
+	}
+	pool->start_done = true;
+	pthread_cond_broadcast(&pool->started);
+	pthread_mutex_unlock(&pool->lock);
+	while (read(pool->stop_pipe[0], &byte, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/* Starts the starter thread (under the lock), once, with every signal blocked. */
+static void zygote_start(struct ebcc__sandbox_pool *pool)
+{
+	sigset_t all, old;
+
+	if (pool->starter_started || pool->zygote_failed)
+		return;
+	if (pipe2(pool->stop_pipe, O_CLOEXEC) < 0) {
+		pool->zygote_failed = true;
+		return;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pool->starter_started = pthread_create(&pool->starter, NULL, starter_main, pool) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!pool->starter_started) {
+		close(pool->stop_pipe[0]);
+		close(pool->stop_pipe[1]);
+		pool->zygote_failed = true;
+	}
 }
 
 void ebcc__sandbox_pool_configure(struct ebcc__sandbox_pool *pool, unsigned size, unsigned idle_ms)
@@ -564,10 +613,16 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 			}
 		if (pool->zfd >= 0)
 			close(pool->zfd);
+		if (pool->starter_started) {
+			close(pool->stop_pipe[0]);
+			close(pool->stop_pipe[1]);
+		}
 		free(pool);
 		return;
 	}
 	pthread_mutex_lock(&pool->lock);
+	while (pool->starter_started && !pool->start_done)
+		pthread_cond_wait(&pool->started, &pool->lock);
 	if (pool->zfd >= 0) {
 		/* Everything it made is then in our hands: end it all. */
 		zcmd_send(pool, C_STOP, 0, 0);
@@ -581,6 +636,12 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 		for (unsigned i = 0; i < pool->n[kind]; i++)
 			parked_end(&pool->list[kind][i]);
 	pthread_mutex_unlock(&pool->lock);
+	if (pool->starter_started) {
+		close(pool->stop_pipe[1]);
+		pthread_join(pool->starter, NULL);
+		close(pool->stop_pipe[0]);
+	}
+	pthread_cond_destroy(&pool->started);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool);
 }

@@ -10,12 +10,14 @@
  * code for both), and the exec is confirmed the same way (end of file on its status pipe).
  * Each pooled sandbox runs exactly one stage and is never reused.
  *
- * A thread of the pool refills it in the background, so that the time to make a sandbox is
- * spent between invocations, not in them; it refills only after a sandbox was asked for and
- * stops once one has sat idle longer than the idle limit (the pool then empties and fills
- * again on the next demand). All functions are thread-safe: any thread may spawn from a pool
- * while another configures it. In a child of a fork() of the embedder the pool is never used
- * (its sandboxes are the parent's children): the pool checks its owner's pid.
+ * A zygote, a small process forked once per pool, refills it in the background (see
+ * sandbox-pool.c for why a process and not a thread), so that the time to make a sandbox is
+ * spent between invocations, not in them, and not in the embedder's address space; it refills
+ * only after a sandbox was asked for and stops once one has sat idle longer than the idle
+ * limit (the pool then empties and fills again on the next demand). All functions are
+ * thread-safe (one lock): any thread may spawn from a pool while another configures it. In a
+ * child of a fork() of the embedder the pool is never used (its processes are the parent's
+ * children): the pool checks its owner's pid.
  */
 #ifndef EBCC_BACKEND_SANDBOX_POOL_H
 #define EBCC_BACKEND_SANDBOX_POOL_H
@@ -58,7 +60,7 @@ void ebcc__sandbox_pool_stats(struct ebcc__sandbox_pool *pool,
 			      struct ebcc__sandbox_pool_stats *ret);
 
 /*
- * Parked helpers: plain children (no sandbox) forked beforehand by the pool's thread, for the
+ * Parked helpers: plain children (no sandbox) forked beforehand by the pool's zygote, for the
  * process a backend starts beside each per-invocation stage (sim: its security monitor), so
  * that its fork is out of the invocation too. A parked helper blocks every signal, holds only
  * /dev/null and its socket, and has SIGKILL as its parent-death signal until it is handed

@@ -8,6 +8,7 @@
  * fork() never uses its parent's sandboxes; a failed exec fails the same way.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -472,6 +473,45 @@ static void fork_child_spawns_its_own(void **state)
 	}
 }
 
+static void *load_unload(void *arg)
+{
+	struct pool_fixture *p = arg;
+	struct fx_stage s;
+
+	load(p, &s);
+	unload(p, &s);
+	return NULL;
+}
+
+/* The pooled processes outlive the thread that asked first (their parent-death signal is the
+ * pool's own thread's), so a thread pool in the embedder does not kill them. */
+static void first_thread_may_exit(void **state)
+{
+	if (*state == NULL)
+		skip();
+	{
+		struct pool_fixture *p = *state;
+		struct ebcc__sandbox_pool_stats st;
+		struct ebcc__sandbox_pool *pool;
+		struct fx_stage s;
+		pthread_t t;
+
+		set_pool(p, "2", NULL);
+		pool = ebcc__context_sandbox_pool(p->ctx);
+		assert_int_equal(pthread_create(&t, NULL, load_unload, p), 0);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		wait_ready(pool, 2);
+		wait_helpers(pool, 2);
+		sleep_ms(50);
+		load(p, &s);
+		ebcc__sandbox_pool_stats(pool, &st);
+		assert_int_equal(st.hits, 1);
+		assert_int_equal(st.helper_hits, 1);
+		echo_once(p, &s);
+		unload(p, &s);
+	}
+}
+
 /* An image that cannot be executed fails in a pooled sandbox as it does on the spot. */
 static void exec_failure_is_the_same(void **state)
 {
@@ -527,6 +567,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(never_shared, setup, teardown),
 		cmocka_unit_test_setup_teardown(idle_and_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(fork_child_spawns_its_own, setup, teardown),
+		cmocka_unit_test_setup_teardown(first_thread_may_exit, setup, teardown),
 		cmocka_unit_test_setup_teardown(exec_failure_is_the_same, setup, teardown),
 	};
 
