@@ -40,11 +40,12 @@ struct record;
  * Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_NO_MEMORY. */
 int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox_pool **ret);
 
-/* New limits (size 0: keep none), applied by the pool's thread. */
+/* New limits (size 0: keep none), applied by the pool's zygote. */
 void ebcc__sandbox_pool_configure(struct ebcc__sandbox_pool *pool, unsigned size,
 				  unsigned idle_ms);
 
-/* Stops the pool's thread and ends and reaps every sandbox it holds. NULL is ignored. */
+/* Stops the pool's zygote and thread and ends and reaps every process it holds. NULL is
+ * ignored. */
 void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool);
 
 struct ebcc__sandbox_pool_stats {
