@@ -203,7 +203,7 @@ struct zygote {
 };
 
 /* Makes one parked child of the embedder and hands it over. */
-static void zygote_make(struct zygote *z, int kind)
+static void zygote_make(struct zygote *z, const struct plan *plan, int kind)
 {
 	struct zmsg msg = { .type = Z_PARKED, .kind = kind, .level = z->level };
 	struct record fail = { 0 };
@@ -215,7 +215,7 @@ static void zygote_make(struct zygote *z, int kind)
 		goto failed;
 	}
 	if (kind == KIND_SANDBOX) {
-		struct plan p = *z->plan;
+		struct plan p = *plan;
 		int level = 0, status = -1;
 
 		p.park_fd = sv[1];
@@ -310,7 +310,6 @@ __attribute__((noreturn)) static void zygote_main(struct zygote *z)
 	p.devnull_fd = p.image_fd = p.channel_fd = 4;
 	if (p.shared_net_fd >= 0)
 		p.shared_net_fd = 5;
-	z->plan = &p;
 	for (;;) {
 		struct pollfd pfd = { .fd = z->fd, .events = POLLIN };
 		uint64_t now = now_ms(), wake = UINT64_MAX;
@@ -333,7 +332,7 @@ __attribute__((noreturn)) static void zygote_main(struct zygote *z)
 				if (z->want[kind] && z->n[kind] < z->size)
 					break;
 			if (kind < N_KINDS) {
-				zygote_make(z, kind);
+				zygote_make(z, &p, kind);
 				continue;
 			}
 		}
@@ -362,10 +361,10 @@ __attribute__((noreturn)) static void zygote_main(struct zygote *z)
 			zsend_fds(z->fd, &bye, sizeof(bye), NULL, 0);
 		}
 	}
-	/* The embedder went without stopping us (it exited): end what it never took. */
-	for (int kind = 0; kind < N_KINDS; kind++)
-		for (unsigned i = 0; i < z->n[kind]; i++)
-			(void)kill(z->c[kind][i].pid, SIGKILL);
+	/* The embedder went without stopping us. What it never took ends by itself: the
+	 * embedder's copies of their sockets are closed, ours go with us (end of file), and their
+	 * parent-death signal fires with the embedder. No kill(): their pids, which the embedder's
+	 * reaper may already have freed, could name another process by now. */
 	_exit(0);
 }
 
