@@ -21,6 +21,7 @@
 #include "eid.h"
 #include "image.h"
 #include "procstage.h"
+#include "sandbox-pool.h"
 #include "sandbox.h"
 
 _Static_assert(EBCC_SANDBOX_CHANNEL_FD == EBCC_STAGE_CHANNEL_FD,
@@ -37,6 +38,9 @@ struct ebcc__procstage {
 	pid_t attest_pid; /* invocation: the child that is the stage's attestation primitive */
 	int dir_fd;     /* instance: the stage directory, where the socket lives */
 	int channel_fd; /* invocation: the host end of the socketpair */
+	/* invocation: the context's sandbox pool, which reaps the stage and its primitive's
+	 * process once stopped (the call does not wait for their exit), or NULL */
+	struct ebcc__sandbox_pool *pool;
 	struct ebcc__channel_limits limits;
 };
 
@@ -175,7 +179,7 @@ static void pid_record_name(const struct ebcc__procstage *s, char *buf, size_t s
 /* The attestation primitive's process ends with its stage's end of the socket. */
 static void attest_reap(struct ebcc__procstage *s)
 {
-	if (s->attest_pid > 0)
+	if (s->attest_pid > 0 && !ebcc__sandbox_pool_adopt(s->pool, s->attest_pid))
 		ebcc__sandbox_wait_pid(s->attest_pid, NULL);
 	s->attest_pid = 0;
 }
@@ -242,6 +246,7 @@ static int spawn_stage(const struct ebcc_backend_env *env,
 		stage_end = sv[1];
 		/* A sandbox made beforehand, when the context keeps a pool of them. */
 		spec.pool = ebcc__env_sandbox_pool(env);
+		s->pool = spec.pool;
 	}
 	spec.image_fd = image;
 	spec.channel_fd = stage_end;
@@ -264,7 +269,10 @@ static void stage_stop(struct ebcc__procstage *s)
 		close(s->channel_fd);
 		s->channel_fd = -1;
 	}
-	ebcc__sandbox_kill(&s->proc);
+	if (s->pool != NULL)
+		ebcc__sandbox_kill_adopted(&s->proc, s->pool);
+	else
+		ebcc__sandbox_kill(&s->proc);
 	attest_reap(s);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE && s->dir_fd >= 0) {
 		char record[64];

@@ -49,6 +49,8 @@ struct ebcc__sandbox_pool {
 	struct parked list[N_KINDS][EBCC_SANDBOX_POOL_MAX];
 	unsigned n[N_KINDS];
 	struct ebcc__sandbox_pool_stats stats;
+	pid_t adopted[2 * EBCC_SANDBOX_POOL_MAX]; /* ended children, to reap */
+	unsigned n_adopted;
 };
 
 static void parked_end(struct parked *s)
@@ -103,8 +105,43 @@ static void list_remove(struct ebcc__sandbox_pool *pool, int kind, unsigned i)
 
 /* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
  * true when Z_BYE was read. */
+/* Reaps the adopted children that have exited (all of them, waiting, when `all`). */
+static void reap_adopted(struct ebcc__sandbox_pool *pool, bool all)
+{
+	unsigned keep = 0;
+
+	for (unsigned i = 0; i < pool->n_adopted; i++) {
+		pid_t r;
+
+		do
+			r = waitpid(pool->adopted[i], NULL, all ? 0 : WNOHANG);
+		while (r < 0 && errno == EINTR);
+		if (r == 0)
+			pool->adopted[keep++] = pool->adopted[i];
+	}
+	pool->n_adopted = keep;
+}
+
+bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid)
+{
+	bool taken = false;
+
+	if (pool == NULL || pid <= 0 || getpid() != pool->owner)
+		return false;
+	pthread_mutex_lock(&pool->lock);
+	if (pool->n_adopted == EBCC_ARRAY_SIZE(pool->adopted))
+		reap_adopted(pool, false);
+	if (pool->n_adopted < EBCC_ARRAY_SIZE(pool->adopted)) {
+		pool->adopted[pool->n_adopted++] = pid;
+		taken = true;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return taken;
+}
+
 static bool drain(struct ebcc__sandbox_pool *pool, bool until_bye)
 {
+	reap_adopted(pool, false);
 	while (pool->zfd >= 0) {
 		union {
 			struct cmsghdr align;
@@ -328,6 +365,7 @@ void ebcc__sandbox_pool_free(struct ebcc__sandbox_pool *pool)
 	for (int kind = 0; kind < N_KINDS; kind++)
 		for (unsigned i = 0; i < pool->n[kind]; i++)
 			parked_end(&pool->list[kind][i]);
+	reap_adopted(pool, true);
 	pthread_mutex_unlock(&pool->lock);
 	if (pool->starter_started) {
 		close(pool->stop_pipe[1]);

@@ -22,6 +22,7 @@
 #ifndef EBCC_BACKEND_SANDBOX_POOL_H
 #define EBCC_BACKEND_SANDBOX_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -78,6 +79,12 @@ typedef void (*ebcc__sandbox_helper_fn)(const void *payload, size_t len, int fd)
  * one was asked for. */
 int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_helper_fn fn,
 			      const void *payload, size_t len, int fd, pid_t *ret_pid);
+
+/* Takes over reaping a child of this process that was killed or is ending (a per-invocation
+ * stage that ran in a pooled sandbox, its monitor), so that the call that stopped it does not
+ * wait for its exit: it is reaped, by pid, at the pool's next use or when the pool is freed.
+ * false: reap it yourself (a child of a fork(), or too many waiting). */
+bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid);
 
 /* sandbox.c: runs the plan's stage in a pooled sandbox made for the same plan. 1 with *ret_pid
  * and *ret_level; 0 when the pool has none (spawn it on the spot); -1 with *fail when the

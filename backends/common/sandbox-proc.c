@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "ebcc-private.h"
+#include "sandbox-pool.h"
 #include "sandbox.h"
 
 
@@ -127,6 +128,21 @@ void ebcc__sandbox_kill(struct ebcc__sandbox_proc *p)
 		return;
 	}
 	other_wait(p, true);
+}
+
+void ebcc__sandbox_kill_adopted(struct ebcc__sandbox_proc *p, struct ebcc__sandbox_pool *pool)
+{
+	if (p->child && !p->reaped) {
+		(void)kill(p->pid, SIGKILL);
+		if (ebcc__sandbox_pool_adopt(pool, p->pid)) {
+			p->reaped = true;
+			p->status = STATUS_UNKNOWN;
+		} else {
+			(void)ebcc__sandbox_reap(p);
+		}
+		return;
+	}
+	ebcc__sandbox_kill(p);
 }
 
 int ebcc__sandbox_reap(struct ebcc__sandbox_proc *p)

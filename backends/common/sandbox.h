@@ -102,6 +102,10 @@ void ebcc__sandbox_wait(struct ebcc__sandbox_proc *p);
  * reaped, another process is waited for (at most 5 s). Safe to call more than once. */
 void ebcc__sandbox_kill(struct ebcc__sandbox_proc *p);
 
+/* The same for a child that ran in a pooled sandbox, without waiting for it to exit: pool
+ * reaps it later (ebcc__sandbox_pool_adopt()); its status is then not known. */
+void ebcc__sandbox_kill_adopted(struct ebcc__sandbox_proc *p, struct ebcc__sandbox_pool *pool);
+
 /* A child only: waits for it to exit (blocking) and records its status. */
 int ebcc__sandbox_reap(struct ebcc__sandbox_proc *p);
 
