@@ -312,6 +312,7 @@ const struct ebcc_backend_ops *ebcc__backend_sim_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_tsm_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_optee_entry(void);
 const struct ebcc_backend_ops *ebcc__backend_keystone_entry(void);
+const struct ebcc_backend_ops *ebcc__backend_sgx_entry(void);
 
 /* "enclave", "vm", "embedded", or NULL for an unknown EBCC_ISOLATION_* value. */
 const char *ebcc__isolation_name(uint32_t isolation);
@@ -924,5 +925,6 @@ struct ebcc__hostops;
 int ebcc__backend_tsm_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
 int ebcc__backend_optee_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
 int ebcc__backend_keystone_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
+int ebcc__backend_sgx_register(struct ebcc_context *ctx, const struct ebcc__hostops *host);
 
 #endif /* EBCC_PRIVATE_H */

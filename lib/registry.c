@@ -272,6 +272,9 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 #if EBCC_WITH_KEYSTONE
 		ebcc__backend_keystone_entry,
 #endif
+#if EBCC_WITH_SGX
+		ebcc__backend_sgx_entry,
+#endif
 	};
 
 	pthread_mutex_init(&ctx->plugin_lock, NULL);

@@ -11,7 +11,7 @@
  *                    2 is the TD report 1.0 above (584 bytes), type 3 the TD report 1.5 (648:
  *                    the same, then TEE_TCB_SVN2 (16) and MRSERVICETD (48)); the quote
  *                    signature covers header, type, size and body.
- *   sig. length  4   then the signature data:
+ *   sig. length  4   then the signature data (dcap.h), for TDX inside a type-6 wrapper:
  *     quote signature       64  ECDSA P-256 (r || s, big endian) over header || TD report
  *     attestation key       64  raw P-256 public key (x || y)
  *     certification data        type 6 (2), size (4): QE report certification data:
@@ -32,30 +32,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dcap.h"
 #include "options.h"
 
-#define EBCC_TDX_HEADER_SIZE 48
+#define EBCC_TDX_HEADER_SIZE EBCC_DCAP_HEADER_SIZE
 #define EBCC_TDX_BODY_SIZE 584
 #define EBCC_TDX_SIGNED_SIZE (EBCC_TDX_HEADER_SIZE + EBCC_TDX_BODY_SIZE)
-#define EBCC_TDX_QE_REPORT_SIZE 384
+#define EBCC_TDX_QE_REPORT_SIZE EBCC_DCAP_QE_REPORT_SIZE
 #define EBCC_TDX_QUOTE_VERSION 4
 #define EBCC_TDX_QUOTE_VERSION_5 5
 #define EBCC_TDX_BODY_DESCRIPTOR_SIZE 6
 #define EBCC_TDX_BODY_TYPE_TD10 2
 #define EBCC_TDX_BODY_TYPE_TD15 3
 #define EBCC_TDX_BODY15_SIZE 648
-#define EBCC_TDX_ATT_KEY_ECDSA_P256 2
+#define EBCC_TDX_ATT_KEY_ECDSA_P256 EBCC_DCAP_ATT_KEY_ECDSA_P256
 #define EBCC_TDX_TEE_TYPE 0x81
-#define EBCC_TDX_CERT_PCK_CHAIN 5
-#define EBCC_TDX_CERT_QE_REPORT 6
 #define EBCC_TDX_BODY_TD_ATTRIBUTES 120
 #define EBCC_TDX_BODY_MRTD 136
 #define EBCC_TDX_BODY_REPORT_DATA 520
-#define EBCC_TDX_QE_REPORT_DATA 320
 #define EBCC_TDX_TD_ATTR_DEBUG (UINT64_C(1) << 0)
 #define EBCC_TDX_MEASUREMENT_SIZE 48
-#define EBCC_TDX_QE_REPORT_ISVPRODID 256
-#define EBCC_TDX_QE_REPORT_ISVSVN 258
 
 /* A parsed quote: pointers into the caller's bytes. */
 struct ebcc__tdx_quote {
@@ -79,15 +75,7 @@ struct ebcc__tdx_quote {
 	const uint8_t *mrservicetd;  /* 48, TD report 1.5 only (else NULL) */
 	const uint8_t *report_data;  /* 64 */
 	uint64_t td_attributes, xfam;
-	const uint8_t *signature;    /* 64 */
-	const uint8_t *att_key;      /* 64 */
-	const uint8_t *qe_report;    /* 384 */
-	uint16_t qe_report_isvprodid, qe_report_isvsvn; /* the QE's product id and SVN */
-	const uint8_t *qe_report_signature; /* 64 */
-	const uint8_t *qe_auth;
-	size_t qe_auth_len;
-	const uint8_t *pck_chain; /* PEM */
-	size_t pck_chain_len;
+	struct ebcc__dcap_sig sig; /* the signature data (dcap.h) */
 };
 
 /* Parses a whole quote of len bytes. A malformed, short or padded one fails with err and a
@@ -95,11 +83,10 @@ struct ebcc__tdx_quote {
 int ebcc__tdx_quote_parse(const uint8_t *data, size_t len, int err, struct ebcc__tdx_quote *ret);
 
 /*
- * Checks the signatures of a parsed quote: the QE report by the PCK certificate the quote
- * carries, the QE report's binding of the attestation key, the quote by the attestation key;
- * then whether the policy trusts the PCK certificate (a chain to tdx_root_ca, or its key in
- * trusted_keys). 0 with *ret saying whether the signature is verified and how (nothing in the
- * policy to verify it with is not an error here); EBCC_ERR_VERIFY when a check fails.
+ * Checks the signatures of a parsed quote (ebcc__dcap_verify()) with what the policy trusts:
+ * a chain to tdx_root_ca, or the PCK key in trusted_keys. 0 with *ret saying whether the
+ * signature is verified and how (nothing in the policy to verify it with is not an error
+ * here); EBCC_ERR_VERIFY when a check fails.
  */
 int ebcc__tdx_quote_verify(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
 			   struct ebcc__tsm_signature *ret);

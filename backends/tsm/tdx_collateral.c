@@ -607,15 +607,15 @@ static int check_module(const struct ebcc__tdx_quote *q, const struct ebcc__tdx_
 static int check_qe(const struct ebcc__tdx_quote *q, const struct ebcc__tdx_qe_identity *id,
 		    const struct ebcc__tdx_tcb_level **ret)
 {
-	const uint8_t *rep = q->qe_report;
+	const uint8_t *rep = q->sig.qe_report;
 	uint32_t misc = (uint32_t)rep[16] | (uint32_t)rep[17] << 8 | (uint32_t)rep[18] << 16 |
 			(uint32_t)rep[19] << 24;
 
 	if (memcmp(rep + 128, id->mrsigner, 32) != 0)
 		return ebcc__error(ERR, QE_IDENTITY ": mrsigner is not the QE report's MRSIGNER");
-	if (q->qe_report_isvprodid != id->isvprodid)
+	if (q->sig.qe_report_isvprodid != id->isvprodid)
 		return ebcc__error(ERR, QE_IDENTITY ": isvprodid %u is not the QE report's %u",
-				   id->isvprodid, q->qe_report_isvprodid);
+				   id->isvprodid, q->sig.qe_report_isvprodid);
 	if ((misc & id->miscselect_mask) != id->miscselect)
 		return ebcc__error(ERR, QE_IDENTITY ": miscselect %08x (mask %08x) is not the QE "
 				   "report's MISCSELECT %08x", id->miscselect, id->miscselect_mask,
@@ -623,10 +623,10 @@ static int check_qe(const struct ebcc__tdx_quote *q, const struct ebcc__tdx_qe_i
 	if (!masked_equal(rep + 48, id->attributes, id->attributes_mask, 16))
 		return ebcc__error(ERR, QE_IDENTITY ": attributes (with attributesMask) are not the "
 				   "QE report's ATTRIBUTES");
-	*ret = isv_level(id->levels, id->n_levels, q->qe_report_isvsvn);
+	*ret = isv_level(id->levels, id->n_levels, q->sig.qe_report_isvsvn);
 	if (*ret == NULL)
 		return ebcc__error(ERR, QE_IDENTITY ": no TCB level matches the QE's ISVSVN %u",
-				   q->qe_report_isvsvn);
+				   q->sig.qe_report_isvsvn);
 	return 0;
 }
 
@@ -726,7 +726,7 @@ static int signed_document(const struct ebcc__tsm_policy *p, int64_t t, int text
 static int pck_leaf(const struct ebcc__tdx_quote *q, X509 **ret)
 {
 	STACK_OF(X509) *chain = NULL;
-	int r = ebcc__x509_list_from_pem((const char *)q->pck_chain, q->pck_chain_len,
+	int r = ebcc__x509_list_from_pem((const char *)q->sig.pck_chain, q->sig.pck_chain_len,
 					 "TDX quote: the PCK certificate chain", ERR, &chain);
 
 	if (r < 0)

@@ -88,8 +88,8 @@ static void tdx_claims(const struct ebcc__tdx_quote *q, struct json_object *o)
 	json_object_object_add(o, "rtmr", rtmr);
 	if (q->mrservicetd != NULL)
 		add_hex(o, "mrservicetd", q->mrservicetd, 48);
-	add_u32(o, "qe_svn", q->qe_report_isvsvn);
-	add_u32(o, "qe_prodid", q->qe_report_isvprodid);
+	add_u32(o, "qe_svn", q->sig.qe_report_isvsvn);
+	add_u32(o, "qe_prodid", q->sig.qe_report_isvprodid);
 	add_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
 }
 

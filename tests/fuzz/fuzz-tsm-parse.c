@@ -65,14 +65,14 @@ static void tdx(const uint8_t *data, size_t len)
 			   inside(q.report_data, 64, data, q.signed_len) &&
 			   inside(q.tee_tcb_svn, 16, data, q.signed_len),
 		   "TD report fields outside the signed part");
-	FUZZ_CHECK(inside(q.signature, 64, data, q.quote_len) &&
-			   inside(q.att_key, 64, data, q.quote_len) &&
-			   inside(q.qe_report, EBCC_TDX_QE_REPORT_SIZE, data, q.quote_len) &&
-			   inside(q.qe_report_signature, 64, data, q.quote_len),
+	FUZZ_CHECK(inside(q.sig.signature, 64, data, q.quote_len) &&
+			   inside(q.sig.att_key, 64, data, q.quote_len) &&
+			   inside(q.sig.qe_report, EBCC_TDX_QE_REPORT_SIZE, data, q.quote_len) &&
+			   inside(q.sig.qe_report_signature, 64, data, q.quote_len),
 		   "signature data outside the quote");
-	FUZZ_CHECK(q.qe_auth_len == 0 || inside(q.qe_auth, q.qe_auth_len, data, q.quote_len),
+	FUZZ_CHECK(q.sig.qe_auth_len == 0 || inside(q.sig.qe_auth, q.sig.qe_auth_len, data, q.quote_len),
 		   "QE authentication data outside the quote");
-	FUZZ_CHECK(q.pck_chain_len == 0 || inside(q.pck_chain, q.pck_chain_len, data, q.quote_len),
+	FUZZ_CHECK(q.sig.pck_chain_len == 0 || inside(q.sig.pck_chain, q.sig.pck_chain_len, data, q.quote_len),
 		   "PCK chain outside the quote");
 	FUZZ_CHECK((q.mrservicetd == NULL) == (q.tee_tcb_svn2 == NULL), "TD report 1.5 fields");
 	if (q.mrservicetd != NULL)

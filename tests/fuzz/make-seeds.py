@@ -387,6 +387,56 @@ def tsm_parse_seeds(work):
     return {"tsm-parse": seeds}
 
 
+# ---- fuzz-sgx-quote: SGX DCAP quotes v3 laid out as quote libraries make them -------------------
+
+def p256_sign(key, data):
+    """ECDSA P-256 over SHA-256 of data as DCAP quotes carry it: r || s, 32 bytes each, big endian."""
+    der = openssl("dgst", "-sha256", "-sign", key, data=data)
+    assert der[0] == 0x30
+    pos, out = 2 if der[1] < 0x80 else 3, b""
+    for _ in range(2):
+        assert der[pos] == 0x02
+        n = der[pos + 1]
+        out += der[pos + 2:pos + 2 + n].lstrip(b"\0").rjust(32, b"\0")
+        pos += 2 + n
+    return out
+
+
+def p256_raw_public(key):
+    """x || y of an EC key file (the uncompressed point at the end of its SubjectPublicKeyInfo)."""
+    return openssl("ec", "-in", key, "-pubout", "-outform", "DER")[-64:]
+
+
+def sgx_quote(pck_chain, padding=0, qe_auth=b"\xa5" * 32, pck_key=None, att_key=None):
+    """An SGX quote v3 (backends/sgx/quote.h), signed when given the PCK and attestation keys
+    (so that mutations reach the signature checks and the claims), else with constant bytes."""
+    header = struct.pack("<HHIHH", 3, 2, 0, 7, 12) + bytes(range(16)) + b"\0" * 20
+    body = bytearray((i * 5) & 0xFF for i in range(384))
+    body[48:56] = struct.pack("<Q", 0x07)
+    qe_report = bytearray(384)
+    att_raw, sig, qe_sig = b"\x33" * 64, b"\x22" * 64, b"\x11" * 64
+    if att_key is not None:
+        att_raw = p256_raw_public(att_key)
+        qe_report[320:352] = hashlib.sha256(att_raw + qe_auth).digest()
+        qe_sig = p256_sign(pck_key, bytes(qe_report))
+        sig = p256_sign(att_key, header + bytes(body))
+    sig_data = (sig + att_raw + bytes(qe_report) + qe_sig + struct.pack("<H", len(qe_auth)) + qe_auth +
+                struct.pack("<HI", 5, len(pck_chain)) + pck_chain)
+    return header + bytes(body) + struct.pack("<I", len(sig_data)) + sig_data + bytes(padding)
+
+
+def sgx_quote_seeds(work):
+    certs = [test_cert(work, n, "prime256v1") for n in ("sgx-pck", "sgx-processor-ca", "sgx-root")]
+    chain = b"".join(pem for _, pem in certs)
+    att = os.path.join(work, "sgx-att.key")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", att)
+    pck = os.path.join(work, "sgx-pck.key")
+    return {"sgx-quote": [sgx_quote(chain), sgx_quote(chain + b"\0"), sgx_quote(chain, padding=70),
+                          sgx_quote(chain, qe_auth=b""),
+                          sgx_quote(chain, pck_key=pck, att_key=att),
+                          sgx_quote(chain, qe_auth=b"", pck_key=pck, att_key=att)]}
+
+
 def vcek_extensions(product, spls, hwid=None, csp=None):
     """Selector-3 records (fuzz-tsm-parse.c): productName, the SPLs (bl, tee, snp, ucode[, fmc])
     as DER INTEGERs, then hwID or csp_id, as AMD's KDS writes them."""
@@ -434,10 +484,11 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ebcc-seeds-") as work:
         seeds = {}
-        if not args.only or set(args.only) - {"optee-attest", "tsm-parse"}:
+        if not args.only or set(args.only) - {"optee-attest", "tsm-parse", "sgx-quote"}:
             seeds.update(collect(os.path.abspath(args.build), work))
         seeds.update(optee_attest_seeds(work))
         seeds.update(tsm_parse_seeds(work))
+        seeds.update(sgx_quote_seeds(work))
     if args.only:
         seeds = {name: items for name, items in seeds.items() if name in args.only}
     write(args.out, seeds, args.clean)

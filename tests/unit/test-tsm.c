@@ -956,7 +956,7 @@ static void tdx_quote_v5(void **state)
 		assert_int_equal(q.signed_len, 48 + 6 + (types[i] == 3 ? 648 : 584));
 		assert_memory_equal(q.mrtd, fake_tsm_launch_measurement(t), 48);
 		assert_memory_equal(q.report_data, rd, 64);
-		assert_int_equal(q.qe_report_isvsvn, 7);
+		assert_int_equal(q.sig.qe_report_isvsvn, 7);
 		if (types[i] == 3) {
 			assert_non_null(q.mrservicetd);
 			assert_int_equal(q.tee_tcb_svn2[0], 0x05);

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* The sgx backend's verify_report: rules in verify.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "../tsm/crl.h"
+#include "../tsm/crypto.h"
+#include "ebcc-private.h"
+#include "options.h"
+#include "quote.h"
+#include "verify.h"
+
+#define ERR EBCC_ERR_VERIFY
+#define WHAT "SGX quote"
+
+static void add_hex(struct json_object *o, const char *key, const uint8_t *data, size_t len)
+{
+	char hex[2 * 64 + 1];
+
+	ebcc__hex_encode(data, len, hex);
+	json_object_object_add(o, key, json_object_new_string(hex));
+}
+
+static void add_u64_hex(struct json_object *o, const char *key, uint64_t v)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "0x%016" PRIx64, v);
+	json_object_object_add(o, key, json_object_new_string(text));
+}
+
+static void add_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s[0] != '\0' ? json_object_new_string(s) : NULL);
+}
+
+/* With a CRL list: each CA of the chain (the root's own certificate included) has a current
+ * CRL and the certificate below it is not on it. */
+static int check_revocation(STACK_OF(X509) *chain, const struct ebcc__sgx_policy *p,
+			    struct ebcc__tsm_signature *sig)
+{
+	size_t used = 0;
+
+	for (int i = 1; i < sk_X509_num(chain); i++) {
+		X509 *below = sk_X509_value(chain, i - 1);
+		char detail[256];
+		int r = ebcc__crl_check(p->crls, sk_X509_value(chain, i), &below, 1,
+					ebcc__sgx_policy_time(p), WHAT ": the PCK certificate chain",
+					detail, sizeof(detail));
+
+		if (r < 0)
+			return r;
+		used += (size_t)snprintf(sig->revocation + used, sizeof(sig->revocation) - used,
+					 "%s%s", used > 0 ? "; " : "", detail);
+		if (used >= sizeof(sig->revocation))
+			used = sizeof(sig->revocation) - 1;
+	}
+	return 0;
+}
+
+static int hex_mismatch(const char *name, const char *option, const uint8_t *want,
+			const uint8_t *got, size_t n)
+{
+	char w[129], g[129];
+
+	ebcc__hex_encode(want, n, w);
+	ebcc__hex_encode(got, n, g);
+	return ebcc__error(ERR, WHAT ": %s expected %s (backend_options.sgx.%s), found %s", name,
+			   w, option, g);
+}
+
+static int check_pins(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signature *sig,
+		      const struct ebcc__sgx_policy *p)
+{
+	const struct ebcc__sgx_report_body *b = &q->body;
+
+	if (p->has_report_data && memcmp(b->report_data, p->report_data, 64) != 0)
+		return hex_mismatch("REPORTDATA", "report_data", p->report_data, b->report_data, 64);
+	if (!sig->verified && !p->allow_unverified_signature)
+		return ebcc__error(ERR, WHAT ": signature %s; set backend_options.sgx."
+				   "allow_unverified_signature to accept it anyway", sig->detail);
+	if (p->has_mrenclave && memcmp(b->mrenclave, p->mrenclave, 32) != 0)
+		return hex_mismatch("MRENCLAVE", "mrenclave", p->mrenclave, b->mrenclave, 32);
+	if (p->has_mrsigner && memcmp(b->mrsigner, p->mrsigner, 32) != 0)
+		return hex_mismatch("MRSIGNER", "mrsigner", p->mrsigner, b->mrsigner, 32);
+	if (p->has_isv_prod_id && b->isv_prod_id != p->isv_prod_id)
+		return ebcc__error(ERR, WHAT ": ISVPRODID expected %u (backend_options.sgx."
+				   "isv_prod_id), found %u", p->isv_prod_id, b->isv_prod_id);
+	if (p->has_min_isv_svn && b->isv_svn < p->min_isv_svn)
+		return ebcc__error(ERR, WHAT ": ISVSVN %u is below backend_options.sgx.min_isv_svn "
+				   "%u", b->isv_svn, p->min_isv_svn);
+	if ((b->flags & EBCC_SGX_FLAG_DEBUG) != 0 && !p->allow_debug)
+		return ebcc__error(ERR, WHAT ": the enclave is a debug enclave (ATTRIBUTES.FLAGS "
+				   "0x%" PRIx64 " has DEBUG, bit 1), so its memory is open to the "
+				   "host; set backend_options.sgx.allow_debug to accept it",
+				   b->flags);
+	return 0;
+}
+
+static void add_body(struct json_object *o, const struct ebcc__sgx_report_body *b)
+{
+	add_hex(o, "mrenclave", b->mrenclave, 32);
+	add_hex(o, "mrsigner", b->mrsigner, 32);
+	json_object_object_add(o, "isv_prod_id", json_object_new_int(b->isv_prod_id));
+	json_object_object_add(o, "isv_svn", json_object_new_int(b->isv_svn));
+	add_u64_hex(o, "attributes", b->flags);
+	add_u64_hex(o, "xfrm", b->xfrm);
+	json_object_object_add(o, "debug",
+			       json_object_new_boolean((b->flags & EBCC_SGX_FLAG_DEBUG) != 0));
+}
+
+static const char *const never[] = {
+	"TCB status: the platform's CPUSVN and PCESVN against Intel's TCB info (not read by this "
+	"version)",
+	"the QE report against Intel's QE identity (its MRSIGNER, ISVPRODID, ISVSVN): the QE is "
+	"trusted because the PCK certificate signed its report",
+	"CONFIGID, CONFIGSVN, ISVEXTPRODID and ISVFAMILYID (reported, not compared)",
+	NULL,
+};
+
+static int claims(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signature *sig,
+		  char **ret)
+{
+	struct json_object *o = json_object_new_object(), *qe = json_object_new_object();
+	struct json_object *list = json_object_new_array();
+	int r;
+
+	if (o == NULL || qe == NULL || list == NULL) {
+		json_object_put(o);
+		json_object_put(qe);
+		json_object_put(list);
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	}
+	json_object_object_add(o, "backend", json_object_new_string("sgx"));
+	json_object_object_add(o, "tee", json_object_new_string("SGX"));
+	json_object_object_add(o, "verified", json_object_new_boolean(sig->verified));
+	json_object_object_add(o, "quote_version", json_object_new_int(q->version));
+	json_object_object_add(o, "quote_size", json_object_new_int64((int64_t)q->quote_len));
+	json_object_object_add(o, "padding", json_object_new_int64((int64_t)q->padding));
+	add_hex(o, "report_data", q->body.report_data, 64);
+	json_object_object_add(o, "measurement_name", json_object_new_string("MRENCLAVE"));
+	add_hex(o, "measurement", q->body.mrenclave, 32);
+	add_body(o, &q->body);
+	json_object_object_add(o, "miscselect", json_object_new_int64(q->body.miscselect));
+	add_hex(o, "cpu_svn", q->body.cpu_svn, 16);
+	json_object_object_add(o, "config_svn", json_object_new_int(q->body.config_svn));
+	add_hex(o, "config_id", q->body.config_id, 64);
+	json_object_object_add(o, "qe_svn", json_object_new_int(q->qe_svn));
+	json_object_object_add(o, "pce_svn", json_object_new_int(q->pce_svn));
+	add_hex(o, "qe_vendor_id", q->qe_vendor_id, 16);
+	add_body(qe, &q->qe);
+	json_object_object_add(o, "qe_report", qe);
+	json_object_object_add(o, "signature", json_object_new_string(sig->detail));
+	json_object_object_add(o, "signer", json_object_new_string(sig->signer));
+	add_str(o, "root", sig->root);
+	add_str(o, "root_sha256", sig->root_sha256);
+	if (sig->revocation[0] != '\0')
+		json_object_object_add(o, "revocation", json_object_new_string(sig->revocation));
+	else
+		json_object_array_add(list, json_object_new_string(
+						    "revocation of the PCK certificate chain "
+						    "(backend_options.sgx.crl)"));
+	for (size_t i = 0; never[i] != NULL; i++)
+		json_object_array_add(list, json_object_new_string(never[i]));
+	json_object_object_add(o, "not_verified", list);
+	r = ebcc__json_to_string(o, JSON_C_TO_STRING_PLAIN, ret);
+	json_object_put(o);
+	return r;
+}
+
+static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
+{
+	struct ebcc__sgx_policy p;
+	struct ebcc__sgx_quote q;
+	struct ebcc__tsm_signature sig = { 0 };
+	STACK_OF(X509) *chain = NULL;
+	int r = ebcc__sgx_policy_parse(check->policy_json, check->trusted_keys,
+				       check->trusted_keys_count, &p);
+
+	if (r < 0)
+		return r;
+	r = ebcc__sgx_quote_parse(check->report, check->report_len, ERR, &q);
+	if (r == 0) {
+		const struct ebcc__dcap_trust t = {
+			.roots = p.roots,
+			.keys = p.keys,
+			.n_keys = p.n_keys,
+			.at = ebcc__sgx_policy_time(&p),
+			.root_option = "backend_options.sgx.root_ca",
+		};
+
+		r = ebcc__dcap_verify(WHAT, q.signed_part, EBCC_SGX_SIGNED_SIZE, &q.sig, &t, &sig,
+				      &chain);
+	}
+	if (r == 0 && p.crls != NULL)
+		r = check_revocation(chain, &p, &sig);
+	if (r == 0)
+		r = check_pins(&q, &sig, &p);
+	if (r == 0)
+		r = claims(&q, &sig, ret);
+	ebcc__x509_list_free(chain);
+	ebcc__sgx_policy_clear(&p);
+	return r;
+}
+
+int ebcc__sgx_verify(const struct ebcc_backend_report_check *check, char **ret)
+{
+	if (check->format == NULL || strcmp(check->format, EBCC_BACKEND_FORMAT_RAW) != 0 ||
+	    check->report_data != NULL)
+		return ebcc__error(ERR, "report format \"%s\": this version of libebcc makes no sgx "
+				   "evidence, it verifies raw SGX quotes only (ebcc_report_verify)",
+				   check->format != NULL ? check->format : "(none)");
+	if (check->report == NULL || check->report_len == 0)
+		return ebcc__error(ERR, "raw report: empty");
+	return verify_raw(check, ret);
+}
