@@ -152,6 +152,44 @@ static int sys_munmap(void *addr, size_t len, void *userdata)
 	return munmap(addr, len) < 0 ? -errno : 0;
 }
 
+static int sys_mmap_at(void *addr, size_t len, int prot, int flags, int fd, off_t offset,
+		       void **ret_addr, void *userdata)
+{
+	void *p;
+
+	(void)userdata;
+	p = mmap(addr, len, prot, flags, fd, offset);
+	if (p == MAP_FAILED)
+		return -errno;
+	*ret_addr = p;
+	return 0;
+}
+
+typedef int (*enter_fn)(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+			unsigned int function, unsigned long r8, unsigned long r9, void *run);
+
+static enter_fn sgx_enter_fn;
+static pthread_once_t sgx_enter_once = PTHREAD_ONCE_INIT;
+
+static void sgx_enter_lookup(void)
+{
+	void *p = ebcc__vdso_symbol("__vdso_sgx_enter_enclave");
+
+	/* A data pointer to a function pointer without a cast ISO C leaves undefined. */
+	memcpy(&sgx_enter_fn, &p, sizeof(p));
+}
+
+static int sys_sgx_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+			 unsigned int function, unsigned long r8, unsigned long r9, void *run,
+			 void *userdata)
+{
+	(void)userdata;
+	(void)pthread_once(&sgx_enter_once, sgx_enter_lookup);
+	if (sgx_enter_fn == NULL)
+		return -ENOSYS;
+	return sgx_enter_fn(rdi, rsi, rdx, function, r8, r9, run);
+}
+
 static void system_init(struct system_host *s)
 {
 	s->ops = (struct ebcc__hostops){
@@ -169,6 +207,8 @@ static void system_init(struct system_host *s)
 		.mmap = sys_mmap,
 		.munmap = sys_munmap,
 		.userdata = s,
+		.mmap_at = sys_mmap_at,
+		.sgx_enter = sys_sgx_enter,
 	};
 }
 
@@ -336,4 +376,21 @@ int ebcc__host_write_all(const struct ebcc__hostops *host, int fd, const void *d
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int ebcc__host_mmap_at(const struct ebcc__hostops *host, void *addr, size_t len, int prot,
+		       int flags, int fd, off_t offset, void **ret_addr)
+{
+	if (host->mmap_at == NULL)
+		return -ENOSYS;
+	return host->mmap_at(addr, len, prot, flags, fd, offset, ret_addr, host->userdata);
+}
+
+int ebcc__host_sgx_enter(const struct ebcc__hostops *host, unsigned long rdi, unsigned long rsi,
+			 unsigned long rdx, unsigned int function, unsigned long r8,
+			 unsigned long r9, void *run)
+{
+	if (host->sgx_enter == NULL)
+		return -ENOSYS;
+	return host->sgx_enter(rdi, rsi, rdx, function, r8, r9, run, host->userdata);
 }

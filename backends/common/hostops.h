@@ -39,6 +39,17 @@ struct ebcc__hostops {
 		    void *userdata);
 	int (*munmap)(void *addr, size_t len, void *userdata);
 	void *userdata;
+	/* mmap(addr, len, prot, flags, fd, offset) into *ret_addr: an address reserved (fd -1,
+	 * MAP_ANONYMOUS) or mapped over (MAP_FIXED), as an SGX enclave's pages are. NULL in a
+	 * table that cannot (the call then fails with -ENOSYS). */
+	int (*mmap_at)(void *addr, size_t len, int prot, int flags, int fd, off_t offset,
+		       void **ret_addr, void *userdata);
+	/* The vDSO's __vdso_sgx_enter_enclave(rdi, rsi, rdx, function, r8, r9, run) (run: a
+	 * struct sgx_enclave_run): its result, -ENOSYS where the vDSO has no such function (no
+	 * SGX in the kernel) or the table has none. */
+	int (*sgx_enter)(unsigned long rdi, unsigned long rsi, unsigned long rdx,
+			 unsigned int function, unsigned long r8, unsigned long r9, void *run,
+			 void *userdata);
 };
 
 /* The real system under "/". Static storage; never freed. */
@@ -63,6 +74,16 @@ struct ebcc__hostfd {
 void ebcc__hostfd_closep(struct ebcc__hostfd *f);
 #define _cleanup_hostfd_ __attribute__((cleanup(ebcc__hostfd_closep)))
 #define EBCC_HOSTFD_INIT(h) { .host = (h), .fd = -1 }
+
+/* The two operations above, -ENOSYS when the table has none. */
+int ebcc__host_mmap_at(const struct ebcc__hostops *host, void *addr, size_t len, int prot,
+		       int flags, int fd, off_t offset, void **ret_addr);
+int ebcc__host_sgx_enter(const struct ebcc__hostops *host, unsigned long rdi, unsigned long rsi,
+			 unsigned long rdx, unsigned int function, unsigned long r8,
+			 unsigned long r9, void *run);
+
+/* A function the vDSO exports ("__vdso_sgx_enter_enclave"), or NULL (backends/common/vdso.c). */
+void *ebcc__vdso_symbol(const char *name);
 
 /* Opens with O_CLOEXEC added: the descriptor (>= 0) or -errno; -EINVAL for O_CREAT or
  * O_TMPFILE (kernel interfaces are opened, never created). */

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A fake of the Linux SGX driver (/dev/sgx_enclave, arch/x86/kernel/cpu/sgx/{driver,ioctl}.c)
+ * and of the CPU's ENCLS leaves behind it, behind the host operations: the ioctl numbers and
+ * structs of <asm/sgx.h> copied in and out whole; one enclave per open file; CREATE once (again:
+ * -EINVAL), a SECS whose size is not a power of two of at least two pages -EINVAL, an ECREATE
+ * fault (base not aligned to the size, reserved ATTRIBUTES bits, XFRM without x87 and SSE, SSA
+ * frame size 0) -EIO; ADD_PAGES only between CREATE and INIT (-EINVAL), src, offset and length
+ * page aligned and inside the enclave (-EINVAL), SECINFO of type REG or TCS with W only with R,
+ * a TCS without permissions and reserved bits zero (-EINVAL), a page added twice -EBUSY, count
+ * written back, SGX_PAGE_MEASURE as EEXTEND of each 256 bytes; INIT once after CREATE (-EINVAL),
+ * vendor 0 or 0x8086 (-EINVAL), PROVISIONKEY refused without the PROVISION ioctl (-EACCES),
+ * then EINIT as the CPU does it: the SIGSTRUCT's RSA-3072 signature (checked here with
+ * OpenSSL's BIGNUM arithmetic, not the library's code), q1 and q2, its ENCLAVEHASH against the
+ * MRENCLAVE this fake recomputed from the pages added (its own SHA-256 records), the SECS's
+ * ATTRIBUTES, XFRM and MISCSELECT under the SIGSTRUCT's masks — a refusal is -EPERM, its SGX
+ * error code kept for the test (fake_sgx_last_einit()). mmap: MAP_SHARED only (-EINVAL), inside
+ * the enclave (-EINVAL, the fake's own choice), protection capped by every added page's SECINFO
+ * in the range (a TCS counts as RW) (-EACCES); anonymous reservations and munmap go to the real
+ * system, tracked so that the test sees what is left.
+ *
+ * What it cannot be: a CPU with SGX. No EPC, no isolation, no encryption: an enclave's pages are
+ * ordinary memory of the test process, copied into the mappings at mmap. The ENCLU stand-in is
+ * the sgx_enter operation (for the vDSO's __vdso_sgx_enter_enclave): where ENCLU[EENTER] would
+ * switch to enclave mode at the TCS's OENTRY, it checks that run->tcs is the address of a TCS
+ * page of an initialized, mapped enclave (else the fault a bad EENTER takes: -EFAULT, #GP) and
+ * calls the test's C function (fake_sgx_entry_fn) on the caller's thread; its return stands for
+ * ENCLU[EEXIT] (run->function = 4), or, when it reports an exception, the vDSO's -EFAULT with
+ * the vector, error code and address. No AEX, ERESUME, EREPORT or EGETKEY.
+ */
+#ifndef EBCC_FAKE_SGX_H
+#define EBCC_FAKE_SGX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../backends/common/hostops.h"
+
+/* SDM's EINIT error codes. */
+#define FAKE_SGX_INVALID_SIG_STRUCT 1
+#define FAKE_SGX_INVALID_ATTRIBUTE 2
+#define FAKE_SGX_INVALID_MEASUREMENT 4
+#define FAKE_SGX_INVALID_SIGNATURE 8
+
+struct fake_sgx;
+
+/* What the enclave's code sees when it is entered. */
+struct fake_sgx_call {
+	unsigned long rdi, rsi, rdx, r8, r9;
+	uint8_t *base;    /* the enclave's mapped memory */
+	uint64_t size;
+	uint64_t tcs_offset;
+	uint8_t mrenclave[32], mrsigner[32];
+	/* Set to report an exception instead of an EEXIT. */
+	uint16_t exception_vector, exception_error_code;
+	uint64_t exception_addr;
+};
+
+/* The "enclave code" of every enclave of the fake. */
+typedef void (*fake_sgx_entry_fn)(struct fake_sgx_call *call, void *userdata);
+
+struct fake_sgx_faults {
+	bool no_device;
+	unsigned add_stop_after; /* ADD_PAGES returns early after so many pages (a signal) */
+};
+
+struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata);
+void fake_sgx_free(struct fake_sgx *f);
+const struct ebcc__hostops *fake_sgx_host(struct fake_sgx *f);
+struct fake_sgx_faults *fake_sgx_faults(struct fake_sgx *f);
+
+/* The last EINIT's SGX error code (0: the enclave was initialized). */
+int fake_sgx_last_einit(const struct fake_sgx *f);
+/* The MRENCLAVE the fake computed for the last INIT. */
+const uint8_t *fake_sgx_last_mrenclave(const struct fake_sgx *f);
+/* What is left: open enclave files, mappings and reservations. */
+unsigned fake_sgx_open_files(const struct fake_sgx *f);
+unsigned fake_sgx_mappings(const struct fake_sgx *f);
+/* How many times the device was opened. */
+unsigned fake_sgx_opens(const struct fake_sgx *f);
+
+#endif

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sgx backend's driver sequence (backends/sgx/driver.c) against fake-sgx.c, a fake of the
+ * Linux SGX driver and of the CPU's ENCLS leaves (what it copies and what it cannot be: its
+ * header), with the tests' own enclave image (sgx-image.h) and SIGSTRUCTs signed here. Every
+ * failure is checked for its message and for nothing left: no open enclave file, no mapping,
+ * no reservation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include <asm/sgx.h>
+#include <cmocka.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "../../backends/common/bytes.h"
+#include "../../backends/sgx/driver.h"
+#include "ebcc-private.h"
+#include "ebcc/ebcc.h"
+#include "fake-sgx.h"
+#include "sgx-image.h"
+
+#define ATTR_MODE64BIT 0x4
+#define ATTR_DEBUG 0x2
+
+/* The stand-in for the enclave's code: it answers in the caller's buffer (rdi, rsi) with what
+ * it sees of itself, or takes the exception the test asks for. */
+struct enclave_code {
+	uint16_t vector;
+	unsigned calls;
+};
+
+static void entry(struct fake_sgx_call *call, void *userdata)
+{
+	struct enclave_code *code = userdata;
+	char hex[65];
+
+	code->calls++;
+	if (code->vector != 0) {
+		call->exception_vector = code->vector;
+		call->exception_error_code = 6;
+		call->exception_addr = (uint64_t)(uintptr_t)call->base + 0x5000;
+		return;
+	}
+	ebcc__hex_encode(call->mrenclave, 32, hex);
+	/* Its "code" page, as mapped: the bytes the image put there. */
+	snprintf((char *)(uintptr_t)call->rdi, call->rsi, "tcs 0x%llx mrenclave %s: %s",
+		 (unsigned long long)call->tcs_offset, hex, (const char *)call->base + 2 * PAGE);
+}
+
+static EVP_PKEY *rsa3(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	BIGNUM *e = BN_new();
+	EVP_PKEY *key = NULL;
+
+	assert_int_equal(BN_set_word(e, 3), 1);
+	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 3072), 1);
+	assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, e), 1);
+	assert_int_equal(EVP_PKEY_generate(ctx, &key), 1);
+	BN_free(e);
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
+struct t {
+	EVP_PKEY *signer, *other;
+	struct image *im;
+	struct enclave_code code;
+	struct fake_sgx *fake;
+	uint8_t ss[EBCC_SGX_SIGSTRUCT_SIZE], mrsigner[32];
+	struct ebcc__sgx_secs_params secs;
+};
+
+static struct t *keys;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	keys = calloc(1, sizeof(*keys));
+	keys->signer = rsa3();
+	keys->other = rsa3();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(keys->signer);
+	EVP_PKEY_free(keys->other);
+	free(keys);
+	return 0;
+}
+
+/* A SIGSTRUCT for the layout (release: the mask covers every attribute). */
+static void sign(const struct ebcc__sgx_layout *l, EVP_PKEY *key, uint8_t ss[EBCC_SGX_SIGSTRUCT_SIZE])
+{
+	struct ebcc__sgx_sigstruct_params p = {
+		.date = 0x20261207,
+		.attributes = ATTR_MODE64BIT,
+		.xfrm = 3,
+		.attributes_mask = ~UINT64_C(0),
+		.xfrm_mask = ~UINT64_C(0),
+		.isv_prod_id = 1,
+	};
+
+	assert_int_equal(ebcc__sgx_mrenclave(l, p.mrenclave), 0);
+	assert_int_equal(ebcc__sgx_sigstruct_sign(&p, key, ss), 0);
+}
+
+static int setup(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+
+	t->signer = keys->signer;
+	t->other = keys->other;
+	t->im = malloc(sizeof(*t->im));
+	image_init(t->im);
+	t->fake = fake_sgx_new(entry, &t->code);
+	sign(&t->im->layout, t->signer, t->ss);
+	assert_int_equal(ebcc__sgx_sigstruct_check(t->ss, NULL, t->mrsigner), 0);
+	t->secs = (struct ebcc__sgx_secs_params){ .attributes = ATTR_MODE64BIT, .xfrm = 3 };
+	*state = t;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct t *t = *state;
+
+	fake_sgx_free(t->fake);
+	free(t->im);
+	free(t);
+	return 0;
+}
+
+static void nothing_left(struct t *t)
+{
+	assert_int_equal(fake_sgx_open_files(t->fake), 0);
+	assert_int_equal(fake_sgx_mappings(t->fake), 0);
+}
+
+static int load(struct t *t, const uint8_t *expected, struct ebcc__sgx_enclave *e)
+{
+	return ebcc__sgx_enclave_load(fake_sgx_host(t->fake), &t->im->layout, &t->secs, t->ss,
+				      expected, e);
+}
+
+static void refused(int r, int code, const char *fragment)
+{
+	if (r != code || strstr(ebcc_last_error_message(), fragment) == NULL)
+		fail_msg("expected %s with \"%s\", got %s: %s", ebcc_error_name(code), fragment,
+			 ebcc_error_name(r), ebcc_last_error_message());
+}
+
+/* ---- through the driver ------------------------------------------------------------------- */
+
+static void load_enter_destroy(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	char buf[256], hex[65], want[256];
+
+	assert_int_equal(load(t, t->mrsigner, &e), 0);
+	assert_int_equal(fake_sgx_last_einit(t->fake), 0);
+	/* The fake CPU measured the pages the driver added: the same MRENCLAVE. */
+	assert_memory_equal(fake_sgx_last_mrenclave(t->fake), e.mrenclave, 32);
+	assert_memory_equal(e.mrsigner, t->mrsigner, 32);
+	assert_int_equal(e.base % e.size, 0);
+	/* The reservation, and the four segments mapped over it. */
+	assert_int_equal(fake_sgx_mappings(t->fake), 5);
+	assert_int_equal(ebcc__sgx_enclave_enter(&e, 0, buf, sizeof(buf)), 0);
+	ebcc__hex_encode(e.mrenclave, 32, hex);
+	snprintf(want, sizeof(want), "tcs 0x0 mrenclave %s: libebcc test enclave: not code that "
+		 "runs, bytes to measure", hex);
+	assert_string_equal(buf, want);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+	assert_int_equal(e.fd, -1);
+	ebcc__sgx_enclave_destroy(&e);
+}
+
+/* ADD_PAGES stopped by a signal after one page: the driver goes on where count says. */
+static void add_interrupted(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+
+	fake_sgx_faults(t->fake)->add_stop_after = 1;
+	assert_int_equal(load(t, NULL, &e), 0);
+	assert_memory_equal(fake_sgx_last_mrenclave(t->fake), e.mrenclave, 32);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
+static void wrong_mrenclave(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+
+	/* A SIGSTRUCT for the image with one code byte changed. */
+	t->im->code[10] ^= 1;
+	sign(&t->im->layout, t->signer, t->ss);
+	t->im->code[10] ^= 1;
+	refused(load(t, NULL, &e), EBCC_ERR_VERIFY, "SIGSTRUCT: ENCLAVEHASH ");
+	refused(EBCC_ERR_VERIFY, EBCC_ERR_VERIFY, " is not the enclave's MRENCLAVE ");
+	assert_int_equal(fake_sgx_opens(t->fake), 0);
+	nothing_left(t);
+}
+
+static void foreign_key(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	char got[65], want[65], msg[256];
+	uint8_t other[32];
+
+	sign(&t->im->layout, t->other, t->ss);
+	assert_int_equal(ebcc__sgx_sigstruct_check(t->ss, NULL, other), 0);
+	ebcc__hex_encode(other, 32, got);
+	ebcc__hex_encode(t->mrsigner, 32, want);
+	snprintf(msg, sizeof(msg), "SIGSTRUCT: signed by MRSIGNER %s, not by the enclave signing "
+		 "key configured (MRSIGNER %s)", got, want);
+	refused(load(t, t->mrsigner, &e), EBCC_ERR_VERIFY, msg);
+	assert_int_equal(fake_sgx_opens(t->fake), 0);
+	/* Another key's signature over this key's modulus. */
+	{
+		uint8_t mine[EBCC_SGX_SIGSTRUCT_SIZE];
+
+		sign(&t->im->layout, t->signer, mine);
+		memcpy(t->ss + EBCC_SGX_SS_MODULUS, mine + EBCC_SGX_SS_MODULUS, EBCC_SGX_MODULUS_SIZE);
+		refused(load(t, NULL, &e), EBCC_ERR_VERIFY,
+			"SIGSTRUCT: the signature does not verify under its modulus");
+	}
+	nothing_left(t);
+}
+
+/* A debug launch of a release SIGSTRUCT: the CPU refuses (SGX_INVALID_ATTRIBUTE), the driver
+ * says -EPERM. */
+static void einit_refused(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+
+	t->secs.attributes |= ATTR_DEBUG;
+	refused(load(t, NULL, &e), EBCC_ERR_BACKEND,
+		"SGX_IOC_ENCLAVE_INIT: Operation not permitted: EINIT refused the enclave: the "
+		"SECS's ATTRIBUTES 0x6 under the SIGSTRUCT's ATTRIBUTEMASK 0xffffffffffffffff are "
+		"not its ATTRIBUTES 0x4");
+	assert_int_equal(fake_sgx_last_einit(t->fake), FAKE_SGX_INVALID_ATTRIBUTE);
+	assert_int_equal(fake_sgx_opens(t->fake), 1);
+	nothing_left(t);
+}
+
+static void ecreate_fault(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+
+	t->secs.attributes |= 0x8; /* a reserved bit */
+	refused(load(t, NULL, &e), EBCC_ERR_BACKEND,
+		"SGX_IOC_ENCLAVE_CREATE: Input/output error: ECREATE failed on the SECS (size "
+		"0x8000, base 0x");
+	refused(EBCC_ERR_BACKEND, EBCC_ERR_BACKEND, "ATTRIBUTES 0xc, XFRM 0x3): reserved bits");
+	nothing_left(t);
+}
+
+static void no_device(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+
+	fake_sgx_faults(t->fake)->no_device = true;
+	refused(load(t, NULL, &e), EBCC_ERR_UNAVAILABLE,
+		"no /dev/sgx_enclave: No such file or directory: no SGX driver");
+	nothing_left(t);
+}
+
+static void enclave_exception(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	char buf[64];
+
+	assert_int_equal(load(t, NULL, &e), 0);
+	t->code.vector = 14;
+	refused(ebcc__sgx_enclave_enter(&e, 0, buf, sizeof(buf)), EBCC_ERR_BACKEND,
+		"the SGX enclave took exception vector 14 (error code 6) at 0x");
+	/* EENTER at the SSA page, which is no TCS: #GP, the code never runs. */
+	t->code.vector = 0;
+	t->code.calls = 0;
+	refused(ebcc__sgx_enclave_enter(&e, PAGE, buf, sizeof(buf)), EBCC_ERR_BACKEND,
+		"the SGX enclave took exception vector 13 (error code 0)");
+	assert_int_equal(t->code.calls, 0);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
+/* ---- the fake's own rules, without the driver's checks before it -------------------------- */
+
+static int ioc(struct t *t, int fd, unsigned long request, void *arg)
+{
+	const struct ebcc__hostops *h = fake_sgx_host(t->fake);
+
+	return h->ioctl(fd, request, arg, h->userdata);
+}
+
+static void fake_rules(void **state)
+{
+	struct t *t = *state;
+	const struct ebcc__hostops *h = fake_sgx_host(t->fake);
+	_Alignas(4096) static uint8_t secs[PAGE], page[PAGE];
+	_Alignas(64) uint8_t secinfo[64] = { 0 };
+	struct sgx_enclave_create create = { (uint64_t)(uintptr_t)secs };
+	struct sgx_enclave_add_pages add = { (uint64_t)(uintptr_t)page, 0, PAGE,
+					     (uint64_t)(uintptr_t)secinfo, SGX_PAGE_MEASURE, 0 };
+	struct sgx_enclave_init init = { (uint64_t)(uintptr_t)t->ss };
+	void *res = NULL, *p = NULL;
+	uint64_t base;
+	int fd = h->open("/dev/sgx_enclave", O_RDWR, 0, h->userdata);
+
+	assert_true(fd >= 0);
+	assert_int_equal(h->mmap_at(NULL, 0x10000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+				    &res, h->userdata), 0);
+	base = ((uint64_t)(uintptr_t)res + 0x7fff) & ~UINT64_C(0x7fff);
+	/* Order: nothing before CREATE. */
+	secinfo[0] = 0x03;
+	secinfo[1] = 0x02; /* REG, RW */
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EINVAL);
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_INIT, &init), -EINVAL);
+	/* Sizes: not a power of two, then ECREATE's fault for a misaligned base. */
+	image_put64(secs, 0x6000);
+	image_put64(secs + 8, base);
+	secs[16] = 1;
+	secs[48] = ATTR_MODE64BIT;
+	secs[56] = 3;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_CREATE, &create), -EINVAL);
+	image_put64(secs, 0x8000);
+	image_put64(secs + 8, base + PAGE);
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_CREATE, &create), -EIO);
+	image_put64(secs + 8, base);
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_CREATE, &create), 0);
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_CREATE, &create), -EINVAL);
+	/* ADD_PAGES: alignment, range, SECINFO, twice. */
+	add.src += 1;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EINVAL);
+	add.src -= 1;
+	add.offset = 0x8000;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EINVAL);
+	add.offset = PAGE;
+	secinfo[0] = 0x02; /* W without R */
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EINVAL);
+	secinfo[0] = 0x01;
+	secinfo[1] = 0x01; /* a TCS with permissions */
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EINVAL);
+	secinfo[0] = 0x03;
+	secinfo[1] = 0x02;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), 0);
+	assert_int_equal(add.count, PAGE);
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_ADD_PAGES, &add), -EBUSY);
+	assert_int_equal(add.count, 0);
+	/* EINIT recomputes MRENCLAVE from these pages: the image's SIGSTRUCT does not match. */
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_INIT, &init), -EPERM);
+	assert_int_equal(fake_sgx_last_einit(t->fake), FAKE_SGX_INVALID_MEASUREMENT);
+	t->ss[EBCC_SGX_SS_SIGNATURE] ^= 1;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_INIT, &init), -EPERM);
+	assert_int_equal(fake_sgx_last_einit(t->fake), FAKE_SGX_INVALID_SIGNATURE);
+	t->ss[EBCC_SGX_SS_VENDOR] = 1;
+	assert_int_equal(ioc(t, fd, SGX_IOC_ENCLAVE_INIT, &init), -EINVAL);
+	/* mmap: shared only, within the pages' permissions. */
+	assert_int_equal(h->mmap_at((void *)(uintptr_t)(base + PAGE), PAGE, PROT_READ,
+				    MAP_PRIVATE | MAP_FIXED, fd, 0, &p, h->userdata), -EINVAL);
+	assert_int_equal(h->mmap_at((void *)(uintptr_t)(base + PAGE), PAGE, PROT_READ | PROT_EXEC,
+				    MAP_SHARED | MAP_FIXED, fd, 0, &p, h->userdata), -EACCES);
+	assert_int_equal(h->mmap_at((void *)(uintptr_t)(base + PAGE), PAGE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_FIXED, fd, 0, &p, h->userdata), 0);
+	assert_int_equal(h->munmap(res, 0x10000, h->userdata), 0);
+	assert_int_equal(h->close(fd, h->userdata), 0);
+	nothing_left(t);
+}
+
+/* ---- the real system's operations on this host -------------------------------------------- */
+
+static void system_vdso(void **state)
+{
+	struct timespec a, b;
+	void *p = ebcc__vdso_symbol("__vdso_clock_gettime");
+	int (*gettime)(clockid_t, struct timespec *);
+	struct sgx_enclave_run run = { 0 };
+
+	(void)state;
+	/* The lookup works on this vDSO (x86-64 exports __vdso_clock_gettime)... */
+	assert_non_null(p);
+	memcpy(&gettime, &p, sizeof(p));
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &a), 0);
+	assert_int_equal(gettime(CLOCK_REALTIME, &b), 0);
+	assert_true(b.tv_sec - a.tv_sec <= 1);
+	assert_null(ebcc__vdso_symbol("__vdso_no_such_function"));
+	/* ...and the enter operation is unavailable exactly when there is no SGX entry. */
+	if (ebcc__vdso_symbol("__vdso_sgx_enter_enclave") == NULL)
+		assert_int_equal(ebcc__host_sgx_enter(ebcc__hostops_system(), 0, 0, 0, 2, 0, 0, &run),
+				 -ENOSYS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(load_enter_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(add_interrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(wrong_mrenclave, setup, teardown),
+		cmocka_unit_test_setup_teardown(foreign_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(einit_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(ecreate_fault, setup, teardown),
+		cmocka_unit_test_setup_teardown(no_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(enclave_exception, setup, teardown),
+		cmocka_unit_test_setup_teardown(fake_rules, setup, teardown),
+		cmocka_unit_test(system_vdso),
+	};
+
+	return cmocka_run_group_tests_name("sgx driver", tests, group_setup, group_teardown);
+}
