@@ -569,7 +569,8 @@ int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field, const uint8_t *
  * (report_data, measurement, debug, TCB figures, signer, root); see ebcc_report_verify(3).
  * Errors: EBCC_ERR_INVALID_ARG (NULL, len 0), EBCC_ERR_TOO_BIG, EBCC_ERR_VERIFY (the report or
  * policy is refused: the message says why), EBCC_ERR_NOT_FOUND (no such backend),
- * EBCC_ERR_NO_MEMORY. Thread-safe.
+ * EBCC_ERR_NO_MEMORY. Thread-safe. Backend "sgx" takes an Intel SGX DCAP quote v3 (zero padding
+ * allowed), its trust roots in backend_options.sgx.root_ca.
  */
 int ebcc_report_verify(struct ebcc_context *ctx, const char *backend, const void *data,
 		       size_t len, const char *policy_json, char **ret_claims_json);
