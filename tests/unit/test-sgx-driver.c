@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -401,13 +402,19 @@ static void system_vdso(void **state)
 	struct sgx_enclave_run run = { 0 };
 
 	(void)state;
-	/* The lookup works on this vDSO (x86-64 exports __vdso_clock_gettime)... */
-	assert_non_null(p);
-	memcpy(&gettime, &p, sizeof(p));
-	assert_int_equal(clock_gettime(CLOCK_REALTIME, &a), 0);
-	assert_int_equal(gettime(CLOCK_REALTIME, &b), 0);
-	assert_true(b.tv_sec - a.tv_sec <= 1);
-	assert_null(ebcc__vdso_symbol("__vdso_no_such_function"));
+	if (getauxval(AT_SYSINFO_EHDR) == 0) {
+		/* No vDSO (valgrind hides it): nothing is found, nothing can be entered. */
+		assert_null(p);
+		assert_null(ebcc__vdso_symbol("__vdso_sgx_enter_enclave"));
+	} else {
+		/* The lookup works on this vDSO (x86-64 exports __vdso_clock_gettime)... */
+		assert_non_null(p);
+		memcpy(&gettime, &p, sizeof(p));
+		assert_int_equal(clock_gettime(CLOCK_REALTIME, &a), 0);
+		assert_int_equal(gettime(CLOCK_REALTIME, &b), 0);
+		assert_true(b.tv_sec - a.tv_sec <= 1);
+		assert_null(ebcc__vdso_symbol("__vdso_no_such_function"));
+	}
 	/* ...and the enter operation is unavailable exactly when there is no SGX entry. */
 	if (ebcc__vdso_symbol("__vdso_sgx_enter_enclave") == NULL)
 		assert_int_equal(ebcc__host_sgx_enter(ebcc__hostops_system(), 0, 0, 0, 2, 0, 0, &run),
