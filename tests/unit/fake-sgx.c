@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 
+#include "fake-pki.h"
 #include "fake-sgx.h"
 
 #define DEVICE "/dev/sgx_enclave"
@@ -44,6 +45,7 @@ struct file {
 	struct page *pages;
 	EVP_MD_CTX *md;
 	uint8_t mrenclave[32], mrsigner[32];
+	uint16_t isv_prod_id, isv_svn;
 };
 
 struct map {
@@ -62,6 +64,11 @@ struct fake_sgx {
 	int last_einit;
 	uint8_t last_mrenclave[32];
 	unsigned opens;
+	/* The quoting stand-in's keys: root, processor CA, PCK, attestation key. */
+	EVP_PKEY *root_key, *ca_key, *pck_key, *att_key;
+	X509 *root, *ca, *pck;
+	char *root_pem, *chain_pem;
+	struct file *entered; /* the enclave a call runs in */
 };
 
 static uint64_t le64(const uint8_t *p)
@@ -269,6 +276,8 @@ static int einit(struct file *e, const uint8_t *ss)
 	if (memcmp(e->mrenclave, ss + 960, 32) != 0)
 		return FAKE_SGX_INVALID_MEASUREMENT;
 	EVP_Digest(ss + 128, 384, e->mrsigner, &n, EVP_sha256(), NULL);
+	e->isv_prod_id = (uint16_t)(ss[1024] | ss[1025] << 8);
+	e->isv_svn = (uint16_t)(ss[1026] | ss[1027] << 8);
 	return 0;
 }
 
@@ -462,7 +471,7 @@ static int f_sgx_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 {
 	struct fake_sgx *f = userdata;
 	struct sgx_enclave_run *run = arg;
-	struct fake_sgx_call call = { .rdi = rdi, .rsi = rsi, .rdx = rdx, .r8 = r8, .r9 = r9 };
+	struct fake_sgx_call call = { .fake = f, .rdi = rdi, .rsi = rsi, .rdx = rdx, .r8 = r8, .r9 = r9 };
 	struct file *e = NULL;
 
 	if (function != ENCLU_EENTER && function != ENCLU_ERESUME)
@@ -480,12 +489,14 @@ static int f_sgx_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 		run->exception_addr = 0;
 		return -EFAULT;
 	}
+	f->entered = e;
 	call.base = (uint8_t *)(uintptr_t)e->base;
 	call.size = e->size;
 	call.tcs_offset = run->tcs - e->base;
 	memcpy(call.mrenclave, e->mrenclave, 32);
 	memcpy(call.mrsigner, e->mrsigner, 32);
 	f->entry(&call, f->userdata);
+	f->entered = NULL;
 	if (call.exception_vector != 0) {
 		run->exception_vector = call.exception_vector;
 		run->exception_error_code = call.exception_error_code;
@@ -496,12 +507,118 @@ static int f_sgx_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 	return 0;
 }
 
+/* ---- EREPORT and the quoting enclave ---------------------------------------------------------- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[64],
+		    uint8_t **ret, size_t *ret_len)
+{
+	static const uint8_t intel_qe_vendor[16] = { 0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
+						     0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
+	static const uint8_t qe_mrsigner[32] = { 0x8c, 0x4f, 0x57, 0x75, 0xd7, 0x96, 0x50, 0x3e,
+						 0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a,
+						 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b,
+						 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff };
+	const struct fake_sgx *f = call->fake;
+	const struct file *e = f->entered;
+	size_t chain_len = strlen(f->chain_pem) + 1; /* ended with a NUL, as PCS serves it */
+	size_t sig_len = 64 + 64 + 384 + 64 + 2 + 32 + 6 + chain_len;
+	size_t len = 48 + 384 + 4 + sig_len;
+	uint8_t *q = calloc(1, len), *body = q + 48, *sig = q + 436, *qe = sig + 128, *p;
+	uint8_t auth[32], att_raw[64], bind[96];
+	unsigned int n = 0;
+
+	if (q == NULL || e == NULL)
+		abort();
+	put16(q, 3);
+	put16(q + 2, 2);
+	put16(q + 8, 8);  /* QE SVN */
+	put16(q + 10, 13); /* PCE SVN */
+	memcpy(q + 12, intel_qe_vendor, 16);
+	/* EREPORT: the enclave as the CPU knows it. */
+	memcpy(body + 16, &e->miscselect, 4);
+	put64(body + 48, e->attributes | 1); /* INIT */
+	put64(body + 56, e->xfrm);
+	memcpy(body + 64, e->mrenclave, 32);
+	memcpy(body + 128, e->mrsigner, 32);
+	put16(body + 256, e->isv_prod_id);
+	put16(body + 258, e->isv_svn);
+	memcpy(body + 320, report_data, 64);
+	for (int i = 0; i < 4; i++)
+		q[432 + i] = (uint8_t)(sig_len >> (8 * i));
+	/* The quoting enclave: its report binds the attestation key, the PCK key signs it. */
+	fake_pki_ec_raw_public(f->att_key, att_raw, 32);
+	memcpy(sig + 64, att_raw, 64);
+	memset(auth, 0x5a, sizeof(auth));
+	memcpy(bind, att_raw, 64);
+	memcpy(bind + 64, auth, 32);
+	memcpy(qe + 128, qe_mrsigner, 32);
+	put16(qe + 256, 1);
+	put16(qe + 258, 8);
+	EVP_Digest(bind, sizeof(bind), qe + 320, &n, EVP_sha256(), NULL);
+	fake_pki_ecdsa_sign_raw(f->pck_key, "SHA256", qe, 384, qe + 384, qe + 416, 32, false);
+	p = qe + 448;
+	put16(p, sizeof(auth));
+	memcpy(p + 2, auth, sizeof(auth));
+	p += 2 + sizeof(auth);
+	put16(p, 5);
+	for (int i = 0; i < 4; i++)
+		p[2 + i] = (uint8_t)(chain_len >> (8 * i));
+	memcpy(p + 6, f->chain_pem, chain_len);
+	fake_pki_ecdsa_sign_raw(f->att_key, "SHA256", q, 432, sig, sig + 32, 32, false);
+	*ret = q;
+	*ret_len = len;
+}
+
+const char *fake_sgx_root_pem(const struct fake_sgx *f)
+{
+	return f->root_pem;
+}
+
+static char *concat3(const char *a, const char *b, const char *c)
+{
+	size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+	char *s = malloc(n);
+
+	if (s == NULL)
+		abort();
+	strcpy(s, a);
+	strcat(s, b);
+	strcat(s, c);
+	return s;
+}
+
+static void pki_new(struct fake_sgx *f)
+{
+	char *leaf, *ca;
+
+	f->root_key = fake_pki_ec_key("P-256");
+	f->ca_key = fake_pki_ec_key("P-256");
+	f->pck_key = fake_pki_ec_key("P-256");
+	f->att_key = fake_pki_ec_key("P-256");
+	f->root = fake_pki_cert("Test SGX Root CA", f->root_key, NULL, NULL, true);
+	f->ca = fake_pki_cert("Test SGX PCK Processor CA", f->ca_key, f->root, f->root_key, true);
+	f->pck = fake_pki_cert("Test SGX PCK Certificate", f->pck_key, f->ca, f->ca_key, false);
+	f->root_pem = fake_pki_cert_pem(f->root);
+	leaf = fake_pki_cert_pem(f->pck);
+	ca = fake_pki_cert_pem(f->ca);
+	f->chain_pem = concat3(leaf, ca, f->root_pem);
+	free(leaf);
+	free(ca);
+}
+
 struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata)
 {
 	struct fake_sgx *f = calloc(1, sizeof(*f));
 
 	if (f == NULL)
 		abort();
+	pki_new(f);
 	for (int i = 0; i < MAX_FILES; i++)
 		f->files[i].fd = -1;
 	f->entry = entry;
@@ -527,6 +644,15 @@ void fake_sgx_free(struct fake_sgx *f)
 	for (int i = 0; i < MAX_MAPS; i++)
 		if (f->maps[i].addr != NULL)
 			munmap(f->maps[i].addr, f->maps[i].len);
+	EVP_PKEY_free(f->root_key);
+	EVP_PKEY_free(f->ca_key);
+	EVP_PKEY_free(f->pck_key);
+	EVP_PKEY_free(f->att_key);
+	X509_free(f->root);
+	X509_free(f->ca);
+	X509_free(f->pck);
+	free(f->root_pem);
+	free(f->chain_pem);
 	free(f);
 }
 

@@ -26,7 +26,16 @@
  * page of an initialized, mapped enclave (else the fault a bad EENTER takes: -EFAULT, #GP) and
  * calls the test's C function (fake_sgx_entry_fn) on the caller's thread; its return stands for
  * ENCLU[EEXIT] (run->function = 4), or, when it reports an exception, the vDSO's -EFAULT with
- * the vector, error code and address. No AEX, ERESUME, EREPORT or EGETKEY.
+ * the vector, error code and address. No AEX, ERESUME or EGETKEY.
+ *
+ * EREPORT and the quoting enclave are one stand-in, fake_sgx_quote(): from inside a call it
+ * makes a DCAP quote v3 of the entered enclave (its MRENCLAVE and MRSIGNER as measured and
+ * signed at INIT, the SECS's ATTRIBUTES with INIT set, XFRM, MISCSELECT, the SIGSTRUCT's
+ * ISVPRODID and ISVSVN, the given REPORTDATA) in Intel's format: the quote signed by an
+ * attestation key, a QE report (Intel's QE MRSIGNER, ISVPRODID 1) binding that key and signed by
+ * a PCK key, and the PCK chain (PCK certificate, processor CA, root; test keys made at
+ * fake_sgx_new()) as type-5 certification data. What a real QE checks (a local EREPORT MAC with
+ * the QE's report key) is not modelled.
  */
 #ifndef EBCC_FAKE_SGX_H
 #define EBCC_FAKE_SGX_H
@@ -47,6 +56,7 @@ struct fake_sgx;
 
 /* What the enclave's code sees when it is entered. */
 struct fake_sgx_call {
+	struct fake_sgx *fake;
 	unsigned long rdi, rsi, rdx, r8, r9;
 	uint8_t *base;    /* the enclave's mapped memory */
 	uint64_t size;
@@ -69,6 +79,12 @@ struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata);
 void fake_sgx_free(struct fake_sgx *f);
 const struct ebcc__hostops *fake_sgx_host(struct fake_sgx *f);
 struct fake_sgx_faults *fake_sgx_faults(struct fake_sgx *f);
+
+/* From inside a call: a quote of the entered enclave over report_data (malloc). */
+void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[64],
+		    uint8_t **ret, size_t *ret_len);
+/* The root certificate the PCK chain of its quotes ends in (PEM). */
+const char *fake_sgx_root_pem(const struct fake_sgx *f);
 
 /* The last EINIT's SGX error code (0: the enclave was initialized). */
 int fake_sgx_last_einit(const struct fake_sgx *f);

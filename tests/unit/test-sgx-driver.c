@@ -21,6 +21,7 @@
 
 #include <asm/sgx.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -40,6 +41,10 @@
 struct enclave_code {
 	uint16_t vector;
 	unsigned calls;
+	bool quote; /* make a quote over report_data instead */
+	uint8_t report_data[64];
+	uint8_t *q;
+	size_t q_len;
 };
 
 static void entry(struct fake_sgx_call *call, void *userdata)
@@ -52,6 +57,10 @@ static void entry(struct fake_sgx_call *call, void *userdata)
 		call->exception_vector = code->vector;
 		call->exception_error_code = 6;
 		call->exception_addr = (uint64_t)(uintptr_t)call->base + 0x5000;
+		return;
+	}
+	if (code->quote) {
+		fake_sgx_quote(call, code->report_data, &code->q, &code->q_len);
 		return;
 	}
 	ebcc__hex_encode(call->mrenclave, 32, hex);
@@ -105,12 +114,14 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-/* A SIGSTRUCT for the layout (release: the mask covers every attribute). */
-static void sign(const struct ebcc__sgx_layout *l, EVP_PKEY *key, uint8_t ss[EBCC_SGX_SIGSTRUCT_SIZE])
+/* A SIGSTRUCT for the layout (the mask covers every attribute: a release SIGSTRUCT cannot be
+ * launched as a debug enclave, nor a debug one as a release enclave). */
+static void sign_with(const struct ebcc__sgx_layout *l, EVP_PKEY *key, uint64_t attributes,
+		      uint8_t ss[EBCC_SGX_SIGSTRUCT_SIZE])
 {
 	struct ebcc__sgx_sigstruct_params p = {
 		.date = 0x20261207,
-		.attributes = ATTR_MODE64BIT,
+		.attributes = attributes,
 		.xfrm = 3,
 		.attributes_mask = ~UINT64_C(0),
 		.xfrm_mask = ~UINT64_C(0),
@@ -119,6 +130,11 @@ static void sign(const struct ebcc__sgx_layout *l, EVP_PKEY *key, uint8_t ss[EBC
 
 	assert_int_equal(ebcc__sgx_mrenclave(l, p.mrenclave), 0);
 	assert_int_equal(ebcc__sgx_sigstruct_sign(&p, key, ss), 0);
+}
+
+static void sign(const struct ebcc__sgx_layout *l, EVP_PKEY *key, uint8_t ss[EBCC_SGX_SIGSTRUCT_SIZE])
+{
+	sign_with(l, key, ATTR_MODE64BIT, ss);
 }
 
 static int setup(void **state)
@@ -309,6 +325,91 @@ static void enclave_exception(void **state)
 	nothing_left(t);
 }
 
+/* ---- the quoting stand-in's quotes, verified offline ---------------------------------------- */
+
+/* The entered enclave's quote over report_data, verified by ebcc_report_verify() under the
+ * fake's root with sgx pins; 0 or the error, *claims kept when asked. */
+static int verify_quote(struct t *t, const struct ebcc__sgx_enclave *e, const char *mrenclave,
+			bool allow_debug, struct json_object **claims)
+{
+	struct ebcc_context *ctx = NULL;
+	struct json_object *pol = json_object_new_object(), *bo = json_object_new_object();
+	struct json_object *sgx = json_object_new_object();
+	char hex[129], *out = NULL;
+	int r;
+
+	json_object_object_add(sgx, "root_ca", json_object_new_string(fake_sgx_root_pem(t->fake)));
+	json_object_object_add(sgx, "mrenclave", json_object_new_string(mrenclave));
+	ebcc__hex_encode(e->mrsigner, 32, hex);
+	json_object_object_add(sgx, "mrsigner", json_object_new_string(hex));
+	json_object_object_add(sgx, "isv_prod_id", json_object_new_int(1));
+	ebcc__hex_encode(t->code.report_data, 64, hex);
+	json_object_object_add(sgx, "report_data", json_object_new_string(hex));
+	if (allow_debug)
+		json_object_object_add(sgx, "allow_debug", json_object_new_boolean(1));
+	json_object_object_add(bo, "sgx", sgx);
+	json_object_object_add(pol, "backend_options", bo);
+	assert_int_equal(ebcc_context_new(&ctx), 0);
+	r = ebcc_report_verify(ctx, "sgx", t->code.q, t->code.q_len,
+			       json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN), &out);
+	if (r == 0 && claims != NULL)
+		*claims = json_tokener_parse(out);
+	ebcc_free(out);
+	json_object_put(pol);
+	ebcc_context_unref(ctx);
+	return r;
+}
+
+static void quote_verifies(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	struct json_object *claims = NULL, *v = NULL;
+	char mr[65], buf[16];
+
+	assert_int_equal(load(t, t->mrsigner, &e), 0);
+	t->code.quote = true;
+	for (int i = 0; i < 64; i++)
+		t->code.report_data[i] = (uint8_t)(i * 3);
+	assert_int_equal(ebcc__sgx_enclave_enter(&e, 0, buf, sizeof(buf)), 0);
+	assert_non_null(t->code.q);
+	ebcc__hex_encode(e.mrenclave, 32, mr);
+	assert_int_equal(verify_quote(t, &e, mr, false, &claims), 0);
+	assert_true(json_object_object_get_ex(claims, "mrenclave", &v));
+	assert_string_equal(json_object_get_string(v), mr);
+	assert_true(json_object_object_get_ex(claims, "root", &v));
+	assert_string_equal(json_object_get_string(v), "Test SGX Root CA");
+	json_object_put(claims);
+	/* Pinned to another enclave: refused, saying which. */
+	refused(verify_quote(t, &e, "0000000000000000000000000000000000000000000000000000000000000000",
+			     false, NULL),
+		EBCC_ERR_VERIFY, "SGX quote: MRENCLAVE expected 00000000");
+	free(t->code.q);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
+/* A debug enclave (a SIGSTRUCT that asks for DEBUG, a SECS that has it): its quote says so. */
+static void debug_quote(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	char mr[65], buf[16];
+
+	sign_with(&t->im->layout, t->signer, ATTR_MODE64BIT | ATTR_DEBUG, t->ss);
+	t->secs.attributes |= ATTR_DEBUG;
+	assert_int_equal(load(t, t->mrsigner, &e), 0);
+	t->code.quote = true;
+	assert_int_equal(ebcc__sgx_enclave_enter(&e, 0, buf, sizeof(buf)), 0);
+	ebcc__hex_encode(e.mrenclave, 32, mr);
+	refused(verify_quote(t, &e, mr, false, NULL), EBCC_ERR_VERIFY,
+		"SGX quote: the enclave is a debug enclave (ATTRIBUTES.FLAGS 0x7 has DEBUG");
+	assert_int_equal(verify_quote(t, &e, mr, true, NULL), 0);
+	free(t->code.q);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
 /* ---- the fake's own rules, without the driver's checks before it -------------------------- */
 
 static int ioc(struct t *t, int fd, unsigned long request, void *arg)
@@ -432,6 +533,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ecreate_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(enclave_exception, setup, teardown),
+		cmocka_unit_test_setup_teardown(quote_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(debug_quote, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_rules, setup, teardown),
 		cmocka_unit_test(system_vdso),
 	};
