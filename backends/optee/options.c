@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "../common/policyopts.h"
 #include "ebcc-private.h"
 #include "options.h"
 
@@ -159,58 +160,22 @@ out:
 
 void ebcc__optee_policy_clear(struct ebcc__optee_policy *p)
 {
-	for (size_t i = 0; i < p->n_keys; i++)
-		EVP_PKEY_free(p->keys[i]);
-	free(p->keys);
+	ebcc__policy_keys_free(p->keys, p->n_keys);
 	*p = (struct ebcc__optee_policy){ 0 };
-}
-
-static int parse_keys(const char *const *pems, size_t n, struct ebcc__optee_policy *p)
-{
-	if (n == 0)
-		return 0;
-	p->keys = calloc(n, sizeof(*p->keys));
-	if (p->keys == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		BIO *bio = pems[i] != NULL ? BIO_new_mem_buf(pems[i], -1) : NULL;
-		EVP_PKEY *key = bio != NULL ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-
-		BIO_free(bio);
-		ERR_clear_error();
-		if (key == NULL)
-			return ebcc__error(ERR, "policy: trusted_keys[%zu] is not a PEM public key", i);
-		p->keys[p->n_keys++] = key;
-	}
-	return 0;
 }
 
 static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 {
-	static const char *const known[] = { "ta_digest", "allow_unverified_signature",
-					     "attestation", NULL };
 	struct json_object *v;
-	size_t n = 0;
+	int r;
 
-	if (!json_object_is_type(o, json_type_object))
-		return ebcc__error(ERR, WHERE " must be an object, not %s", ebcc__json_type_article(o));
-	if (ebcc__json_refuse_unknown(o, known, ERR, WHERE) < 0)
-		return ERR;
-	if (json_object_object_get_ex(o, "ta_digest", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) != 2 * EBCC_TA_DIGEST_SIZE ||
-		    ebcc__hex_decode(json_object_get_string(v), 2 * EBCC_TA_DIGEST_SIZE, p->ta_digest,
-				     sizeof(p->ta_digest), &n) < 0)
-			return ebcc__error(ERR, WHERE ".ta_digest must be %d lowercase hex digits",
-					   2 * EBCC_TA_DIGEST_SIZE);
-		p->has_ta_digest = true;
-	}
-	if (json_object_object_get_ex(o, "allow_unverified_signature", &v)) {
-		if (!json_object_is_type(v, json_type_boolean))
-			return ebcc__error(ERR, WHERE ".allow_unverified_signature must be true or "
-					   "false, not %s", ebcc__json_type_article(v));
-		p->allow_unverified_signature = json_object_get_boolean(v);
-	}
+	r = ebcc__policy_hex(o, "optee", "ta_digest", p->ta_digest, sizeof(p->ta_digest),
+			     &p->has_ta_digest);
+	if (r == 0)
+		r = ebcc__policy_bool(o, "optee", "allow_unverified_signature",
+				      &p->allow_unverified_signature);
+	if (r < 0)
+		return r;
 	if (json_object_object_get_ex(o, "attestation", &v)) {
 		const char *a = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
 									 : "";
@@ -229,13 +194,15 @@ static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 int ebcc__optee_policy_parse(const char *policy_json, const char *const *trusted_keys,
 			     size_t n_trusted_keys, struct ebcc__optee_policy *ret)
 {
+	static const char *const known[] = { "ta_digest", "allow_unverified_signature",
+					     "attestation", NULL };
 	struct ebcc__optee_policy p = { 0 };
 	struct json_object *root = NULL, *mine = NULL;
 	int r;
 
-	r = parse_keys(trusted_keys, n_trusted_keys, &p);
+	r = ebcc__policy_keys_load(trusted_keys, n_trusted_keys, &p.keys, &p.n_keys);
 	if (r == 0)
-		r = ebcc__policy_backend_options(policy_json, "optee", &root, &mine);
+		r = ebcc__policy_backend_part(policy_json, "optee", known, &root, &mine);
 	if (r == 0 && mine != NULL)
 		r = parse_optee(mine, &p);
 	json_object_put(root);

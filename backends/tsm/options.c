@@ -8,6 +8,7 @@
 
 #include "crl.h"
 #include "crypto.h"
+#include "../common/policyopts.h"
 #include "ebcc-private.h"
 #include "options.h"
 
@@ -54,9 +55,7 @@ void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 	ebcc__x509_list_free(p->snp_roots);
 	ebcc__x509_list_free(p->snp_certs);
 	ebcc__crl_list_free(p->snp_crls);
-	for (size_t i = 0; i < p->n_keys; i++)
-		EVP_PKEY_free(p->keys[i]);
-	free(p->keys);
+	ebcc__policy_keys_free(p->keys, p->n_keys);
 	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++)
 		free(p->tdx_collateral.text[i]);
 	*p = (struct ebcc__tsm_policy){ 0 };
@@ -70,70 +69,12 @@ bool ebcc__tsm_policy_has_trust(const struct ebcc__tsm_policy *p,
 	return provider == EBCC_TSM_PROVIDER_TDX ? p->tdx_roots != NULL : p->snp_roots != NULL;
 }
 
-static int parse_keys(const char *const *pems, size_t n, struct ebcc__tsm_policy *p)
-{
-	if (n == 0)
-		return 0;
-	p->keys = calloc(n, sizeof(*p->keys));
-	if (p->keys == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		BIO *bio;
-		EVP_PKEY *key;
-
-		if (pems[i] == NULL)
-			return ebcc__error(ERR, "policy: trusted_keys[%zu] is NULL", i);
-		bio = BIO_new_mem_buf(pems[i], -1);
-		if (bio == NULL)
-			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-		ERR_clear_error();
-		if (key == NULL)
-			return ebcc__error(ERR, "policy: trusted_keys[%zu] is not a PEM public key", i);
-		p->keys[p->n_keys++] = key;
-	}
-	return 0;
-}
-
-static int string_member(struct json_object *o, const char *key, const char **ret,
-			 size_t *ret_len)
-{
-	struct json_object *v;
-
-	*ret = NULL;
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		return ebcc__error(ERR, WHERE ".%s must be a string, not %s", key,
-				   ebcc__json_type_article(v));
-	*ret = json_object_get_string(v);
-	*ret_len = (size_t)json_object_get_string_len(v);
-	if (strlen(*ret) != *ret_len)
-		return ebcc__error(ERR, WHERE ".%s contains a NUL character", key);
-	return 0;
-}
-
-static int bool_member(struct json_object *o, const char *key, bool *ret)
-{
-	struct json_object *v;
-
-	*ret = false;
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_boolean))
-		return ebcc__error(ERR, WHERE ".%s must be true or false, not %s", key,
-				   ebcc__json_type_article(v));
-	*ret = json_object_get_boolean(v);
-	return 0;
-}
-
 static int certs_member(struct json_object *o, const char *key, STACK_OF(X509) **ret)
 {
 	char what[96];
 	const char *text;
 	size_t len = 0;
-	int r = string_member(o, key, &text, &len);
+	int r = ebcc__policy_string(o, "tsm", key, &text, &len);
 
 	if (r < 0 || text == NULL)
 		return r;
@@ -181,13 +122,13 @@ static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 	int r = min_tcb_member(o, p);
 
 	if (r == 0)
-		r = string_member(o, "snp_crl", &text, &len);
+		r = ebcc__policy_string(o, "tsm", "snp_crl", &text, &len);
 	if (r == 0 && text != NULL)
 		r = ebcc__crl_list_from_pem(text, len, WHERE ".snp_crl", ERR, &p->snp_crls);
 	if (r == 0)
-		r = bool_member(o, "snp_allow_migration_agent", &p->snp_allow_migration_agent);
+		r = ebcc__policy_bool(o, "tsm", "snp_allow_migration_agent", &p->snp_allow_migration_agent);
 	if (r == 0 && json_object_object_get_ex(o, "snp_allow_smt", &v))
-		r = bool_member(o, "snp_allow_smt", &p->snp_allow_smt);
+		r = ebcc__policy_bool(o, "tsm", "snp_allow_smt", &p->snp_allow_smt);
 	return r;
 }
 
@@ -263,11 +204,6 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	size_t len = 0;
 	int r;
 
-	if (!json_object_is_type(o, json_type_object))
-		return ebcc__error(ERR, WHERE " must be an object, not %s",
-				   ebcc__json_type_article(o));
-	if (ebcc__json_refuse_unknown(o, known_keys, ERR, WHERE) < 0)
-		return ERR;
 	r = certs_member(o, "tdx_root_ca", &p->tdx_roots);
 	if (r == 0 && json_object_object_get_ex(o, "tdx_collateral", &v))
 		r = parse_collateral(v, p);
@@ -280,11 +216,11 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (r == 0)
 		r = certs_member(o, "snp_certs", &p->snp_certs);
 	if (r == 0)
-		r = bool_member(o, "allow_unverified_signature", &p->allow_unverified_signature);
+		r = ebcc__policy_bool(o, "tsm", "allow_unverified_signature", &p->allow_unverified_signature);
 	if (r == 0)
-		r = bool_member(o, "allow_debug", &p->allow_debug);
+		r = ebcc__policy_bool(o, "tsm", "allow_debug", &p->allow_debug);
 	if (r == 0)
-		r = string_member(o, "launch_measurement", &text, &len);
+		r = ebcc__policy_string(o, "tsm", "launch_measurement", &text, &len);
 	if (r < 0)
 		return r;
 	if (text != NULL) {
@@ -298,7 +234,7 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 					   2 * EBCC_TSM_LAUNCH_MEASUREMENT_SIZE);
 		p->has_launch_measurement = true;
 	}
-	r = string_member(o, "report_data", &text, &len);
+	r = ebcc__policy_string(o, "tsm", "report_data", &text, &len);
 	if (r < 0)
 		return r;
 	if (text != NULL) {
@@ -313,7 +249,7 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 					   "(the 64-byte REPORTDATA)");
 		p->has_report_data = true;
 	}
-	r = string_member(o, "provider", &text, &len);
+	r = ebcc__policy_string(o, "tsm", "provider", &text, &len);
 	if (r < 0)
 		return r;
 	if (text != NULL) {
@@ -325,26 +261,6 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	return 0;
 }
 
-/* The top-level "verification_time", already checked by the core's policy parser when the
- * policy came through ebcc_evidence_verify(); checked again for other callers. */
-static int parse_time(struct json_object *root, struct ebcc__tsm_policy *p)
-{
-	struct json_object *v;
-	const char *text;
-
-	if (!json_object_is_type(root, json_type_object) ||
-	    !json_object_object_get_ex(root, "verification_time", &v))
-		return 0;
-	text = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) ||
-	    ebcc__rfc3339_parse(text, (size_t)json_object_get_string_len(v),
-				&p->verification_time) < 0)
-		return ebcc__error(ERR, "policy: \"verification_time\" must be an RFC 3339 "
-				   "date-time such as \"2024-05-01T12:00:00Z\"");
-	p->has_verification_time = true;
-	return 0;
-}
-
 int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
 			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
 {
@@ -353,13 +269,13 @@ int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_k
 	struct json_object *root = NULL, *tsm = NULL;
 	int r;
 
-	r = parse_keys(trusted_keys, n_trusted_keys, &p);
+	r = ebcc__policy_keys_load(trusted_keys, n_trusted_keys, &p.keys, &p.n_keys);
 	if (r == 0)
-		r = ebcc__policy_backend_options(policy_json, "tsm", &root, &tsm);
+		r = ebcc__policy_backend_part(policy_json, "tsm", known_keys, &root, &tsm);
 	if (r == 0 && tsm != NULL)
 		r = parse_tsm(tsm, &p);
-	if (r == 0 && root != NULL)
-		r = parse_time(root, &p);
+	if (r == 0)
+		r = ebcc__policy_time(root, &p.has_verification_time, &p.verification_time);
 	json_object_put(root);
 	if (r < 0) {
 		ebcc__tsm_policy_clear(&p);
