@@ -11,6 +11,9 @@
  *                          F(request_digest) || F(response_digest) )
  *   F(x)        = u32be(length of x) || x
  *   tag         = "EBCC-EVIDENCE-V2" (evidence version 2), "EBCC-EVIDENCE-V1" (version 1)
+ *
+ * Version 3 ("EBCC-EVIDENCE-V3") appends F(public_key), the X25519 key the stage made for the
+ * answer (ebcc_stage_key_public(3)): a host that puts its own key in the envelope breaks report_data.
  */
 #include <string.h>
 
@@ -62,9 +65,10 @@ int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size
 int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REPORT_DATA_SIZE])
 {
 	const char *tag = b->version == EBCC_EVIDENCE_VERSION_HOST_BOUND ? EBCC_BINDING_TAG_V1
-									 : EBCC_BINDING_TAG_V2;
+			  : b->version == EBCC_EVIDENCE_VERSION_KEYED	  ? EBCC_BINDING_TAG_V3
+									  : EBCC_BINDING_TAG_V2;
 	uint8_t buf[4 + sizeof(EBCC_BINDING_TAG_V2) + EBCC_FRAME_BIND_MAX +
-		    2 * (4 + EBCC_SHA256_SIZE)];
+		    2 * (4 + EBCC_SHA256_SIZE) + 4 + EBCC_PUBLIC_KEY_SIZE];
 	size_t at = 4 + strlen(tag), n = 0;
 	unsigned int md_len = 0;
 	int r;
@@ -79,6 +83,13 @@ int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REP
 	at += 4 + EBCC_SHA256_SIZE;
 	ebcc__frame_put_field(buf + at, b->response_digest, EBCC_SHA256_SIZE);
 	at += 4 + EBCC_SHA256_SIZE;
+	if (b->version == EBCC_EVIDENCE_VERSION_KEYED) {
+		if (b->public_key == NULL)
+			return ebcc__error(EBCC_ERR_INVALID_ARG, "binding: version 3 without its "
+					   "public key");
+		ebcc__frame_put_field(buf + at, b->public_key, EBCC_PUBLIC_KEY_SIZE);
+		at += 4 + EBCC_PUBLIC_KEY_SIZE;
+	}
 	if (EVP_Digest(buf, at, out, &md_len, ebcc__md_sha512(), NULL) != 1 ||
 	    md_len != EBCC_REPORT_DATA_SIZE)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "binding: SHA-512 failed (OpenSSL)");

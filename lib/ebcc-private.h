@@ -733,6 +733,10 @@ int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known,
  * only under the policy's allow_evidence_v1. */
 #define EBCC_EVIDENCE_VERSION 2
 #define EBCC_EVIDENCE_VERSION_HOST_BOUND 1
+/* Version 2 and a stage-held public key ("public_key"), the last field report_data binds: made
+ * when the stage made a key for the answer (ebcc_stage_key_public()). */
+#define EBCC_EVIDENCE_VERSION_KEYED 3
+#define EBCC_PUBLIC_KEY_SIZE 32
 #define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */
 /* A backend's raw report, in bytes: room for a configfs-tsm outblob and auxblob of 32 KiB each. */
 #define EBCC_EVIDENCE_REPORT_MAX ((size_t)96 << 10)
@@ -750,6 +754,8 @@ struct ebcc_binding {
 	size_t nonce_len;        /* <= EBCC_NONCE_MAX */
 	uint8_t request_digest[EBCC_SHA256_SIZE];  /* SHA-256 of the request bytes */
 	uint8_t response_digest[EBCC_SHA256_SIZE]; /* SHA-256 of the response bytes */
+	/* EBCC_PUBLIC_KEY_SIZE bytes with version EBCC_EVIDENCE_VERSION_KEYED, else NULL. */
+	const uint8_t *public_key;
 };
 
 /* report_data = SHA-512 over the length-prefixed fields (encoding in lib/binding.c and
@@ -782,6 +788,7 @@ struct ebcc_evidence {
 	struct ebcc_evidence_fields f;
 	char *backend, *format, *instance, *stage, *measurement;
 	uint8_t nonce[EBCC_NONCE_MAX];
+	uint8_t public_key[EBCC_PUBLIC_KEY_SIZE];
 	uint8_t *report;
 };
 

@@ -37,7 +37,7 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 
 	type = buf[3];
 	length = get_le32(buf + 4);
-	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_REPORT)
+	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_KEY)
 		return EBCC_FRAME_BAD_TYPE;
 	if (!(lim->accept & EBCC_FRAME_BIT(type)))
 		return EBCC_FRAME_UNEXPECTED;
@@ -57,6 +57,11 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 		max = EBCC_FRAME_REPORT_MAX;
 		if (length < EBCC_FRAME_REPORT_DATA_SIZE)
 			return EBCC_FRAME_BAD_REPORT;
+		break;
+	case EBCC_FRAME_KEY:
+		max = EBCC_FRAME_KEY_SIZE;
+		if (length != EBCC_FRAME_KEY_SIZE)
+			return EBCC_FRAME_BAD_KEY;
 		break;
 	default:
 		max = lim->max_payload < EBCC_FRAME_PAYLOAD_CAP ? lim->max_payload
@@ -104,6 +109,8 @@ int ebcc__frame_decode_payload(struct ebcc_frame *f, const uint8_t *payload)
 		return EBCC_FRAME_BAD_BIND;
 	if (f->type == EBCC_FRAME_REPORT && f->length < EBCC_FRAME_REPORT_DATA_SIZE)
 		return EBCC_FRAME_BAD_REPORT;
+	if (f->type == EBCC_FRAME_KEY && f->length != EBCC_FRAME_KEY_SIZE)
+		return EBCC_FRAME_BAD_KEY;
 	if (f->type == EBCC_FRAME_ERROR) {
 		uint32_t raw;
 
@@ -219,6 +226,8 @@ const char *ebcc__frame_status_text(int status)
 		return "BIND payload that is not six length-prefixed fields (eid and seq of 8 bytes)";
 	case EBCC_FRAME_BAD_REPORT:
 		return "REPORT payload shorter than its 64 bytes of report_data";
+	case EBCC_FRAME_BAD_KEY:
+		return "KEY payload that is not a 32-byte X25519 public key";
 	default:
 		return "unknown frame status";
 	}
@@ -239,6 +248,8 @@ const char *ebcc__frame_type_name(uint8_t type)
 		return "BIND";
 	case EBCC_FRAME_REPORT:
 		return "REPORT";
+	case EBCC_FRAME_KEY:
+		return "KEY";
 	default:
 		return "unknown";
 	}

@@ -9,11 +9,12 @@
  *   offset 0  uint8   0xEB    magic
  *   offset 1  uint8   0xCC    magic
  *   offset 2  uint8   2       protocol version
- *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR, 5 BIND, 6 REPORT
+ *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR, 5 BIND, 6 REPORT, 7 KEY
  *   offset 4  uint32  length  payload bytes, little endian
  *
  * One exchange: the host sends BIND then REQUEST; the stage answers LOG frames, then REPORT and
- * RESPONSE, or ERROR. The BIND payload is the binding's fields in its own encoding (below), so
+ * RESPONSE, or ERROR; a stage that made a key for the answer (ebcc_stage_key_public()) sends
+ * KEY, its X25519 public key, right before REPORT. The BIND payload is the binding's fields in its own encoding (below), so
  * that the stage computes report_data over exactly what the verifier will:
  *
  *   BIND   = F(instance) || F(stage) || F(u64be(eid)) || F(u64be(seq)) || F(measurement) ||
@@ -49,6 +50,10 @@
  * version's report_data is never another's. */
 #define EBCC_BINDING_TAG_V1 "EBCC-EVIDENCE-V1"
 #define EBCC_BINDING_TAG_V2 "EBCC-EVIDENCE-V2"
+/* Version 3: version 2 and, last, F(public_key), the stage-held key the answer binds. */
+#define EBCC_BINDING_TAG_V3 "EBCC-EVIDENCE-V3"
+/* A KEY payload: exactly this many bytes, an X25519 public key (RFC 7748). */
+#define EBCC_FRAME_KEY_SIZE 32
 /* A REPORT payload: report_data, then at most 64 KiB of report. */
 #define EBCC_FRAME_REPORT_DATA_SIZE 64
 #define EBCC_FRAME_REPORT_MAX (EBCC_FRAME_REPORT_DATA_SIZE + (UINT32_C(1) << 16))
@@ -70,6 +75,7 @@ enum ebcc_frame_type {
 	EBCC_FRAME_ERROR = 4,    /* stage -> host: int32 code + message, ends a request */
 	EBCC_FRAME_BIND = 5,     /* host -> stage: the binding's fields, before each REQUEST */
 	EBCC_FRAME_REPORT = 6,   /* stage -> host: report_data and report, before RESPONSE */
+	EBCC_FRAME_KEY = 7,      /* stage -> host: the public key report_data binds, before REPORT */
 };
 
 /* The bit of a type in ebcc_frame_limits.accept. */
@@ -96,6 +102,7 @@ enum ebcc_frame_status {
 	EBCC_FRAME_BAD_TEXT = -7,   /* LOG or ERROR text with a NUL byte */
 	EBCC_FRAME_BAD_BIND = -8,   /* BIND payload: not six fields, or eid/seq not 8 bytes */
 	EBCC_FRAME_BAD_REPORT = -9, /* REPORT payload shorter than report_data */
+	EBCC_FRAME_BAD_KEY = -10,   /* KEY payload not EBCC_FRAME_KEY_SIZE bytes */
 };
 
 struct ebcc_frame {

@@ -311,6 +311,11 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 
 	memcpy(c->binding.request_digest, c->a.request_digest, EBCC_SHA256_SIZE);
 	memcpy(c->binding.response_digest, c->a.response_digest, EBCC_SHA256_SIZE);
+	if (c->inv.has_public_key) {
+		/* The stage made a key for this answer: its report_data binds it (version 3). */
+		c->binding.version = EBCC_EVIDENCE_VERSION_KEYED;
+		c->binding.public_key = c->inv.public_key;
+	}
 	f = (struct ebcc_evidence_fields){
 		.backend = b->name,
 		.format = b->ops.evidence_format,

@@ -357,7 +357,7 @@ int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *re
 {
 	struct ebcc_frame_limits accept = {
 		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-			  EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+			  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY),
 		.max_payload = lim->max_response,
 	};
 	struct conn c = { .fd = fd, .has_deadline = lim->timeout_ms > 0 };
@@ -503,6 +503,12 @@ int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *re
 				return r;
 			break;
 		}
+		case EBCC_FRAME_KEY:
+			/* The key, then at once the REPORT that binds it. */
+			memcpy(ret->public_key, payload, EBCC_FRAME_KEY_SIZE);
+			ret->has_public_key = 1;
+			accept.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT);
+			break;
 		case EBCC_FRAME_REPORT:
 			/* One REPORT, then only the RESPONSE it is about. */
 			memcpy(ret->report_data, payload, EBCC_FRAME_REPORT_DATA_SIZE);

@@ -47,6 +47,9 @@ struct ebcc__channel_result {
 	uint8_t report_data[EBCC_FRAME_REPORT_DATA_SIZE];
 	uint8_t *report;
 	size_t report_len;
+	/* The KEY frame that may precede REPORT: the stage-held key report_data binds. */
+	int has_public_key;
+	uint8_t public_key[EBCC_FRAME_KEY_SIZE];
 	char *log; /* malloc, NUL-terminated, one line per LOG frame; may be "" */
 	size_t log_len;
 	int32_t stage_code;  /* EBCC_CHANNEL_STAGE_ERROR */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -633,6 +634,11 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 	ret->report.len = res.report_len;
 	memcpy(ret->report_data, res.report_data, sizeof(ret->report_data));
 	ret->bound = 1;
+	if (res.has_public_key && ret->size >= offsetof(struct ebcc_backend_invocation,
+						     public_key) + sizeof(ret->public_key)) {
+		ret->has_public_key = 1;
+		memcpy(ret->public_key, res.public_key, sizeof(ret->public_key));
+	}
 	ebcc__channel_result_clear(&res, alloc);
 	return 0;
 }

@@ -168,6 +168,11 @@ struct ebcc_backend_invocation {
 	 * EBCC_BACKEND_HOST_IN_TCB, whose stage_report() the core then calls with report_data. */
 	struct ebcc_backend_buffer report;
 	uint8_t report_data[EBCC_REPORT_DATA_SIZE];
+	/* 1 when the stage made a key for this answer (ebcc_stage_key_public()): public_key, an
+	 * X25519 public key, is then the last field report_data binds (evidence version 3). The
+	 * core zeroes both before the call; a backend compiled without them leaves them so. */
+	uint32_t has_public_key;
+	uint8_t public_key[32];
 };
 
 /*

@@ -626,6 +626,13 @@ struct ebcc_evidence *ebcc_evidence_ref(struct ebcc_evidence *ev);
 /* Drops a reference. Returns NULL. Thread-safe. */
 struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Keys held by stages (ebcc_stage_key_public(3))                                             */
+
+/* The field of evidence version 3: the X25519 public key the stage made for the answer
+ * (ebcc_stage_key_public()), 32 bytes, bound by report_data; 0 bytes in other versions. */
+#define EBCC_EVIDENCE_PUBLIC_KEY 14
+
 #ifdef __cplusplus
 }
 #endif

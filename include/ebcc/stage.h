@@ -60,6 +60,20 @@ int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *reques
  */
 void ebcc_stage_log(const char *message);
 
+/* ---- A key held by the stage (ebcc_stage_key_public(3)) ------------------------------------ */
+
+/*
+ * Makes a fresh X25519 key pair inside the stage, during a request (from the handler), and
+ * writes its public key (32 bytes, RFC 7748). The answer to this request binds it: its
+ * report_data covers the key, and its evidence (version 3) carries it as "public_key". The
+ * private key never leaves this process. One key at a time: a second call in the same request
+ * gives the same key; a call in a later request replaces (and wipes) the earlier key; a key
+ * whose answer is not sent (the handler failed) is wiped. Returns 0, or EBCC_ERR_INVALID_ARG
+ * (NULL), EBCC_ERR_STATE (outside a request), EBCC_ERR_IO (no randomness from getrandom()).
+ * Not thread-safe.
+ */
+int ebcc_stage_key_public(unsigned char public_key[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,8 +7,9 @@
 
 #include "binding.h"
 
-/* The evidence version this library's stages bind for. */
+/* The evidence versions this library's stages bind for: 3 when the answer binds a key. */
 static const char tag[] = EBCC_BINDING_TAG_V2;
+static const char tag_keyed[] = EBCC_BINDING_TAG_V3;
 
 void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -28,17 +29,30 @@ static void put_field(br_sha512_context *c, const void *data, uint32_t len)
 	br_sha512_update(c, data, len);
 }
 
-void ebcc__stage_report_data(const uint8_t *bind, size_t bind_len, const uint8_t request[32],
-			     const uint8_t response[32], uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE])
+void ebcc__stage_report_data_keyed(const uint8_t *bind, size_t bind_len,
+				   const uint8_t request[32], const uint8_t response[32],
+				   const uint8_t *public_key,
+				   uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE])
 {
 	br_sha512_context c;
 
 	br_sha512_init(&c);
-	put_field(&c, tag, sizeof(tag) - 1);
+	if (public_key != NULL)
+		put_field(&c, tag_keyed, sizeof(tag_keyed) - 1);
+	else
+		put_field(&c, tag, sizeof(tag) - 1);
 	br_sha512_update(&c, bind, bind_len);
 	put_field(&c, request, 32);
 	put_field(&c, response, 32);
+	if (public_key != NULL)
+		put_field(&c, public_key, EBCC_FRAME_KEY_SIZE);
 	br_sha512_out(&c, out);
+}
+
+void ebcc__stage_report_data(const uint8_t *bind, size_t bind_len, const uint8_t request[32],
+			     const uint8_t response[32], uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE])
+{
+	ebcc__stage_report_data_keyed(bind, bind_len, request, response, NULL, out);
 }
 
 int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *request,

@@ -21,6 +21,7 @@
 #include "../frame.h"
 #include "attest.h"
 #include "binding.h"
+#include "secret.h"
 
 /* The connection of the request being handled, for ebcc_stage_log(); -1 outside a request. */
 static int request_fd = -1;
@@ -131,28 +132,39 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 	return 1;
 }
 
-/* The answer: REPORT (report_data over what was received and is returned, and the report of
- * the stage's own TEE primitive over it, when it has one: attest.h) and RESPONSE. Without a
- * primitive the TEE's driver on the host side reports, for the backends whose host is inside
- * the TEE. */
+/* The answer: KEY when the handler made a key (secret.h), REPORT (report_data over what was
+ * received and is returned, and that key, and the report of the stage's own TEE primitive over
+ * it, when it has one: attest.h) and RESPONSE. Without a primitive the TEE's driver on the host
+ * side reports, for the backends whose host is inside the TEE. A key whose answer is not sent
+ * whole is wiped. */
 static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		       const uint8_t request_digest[32], const void *response, size_t response_len)
 {
 	uint8_t response_digest[32];
 	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX];
+	const uint8_t *public_key = ebcc__stage_key_pending();
 	size_t report_len = 0;
 	int r;
 
 	ebcc__stage_sha256(response, response_len, response_digest);
-	ebcc__stage_report_data(bind, bind_len, request_digest, response_digest, payload);
+	ebcc__stage_report_data_keyed(bind, bind_len, request_digest, response_digest, public_key,
+				      payload);
 	r = ebcc__stage_attest(payload, payload + EBCC_FRAME_REPORT_DATA_SIZE,
 			       EBCC_ATTEST_REPORT_MAX, &report_len);
-	if (r < 0)
+	if (r < 0) {
+		ebcc__stage_key_end(NULL, 0);
 		return send_error(fd, r, "stage: its TEE's monitor gave no report over the answer");
-	if (send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, payload,
-		       EBCC_FRAME_REPORT_DATA_SIZE + report_len) < 0)
+	}
+	if ((public_key != NULL &&
+	     send_frame(fd, EBCC_FRAME_KEY, NULL, 0, public_key, EBCC_FRAME_KEY_SIZE) < 0) ||
+	    send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, payload,
+		       EBCC_FRAME_REPORT_DATA_SIZE + report_len) < 0 ||
+	    send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len) < 0) {
+		ebcc__stage_key_end(NULL, 0);
 		return -1;
-	return send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len);
+	}
+	ebcc__stage_key_end(payload, 1);
+	return 0;
 }
 
 /* Serves one request. 1 served, 0 the host hung up between requests, < 0 broken. */
@@ -195,10 +207,13 @@ static int serve_one(int fd, ebcc_stage_handler_fn handler, void *userdata)
 	ebcc__stage_sha256(request, f.length, request_digest);
 
 	request_fd = fd;
+	ebcc__stage_key_begin();
 	r = handler(request, f.length, &response, &response_len, userdata);
 	request_fd = -1;
 	free(request);
 
+	if (r < 0 || response_len > EBCC_FRAME_PAYLOAD_CAP || (response == NULL && response_len > 0))
+		ebcc__stage_key_end(NULL, 0); /* no answer binds a key made for this one */
 	if (r < 0) {
 		free(response);
 		return send_error(fd, r, "the stage's handler failed the request") < 0 ? EBCC_ERR_IO

@@ -10,6 +10,9 @@
  *   forge-rebind    ...and report_data replaced by the one the core expects
  *   replay          the report and report_data of the first invocation, for the second
  *   replay-rebind   ...with report_data replaced by the one the core expects
+ *   key             the host's own public key put in the answer (evidence version 3), for a
+ *                   relying party to seal its secret to (ebcc-secrets(7))
+ *   key-rebind      ...and report_data recomputed over the host's key
  *
  * "honest" wraps sim without tampering: its evidence verifies, so the test can tell an
  * attack that is caught from one that cannot happen. And the report of data of the host's
@@ -39,10 +42,12 @@
 #include "ebcc-private.h"
 #include "frame.h"
 
-enum attack { HONEST, ALTER, ALTER_REBIND, FORGE, FORGE_REBIND, REPLAY, REPLAY_REBIND };
+enum attack { HONEST, ALTER, ALTER_REBIND, FORGE, FORGE_REBIND, REPLAY, REPLAY_REBIND, KEY,
+	      KEY_REBIND };
 
-static const char *const names[] = { "honest", "alter", "alter-rebind", "forge",
-				     "forge-rebind", "replay", "replay-rebind" };
+static const char *const names[] = { "honest",	      "alter",	       "alter-rebind",
+				     "forge",	      "forge-rebind",  "replay",
+				     "replay-rebind", "key",	       "key-rebind" };
 
 static const struct ebcc_backend_ops *sim;
 
@@ -55,12 +60,17 @@ static struct {
 
 /* The report_data the core will compute for binding, request and response. */
 static void core_binding(const struct ebcc_backend_binding *binding, const void *request,
-			 size_t request_len, const struct ebcc_backend_buffer *response,
+			 size_t request_len, const struct ebcc_backend_invocation *inv,
 			 uint8_t out[EBCC_REPORT_DATA_SIZE])
 {
+	const struct ebcc_backend_buffer *response = &inv->response;
 	struct ebcc_binding b;
 
 	ebcc__binding_from_backend(binding, &b);
+	if (inv->has_public_key) {
+		b.version = EBCC_EVIDENCE_VERSION_KEYED;
+		b.public_key = inv->public_key;
+	}
 	assert_int_equal(ebcc__sha256(request, request_len, b.request_digest), 0);
 	assert_int_equal(ebcc__sha256(response->data, response->len, b.response_digest), 0);
 	assert_int_equal(ebcc__binding_report_data(&b, out), 0);
@@ -128,11 +138,18 @@ static int attack_invoke(const struct ebcc_backend_env *env, void *handle,
 		ret->report.len = kept.report_len;
 		memcpy(ret->report_data, kept.report_data, sizeof(ret->report_data));
 		break;
+	case KEY:
+	case KEY_REBIND:
+		/* Any 32 bytes are an X25519 public key; the host holds its private half. */
+		assert_int_equal(ret->has_public_key, 0);
+		ret->has_public_key = 1;
+		memset(ret->public_key, 0x5a, sizeof(ret->public_key));
+		break;
 	default:
 		break;
 	}
-	if (a == ALTER_REBIND || a == FORGE_REBIND || a == REPLAY_REBIND)
-		core_binding(binding, request, request_len, &ret->response, ret->report_data);
+	if (a == ALTER_REBIND || a == FORGE_REBIND || a == REPLAY_REBIND || a == KEY_REBIND)
+		core_binding(binding, request, request_len, ret, ret->report_data);
 	return 0;
 }
 
@@ -272,6 +289,13 @@ static void binding_of_the_hosts_choosing(void **state)
 	expect_caught("forge-rebind", false, "report_data");
 }
 
+static void hosts_own_public_key(void **state)
+{
+	(void)state;
+	expect_caught("key", true, "changed between the stage and the library");
+	expect_caught("key-rebind", false, "report_data");
+}
+
 static void replayed_report(void **state)
 {
 	(void)state;
@@ -336,6 +360,7 @@ int main(void)
 		cmocka_unit_test(altered_response),
 		cmocka_unit_test(binding_of_the_hosts_choosing),
 		cmocka_unit_test(replayed_report),
+		cmocka_unit_test(hosts_own_public_key),
 		cmocka_unit_test(monitor_out_of_the_hosts_reach),
 	};
 

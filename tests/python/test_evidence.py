@@ -23,12 +23,15 @@ def field(data):
     return struct.pack(">I", len(data)) + data
 
 
-def report_data(instance, stage, eid, seq, measurement, nonce, request, response, version=2):
+def report_data(instance, stage, eid, seq, measurement, nonce, request, response, version=2,
+                public_key=None):
     encoded = b"".join([
         field(b"EBCC-EVIDENCE-V%d" % version), field(instance.encode()), field(stage.encode()),
         field(struct.pack(">Q", eid)), field(struct.pack(">Q", seq)),
         field(measurement.encode()), field(nonce),
         field(hashlib.sha256(request).digest()), field(hashlib.sha256(response).digest())])
+    if version == 3:  # the stage-held key, last (ebcc-secrets(7))
+        encoded += field(public_key)
     return hashlib.sha512(encoded).digest()
 
 
@@ -46,6 +49,11 @@ VECTORS = [
     (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world", 1),
      "5c83443c44f2788a700b1c9a74fd2f09de67b02275bd571ca9f1bec1ccdd43a0"
      "98c873e3e4118da90e3ad9ef6b819f6e01d783211e973a670f8ddbcbffd8d9c2"),
+    # Evidence version 3, which binds the stage-held key.
+    (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world", 3,
+      bytes(range(32, 64))),
+     "4aca34dbf4ceda23d726442b941dcbe2cf37ad32a07de806c8d7cd1f62c5c787"
+     "859d40204a3e1625fd87793482c23fb05320c928373eb27e5fbc302563904261"),
 ]
 
 # ---- a backend in Python ---------------------------------------------------------------------
@@ -166,17 +174,18 @@ def pem(key):
 
 def envelope(backend="pyhmac", fmt="ebcc.pyhmac.v1", simulated=False, instance="demo-1",
              stage="scorer", eid=7, seq=42, nonce=b"\x01\x02", request=b"req",
-             response=b"resp", key=KEY, rd=None, version=2):
+             response=b"resp", key=KEY, rd=None, version=2, public_key=None):
     """The canonical envelope text, in the documented key order, and its fields."""
     if rd is None:
         rd = report_data(instance, stage, eid, seq, MEASUREMENT, nonce, request, response,
-                         version)
+                         version, public_key)
     fields = {
         "version": version, "format": fmt, "backend": backend, "simulated": simulated,
         "instance": instance, "stage": stage, "eid": eid, "seq": seq,
         "measurement": MEASUREMENT, "nonce": nonce.hex(),
         "request_digest": "sha256:" + hashlib.sha256(request).hexdigest(),
         "response_digest": "sha256:" + hashlib.sha256(response).hexdigest(),
+        **({"public_key": public_key.hex()} if public_key is not None else {}),
         "report_data": rd.hex(),
         "report": base64.b64encode(pyhmac_report(key, rd, MEASUREMENT, eid)).decode(),
     }
@@ -235,6 +244,39 @@ class EvidenceTest(unittest.TestCase):
         with self.parse(text) as ev, self.parse(ev.serialize()) as again:
             self.assertEqual(again.serialize(), text)
 
+    def test_version_3_binds_the_stage_held_key(self):
+        pk = bytes(range(100, 132))
+        text, fields = envelope(version=3, public_key=pk)
+        with self.parse(text) as ev:
+            self.assertEqual(ev.serialize(), text)
+            self.assertEqual(ev.bytes("public_key"), pk)
+            ev.verify(self.ctx, good_policy(fields))
+            self.assertEqual(ev.verify_claims(self.ctx, good_policy(fields))["evidence"]
+                             ["public_key"], pk.hex())
+        # Another key in the envelope (a host's own), the report the TEE made left as it was:
+        # report_data no longer binds the envelope, and recomputed over the host's key it is
+        # no longer what the report covers.
+        hosts = bytes(32)
+        forged = dict(fields, public_key=hosts.hex())
+        with self.parse(json.dumps(forged)) as ev:
+            self.assertVerifyFails(ev, good_policy(fields), "EBCC_ERR_VERIFY",
+                                   "report_data does not bind", "public_key")
+        forged["report_data"] = report_data("demo-1", "scorer", 7, 42, MEASUREMENT,
+                                            b"\x01\x02", b"req", b"resp", 3, hosts).hex()
+        with self.parse(json.dumps(forged)) as ev:
+            self.assertVerifyFails(ev, good_policy(fields), "EBCC_ERR_VERIFY", "report")
+        # Version 2 evidence has no key, and reads 0 bytes of it.
+        text2, _ = envelope()
+        with self.parse(text2) as ev:
+            self.assertEqual(ev.bytes("public_key"), b"")
+        self.assertRefused(json.dumps(dict(fields, version=2)), "EBCC_ERR_VERIFY", "public_key",
+                           "version 2")
+        self.assertRefused(json.dumps({k: v for k, v in fields.items() if k != "public_key"}),
+                           "EBCC_ERR_VERIFY", '"public_key" is missing')
+        for bad in ("ab" * 31, "ab" * 33, "AB" * 32, "zz" * 32):
+            self.assertRefused(json.dumps(dict(fields, public_key=bad)), "EBCC_ERR_VERIFY",
+                               '"public_key"', "64 lowercase hex")
+
     def test_typed_fields(self):
         text, fields = envelope(nonce=b"")
         with self.parse(text) as ev:
@@ -253,7 +295,7 @@ class EvidenceTest(unittest.TestCase):
                                        (ev.text, "seq", "ebcc_evidence_get_u64"),
                                        (ev.text, "nonce", "ebcc_evidence_get_bytes"),
                                        (ev.bytes, 0, "no evidence field 0"),
-                                       (ev.number, 14, "no evidence field 14")):
+                                       (ev.number, 15, "no evidence field 15")):
                 with self.subTest(field=field), self.assertRaises(ebcc.EbccError) as cm:
                     call(field)
                 self.assertEqual(cm.exception.name, "EBCC_ERR_INVALID_ARG")
@@ -387,7 +429,7 @@ class EvidenceTest(unittest.TestCase):
             with self.subTest(mistyped=key):
                 self.assertRefused(json.dumps(dict(fields, **{key: []})),
                                    "EBCC_ERR_VERIFY", f'"{key}"')
-        self.assertRefused(json.dumps(dict(fields, version=3)), "EBCC_ERR_VERIFY", "version")
+        self.assertRefused(json.dumps(dict(fields, version=4)), "EBCC_ERR_VERIFY", "version")
         self.assertRefused(json.dumps(dict(fields, extra=1)), "EBCC_ERR_VERIFY", "extra")
         self.assertRefused('{"nonce":"",' + text[1:], "EBCC_ERR_VERIFY", "duplicate", "nonce")
         self.assertRefused(json.dumps(dict(fields, nonce="0A")), "EBCC_ERR_VERIFY", "nonce")

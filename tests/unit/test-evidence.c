@@ -26,6 +26,10 @@
 #define M1_RD_V1                                                                               \
 	"5c83443c44f2788a700b1c9a74fd2f09de67b02275bd571ca9f1bec1ccdd43a098c873e3e4118da90e3ad9" \
 	"ef6b819f6e01d783211e973a670f8ddbcbffd8d9c2"
+/* The same binding as evidence version 3, with the public key 0x20 0x21 ... 0x3f. */
+#define M1_RD_V3                                                                               \
+	"4aca34dbf4ceda23d726442b941dcbe2cf37ad32a07de806c8d7cd1f62c5c787859d40204a3e1625fd8779" \
+	"3482c23fb05320c928373eb27e5fbc302563904261"
 #define M2 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define M2_RD                                                                                  \
 	"ab132be61d3d08210a334b5a9562bac35fe5891267ae881342b7921085b725b6fb1f12c0f7aae3bf5b7b44" \
@@ -324,6 +328,19 @@ static void binding_vectors(void **state)
 	assert_int_equal(ebcc__binding_report_data(&b, out), 0);
 	hex_to_bytes(M1_RD_V1, want, sizeof(want));
 	assert_memory_equal(out, want, sizeof(want));
+	{
+		uint8_t pk[32];
+
+		for (int i = 0; i < 32; i++)
+			pk[i] = (uint8_t)(32 + i);
+		b.version = EBCC_EVIDENCE_VERSION_KEYED;
+		b.public_key = pk;
+		assert_int_equal(ebcc__binding_report_data(&b, out), 0);
+		hex_to_bytes(M1_RD_V3, want, sizeof(want));
+		assert_memory_equal(out, want, sizeof(want));
+		b.public_key = NULL; /* version 3 needs its key */
+		assert_int_equal(ebcc__binding_report_data(&b, out), EBCC_ERR_INVALID_ARG);
+	}
 
 	b = (struct ebcc_binding){ .instance = "x", .stage = "s", .eid = 0, .seq = 1,
 				   .measurement = M2, .nonce = NULL, .nonce_len = 0 };
@@ -648,7 +665,7 @@ static void parse_rejects_bad_values(void **state)
 		const char *old, *new, *field;
 	} cases[] = {
 		/* versions */
-		{ "\"version\":2", "\"version\":3", "version" },
+		{ "\"version\":2", "\"version\":4", "version" },
 		{ "\"version\":2", "\"version\":0", "version" },
 		{ "\"version\":2", "\"version\":-1", "version" },
 		{ "\"version\":2", "\"version\":18446744073709551617", "version" },

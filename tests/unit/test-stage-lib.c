@@ -36,6 +36,23 @@ static int handler(const void *request, size_t len, void **ret, size_t *ret_len,
 	ebcc_stage_log("handling");
 	if (len == 4 && memcmp(request, "fail", 4) == 0)
 		return EBCC_ERR_PERMISSION;
+	if (len >= 3 && memcmp(request, "key", 3) == 0) {
+		unsigned char pk[32], again[32];
+
+		/* Twice in one request: one key. */
+		if (ebcc_stage_key_public(pk) < 0 || ebcc_stage_key_public(again) < 0 ||
+		    memcmp(pk, again, 32) != 0)
+			return EBCC_ERR_STAGE;
+		if (len == 8 && memcmp(request, "key-fail", 8) == 0)
+			return EBCC_ERR_PERMISSION; /* the key this request made is wiped */
+		out = malloc(32);
+		if (out == NULL)
+			return EBCC_ERR_NO_MEMORY;
+		memcpy(out, pk, 32);
+		*ret = out;
+		*ret_len = 32;
+		return 0;
+	}
 	out = malloc(len + 1);
 	if (out == NULL)
 		return EBCC_ERR_NO_MEMORY;
@@ -56,10 +73,14 @@ static pid_t serve_in_child(int channel)
 	if (pid == 0) {
 		int calls = 0, r;
 
+		unsigned char pk[32];
+
 		signal(SIGPIPE, SIG_DFL);
 		if (dup2(channel, EBCC_STAGE_CHANNEL_FD) < 0)
 			_exit(99);
 		ebcc_stage_log("outside a request: dropped");
+		if (ebcc_stage_key_public(pk) != EBCC_ERR_STATE) /* no answer would bind it */
+			_exit(98);
 		r = ebcc_stage_serve(handler, &calls);
 		_exit(100 - r);
 	}
@@ -88,15 +109,17 @@ static size_t test_bind(uint8_t out[EBCC_FRAME_BIND_MAX])
 	return n;
 }
 
-/* report_data as a verifier computes it, with OpenSSL: the stage's (BearSSL) must equal it. */
-static void expected_report_data(const char *request, const void *response, size_t response_len,
-				 uint8_t out[64])
+/* report_data as a verifier computes it, with OpenSSL: the stage's (BearSSL) must equal it;
+ * with a public key (32 bytes), evidence version 3's. */
+static void expected_report_data_keyed(const char *request, const void *response,
+				       size_t response_len, const uint8_t *public_key,
+				       uint8_t out[64])
 {
-	static const char tag[] = "EBCC-EVIDENCE-V2";
-	uint8_t buf[4 + 16 + EBCC_FRAME_BIND_MAX + 2 * 36];
+	uint8_t buf[4 + 16 + EBCC_FRAME_BIND_MAX + 3 * 36];
 	size_t n = 20;
 
-	ebcc__frame_put_field(buf, tag, 16);
+	ebcc__frame_put_field(buf, public_key != NULL ? "EBCC-EVIDENCE-V3" : "EBCC-EVIDENCE-V2",
+			      16);
 	n += test_bind(buf + n);
 	buf[n] = buf[n + 1] = buf[n + 2] = 0;
 	buf[n + 3] = 32;
@@ -106,13 +129,23 @@ static void expected_report_data(const char *request, const void *response, size
 	buf[n + 3] = 32;
 	SHA256(response, response_len, buf + n + 4);
 	n += 36;
+	if (public_key != NULL) {
+		ebcc__frame_put_field(buf + n, public_key, 32);
+		n += 36;
+	}
 	SHA512(buf, n, out);
 }
 
-static void send_request(int fd, const char *text)
+static void expected_report_data(const char *request, const void *response, size_t response_len,
+				 uint8_t out[64])
+{
+	expected_report_data_keyed(request, response, response_len, NULL, out);
+}
+
+static void send_request_bytes(int fd, const void *text, size_t len)
 {
 	uint8_t hdr[EBCC_FRAME_HEADER_SIZE], bind[EBCC_FRAME_BIND_MAX];
-	size_t len = strlen(text), bind_len = test_bind(bind);
+	size_t bind_len = test_bind(bind);
 
 	ebcc__frame_encode_header(hdr, EBCC_FRAME_BIND, (uint32_t)bind_len);
 	assert_int_equal(write(fd, hdr, sizeof(hdr)), sizeof(hdr));
@@ -123,12 +156,18 @@ static void send_request(int fd, const char *text)
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 }
 
+static void send_request(int fd, const char *text)
+{
+	send_request_bytes(fd, text, strlen(text));
+}
+
 /* Reads one frame (payload up to 4096 bytes) into *f and buf. */
 static void read_frame(int fd, struct ebcc_frame *f, uint8_t *buf, size_t size)
 {
 	static const struct ebcc_frame_limits lim = {
 		EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-			EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
+			EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT) |
+			EBCC_FRAME_BIT(EBCC_FRAME_KEY),
 		4096,
 	};
 	size_t got = 0, used = 0;
@@ -165,6 +204,56 @@ static void read_answer(int fd, const char *request, struct ebcc_frame *f, uint8
 	assert_int_equal(f->type, EBCC_FRAME_RESPONSE);
 	expected_report_data(request, f->payload, f->length, want);
 	assert_memory_equal(got, want, 64);
+}
+
+/* ebcc_stage_key_public(): the KEY frame before the REPORT and report_data of version 3 over
+ * it; none for a request that fails. */
+static void stage_held_key(void **state)
+{
+	uint8_t buf[4200], pk[32], got[64], want[64];
+	struct ebcc_frame f;
+	int sv[2];
+	pid_t pid;
+
+	(void)state;
+	/* Outside a request, and its argument check. */
+	assert_int_equal(ebcc_stage_key_public(pk), EBCC_ERR_STATE);
+	assert_int_equal(ebcc_stage_key_public(NULL), EBCC_ERR_INVALID_ARG);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = serve_in_child(sv[1]);
+	close(sv[1]);
+
+	send_request(sv[0], "key");
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_LOG);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_KEY);
+	assert_int_equal(f.length, 32);
+	memcpy(pk, f.payload, 32);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_REPORT);
+	memcpy(got, f.payload, 64);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+	assert_int_equal(f.length, 32);
+	assert_memory_equal(f.payload, pk, 32);
+	expected_report_data_keyed("key", pk, 32, pk, want);
+	assert_memory_equal(got, want, 64);
+
+	/* A request that makes a key and fails: no KEY frame. */
+	send_request(sv[0], "key-fail");
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_LOG);
+	read_frame(sv[0], &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_ERROR);
+	assert_int_equal(f.error_code, EBCC_ERR_PERMISSION);
+	/* Answers that bind no key are version 2, as before. */
+	send_request(sv[0], "plain");
+	read_answer(sv[0], "plain", &f, buf, sizeof(buf));
+
+	close(sv[0]);
+	assert_int_equal(child_result(pid), 0);
 }
 
 static void null_and_missing_channel(void **state)
@@ -390,6 +479,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(null_and_missing_channel),
 		cmocka_unit_test(report_data_for_called_stages),
+		cmocka_unit_test(stage_held_key),
 		cmocka_unit_test(serves_a_connected_socket),
 		cmocka_unit_test(host_breaking_the_protocol),
 		cmocka_unit_test_teardown(serves_a_listening_socket, kill_server),
