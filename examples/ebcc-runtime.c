@@ -22,6 +22,7 @@ static const struct rt_command *const process_commands[] = {
 	&rt_cmd_evidence, &rt_cmd_verify,  &rt_cmd_backends, &rt_cmd_stages,
 	&rt_cmd_attestation_key,
 	&rt_cmd_verify_report,
+	&rt_cmd_seal,
 	NULL,
 };
 
@@ -33,6 +34,7 @@ static const struct rt_command *const container_commands[] = {
 	&rt_cmd_invoke,	    &rt_cmd_evidence,  &rt_cmd_verify,	  &rt_cmd_backends,
 	&rt_cmd_stages,	    &rt_cmd_attestation_key,
 	&rt_cmd_verify_report,
+	&rt_cmd_seal,
 	NULL,
 };
 

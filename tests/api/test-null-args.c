@@ -696,7 +696,8 @@ static void evidence_functions(void **state)
 	const char *text = SENTINEL;
 	const uint8_t *bytes = SENTINEL;
 	uint64_t number = 7;
-	size_t len = strlen(f.evidence_json);
+	size_t len = strlen(f.evidence_json), sealed_len = 0;
+	void *sealed = SENTINEL;
 
 	(void)state;
 	NULL_REFUSED(ebcc_evidence_get, inst, (NULL, "echo", 1, &out));
@@ -745,6 +746,17 @@ static void evidence_functions(void **state)
 	assert_ptr_equal(bytes, SENTINEL);
 	NULL_ALLOWED(ebcc_evidence_ref, ev, (NULL), NULL);
 	NULL_ALLOWED(ebcc_evidence_unref, ev, (NULL), NULL);
+	NULL_REFUSED(ebcc_secret_seal, ctx, (NULL, f.ev, f.policy, "s", 1, &sealed, &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, ev, (f.ctx, NULL, f.policy, "s", 1, &sealed, &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, policy_json, (f.ctx, f.ev, NULL, "s", 1, &sealed,
+						     &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, secret, (f.ctx, f.ev, f.policy, NULL, 1, &sealed,
+						&sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, ret_sealed, (f.ctx, f.ev, f.policy, "s", 1, NULL,
+						    &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, ret_sealed_len, (f.ctx, f.ev, f.policy, "s", 1, &sealed,
+							NULL));
+	assert_ptr_equal(sealed, SENTINEL);
 }
 
 /* ---- a stopped composite ----------------------------------------------------------------- */
