@@ -13,7 +13,7 @@
  *   tag         = "EBCC-EVIDENCE-V2" (evidence version 2), "EBCC-EVIDENCE-V1" (version 1)
  *
  * Version 3 ("EBCC-EVIDENCE-V3") appends F(public_key), the X25519 key the stage made for the
- * answer (ebcc_stage_key_public(3)): a host that puts its own key in the envelope breaks report_data.
+ * answer (ebcc-secrets(7)): a host that puts its own key in the envelope breaks report_data.
  */
 #include <string.h>
 

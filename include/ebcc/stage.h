@@ -60,12 +60,13 @@ int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *reques
  */
 void ebcc_stage_log(const char *message);
 
-/* ---- A key held by the stage (ebcc_stage_key_public(3)) ------------------------------------ */
+/* ---- Secrets released to this stage (ebcc-secrets(7)) ------------------------------------- */
 
 /*
  * Makes a fresh X25519 key pair inside the stage, during a request (from the handler), and
  * writes its public key (32 bytes, RFC 7748). The answer to this request binds it: its
- * report_data covers the key, and its evidence (version 3) carries it as "public_key". The
+ * report_data covers the key, and its evidence (version 3) carries it as "public_key". A
+ * relying party that verified that evidence seals a secret to it (ebcc_secret_seal(3)). The
  * private key never leaves this process. One key at a time: a second call in the same request
  * gives the same key; a call in a later request replaces (and wipes) the earlier key; a key
  * whose answer is not sent (the handler failed) is wiped. Returns 0, or EBCC_ERR_INVALID_ARG
@@ -73,6 +74,23 @@ void ebcc_stage_log(const char *message);
  * Not thread-safe.
  */
 int ebcc_stage_key_public(unsigned char public_key[32]);
+
+/*
+ * Opens a secret sealed to the key an earlier answer bound (sealed_len bytes, the format of
+ * ebcc-secrets(7)), inside the stage. On success *ret_secret (malloc; free it with
+ * ebcc_stage_secret_free(), which wipes it) holds *ret_secret_len bytes of plaintext, and the
+ * private key is wiped: a key opens one secret. Returns 0, or EBCC_ERR_INVALID_ARG (NULL),
+ * EBCC_ERR_CORRUPT (not a well-formed sealed secret), EBCC_ERR_STATE (no bound key: none was
+ * made, its answer is still being made, or it opened a secret already), EBCC_ERR_VERIFY
+ * (sealed to another key or another answer's report_data, or the ciphertext, its tag or its
+ * header was changed: the key stays for the genuine secret), EBCC_ERR_NO_MEMORY.
+ * Not thread-safe.
+ */
+int ebcc_stage_open_secret(const void *sealed, size_t sealed_len, void **ret_secret,
+			   size_t *ret_secret_len);
+
+/* Wipes len bytes of secret and frees it (NULL: nothing). */
+void ebcc_stage_secret_free(void *secret, size_t len);
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "frame.h"
+#include "sealformat.h"
 
 static int handler(const void *request, size_t len, void **ret, size_t *ret_len, void *userdata)
 {
@@ -51,6 +52,20 @@ static int handler(const void *request, size_t len, void **ret, size_t *ret_len,
 		memcpy(out, pk, 32);
 		*ret = out;
 		*ret_len = 32;
+		return 0;
+	}
+	if (len >= 5 && memcmp(request, "open:", 5) == 0) {
+		void *secret = NULL;
+		size_t secret_len = 0;
+		int r = ebcc_stage_open_secret((const char *)request + 5, len - 5, &secret,
+					       &secret_len);
+
+		ebcc_stage_secret_free(secret, secret_len);
+		out = malloc(16);
+		if (out == NULL)
+			return EBCC_ERR_NO_MEMORY;
+		*ret_len = (size_t)snprintf(out, 16, "%d", r);
+		*ret = out;
 		return 0;
 	}
 	out = malloc(len + 1);
@@ -206,23 +221,80 @@ static void read_answer(int fd, const char *request, struct ebcc_frame *f, uint8
 	assert_memory_equal(got, want, 64);
 }
 
-/* ebcc_stage_key_public(): the KEY frame before the REPORT and report_data of version 3 over
- * it; none for a request that fails. */
+/* "open:" and a well-formed sealed secret to public_key and report_data (its ciphertext is
+ * 16 bytes that no key opens); the length of the request in out. */
+static size_t open_request(const uint8_t public_key[32], const uint8_t report_data[64],
+			   uint8_t *out, size_t cap)
+{
+	static const uint8_t ephemeral[32] = { 9 }; /* the base point: a valid public key */
+	static const uint8_t iv[12];
+	struct ebcc_seal_blob b = {
+		.instance = (const uint8_t *)"web", .instance_len = 3,
+		.stage = (const uint8_t *)"echo", .stage_len = 4,
+		.measurement = (const uint8_t *)"sha256:00", .measurement_len = 9,
+		.report_data = report_data, .public_key = public_key, .ephemeral_key = ephemeral,
+		.iv = iv, .ciphertext_len = 16,
+	};
+	size_t n;
+
+	memcpy(out, "open:", 5);
+	n = ebcc__seal_encode_header(&b, out + 5, cap - 5);
+	assert_true(n > 0 && 5 + n + 4 + 32 <= cap);
+	memset(out + 5 + n + 4, 0xa5, 32);
+	return 5 + n + 4 + 32;
+}
+
+/* The open request's answer: the library's return code, as the handler wrote it. */
+static int open_result(int fd, const uint8_t *request, size_t len)
+{
+	uint8_t buf[4200];
+	struct ebcc_frame f;
+	char text[16];
+
+	send_request_bytes(fd, request, len);
+	read_frame(fd, &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_LOG);
+	read_frame(fd, &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_REPORT);
+	read_frame(fd, &f, buf, sizeof(buf));
+	assert_int_equal(f.type, EBCC_FRAME_RESPONSE);
+	assert_true(f.length < sizeof(text));
+	memcpy(text, f.payload, f.length);
+	text[f.length] = '\0';
+	return atoi(text);
+}
+
+/* ebcc_stage_key_public(): the KEY frame before the REPORT, report_data of version 3 over it,
+ * and ebcc_stage_open_secret()'s refusals of what no key, another key or another answer's
+ * report_data would open. The round trip with the relying party's side is test_secrets.py. */
 static void stage_held_key(void **state)
 {
-	uint8_t buf[4200], pk[32], got[64], want[64];
+	uint8_t buf[4200], pk[32], got[64], want[64], other[64] = { 1 }, req[512];
 	struct ebcc_frame f;
+	void *secret = NULL;
+	size_t secret_len = 0, n;
 	int sv[2];
 	pid_t pid;
 
 	(void)state;
-	/* Outside a request, and its argument check. */
+	/* Outside a request, and its argument checks. */
 	assert_int_equal(ebcc_stage_key_public(pk), EBCC_ERR_STATE);
 	assert_int_equal(ebcc_stage_key_public(NULL), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_open_secret(NULL, 0, &secret, &secret_len),
+			 EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_open_secret("x", 1, NULL, &secret_len), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_open_secret("x", 1, &secret, NULL), EBCC_ERR_INVALID_ARG);
+	assert_int_equal(ebcc_stage_open_secret("EBCCSEAL", 8, &secret, &secret_len),
+			 EBCC_ERR_CORRUPT);
+	ebcc_stage_secret_free(NULL, 0);
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	pid = serve_in_child(sv[1]);
 	close(sv[1]);
+
+	/* No key yet. */
+	n = open_request(other, other, req, sizeof(req));
+	assert_int_equal(open_result(sv[0], req, n), EBCC_ERR_STATE);
 
 	send_request(sv[0], "key");
 	read_frame(sv[0], &f, buf, sizeof(buf));
@@ -241,13 +313,27 @@ static void stage_held_key(void **state)
 	expected_report_data_keyed("key", pk, 32, pk, want);
 	assert_memory_equal(got, want, 64);
 
-	/* A request that makes a key and fails: no KEY frame. */
+	/* Sealed to another key, to this key under another answer's report_data, or to both
+	 * but not by a sealer that knows the key: refused, and the key stays. */
+	n = open_request(other, got, req, sizeof(req));
+	assert_int_equal(open_result(sv[0], req, n), EBCC_ERR_VERIFY);
+	n = open_request(pk, other, req, sizeof(req));
+	assert_int_equal(open_result(sv[0], req, n), EBCC_ERR_VERIFY);
+	n = open_request(pk, got, req, sizeof(req));
+	assert_int_equal(open_result(sv[0], req, n), EBCC_ERR_VERIFY);
+	assert_int_equal(open_result(sv[0], (const uint8_t *)"open:EBCCSEAL", 13),
+			 EBCC_ERR_CORRUPT);
+
+	/* A request that makes a key and fails: no KEY frame, and its key (which replaced the
+	 * bound one) is wiped. */
 	send_request(sv[0], "key-fail");
 	read_frame(sv[0], &f, buf, sizeof(buf));
 	assert_int_equal(f.type, EBCC_FRAME_LOG);
 	read_frame(sv[0], &f, buf, sizeof(buf));
 	assert_int_equal(f.type, EBCC_FRAME_ERROR);
 	assert_int_equal(f.error_code, EBCC_ERR_PERMISSION);
+	n = open_request(pk, got, req, sizeof(req));
+	assert_int_equal(open_result(sv[0], req, n), EBCC_ERR_STATE);
 	/* Answers that bind no key are version 2, as before. */
 	send_request(sv[0], "plain");
 	read_answer(sv[0], "plain", &f, buf, sizeof(buf));
