@@ -346,6 +346,11 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s);
  * (a non-EBCC code becomes EBCC_ERR_BACKEND). */
 int ebcc__backend_failed(const struct ebcc_backend_session *s, const char *what, int r);
 
+/* The policy text of verification options (a policy object's own JSON in *ret_built: free it),
+ * the options checked as ebcc_evidence_verify_with() checks them; messages name function. */
+int ebcc__verify_options_policy(const struct ebcc_verify_options *options, const char *function,
+				const char **ret_text, char **ret_built);
+
 /* Calls into a backend's callbacks (lib/backendcall.c), the only place that makes them. Each
  * returns 0 or a negative EBCC_ERR_* with a message naming backend, callback and stage;
  * ebcc__call_probe() returns 1 (available) or 0; what a failed callback returned is freed. */

@@ -174,10 +174,13 @@ static int seal(const struct ebcc_evidence_fields *f, const void *secret, size_t
 }
 
 EBCC_EXPORT int ebcc_secret_seal(struct ebcc_context *ctx, struct ebcc_evidence *ev,
-				 const char *policy_json, const void *secret, size_t secret_len,
-				 void **ret_sealed, size_t *ret_sealed_len)
+				 const struct ebcc_verify_options *options, const void *secret,
+				 size_t secret_len, void **ret_sealed, size_t *ret_sealed_len)
 {
+	struct ebcc_verify_options checked = EBCC_VERIFY_OPTIONS_INIT;
 	const struct ebcc_evidence_fields *f;
+	const char *policy_json = NULL;
+	char *built = NULL;
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0;
 	int r;
@@ -190,25 +193,34 @@ EBCC_EXPORT int ebcc_secret_seal(struct ebcc_context *ctx, struct ebcc_evidence 
 				   : ret_sealed == NULL ? "ret_sealed"
 				   : ret_sealed_len == NULL ? "ret_sealed_len"
 							    : "secret (with a non-zero length)");
-	if (policy_json == NULL || policy_json[0] == '\0')
-		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_secret_seal: policy_json is %s: a "
-				   "policy with \"measurement\" and \"nonce\" is required",
-				   policy_json == NULL ? "NULL" : "empty");
-	if (secret_len > EBCC_SEAL_SECRET_MAX)
-		return ebcc__error(EBCC_ERR_TOO_BIG, "ebcc_secret_seal: a secret of %zu bytes is "
-				   "more than the %zu allowed", secret_len, EBCC_SEAL_SECRET_MAX);
-	f = ebcc__evidence_fields(ev);
-	if (f->binding.public_key == NULL)
-		return ebcc__error(EBCC_ERR_VERIFY, "evidence of %s/%s seq %" PRIu64 " (version %d) "
-				   "binds no \"public_key\": the stage made no key for that answer "
-				   "(ebcc_stage_key_public())",
-				   f->binding.instance, f->binding.stage, f->binding.seq,
-				   f->binding.version);
-	r = check_policy(policy_json);
-	if (r >= 0)
-		r = ebcc_evidence_verify(ctx, ev, policy_json);
+	r = ebcc__verify_options_policy(options, "ebcc_secret_seal", &policy_json, &built);
 	if (r < 0)
-		return ebcc__error_prefix(r, "ebcc_secret_seal: nothing released");
+		return r;
+	f = ebcc__evidence_fields(ev);
+	if (policy_json == NULL || policy_json[0] == '\0')
+		r = ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_secret_seal: %s: a policy with "
+				"\"measurement\" and \"nonce\" is required",
+				options == NULL ? "options is NULL" : "the options give no policy");
+	else if (secret_len > EBCC_SEAL_SECRET_MAX)
+		r = ebcc__error(EBCC_ERR_TOO_BIG, "ebcc_secret_seal: a secret of %zu bytes is "
+				"more than the %zu allowed", secret_len, EBCC_SEAL_SECRET_MAX);
+	else if (f->binding.public_key == NULL)
+		r = ebcc__error(EBCC_ERR_VERIFY, "evidence of %s/%s seq %" PRIu64 " (version %d) "
+				"binds no \"public_key\": the stage made no key for that answer "
+				"(ebcc_stage_key_public())",
+				f->binding.instance, f->binding.stage, f->binding.seq,
+				f->binding.version);
+	else if ((r = check_policy(policy_json)) >= 0) {
+		checked.policy_json = policy_json;
+		r = ebcc_evidence_verify_with(ctx, ev, &checked, NULL);
+		if (r < 0)
+			r = ebcc__error_prefix(r, "ebcc_secret_seal: nothing released");
+	} else {
+		r = ebcc__error_prefix(r, "ebcc_secret_seal: nothing released");
+	}
+	free(built);
+	if (r < 0)
+		return r;
 	r = seal(f, secret, secret_len, &sealed, &sealed_len);
 	if (r < 0)
 		return r;

@@ -216,38 +216,53 @@ EBCC_EXPORT void ebcc_verify_options_init(struct ebcc_verify_options *options)
 		*options = (struct ebcc_verify_options)EBCC_VERIFY_OPTIONS_INIT;
 }
 
+int ebcc__verify_options_policy(const struct ebcc_verify_options *options, const char *function,
+				const char **ret_text, char **ret_built)
+{
+	struct ebcc_verify_options o;
+	int r;
+
+	*ret_text = NULL;
+	*ret_built = NULL;
+	ebcc_verify_options_init(&o);
+	r = ebcc__struct_options_copy(options, sizeof(o), &o, function, "ebcc_verify_options_init");
+	if (r < 0)
+		return r;
+	if (o.flags != 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "%s: unknown flags 0x%" PRIx32 " (none is defined yet)", function,
+				   o.flags);
+	if (o.policy != NULL && o.policy_json != NULL)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "%s: both policy and policy_json are set; give one", function);
+	/* The policy object's own text is what a file would hold: one parser for both. */
+	if (o.policy != NULL) {
+		r = ebcc_policy_to_json((struct ebcc_policy *)o.policy, ret_built);
+		if (r < 0)
+			return r;
+		*ret_text = *ret_built;
+	} else {
+		*ret_text = o.policy_json;
+	}
+	return 0;
+}
+
 EBCC_EXPORT int ebcc_evidence_verify_with(struct ebcc_context *ctx, struct ebcc_evidence *ev,
 					  const struct ebcc_verify_options *options,
 					  char **ret_claims_json)
 {
-	struct ebcc_verify_options o;
 	char *built = NULL, *verdict = NULL, *text = NULL;
+	const char *policy_json;
 	int r;
 
 	if (ctx == NULL || ev == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "ebcc_evidence_verify_with: %s is NULL",
 				   ctx == NULL ? "ctx" : "ev");
-	ebcc_verify_options_init(&o);
-	r = ebcc__struct_options_copy(options, sizeof(o), &o, "ebcc_evidence_verify_with",
-				      "ebcc_verify_options_init");
+	r = ebcc__verify_options_policy(options, "ebcc_evidence_verify_with", &policy_json,
+					&built);
 	if (r < 0)
 		return r;
-	if (o.flags != 0)
-		return ebcc__error(EBCC_ERR_INVALID_ARG,
-				   "ebcc_evidence_verify_with: unknown flags 0x%" PRIx32
-				   " (none is defined yet)",
-				   o.flags);
-	if (o.policy != NULL && o.policy_json != NULL)
-		return ebcc__error(EBCC_ERR_INVALID_ARG,
-				   "ebcc_evidence_verify_with: both policy and policy_json are set; "
-				   "give one");
-	/* The policy object's own text is what a file would hold: one parser for both. */
-	if (o.policy != NULL) {
-		r = ebcc_policy_to_json((struct ebcc_policy *)o.policy, &built);
-		if (r < 0)
-			return r;
-	}
-	r = verify_logged(ctx, ev, built != NULL ? built : o.policy_json, &verdict);
+	r = verify_logged(ctx, ev, policy_json, &verdict);
 	if (r == 0 && ret_claims_json != NULL)
 		r = claims(ebcc__evidence_fields(ev), verdict, &text);
 	free(verdict);

@@ -33,6 +33,7 @@ static int seal_run(struct rt *rt, int argc, char **argv)
 		{ 0 },
 	};
 	const char *evidence_path = NULL, *policy_path = NULL, *in = "-", *out = "-";
+	struct ebcc_verify_options verify = EBCC_VERIFY_OPTIONS_INIT;
 	struct ebcc_evidence *ev = NULL;
 	char *envelope = NULL, *policy = NULL, *secret = NULL;
 	void *sealed = NULL;
@@ -73,9 +74,10 @@ static int seal_run(struct rt *rt, int argc, char **argv)
 		rt_fail_plain("seal: --policy %s has a NUL byte", policy_path);
 		goto out;
 	}
+	verify.policy_json = policy;
 	r = ebcc_evidence_parse(rt->ctx, envelope, envelope_len, &ev);
 	if (r == 0)
-		r = ebcc_secret_seal(rt->ctx, ev, policy, secret, secret_len, &sealed, &sealed_len);
+		r = ebcc_secret_seal(rt->ctx, ev, &verify, secret, secret_len, &sealed, &sealed_len);
 	if (r < 0) {
 		rt_fail(r, "seal %s", evidence_path);
 		goto out;

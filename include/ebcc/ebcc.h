@@ -637,21 +637,23 @@ struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev);
 
 /*
  * Releases secret (secret_len bytes, at most EBCC_SECRET_MAX) to the stage whose evidence ev
- * is: verifies ev under policy_json as ebcc_evidence_verify() does (the policy is required and
- * must pin "measurement" and "nonce"; simulated evidence needs "allow_simulated"), then seals
+ * is: verifies ev under the options' policy (a policy object or its JSON text) as
+ * ebcc_evidence_verify_with() does (the policy is required and must pin "measurement" and
+ * "nonce"; simulated evidence needs "allow_simulated"), then seals
  * the secret to the public key that ev binds (evidence version 3): X25519 with a fresh key,
  * HKDF-SHA-256 salted with ev's report_data, AES-256-GCM whose associated data covers the
  * instance, stage, measurement, report_data and both keys. Only that stage process opens it,
  * with ebcc_stage_open_secret(), and only once. On success *ret_sealed (free with ebcc_free())
  * holds *ret_sealed_len bytes in the format of ebcc-secrets(7); nothing is written on failure.
- * Errors: EBCC_ERR_INVALID_ARG (NULL, no policy, a policy without measurement or nonce),
+ * Errors: EBCC_ERR_INVALID_ARG (NULL, no policy, a policy without measurement or nonce, options
+ * refused as by ebcc_evidence_verify_with()), EBCC_ERR_ABI (options of a later version),
  * EBCC_ERR_TOO_BIG, EBCC_ERR_VERIFY (ev binds no public key, or verification failed: the
  * message names the field), EBCC_ERR_NOT_FOUND (ev's backend is not registered),
  * EBCC_ERR_NO_MEMORY. Thread-safe. Since LIBEBCC_0.2.
  */
-int ebcc_secret_seal(struct ebcc_context *ctx, struct ebcc_evidence *ev, const char *policy_json,
-		     const void *secret, size_t secret_len, void **ret_sealed,
-		     size_t *ret_sealed_len);
+int ebcc_secret_seal(struct ebcc_context *ctx, struct ebcc_evidence *ev,
+		     const struct ebcc_verify_options *options, const void *secret,
+		     size_t secret_len, void **ret_sealed, size_t *ret_sealed_len);
 
 #ifdef __cplusplus
 }

@@ -698,8 +698,10 @@ static void evidence_functions(void **state)
 	uint64_t number = 7;
 	size_t len = strlen(f.evidence_json), sealed_len = 0;
 	void *sealed = SENTINEL;
+	struct ebcc_verify_options seal_opts = EBCC_VERIFY_OPTIONS_INIT;
 
 	(void)state;
+	seal_opts.policy_json = f.policy;
 	NULL_REFUSED(ebcc_evidence_get, inst, (NULL, "echo", 1, &out));
 	NULL_REFUSED(ebcc_evidence_get, stage, (f.inst, NULL, 1, &out));
 	NULL_REFUSED(ebcc_evidence_get, ret_ev, (f.inst, "echo", 1, NULL));
@@ -746,15 +748,14 @@ static void evidence_functions(void **state)
 	assert_ptr_equal(bytes, SENTINEL);
 	NULL_ALLOWED(ebcc_evidence_ref, ev, (NULL), NULL);
 	NULL_ALLOWED(ebcc_evidence_unref, ev, (NULL), NULL);
-	NULL_REFUSED(ebcc_secret_seal, ctx, (NULL, f.ev, f.policy, "s", 1, &sealed, &sealed_len));
-	NULL_REFUSED(ebcc_secret_seal, ev, (f.ctx, NULL, f.policy, "s", 1, &sealed, &sealed_len));
-	NULL_REFUSED(ebcc_secret_seal, policy_json, (f.ctx, f.ev, NULL, "s", 1, &sealed,
-						     &sealed_len));
-	NULL_REFUSED(ebcc_secret_seal, secret, (f.ctx, f.ev, f.policy, NULL, 1, &sealed,
+	NULL_REFUSED(ebcc_secret_seal, ctx, (NULL, f.ev, &seal_opts, "s", 1, &sealed, &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, ev, (f.ctx, NULL, &seal_opts, "s", 1, &sealed, &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, options, (f.ctx, f.ev, NULL, "s", 1, &sealed, &sealed_len));
+	NULL_REFUSED(ebcc_secret_seal, secret, (f.ctx, f.ev, &seal_opts, NULL, 1, &sealed,
 						&sealed_len));
-	NULL_REFUSED(ebcc_secret_seal, ret_sealed, (f.ctx, f.ev, f.policy, "s", 1, NULL,
+	NULL_REFUSED(ebcc_secret_seal, ret_sealed, (f.ctx, f.ev, &seal_opts, "s", 1, NULL,
 						    &sealed_len));
-	NULL_REFUSED(ebcc_secret_seal, ret_sealed_len, (f.ctx, f.ev, f.policy, "s", 1, &sealed,
+	NULL_REFUSED(ebcc_secret_seal, ret_sealed_len, (f.ctx, f.ev, &seal_opts, "s", 1, &sealed,
 							NULL));
 	assert_ptr_equal(sealed, SENTINEL);
 }

@@ -43,6 +43,15 @@ class ContextOptions(ctypes.Structure):
                 ("log_userdata", ctypes.c_void_p), ("settings", c_char_pp)]
 
 
+class VerifyOptions(ctypes.Structure):
+    """struct ebcc_verify_options; size set to what this binding knows."""
+    _fields_ = [("size", ctypes.c_uint32), ("flags", ctypes.c_uint32),
+                ("policy", ctypes.c_void_p), ("policy_json", ctypes.c_char_p)]
+
+    def __init__(self, policy_json=None):
+        super().__init__(size=ctypes.sizeof(VerifyOptions), policy_json=policy_json)
+
+
 _declare("ebcc_context_new_with", ctypes.c_int, ctypes.POINTER(ContextOptions),
          ctypes.POINTER(ctypes.c_void_p))
 

@@ -13,7 +13,7 @@ import ebcc
 from test_evidence import MEASUREMENT, PyHmac, envelope, good_policy, report_data
 
 ebcc._declare("ebcc_secret_seal", ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
-              ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t,
+              ctypes.POINTER(ebcc.VerifyOptions), ctypes.c_char_p, ctypes.c_size_t,
               ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_size_t))
 
 # An X25519 public key the stage would have made (any 32 bytes but the few of small order).
@@ -26,7 +26,8 @@ def secret_seal(ctx, ev, policy, secret):
     out, size = ctypes.c_void_p(), ctypes.c_size_t()
     text = json.dumps(policy).encode() if isinstance(policy, dict) else \
         (policy.encode() if isinstance(policy, str) else policy)
-    ebcc.check(ebcc.lib.ebcc_secret_seal(ctx.handle, ev.handle, text, secret, len(secret),
+    options = ebcc.VerifyOptions(text) if text is not None else None
+    ebcc.check(ebcc.lib.ebcc_secret_seal(ctx.handle, ev.handle, options, secret, len(secret),
                                          ctypes.byref(out), ctypes.byref(size)))
     try:
         return ctypes.string_at(out, size.value)
@@ -83,8 +84,8 @@ class SealTest(unittest.TestCase):
     def test_refusals(self):
         no = {k: v for k, v in self.policy.items()}
         cases = [
-            (None, "EBCC_ERR_INVALID_ARG", "policy_json is NULL"),
-            ("", "EBCC_ERR_INVALID_ARG", "policy_json is empty"),
+            (None, "EBCC_ERR_INVALID_ARG", "options is NULL"),
+            ("", "EBCC_ERR_INVALID_ARG", "the options give no policy"),
             ({k: v for k, v in no.items() if k != "nonce"}, "EBCC_ERR_INVALID_ARG",
              'no "nonce"'),
             ({k: v for k, v in no.items() if k != "measurement"}, "EBCC_ERR_INVALID_ARG",
