@@ -85,6 +85,19 @@ static EVP_PKEY *rsa3(void)
 	return key;
 }
 
+static int modulus_cmp(const EVP_PKEY *a, const EVP_PKEY *b)
+{
+	BIGNUM *na = NULL, *nb = NULL;
+	int r;
+
+	assert_int_equal(EVP_PKEY_get_bn_param(a, "n", &na), 1);
+	assert_int_equal(EVP_PKEY_get_bn_param(b, "n", &nb), 1);
+	r = BN_cmp(na, nb);
+	BN_free(na);
+	BN_free(nb);
+	return r;
+}
+
 struct t {
 	EVP_PKEY *signer, *other;
 	struct image *im;
@@ -102,6 +115,15 @@ static int group_setup(void **state)
 	keys = calloc(1, sizeof(*keys));
 	keys->signer = rsa3();
 	keys->other = rsa3();
+	/* The other key's modulus is the smaller, so its signatures are below the signer's
+	 * modulus whatever keys were drawn: foreign_key's "does not verify" case is reached
+	 * rather than, one run in two, the "not below MODULUS" check before it. */
+	if (modulus_cmp(keys->other, keys->signer) > 0) {
+		EVP_PKEY *k = keys->other;
+
+		keys->other = keys->signer;
+		keys->signer = k;
+	}
 	return 0;
 }
 
@@ -261,6 +283,10 @@ static void foreign_key(void **state)
 		refused(load(t, NULL, &e), EBCC_ERR_VERIFY,
 			"SIGSTRUCT: the signature does not verify under its modulus");
 	}
+	/* A signature equal to the modulus is refused before any arithmetic. */
+	sign(&t->im->layout, t->signer, t->ss);
+	memcpy(t->ss + EBCC_SGX_SS_SIGNATURE, t->ss + EBCC_SGX_SS_MODULUS, EBCC_SGX_MODULUS_SIZE);
+	refused(load(t, NULL, &e), EBCC_ERR_VERIFY, "SIGSTRUCT: SIGNATURE is not below MODULUS");
 	nothing_left(t);
 }
 
