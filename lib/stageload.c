@@ -289,12 +289,14 @@ void ebcc__stage_handle_keep(struct ebcc_instance *inst, const struct ebcc_backe
 	for (i = 0; i < inst->n_stage_handles; i++)
 		if (strcmp(inst->stage_handles[i].name, stage) == 0)
 			break;
-	if (i == inst->n_stage_handles && i < EBCC_STAGES_MAX)
-		inst->n_stage_handles++;
 	if (i < inst->n_stage_handles) {
 		/* A handle on an older load of the stage (it was unloaded and loaded again). */
 		old = inst->stage_handles[i].handle;
 		old_backend = inst->stage_handles[i].backend;
+	} else if (i < EBCC_STAGES_MAX) {
+		inst->n_stage_handles++; /* a new slot: what it held was released already */
+	}
+	if (i < inst->n_stage_handles) {
 		snprintf(inst->stage_handles[i].name, sizeof(inst->stage_handles[i].name), "%s",
 			 stage);
 		inst->stage_handles[i].eid = eid;

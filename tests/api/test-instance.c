@@ -119,6 +119,52 @@ static void anchor_lifecycle(void **state)
 	ebcc_instance_unref(inst);
 }
 
+static char *stage_info_of(struct ebcc_instance *inst)
+{
+	char *json = NULL;
+
+	assert_int_equal(ebcc_stage_info(inst, "echo", &json), 0);
+	return json;
+}
+
+/* What start wrote it keeps for the handle's later calls; another handle's change to the
+ * composite replaces it, so both handles always say what state.json says. */
+static void start_keeps_what_it_wrote(void **state)
+{
+	struct fixture *f = *state;
+	struct ebcc_instance *a = NULL, *b = NULL;
+	char *mine, *theirs;
+	int exit_status = 0;
+
+	skip_without_stage();
+	make_bundle(f->bundle, "{\"args\": [\"/bin/sleep\", \"60\"], \"cwd\": \"/\"}", ONE_STAGE);
+	assert_int_equal(ebcc_instance_create(f->ctx, "kept", f->bundle, &a), 0);
+	assert_int_equal(ebcc_instance_start(a), 0);
+	assert_int_equal(ebcc_instance_open(f->ctx, "kept", &b), 0);
+	for (int round = 0; round < 2; round++) {
+		mine = state_of(a);
+		theirs = state_of(b);
+		assert_string_equal(mine, theirs);
+		ebcc_free(mine);
+		ebcc_free(theirs);
+		mine = stage_info_of(a);
+		theirs = stage_info_of(b);
+		assert_string_equal(mine, theirs);
+		/* An EID while the stage is loaded, none once it is unloaded. */
+		assert_true((strstr(mine, "\"eid\": null") == NULL) == (round == 0));
+		ebcc_free(mine);
+		ebcc_free(theirs);
+		/* The other handle stops it: its stage is unloaded. */
+		if (round == 0) {
+			assert_int_equal(ebcc_instance_kill(b, SIGKILL), 0);
+			assert_int_equal(ebcc_instance_wait(b, 10000, &exit_status), 0);
+		}
+	}
+	assert_int_equal(ebcc_instance_delete(a, 0), 0);
+	ebcc_instance_unref(b);
+	ebcc_instance_unref(a);
+}
+
 static void no_process_lifecycle(void **state)
 {
 	struct fixture *f = *state;
@@ -844,6 +890,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(anchor_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_process_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(start_keeps_what_it_wrote, setup, teardown),
 		cmocka_unit_test_setup_teardown(illegal_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(force_delete_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(external_anchor, setup, teardown),

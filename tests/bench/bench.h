@@ -201,6 +201,9 @@ int bench_footprint(const struct bench_opts *o); /* footprint.c: 6 */
 /* phases.c: the per-phase timings of meta.json of invocations first..last of a stage directory,
  * against the per-call latencies the caller measured (samples[i] is invocation first + i). */
 struct phase_set;
+struct phase_set *phases_new(void);
+/* Adds invocation seq of stage_dir, whose whole call took call_ns. */
+int phases_add(struct phase_set *p, const char *stage_dir, uint64_t seq, uint64_t call_ns);
 int phases_collect(const char *stage_dir, uint64_t first, const struct samples *calls,
 		   struct phase_set **ret);
 void phases_report(const char *key, const char *title, const struct phase_set *p);

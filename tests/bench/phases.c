@@ -72,28 +72,39 @@ out:
 	return r;
 }
 
+struct phase_set *phases_new(void)
+{
+	return calloc(1, sizeof(struct phase_set));
+}
+
+int phases_add(struct phase_set *p, const char *stage_dir, uint64_t seq, uint64_t call_ns)
+{
+	uint64_t t[N_PHASES], sum = 0;
+
+	if (read_meta(stage_dir, seq, t) < 0)
+		return -1;
+	for (size_t i = 0; i < N_PHASES; i++) {
+		samples_add(&p->phase[i], t[i]);
+		sum += t[i];
+	}
+	samples_add(&p->sum, sum);
+	samples_add(&p->outside, call_ns > sum ? call_ns - sum : 0);
+	samples_add(&p->call, call_ns);
+	return 0;
+}
+
 int phases_collect(const char *stage_dir, uint64_t first, const struct samples *calls,
 		   struct phase_set **ret)
 {
-	struct phase_set *p = calloc(1, sizeof(*p));
+	struct phase_set *p = phases_new();
 
 	if (p == NULL)
 		return -1;
-	for (size_t k = 0; k < calls->n; k++) {
-		uint64_t t[N_PHASES], sum = 0;
-
-		if (read_meta(stage_dir, first + k, t) < 0) {
+	for (size_t k = 0; k < calls->n; k++)
+		if (phases_add(p, stage_dir, first + k, calls->v[k]) < 0) {
 			phases_free(p);
 			return -1;
 		}
-		for (size_t i = 0; i < N_PHASES; i++) {
-			samples_add(&p->phase[i], t[i]);
-			sum += t[i];
-		}
-		samples_add(&p->sum, sum);
-		samples_add(&p->outside, calls->v[k] > sum ? calls->v[k] - sum : 0);
-		samples_add(&p->call, calls->v[k]);
-	}
 	*ret = p;
 	return 0;
 }
