@@ -127,9 +127,9 @@ static char *stage_info_of(struct ebcc_instance *inst)
 	return json;
 }
 
-/* What start wrote it keeps for the handle's later calls; another handle's change to the
- * composite replaces it, so both handles always say what state.json says. */
-static void start_keeps_what_it_wrote(void **state)
+/* Two handles on one composite say the same, before and after one of them stops it: each
+ * handle's cached state follows state.json. */
+static void two_handles_agree(void **state)
 {
 	struct fixture *f = *state;
 	struct ebcc_instance *a = NULL, *b = NULL;
@@ -890,7 +890,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(anchor_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_process_lifecycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(start_keeps_what_it_wrote, setup, teardown),
+		cmocka_unit_test_setup_teardown(two_handles_agree, setup, teardown),
 		cmocka_unit_test_setup_teardown(illegal_transitions, setup, teardown),
 		cmocka_unit_test_setup_teardown(force_delete_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(external_anchor, setup, teardown),
