@@ -49,10 +49,14 @@ static const struct ebcc__channel_limits limits = {
 	.log_budget = LOG_BUDGET,
 	.timeout_ms = 0, /* everything is already there, or the peer has hung up */
 };
-/* What the host accepts before the REPORT, and after it. */
+/* What the host accepts before the REPORT, right after a KEY, and after the REPORT. */
 static const struct ebcc_frame_limits host_side = {
 	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
+		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY),
+	.max_payload = MAX_RESPONSE,
+};
+static const struct ebcc_frame_limits after_key = {
+	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
 	.max_payload = MAX_RESPONSE,
 };
 static const struct ebcc_frame_limits after_report = {
@@ -68,6 +72,7 @@ struct expected {
 	int32_t stage_code;
 	const uint8_t *report; /* the REPORT payload: report_data, then the report */
 	size_t report_len;
+	const uint8_t *public_key; /* the KEY payload, if one came */
 	char log[LOG_BUDGET + sizeof(note) + 1];
 	size_t log_len;
 	bool truncated;
@@ -96,8 +101,10 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 	for (;;) {
 		struct ebcc_frame f;
 		size_t used = 0;
-		int st = ebcc__frame_decode(data + off, size - off,
-					    e->report != NULL ? &after_report : &host_side, &f, &used);
+		const struct ebcc_frame_limits *lim = e->report != NULL	 ? &after_report
+						      : e->public_key != NULL ? &after_key
+									      : &host_side;
+		int st = ebcc__frame_decode(data + off, size - off, lim, &f, &used);
 
 		if (st == EBCC_FRAME_INCOMPLETE) {
 			e->outcome = EBCC_CHANNEL_HANGUP;
@@ -113,6 +120,10 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 		switch (f.type) {
 		case EBCC_FRAME_LOG:
 			log_model(e, f.text, f.text_len);
+			break;
+		case EBCC_FRAME_KEY:
+			FUZZ_CHECK(f.length == EBCC_FRAME_KEY_SIZE, "a KEY of %u bytes", f.length);
+			e->public_key = f.payload;
 			break;
 		case EBCC_FRAME_REPORT:
 			FUZZ_CHECK(f.length >= EBCC_FRAME_REPORT_DATA_SIZE, "a REPORT of %u bytes",
@@ -205,6 +216,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    : memcmp(res.report, e.report + EBCC_FRAME_REPORT_DATA_SIZE,
 						     res.report_len) == 0),
 			   "report of %zu bytes differs", res.report_len);
+		FUZZ_CHECK(res.has_public_key == (e.public_key != NULL) &&
+				   (e.public_key == NULL ||
+				    memcmp(res.public_key, e.public_key, EBCC_FRAME_KEY_SIZE) == 0),
+			   "public key %s, expected %s", res.has_public_key ? "present" : "absent",
+			   e.public_key != NULL ? "present" : "absent");
 		break;
 	case EBCC_CHANNEL_STAGE_ERROR:
 		FUZZ_CHECK(res.stage_code == e.stage_code, "stage code %d, expected %d",

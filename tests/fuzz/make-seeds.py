@@ -95,7 +95,7 @@ def frame(ftype, payload):
     return struct.pack("<BBBBI", 0xEB, 0xCC, 2, ftype, len(payload)) + payload
 
 
-REQUEST, RESPONSE, LOG, ERROR, BIND, REPORT = 1, 2, 3, 4, 5, 6
+REQUEST, RESPONSE, LOG, ERROR, BIND, REPORT, KEY = 1, 2, 3, 4, 5, 6, 7
 
 
 def bind_frame(instance=b"web", stage=b"echo", eid=1, seq=1, measurement=b"sha256:00", nonce=b""):
@@ -225,6 +225,9 @@ def collect(build, work):
         error_frame(-2, b""),
         b"".join(frame(LOG, b"x" * 200) for _ in range(6)) + report_frame() +
         frame(RESPONSE, b"late"),
+        frame(LOG, b"key made") + frame(KEY, bytes(range(32, 64))) + report_frame() +
+        frame(RESPONSE, b"sealed for me"),
+        frame(KEY, b"\x09" * 32) + frame(LOG, b"not between KEY and REPORT"),
     ]
     seeds["frame-stage"] += [
         bound(b"hello"),
