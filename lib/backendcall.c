@@ -187,3 +187,39 @@ int ebcc__call_verify_report(const struct ebcc_backend_session *s,
 	return ebcc__error(EBCC_ERR_VERIFY, "%s rejected: backend %s: verify_report returned %d, "
 			   "not 0", what, b->name, r);
 }
+
+int ebcc__call_measure_image(const struct ebcc_backend_session *s, int fd, const char *what,
+			     char out[EBCC_MEASUREMENT_MAX])
+{
+	const struct ebcc_backend *b = s->backend;
+	char *measurement = NULL;
+	int r;
+
+	if (b->ops.measure_image == NULL) {
+		uint8_t digest[EBCC_SHA256_SIZE];
+
+		/* Bounded like loading is (EBCC_STAGE_IMAGE_MAX), and checked before hashing. */
+		r = ebcc__sha256_fd(fd, what, digest);
+		if (r == 0)
+			ebcc__measurement_format(digest, out);
+		return r;
+	}
+	r = b->ops.measure_image(&s->env, fd, what, &measurement, b->userdata);
+	if (r < 0) {
+		free(measurement);
+		return ebcc__backend_failed(s, "measure_image", r);
+	}
+	if (measurement == NULL || strlen(measurement) >= EBCC_MEASUREMENT_MAX ||
+	    !ebcc__measurement_valid(measurement)) {
+		r = ebcc__error(EBCC_ERR_BACKEND,
+				"backend %s: measure_image gave %s a measurement that is not "
+				"sha256:<64 lowercase hex digits> or keystone:<128 lowercase hex "
+				"digits>",
+				b->name, what);
+		free(measurement);
+		return r;
+	}
+	memcpy(out, measurement, strlen(measurement) + 1);
+	free(measurement);
+	return 0;
+}

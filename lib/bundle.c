@@ -5,8 +5,8 @@
  * bundle or what the annotation org.ebcc.manifest names: a path relative to the bundle (images
  * in the bundle), an absolute host path (images in the manifest's directory), or
  * "rootfs:/path" inside the container's image (images beneath its rootfs, lib/imageroot.c).
- * An image is measured as its backend defines it (SHA-256 of the file; for keystone, the
- * enclave hash of the archive's three files, backends/keystone/image.h).
+ * An image is measured as its backend defines it (its measure_image callback; SHA-256 of the
+ * file for a backend without one).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +16,6 @@
 #include <sys/stat.h>
 
 #include "ebcc-private.h"
-#if EBCC_WITH_KEYSTONE
-#include "../backends/keystone/image.h"
-#endif
 
 #define CONFIG_MAX (UINT64_C(4) << 20)
 #define MANIFEST_MAX (UINT64_C(1) << 20)
@@ -284,56 +281,43 @@ fail:
 	return r;
 }
 
-/* One image's measurement as its backend defines it: Keystone's enclave hash of the three files
- * in a keystone stage image, SHA-256 of the file for every other backend. */
-static int measure_image(const char *backend, int fd, const char *what,
-			 char out[EBCC_MEASUREMENT_MAX])
+/* The kind of a measurement, "sha256" of "sha256:<hex>", as a length. */
+static int kind_length(const char *measurement)
 {
-	uint8_t digest[EBCC_SHA256_SIZE];
-	int r;
+	const char *colon = strchr(measurement, ':');
 
-	if (strcmp(backend, "keystone") == 0) {
-#if EBCC_WITH_KEYSTONE
-		return ebcc__ks_image_measure_fd(fd, what, out, EBCC_MEASUREMENT_MAX);
-#else
-		return ebcc__error(EBCC_ERR_UNAVAILABLE, "%s: this libebcc was built without the "
-				   "keystone backend", what);
-#endif
-	}
-	/* Bounded like loading is (EBCC_STAGE_IMAGE_MAX), and checked before hashing. */
-	r = ebcc__sha256_fd(fd, what, digest);
-	if (r == 0)
-		ebcc__measurement_format(digest, out);
-	return r;
+	return colon != NULL ? (int)(colon - measurement) : (int)strlen(measurement);
 }
 
-int ebcc__bundle_measure(struct ebcc_bundle *b, const char *backend)
+int ebcc__bundle_measure(struct ebcc_bundle *b, const struct ebcc_backend_session *session)
 {
-	bool keystone = strcmp(backend, "keystone") == 0;
+	const char *backend = session->backend->name;
 
 	for (size_t i = 0; i < b->manifest->n_stages; i++) {
 		struct ebcc_stage_decl *s = &b->manifest->stages[i];
 		char display[2 * EBCC_PATH_MAX + 16], what[2 * EBCC_PATH_MAX + 96];
 		_cleanup_close_ int fd = -1;
-		int r;
+		int r, kind;
 
-		/* A pin of the other kind can never match: say which kind this backend wants. */
-		if (s->pinned[0] != '\0' && keystone != (strncmp(s->pinned, "keystone:", 9) == 0))
-			return ebcc__error(EBCC_ERR_INVALID_ARG,
-					   "stage %s: the manifest pins %.16s...; backend %s measures "
-					   "%s", s->name, s->pinned, backend,
-					   keystone ? "keystone:<128 lowercase hex digits> (Keystone's "
-						      "enclave hash)"
-						    : "sha256:<64 lowercase hex digits>");
 		r = ebcc__image_root_open_image(&b->images, b->images_fd, s, &fd);
 		if (r < 0)
 			return r;
 		ebcc__image_root_describe(&b->images, s, display, sizeof(display));
 		snprintf(what, sizeof(what), "stage %s: image %s", s->name, display);
-		r = measure_image(backend, fd, what, s->measurement);
+		r = ebcc__call_measure_image(session, fd, what, s->measurement);
 		if (r < 0)
 			return r;
-		if (s->pinned[0] != '\0' && strcmp(s->pinned, s->measurement) != 0)
+		if (s->pinned[0] == '\0')
+			continue;
+		/* A pin of another kind can never match: say which kind this backend measures. */
+		kind = kind_length(s->measurement);
+		if (kind != kind_length(s->pinned) || strncmp(s->pinned, s->measurement, kind) != 0)
+			return ebcc__error(EBCC_ERR_INVALID_ARG,
+					   "stage %s: the manifest pins %.16s...; backend %s measures "
+					   "%.*s:<%zu lowercase hex digits>",
+					   s->name, s->pinned, backend, kind, s->measurement,
+					   strlen(s->measurement) - (size_t)kind - 1);
+		if (strcmp(s->pinned, s->measurement) != 0)
 			return ebcc__error(EBCC_ERR_VERIFY,
 					   "stage %s: image %s measures %s, but the manifest pins %s",
 					   s->name, display, s->measurement, s->pinned);

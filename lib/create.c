@@ -180,6 +180,7 @@ EBCC_EXPORT int ebcc_instance_create_with(struct ebcc_context *ctx, const char *
 {
 	struct ebcc_instance_options opts;
 	struct ebcc_bundle *b = NULL;
+	struct ebcc_backend_session session;
 	struct ebcc_instance *inst = NULL;
 	const struct ebcc_backend *backend;
 	_cleanup_free_ char *default_backend = NULL;
@@ -221,7 +222,11 @@ EBCC_EXPORT int ebcc_instance_create_with(struct ebcc_context *ctx, const char *
 			       &backend);
 	if (r < 0)
 		goto out;
-	r = ebcc__bundle_measure(b, backend->name);
+	r = ebcc__backend_session_open(&session, ctx, backend, -1);
+	if (r < 0)
+		goto out;
+	r = ebcc__bundle_measure(b, &session);
+	ebcc__backend_session_close(&session);
 	if (r < 0)
 		goto out;
 

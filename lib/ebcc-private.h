@@ -372,6 +372,10 @@ int ebcc__call_stage_report(const struct ebcc_backend_session *s, void *handle, 
 			    const uint8_t *report_data, size_t report_data_len,
 			    struct ebcc_backend_buffer *ret_report);
 int ebcc__call_stage_unload(const struct ebcc_backend_session *s, void *handle);
+/* A stage image's measurement (measure_image, or SHA-256 of the file without one), checked to
+ * be a measurement the core can record. */
+int ebcc__call_measure_image(const struct ebcc_backend_session *s, int fd, const char *what,
+			     char out[EBCC_MEASUREMENT_MAX]);
 void ebcc__call_stage_close(const struct ebcc_backend *b, void *handle);
 /* A refusal is EBCC_ERR_VERIFY, "<what> rejected: ..."; only running out of memory is not. */
 int ebcc__call_verify_report(const struct ebcc_backend_session *s,
@@ -511,9 +515,10 @@ struct ebcc_bundle {
 /* Reads config.json and the manifest (ebcc.json or the org.ebcc.manifest annotation). */
 int ebcc__bundle_load(const char *dir, struct ebcc_bundle **ret);
 void ebcc__bundle_free(struct ebcc_bundle *b);
-/* Measures every stage image as backend does (keystone: its enclave hash; every other one:
- * SHA-256 of the file) and checks pinned measurements (EBCC_ERR_VERIFY). */
-int ebcc__bundle_measure(struct ebcc_bundle *b, const char *backend);
+/* Measures every stage image as the session's backend does (its measure_image callback, or
+ * SHA-256 of the file) and checks pinned measurements (EBCC_ERR_VERIFY; a pin of another
+ * kind than the backend measures, EBCC_ERR_INVALID_ARG). */
+int ebcc__bundle_measure(struct ebcc_bundle *b, const struct ebcc_backend_session *s);
 /* Opens a regular file below dir_fd; no symlink anywhere on the way is followed. */
 int ebcc__bundle_open_file(int dir_fd, const char *relpath, const char *display, int *ret_fd);
 

@@ -4,8 +4,8 @@
  * since 874b3d8).
  *
  *  - A stage image is a ustar archive of loader.bin, eyrie-rt and eapp (image.c); its
- *    measurement is the enclave hash the SM computes at FINALIZE (measure.c), checked before
- *    anything reaches the driver.
+ *    measurement (measure_image, at create) is the enclave hash the SM computes at FINALIZE
+ *    (measure.c), computed again at load before anything reaches the driver.
  *  - Stages are enclaves driven through /dev/keystone_enclave (driver.c) and served over edge
  *    calls (stage.c); the eapp, linked with libebcc-stage-keystone.a, computes report_data and
  *    asks the SM for its report itself. The host is outside the TCB: no stage_report() and no
@@ -28,6 +28,7 @@
 #include "../common/backend-env.h"
 #include "../common/hostops.h"
 #include "ebcc-private.h"
+#include "image.h"
 #include "report.h"
 #include "stage.h"
 
@@ -180,6 +181,22 @@ static int keystone_verify_report(const struct ebcc_backend_env *env,
 	return ebcc__env_verify_report(env, check, ebcc__keystone_verify, ret_verdict_json);
 }
 
+/* The enclave hash the SM will compute at FINALIZE, from the archive's three files. */
+static int keystone_measure_image(const struct ebcc_backend_env *env, int image_fd,
+				  const char *what, char **ret_measurement, void *userdata)
+{
+	char measurement[EBCC_MEASUREMENT_MAX];
+	int r = ebcc__ks_image_measure_fd(image_fd, what, measurement, sizeof(measurement));
+
+	(void)userdata;
+	if (r < 0)
+		return ebcc__env_fail(env, r);
+	*ret_measurement = ebcc__env_strdup(env, measurement);
+	return *ret_measurement != NULL
+		       ? 0
+		       : ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
+}
+
 static const struct ebcc_backend_ops keystone_ops = {
 	.size = sizeof(struct ebcc_backend_ops),
 	.abi_version = EBCC_BACKEND_ABI_VERSION,
@@ -195,6 +212,7 @@ static const struct ebcc_backend_ops keystone_ops = {
 	.stage_close = keystone_stage_close,
 	.stage_unload = keystone_stage_unload,
 	.verify_report = keystone_verify_report,
+	.measure_image = keystone_measure_image,
 };
 
 const struct ebcc_backend_ops *ebcc__backend_keystone_entry(void)

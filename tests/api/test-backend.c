@@ -2,7 +2,8 @@
 /*
  * The backend registry through the public API: built-in sim, register (sizes, ABI, duplicates,
  * bad tables), plugins (the example, one built against an older table, and each way a plugin
- * can be broken), plugin_dir loading that skips a broken plugin, probe and attestation key.
+ * can be broken), plugin_dir loading that skips a broken plugin, probe and attestation key,
+ * and a backend's own image measurement (measure_image) at create.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,8 @@
 
 #include <ebcc/backend.h>
 #include <ebcc/ebcc.h>
+
+#include "bundleutil.h"
 
 #define assert_contains(haystack, needle)                                                  \
 	do {                                                                               \
@@ -582,6 +585,133 @@ static void sim_attestation_key(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* ---- measure_image: the backend measures its images ---------------------------------------- */
+
+struct measure_calls {
+	int calls;
+	int mode; /* what my_measure() gives: see there */
+	int data_dir_fd;
+	long image_size;
+	char what[256];
+};
+
+static int my_measure(const struct ebcc_backend_env *env, int fd, const char *what,
+		      char **ret, void *userdata)
+{
+	struct measure_calls *c = userdata;
+	char text[80];
+	struct stat st;
+
+	c->calls++;
+	c->data_dir_fd = env->data_dir_fd;
+	c->image_size = fstat(fd, &st) == 0 && (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY
+				? (long)st.st_size
+				: -1;
+	snprintf(c->what, sizeof(c->what), "%s", what);
+	switch (c->mode) {
+	case 0: /* a measurement of the sha256 kind */
+		snprintf(text, sizeof(text), "sha256:%064d", 0);
+		memset(text + 7, 'a', 64);
+		break;
+	case 1: /* the keystone kind, too short */
+		snprintf(text, sizeof(text), "keystone:00");
+		break;
+	case 2: /* a kind the core does not know */
+		snprintf(text, sizeof(text), "md5:0123");
+		break;
+	case 3: /* a refusal, with the backend's reason */
+		env->set_error("this image is not in the format of my TEE", env->host);
+		return EBCC_ERR_INVALID_ARG;
+	default: /* success without a result */
+		return 0;
+	}
+	*ret = env->alloc(strlen(text) + 1, env->host);
+	if (*ret == NULL)
+		return EBCC_ERR_NO_MEMORY;
+	memcpy(*ret, text, strlen(text) + 1);
+	return 0;
+}
+
+static int create_measured(struct ebcc_context *ctx, const char *bundle, const char *pin,
+			   struct ebcc_instance **ret)
+{
+	struct ebcc_instance_options opts;
+	char stages[512];
+
+	snprintf(stages, sizeof(stages),
+		 "[{\"name\": \"echo\", \"image\": \"stages/echo\", \"lifetime\": \"instance\"%s%s%s}]",
+		 pin != NULL ? ", \"measurement\": \"" : "", pin != NULL ? pin : "",
+		 pin != NULL ? "\"" : "");
+	make_bundle(bundle, NULL, stages);
+	ebcc_instance_options_init(&opts);
+	opts.backend = "measured";
+	return ebcc_instance_create_with(ctx, "m", bundle, &opts, ret);
+}
+
+static void measure_image_at_create(void **state)
+{
+	char *root = scratch_dir("measure-root"), *bundle = scratch_dir("measure-bundle");
+	struct ebcc_context *ctx = context_at(root);
+	struct measure_calls calls = { 0 };
+	struct ebcc_backend_ops ops = my_ops("measured");
+	struct ebcc_instance *inst = NULL;
+	char aaa[160], *json = NULL;
+	struct stat st;
+
+	(void)state;
+	ops.destroy = NULL;
+	ops.measure_image = my_measure;
+	assert_int_equal(ebcc_backend_register(ctx, &ops, &calls), 0);
+	snprintf(aaa, sizeof(aaa), "sha256:%064d", 0);
+	memset(aaa + 7, 'a', 64);
+
+	/* The backend's measurement is the stage's, and a pin is compared with it. */
+	assert_int_equal(create_measured(ctx, bundle, NULL, &inst), 0);
+	assert_int_equal(calls.calls, 1);
+	assert_int_equal(calls.data_dir_fd, -1);
+	assert_int_equal(stat(echo_stage_path() != NULL ? echo_stage_path() : "/bin/true", &st), 0);
+	assert_int_equal(calls.image_size, (long)st.st_size);
+	assert_contains(calls.what, "stage echo: image ");
+	assert_int_equal(ebcc_stage_info(inst, "echo", &json), 0);
+	assert_contains(json, aaa);
+	ebcc_free(json);
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	ebcc_instance_unref(inst);
+	inst = NULL;
+	assert_int_equal(create_measured(ctx, bundle, aaa, &inst), 0);
+	assert_int_equal(ebcc_instance_delete(inst, EBCC_DELETE_FORCE), 0);
+	ebcc_instance_unref(inst);
+	inst = NULL;
+	aaa[70] = 'b';
+	assert_int_equal(create_measured(ctx, bundle, aaa, &inst), EBCC_ERR_VERIFY);
+	assert_contains(ebcc_last_error_message(), "measures sha256:aaaa");
+	assert_contains(ebcc_last_error_message(), "but the manifest pins sha256:aaaa");
+	snprintf(aaa, sizeof(aaa), "keystone:%0128d", 0);
+	assert_int_equal(create_measured(ctx, bundle, aaa, &inst), EBCC_ERR_INVALID_ARG);
+	assert_contains(ebcc_last_error_message(), "backend measured measures "
+						   "sha256:<64 lowercase hex digits>");
+
+	/* What the core cannot record, a failure with the backend's reason, no result. */
+	calls.mode = 2;
+	assert_int_equal(create_measured(ctx, bundle, NULL, &inst), EBCC_ERR_BACKEND);
+	assert_contains(ebcc_last_error_message(), "backend measured: measure_image gave stage "
+						   "echo: image ");
+	assert_contains(ebcc_last_error_message(), "a measurement that is not sha256:");
+	calls.mode = 1; /* the form of a keystone pin, but too short */
+	assert_int_equal(create_measured(ctx, bundle, NULL, &inst), EBCC_ERR_BACKEND);
+	calls.mode = 3;
+	assert_int_equal(create_measured(ctx, bundle, NULL, &inst), EBCC_ERR_INVALID_ARG);
+	assert_contains(ebcc_last_error_message(), "this image is not in the format of my TEE");
+	calls.mode = 4;
+	assert_int_equal(create_measured(ctx, bundle, NULL, &inst), EBCC_ERR_BACKEND);
+	assert_null(inst);
+	/* None of the refusals left a composite behind. */
+	assert_int_equal(ebcc_instance_open(ctx, "m", &inst), EBCC_ERR_NOT_FOUND);
+	ebcc_context_unref(ctx);
+	scratch_remove(root);
+	scratch_remove(bundle);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +722,7 @@ int main(void)
 		cmocka_unit_test(plugin_dir_skips_broken),
 		cmocka_unit_test(plugins_load_once_under_threads),
 		cmocka_unit_test(sim_attestation_key),
+		cmocka_unit_test(measure_image_at_create),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
