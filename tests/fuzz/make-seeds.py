@@ -25,7 +25,8 @@ Each corpus stays small (at most 30 files, 64 KiB). Files are named by their SHA
 names what it finds; a regression input added by hand keeps its own name and is left alone
 unless --clean is given.
 
---only NAME (repeatable) regenerates just those corpora.
+--only NAME (repeatable) regenerates just those corpora; --dry-run makes and checks every seed
+(the evidence verifies under fuzz-key.h's key, say) and writes none, as the test suite does.
 """
 import argparse
 import hashlib
@@ -65,11 +66,15 @@ class Runtime:
         self.root = root
 
     def run(self, *args, stdin=b"", detach=False, check=True):
-        cmd = [self.exe, "--root", self.root] + list(args)
+        cmd = [self.exe, "--anchor", "process", "--state-root", self.root] + list(args)
         if detach:
-            # The anchor inherits stdio: give it none, so nothing waits for it.
-            subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, check=True, timeout=60)
+            # The anchor inherits stdio: no pipe, so nothing waits for it; errors go to a file.
+            with tempfile.TemporaryFile() as err:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=err, timeout=60)
+                if p.returncode != 0:
+                    err.seek(0)
+                    sys.exit("make-seeds: %s failed: %s" % (" ".join(args), err.read().decode(errors="replace")))
             return b""
         p = subprocess.run(cmd, input=stdin, capture_output=True, timeout=60)
         if check and p.returncode != 0:
@@ -124,7 +129,7 @@ def collect(build, work):
     os.makedirs(keydir, mode=0o700)
     for d in (root, os.path.join(root, ".ebcc"), os.path.join(root, ".ebcc", "backends"), keydir):
         os.chmod(d, 0o700)
-    with open(os.path.join(keydir, "device-key.pem"), "w", encoding="ascii", opener=lambda p, f: os.open(p, f, 0o600)) as f:
+    with open(os.path.join(keydir, "device-key-ed25519.pem"), "w", encoding="ascii", opener=lambda p, f: os.open(p, f, 0o600)) as f:
         f.write(private_key_pem())
     rt = Runtime(build, root)
     if rt.run("attestation-key").decode() != pub:
@@ -192,6 +197,15 @@ def collect(build, work):
     seeds["evidence"].append(ev)
     # The same envelope pretty-printed is the same evidence.
     seeds["evidence"].append(json.dumps(json.loads(ev), indent=1).encode())
+    # The evidence fuzzer starts on the success path only if its seeds verify under its key.
+    policy = os.path.join(work, "fuzz-policy.json")
+    with open(policy, "wb") as f:
+        f.write(js({"trusted_keys": [pub], "allow_simulated": True}))
+    for i, ev in enumerate(seeds["evidence"]):
+        path = os.path.join(work, "evidence-%d.json" % i)
+        with open(path, "wb") as f:
+            f.write(ev)
+        rt.run("verify", "--policy", policy, path)
     rt.run("kill", "fz-full", "KILL")
     rt.run("wait", "fz-full", check=False)  # exits with the anchor's status, 128 + SIGKILL
     seeds["state"].append(state_of("fz-full"))
@@ -484,6 +498,8 @@ def main():
     ap.add_argument("--clean", action="store_true", help="also remove hand-added inputs")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
                     help="regenerate only this corpus (repeatable)")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="make and check every seed, write none (the test suite's run)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ebcc-seeds-") as work:
         seeds = {}
@@ -494,6 +510,10 @@ def main():
         seeds.update(sgx_quote_seeds(work))
     if args.only:
         seeds = {name: items for name, items in seeds.items() if name in args.only}
+    if args.dry_run:
+        for name, items in sorted(seeds.items()):
+            print("%-12s %2d seeds made and checked, none written" % (name, len(items)))
+        return
     write(args.out, seeds, args.clean)
 
 
