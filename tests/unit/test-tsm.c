@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "../../backends/tsm/configfs.h"
 #include "../../backends/tsm/report.h"
@@ -1211,6 +1213,135 @@ static void lifecycle_snp(void **state)
 	lifecycle(FAKE_TSM_SNP, "snp_ark");
 }
 
+/* A stage-held key on tsm: the same API as sim (ebcc-secrets(7)), with hardware-format evidence
+ * from the fake. The vault stage makes a key, the relying party verifies the evidence and
+ * seals a secret to it, and only that stage opens it. */
+static void stage_key_and_secret(enum fake_tsm_provider provider, const char *anchor_key)
+{
+	static const char manifest[] =
+		"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["
+		"{\"name\": \"vault\", \"image\": \"stages/vault\"}]}";
+	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+	static const char nonce[] = "fresh nonce of the relying party";
+	static const char secret[] = "the database password";
+	struct life l = { 0 };
+	struct ebcc_context *plain = NULL;
+	struct ebcc_invocation *inv = NULL;
+	struct ebcc_evidence *ev = NULL, *parsed = NULL;
+	struct ebcc_verify_options opts;
+	struct json_object *policy;
+	const char *vault = getenv("EBCC_STAGE_VAULT"), *text;
+	const uint8_t *pk = NULL;
+	const void *data;
+	size_t len, pk_len = 0, sealed_len = 0;
+	char *json = NULL, *root, *pin, *base, *request, nonce_hex[2 * sizeof(nonce)] = "";
+	char mac_hex[2 * 32 + 1], measurement[EBCC_MEASUREMENT_MAX] = "";
+	unsigned char mac[32];
+	unsigned int mac_len = 0;
+	void *sealed = NULL;
+
+	if (vault == NULL)
+		fail_msg("EBCC_STAGE_VAULT is not set (run through meson test)");
+	l.root = scratch_dir("tsm-root");
+	l.bundle = scratch_dir("tsm-bundle");
+	l.t = fake_tsm_new(provider);
+	l.ctx = tee_context(l.root, fake_tsm_host(l.t), NULL);
+	write_file(l.bundle, "config.json", config, strlen(config));
+	write_file(l.bundle, "ebcc.json", manifest, strlen(manifest));
+	copy_file(vault, l.bundle, "stages/vault", 0755);
+	assert_int_equal(ebcc_instance_create(l.ctx, "cvm", l.bundle, &l.inst), 0);
+	assert_int_equal(ebcc_instance_start(l.inst), 0);
+
+	/* The key, bound into this answer's hardware-format evidence. */
+	assert_int_equal(ebcc_stage_invoke(l.inst, "vault", "key", 3, nonce, sizeof(nonce) - 1,
+					   &inv),
+			 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_evidence_get(l.inst, "vault", 0, &ev), 0);
+	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
+	assert_non_null(strstr(json, "\"format\":\"ebcc.tsm.v1\""));
+	assert_non_null(strstr(json, "\"public_key\":"));
+	assert_int_equal(ebcc_context_new(&plain), 0);
+	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
+	assert_int_equal(ebcc_evidence_get_bytes(parsed, EBCC_EVIDENCE_PUBLIC_KEY, &pk, &pk_len), 0);
+	assert_int_equal(pk_len, 32);
+	assert_int_equal(ebcc_evidence_get_text(parsed, EBCC_EVIDENCE_MEASUREMENT, &text), 0);
+	snprintf(measurement, sizeof(measurement), "%s", text);
+
+	/* The relying party's policy: the TEE's root and launch measurement, the stage's
+	 * measurement and its own nonce. */
+	root = tee_json_string(fake_tsm_root_pem(l.t));
+	pin = tee_json_string(fake_tsm_launch_measurement_hex(l.t));
+	base = tee_policy("tsm", NULL, anchor_key, root, "launch_measurement", pin, NULL);
+	policy = json_tokener_parse(base);
+	for (size_t i = 0; i + 1 < sizeof(nonce); i++)
+		snprintf(nonce_hex + 2 * i, 3, "%02x", (unsigned char)nonce[i]);
+	json_object_object_add(policy, "measurement", json_object_new_string(measurement));
+	json_object_object_add(policy, "nonce", json_object_new_string(nonce_hex));
+	ebcc_verify_options_init(&opts);
+	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
+	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, secret, sizeof(secret) - 1, &sealed,
+					  &sealed_len),
+			 0);
+
+	/* Only the stage opens it, and uses it without answering it. */
+	request = malloc(5 + sealed_len);
+	memcpy(request, "open:", 5);
+	memcpy(request + 5, sealed, sealed_len);
+	assert_int_equal(ebcc_stage_invoke(l.inst, "vault", request, 5 + sealed_len, NULL, 0, &inv),
+			 0);
+	assert_int_equal(ebcc_invocation_response(inv, &data, &len), 0);
+	assert_int_equal(len, strlen("opened 21 bytes"));
+	assert_memory_equal(data, "opened 21 bytes", len);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_stage_invoke(l.inst, "vault", "hmac:hello", 10, NULL, 0, &inv), 0);
+	assert_int_equal(ebcc_invocation_response(inv, &data, &len), 0);
+	assert_non_null(HMAC(EVP_sha256(), secret, (int)sizeof(secret) - 1,
+			     (const unsigned char *)"hello", 5, mac, &mac_len));
+	for (unsigned int i = 0; i < mac_len; i++)
+		snprintf(mac_hex + 2 * i, 3, "%02x", mac[i]);
+	assert_int_equal(len, 64);
+	assert_memory_equal(data, mac_hex, 64);
+	ebcc_invocation_unref(inv);
+	/* Good for one secret: the same blob again is refused inside the stage. */
+	assert_int_not_equal(ebcc_stage_invoke(l.inst, "vault", request, 5 + sealed_len, NULL, 0,
+					       &inv),
+			     0);
+
+	/* Another nonce than the one the evidence binds: nothing is released. */
+	ebcc_free(sealed);
+	sealed = NULL;
+	json_object_object_add(policy, "nonce", json_object_new_string("00"));
+	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
+	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, secret, sizeof(secret) - 1, &sealed,
+					  &sealed_len),
+			 EBCC_ERR_VERIFY);
+	assert_null(sealed);
+
+	free(request);
+	json_object_put(policy);
+	free(base);
+	free(pin);
+	free(root);
+	ebcc_evidence_unref(parsed);
+	ebcc_evidence_unref(ev);
+	ebcc_free(json);
+	ebcc_context_unref(plain);
+	life_end(&l);
+}
+
+static void stage_key_and_secret_tdx(void **state)
+{
+	(void)state;
+	stage_key_and_secret(FAKE_TSM_TDX, "tdx_root_ca");
+}
+
+static void stage_key_and_secret_snp(void **state)
+{
+	(void)state;
+	stage_key_and_secret(FAKE_TSM_SNP, "snp_ark");
+}
+
 static void lifecycle_faults(void **state)
 {
 	struct life l = { 0 };
@@ -1455,6 +1586,8 @@ int main(void)
 		cmocka_unit_test(probe_through_the_api),
 		cmocka_unit_test(lifecycle_tdx),
 		cmocka_unit_test(lifecycle_snp),
+		cmocka_unit_test(stage_key_and_secret_tdx),
+		cmocka_unit_test(stage_key_and_secret_snp),
 		cmocka_unit_test(lifecycle_faults),
 		cmocka_unit_test(start_without_report_instances),
 		cmocka_unit_test(tdx_platform_level),
