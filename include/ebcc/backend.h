@@ -280,10 +280,10 @@ struct ebcc_backend_ops {
 	 * core calls it at create, for every stage of a manifest naming this backend, before
 	 * any pinned measurement is compared and before the state root is touched (so
 	 * env->data_dir_fd is -1). image_fd is the image, open read-only; what names it for
-	 * messages. *ret_measurement (env->alloc) is "<alg>:<lowercase hex>" in one of the forms
-	 * a manifest may pin (ebcc_instance_create(3)). When NULL, the measurement is "sha256:" and the
-	 * SHA-256 of the file. stage_load() later reports what it loaded, and the core refuses a
-	 * load whose measurement is not this one. */
+	 * messages. *ret_measurement (env->alloc) is "<alg>:<lowercase hex>" in one of the
+	 * forms a manifest may pin (ebcc_instance_create(3)). When NULL, the measurement is
+	 * "sha256:" and the SHA-256 of the file. stage_load() later reports what it loaded,
+	 * and the core refuses a load whose measurement is not this one. */
 	int (*measure_image)(const struct ebcc_backend_env *env, int image_fd, const char *what,
 			     char **ret_measurement, void *userdata);
 };

@@ -101,10 +101,14 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 	for (;;) {
 		struct ebcc_frame f;
 		size_t used = 0;
-		const struct ebcc_frame_limits *lim = e->report != NULL	 ? &after_report
-						      : e->public_key != NULL ? &after_key
-									      : &host_side;
-		int st = ebcc__frame_decode(data + off, size - off, lim, &f, &used);
+		const struct ebcc_frame_limits *lim = &host_side;
+		int st;
+
+		if (e->report != NULL)
+			lim = &after_report;
+		else if (e->public_key != NULL)
+			lim = &after_key;
+		st = ebcc__frame_decode(data + off, size - off, lim, &f, &used);
 
 		if (st == EBCC_FRAME_INCOMPLETE) {
 			e->outcome = EBCC_CHANNEL_HANGUP;
