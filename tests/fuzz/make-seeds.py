@@ -179,38 +179,44 @@ def collect(build, work):
     def state_of(cid):
         return open(os.path.join(root, cid, "state.json"), "rb").read()
 
-    for cid, key in (("fz-full", "full"), ("fz-noanchor", "noanchor")):
-        b = os.path.join(work, cid)
-        make_bundle(b, build, *bundles[key])
-        rt.run("create", "--bundle", b, cid, detach=True)
-        seeds["state"].append(state_of(cid))
-        rt.run("start", cid)
-        seeds["state"].append(state_of(cid))
-    for nonce, stage, req in (("00", "echo", b"hello"), ("ab" * 32, "echo", b"\x00\xff binary"),
-                              ("0123456789abcdef" * 8, "echo", b"x" * 300),
-                              (None, "echo", b"{}"), ("cafe", "scorer", b'{"amount": 1250, "country": "DE"}')):
-        args = ["invoke", "fz-full", stage] + (["--nonce", nonce] if nonce else [])
-        rt.run(*args, stdin=req)
-        seeds["evidence"].append(rt.run("evidence", "fz-full", stage).strip())
-    rt.run("invoke", "fz-noanchor", "echo", "--nonce", "01", stdin=b"ping")
-    ev = rt.run("evidence", "fz-noanchor", "echo").strip()
-    seeds["evidence"].append(ev)
-    # The same envelope pretty-printed is the same evidence.
-    seeds["evidence"].append(json.dumps(json.loads(ev), indent=1).encode())
-    # The evidence fuzzer starts on the success path only if its seeds verify under its key.
-    policy = os.path.join(work, "fuzz-policy.json")
-    with open(policy, "wb") as f:
-        f.write(js({"trusted_keys": [pub], "allow_simulated": True}))
-    for i, ev in enumerate(seeds["evidence"]):
-        path = os.path.join(work, "evidence-%d.json" % i)
-        with open(path, "wb") as f:
-            f.write(ev)
-        rt.run("verify", "--policy", policy, path)
-    rt.run("kill", "fz-full", "KILL")
-    rt.run("wait", "fz-full", check=False)  # exits with the anchor's status, 128 + SIGKILL
-    seeds["state"].append(state_of("fz-full"))
-    for cid in ("fz-full", "fz-noanchor"):
-        rt.run("delete", "--force", cid)
+    try:
+        for cid, key in (("fz-full", "full"), ("fz-noanchor", "noanchor")):
+            b = os.path.join(work, cid)
+            make_bundle(b, build, *bundles[key])
+            rt.run("create", "--bundle", b, cid, detach=True)
+            seeds["state"].append(state_of(cid))
+            rt.run("start", cid)
+            seeds["state"].append(state_of(cid))
+        for nonce, stage, req in (("00", "echo", b"hello"), ("ab" * 32, "echo", b"\x00\xff binary"),
+                                  ("0123456789abcdef" * 8, "echo", b"x" * 300),
+                                  (None, "echo", b"{}"), ("cafe", "scorer", b'{"amount": 1250, "country": "DE"}')):
+            args = ["invoke", "fz-full", stage] + (["--nonce", nonce] if nonce else [])
+            rt.run(*args, stdin=req)
+            seeds["evidence"].append(rt.run("evidence", "fz-full", stage).strip())
+        rt.run("invoke", "fz-noanchor", "echo", "--nonce", "01", stdin=b"ping")
+        ev = rt.run("evidence", "fz-noanchor", "echo").strip()
+        seeds["evidence"].append(ev)
+        # The same envelope pretty-printed is the same evidence.
+        seeds["evidence"].append(json.dumps(json.loads(ev), indent=1).encode())
+        # The evidence fuzzer starts on the success path only if its seeds verify under its key.
+        policy = os.path.join(work, "fuzz-policy.json")
+        with open(policy, "wb") as f:
+            f.write(js({"trusted_keys": [pub], "allow_simulated": True}))
+        for i, ev in enumerate(seeds["evidence"]):
+            path = os.path.join(work, "evidence-%d.json" % i)
+            with open(path, "wb") as f:
+                f.write(ev)
+            rt.run("verify", "--policy", policy, path)
+        rt.run("kill", "fz-full", "KILL")
+        rt.run("wait", "fz-full", check=False)  # exits with the anchor's status, 128 + SIGKILL
+        seeds["state"].append(state_of("fz-full"))
+        for cid in ("fz-full", "fz-noanchor"):
+            rt.run("delete", "--force", cid)
+    except BaseException:
+        # Leave no composite, and no anchor process, behind when a step fails.
+        for cid in ("fz-full", "fz-noanchor"):
+            rt.run("delete", "--force", cid, check=False)
+        raise
 
     # ---- policies, against the fixed evidence of fuzz-policy.c ----
     m = "sha256:" + hashlib.sha256(b"fuzz stage image").hexdigest()
