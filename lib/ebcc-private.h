@@ -853,10 +853,6 @@ struct ebcc__policy {
  * and what it must be, EBCC_ERR_NO_MEMORY. */
 int ebcc__policy_parse(const char *json, struct ebcc__policy *ret);
 void ebcc__policy_clear(struct ebcc__policy *p);
-/* For a backend's verify_report: the policy text parsed (*ret_root, to be put) and its
- * backend_options.<backend> (*ret_options, NULL when absent). Both NULL for an empty policy. */
-int ebcc__policy_backend_options(const char *policy_json, const char *backend,
-				 struct json_object **ret_root, struct json_object **ret_options);
 /* Applies the policy's expectations to an envelope's fields: EBCC_ERR_VERIFY naming the first
  * field that differs, expected against found, or a backend_options entry for another backend
  * than the envelope's (which nothing would read). */

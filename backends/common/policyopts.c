@@ -49,6 +49,25 @@ int ebcc__policy_keys_load(const char *const *pems, size_t n, EVP_PKEY ***ret_ke
 	return 0;
 }
 
+int ebcc__policy_backend_options(const char *policy_json, const char *backend,
+				 struct json_object **ret_root, struct json_object **ret_options)
+{
+	struct json_object *options;
+	int r;
+
+	*ret_root = NULL;
+	*ret_options = NULL;
+	if (policy_json == NULL || policy_json[0] == '\0')
+		return 0;
+	r = ebcc__json_parse(policy_json, strnlen(policy_json, EBCC_EVIDENCE_TEXT_MAX + 1), ERR,
+			     "policy", ret_root);
+	if (r == 0 && json_object_is_type(*ret_root, json_type_object) &&
+	    json_object_object_get_ex(*ret_root, "backend_options", &options) &&
+	    json_object_is_type(options, json_type_object))
+		json_object_object_get_ex(options, backend, ret_options);
+	return r;
+}
+
 int ebcc__policy_backend_part(const char *policy_json, const char *backend,
 			      const char *const *known, struct json_object **ret_root,
 			      struct json_object **ret_mine)

@@ -21,6 +21,11 @@ int ebcc__policy_keys_load(const char *const *pems, size_t n, EVP_PKEY ***ret_ke
 			   size_t *ret_n);
 void ebcc__policy_keys_free(EVP_PKEY **keys, size_t n);
 
+/* The policy text parsed (*ret_root, to be put) and its backend_options.<backend>
+ * (*ret_options, NULL when absent, of any type). Both NULL for an empty policy. */
+int ebcc__policy_backend_options(const char *policy_json, const char *backend,
+				 struct json_object **ret_root, struct json_object **ret_options);
+
 /* Parses policy_json (NULL or "" is the empty policy): *ret_root holds the whole policy (NULL
  * for the empty one; json_object_put() it), *ret_mine its backend_options.<backend> (NULL when
  * absent), which must be an object of only the keys in known (NULL-terminated). */

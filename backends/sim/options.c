@@ -2,6 +2,7 @@
 /* The sim backend's part of a verification policy: none (see options.h). */
 #include <json-c/json.h>
 
+#include "../common/policyopts.h"
 #include "ebcc-private.h"
 #include "options.h"
 
