@@ -1092,18 +1092,27 @@ static const char *echo_image(void)
 	return p;
 }
 
-static void life_start(struct life *l, enum fake_tsm_provider provider)
+/* A composite "cvm" of manifest, whose one image (at stages/<image_name>) is a copy of image. */
+static void life_start_with(struct life *l, enum fake_tsm_provider provider, const char *manifest,
+			    const char *image, const char *image_name)
 {
 	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
+	char dest[64];
 
 	l->root = scratch_dir("tsm-root");
 	l->bundle = scratch_dir("tsm-bundle");
 	l->t = fake_tsm_new(provider);
 	l->ctx = tee_context(l->root, fake_tsm_host(l->t), NULL);
 	write_file(l->bundle, "config.json", config, strlen(config));
-	write_file(l->bundle, "ebcc.json", STAGES_JSON, strlen(STAGES_JSON));
-	copy_file(echo_image(), l->bundle, "stages/echo", 0755);
+	write_file(l->bundle, "ebcc.json", manifest, strlen(manifest));
+	snprintf(dest, sizeof(dest), "stages/%s", image_name);
+	copy_file(image, l->bundle, dest, 0755);
 	assert_int_equal(ebcc_instance_create(l->ctx, "cvm", l->bundle, &l->inst), 0);
+}
+
+static void life_start(struct life *l, enum fake_tsm_provider provider)
+{
+	life_start_with(l, provider, STAGES_JSON, echo_image(), "echo");
 }
 
 static void life_end(struct life *l)
@@ -1221,7 +1230,6 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 	static const char manifest[] =
 		"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["
 		"{\"name\": \"vault\", \"image\": \"stages/vault\"}]}";
-	static const char config[] = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}";
 	static const char nonce[] = "fresh nonce of the relying party";
 	static const char secret[] = "the database password";
 	struct life l = { 0 };
@@ -1242,14 +1250,7 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 
 	if (vault == NULL)
 		fail_msg("EBCC_STAGE_VAULT is not set (run through meson test)");
-	l.root = scratch_dir("tsm-root");
-	l.bundle = scratch_dir("tsm-bundle");
-	l.t = fake_tsm_new(provider);
-	l.ctx = tee_context(l.root, fake_tsm_host(l.t), NULL);
-	write_file(l.bundle, "config.json", config, strlen(config));
-	write_file(l.bundle, "ebcc.json", manifest, strlen(manifest));
-	copy_file(vault, l.bundle, "stages/vault", 0755);
-	assert_int_equal(ebcc_instance_create(l.ctx, "cvm", l.bundle, &l.inst), 0);
+	life_start_with(&l, provider, manifest, vault, "vault");
 	assert_int_equal(ebcc_instance_start(l.inst), 0);
 
 	/* The key, bound into this answer's hardware-format evidence. */
