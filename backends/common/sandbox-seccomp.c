@@ -8,10 +8,13 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -132,6 +135,85 @@ static int export_filter(scmp_filter_ctx f, bool patch_kill, struct sock_fprog *
 	ret->filter = buf;
 	if (patch_kill)
 		bpf_kill_process(ret);
+	return 0;
+}
+
+/*
+ * Under valgrind the child runs as valgrind's guest from the filter's load until the exec, and
+ * valgrind's core maps the memory it takes for itself executable: when it needed more in that
+ * window (rare), the filter killed the child before its exec (SIGSYS on mmap, from valgrind's
+ * text). From valgrind's own text, and only there, mmap and mprotect are allowed with any
+ * protection. After the exec valgrind is gone (children are not traced); a stage would have to
+ * have its code at that very address to use the rule, and only while the embedder runs under
+ * valgrind, which is a debugging setting.
+ */
+static bool valgrind_text(uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	char line[512];
+	FILE *maps = fopen("/proc/self/maps", "re");
+	bool found = false;
+
+	if (maps == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), maps) != NULL) {
+		unsigned long long lo, hi;
+		char perms[5];
+		int path_at = 0;
+		const char *path, *base;
+
+		if (sscanf(line, "%llx-%llx %4s %*s %*s %*s %n", &lo, &hi, perms, &path_at) != 3 ||
+		    path_at == 0 || strcmp(perms, "r-xp") != 0)
+			continue;
+		path = line + path_at;
+		base = strrchr(path, '/');
+		/* The tool itself (memcheck-amd64-linux...), not the preloaded vgpreload_*.so. */
+		if (base == NULL || strstr(path, "/valgrind/") == NULL ||
+		    strncmp(base + 1, "vgpreload", 9) == 0)
+			continue;
+		*ret_lo = lo;
+		*ret_hi = hi;
+		found = true;
+	}
+	fclose(maps);
+	return found;
+}
+
+/* Prepends to the program: on the native architecture, mmap or mprotect from [lo, hi) is
+ * allowed; everything else goes on to the allow-list. */
+static int prepend_valgrind_rule(struct sock_fprog *prog, uint64_t lo, uint64_t hi)
+{
+	enum { IP_LO = offsetof(struct seccomp_data, instruction_pointer),
+	       IP_HI = IP_LO + 4 };
+	const uint32_t rest = 11; /* instructions below, to the allow-list's first */
+	struct sock_filter prefix[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, rest - 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 0, rest - 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_HI),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(lo >> 32), 0, rest - 7),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_LO),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)lo, 0, rest - 9),
+		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (uint32_t)hi, rest - 10, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter *filter;
+
+	_Static_assert(EBCC_ARRAY_SIZE(prefix) == 11, "rest counts the prefix");
+	/* One 32-bit upper half: valgrind's text never straddles 4 GiB. */
+	if ((lo >> 32) != ((hi - 1) >> 32) || hi <= lo)
+		return 0;
+	if (prog->len + EBCC_ARRAY_SIZE(prefix) > BPF_MAXINSNS)
+		return ebcc__error(EBCC_ERR_BACKEND, "seccomp program too long for valgrind's rule");
+	filter = malloc((prog->len + EBCC_ARRAY_SIZE(prefix)) * sizeof(*filter));
+	if (filter == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory for the seccomp program");
+	memcpy(filter, prefix, sizeof(prefix));
+	memcpy(filter + EBCC_ARRAY_SIZE(prefix), prog->filter, prog->len * sizeof(*filter));
+	free(prog->filter);
+	prog->filter = filter;
+	prog->len = (unsigned short)(prog->len + EBCC_ARRAY_SIZE(prefix));
 	return 0;
 }
 
@@ -265,5 +347,11 @@ static int compile_filter(struct plan *p)
 	if (r == 0)
 		r = export_filter(f, patch_kill, &p->prog);
 	seccomp_release(f);
+	if (r == 0 && p->valgrind) {
+		uint64_t lo, hi;
+
+		if (valgrind_text(&lo, &hi))
+			r = prepend_valgrind_rule(&p->prog, lo, hi);
+	}
 	return r;
 }

@@ -14,7 +14,8 @@
  * Under valgrind (which runs the child until the exec, emulates setrlimit() and knows neither
  * the seccomp() system call nor execveat() of a memory file) the filter is loaded with prctl()
  * and the image executed with execve("/proc/self/fd/N"); the filter then also allows the
- * handful of calls valgrind makes for that execve, each bound to that one path's address.
+ * handful of calls valgrind makes for that execve, each bound to that one path's address,
+ * and mmap/mprotect made from valgrind's own text (sandbox-seccomp.c).
  */
 #include <errno.h>
 #include <fcntl.h>
