@@ -213,8 +213,7 @@ int ebcc__call_measure_image(const struct ebcc_backend_session *s, int fd, const
 	    !ebcc__measurement_valid(measurement)) {
 		r = ebcc__error(EBCC_ERR_BACKEND,
 				"backend %s: measure_image gave %s a measurement that is not "
-				"sha256:<64 lowercase hex digits> or keystone:<128 lowercase hex "
-				"digits>",
+				EBCC_MEASUREMENT_FORMS,
 				b->name, what);
 		free(measurement);
 		return r;

@@ -248,6 +248,9 @@ int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
 /* "sha256:<hex>" */
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
 			      char out[EBCC_SHA256_MEASUREMENT_MAX]);
+/* One of the pinnable forms, EBCC_MEASUREMENT_FORMS (for messages). */
+#define EBCC_MEASUREMENT_FORMS \
+	"sha256:<64 lowercase hex digits> or keystone:<128 lowercase hex digits>"
 bool ebcc__measurement_valid(const char *text);
 /* Standard padded base64 (malloc); NULL when out of memory. */
 char *ebcc__base64_encode(const void *data, size_t len);
@@ -665,6 +668,9 @@ int ebcc__instance_read_state_for_delete(struct ebcc_instance *inst, struct ebcc
  * ebcc__state_free(). */
 int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **ret);
 int ebcc__instance_write_state(struct ebcc_instance *inst, const struct ebcc_state *st);
+/* st was just written by this handle, under the composite's lock, and is not changed again:
+ * later peeks share it (with a reference) instead of reading the file back. */
+void ebcc__instance_keep_state(struct ebcc_instance *inst, struct ebcc_state *st);
 /* EBCC_STATUS_* from the facts: state (may be NULL), exit record, anchor liveness. The exit
  * status is -1 while unknown. */
 int ebcc__status_derive(struct ebcc_instance *inst, const struct ebcc_state *st,
@@ -872,6 +878,9 @@ int ebcc__rfc3339_parse(const char *text, size_t len, int64_t *ret);
 
 /* The per-stage sequence counter, stages/<name>/seq. */
 int ebcc__seq_open(int stage_dir_fd, int *ret_fd);
+/* Creates the files every invocation of a stage opens (its sequence counter and serial lock)
+ * ahead of the first, best effort: an invocation creates what is missing. */
+void ebcc__invocation_files_prepare(struct ebcc_instance *inst, const char *stage);
 /* Allocates the next number (>= 1) under the counter's flock. */
 int ebcc__seq_next(int seq_fd, bool durable, uint64_t *ret);
 /* The last number allocated, 0 when none. */

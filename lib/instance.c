@@ -265,6 +265,22 @@ int ebcc__instance_peek_state(struct ebcc_instance *inst, struct ebcc_state **re
 	return 0;
 }
 
+void ebcc__instance_keep_state(struct ebcc_instance *inst, struct ebcc_state *st)
+{
+	struct stat now;
+
+	/* Under the lock nobody else replaces the file: what is there is what st says. */
+	if (fstatat(inst->dir_fd, STATE_NAME, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(now.st_mode))
+		return;
+	__atomic_add_fetch(&st->refcount, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&inst->lock);
+	ebcc__state_free(inst->snapshot);
+	inst->snapshot = st;
+	inst->snapshot_stat = now;
+	pthread_mutex_unlock(&inst->lock);
+}
+
 static size_t instance_stages(const struct ebcc_state *st)
 {
 	size_t n = 0;

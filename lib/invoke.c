@@ -175,6 +175,20 @@ static int check_sizes(struct call *c, size_t request_len, size_t nonce_len)
 	return 0;
 }
 
+void ebcc__invocation_files_prepare(struct ebcc_instance *inst, const char *stage)
+{
+	int dir_fd = -1, seq_fd = -1, lock_fd;
+
+	if (ebcc__stage_dir_open(inst, stage, false, &dir_fd) < 0)
+		return;
+	if (ebcc__seq_open(dir_fd, &seq_fd) == 0)
+		close(seq_fd);
+	lock_fd = openat(dir_fd, SERIAL_LOCK_NAME, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	close(dir_fd);
+}
+
 /* Reaches the stage: the warm one (serialized unless the backend allows overlap), or a fresh
  * one for this invocation. */
 static int attach(struct call *c)

@@ -128,12 +128,18 @@ static int load_stages(struct ebcc_instance *inst, struct ebcc_state *st)
 		if (r < 0)
 			break;
 		ebcc__test_point("start:stage-spawned");
-		ebcc__stage_close(&s, l.handle);
+		/* Serialized backends share one handle per instance handle: the load's is the
+		 * first invocation's (attaching again would cost it a reference parse). */
+		if (s.backend->ops.flags & EBCC_BACKEND_CONCURRENT_INVOKE)
+			ebcc__stage_close(&s, l.handle);
+		else
+			ebcc__stage_handle_keep(inst, s.backend, decl->name, l.eid, l.handle);
 		decl->loaded = true;
 		decl->eid = l.eid;
 		decl->ref = EBCC_TAKE_PTR(l.ref);
 		decl->isolation_json = EBCC_TAKE_PTR(l.isolation_json);
 		ebcc__loaded_stage_clear(&l);
+		ebcc__invocation_files_prepare(inst, decl->name);
 		/* Recorded at once, so that a crash never leaves a running stage unknown. */
 		r = ebcc__instance_write_state(inst, st);
 		ebcc__test_point("start:stage-loaded");
@@ -176,6 +182,7 @@ EBCC_EXPORT int ebcc_instance_start(struct ebcc_instance *inst)
 	st->phase = EBCC_PHASE_RUNNING;
 	r = ebcc__instance_write_state(inst, st);
 	if (r == 0) {
+		ebcc__instance_keep_state(inst, st);
 		ebcc__test_point("start:state-running");
 		ebcc__log_info(inst->ctx, "composite %s started", inst->id);
 	}

@@ -190,9 +190,7 @@ static int parse_stage(struct json_object *obj, const char *what, struct ebcc_st
 	if (pin != NULL) {
 		if (!ebcc__measurement_valid(pin))
 			return ebcc__error(ERR, "stage %s: measurement \"%s\" is not "
-					   "sha256:<64 lowercase hex digits> (or, for the keystone "
-					   "backend, keystone:<128 lowercase hex digits>)",
-					   name, pin);
+					   EBCC_MEASUREMENT_FORMS, name, pin);
 		snprintf(s->pinned, sizeof(s->pinned), "%s", pin);
 	}
 	r = ebcc__json_member(obj, "backendOptions", json_type_object, false, ERR, what, &options);

@@ -105,10 +105,19 @@ static void drive(const char *fail_in)
 	}
 	expect(r, 0, "start", NULL);
 
-	r = ebcc_stage_invoke(inst, "echo", "ping", 4, "n", 1, &inv);
 	if (strcmp(fail_in, "stage_open") == 0) {
-		expect(r, EBCC_ERR_BACKEND, "invoke", half);
-	} else if (strcmp(fail_in, "stage_invoke") == 0 || strcmp(fail_in, "stage_report") == 0) {
+		/* The handle that started the composite invokes through the load's handle: only
+		 * another one opens the stage. */
+		struct ebcc_instance *other = NULL;
+
+		expect(ebcc_instance_open(ctx, "hw", &other), 0, "open", NULL);
+		expect(ebcc_stage_invoke(other, "echo", "ping", 4, "n", 1, &inv), EBCC_ERR_BACKEND,
+		       "invoke through another handle", half);
+		assert_null(inv);
+		ebcc_instance_unref(other);
+	}
+	r = ebcc_stage_invoke(inst, "echo", "ping", 4, "n", 1, &inv);
+	if (strcmp(fail_in, "stage_invoke") == 0 || strcmp(fail_in, "stage_report") == 0) {
 		char *log = slurp_artifact(root, "log.txt");
 
 		expect(r, EBCC_ERR_STAGE, "invoke", half);
