@@ -23,6 +23,8 @@ static const struct rt_command *const process_commands[] = {
 	&rt_cmd_attestation_key,
 	&rt_cmd_verify_report,
 	&rt_cmd_seal,
+	&rt_cmd_encrypt_image,
+	&rt_cmd_load_request,
 	NULL,
 };
 
@@ -35,6 +37,8 @@ static const struct rt_command *const container_commands[] = {
 	&rt_cmd_stages,	    &rt_cmd_attestation_key,
 	&rt_cmd_verify_report,
 	&rt_cmd_seal,
+	&rt_cmd_encrypt_image,
+	&rt_cmd_load_request,
 	NULL,
 };
 

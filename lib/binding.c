@@ -14,6 +14,8 @@
  *
  * Version 3 ("EBCC-EVIDENCE-V3") appends F(public_key), the X25519 key the stage made for the
  * answer (ebcc-secrets(7)): a host that puts its own key in the envelope breaks report_data.
+ * Version 4 ("EBCC-EVIDENCE-V4") appends F(image_digest), the SHA-256 of the image the stage
+ * decrypted and loaded, then F(public_key), of 0 bytes when the answer made no key.
  */
 #include <string.h>
 
@@ -66,9 +68,10 @@ int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REP
 {
 	const char *tag = b->version == EBCC_EVIDENCE_VERSION_HOST_BOUND ? EBCC_BINDING_TAG_V1
 			  : b->version == EBCC_EVIDENCE_VERSION_KEYED	  ? EBCC_BINDING_TAG_V3
+			  : b->version == EBCC_EVIDENCE_VERSION_IMAGE	  ? EBCC_BINDING_TAG_V4
 									  : EBCC_BINDING_TAG_V2;
 	uint8_t buf[4 + sizeof(EBCC_BINDING_TAG_V2) + EBCC_FRAME_BIND_MAX +
-		    2 * (4 + EBCC_SHA256_SIZE) + 4 + EBCC_PUBLIC_KEY_SIZE];
+		    3 * (4 + EBCC_SHA256_SIZE) + 4 + EBCC_PUBLIC_KEY_SIZE];
 	size_t at = 4 + strlen(tag), n = 0;
 	unsigned int md_len = 0;
 	int r;
@@ -89,6 +92,17 @@ int ebcc__binding_report_data(const struct ebcc_binding *b, uint8_t out[EBCC_REP
 					   "public key");
 		ebcc__frame_put_field(buf + at, b->public_key, EBCC_PUBLIC_KEY_SIZE);
 		at += 4 + EBCC_PUBLIC_KEY_SIZE;
+	}
+	if (b->version == EBCC_EVIDENCE_VERSION_IMAGE) {
+		uint32_t key_len = b->public_key != NULL ? EBCC_PUBLIC_KEY_SIZE : 0;
+
+		if (b->image_digest == NULL)
+			return ebcc__error(EBCC_ERR_INVALID_ARG, "binding: version 4 without its "
+					   "image digest");
+		ebcc__frame_put_field(buf + at, b->image_digest, EBCC_SHA256_SIZE);
+		at += 4 + EBCC_SHA256_SIZE;
+		ebcc__frame_put_field(buf + at, b->public_key, key_len);
+		at += 4 + key_len;
 	}
 	if (EVP_Digest(buf, at, out, &md_len, ebcc__md_sha512(), NULL) != 1 ||
 	    md_len != EBCC_REPORT_DATA_SIZE)

@@ -14,8 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ebcc-private.h"
+#include "imageformat.h"
 
 #define CONFIG_MAX (UINT64_C(4) << 20)
 #define MANIFEST_MAX (UINT64_C(1) << 20)
@@ -289,6 +291,39 @@ static int kind_length(const char *measurement)
 	return colon != NULL ? (int)(colon - measurement) : (int)strlen(measurement);
 }
 
+/* A stage's encryptedImage makes sense: the file is an encrypted image, and the key's policy,
+ * if it pins a measurement, pins this stage's (else the key would never be released to it). */
+static int check_encrypted_image(struct ebcc_bundle *b, const struct ebcc_stage_decl *s)
+{
+	_cleanup_close_ int fd = -1;
+	struct ebcc__policy policy;
+	char magic[EBCC_IMAGE_MAGIC_SIZE];
+	ssize_t n;
+	int r;
+
+	r = ebcc__image_root_open_file(&b->images, b->images_fd, s->name, s->encrypted_image,
+				       "encrypted image", &fd);
+	if (r < 0)
+		return r;
+	n = pread(fd, magic, sizeof(magic), 0);
+	if (n != (ssize_t)sizeof(magic) || memcmp(magic, EBCC_IMAGE_MAGIC, sizeof(magic)) != 0)
+		return ebcc__error(EBCC_ERR_INVALID_ARG,
+				   "stage %s: encrypted image %s is not one (`ebcc-runtime "
+				   "encrypt-image` output begins with %s)",
+				   s->name, s->encrypted_image, EBCC_IMAGE_MAGIC);
+	r = ebcc__policy_parse(s->key_policy_json, &policy);
+	if (r < 0)
+		return ebcc__error_prefix(EBCC_ERR_INVALID_ARG, "stage %s: encryptedImage.keyPolicy",
+					  s->name);
+	if (policy.measurement != NULL && strcmp(policy.measurement, s->measurement) != 0)
+		r = ebcc__error(EBCC_ERR_VERIFY,
+				"stage %s: encryptedImage.keyPolicy pins measurement %s, but the "
+				"stage's image measures %s: its key would never be released to it",
+				s->name, policy.measurement, s->measurement);
+	ebcc__policy_clear(&policy);
+	return r;
+}
+
 int ebcc__bundle_measure(struct ebcc_bundle *b, const struct ebcc_backend_session *session)
 {
 	const char *backend = session->backend->name;
@@ -305,6 +340,8 @@ int ebcc__bundle_measure(struct ebcc_bundle *b, const struct ebcc_backend_sessio
 		ebcc__image_root_describe(&b->images, s, display, sizeof(display));
 		snprintf(what, sizeof(what), "stage %s: image %s", s->name, display);
 		r = ebcc__call_measure_image(session, fd, what, s->measurement);
+		if (r == 0 && s->encrypted_image != NULL)
+			r = check_encrypted_image(b, s);
 		if (r < 0)
 			return r;
 		if (s->pinned[0] == '\0')

@@ -443,6 +443,10 @@ struct ebcc_stage_decl {
 	char pinned[EBCC_MEASUREMENT_MAX];      /* "" when the manifest pins nothing */
 	char measurement[EBCC_MEASUREMENT_MAX]; /* measured at create */
 	char *options_json;                     /* backendOptions, "{}" when absent */
+	/* encryptedImage: the image a loader stage decrypts (relative like image) and the policy
+	 * its key is released under (JSON text); both NULL when absent. */
+	char *encrypted_image;
+	char *key_policy_json;
 	/* Set while an instance-lifetime stage is loaded (between start and kill). */
 	bool loaded;
 	uint64_t eid;
@@ -460,6 +464,10 @@ int ebcc__manifest_parse(const char *text, size_t len, const char *display,
 			 struct ebcc_manifest **ret);
 void ebcc__manifest_free(struct ebcc_manifest *m);
 void ebcc__stage_decl_clear(struct ebcc_stage_decl *s);
+/* {"image", "keyPolicy"} of a stage with an encryptedImage, for state.json and stage info;
+ * NULL when out of memory. */
+struct json_object;
+struct json_object *ebcc__encrypted_image_json(const struct ebcc_stage_decl *s);
 const char *ebcc__lifetime_name(uint32_t lifetime);
 int ebcc__lifetime_parse(const char *text, uint32_t *ret);
 
@@ -503,6 +511,10 @@ void ebcc__image_root_describe(const struct ebcc_image_root *ir,
  * kind: no symlink followed, regular files only. */
 int ebcc__image_root_open_image(const struct ebcc_image_root *ir, int root_fd,
 				const struct ebcc_stage_decl *s, int *ret_fd);
+/* The same for another file of the stage's, rel beside its image; messages name it as
+ * "stage <stage>: <label> <where>". */
+int ebcc__image_root_open_file(const struct ebcc_image_root *ir, int root_fd, const char *stage,
+			       const char *rel, const char *label, int *ret_fd);
 
 struct ebcc_bundle {
 	char *path; /* absolute, symlinks resolved */
@@ -752,6 +764,9 @@ int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known,
 /* Version 2 and a stage-held public key ("public_key"), the last field report_data binds: made
  * when the stage made a key for the answer (ebcc_stage_key_public()). */
 #define EBCC_EVIDENCE_VERSION_KEYED 3
+/* Version 2, the digest of the image the stage loaded ("image_digest", ebcc_stage_load_image())
+ * and, when the answer made one, the stage-held key: made for every answer after a load. */
+#define EBCC_EVIDENCE_VERSION_IMAGE 4
 #define EBCC_PUBLIC_KEY_SIZE 32
 #define EBCC_EVIDENCE_TEXT_MAX ((size_t)1 << 20)  /* an envelope or policy, in bytes */
 /* A backend's raw report, in bytes: room for a configfs-tsm outblob and auxblob of 32 KiB each. */
@@ -770,8 +785,11 @@ struct ebcc_binding {
 	size_t nonce_len;        /* <= EBCC_NONCE_MAX */
 	uint8_t request_digest[EBCC_SHA256_SIZE];  /* SHA-256 of the request bytes */
 	uint8_t response_digest[EBCC_SHA256_SIZE]; /* SHA-256 of the response bytes */
-	/* EBCC_PUBLIC_KEY_SIZE bytes with version EBCC_EVIDENCE_VERSION_KEYED, else NULL. */
+	/* EBCC_PUBLIC_KEY_SIZE bytes: always with version EBCC_EVIDENCE_VERSION_KEYED, when the
+	 * answer made a key with EBCC_EVIDENCE_VERSION_IMAGE, else NULL. */
 	const uint8_t *public_key;
+	/* EBCC_SHA256_SIZE bytes with version EBCC_EVIDENCE_VERSION_IMAGE, else NULL. */
+	const uint8_t *image_digest;
 };
 
 /* report_data = SHA-512 over the length-prefixed fields (encoding in lib/binding.c and
@@ -805,6 +823,7 @@ struct ebcc_evidence {
 	char *backend, *format, *instance, *stage, *measurement;
 	uint8_t nonce[EBCC_NONCE_MAX];
 	uint8_t public_key[EBCC_PUBLIC_KEY_SIZE];
+	uint8_t image_digest[EBCC_SHA256_SIZE];
 	uint8_t *report;
 };
 
@@ -844,9 +863,10 @@ struct ebcc__policy {
 	bool has_nonce;
 	uint8_t nonce[EBCC_NONCE_MAX];
 	size_t nonce_len;
-	bool has_request_digest, has_response_digest;
+	bool has_request_digest, has_response_digest, has_image_digest;
 	uint8_t request_digest[EBCC_SHA256_SIZE];
 	uint8_t response_digest[EBCC_SHA256_SIZE];
+	uint8_t image_digest[EBCC_SHA256_SIZE]; /* of the image the stage loaded (version 4) */
 	bool allow_simulated;
 	bool allow_evidence_v1;
 	/* "verification_time": the instant certificates, CRLs and collateral are checked at. */

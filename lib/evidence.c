@@ -25,7 +25,8 @@
 static const char *const envelope_keys[] = {
 	"version",	  "format",	     "backend", "simulated",      "instance",
 	"stage",	  "eid",	     "seq",     "measurement",    "nonce",
-	"request_digest", "response_digest", "public_key", "report_data", "report", NULL,
+	"request_digest", "response_digest", "image_digest", "public_key", "report_data",
+	"report", NULL,
 };
 
 /* ---- field syntax ------------------------------------------------------------------------- */
@@ -136,9 +137,13 @@ static int fields_check(const struct ebcc_evidence_fields *f, int err)
 	if (b->nonce_len > EBCC_NONCE_MAX || (b->nonce == NULL && b->nonce_len > 0))
 		return ebcc__error(err, "evidence: \"nonce\" is %zu bytes: it must be at most %d",
 				   b->nonce_len, EBCC_NONCE_MAX);
-	if ((b->version == EBCC_EVIDENCE_VERSION_KEYED) != (b->public_key != NULL))
+	if ((b->version == EBCC_EVIDENCE_VERSION_KEYED && b->public_key == NULL) ||
+	    (b->version < EBCC_EVIDENCE_VERSION_KEYED && b->public_key != NULL))
 		return ebcc__error(err, "evidence: version %d %s \"public_key\"", b->version,
 				   b->public_key != NULL ? "binds no" : "needs its");
+	if ((b->version == EBCC_EVIDENCE_VERSION_IMAGE) != (b->image_digest != NULL))
+		return ebcc__error(err, "evidence: version %d %s \"image_digest\"", b->version,
+				   b->image_digest != NULL ? "binds no" : "needs its");
 	if (f->report == NULL || f->report_len == 0 || f->report_len > EBCC_EVIDENCE_REPORT_MAX)
 		return ebcc__error(err, "evidence: \"report\" is %zu bytes: it must be 1..%zu",
 				   f->report != NULL ? f->report_len : 0, EBCC_EVIDENCE_REPORT_MAX);
@@ -186,6 +191,8 @@ static int evidence_build(const struct ebcc_evidence_fields *f, int err,
 	memcpy(ev->report, f->report, f->report_len);
 	if (f->binding.public_key != NULL)
 		memcpy(ev->public_key, f->binding.public_key, EBCC_PUBLIC_KEY_SIZE);
+	if (f->binding.image_digest != NULL)
+		memcpy(ev->image_digest, f->binding.image_digest, EBCC_SHA256_SIZE);
 
 	ev->f = *f;
 	ev->f.backend = ev->backend;
@@ -197,6 +204,8 @@ static int evidence_build(const struct ebcc_evidence_fields *f, int err,
 	ev->f.report = ev->report;
 	if (f->binding.public_key != NULL)
 		ev->f.binding.public_key = ev->public_key;
+	if (f->binding.image_digest != NULL)
+		ev->f.binding.image_digest = ev->image_digest;
 	/* Constructed without a version: the one this library makes. */
 	if (ev->f.binding.version == 0)
 		ev->f.binding.version = EBCC_EVIDENCE_VERSION;
@@ -241,6 +250,7 @@ int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, si
 	char nonce[2 * EBCC_NONCE_MAX + 1], request[2 * EBCC_SHA256_SIZE + 1];
 	char response[2 * EBCC_SHA256_SIZE + 1], report_data[2 * EBCC_REPORT_DATA_SIZE + 1];
 	char public_key[sizeof("\"public_key\":\"\",") + 2 * EBCC_PUBLIC_KEY_SIZE] = "";
+	char image[sizeof("\"image_digest\":\"sha256:\",") + 2 * EBCC_SHA256_SIZE] = "";
 	char *text = NULL;
 	int n;
 
@@ -256,6 +266,12 @@ int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, si
 		ebcc__hex_encode(f->binding.public_key, EBCC_PUBLIC_KEY_SIZE, hex);
 		snprintf(public_key, sizeof(public_key), "\"public_key\":\"%s\",", hex);
 	}
+	if (f->binding.image_digest != NULL) {
+		char hex[2 * EBCC_SHA256_SIZE + 1];
+
+		ebcc__hex_encode(f->binding.image_digest, EBCC_SHA256_SIZE, hex);
+		snprintf(image, sizeof(image), "\"image_digest\":\"sha256:%s\",", hex);
+	}
 	/* Written directly, in the order of envelope_keys[]: construction has checked that no
 	 * field holds a character JSON would escape (quote, backslash, control), so this is
 	 * the one compact spelling a JSON library would print too. */
@@ -263,10 +279,10 @@ int ebcc__evidence_serialize(const struct ebcc_evidence *ev, char **ret_json, si
 		     "{\"version\":%d,\"format\":\"%s\",\"backend\":\"%s\",\"simulated\":%s,"
 		     "\"instance\":\"%s\",\"stage\":\"%s\",\"eid\":%" PRIu64 ",\"seq\":%" PRIu64 ","
 		     "\"measurement\":\"%s\",\"nonce\":\"%s\",\"request_digest\":\"sha256:%s\","
-		     "\"response_digest\":\"sha256:%s\",%s\"report_data\":\"%s\",\"report\":\"%s\"}",
+		     "\"response_digest\":\"sha256:%s\",%s%s\"report_data\":\"%s\",\"report\":\"%s\"}",
 		     f->binding.version, f->format, f->backend, f->simulated ? "true" : "false",
 		     f->binding.instance, f->binding.stage, f->binding.eid, f->binding.seq,
-		     f->binding.measurement, nonce, request, response, public_key, report_data,
+		     f->binding.measurement, nonce, request, response, image, public_key, report_data,
 		     report);
 	if (n < 0)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory serialising evidence");
@@ -389,6 +405,7 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 	struct json_object *version = NULL, *simulated = NULL;
 	_cleanup_free_ uint8_t *report = NULL;
 	uint8_t nonce[EBCC_NONCE_MAX], public_key[EBCC_PUBLIC_KEY_SIZE];
+	uint8_t image_digest[EBCC_SHA256_SIZE];
 	const char *report_text, *unknown;
 	size_t report_text_len;
 	int r;
@@ -401,11 +418,11 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 	if (r < 0)
 		return r;
 	if (json_object_get_int64(version) < EBCC_EVIDENCE_VERSION_HOST_BOUND ||
-	    json_object_get_int64(version) > EBCC_EVIDENCE_VERSION_KEYED ||
-	    json_object_get_uint64(version) > EBCC_EVIDENCE_VERSION_KEYED)
+	    json_object_get_int64(version) > EBCC_EVIDENCE_VERSION_IMAGE ||
+	    json_object_get_uint64(version) > EBCC_EVIDENCE_VERSION_IMAGE)
 		return ebcc__error(err, "evidence: \"version\" is %s: this library reads versions "
 				   "%d to %d", json_object_to_json_string(version),
-				   EBCC_EVIDENCE_VERSION_HOST_BOUND, EBCC_EVIDENCE_VERSION_KEYED);
+				   EBCC_EVIDENCE_VERSION_HOST_BOUND, EBCC_EVIDENCE_VERSION_IMAGE);
 	f.binding.version = (int)json_object_get_int64(version);
 	unknown = ebcc__json_unknown_key(root, envelope_keys);
 	if (unknown != NULL) {
@@ -436,18 +453,30 @@ static int parse_object(struct json_object *root, int err, struct ebcc_evidence 
 		r = digest_member(root, "request_digest", err, f.binding.request_digest);
 	if (r >= 0)
 		r = digest_member(root, "response_digest", err, f.binding.response_digest);
-	if (r >= 0 && f.binding.version == EBCC_EVIDENCE_VERSION_KEYED) {
-		r = json_object_object_get_ex(root, "public_key", NULL)
-			    ? hex_member(root, "public_key", EBCC_PUBLIC_KEY_SIZE,
-					 EBCC_PUBLIC_KEY_SIZE, err, public_key, NULL)
-			    : ebcc__error(err, "evidence: \"public_key\" is missing: evidence of "
-					  "version %d binds the stage's key",
-					  EBCC_EVIDENCE_VERSION_KEYED);
+	if (r >= 0 && f.binding.version == EBCC_EVIDENCE_VERSION_IMAGE) {
+		r = json_object_object_get_ex(root, "image_digest", NULL)
+			    ? digest_member(root, "image_digest", err, image_digest)
+			    : ebcc__error(err, "evidence: \"image_digest\" is missing: evidence of "
+					  "version %d binds the loaded image",
+					  EBCC_EVIDENCE_VERSION_IMAGE);
+		f.binding.image_digest = image_digest;
+	} else if (r >= 0 && json_object_object_get_ex(root, "image_digest", NULL)) {
+		r = ebcc__error(err, "evidence: \"image_digest\" in evidence of version %d: only "
+				"version %d binds one", f.binding.version,
+				EBCC_EVIDENCE_VERSION_IMAGE);
+	}
+	if (r >= 0 && json_object_object_get_ex(root, "public_key", NULL) &&
+	    f.binding.version >= EBCC_EVIDENCE_VERSION_KEYED) {
+		r = hex_member(root, "public_key", EBCC_PUBLIC_KEY_SIZE, EBCC_PUBLIC_KEY_SIZE, err,
+			       public_key, NULL);
 		f.binding.public_key = public_key;
+	} else if (r >= 0 && f.binding.version == EBCC_EVIDENCE_VERSION_KEYED) {
+		r = ebcc__error(err, "evidence: \"public_key\" is missing: evidence of version %d "
+				"binds the stage's key", EBCC_EVIDENCE_VERSION_KEYED);
 	} else if (r >= 0 && json_object_object_get_ex(root, "public_key", NULL)) {
 		r = ebcc__error(err, "evidence: \"public_key\" in evidence of version %d: only "
-				"version %d binds one", f.binding.version,
-				EBCC_EVIDENCE_VERSION_KEYED);
+				"versions %d and %d bind one", f.binding.version,
+				EBCC_EVIDENCE_VERSION_KEYED, EBCC_EVIDENCE_VERSION_IMAGE);
 	}
 	if (r >= 0)
 		r = hex_member(root, "report_data", EBCC_REPORT_DATA_SIZE, EBCC_REPORT_DATA_SIZE,

@@ -9,7 +9,7 @@ enum field_type { FIELD_TEXT, FIELD_U64, FIELD_BYTES };
 static const struct {
 	const char *name;
 	enum field_type type;
-} fields[EBCC_EVIDENCE_PUBLIC_KEY + 1] = {
+} fields[EBCC_EVIDENCE_IMAGE_DIGEST + 1] = {
 	[EBCC_EVIDENCE_BACKEND] = { "backend", FIELD_TEXT },
 	[EBCC_EVIDENCE_FORMAT] = { "format", FIELD_TEXT },
 	[EBCC_EVIDENCE_INSTANCE] = { "instance", FIELD_TEXT },
@@ -24,6 +24,7 @@ static const struct {
 	[EBCC_EVIDENCE_REPORT_DATA] = { "report_data", FIELD_BYTES },
 	[EBCC_EVIDENCE_REPORT] = { "report", FIELD_BYTES },
 	[EBCC_EVIDENCE_PUBLIC_KEY] = { "public_key", FIELD_BYTES },
+	[EBCC_EVIDENCE_IMAGE_DIGEST] = { "image_digest", FIELD_BYTES },
 };
 
 static const char *const getter[] = {
@@ -39,10 +40,10 @@ static int lookup(struct ebcc_evidence *ev, const void *ret, int field, enum fie
 	if (ev == NULL || ret == NULL)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: %s is NULL", getter[type],
 				   ev == NULL ? "ev" : "ret");
-	if (field < EBCC_EVIDENCE_BACKEND || field > EBCC_EVIDENCE_PUBLIC_KEY)
+	if (field < EBCC_EVIDENCE_BACKEND || field > EBCC_EVIDENCE_IMAGE_DIGEST)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: no evidence field %d (EBCC_EVIDENCE_*: "
 				   "%d to %d)", getter[type], field, EBCC_EVIDENCE_BACKEND,
-				   EBCC_EVIDENCE_PUBLIC_KEY);
+				   EBCC_EVIDENCE_IMAGE_DIGEST);
 	if (fields[field].type != type)
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: field %d (%s) is read with %s",
 				   getter[type], field, fields[field].name,
@@ -124,6 +125,10 @@ EBCC_EXPORT int ebcc_evidence_get_bytes(struct ebcc_evidence *ev, int field,
 		/* 0 bytes (not NULL) for evidence that binds no key. */
 		*ret = f->binding.public_key != NULL ? f->binding.public_key : f->report_data;
 		*ret_len = f->binding.public_key != NULL ? EBCC_PUBLIC_KEY_SIZE : 0;
+		break;
+	case EBCC_EVIDENCE_IMAGE_DIGEST:
+		*ret = f->binding.image_digest != NULL ? f->binding.image_digest : f->report_data;
+		*ret_len = f->binding.image_digest != NULL ? EBCC_SHA256_SIZE : 0;
 		break;
 	default:
 		*ret = f->report;

@@ -37,7 +37,7 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 
 	type = buf[3];
 	length = get_le32(buf + 4);
-	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_KEY)
+	if (type < EBCC_FRAME_REQUEST || type > EBCC_FRAME_IMAGE)
 		return EBCC_FRAME_BAD_TYPE;
 	if (!(lim->accept & EBCC_FRAME_BIT(type)))
 		return EBCC_FRAME_UNEXPECTED;
@@ -62,6 +62,11 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 		max = EBCC_FRAME_KEY_SIZE;
 		if (length != EBCC_FRAME_KEY_SIZE)
 			return EBCC_FRAME_BAD_KEY;
+		break;
+	case EBCC_FRAME_IMAGE:
+		max = EBCC_FRAME_IMAGE_SIZE;
+		if (length != EBCC_FRAME_IMAGE_SIZE)
+			return EBCC_FRAME_BAD_IMAGE;
 		break;
 	default:
 		max = lim->max_payload < EBCC_FRAME_PAYLOAD_CAP ? lim->max_payload
@@ -111,6 +116,8 @@ int ebcc__frame_decode_payload(struct ebcc_frame *f, const uint8_t *payload)
 		return EBCC_FRAME_BAD_REPORT;
 	if (f->type == EBCC_FRAME_KEY && f->length != EBCC_FRAME_KEY_SIZE)
 		return EBCC_FRAME_BAD_KEY;
+	if (f->type == EBCC_FRAME_IMAGE && f->length != EBCC_FRAME_IMAGE_SIZE)
+		return EBCC_FRAME_BAD_IMAGE;
 	if (f->type == EBCC_FRAME_ERROR) {
 		uint32_t raw;
 
@@ -228,6 +235,8 @@ const char *ebcc__frame_status_text(int status)
 		return "REPORT payload shorter than its 64 bytes of report_data";
 	case EBCC_FRAME_BAD_KEY:
 		return "KEY payload that is not a 32-byte X25519 public key";
+	case EBCC_FRAME_BAD_IMAGE:
+		return "IMAGE payload that is not a 32-byte SHA-256 digest";
 	default:
 		return "unknown frame status";
 	}
@@ -250,6 +259,8 @@ const char *ebcc__frame_type_name(uint8_t type)
 		return "REPORT";
 	case EBCC_FRAME_KEY:
 		return "KEY";
+	case EBCC_FRAME_IMAGE:
+		return "IMAGE";
 	default:
 		return "unknown";
 	}

@@ -9,13 +9,16 @@
  *   offset 0  uint8   0xEB    magic
  *   offset 1  uint8   0xCC    magic
  *   offset 2  uint8   2       protocol version
- *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR, 5 BIND, 6 REPORT, 7 KEY
+ *   offset 3  uint8   type    1 REQUEST, 2 RESPONSE, 3 LOG, 4 ERROR, 5 BIND, 6 REPORT, 7 KEY,
+ *                             8 IMAGE
  *   offset 4  uint32  length  payload bytes, little endian
  *
  * One exchange: the host sends BIND then REQUEST; the stage answers LOG frames, then REPORT and
  * RESPONSE, or ERROR; a stage that made a key for the answer (ebcc_stage_key_public()) sends
- * KEY, its X25519 public key, right before REPORT. The BIND payload is the binding's fields in its own encoding (below), so
- * that the stage computes report_data over exactly what the verifier will:
+ * KEY, its X25519 public key, right before REPORT; a stage that loaded an encrypted image
+ * (ebcc_stage_load_image()) sends IMAGE, the image's SHA-256, first in every answer from then
+ * on. The BIND payload is the binding's fields in its own encoding (below), so that the stage
+ * computes report_data over exactly what the verifier will:
  *
  *   BIND   = F(instance) || F(stage) || F(u64be(eid)) || F(u64be(seq)) || F(measurement) ||
  *            F(nonce)                           F(x) = u32be(length of x) || x
@@ -52,6 +55,11 @@
 #define EBCC_BINDING_TAG_V2 "EBCC-EVIDENCE-V2"
 /* Version 3: version 2 and, last, F(public_key), the stage-held key the answer binds. */
 #define EBCC_BINDING_TAG_V3 "EBCC-EVIDENCE-V3"
+/* Version 4: version 2, then F(image_digest), the SHA-256 of the image the stage loaded
+ * (ebcc_stage_load_image()), then F(public_key), empty when the answer binds no key. */
+#define EBCC_BINDING_TAG_V4 "EBCC-EVIDENCE-V4"
+/* An IMAGE payload: exactly this many bytes, the SHA-256 of the decrypted image. */
+#define EBCC_FRAME_IMAGE_SIZE 32
 /* A KEY payload: exactly this many bytes, an X25519 public key (RFC 7748). */
 #define EBCC_FRAME_KEY_SIZE 32
 /* A REPORT payload: report_data, then at most 64 KiB of report. */
@@ -76,6 +84,7 @@ enum ebcc_frame_type {
 	EBCC_FRAME_BIND = 5,     /* host -> stage: the binding's fields, before each REQUEST */
 	EBCC_FRAME_REPORT = 6,   /* stage -> host: report_data and report, before RESPONSE */
 	EBCC_FRAME_KEY = 7,      /* stage -> host: the public key report_data binds, before REPORT */
+	EBCC_FRAME_IMAGE = 8,    /* stage -> host: the loaded image's digest, before KEY and REPORT */
 };
 
 /* The bit of a type in ebcc_frame_limits.accept. */
@@ -103,6 +112,7 @@ enum ebcc_frame_status {
 	EBCC_FRAME_BAD_BIND = -8,   /* BIND payload: not six fields, or eid/seq not 8 bytes */
 	EBCC_FRAME_BAD_REPORT = -9, /* REPORT payload shorter than report_data */
 	EBCC_FRAME_BAD_KEY = -10,   /* KEY payload not EBCC_FRAME_KEY_SIZE bytes */
+	EBCC_FRAME_BAD_IMAGE = -11, /* IMAGE payload not EBCC_FRAME_IMAGE_SIZE bytes */
 };
 
 struct ebcc_frame {

@@ -228,39 +228,50 @@ int ebcc__rootfs_open_file(int root_fd, const char *root_path, const char *path,
 }
 
 /* The image's path relative to the root's descriptor. */
-static int image_path(const struct ebcc_image_root *ir, const struct ebcc_stage_decl *s,
+static int image_path(const struct ebcc_image_root *ir, const char *stage, const char *rel,
 		      char *buf, size_t size)
 {
 	int n = ir->kind == EBCC_IMAGE_ROOT_ROOTFS && ir->dir[0] != '\0'
-			? snprintf(buf, size, "%s/%s", ir->dir, s->image)
-			: snprintf(buf, size, "%s", s->image);
+			? snprintf(buf, size, "%s/%s", ir->dir, rel)
+			: snprintf(buf, size, "%s", rel);
 
 	return n < 0 || (size_t)n >= size
-		       ? ebcc__error(EBCC_ERR_TOO_BIG, "stage %s: image path too long", s->name)
+		       ? ebcc__error(EBCC_ERR_TOO_BIG, "stage %s: image path too long", stage)
 		       : 0;
+}
+
+static void describe_path(const struct ebcc_image_root *ir, const char *rel, char *buf,
+			  size_t size)
+{
+	if (ir->kind == EBCC_IMAGE_ROOT_ROOTFS)
+		snprintf(buf, size, "rootfs:/%s%s%s", ir->dir, ir->dir[0] != '\0' ? "/" : "", rel);
+	else
+		snprintf(buf, size, "%s/%s", ir->path, rel);
 }
 
 void ebcc__image_root_describe(const struct ebcc_image_root *ir,
 			       const struct ebcc_stage_decl *s, char *buf, size_t size)
 {
+	describe_path(ir, s->image, buf, size);
+}
+
+int ebcc__image_root_open_file(const struct ebcc_image_root *ir, int root_fd, const char *stage,
+			       const char *rel, const char *label, int *ret_fd)
+{
+	char path[EBCC_PATH_MAX], where[2 * EBCC_PATH_MAX + 16], what[2 * EBCC_PATH_MAX + 96];
+	int r = image_path(ir, stage, rel, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	describe_path(ir, rel, where, sizeof(where));
+	snprintf(what, sizeof(what), "stage %s: %s %s", stage, label, where);
 	if (ir->kind == EBCC_IMAGE_ROOT_ROOTFS)
-		snprintf(buf, size, "rootfs:/%s%s%s", ir->dir, ir->dir[0] != '\0' ? "/" : "",
-			 s->image);
-	else
-		snprintf(buf, size, "%s/%s", ir->path, s->image);
+		return ebcc__rootfs_open_file(root_fd, ir->path, path, what, ret_fd);
+	return ebcc__bundle_open_file(root_fd, path, what, ret_fd);
 }
 
 int ebcc__image_root_open_image(const struct ebcc_image_root *ir, int root_fd,
 				const struct ebcc_stage_decl *s, int *ret_fd)
 {
-	char path[EBCC_PATH_MAX], where[2 * EBCC_PATH_MAX + 16], what[2 * EBCC_PATH_MAX + 96];
-	int r = image_path(ir, s, path, sizeof(path));
-
-	if (r < 0)
-		return r;
-	ebcc__image_root_describe(ir, s, where, sizeof(where));
-	snprintf(what, sizeof(what), "stage %s: image %s", s->name, where);
-	if (ir->kind == EBCC_IMAGE_ROOT_ROOTFS)
-		return ebcc__rootfs_open_file(root_fd, ir->path, path, what, ret_fd);
-	return ebcc__bundle_open_file(root_fd, path, what, ret_fd);
+	return ebcc__image_root_open_file(ir, root_fd, s->name, s->image, "image", ret_fd);
 }

@@ -330,6 +330,12 @@ static int report(struct call *c, struct ebcc_evidence **ret_ev)
 		c->binding.version = EBCC_EVIDENCE_VERSION_KEYED;
 		c->binding.public_key = c->inv.public_key;
 	}
+	if (c->inv.has_image_digest) {
+		/* The stage loaded an image: every answer from then on binds its digest
+		 * (version 4, with the key too when there is one). */
+		c->binding.version = EBCC_EVIDENCE_VERSION_IMAGE;
+		c->binding.image_digest = c->inv.image_digest;
+	}
 	f = (struct ebcc_evidence_fields){
 		.backend = b->name,
 		.format = b->ops.evidence_format,
@@ -550,6 +556,14 @@ EBCC_EXPORT int ebcc_stage_info(struct ebcc_instance *inst, const char *stage, c
 	add(o, "backend", json_object_new_string(st->backend), &oom);
 	add(o, "measurement", json_object_new_string(d->measurement), &oom);
 	add(o, "image", json_object_new_string(d->image), &oom);
+	if (d->encrypted_image != NULL) {
+		struct json_object *enc = ebcc__encrypted_image_json(d);
+
+		if (enc == NULL)
+			oom = true;
+		else
+			add(o, "encryptedImage", enc, &oom);
+	}
 	snprintf(directory, sizeof(directory), "%s/%s/stages/%s", inst->root_path, inst->dir_name,
 		 d->name);
 	add(o, "directory", json_object_new_string(directory), &oom);

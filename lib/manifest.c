@@ -94,6 +94,8 @@ void ebcc__stage_decl_clear(struct ebcc_stage_decl *s)
 	free(s->options_json);
 	free(s->ref);
 	free(s->isolation_json);
+	free(s->encrypted_image);
+	free(s->key_policy_json);
 	*s = (struct ebcc_stage_decl){ 0 };
 }
 
@@ -108,11 +110,75 @@ void ebcc__manifest_free(struct ebcc_manifest *m)
 	free(m);
 }
 
+/* "encryptedImage": {"image": <path beside the stage's image>, "keyPolicy": <a policy>}: what
+ * a loader stage decrypts (ebcc-secrets(7)) and what its key is released under, named for the
+ * operator and checked for sense; the key's owner applies the policy, not this library. */
+static int parse_encrypted_image(struct json_object *obj, struct ebcc_stage_decl *s)
+{
+	static const char *const allowed[] = { "image", "keyPolicy", NULL };
+	struct json_object *policy;
+	struct ebcc__policy parsed;
+	char what[EBCC_STAGE_NAME_MAX + 32];
+	const char *image;
+	int r;
+
+	snprintf(what, sizeof(what), "stage %s: encryptedImage", s->name);
+	if (!json_object_is_type(obj, json_type_object))
+		return ebcc__error(ERR, "%s is not an object", what);
+	r = ebcc__json_check_keys(obj, allowed, ERR, what);
+	if (r == 0)
+		r = ebcc__json_string_member(obj, "image", true, ERR, what, &image);
+	if (r == 0)
+		r = ebcc__json_member(obj, "keyPolicy", json_type_object, true, ERR, what, &policy);
+	if (r < 0)
+		return r;
+	if (!bundle_path_valid(image))
+		return ebcc__error(ERR, "%s: image \"%s\" must be a relative path inside the bundle, "
+				   "without \".\" or \"..\" components", what, image);
+	if (s->lifetime != EBCC_LIFETIME_INSTANCE)
+		return ebcc__error(ERR, "%s: the stage's lifetime must be instance: a per-invocation "
+				   "stage cannot hold the key that opens the image's key",
+				   what);
+	s->encrypted_image = strdup(image);
+	if (s->encrypted_image == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	r = ebcc__json_to_string(policy, JSON_C_TO_STRING_PLAIN, &s->key_policy_json);
+	if (r < 0)
+		return r;
+	r = ebcc__policy_parse(s->key_policy_json, &parsed);
+	if (r < 0)
+		return ebcc__error_prefix(ERR, "%s: keyPolicy", what);
+	ebcc__policy_clear(&parsed);
+	return 0;
+}
+
+struct json_object *ebcc__encrypted_image_json(const struct ebcc_stage_decl *s)
+{
+	struct json_object *o = json_object_new_object(), *image, *policy;
+
+	image = json_object_new_string(s->encrypted_image);
+	policy = json_tokener_parse(s->key_policy_json);
+	if (o == NULL || image == NULL || policy == NULL ||
+	    json_object_object_add(o, "image", image) < 0) {
+		json_object_put(o);
+		json_object_put(image);
+		json_object_put(policy);
+		return NULL;
+	}
+	if (json_object_object_add(o, "keyPolicy", policy) < 0) {
+		json_object_put(o);
+		json_object_put(policy);
+		return NULL;
+	}
+	return o;
+}
+
 static int parse_stage(struct json_object *obj, const char *what, struct ebcc_stage_decl *s)
 {
 	static const char *const allowed[] = {
 		"name",	      "image",	     "lifetime", "maxRequest", "maxResponse", "timeoutMs",
-		"memoryMiB", "cpuSeconds", "maxFiles", "measurement", "backendOptions", NULL,
+		"memoryMiB", "cpuSeconds", "maxFiles", "measurement", "backendOptions",
+		"encryptedImage", NULL,
 	};
 	struct json_object *options;
 	const char *name, *image, *lifetime, *pin;
@@ -193,7 +259,12 @@ static int parse_stage(struct json_object *obj, const char *what, struct ebcc_st
 					   EBCC_MEASUREMENT_FORMS, name, pin);
 		snprintf(s->pinned, sizeof(s->pinned), "%s", pin);
 	}
-	r = ebcc__json_member(obj, "backendOptions", json_type_object, false, ERR, what, &options);
+	r = ebcc__json_member(obj, "encryptedImage", json_type_object, false, ERR, what, &options);
+	if (r == 0 && options != NULL)
+		r = parse_encrypted_image(options, s);
+	if (r == 0)
+		r = ebcc__json_member(obj, "backendOptions", json_type_object, false, ERR, what,
+				      &options);
 	if (r < 0)
 		return r;
 	/* state.json keeps them one level deeper than the manifest does (ebcc.stages[i]), and

@@ -13,9 +13,9 @@
 #define ERR EBCC_ERR_VERIFY
 
 static const char *const policy_keys[] = {
-	"trusted_keys",	   "measurement",     "nonce",		 "request_digest",
-	"response_digest", "allow_simulated", "allow_evidence_v1", "backend_options",
-	"verification_time", NULL,
+	"trusted_keys",	     "measurement",	"nonce",	     "request_digest",
+	"response_digest",   "image_digest",	"allow_simulated",   "allow_evidence_v1",
+	"backend_options",   "verification_time", NULL,
 };
 
 /* An optional member of the given type; *ret stays NULL when it is absent. */
@@ -84,6 +84,26 @@ static int parse_trusted_keys(struct json_object *root, struct ebcc__policy *p)
 	return 0;
 }
 
+/* An optional "sha256:<hex>" pin: *has says whether it was given. */
+static int digest_pin(struct json_object *root, const char *key, uint8_t out[EBCC_SHA256_SIZE],
+		      bool *has)
+{
+	char shown[EBCC_EVIDENCE_SHOW_SIZE];
+	const char *text = NULL;
+	size_t len = 0;
+	int r = string_member(root, key, &text, &len);
+
+	if (r < 0 || text == NULL)
+		return r;
+	if (ebcc__evidence_digest_parse(text, len, out) < 0) {
+		ebcc__evidence_show(text, len, shown);
+		return ebcc__error(ERR, "policy: \"%s\" is \"%s\": it must be \"sha256:\" and 64 "
+				   "lowercase hex digits", key, shown);
+	}
+	*has = true;
+	return 0;
+}
+
 static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 {
 	char shown[EBCC_EVIDENCE_SHOW_SIZE];
@@ -125,29 +145,14 @@ static int parse_fields(struct json_object *root, struct ebcc__policy *p)
 		p->has_nonce = true;
 	}
 
-	r = string_member(root, "request_digest", &text, &len);
+	r = digest_pin(root, "request_digest", p->request_digest, &p->has_request_digest);
+	if (r == 0)
+		r = digest_pin(root, "response_digest", p->response_digest,
+			       &p->has_response_digest);
+	if (r == 0)
+		r = digest_pin(root, "image_digest", p->image_digest, &p->has_image_digest);
 	if (r < 0)
 		return r;
-	if (text != NULL) {
-		if (ebcc__evidence_digest_parse(text, len, p->request_digest) < 0) {
-			ebcc__evidence_show(text, len, shown);
-			return ebcc__error(ERR, "policy: \"request_digest\" is \"%s\": it must be "
-					   "\"sha256:\" and 64 lowercase hex digits", shown);
-		}
-		p->has_request_digest = true;
-	}
-
-	r = string_member(root, "response_digest", &text, &len);
-	if (r < 0)
-		return r;
-	if (text != NULL) {
-		if (ebcc__evidence_digest_parse(text, len, p->response_digest) < 0) {
-			ebcc__evidence_show(text, len, shown);
-			return ebcc__error(ERR, "policy: \"response_digest\" is \"%s\": it must be "
-					   "\"sha256:\" and 64 lowercase hex digits", shown);
-		}
-		p->has_response_digest = true;
-	}
 
 	r = member(root, "allow_simulated", json_type_boolean, "a boolean (true or false)",
 		   &value);
@@ -278,5 +283,14 @@ int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_
 	if (p->has_response_digest &&
 	    memcmp(p->response_digest, b->response_digest, EBCC_SHA256_SIZE) != 0)
 		return digest_mismatch("response_digest", p->response_digest, b->response_digest);
+	if (p->has_image_digest && b->image_digest == NULL) {
+		char e[2 * EBCC_SHA256_SIZE + 1];
+
+		ebcc__hex_encode(p->image_digest, EBCC_SHA256_SIZE, e);
+		return ebcc__error(ERR, "policy: image_digest expected \"sha256:%s\", but the "
+				   "evidence (version %d) binds no loaded image", e, b->version);
+	}
+	if (p->has_image_digest && memcmp(p->image_digest, b->image_digest, EBCC_SHA256_SIZE) != 0)
+		return digest_mismatch("image_digest", p->image_digest, b->image_digest);
 	return 0;
 }

@@ -20,7 +20,8 @@ struct ebcc_policy {
 };
 
 static const char *const string_keys[] = {
-	"measurement", "nonce", "request_digest", "response_digest", "verification_time", NULL,
+	"measurement",	   "nonce",	   "request_digest",
+	"response_digest", "image_digest", "verification_time", NULL,
 };
 
 static bool listed(const char *key, const char *const *list)

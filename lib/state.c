@@ -86,6 +86,8 @@ static struct json_object *stage_to_json(const struct ebcc_stage_decl *s, bool *
 	add(o, "maxFiles", json_object_new_int64(s->max_files), oom);
 	add(o, "measurement", json_object_new_string(s->measurement), oom);
 	add(o, "backendOptions", json_from_text(s->options_json), oom);
+	if (s->encrypted_image != NULL)
+		add(o, "encryptedImage", ebcc__encrypted_image_json(s), oom);
 	if (s->loaded) {
 		add(o, "eid", json_object_new_int64((int64_t)s->eid), oom);
 		if (s->ref != NULL)
@@ -168,6 +170,23 @@ static int dup_string(struct json_object *obj, const char *key, const char *what
 	return *ret != NULL ? 0 : ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 }
 
+/* The manifest's encryptedImage as create recorded it (checked then), if there was one. */
+static int parse_encrypted_image(struct json_object *o, const char *what,
+				 struct ebcc_stage_decl *s)
+{
+	struct json_object *enc, *policy;
+	int r = ebcc__json_member(o, "encryptedImage", json_type_object, false, ERR, what, &enc);
+
+	if (r < 0 || enc == NULL)
+		return r;
+	r = dup_string(enc, "image", what, &s->encrypted_image);
+	if (r == 0)
+		r = ebcc__json_member(enc, "keyPolicy", json_type_object, true, ERR, what, &policy);
+	if (r == 0)
+		r = ebcc__json_to_string(policy, JSON_C_TO_STRING_PLAIN, &s->key_policy_json);
+	return r;
+}
+
 static int parse_stage(struct json_object *o, const char *what, struct ebcc_stage_decl *s)
 {
 	struct json_object *opts, *eid = NULL, *isolation;
@@ -217,6 +236,8 @@ static int parse_stage(struct json_object *o, const char *what, struct ebcc_stag
 	r = ebcc__json_member(o, "backendOptions", json_type_object, true, ERR, what, &opts);
 	if (r == 0)
 		r = ebcc__json_to_string(opts, JSON_C_TO_STRING_PLAIN, &s->options_json);
+	if (r == 0)
+		r = parse_encrypted_image(o, what, s);
 	if (r == 0)
 		r = ebcc__json_member(o, "eid", json_type_int, false, ERR, what, &eid);
 	if (r < 0 || eid == NULL)

@@ -29,7 +29,8 @@ static int check_binding(const struct ebcc_evidence_fields *f,
 	ebcc__hex_encode(f->report_data, EBCC_REPORT_DATA_SIZE, found);
 	return ebcc__error(ERR, "evidence: report_data does not bind the envelope's fields "
 			   "(instance, stage, eid, seq, measurement, nonce, request_digest, "
-			   "response_digest%s): expected %s, found %s",
+			   "response_digest%s%s): expected %s, found %s",
+			   f->binding.image_digest != NULL ? ", image_digest" : "",
 			   f->binding.public_key != NULL ? ", public_key" : "", expected, found);
 }
 
@@ -183,6 +184,8 @@ static int claims(const struct ebcc_evidence_fields *f, const char *verdict, cha
 	add_hex(e, "nonce", f->binding.nonce, f->binding.nonce_len);
 	add_digest(e, "request_digest", f->binding.request_digest);
 	add_digest(e, "response_digest", f->binding.response_digest);
+	if (f->binding.image_digest != NULL)
+		add_digest(e, "image_digest", f->binding.image_digest);
 	if (f->binding.public_key != NULL)
 		add_hex(e, "public_key", f->binding.public_key, EBCC_PUBLIC_KEY_SIZE);
 	json_object_object_add(o, "evidence", e);

@@ -357,7 +357,8 @@ int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *re
 {
 	struct ebcc_frame_limits accept = {
 		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-			  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY),
+			  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY) |
+			  EBCC_FRAME_BIT(EBCC_FRAME_IMAGE),
 		.max_payload = lim->max_response,
 	};
 	struct conn c = { .fd = fd, .has_deadline = lim->timeout_ms > 0 };
@@ -503,6 +504,12 @@ int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *re
 				return r;
 			break;
 		}
+		case EBCC_FRAME_IMAGE:
+			/* The loaded image's digest, then at once the KEY or the REPORT. */
+			memcpy(ret->image_digest, payload, EBCC_FRAME_IMAGE_SIZE);
+			ret->has_image_digest = 1;
+			accept.accept = EBCC_FRAME_BIT(EBCC_FRAME_KEY) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT);
+			break;
 		case EBCC_FRAME_KEY:
 			/* The key, then at once the REPORT that binds it. */
 			memcpy(ret->public_key, payload, EBCC_FRAME_KEY_SIZE);

@@ -47,6 +47,9 @@ struct ebcc__channel_result {
 	uint8_t report_data[EBCC_FRAME_REPORT_DATA_SIZE];
 	uint8_t *report;
 	size_t report_len;
+	/* The IMAGE frame that may come first: the digest of the image the stage loaded. */
+	int has_image_digest;
+	uint8_t image_digest[EBCC_FRAME_IMAGE_SIZE];
 	/* The KEY frame that may precede REPORT: the stage-held key report_data binds. */
 	int has_public_key;
 	uint8_t public_key[EBCC_FRAME_KEY_SIZE];

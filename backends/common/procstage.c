@@ -639,6 +639,11 @@ int ebcc__procstage_invoke(const struct ebcc_backend_env *env, struct ebcc__proc
 		ret->has_public_key = 1;
 		memcpy(ret->public_key, res.public_key, sizeof(ret->public_key));
 	}
+	if (res.has_image_digest && ret->size >= offsetof(struct ebcc_backend_invocation,
+						       image_digest) + sizeof(ret->image_digest)) {
+		ret->has_image_digest = 1;
+		memcpy(ret->image_digest, res.image_digest, sizeof(ret->image_digest));
+	}
 	ebcc__channel_result_clear(&res, alloc);
 	return 0;
 }

@@ -75,8 +75,8 @@ extern const struct rt_command rt_cmd_create, rt_cmd_start, rt_cmd_kill, rt_cmd_
 	rt_cmd_evidence, rt_cmd_verify, rt_cmd_attestation_key;
 /* Raw hardware reports (cmd-verify-report.c). */
 extern const struct rt_command rt_cmd_verify_report;
-/* Secrets released to attested stages (cmd-seal.c). */
-extern const struct rt_command rt_cmd_seal;
+/* Secrets released to attested stages (cmd-seal.c) and encrypted images (cmd-image.c). */
+extern const struct rt_command rt_cmd_seal, rt_cmd_encrypt_image, rt_cmd_load_request;
 /* The OCI verbs that wrap a low-level runtime's container (cmd-oci.c, cmd-run.c). */
 extern const struct rt_command rt_cmd_oci_create, rt_cmd_oci_start, rt_cmd_oci_state,
 	rt_cmd_oci_kill, rt_cmd_oci_delete, rt_cmd_oci_run;

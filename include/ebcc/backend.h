@@ -173,6 +173,11 @@ struct ebcc_backend_invocation {
 	 * core zeroes both before the call; a backend compiled without them leaves them so. */
 	uint32_t has_public_key;
 	uint8_t public_key[32];
+	/* 1 when the stage had loaded an encrypted image (ebcc_stage_load_image()):
+	 * image_digest, its SHA-256, is then bound by report_data after the digests (evidence
+	 * version 4, with the public key after it when there is one). Zeroed like the key. */
+	uint32_t has_image_digest;
+	uint8_t image_digest[32];
 };
 
 /*

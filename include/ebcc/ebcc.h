@@ -632,6 +632,10 @@ struct ebcc_evidence *ebcc_evidence_unref(struct ebcc_evidence *ev);
 /* The field of evidence version 3: the X25519 public key the stage made for the answer
  * (ebcc_stage_key_public()), 32 bytes, bound by report_data; 0 bytes in other versions. */
 #define EBCC_EVIDENCE_PUBLIC_KEY 14
+/* The field of evidence version 4: the SHA-256 of the image the stage decrypted and loaded
+ * (ebcc_stage_load_image()), 32 bytes, bound by report_data of every answer after the load;
+ * 0 bytes in other versions. */
+#define EBCC_EVIDENCE_IMAGE_DIGEST 15
 /* The largest secret ebcc_secret_seal() seals, in bytes (1 MiB). */
 #define EBCC_SECRET_MAX 1048576
 

@@ -92,6 +92,23 @@ int ebcc_stage_open_secret(const void *sealed, size_t sealed_len, void **ret_sec
 /* Wipes len bytes of secret and frees it (NULL: nothing). */
 void ebcc_stage_secret_free(void *secret, size_t len);
 
+/*
+ * Loads an encrypted image inside the stage (ebcc-secrets(7)): request (request_len bytes) is a
+ * load request, as `ebcc-runtime load-image` makes it: the image key, sealed to the key an
+ * earlier answer of this stage bound (ebcc_stage_key_public()), and the image that
+ * `ebcc-runtime encrypt-image` encrypted with it. The key is opened with the stage's key
+ * (ebcc_stage_open_secret(), which uses that key up) and the image decrypted here; neither
+ * ever leaves the stage. On success *ret_image (malloc; free it with ebcc_stage_secret_free())
+ * holds *ret_len bytes of plaintext, and this answer and every later one bind its SHA-256
+ * (evidence version 4, "image_digest"): one image per stage process. Returns 0, or
+ * EBCC_ERR_INVALID_ARG (NULL), EBCC_ERR_STATE (an image is loaded already, or no bound key),
+ * EBCC_ERR_CORRUPT (not a load request, not a sealed secret, not an encrypted image),
+ * EBCC_ERR_VERIFY (the key was not sealed to this stage's answer, or the image does not
+ * decrypt with it: another key, or changed), EBCC_ERR_NO_MEMORY. Not thread-safe.
+ */
+int ebcc_stage_load_image(const void *request, size_t request_len, void **ret_image,
+			  size_t *ret_len);
+
 #ifdef __cplusplus
 }
 #endif

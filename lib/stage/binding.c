@@ -7,9 +7,11 @@
 
 #include "binding.h"
 
-/* The evidence versions this library's stages bind for: 3 when the answer binds a key. */
+/* The evidence versions this library's stages bind for: 3 when the answer binds a key, 4 once
+ * the stage has loaded an image. */
 static const char tag[] = EBCC_BINDING_TAG_V2;
 static const char tag_keyed[] = EBCC_BINDING_TAG_V3;
+static const char tag_image[] = EBCC_BINDING_TAG_V4;
 
 void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32])
 {
@@ -29,30 +31,36 @@ static void put_field(br_sha512_context *c, const void *data, uint32_t len)
 	br_sha512_update(c, data, len);
 }
 
-void ebcc__stage_report_data_keyed(const uint8_t *bind, size_t bind_len,
+void ebcc__stage_report_data_bound(const uint8_t *bind, size_t bind_len,
 				   const uint8_t request[32], const uint8_t response[32],
-				   const uint8_t *public_key,
+				   const uint8_t *image_digest, const uint8_t *public_key,
 				   uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE])
 {
 	br_sha512_context c;
 
 	br_sha512_init(&c);
-	if (public_key != NULL)
+	if (image_digest != NULL)
+		put_field(&c, tag_image, sizeof(tag_image) - 1);
+	else if (public_key != NULL)
 		put_field(&c, tag_keyed, sizeof(tag_keyed) - 1);
 	else
 		put_field(&c, tag, sizeof(tag) - 1);
 	br_sha512_update(&c, bind, bind_len);
 	put_field(&c, request, 32);
 	put_field(&c, response, 32);
-	if (public_key != NULL)
+	if (image_digest != NULL) {
+		put_field(&c, image_digest, EBCC_FRAME_IMAGE_SIZE);
+		put_field(&c, public_key, public_key != NULL ? EBCC_FRAME_KEY_SIZE : 0);
+	} else if (public_key != NULL) {
 		put_field(&c, public_key, EBCC_FRAME_KEY_SIZE);
+	}
 	br_sha512_out(&c, out);
 }
 
 void ebcc__stage_report_data(const uint8_t *bind, size_t bind_len, const uint8_t request[32],
 			     const uint8_t response[32], uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE])
 {
-	ebcc__stage_report_data_keyed(bind, bind_len, request, response, NULL, out);
+	ebcc__stage_report_data_bound(bind, bind_len, request, response, NULL, NULL, out);
 }
 
 int ebcc_stage_report_data(const void *bind, size_t bind_len, const void *request,

@@ -21,12 +21,14 @@ void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32]);
 void ebcc__stage_report_data(const uint8_t *bind, size_t bind_len, const uint8_t request[32],
 			     const uint8_t response[32], uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE]);
 
-/* The same with a stage-held key (public_key: EBCC_FRAME_KEY_SIZE bytes, or NULL for the
- * above): SHA-512(F("EBCC-EVIDENCE-V3") || bind || F(request digest) || F(response digest) ||
- * F(public_key)), evidence version 3. */
-void ebcc__stage_report_data_keyed(const uint8_t *bind, size_t bind_len,
+/* The same with a loaded image's digest and a stage-held key, each NULL when there is none
+ * (both NULL: the above). With a key only: SHA-512(F("EBCC-EVIDENCE-V3") || bind ||
+ * F(request digest) || F(response digest) || F(public_key)), evidence version 3. With an image:
+ * SHA-512(F("EBCC-EVIDENCE-V4") || bind || F(request digest) || F(response digest) ||
+ * F(image_digest) || F(public_key, 0 bytes when there is none)), evidence version 4. */
+void ebcc__stage_report_data_bound(const uint8_t *bind, size_t bind_len,
 				   const uint8_t request[32], const uint8_t response[32],
-				   const uint8_t *public_key,
+				   const uint8_t *image_digest, const uint8_t *public_key,
 				   uint8_t out[EBCC_FRAME_REPORT_DATA_SIZE]);
 
 #endif

@@ -21,10 +21,13 @@
 #include "../frame.h"
 #include "attest.h"
 #include "binding.h"
+#include "image.h"
 #include "secret.h"
 
 /* The connection of the request being handled, for ebcc_stage_log(); -1 outside a request. */
 static int request_fd = -1;
+
+struct ebcc__stage_image ebcc__stage_image;
 
 /* Sends all of buf; MSG_NOSIGNAL: a host that hung up is an error, not a SIGPIPE. */
 static int send_all(int fd, const void *buf, size_t len)
@@ -132,7 +135,8 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 	return 1;
 }
 
-/* The answer: KEY when the handler made a key (secret.h), REPORT (report_data over what was
+/* The answer: IMAGE once an image is loaded (image.h), KEY when the handler made a key
+ * (secret.h), REPORT (report_data over what was
  * received and is returned, and that key, and the report of the stage's own TEE primitive over
  * it, when it has one: attest.h) and RESPONSE. Without a primitive the TEE's driver on the host
  * side reports, for the backends whose host is inside the TEE. A key whose answer is not sent
@@ -143,19 +147,22 @@ static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 	uint8_t response_digest[32];
 	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX];
 	const uint8_t *public_key = ebcc__stage_key_pending();
+	const uint8_t *image = ebcc__stage_image.loaded ? ebcc__stage_image.digest : NULL;
 	size_t report_len = 0;
 	int r;
 
 	ebcc__stage_sha256(response, response_len, response_digest);
-	ebcc__stage_report_data_keyed(bind, bind_len, request_digest, response_digest, public_key,
-				      payload);
+	ebcc__stage_report_data_bound(bind, bind_len, request_digest, response_digest, image,
+				      public_key, payload);
 	r = ebcc__stage_attest(payload, payload + EBCC_FRAME_REPORT_DATA_SIZE,
 			       EBCC_ATTEST_REPORT_MAX, &report_len);
 	if (r < 0) {
 		ebcc__stage_key_end(NULL, 0);
 		return send_error(fd, r, "stage: its TEE's monitor gave no report over the answer");
 	}
-	if ((public_key != NULL &&
+	if ((image != NULL &&
+	     send_frame(fd, EBCC_FRAME_IMAGE, NULL, 0, image, EBCC_FRAME_IMAGE_SIZE) < 0) ||
+	    (public_key != NULL &&
 	     send_frame(fd, EBCC_FRAME_KEY, NULL, 0, public_key, EBCC_FRAME_KEY_SIZE) < 0) ||
 	    send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, payload,
 		       EBCC_FRAME_REPORT_DATA_SIZE + report_len) < 0 ||

@@ -10,8 +10,9 @@
  *    of a header is never contradicted by the whole header;
  *  - the streaming reader agrees with the pure decoder (ebcc__frame_decode over the whole
  *    input): the same outcome (response, stage error, hangup or protocol violation), the same
- *    response bytes, report_data and report or error code, and the log the frames carry, cut
- *    at the budget with a note; a RESPONSE counts only after exactly one REPORT;
+ *    response bytes, report_data and report or error code, image digest and public key, and
+ *    the log the frames carry, cut at the budget with a note; a RESPONSE counts only after
+ *    exactly one REPORT, which may follow an IMAGE, then a KEY, and nothing else;
  *  - every message for the operator (detail) is set and printable, and the call never fails.
  */
 #include <sys/socket.h>
@@ -49,10 +50,16 @@ static const struct ebcc__channel_limits limits = {
 	.log_budget = LOG_BUDGET,
 	.timeout_ms = 0, /* everything is already there, or the peer has hung up */
 };
-/* What the host accepts before the REPORT, right after a KEY, and after the REPORT. */
+/* What the host accepts before the REPORT, right after an IMAGE, right after a KEY, and after
+ * the REPORT. */
 static const struct ebcc_frame_limits host_side = {
 	.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_LOG) |
-		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY),
+		  EBCC_FRAME_BIT(EBCC_FRAME_ERROR) | EBCC_FRAME_BIT(EBCC_FRAME_KEY) |
+		  EBCC_FRAME_BIT(EBCC_FRAME_IMAGE),
+	.max_payload = MAX_RESPONSE,
+};
+static const struct ebcc_frame_limits after_image = {
+	.accept = EBCC_FRAME_BIT(EBCC_FRAME_KEY) | EBCC_FRAME_BIT(EBCC_FRAME_REPORT),
 	.max_payload = MAX_RESPONSE,
 };
 static const struct ebcc_frame_limits after_key = {
@@ -73,6 +80,7 @@ struct expected {
 	const uint8_t *report; /* the REPORT payload: report_data, then the report */
 	size_t report_len;
 	const uint8_t *public_key; /* the KEY payload, if one came */
+	const uint8_t *image;      /* the IMAGE payload, if one came */
 	char log[LOG_BUDGET + sizeof(note) + 1];
 	size_t log_len;
 	bool truncated;
@@ -108,6 +116,8 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 			lim = &after_report;
 		else if (e->public_key != NULL)
 			lim = &after_key;
+		else if (e->image != NULL)
+			lim = &after_image;
 		st = ebcc__frame_decode(data + off, size - off, lim, &f, &used);
 
 		if (st == EBCC_FRAME_INCOMPLETE) {
@@ -128,6 +138,10 @@ static void expect(const uint8_t *data, size_t size, struct expected *e)
 		case EBCC_FRAME_KEY:
 			FUZZ_CHECK(f.length == EBCC_FRAME_KEY_SIZE, "a KEY of %u bytes", f.length);
 			e->public_key = f.payload;
+			break;
+		case EBCC_FRAME_IMAGE:
+			FUZZ_CHECK(f.length == EBCC_FRAME_IMAGE_SIZE, "an IMAGE of %u bytes", f.length);
+			e->image = f.payload;
 			break;
 		case EBCC_FRAME_REPORT:
 			FUZZ_CHECK(f.length >= EBCC_FRAME_REPORT_DATA_SIZE, "a REPORT of %u bytes",
@@ -225,6 +239,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    memcmp(res.public_key, e.public_key, EBCC_FRAME_KEY_SIZE) == 0),
 			   "public key %s, expected %s", res.has_public_key ? "present" : "absent",
 			   e.public_key != NULL ? "present" : "absent");
+		FUZZ_CHECK(res.has_image_digest == (e.image != NULL) &&
+				   (e.image == NULL ||
+				    memcmp(res.image_digest, e.image, EBCC_FRAME_IMAGE_SIZE) == 0),
+			   "image digest %s, expected %s", res.has_image_digest ? "present" : "absent",
+			   e.image != NULL ? "present" : "absent");
 		break;
 	case EBCC_CHANNEL_STAGE_ERROR:
 		FUZZ_CHECK(res.stage_code == e.stage_code, "stage code %d, expected %d",

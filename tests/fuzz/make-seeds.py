@@ -14,7 +14,8 @@ collects verifies against the key the evidence fuzzer trusts (fuzz-key.h), and k
                    nonces of 1..64 bytes and none)
   state            state.json of real composites: created, running, stopped, without an anchor
   policy           verification policies (the fixed evidence of fuzz-policy.c, spelled out below)
-  frame-host       what a stage sends the host: LOG, RESPONSE and ERROR frames (lib/frame.h)
+  frame-host       what a stage sends the host: LOG, IMAGE, KEY, REPORT, RESPONSE and ERROR
+                   frames (lib/frame.h)
   frame-stage      what the host sends a stage: REQUEST frames, for fuzz-frame-stage.c's handler
   optee-attest     ebcc.optee.v1 reports as OP-TEE's attestation PTA signs them, with the
                    policy flags, report_data and EID of fuzz-optee-attest.c's input; signed
@@ -100,7 +101,7 @@ def frame(ftype, payload):
     return struct.pack("<BBBBI", 0xEB, 0xCC, 2, ftype, len(payload)) + payload
 
 
-REQUEST, RESPONSE, LOG, ERROR, BIND, REPORT, KEY = 1, 2, 3, 4, 5, 6, 7
+REQUEST, RESPONSE, LOG, ERROR, BIND, REPORT, KEY, IMAGE = 1, 2, 3, 4, 5, 6, 7, 8
 
 
 def bind_frame(instance=b"web", stage=b"echo", eid=1, seq=1, measurement=b"sha256:00", nonce=b""):
@@ -248,6 +249,10 @@ def collect(build, work):
         frame(LOG, b"key made") + frame(KEY, bytes(range(32, 64))) + report_frame() +
         frame(RESPONSE, b"sealed for me"),
         frame(KEY, b"\x09" * 32) + frame(LOG, b"not between KEY and REPORT"),
+        frame(IMAGE, bytes(range(64, 96))) + report_frame() + frame(RESPONSE, b"loaded"),
+        frame(IMAGE, b"\x0a" * 32) + frame(KEY, b"\x0b" * 32) + report_frame() +
+        frame(RESPONSE, b"a key after the load"),
+        frame(IMAGE, b"\x0c" * 32) + frame(LOG, b"not between IMAGE and REPORT"),
     ]
     seeds["frame-stage"] += [
         bound(b"hello"),

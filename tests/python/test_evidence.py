@@ -24,7 +24,7 @@ def field(data):
 
 
 def report_data(instance, stage, eid, seq, measurement, nonce, request, response, version=2,
-                public_key=None):
+                public_key=None, image_digest=None):
     encoded = b"".join([
         field(b"EBCC-EVIDENCE-V%d" % version), field(instance.encode()), field(stage.encode()),
         field(struct.pack(">Q", eid)), field(struct.pack(">Q", seq)),
@@ -32,6 +32,8 @@ def report_data(instance, stage, eid, seq, measurement, nonce, request, response
         field(hashlib.sha256(request).digest()), field(hashlib.sha256(response).digest())])
     if version == 3:  # the stage-held key, last (ebcc-secrets(7))
         encoded += field(public_key)
+    if version == 4:  # the loaded image's digest, then the key or nothing
+        encoded += field(image_digest) + field(public_key or b"")
     return hashlib.sha512(encoded).digest()
 
 
@@ -54,6 +56,15 @@ VECTORS = [
       bytes(range(32, 64))),
      "4aca34dbf4ceda23d726442b941dcbe2cf37ad32a07de806c8d7cd1f62c5c787"
      "859d40204a3e1625fd87793482c23fb05320c928373eb27e5fbc302563904261"),
+    # Evidence version 4, which binds the loaded image's digest (and a key, or none).
+    (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world", 4,
+      None, bytes(range(64, 96))),
+     "dcc1b3a6d3d94d5c2dad9f4713865c3ed48d68881e95b1119969d81301d0dd01"
+     "e858bc45b3a1bd7cdfe2abb51dfa33b21827b6c5c807694bbd4e573e65c693d7"),
+    (("demo-1", "scorer", 7, 42, MEASUREMENT, bytes(range(16)), b"hello", b"world", 4,
+      bytes(range(32, 64)), bytes(range(64, 96))),
+     "73b23a4122f0b66a80dfdeb254f25fca2f7649be9f8d1ea4d48a7a837c611454"
+     "d8915574552422d6ca90538344c0154598548c36993f4cb7dc465c5b0d3845ec"),
 ]
 
 # ---- a backend in Python ---------------------------------------------------------------------
@@ -295,7 +306,7 @@ class EvidenceTest(unittest.TestCase):
                                        (ev.text, "seq", "ebcc_evidence_get_u64"),
                                        (ev.text, "nonce", "ebcc_evidence_get_bytes"),
                                        (ev.bytes, 0, "no evidence field 0"),
-                                       (ev.number, 15, "no evidence field 15")):
+                                       (ev.number, 16, "no evidence field 16")):
                 with self.subTest(field=field), self.assertRaises(ebcc.EbccError) as cm:
                     call(field)
                 self.assertEqual(cm.exception.name, "EBCC_ERR_INVALID_ARG")

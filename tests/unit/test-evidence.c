@@ -37,6 +37,14 @@
 #define NONCE_HEX "000102030405060708090a0b0c0d0e0f"
 #define REQ_DIGEST "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
 #define RESP_DIGEST "sha256:486ea46224d1bb4fb680f34f7c9ad96a8f24ec88be73ea8e5a6c65260e9cb8a7"
+/* As evidence version 4, with the image digest 0x40 0x41 ... 0x5f, without a key and with the
+ * key above. */
+#define M1_RD_V4                                                                               \
+	"dcc1b3a6d3d94d5c2dad9f4713865c3ed48d68881e95b1119969d81301d0dd01e858bc45b3a1bd7cdfe2ab" \
+	"b51dfa33b21827b6c5c807694bbd4e573e65c693d7"
+#define M1_RD_V4_KEYED                                                                         \
+	"73b23a4122f0b66a80dfdeb254f25fca2f7649be9f8d1ea4d48a7a837c611454d8915574552422d6ca9053" \
+	"8344c0154598548c36993f4cb7dc465c5b0d3845ec"
 
 static struct ebcc_context *ctx;
 static struct testtee *tt;
@@ -340,6 +348,27 @@ static void binding_vectors(void **state)
 		assert_memory_equal(out, want, sizeof(want));
 		b.public_key = NULL; /* version 3 needs its key */
 		assert_int_equal(ebcc__binding_report_data(&b, out), EBCC_ERR_INVALID_ARG);
+	}
+	{
+		uint8_t pk[32], image[32];
+
+		for (int i = 0; i < 32; i++) {
+			pk[i] = (uint8_t)(32 + i);
+			image[i] = (uint8_t)(64 + i);
+		}
+		b.version = EBCC_EVIDENCE_VERSION_IMAGE;
+		b.image_digest = image;
+		assert_int_equal(ebcc__binding_report_data(&b, out), 0);
+		hex_to_bytes(M1_RD_V4, want, sizeof(want));
+		assert_memory_equal(out, want, sizeof(want));
+		b.public_key = pk;
+		assert_int_equal(ebcc__binding_report_data(&b, out), 0);
+		hex_to_bytes(M1_RD_V4_KEYED, want, sizeof(want));
+		assert_memory_equal(out, want, sizeof(want));
+		b.image_digest = NULL; /* version 4 needs its digest */
+		assert_int_equal(ebcc__binding_report_data(&b, out), EBCC_ERR_INVALID_ARG);
+		b.public_key = NULL;
+		b.version = EBCC_EVIDENCE_VERSION;
 	}
 
 	b = (struct ebcc_binding){ .instance = "x", .stage = "s", .eid = 0, .seq = 1,

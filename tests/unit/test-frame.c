@@ -114,7 +114,7 @@ static void malformed_headers(void **state)
 	assert_int_equal(ebcc__frame_decode_header(buf, 3, &host_side, &f), EBCC_FRAME_BAD_VERSION);
 	for (unsigned t = 0; t < 256; t++) {
 		int want = t >= 2 && t <= 4	   ? EBCC_FRAME_OK
-			   : t == 1 || t == 5 || t == 7 ? EBCC_FRAME_UNEXPECTED /* not accepted */
+			   : t == 1 || t == 5 || t == 7 || t == 8 ? EBCC_FRAME_UNEXPECTED
 			   : t == 6	      ? EBCC_FRAME_BAD_REPORT /* 4 bytes, not 64 */
 					      : EBCC_FRAME_BAD_TYPE;
 
@@ -176,6 +176,40 @@ static void bind_and_report(void **state)
 	assert_int_equal(ebcc__frame_decode_header(buf, 8, &host_side, &f), EBCC_FRAME_TOO_BIG);
 	assert_string_equal(ebcc__frame_type_name(EBCC_FRAME_BIND), "BIND");
 	assert_string_equal(ebcc__frame_type_name(EBCC_FRAME_REPORT), "REPORT");
+}
+
+/* KEY and IMAGE: fixed 32-byte payloads, checked in the header and again with the payload. */
+static void key_and_image(void **state)
+{
+	static const struct ebcc_frame_limits answer_side = {
+		.accept = EBCC_FRAME_BIT(EBCC_FRAME_KEY) | EBCC_FRAME_BIT(EBCC_FRAME_IMAGE),
+		.max_payload = 100,
+	};
+	static const struct {
+		uint8_t type;
+		int bad;
+	} kinds[] = { { EBCC_FRAME_KEY, EBCC_FRAME_BAD_KEY }, { EBCC_FRAME_IMAGE, EBCC_FRAME_BAD_IMAGE } };
+	uint8_t payload[33] = { 0 }, buf[64];
+	struct ebcc_frame f;
+	size_t n, used;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = make(buf, kinds[i].type, payload, 32);
+		assert_int_equal(ebcc__frame_decode(buf, n, &answer_side, &f, &used), EBCC_FRAME_OK);
+		assert_int_equal(f.length, 32);
+		assert_int_equal(ebcc__frame_decode(buf, n, &host_side, &f, &used),
+				 EBCC_FRAME_UNEXPECTED);
+		for (uint32_t len = 31; len <= 33; len += 2) {
+			n = make(buf, kinds[i].type, payload, len);
+			assert_int_equal(ebcc__frame_decode_header(buf, 8, &answer_side, &f),
+					 kinds[i].bad);
+			f = (struct ebcc_frame){ .type = kinds[i].type, .length = len };
+			assert_int_equal(ebcc__frame_decode_payload(&f, payload), kinds[i].bad);
+		}
+		assert_non_null(strstr(ebcc__frame_status_text(kinds[i].bad), "32-byte"));
+	}
+	assert_string_equal(ebcc__frame_type_name(EBCC_FRAME_IMAGE), "IMAGE");
 }
 
 static void truncated_input(void **state)
@@ -275,7 +309,7 @@ int main(void)
 		cmocka_unit_test(round_trip),	   cmocka_unit_test(error_frames),
 		cmocka_unit_test(malformed_headers), cmocka_unit_test(truncated_input),
 		cmocka_unit_test(oversized),	   cmocka_unit_test(random_input),
-		cmocka_unit_test(bind_and_report),
+		cmocka_unit_test(bind_and_report), cmocka_unit_test(key_and_image),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Encrypted stage images, opened inside the stage (ebcc_stage_load_image()): the image key
+ * comes sealed to this stage's key (secret.c), the image is decrypted with AES-256-GCM here,
+ * and its SHA-256 is bound by every answer from then on (image.h). Formats in
+ * ../imageformat.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <bearssl.h>
+
+#include <ebcc/ebcc.h>
+#include <ebcc/stage.h>
+
+#include "../imageformat.h"
+#include "binding.h"
+#include "image.h"
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/* Decrypts image (image_len bytes) with key into a new buffer: 0, EBCC_ERR_CORRUPT (not an
+ * encrypted image, or its length field disagrees with its size), EBCC_ERR_VERIFY (the tag:
+ * another key, or changed), EBCC_ERR_NO_MEMORY. */
+static int decrypt(const uint8_t *image, size_t image_len, const uint8_t *key, uint8_t **ret,
+		   size_t *ret_len)
+{
+	br_aes_ct_ctr_keys aes;
+	br_gcm_context gcm;
+	uint8_t *plain;
+	uint64_t len;
+	uint32_t ok;
+
+	if (image_len < EBCC_IMAGE_HEADER_SIZE + EBCC_IMAGE_TAG_SIZE ||
+	    memcmp(image, EBCC_IMAGE_MAGIC, EBCC_IMAGE_MAGIC_SIZE) != 0)
+		return EBCC_ERR_CORRUPT;
+	len = get_be64(image + EBCC_IMAGE_MAGIC_SIZE + EBCC_IMAGE_IV_SIZE);
+	if (len != image_len - EBCC_IMAGE_HEADER_SIZE - EBCC_IMAGE_TAG_SIZE)
+		return EBCC_ERR_CORRUPT;
+	plain = malloc(len > 0 ? (size_t)len : 1);
+	if (plain == NULL)
+		return EBCC_ERR_NO_MEMORY;
+	memcpy(plain, image + EBCC_IMAGE_HEADER_SIZE, (size_t)len);
+	br_aes_ct_ctr_init(&aes, key, EBCC_IMAGE_KEY_SIZE);
+	br_gcm_init(&gcm, &aes.vtable, br_ghash_ctmul64);
+	br_gcm_reset(&gcm, image + EBCC_IMAGE_MAGIC_SIZE, EBCC_IMAGE_IV_SIZE);
+	br_gcm_aad_inject(&gcm, image, EBCC_IMAGE_HEADER_SIZE);
+	br_gcm_flip(&gcm);
+	br_gcm_run(&gcm, 0, plain, (size_t)len);
+	ok = br_gcm_check_tag(&gcm, image + EBCC_IMAGE_HEADER_SIZE + len);
+	explicit_bzero(&aes, sizeof(aes));
+	explicit_bzero(&gcm, sizeof(gcm));
+	if (!ok) {
+		explicit_bzero(plain, (size_t)len);
+		free(plain);
+		return EBCC_ERR_VERIFY;
+	}
+	*ret = plain;
+	*ret_len = (size_t)len;
+	return 0;
+}
+
+int ebcc_stage_load_image(const void *request, size_t request_len, void **ret_image,
+			  size_t *ret_len)
+{
+	const uint8_t *req = request;
+	void *key = NULL;
+	uint8_t *plain = NULL;
+	size_t key_len = 0, plain_len = 0, sealed_len;
+	int r;
+
+	if (request == NULL || ret_image == NULL || ret_len == NULL)
+		return EBCC_ERR_INVALID_ARG;
+	if (ebcc__stage_image.loaded)
+		return EBCC_ERR_STATE; /* one image per stage process: its digest binds every answer */
+	if (request_len < EBCC_LOAD_HEADER_SIZE ||
+	    memcmp(req, EBCC_LOAD_MAGIC, EBCC_LOAD_MAGIC_SIZE) != 0)
+		return EBCC_ERR_CORRUPT;
+	sealed_len = get_be32(req + EBCC_LOAD_MAGIC_SIZE);
+	if (sealed_len > request_len - EBCC_LOAD_HEADER_SIZE)
+		return EBCC_ERR_CORRUPT;
+	r = ebcc_stage_open_secret(req + EBCC_LOAD_HEADER_SIZE, sealed_len, &key, &key_len);
+	if (r < 0)
+		return r;
+	if (key_len != EBCC_IMAGE_KEY_SIZE) {
+		ebcc_stage_secret_free(key, key_len);
+		return EBCC_ERR_VERIFY; /* a secret, but not an image key */
+	}
+	r = decrypt(req + EBCC_LOAD_HEADER_SIZE + sealed_len,
+		    request_len - EBCC_LOAD_HEADER_SIZE - sealed_len, key, &plain, &plain_len);
+	ebcc_stage_secret_free(key, key_len);
+	if (r < 0)
+		return r;
+	ebcc__stage_sha256(plain, plain_len, ebcc__stage_image.digest);
+	ebcc__stage_image.loaded = 1;
+	*ret_image = plain;
+	*ret_len = plain_len;
+	return 0;
+}
