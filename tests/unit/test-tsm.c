@@ -1331,6 +1331,149 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 	life_end(&l);
 }
 
+/* An encrypted image (ebcc-secrets(7)) loaded by a tsm stage: the image key released to the
+ * loader's hardware-format evidence, the table decrypted inside the stage, and every later
+ * answer's evidence binding its digest. The image is made here with OpenSSL, from the format. */
+static void stage_image_load(enum fake_tsm_provider provider, const char *anchor_key)
+{
+	static const char manifest[] =
+		"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["
+		"{\"name\": \"loader\", \"image\": \"stages/loader\"}]}";
+	static const char table[] = "owner=acme\nmodel=secret weights\n";
+	static const char nonce[] = "the image owner's nonce";
+	struct life l = { 0 };
+	struct ebcc_context *plain = NULL;
+	struct ebcc_invocation *inv = NULL;
+	struct ebcc_evidence *ev = NULL, *parsed = NULL;
+	struct ebcc_verify_options opts;
+	struct json_object *policy;
+	const char *loader = getenv("EBCC_STAGE_LOADER"), *text;
+	const uint8_t *digest = NULL;
+	const void *data;
+	uint8_t key[32], image[28 + sizeof(table) - 1 + 16], want[32];
+	unsigned int want_len = 0;
+	size_t len, digest_len = 0, sealed_len = 0;
+	char *json = NULL, *root, *pin, *base, *request, nonce_hex[2 * sizeof(nonce)] = "";
+	char measurement[EBCC_MEASUREMENT_MAX] = "", pin_digest[8 + 64] = "sha256:";
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	void *sealed = NULL;
+	int n = 0;
+
+	if (loader == NULL)
+		fail_msg("EBCC_STAGE_LOADER is not set (run through meson test)");
+	life_start_with(&l, provider, manifest, loader, "loader");
+	assert_int_equal(ebcc_instance_start(l.inst), 0);
+
+	/* The image: "EBCCEI01" || iv || u64be(length) || ciphertext || tag. */
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0xa0 + i);
+	memset(image, 0, sizeof(image));
+	memcpy(image, "EBCCEI01", 8);
+	memset(image + 8, 0x5a, 12);
+	image[27] = (uint8_t)(sizeof(table) - 1);
+	assert_non_null(c);
+	assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, image + 8), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, NULL, &n, image, 28), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, image + 28, &n, (const uint8_t *)table,
+					   (int)sizeof(table) - 1), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, image + 28 + sizeof(table) - 1, &n), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16,
+					     image + 28 + sizeof(table) - 1), 1);
+	EVP_CIPHER_CTX_free(c);
+
+	/* The loader's key, in hardware-format evidence; the image key sealed to it. */
+	assert_int_equal(ebcc_stage_invoke(l.inst, "loader", "key", 3, nonce, sizeof(nonce) - 1,
+					   &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_evidence_get(l.inst, "loader", 0, &ev), 0);
+	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
+	assert_int_equal(ebcc_context_new(&plain), 0);
+	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
+	assert_int_equal(ebcc_evidence_get_text(parsed, EBCC_EVIDENCE_MEASUREMENT, &text), 0);
+	snprintf(measurement, sizeof(measurement), "%s", text);
+	root = tee_json_string(fake_tsm_root_pem(l.t));
+	pin = tee_json_string(fake_tsm_launch_measurement_hex(l.t));
+	base = tee_policy("tsm", NULL, anchor_key, root, "launch_measurement", pin, NULL);
+	policy = json_tokener_parse(base);
+	for (size_t i = 0; i + 1 < sizeof(nonce); i++)
+		snprintf(nonce_hex + 2 * i, 3, "%02x", (unsigned char)nonce[i]);
+	json_object_object_add(policy, "measurement", json_object_new_string(measurement));
+	json_object_object_add(policy, "nonce", json_object_new_string(nonce_hex));
+	ebcc_verify_options_init(&opts);
+	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
+	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, key, sizeof(key), &sealed,
+					  &sealed_len), 0);
+
+	/* "EBCCLD01" || u32be(sealed length) || sealed || image. */
+	request = malloc(12 + sealed_len + sizeof(image));
+	memcpy(request, "EBCCLD01", 8);
+	for (int i = 0; i < 4; i++)
+		request[8 + i] = (char)(sealed_len >> (24 - 8 * i));
+	memcpy(request + 12, sealed, sealed_len);
+	memcpy(request + 12 + sealed_len, image, sizeof(image));
+	assert_int_equal(ebcc_stage_invoke(l.inst, "loader", request, 12 + sealed_len + sizeof(image),
+					   NULL, 0, &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_stage_invoke(l.inst, "loader", "get:model", 9, NULL, 0, &inv), 0);
+	assert_int_equal(ebcc_invocation_response(inv, &data, &len), 0);
+	assert_int_equal(len, strlen("secret weights"));
+	assert_memory_equal(data, "secret weights", len);
+	ebcc_invocation_unref(inv);
+
+	/* The hardware-format evidence of that answer binds the table's digest and verifies with
+	 * it pinned; another digest is refused. */
+	ebcc_evidence_unref(ev);
+	ebcc_evidence_unref(parsed);
+	ebcc_free(json);
+	assert_int_equal(ebcc_evidence_get(l.inst, "loader", 0, &ev), 0);
+	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
+	assert_non_null(strstr(json, "\"version\":4"));
+	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
+	assert_int_equal(ebcc_evidence_get_bytes(parsed, EBCC_EVIDENCE_IMAGE_DIGEST, &digest,
+						 &digest_len), 0);
+	assert_int_equal(EVP_Digest(table, sizeof(table) - 1, want, &want_len, EVP_sha256(), NULL),
+			 1);
+	assert_int_equal(digest_len, 32);
+	assert_memory_equal(digest, want, 32);
+	for (size_t i = 0; i < 32; i++)
+		snprintf(pin_digest + 7 + 2 * i, 3, "%02x", want[i]);
+	json_object_object_del(policy, "nonce");
+	json_object_object_add(policy, "image_digest", json_object_new_string(pin_digest));
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, json_object_to_json_string_ext(
+								       policy, JSON_C_TO_STRING_PLAIN)),
+			 0);
+	pin_digest[7] = pin_digest[7] == '0' ? '1' : '0';
+	json_object_object_add(policy, "image_digest", json_object_new_string(pin_digest));
+	assert_int_equal(ebcc_evidence_verify(plain, parsed, json_object_to_json_string_ext(
+								       policy, JSON_C_TO_STRING_PLAIN)),
+			 EBCC_ERR_VERIFY);
+	assert_non_null(strstr(ebcc_last_error_message(), "image_digest expected"));
+
+	free(request);
+	ebcc_free(sealed);
+	json_object_put(policy);
+	free(base);
+	free(pin);
+	free(root);
+	ebcc_evidence_unref(parsed);
+	ebcc_evidence_unref(ev);
+	ebcc_free(json);
+	ebcc_context_unref(plain);
+	life_end(&l);
+}
+
+static void stage_image_load_tdx(void **state)
+{
+	(void)state;
+	stage_image_load(FAKE_TSM_TDX, "tdx_root_ca");
+}
+
+static void stage_image_load_snp(void **state)
+{
+	(void)state;
+	stage_image_load(FAKE_TSM_SNP, "snp_ark");
+}
+
 static void stage_key_and_secret_tdx(void **state)
 {
 	(void)state;
@@ -1589,6 +1732,8 @@ int main(void)
 		cmocka_unit_test(lifecycle_snp),
 		cmocka_unit_test(stage_key_and_secret_tdx),
 		cmocka_unit_test(stage_key_and_secret_snp),
+		cmocka_unit_test(stage_image_load_tdx),
+		cmocka_unit_test(stage_image_load_snp),
 		cmocka_unit_test(lifecycle_faults),
 		cmocka_unit_test(start_without_report_instances),
 		cmocka_unit_test(tdx_platform_level),
