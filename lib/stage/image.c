@@ -27,11 +27,8 @@ static uint64_t get_be64(const uint8_t *p)
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
-/* Decrypts image (image_len bytes) with key into a new buffer: 0, EBCC_ERR_CORRUPT (not an
- * encrypted image, or its length field disagrees with its size), EBCC_ERR_VERIFY (the tag:
- * another key, or changed), EBCC_ERR_NO_MEMORY. */
-static int decrypt(const uint8_t *image, size_t image_len, const uint8_t *key, uint8_t **ret,
-		   size_t *ret_len)
+int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint8_t *key,
+			      uint8_t **ret, size_t *ret_len)
 {
 	br_aes_ct_ctr_keys aes;
 	br_gcm_context gcm;
@@ -94,8 +91,9 @@ int ebcc_stage_load_image(const void *request, size_t request_len, void **ret_im
 		ebcc_stage_secret_free(key, key_len);
 		return EBCC_ERR_VERIFY; /* a secret, but not an image key */
 	}
-	r = decrypt(req + EBCC_LOAD_HEADER_SIZE + sealed_len,
-		    request_len - EBCC_LOAD_HEADER_SIZE - sealed_len, key, &plain, &plain_len);
+	r = ebcc__stage_image_decrypt(req + EBCC_LOAD_HEADER_SIZE + sealed_len,
+				      request_len - EBCC_LOAD_HEADER_SIZE - sealed_len, key, &plain,
+				      &plain_len);
 	ebcc_stage_secret_free(key, key_len);
 	if (r < 0)
 		return r;

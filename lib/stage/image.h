@@ -6,6 +6,7 @@
 #ifndef EBCC_STAGE_IMAGE_H
 #define EBCC_STAGE_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../frame.h"
@@ -17,5 +18,12 @@ struct ebcc__stage_image {
 
 /* Defined in serve.c, so that a stage that loads no image links no AES (image.c). */
 extern struct ebcc__stage_image ebcc__stage_image;
+
+/* Decrypts an encrypted image (image_len bytes, ../imageformat.h) with key
+ * (EBCC_IMAGE_KEY_SIZE bytes) into a new buffer (malloc): 0, EBCC_ERR_CORRUPT (not an
+ * encrypted image, or its length field disagrees with its size), EBCC_ERR_VERIFY (the tag:
+ * another key, or a changed byte), EBCC_ERR_NO_MEMORY. */
+int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint8_t *key,
+			      uint8_t **ret, size_t *ret_len);
 
 #endif
