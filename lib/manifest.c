@@ -139,6 +139,10 @@ static int parse_encrypted_image(struct json_object *obj, struct ebcc_stage_decl
 		return ebcc__error(ERR, "%s: the stage's lifetime must be instance: a per-invocation "
 				   "stage cannot hold the key that opens the image's key",
 				   what);
+	/* state.json keeps it one level deeper than backendOptions, and must stay readable. */
+	if (json_depth(policy) > EBCC_JSON_DEPTH_MAX - 5)
+		return ebcc__error(ERR, "%s: keyPolicy nests %d levels deep; at most %d are allowed",
+				   what, json_depth(policy), EBCC_JSON_DEPTH_MAX - 5);
 	s->encrypted_image = strdup(image);
 	if (s->encrypted_image == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");

@@ -224,6 +224,20 @@ class ImageTest(RuntimeCase):
                 self.assertEqual(rc, 1, f"created with {enc}")
                 self.assertIn(words, err)
                 self.assertEqual(run("state", f"bad{i}", root=self.root)[0], 1)
+        # The deepest keyPolicy accepted is one that state.json still holds (and reads back).
+        def nested(depth):
+            inner = {}
+            for _ in range(depth - 3):
+                inner = {"a": inner}
+            return {"allow_simulated": True, "backend_options": {"sim": inner}}
+        bundle = self.loader_bundle("deep", encryptedImage=dict(good, keyPolicy=nested(27)))
+        self.ids.append("deep")
+        self.ok("create", "--bundle", bundle, "deep")
+        self.assertIn("encryptedImage", self.ok("stages", "--format", "json", "deep")[0])
+        bundle = self.loader_bundle("deeper", encryptedImage=dict(good, keyPolicy=nested(28)))
+        rc, _, err = run("create", "--bundle", bundle, "deeper", root=self.root)
+        self.assertEqual(rc, 1)
+        self.assertIn("keyPolicy nests 28 levels deep; at most 27", err)
         bundle = self.loader_bundle("inv", encryptedImage=good, lifetime="invocation")
         rc, _, err = run("create", "--bundle", bundle, "inv", root=self.root)
         self.assertEqual(rc, 1)
