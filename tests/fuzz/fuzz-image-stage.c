@@ -23,21 +23,12 @@
 #include <ebcc/ebcc.h>
 #include <ebcc/stage.h>
 
+#include "fuzz-stage-check.h"
 #include "imageformat.h"
 #include "stage/image.h"
 #include "stage/secret.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: property violated: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 /* The stage library keeps this in serve.c, which is not linked here. */
 struct ebcc__stage_image ebcc__stage_image;

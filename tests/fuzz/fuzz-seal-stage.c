@@ -21,21 +21,12 @@
 #include <ebcc/ebcc.h>
 #include <ebcc/stage.h>
 
+#include "fuzz-stage-check.h"
 #include "sealformat.h"
 #include "stage/secret.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: property violated: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 static struct ebcc__stage_key bound;
 

@@ -1222,6 +1222,64 @@ static void lifecycle_snp(void **state)
 	lifecycle(FAKE_TSM_SNP, "snp_ark");
 }
 
+/* The relying party's side of a release on tsm: the stage makes a key in the answer to "key"
+ * with nonce; its hardware-format evidence, parsed in a context of the relying party's own, and
+ * the policy the release is made under (the TEE's root and launch measurement, the stage's
+ * measurement, the nonce). */
+struct release {
+	struct ebcc_context *plain;
+	struct ebcc_evidence *ev, *parsed;
+	struct json_object *policy;
+	char *json, *root, *pin, *base;
+};
+
+static void release_prepare(struct life *l, const char *stage, const char *anchor_key,
+			    const char *nonce, struct release *rel)
+{
+	struct ebcc_invocation *inv = NULL;
+	const char *text;
+	char nonce_hex[2 * 64 + 1] = "";
+
+	*rel = (struct release){ 0 };
+	assert_true(strlen(nonce) <= 64);
+	assert_int_equal(ebcc_stage_invoke(l->inst, stage, "key", 3, nonce, strlen(nonce), &inv), 0);
+	ebcc_invocation_unref(inv);
+	assert_int_equal(ebcc_evidence_get(l->inst, stage, 0, &rel->ev), 0);
+	assert_int_equal(ebcc_evidence_serialize(rel->ev, &rel->json), 0);
+	assert_non_null(strstr(rel->json, "\"format\":\"ebcc.tsm.v1\""));
+	assert_non_null(strstr(rel->json, "\"public_key\":"));
+	assert_int_equal(ebcc_context_new(&rel->plain), 0);
+	assert_int_equal(ebcc_evidence_parse(rel->plain, rel->json, strlen(rel->json), &rel->parsed),
+			 0);
+	assert_int_equal(ebcc_evidence_get_text(rel->parsed, EBCC_EVIDENCE_MEASUREMENT, &text), 0);
+	rel->root = tee_json_string(fake_tsm_root_pem(l->t));
+	rel->pin = tee_json_string(fake_tsm_launch_measurement_hex(l->t));
+	rel->base = tee_policy("tsm", NULL, anchor_key, rel->root, "launch_measurement", rel->pin,
+			       NULL);
+	rel->policy = json_tokener_parse(rel->base);
+	for (size_t i = 0; nonce[i] != '\0'; i++)
+		snprintf(nonce_hex + 2 * i, 3, "%02x", (unsigned char)nonce[i]);
+	json_object_object_add(rel->policy, "measurement", json_object_new_string(text));
+	json_object_object_add(rel->policy, "nonce", json_object_new_string(nonce_hex));
+}
+
+static const char *release_policy(const struct release *rel)
+{
+	return json_object_to_json_string_ext(rel->policy, JSON_C_TO_STRING_PLAIN);
+}
+
+static void release_clear(struct release *rel)
+{
+	json_object_put(rel->policy);
+	free(rel->base);
+	free(rel->pin);
+	free(rel->root);
+	ebcc_evidence_unref(rel->parsed);
+	ebcc_evidence_unref(rel->ev);
+	ebcc_free(rel->json);
+	ebcc_context_unref(rel->plain);
+}
+
 /* A stage-held key on tsm: the same API as sim (ebcc-secrets(7)), with hardware-format evidence
  * from the fake. The vault stage makes a key, the relying party verifies the evidence and
  * seals a secret to it, and only that stage opens it. */
@@ -1230,20 +1288,16 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 	static const char manifest[] =
 		"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["
 		"{\"name\": \"vault\", \"image\": \"stages/vault\"}]}";
-	static const char nonce[] = "fresh nonce of the relying party";
 	static const char secret[] = "the database password";
 	struct life l = { 0 };
-	struct ebcc_context *plain = NULL;
+	struct release rel;
 	struct ebcc_invocation *inv = NULL;
-	struct ebcc_evidence *ev = NULL, *parsed = NULL;
 	struct ebcc_verify_options opts;
-	struct json_object *policy;
-	const char *vault = getenv("EBCC_STAGE_VAULT"), *text;
+	const char *vault = getenv("EBCC_STAGE_VAULT");
 	const uint8_t *pk = NULL;
 	const void *data;
 	size_t len, pk_len = 0, sealed_len = 0;
-	char *json = NULL, *root, *pin, *base, *request, nonce_hex[2 * sizeof(nonce)] = "";
-	char mac_hex[2 * 32 + 1], measurement[EBCC_MEASUREMENT_MAX] = "";
+	char *request, mac_hex[2 * 32 + 1];
 	unsigned char mac[32];
 	unsigned int mac_len = 0;
 	void *sealed = NULL;
@@ -1254,35 +1308,14 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 	assert_int_equal(ebcc_instance_start(l.inst), 0);
 
 	/* The key, bound into this answer's hardware-format evidence. */
-	assert_int_equal(ebcc_stage_invoke(l.inst, "vault", "key", 3, nonce, sizeof(nonce) - 1,
-					   &inv),
+	release_prepare(&l, "vault", anchor_key, "fresh nonce of the relying party", &rel);
+	assert_int_equal(ebcc_evidence_get_bytes(rel.parsed, EBCC_EVIDENCE_PUBLIC_KEY, &pk, &pk_len),
 			 0);
-	ebcc_invocation_unref(inv);
-	assert_int_equal(ebcc_evidence_get(l.inst, "vault", 0, &ev), 0);
-	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
-	assert_non_null(strstr(json, "\"format\":\"ebcc.tsm.v1\""));
-	assert_non_null(strstr(json, "\"public_key\":"));
-	assert_int_equal(ebcc_context_new(&plain), 0);
-	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
-	assert_int_equal(ebcc_evidence_get_bytes(parsed, EBCC_EVIDENCE_PUBLIC_KEY, &pk, &pk_len), 0);
 	assert_int_equal(pk_len, 32);
-	assert_int_equal(ebcc_evidence_get_text(parsed, EBCC_EVIDENCE_MEASUREMENT, &text), 0);
-	snprintf(measurement, sizeof(measurement), "%s", text);
-
-	/* The relying party's policy: the TEE's root and launch measurement, the stage's
-	 * measurement and its own nonce. */
-	root = tee_json_string(fake_tsm_root_pem(l.t));
-	pin = tee_json_string(fake_tsm_launch_measurement_hex(l.t));
-	base = tee_policy("tsm", NULL, anchor_key, root, "launch_measurement", pin, NULL);
-	policy = json_tokener_parse(base);
-	for (size_t i = 0; i + 1 < sizeof(nonce); i++)
-		snprintf(nonce_hex + 2 * i, 3, "%02x", (unsigned char)nonce[i]);
-	json_object_object_add(policy, "measurement", json_object_new_string(measurement));
-	json_object_object_add(policy, "nonce", json_object_new_string(nonce_hex));
 	ebcc_verify_options_init(&opts);
-	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
-	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, secret, sizeof(secret) - 1, &sealed,
-					  &sealed_len),
+	opts.policy_json = release_policy(&rel);
+	assert_int_equal(ebcc_secret_seal(rel.plain, rel.parsed, &opts, secret, sizeof(secret) - 1,
+					  &sealed, &sealed_len),
 			 0);
 
 	/* Only the stage opens it, and uses it without answering it. */
@@ -1312,22 +1345,15 @@ static void stage_key_and_secret(enum fake_tsm_provider provider, const char *an
 	/* Another nonce than the one the evidence binds: nothing is released. */
 	ebcc_free(sealed);
 	sealed = NULL;
-	json_object_object_add(policy, "nonce", json_object_new_string("00"));
-	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
-	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, secret, sizeof(secret) - 1, &sealed,
-					  &sealed_len),
+	json_object_object_add(rel.policy, "nonce", json_object_new_string("00"));
+	opts.policy_json = release_policy(&rel);
+	assert_int_equal(ebcc_secret_seal(rel.plain, rel.parsed, &opts, secret, sizeof(secret) - 1,
+					  &sealed, &sealed_len),
 			 EBCC_ERR_VERIFY);
 	assert_null(sealed);
 
 	free(request);
-	json_object_put(policy);
-	free(base);
-	free(pin);
-	free(root);
-	ebcc_evidence_unref(parsed);
-	ebcc_evidence_unref(ev);
-	ebcc_free(json);
-	ebcc_context_unref(plain);
+	release_clear(&rel);
 	life_end(&l);
 }
 
@@ -1340,21 +1366,18 @@ static void stage_image_load(enum fake_tsm_provider provider, const char *anchor
 		"{\"ebccVersion\": \"0.1\", \"backend\": \"tsm\", \"stages\": ["
 		"{\"name\": \"loader\", \"image\": \"stages/loader\"}]}";
 	static const char table[] = "owner=acme\nmodel=secret weights\n";
-	static const char nonce[] = "the image owner's nonce";
 	struct life l = { 0 };
-	struct ebcc_context *plain = NULL;
+	struct release rel;
 	struct ebcc_invocation *inv = NULL;
 	struct ebcc_evidence *ev = NULL, *parsed = NULL;
 	struct ebcc_verify_options opts;
-	struct json_object *policy;
-	const char *loader = getenv("EBCC_STAGE_LOADER"), *text;
+	const char *loader = getenv("EBCC_STAGE_LOADER");
 	const uint8_t *digest = NULL;
 	const void *data;
 	uint8_t key[32], image[28 + sizeof(table) - 1 + 16], want[32];
 	unsigned int want_len = 0;
 	size_t len, digest_len = 0, sealed_len = 0;
-	char *json = NULL, *root, *pin, *base, *request, nonce_hex[2 * sizeof(nonce)] = "";
-	char measurement[EBCC_MEASUREMENT_MAX] = "", pin_digest[8 + 64] = "sha256:";
+	char *json = NULL, *request, pin_digest[8 + 64] = "sha256:";
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	void *sealed = NULL;
 	int n = 0;
@@ -1382,26 +1405,10 @@ static void stage_image_load(enum fake_tsm_provider provider, const char *anchor
 	EVP_CIPHER_CTX_free(c);
 
 	/* The loader's key, in hardware-format evidence; the image key sealed to it. */
-	assert_int_equal(ebcc_stage_invoke(l.inst, "loader", "key", 3, nonce, sizeof(nonce) - 1,
-					   &inv), 0);
-	ebcc_invocation_unref(inv);
-	assert_int_equal(ebcc_evidence_get(l.inst, "loader", 0, &ev), 0);
-	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
-	assert_int_equal(ebcc_context_new(&plain), 0);
-	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
-	assert_int_equal(ebcc_evidence_get_text(parsed, EBCC_EVIDENCE_MEASUREMENT, &text), 0);
-	snprintf(measurement, sizeof(measurement), "%s", text);
-	root = tee_json_string(fake_tsm_root_pem(l.t));
-	pin = tee_json_string(fake_tsm_launch_measurement_hex(l.t));
-	base = tee_policy("tsm", NULL, anchor_key, root, "launch_measurement", pin, NULL);
-	policy = json_tokener_parse(base);
-	for (size_t i = 0; i + 1 < sizeof(nonce); i++)
-		snprintf(nonce_hex + 2 * i, 3, "%02x", (unsigned char)nonce[i]);
-	json_object_object_add(policy, "measurement", json_object_new_string(measurement));
-	json_object_object_add(policy, "nonce", json_object_new_string(nonce_hex));
+	release_prepare(&l, "loader", anchor_key, "the image owner's nonce", &rel);
 	ebcc_verify_options_init(&opts);
-	opts.policy_json = json_object_to_json_string_ext(policy, JSON_C_TO_STRING_PLAIN);
-	assert_int_equal(ebcc_secret_seal(plain, parsed, &opts, key, sizeof(key), &sealed,
+	opts.policy_json = release_policy(&rel);
+	assert_int_equal(ebcc_secret_seal(rel.plain, rel.parsed, &opts, key, sizeof(key), &sealed,
 					  &sealed_len), 0);
 
 	/* "EBCCLD01" || u32be(sealed length) || sealed || image. */
@@ -1422,13 +1429,10 @@ static void stage_image_load(enum fake_tsm_provider provider, const char *anchor
 
 	/* The hardware-format evidence of that answer binds the table's digest and verifies with
 	 * it pinned; another digest is refused. */
-	ebcc_evidence_unref(ev);
-	ebcc_evidence_unref(parsed);
-	ebcc_free(json);
 	assert_int_equal(ebcc_evidence_get(l.inst, "loader", 0, &ev), 0);
 	assert_int_equal(ebcc_evidence_serialize(ev, &json), 0);
 	assert_non_null(strstr(json, "\"version\":4"));
-	assert_int_equal(ebcc_evidence_parse(plain, json, strlen(json), &parsed), 0);
+	assert_int_equal(ebcc_evidence_parse(rel.plain, json, strlen(json), &parsed), 0);
 	assert_int_equal(ebcc_evidence_get_bytes(parsed, EBCC_EVIDENCE_IMAGE_DIGEST, &digest,
 						 &digest_len), 0);
 	assert_int_equal(EVP_Digest(table, sizeof(table) - 1, want, &want_len, EVP_sha256(), NULL),
@@ -1437,28 +1441,21 @@ static void stage_image_load(enum fake_tsm_provider provider, const char *anchor
 	assert_memory_equal(digest, want, 32);
 	for (size_t i = 0; i < 32; i++)
 		snprintf(pin_digest + 7 + 2 * i, 3, "%02x", want[i]);
-	json_object_object_del(policy, "nonce");
-	json_object_object_add(policy, "image_digest", json_object_new_string(pin_digest));
-	assert_int_equal(ebcc_evidence_verify(plain, parsed, json_object_to_json_string_ext(
-								       policy, JSON_C_TO_STRING_PLAIN)),
-			 0);
+	json_object_object_del(rel.policy, "nonce");
+	json_object_object_add(rel.policy, "image_digest", json_object_new_string(pin_digest));
+	assert_int_equal(ebcc_evidence_verify(rel.plain, parsed, release_policy(&rel)), 0);
 	pin_digest[7] = pin_digest[7] == '0' ? '1' : '0';
-	json_object_object_add(policy, "image_digest", json_object_new_string(pin_digest));
-	assert_int_equal(ebcc_evidence_verify(plain, parsed, json_object_to_json_string_ext(
-								       policy, JSON_C_TO_STRING_PLAIN)),
+	json_object_object_add(rel.policy, "image_digest", json_object_new_string(pin_digest));
+	assert_int_equal(ebcc_evidence_verify(rel.plain, parsed, release_policy(&rel)),
 			 EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "image_digest expected"));
 
 	free(request);
 	ebcc_free(sealed);
-	json_object_put(policy);
-	free(base);
-	free(pin);
-	free(root);
+	ebcc_free(json);
 	ebcc_evidence_unref(parsed);
 	ebcc_evidence_unref(ev);
-	ebcc_free(json);
-	ebcc_context_unref(plain);
+	release_clear(&rel);
 	life_end(&l);
 }
 
