@@ -30,12 +30,20 @@ static uint64_t get_be64(const uint8_t *p)
 int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint8_t *key,
 			      uint8_t **ret, size_t *ret_len)
 {
-	br_aes_ct_ctr_keys aes;
+	/* AES-NI and PCLMULQDQ where the CPU has them (constant-time, and an image may be large),
+	 * else BearSSL's constant-time 64-bit code. */
+	const br_block_ctr_class *ctr = br_aes_x86ni_ctr_get_vtable();
+	br_ghash ghash = br_ghash_pclmul_get();
+	br_aes_gen_ctr_keys aes;
 	br_gcm_context gcm;
 	uint8_t *plain;
 	uint64_t len;
 	uint32_t ok;
 
+	if (ctr == NULL)
+		ctr = &br_aes_ct64_ctr_vtable;
+	if (ghash == 0)
+		ghash = br_ghash_ctmul64;
 	if (image_len < EBCC_IMAGE_HEADER_SIZE + EBCC_IMAGE_TAG_SIZE ||
 	    memcmp(image, EBCC_IMAGE_MAGIC, EBCC_IMAGE_MAGIC_SIZE) != 0)
 		return EBCC_ERR_CORRUPT;
@@ -46,8 +54,8 @@ int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint
 	if (plain == NULL)
 		return EBCC_ERR_NO_MEMORY;
 	memcpy(plain, image + EBCC_IMAGE_HEADER_SIZE, (size_t)len);
-	br_aes_ct_ctr_init(&aes, key, EBCC_IMAGE_KEY_SIZE);
-	br_gcm_init(&gcm, &aes.vtable, br_ghash_ctmul64);
+	ctr->init(&aes.vtable, key, EBCC_IMAGE_KEY_SIZE);
+	br_gcm_init(&gcm, &aes.vtable, ghash);
 	br_gcm_reset(&gcm, image + EBCC_IMAGE_MAGIC_SIZE, EBCC_IMAGE_IV_SIZE);
 	br_gcm_aad_inject(&gcm, image, EBCC_IMAGE_HEADER_SIZE);
 	br_gcm_flip(&gcm);
