@@ -89,7 +89,7 @@ def js(obj, **kw):
 
 def make_bundle(path, build, config, manifest):
     os.makedirs(os.path.join(path, "stages"), exist_ok=True)
-    for stage in ("echo", "scorer"):
+    for stage in ("echo", "scorer", "loader"):
         shutil.copy(os.path.join(build, "examples", "stages", stage), os.path.join(path, "stages", stage))
     with open(os.path.join(path, "config.json"), "wb") as f:
         f.write(config)
@@ -138,6 +138,9 @@ def collect(build, work):
 
     echo_image = open(os.path.join(build, "examples", "stages", "echo"), "rb").read()
     echo_measurement = "sha256:" + hashlib.sha256(echo_image).hexdigest()
+    loader_image = open(os.path.join(build, "examples", "stages", "loader"), "rb").read()
+    loader_measurement = "sha256:" + hashlib.sha256(loader_image).hexdigest()
+    key_policy = {"trusted_keys": [pub], "allow_simulated": True, "measurement": loader_measurement}
 
     # ---- bundles: the composites below, and a few other shapes of the same documents ----
     bundles = {
@@ -160,7 +163,10 @@ def collect(build, work):
                 "tools": {"hook": {"socketDir": "/run/ebcc-hook"}}}, indent=2)),
         "noanchor": (
             js({"ociVersion": "1.0.2", "annotations": {}}),
-            js({"ebccVersion": "0.1", "stages": [{"name": "echo", "image": "stages/echo"}]})),
+            js({"ebccVersion": "0.1", "stages": [
+                {"name": "echo", "image": "stages/echo"},
+                {"name": "loader", "image": "stages/loader",
+                 "encryptedImage": {"image": "stages/table.enc", "keyPolicy": key_policy}}]})),
         "renamed": (
             js({"ociVersion": "1.1.0", "process": {"args": ["/bin/sleep", "300"], "cwd": "/"},
                 "annotations": {"org.ebcc.manifest": "stages.json"}}),
@@ -184,6 +190,9 @@ def collect(build, work):
         for cid, key in (("fz-full", "full"), ("fz-noanchor", "noanchor")):
             b = os.path.join(work, cid)
             make_bundle(b, build, *bundles[key])
+            if key == "noanchor":  # the loader's encrypted table (ebcc-secrets(7))
+                rt.run("encrypt-image", "--in", "-", "--out", os.path.join(b, "stages", "table.enc"),
+                       "--key-out", os.path.join(work, "table.key"), stdin=b"owner=fuzz\nmodel=seed\n")
             rt.run("create", "--bundle", b, cid, detach=True)
             seeds["state"].append(state_of(cid))
             rt.run("start", cid)
@@ -199,6 +208,24 @@ def collect(build, work):
         seeds["evidence"].append(ev)
         # The same envelope pretty-printed is the same evidence.
         seeds["evidence"].append(json.dumps(json.loads(ev), indent=1).encode())
+        # Versions 3 and 4: the loader makes a key (3), loads its table with the key sealed to
+        # it (4), and makes a key again (4 with the key).
+        rt.run("invoke", "fz-noanchor", "loader", "--nonce", "02", stdin=b"key")
+        key_ev = os.path.join(work, "key-evidence.json")
+        with open(key_ev, "wb") as f:
+            f.write(rt.run("evidence", "fz-noanchor", "loader").strip())
+        seeds["evidence"].append(open(key_ev, "rb").read())
+        release = os.path.join(work, "release.json")
+        with open(release, "wb") as f:
+            f.write(js(dict(key_policy, nonce="02")))
+        sealed = os.path.join(work, "table.sealed")
+        rt.run("seal", "--evidence", key_ev, "--policy", release, "--in", os.path.join(work, "table.key"),
+               "--out", sealed)
+        load = rt.run("load-request", "--sealed-key", sealed, "--image",
+                      os.path.join(work, "fz-noanchor", "stages", "table.enc"))
+        for req in (load, b"key"):
+            rt.run("invoke", "fz-noanchor", "loader", "--nonce", "03", stdin=req)
+            seeds["evidence"].append(rt.run("evidence", "fz-noanchor", "loader").strip())
         # The evidence fuzzer starts on the success path only if its seeds verify under its key.
         policy = os.path.join(work, "fuzz-policy.json")
         with open(policy, "wb") as f:
