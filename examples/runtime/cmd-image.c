@@ -7,8 +7,11 @@
  * decrypts it inside the TEE (ebcc_stage_load_image()). The formats are the man page's,
  * written here as any other implementation would (this program uses the public API only).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -29,6 +32,33 @@ static void put_be(uint8_t *out, uint64_t v, int bytes)
 {
 	for (int i = bytes - 1; i >= 0; i--, v >>= 8)
 		out[i] = (uint8_t)v;
+}
+
+/* A new key file (0600): an existing one is never overwritten, since the image it opens would be
+ * lost with it. 0 or -1 (reported). */
+static int write_new_key(const char *path, const uint8_t *key, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	ssize_t n;
+	int saved;
+
+	if (fd < 0)
+		return rt_fail_plain("encrypt-image: --key-out %s: %s%s", path, strerror(errno),
+				     errno == EEXIST ? " (an existing key is never overwritten)" : ""),
+		       -1;
+	n = write(fd, key, len);
+	saved = errno;
+	if (close(fd) < 0 && n == (ssize_t)len) {
+		n = -1;
+		saved = errno;
+	}
+	if (n != (ssize_t)len) {
+		rt_fail_plain("encrypt-image: writing %s: %s", path,
+			      n < 0 ? strerror(saved) : "short write");
+		unlink(path);
+		return -1;
+	}
+	return 0;
 }
 
 /* AES-256-GCM of plain into image (IMAGE_HEADER_SIZE + len + IMAGE_TAG_SIZE bytes). */
@@ -103,7 +133,7 @@ static int encrypt_image_run(struct rt *rt, int argc, char **argv)
 		goto out;
 	}
 	/* The key first: an image whose key was lost is worth nothing. */
-	if (rt_write_file(key_out, RT_OUT_STREAM, key, sizeof(key)) < 0 ||
+	if (write_new_key(key_out, key, sizeof(key)) < 0 ||
 	    rt_write_file(out, RT_OUT_STREAM, image, IMAGE_HEADER_SIZE + len + IMAGE_TAG_SIZE) < 0)
 		goto out;
 	rt_hex(digest, sizeof(digest), hex);
@@ -124,8 +154,9 @@ const struct rt_command rt_cmd_encrypt_image = {
 	.summary = "encrypt a payload for a loader stage with a fresh key (ebcc-secrets(7))",
 	.help = "  -i, --in FILE       the payload, at most 64 MiB (default: - for stdin)\n"
 		"  -o, --out FILE      the encrypted image (created 0600)\n"
-		"  -k, --key-out FILE  its AES-256 key, 32 bytes (created 0600): keep it off the\n"
-		"                      host; release it with `seal` to an attested loader only\n"
+		"  -k, --key-out FILE  its AES-256 key, 32 bytes (a new file, 0600; an existing\n"
+		"                      one is refused): keep it off the host; release it with\n"
+		"                      `seal` to an attested loader only\n"
 		"Prints image_digest=sha256:<hex>, the digest the loader's evidence binds once it\n"
 		"has loaded the payload (pin it as the policy's \"image_digest\").\n",
 	.run = encrypt_image_run,

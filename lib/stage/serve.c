@@ -136,11 +136,10 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 }
 
 /* The answer: IMAGE once an image is loaded (image.h), KEY when the handler made a key
- * (secret.h), REPORT (report_data over what was
- * received and is returned, and that key, and the report of the stage's own TEE primitive over
- * it, when it has one: attest.h) and RESPONSE. Without a primitive the TEE's driver on the host
- * side reports, for the backends whose host is inside the TEE. A key whose answer is not sent
- * whole is wiped. */
+ * (secret.h), REPORT (report_data over what was received and is returned, that digest and that
+ * key, and the report of the stage's own TEE primitive over it, when it has one: attest.h) and
+ * RESPONSE. Without a primitive the TEE's driver on the host side reports, for the backends
+ * whose host is inside the TEE. A key whose answer is not sent whole is wiped. */
 static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		       const uint8_t request_digest[32], const void *response, size_t response_len)
 {

@@ -148,6 +148,17 @@ class ImageTest(RuntimeCase):
         self.assertEqual(struct.unpack(">Q", image[20:28])[0], len(self.table))
         self.assertEqual(len(image), 28 + len(self.table) + 16)
         self.assertEqual(os.stat(self.path("table.key")).st_mode & 0o777, 0o600)
+        # A second image never overwrites a key: the first image would be lost with it.
+        with open(self.path("table.key"), "rb") as f:
+            key = f.read()
+        rc, _, err = run("encrypt-image", "--in", self.path("table"), "--out",
+                         self.path("again.enc"), "--key-out", self.path("table.key"),
+                         root=self.root)
+        self.assertEqual(rc, 1)
+        self.assertIn("an existing key is never overwritten", err)
+        with open(self.path("table.key"), "rb") as f:
+            self.assertEqual(f.read(), key)
+        self.assertFalse(os.path.exists(self.path("again.enc")))
         request = self.load_request(self.release_key("rt"))
         rc, out, err = self.invoke("rt", "loader", request)
         self.assertEqual((rc, out), (0, f"loaded {len(self.table)} bytes"), err)
