@@ -447,6 +447,8 @@ struct ebcc_stage_decl {
 	 * its key is released under (JSON text); both NULL when absent. */
 	char *encrypted_image;
 	char *key_policy_json;
+	/* The measurement keyPolicy pins (NULL: none), for create's check; not kept in state. */
+	char *key_policy_measurement;
 	/* Set while an instance-lifetime stage is loaded (between start and kill). */
 	bool loaded;
 	uint64_t eid;

@@ -80,7 +80,7 @@ int ebcc__frame_decode_header(const uint8_t *buf, size_t len, const struct ebcc_
 	return EBCC_FRAME_OK;
 }
 
-static uint32_t get_be32(const uint8_t *p)
+uint32_t ebcc__frame_get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
@@ -95,7 +95,7 @@ static bool bind_well_formed(const uint8_t *p, size_t len)
 
 		if (len - at < 4)
 			return false;
-		n = get_be32(p + at);
+		n = ebcc__frame_get_be32(p + at);
 		at += 4;
 		if (n > len - at || ((i == 2 || i == 3) && n != 8))
 			return false;

@@ -96,6 +96,7 @@ void ebcc__stage_decl_clear(struct ebcc_stage_decl *s)
 	free(s->isolation_json);
 	free(s->encrypted_image);
 	free(s->key_policy_json);
+	free(s->key_policy_measurement);
 	*s = (struct ebcc_stage_decl){ 0 };
 }
 
@@ -152,8 +153,11 @@ static int parse_encrypted_image(struct json_object *obj, struct ebcc_stage_decl
 	r = ebcc__policy_parse(s->key_policy_json, &parsed);
 	if (r < 0)
 		return ebcc__error_prefix(ERR, "%s: keyPolicy", what);
+	if (parsed.measurement != NULL &&
+	    (s->key_policy_measurement = strdup(parsed.measurement)) == NULL)
+		r = ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	ebcc__policy_clear(&parsed);
-	return 0;
+	return r;
 }
 
 struct json_object *ebcc__encrypted_image_json(const struct ebcc_stage_decl *s)

@@ -145,9 +145,15 @@ static int export_filter(scmp_filter_ctx f, bool patch_kill, struct sock_fprog *
  * text). From valgrind's own text, and only there, mmap and mprotect are allowed with any
  * protection. After the exec valgrind is gone (children are not traced); a stage would have to
  * have its code at that very address to use the rule, and only while the embedder runs under
- * valgrind, which is a debugging setting.
+ * valgrind, which is a debugging setting. The text does not move: it is read once.
  */
-static bool valgrind_text(uint64_t *ret_lo, uint64_t *ret_hi)
+static struct {
+	pthread_once_t once;
+	bool found;
+	uint64_t lo, hi;
+} valgrind_text_range = { .once = PTHREAD_ONCE_INIT };
+
+static bool valgrind_text_read(uint64_t *ret_lo, uint64_t *ret_hi)
 {
 	char line[512];
 	FILE *maps = fopen("/proc/self/maps", "re");
@@ -176,6 +182,20 @@ static bool valgrind_text(uint64_t *ret_lo, uint64_t *ret_hi)
 	}
 	fclose(maps);
 	return found;
+}
+
+static void valgrind_text_once(void)
+{
+	valgrind_text_range.found = valgrind_text_read(&valgrind_text_range.lo,
+						       &valgrind_text_range.hi);
+}
+
+static bool valgrind_text(uint64_t *ret_lo, uint64_t *ret_hi)
+{
+	pthread_once(&valgrind_text_range.once, valgrind_text_once);
+	*ret_lo = valgrind_text_range.lo;
+	*ret_hi = valgrind_text_range.hi;
+	return valgrind_text_range.found;
 }
 
 /* Prepends to the program: on the native architecture, mmap or mprotect from [lo, hi) is

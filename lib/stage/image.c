@@ -17,16 +17,6 @@
 #include "binding.h"
 #include "image.h"
 
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
-}
-
 int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint8_t *key,
 			      uint8_t **ret, size_t *ret_len)
 {
@@ -36,6 +26,7 @@ int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint
 	br_ghash ghash = br_ghash_pclmul_get();
 	br_aes_gen_ctr_keys aes;
 	br_gcm_context gcm;
+	const uint8_t *length;
 	uint8_t *plain;
 	uint64_t len;
 	uint32_t ok;
@@ -47,7 +38,8 @@ int ebcc__stage_image_decrypt(const uint8_t *image, size_t image_len, const uint
 	if (image_len < EBCC_IMAGE_HEADER_SIZE + EBCC_IMAGE_TAG_SIZE ||
 	    memcmp(image, EBCC_IMAGE_MAGIC, EBCC_IMAGE_MAGIC_SIZE) != 0)
 		return EBCC_ERR_CORRUPT;
-	len = get_be64(image + EBCC_IMAGE_MAGIC_SIZE + EBCC_IMAGE_IV_SIZE);
+	length = image + EBCC_IMAGE_MAGIC_SIZE + EBCC_IMAGE_IV_SIZE; /* u64be */
+	len = (uint64_t)ebcc__frame_get_be32(length) << 32 | ebcc__frame_get_be32(length + 4);
 	if (len != image_len - EBCC_IMAGE_HEADER_SIZE - EBCC_IMAGE_TAG_SIZE)
 		return EBCC_ERR_CORRUPT;
 	plain = malloc(len > 0 ? (size_t)len : 1);
@@ -89,7 +81,7 @@ int ebcc_stage_load_image(const void *request, size_t request_len, void **ret_im
 	if (request_len < EBCC_LOAD_HEADER_SIZE ||
 	    memcmp(req, EBCC_LOAD_MAGIC, EBCC_LOAD_MAGIC_SIZE) != 0)
 		return EBCC_ERR_CORRUPT;
-	sealed_len = get_be32(req + EBCC_LOAD_MAGIC_SIZE);
+	sealed_len = ebcc__frame_get_be32(req + EBCC_LOAD_MAGIC_SIZE);
 	if (sealed_len > request_len - EBCC_LOAD_HEADER_SIZE)
 		return EBCC_ERR_CORRUPT;
 	r = ebcc_stage_open_secret(req + EBCC_LOAD_HEADER_SIZE, sealed_len, &key, &key_len);
