@@ -77,19 +77,6 @@ int ebcc__evidence_digest_parse(const char *text, size_t len, uint8_t out[EBCC_S
 	return 0;
 }
 
-void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE])
-{
-	size_t n = len < SHOW_MAX ? len : SHOW_MAX, o = 0;
-
-	for (size_t i = 0; i < n; i++)
-		out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (len > n) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
 static int bad_string(int err, const char *field, const char *value, const char *rule)
 {
 	char shown[EBCC_EVIDENCE_SHOW_SIZE];

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../backends/common/backend-env.h"
 #include "ebcc-private.h"
 
 /* The smallest table this library accepts: everything up to and including stage_unload. */
@@ -278,6 +279,7 @@ int ebcc__registry_init(struct ebcc_context *ctx)
 	};
 
 	pthread_mutex_init(&ctx->plugin_lock, NULL);
+	ebcc__env_set_sandbox_pool_lookup(ebcc__session_sandbox_pool);
 	for (size_t i = 0; i < EBCC_ARRAY_SIZE(builtins); i++) {
 		int r = register_backend(ctx, builtins[i](), NULL, NULL);
 

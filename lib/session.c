@@ -130,7 +130,7 @@ void ebcc__backend_session_close(struct ebcc_backend_session *s)
 	s->env.data_dir_fd = -1;
 }
 
-struct ebcc__sandbox_pool *ebcc__env_sandbox_pool(const struct ebcc_backend_env *env)
+struct ebcc__sandbox_pool *ebcc__session_sandbox_pool(const struct ebcc_backend_env *env)
 {
 	const struct ebcc_backend_session *s;
 

@@ -6,7 +6,7 @@
 #include <openssl/err.h>
 
 #include "backend-env.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 int ebcc__env_fail(const struct ebcc_backend_env *env, int r)
 {
@@ -113,4 +113,20 @@ const char *ebcc__openssl_reason(void)
 	ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
 	return buf;
+}
+
+static struct ebcc__sandbox_pool *(*sandbox_pool_lookup)(const struct ebcc_backend_env *env);
+
+void ebcc__env_set_sandbox_pool_lookup(
+	struct ebcc__sandbox_pool *(*lookup)(const struct ebcc_backend_env *env))
+{
+	__atomic_store_n(&sandbox_pool_lookup, lookup, __ATOMIC_RELEASE);
+}
+
+struct ebcc__sandbox_pool *ebcc__env_sandbox_pool(const struct ebcc_backend_env *env)
+{
+	struct ebcc__sandbox_pool *(*lookup)(const struct ebcc_backend_env *) =
+		__atomic_load_n(&sandbox_pool_lookup, __ATOMIC_ACQUIRE);
+
+	return lookup != NULL ? lookup(env) : NULL;
 }

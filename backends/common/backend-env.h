@@ -13,6 +13,14 @@
 #include "ebcc/backend.h"
 
 struct json_object;
+struct ebcc__sandbox_pool;
+
+/* The sandbox pool of the context behind env, or NULL: the core that links the built-in
+ * backends sets the lookup (a context's pool is the core's); a backend built out of tree has
+ * none, and spawns every sandbox on the spot. */
+struct ebcc__sandbox_pool *ebcc__env_sandbox_pool(const struct ebcc_backend_env *env);
+void ebcc__env_set_sandbox_pool_lookup(
+	struct ebcc__sandbox_pool *(*lookup)(const struct ebcc_backend_env *env));
 
 /* The checks every backend makes of the core's stage parameters: their size, the lifetime,
  * the names and, when loading, the image descriptor. Errors: EBCC_ERR_ABI, _INVALID_ARG. */

@@ -19,7 +19,7 @@
 #include <time.h>
 
 #include "channel.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "frame.h"
 
 static const char truncation_note[] = "[ebcc: log truncated: the stage logged more than the "

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "eid.h"
 
 static int lock_exclusive(int dir_fd, int *ret_fd)

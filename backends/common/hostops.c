@@ -7,13 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "hostops.h"
 
 struct system_host {

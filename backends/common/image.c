@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "image.h"
 
 #ifndef MFD_EXEC

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 /* The largest stage image accepted. */
 #define EBCC_IMAGE_MAX (UINT64_C(512) << 20)

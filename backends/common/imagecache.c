@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "image.h"
 
 #define SLOTS 8

@@ -8,7 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "policyopts.h"
 
 #define ERR EBCC_ERR_VERIFY

@@ -17,7 +17,7 @@
 
 #include "backend-env.h"
 #include "channel.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "ebcc/stage.h"
 #include "eid.h"
 #include "image.h"

@@ -24,7 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-plan.h"
 
 /*

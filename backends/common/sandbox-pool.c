@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-plan.h"
 #include "sandbox-pool.h"
 #include "sandbox-zygote.h"

@@ -21,7 +21,7 @@
 
 #include <json-c/json.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-pool.h"
 #include "sandbox.h"
 

@@ -19,7 +19,7 @@
 
 #include <seccomp.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-plan.h"
 
 

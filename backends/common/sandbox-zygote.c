@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -27,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-plan.h"
 #include "sandbox-zygote.h"
 

@@ -38,7 +38,7 @@
 
 #include <json-c/json.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sandbox-plan.h"
 #include "sandbox-pool.h"
 

@@ -22,7 +22,7 @@ struct ebcc__sandbox_pool;
 
 /* Where the stage finds what the sandbox hands it. */
 #define EBCC_SANDBOX_CHANNEL_FD 3 /* = EBCC_STAGE_CHANNEL_FD */
-#define EBCC_SANDBOX_ATTEST_FD 4  /* = EBCC_ATTEST_FD (lib/frame.h) */
+#define EBCC_SANDBOX_ATTEST_FD 4  /* = EBCC_ATTEST_FD (lib/base/frame.h) */
 
 struct ebcc__sandbox_spec {
 	int image_fd;           /* the executable, run with execveat(fd, "", AT_EMPTY_PATH) */

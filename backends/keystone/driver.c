@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "driver.h"
 
 _Static_assert(sizeof(struct ebcc__ks_ioctl_create) == 80, "keystone_ioctl_create_enclave");

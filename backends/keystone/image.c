@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "image.h"
 
 #define BLOCK 512

@@ -25,9 +25,10 @@
 
 #include <json-c/json.h>
 
+#include "../builtin.h"
 #include "../common/backend-env.h"
 #include "../common/hostops.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "image.h"
 #include "report.h"
 #include "stage.h"

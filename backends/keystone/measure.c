@@ -3,7 +3,7 @@
 #include <openssl/evp.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "measure.h"
 
 static size_t page_up(size_t n)

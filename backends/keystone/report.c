@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 #include "report.h"
 

@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sig.h"
 
 int ebcc__ks_sha3_512(const void *const *parts, const size_t *lens, size_t n,

@@ -12,12 +12,12 @@
 
 #include <json-c/json.h>
 
-#include "../../lib/frame.h"
-#include "../../lib/stage/keystone-edge.h"
+#include "frame.h"
+#include "keystone-edge.h"
 #include "../common/backend-env.h"
 #include "../common/channel.h"
 #include "../common/eid.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "report.h"
 #include "stage.h"
 
@@ -534,7 +534,7 @@ static int serve_call(struct exchange *x, const struct ebcc__ks_stop *stop,
 		return r < 0 ? r : 1;
 	default:
 		return fail(x, "it made edge call %#" PRIx64 ", which is not one of libebcc's "
-			    "(NEXT, READ, LOG, ANSWER: lib/stage/keystone-edge.h)", stop->call_id);
+			    "(NEXT, READ, LOG, ANSWER: lib/base/keystone-edge.h)", stop->call_id);
 	}
 	ebcc__ks_edge_answer(x->e, len);
 	return 0;

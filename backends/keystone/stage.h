@@ -2,7 +2,7 @@
 /*
  * Keystone stages: an eapp in an enclave of its own, created from the three files of the stage
  * image (image.h) through the driver (driver.h), talking to the host through edge calls
- * (lib/stage/keystone-edge.h).
+ * (lib/base/keystone-edge.h).
  *
  *  - instance lifetime: the enclave is created, filled, finalized and run at load until the
  *    eapp asks for its first request (NEXT); between invocations it stays stopped in an edge

@@ -13,7 +13,7 @@
 
 #include "../common/bytes.h"
 #include "attest.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "teec.h"
 
 #define ERR EBCC_ERR_VERIFY

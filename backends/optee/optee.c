@@ -19,10 +19,11 @@
 
 #include <json-c/json.h>
 
+#include "../builtin.h"
 #include "../common/backend-env.h"
 #include "../common/hostops.h"
 #include "attest.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 #include "sessions.h"
 #include "taimage.h"

@@ -8,7 +8,7 @@
 #include <openssl/pem.h>
 
 #include "../common/policyopts.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 
 static int hex_value(char c)

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 #include "taimage.h"
 #include "teedev.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "taimage.h"
 
 int ebcc__ta_image_parse(const uint8_t *data, size_t len, const char *display,

@@ -2,7 +2,7 @@
 /* TEE Client API results: names, origins and their meaning for a stage (see teec.h). */
 #include <stdio.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "teec.h"
 
 static const struct {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "teedev.h"
 
 static const char *errno_name(int e)

@@ -12,7 +12,7 @@
 
 #include "../common/bytes.h"
 #include "driver.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 #define ERR EBCC_ERR_BACKEND
 #define ENCLU_EENTER 2

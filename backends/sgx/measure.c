@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "measure.h"
 
 #define ERR EBCC_ERR_INVALID_ARG

@@ -11,7 +11,7 @@
 #include "../tsm/crl.h"
 #include "../tsm/crypto.h"
 #include "../common/policyopts.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 
 #define ERR EBCC_ERR_VERIFY

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "quote.h"
 
 #define WHAT "SGX quote"

@@ -20,9 +20,10 @@
 
 #include <json-c/json.h>
 
+#include "../builtin.h"
 #include "../common/backend-env.h"
 #include "../common/hostops.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "verify.h"
 
 #define SGX_DEVICE "/dev/sgx_enclave"

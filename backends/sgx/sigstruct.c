@@ -10,7 +10,7 @@
 #include <openssl/rsa.h>
 
 #include "../common/bytes.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "sigstruct.h"
 
 #define PAYLOAD_PART 128

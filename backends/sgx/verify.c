@@ -8,7 +8,7 @@
 
 #include "../tsm/crl.h"
 #include "../tsm/crypto.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 #include "quote.h"
 #include "verify.h"

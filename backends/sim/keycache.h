@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 /* What tells one version of a key file from another. */
 struct ebcc__sim_key_identity {

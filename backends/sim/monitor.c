@@ -2,7 +2,7 @@
 /*
  * The simulated security monitor. The launcher side starts one per stage, before the stage: it
  * holds the device key's signing secret and the measurement and EID of the image that was
- * loaded, and answers only the stage, on the stage's descriptor 4 (EBCC_ATTEST_FD, lib/frame.h):
+ * loaded, and answers only the stage, on the stage's descriptor 4 (EBCC_ATTEST_FD, lib/base/frame.h):
  * for each message of exactly 64 bytes, the stage's report_data, the report over them; an
  * empty message for anything else. The host library holds no end of that socket and never asks
  * it anything, so every report says what the stage computed, as a TEE's monitor would. It
@@ -28,7 +28,7 @@
 
 #include "../common/sandbox-pool.h"
 #include "../common/sandbox.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "frame.h"
 #include "monitor.h"
 

@@ -3,7 +3,7 @@
 #include <json-c/json.h>
 
 #include "../common/policyopts.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 
 int ebcc__sim_policy_options_check(const char *policy_json)

@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "../common/backend-env.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "keycache.h"
 #include "report.h"
 

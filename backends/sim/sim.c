@@ -12,11 +12,12 @@
 
 #include <json-c/json.h>
 
+#include "../builtin.h"
 #include "../common/backend-env.h"
 #include "../common/procstage.h"
 #include "../common/sandbox.h"
 #include "frame.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "monitor.h"
 #include "options.h"
 #include "report.h"

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "configfs.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "snp.h"
 #include "tdx.h"
 

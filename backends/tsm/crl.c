@@ -10,7 +10,7 @@
 
 #include "crl.h"
 #include "crypto.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 #define ERR EBCC_ERR_VERIFY
 

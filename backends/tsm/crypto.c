@@ -13,7 +13,7 @@
 
 #include "crypto.h"
 #include "../common/backend-env.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 #define RAW_COMPONENT_MAX 72 /* SNP pads P-384 integers to 72 bytes */
 

@@ -7,7 +7,7 @@
 #include "../common/bytes.h"
 #include "crypto.h"
 #include "dcap.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 int ebcc__dcap_take(struct ebcc__dcap_cursor *c, size_t n, const char *field,
 		    const uint8_t **ret)

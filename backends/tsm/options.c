@@ -9,7 +9,7 @@
 #include "crl.h"
 #include "crypto.h"
 #include "../common/policyopts.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 
 #define ERR EBCC_ERR_VERIFY

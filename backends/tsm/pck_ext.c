@@ -8,7 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "pck_ext.h"
 
 #define ERR EBCC_ERR_VERIFY

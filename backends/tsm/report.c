@@ -4,7 +4,7 @@
 
 #include "../common/bytes.h"
 #include "report.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "snp.h"
 
 #define WHAT EBCC_TSM_FORMAT " report"

@@ -9,7 +9,7 @@
 #include "../common/bytes.h"
 #include "crl.h"
 #include "crypto.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "snp.h"
 #include "snp_tcb.h"
 

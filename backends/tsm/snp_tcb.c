@@ -9,7 +9,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "snp_tcb.h"
 
 #define ERR EBCC_ERR_VERIFY

@@ -6,7 +6,7 @@
 
 #include "../common/bytes.h"
 #include "dcap.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "tdx.h"
 
 #define WHAT "TDX quote"

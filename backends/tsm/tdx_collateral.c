@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "crypto.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "pck_ext.h"
 #include "tdx_collateral.h"
 

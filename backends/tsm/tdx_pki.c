@@ -12,7 +12,7 @@
 
 #include "crl.h"
 #include "crypto.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "tdx_collateral.h"
 
 #define ERR EBCC_ERR_VERIFY

@@ -16,13 +16,14 @@
 
 #include <json-c/json.h>
 
+#include "../builtin.h"
 #include "../common/backend-env.h"
 #include "../common/hostops.h"
 #include "../common/procstage.h"
 #include "../common/sandbox.h"
 #include "configfs.h"
 #include "report.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "verify.h"
 
 static const struct ebcc__procstage_kind tsm_kind = { .backend = "tsm", .socket = "tsm.sock" };

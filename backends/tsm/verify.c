@@ -8,7 +8,7 @@
 
 #include "../common/bytes.h"
 #include "report.h"
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "options.h"
 #include "snp.h"
 #include "snp_tcb.h"

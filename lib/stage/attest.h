@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 
 /*
  * A report over report_data from the stage's attestation primitive (frame.h, EBCC_ATTEST_FD)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * report_data on the protected side: the stage library computes it over the request it received
- * and the response it returns, with the host's BIND fields in between, exactly as lib/binding.c
- * and every verifier do (the encoding is in lib/frame.h and ebcc_evidence_verify(3)). SHA-256
- * and SHA-512 come from BearSSL, linked statically into the stage.
+ * and the response it returns, with the host's BIND fields in between, exactly as
+ * lib/base/binding.c and every verifier do (the encoding is in lib/base/frame.h and
+ * ebcc_evidence_verify(3)). SHA-256 and SHA-512 come from BearSSL, linked statically into the
+ * stage.
  */
 #ifndef EBCC_STAGE_BINDING_H
 #define EBCC_STAGE_BINDING_H
@@ -11,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 
 /* SHA-256 of data, the digest the binding holds for a request or a response. */
 void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32]);

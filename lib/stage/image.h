@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 
 struct ebcc__stage_image {
 	int loaded;

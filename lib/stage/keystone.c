@@ -15,10 +15,10 @@
 #include <ebcc/ebcc.h>
 #include <ebcc/stage.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 #include "binding.h"
 #include "eyrie.h"
-#include "keystone-edge.h"
+#include "../base/keystone-edge.h"
 
 /* Whether a handler is running, for ebcc_stage_log(). */
 static int in_request;

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 
 /* The one key a stage process holds (keystate.c); the crypto that fills and uses it is in
  * secret.c, linked only into stages that call ebcc_stage_key_public(). */

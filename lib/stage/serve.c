@@ -18,7 +18,7 @@
 #include <ebcc/ebcc.h>
 #include <ebcc/stage.h>
 
-#include "../frame.h"
+#include "../base/frame.h"
 #include "attest.h"
 #include "binding.h"
 #include "image.h"

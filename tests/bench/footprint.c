@@ -10,7 +10,7 @@
  *    this process, and after one ebcc_instance_status() on each;
  *  - the stage-side library libebcc-stage.a, the protected side's TCB: its size as built and
  *    stripped of what linking does not need (strip --strip-unneeded), the text + data + bss of
- *    its objects (size -t), and the lines of its sources (lib/stage/ *.c and lib/frame.c);
+ *    its objects (size -t), and the lines of its sources (lib/stage/ *.c and lib/base/frame.c);
  *    and the bytes a stage image (the echo stage) holds of the code and data of libebcc-stage
  *    and of BearSSL: the sizes (nm -S) of its symbols that those archives define.
  */
@@ -357,7 +357,7 @@ static int tcb(const struct bench_opts *o, const char *scratch)
 	}
 	if (pathf(copy, sizeof(copy), "%s/libebcc-stage.a", scratch) < 0 ||
 	    pathf(pattern, sizeof(pattern), "%s/lib/stage/*.c", o->source_dir) < 0 ||
-	    pathf(frame, sizeof(frame), "%s/lib/frame.c", o->source_dir) < 0)
+	    pathf(frame, sizeof(frame), "%s/lib/base/frame.c", o->source_dir) < 0)
 		return -1;
 	if (stat(o->stage_lib, &st) < 0)
 		return fail_errno(o->stage_lib);
@@ -397,7 +397,7 @@ static int tcb(const struct bench_opts *o, const char *scratch)
 			files++;
 		}
 	}
-	report_note("stage-side sources: %s/lib/stage/*.c and lib/frame.c (%ld files)",
+	report_note("stage-side sources: %s/lib/stage/*.c and lib/base/frame.c (%ld files)",
 		    o->source_dir, files);
 	report_value("footprint.tcb.lines", "stage-side source lines", (double)lines, "lines");
 	report_value("footprint.tcb.nonblank", "stage-side source lines, not blank",

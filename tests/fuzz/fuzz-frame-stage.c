@@ -10,7 +10,7 @@
  * Properties: ebcc_stage_serve() returns what the frames call for (0 when the host hangs up
  * between requests, EBCC_ERR_CORRUPT for a bad header or BIND, EBCC_ERR_IO for a truncated
  * frame), and the stage writes exactly the frames the requests call for, byte for byte (built
- * here from the wire format in lib/frame.h, not with the encoder under test; the REPORT's
+ * here from the wire format in lib/base/frame.h, not with the encoder under test; the REPORT's
  * report_data with OpenSSL, not with the stage's BearSSL), which the host's decoder accepts.
  */
 #include <errno.h>

@@ -15,7 +15,7 @@ collects verifies against the key the evidence fuzzer trusts (fuzz-key.h), and k
   state            state.json of real composites: created, running, stopped, without an anchor
   policy           verification policies (the fixed evidence of fuzz-policy.c, spelled out below)
   frame-host       what a stage sends the host: LOG, IMAGE, KEY, REPORT, RESPONSE and ERROR
-                   frames (lib/frame.h)
+                   frames (lib/base/frame.h)
   frame-stage      what the host sends a stage: REQUEST frames, for fuzz-frame-stage.c's handler
   optee-attest     ebcc.optee.v1 reports as OP-TEE's attestation PTA signs them, with the
                    policy flags, report_data and EID of fuzz-optee-attest.c's input; signed

@@ -23,8 +23,8 @@
 
 #include "../../backends/keystone/driver.h"
 #include "../../backends/keystone/image.h"
-#include "../../lib/frame.h"
-#include "../../lib/stage/keystone-edge.h"
+#include "frame.h"
+#include "keystone-edge.h"
 #include "../api/bundleutil.h"
 #include "ebcc-private.h"
 #include "fake-keystone-shim.h"

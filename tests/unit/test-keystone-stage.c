@@ -30,9 +30,9 @@
 #include <openssl/pem.h>
 
 #include "../../backends/keystone/image.h"
-#include "../../lib/frame.h"
+#include "frame.h"
 #include "../../lib/stage/eyrie.h"
-#include "../../lib/stage/keystone-edge.h"
+#include "keystone-edge.h"
 #include "../api/bundleutil.h"
 #include "ebcc-private.h"
 #include "fake-keystone-shim.h"

@@ -21,7 +21,7 @@
 
 #include <openssl/evp.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 #include "frame.h"
 
 void ebcc__binding_from_backend(const struct ebcc_backend_binding *in, struct ebcc_binding *out)

@@ -11,7 +11,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 int ebcc__random_hex(char *buf, size_t bytes)
 {

@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 int ebcc__json_parse(const char *text, size_t len, int err, const char *what,
 		     struct json_object **ret)

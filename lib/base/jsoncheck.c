@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 /* Keys in obj and every object nested in it. */
 static size_t tree_key_count(struct json_object *obj)

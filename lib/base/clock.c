@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 uint64_t ebcc__now_ns(void)
 {

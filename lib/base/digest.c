@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 /* OpenSSL 3 looks a digest up in its provider store, under locks, every time EVP_sha256() is
  * used; the methods are fetched once instead and kept for the life of the process. */

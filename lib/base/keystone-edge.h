@@ -20,7 +20,7 @@
 #ifndef EBCC_STAGE_KEYSTONE_EDGE_H
 #define EBCC_STAGE_KEYSTONE_EDGE_H
 
-#include "../frame.h"
+#include "frame.h"
 
 #define EBCC_KS_CALL_NEXT 0xebcc0001u
 #define EBCC_KS_CALL_READ 0xebcc0002u

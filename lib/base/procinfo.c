@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 /* Reads /proc/<pid>/stat: state letter and start time (field 22, clock ticks since boot). */
 static int read_stat(pid_t pid, char *ret_state, uint64_t *ret_start)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "ebcc-private.h"
+#include "ebcc-base.h"
 
 int ebcc__parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *ret)
 {
