@@ -639,6 +639,12 @@ int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_
 /* The part of ebcc__policy_check() that needs only the evidence's backend, for a verifier to
  * make before it asks the backend: backend_options may hold only an object for that backend. */
 int ebcc__policy_check_backend(const struct ebcc__policy *p, const char *backend);
+/* Fills check's policy fields for backend (as registered): trusted keys, the whole text
+ * (policy_json, "" read as none), the backend's own part as JSON in *ret_part (free it after the
+ * check; NULL when the policy has none) and the verification time. Errors: EBCC_ERR_NO_MEMORY. */
+int ebcc__policy_fill_check(const struct ebcc__policy *p, const char *policy_json,
+			    const char *backend, struct ebcc_backend_report_check *check,
+			    char **ret_part);
 
 /* ---- invocations (lib/invoke.c, lib/invocation.c, lib/artifacts.c, lib/seq.c) ---------- */
 

@@ -249,6 +249,29 @@ int ebcc__policy_check_backend(const struct ebcc__policy *p, const char *backend
 	return 0;
 }
 
+int ebcc__policy_fill_check(const struct ebcc__policy *p, const char *policy_json,
+			    const char *backend, struct ebcc_backend_report_check *check,
+			    char **ret_part)
+{
+	struct json_object *part = NULL;
+
+	*ret_part = NULL;
+	check->trusted_keys = p->trusted_keys;
+	check->trusted_keys_count = p->n_trusted_keys;
+	check->policy_json = policy_json != NULL && policy_json[0] != '\0' ? policy_json : NULL;
+	check->has_verification_time = p->has_verification_time;
+	check->verification_time = p->verification_time;
+	if (p->backend_options != NULL &&
+	    json_object_object_get_ex(p->backend_options, backend, &part)) {
+		int r = ebcc__json_to_string(part, JSON_C_TO_STRING_PLAIN, ret_part);
+
+		if (r < 0)
+			return r;
+	}
+	check->backend_options_json = *ret_part;
+	return 0;
+}
+
 int ebcc__policy_check(const struct ebcc__policy *p, const struct ebcc_evidence_fields *f)
 {
 	const struct ebcc_binding *b = &f->binding;

@@ -40,13 +40,14 @@ static int verify(struct ebcc_context *ctx, const struct ebcc_backend *b, const 
 		.format = EBCC_BACKEND_FORMAT_RAW,
 		.report = data,
 		.report_len = len,
-		.trusted_keys = policy->trusted_keys,
-		.trusted_keys_count = policy->n_trusted_keys,
-		.policy_json = policy_json != NULL && policy_json[0] != '\0' ? policy_json : NULL,
 	};
+	_cleanup_free_ char *part = NULL;
 	char *claims = NULL;
 	int r;
 
+	r = ebcc__policy_fill_check(policy, policy_json, b->name, &check, &part);
+	if (r < 0)
+		return r;
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)
 		return r;

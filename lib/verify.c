@@ -63,12 +63,13 @@ static int check_report(struct ebcc_context *ctx, const struct ebcc_backend *b,
 		.report_data_len = EBCC_REPORT_DATA_SIZE,
 		.report = f->report,
 		.report_len = f->report_len,
-		.trusted_keys = policy->trusted_keys,
-		.trusted_keys_count = policy->n_trusted_keys,
-		.policy_json = policy_json != NULL && policy_json[0] != '\0' ? policy_json : NULL,
 	};
+	_cleanup_free_ char *part = NULL;
 	int r;
 
+	r = ebcc__policy_fill_check(policy, policy_json, b->name, &check, &part);
+	if (r < 0)
+		return r;
 	/* Offline: no state root, so no data directory either. */
 	r = ebcc__backend_session_open(&s, ctx, b, -1);
 	if (r < 0)

@@ -10,7 +10,7 @@
 
 int ebcc__env_fail(const struct ebcc_backend_env *env, int r)
 {
-	env->set_error(ebcc_last_error_message(), env->host);
+	env->set_error(ebcc__error_message(), env->host);
 	return r;
 }
 

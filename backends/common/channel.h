@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host side of the frame channel to a stage process (the wire format is in lib/base/frame.h and
- * ebcc-stage-protocol(7)): a rendezvous socket in the stage directory, and one request/answer
- * exchange with a deadline, a response limit and a log budget. Generic: it knows nothing of the
- * backend that started the stage.
+ * The host side of the frame channel to a stage process (the wire format is in
+ * lib/base/frame.h and ebcc-stage-protocol(7)): a rendezvous socket in the stage directory, and
+ * one request/answer exchange with a deadline, a response limit and a log budget. Generic: it
+ * knows nothing of the backend that started the stage.
  */
 #ifndef EBCC_BACKEND_CHANNEL_H
 #define EBCC_BACKEND_CHANNEL_H

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A backend's part of a verification policy (policyopts.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,9 @@ int ebcc__policy_keys_load(const char *const *pems, size_t n, EVP_PKEY ***ret_ke
 	return 0;
 }
 
-int ebcc__policy_backend_options(const char *policy_json, const char *backend,
-				 struct json_object **ret_root, struct json_object **ret_options)
+/* An older core hands over only the whole policy: backend_options.<backend> is found in it. */
+static int backend_options_of(const char *policy_json, const char *backend,
+			      struct json_object **ret_root, struct json_object **ret_options)
 {
 	struct json_object *options;
 	int r;
@@ -68,23 +70,7 @@ int ebcc__policy_backend_options(const char *policy_json, const char *backend,
 	return r;
 }
 
-int ebcc__policy_backend_part(const char *policy_json, const char *backend,
-			      const char *const *known, struct json_object **ret_root,
-			      struct json_object **ret_mine)
-{
-	char where[64];
-	int r = ebcc__policy_backend_options(policy_json, backend, ret_root, ret_mine);
-
-	if (r < 0 || *ret_mine == NULL)
-		return r;
-	snprintf(where, sizeof(where), "policy: backend_options.%s", backend);
-	if (!json_object_is_type(*ret_mine, json_type_object))
-		return ebcc__error(ERR, "%s must be an object, not %s", where,
-				   ebcc__json_type_article(*ret_mine));
-	return ebcc__json_refuse_unknown(*ret_mine, known, ERR, where) < 0 ? ERR : 0;
-}
-
-int ebcc__policy_time(struct json_object *root, bool *has, int64_t *ret)
+static int policy_time(struct json_object *root, bool *has, int64_t *ret)
 {
 	struct json_object *v;
 
@@ -98,6 +84,59 @@ int ebcc__policy_time(struct json_object *root, bool *has, int64_t *ret)
 				   "date-time such as \"2024-05-01T12:00:00Z\"");
 	*has = true;
 	return 0;
+}
+
+/* Whether the core filled the fields a 0.2 core appended to the check. */
+static bool check_has_part(const struct ebcc_backend_report_check *check)
+{
+	return check->size >= offsetof(struct ebcc_backend_report_check, reserved1) +
+				      sizeof(check->reserved1);
+}
+
+int ebcc__policy_part_get(const struct ebcc_backend_report_check *check, const char *backend,
+			  const char *const *known, struct ebcc__policy_part *ret)
+{
+	struct ebcc__policy_part p = { 0 };
+	char where[64];
+	int r = 0;
+
+	if (check_has_part(check)) {
+		const char *text = check->backend_options_json;
+
+		p.has_verification_time = check->has_verification_time != 0;
+		p.verification_time = check->verification_time;
+		if (text != NULL)
+			r = ebcc__json_parse(text, strnlen(text, EBCC_EVIDENCE_TEXT_MAX + 1), ERR,
+					     "policy: backend_options", &p.mine);
+	} else {
+		struct json_object *root = NULL, *mine = NULL;
+
+		r = backend_options_of(check->policy_json, backend, &root, &mine);
+		if (r == 0)
+			r = policy_time(root, &p.has_verification_time, &p.verification_time);
+		p.mine = json_object_get(mine);
+		json_object_put(root);
+	}
+	snprintf(where, sizeof(where), "policy: backend_options.%s", backend);
+	if (r == 0 && p.mine != NULL && known != NULL) {
+		if (!json_object_is_type(p.mine, json_type_object))
+			r = ebcc__error(ERR, "%s must be an object, not %s", where,
+					ebcc__json_type_article(p.mine));
+		else if (ebcc__json_refuse_unknown(p.mine, known, ERR, where) < 0)
+			r = ERR;
+	}
+	if (r < 0) {
+		ebcc__policy_part_clear(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+void ebcc__policy_part_clear(struct ebcc__policy_part *p)
+{
+	json_object_put(p->mine);
+	p->mine = NULL;
 }
 
 int ebcc__policy_string(struct json_object *o, const char *backend, const char *key,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A backend's part of a verification policy, read the same way by every backend: the
- * policy's trusted_keys as OpenSSL public keys, its top-level verification_time, and the
- * members of backend_options.<backend>, with one set of checks and messages ("policy:
- * backend_options.<backend>.<key> must be ..."). Every refusal is EBCC_ERR_VERIFY.
+ * policy's trusted_keys as OpenSSL public keys, its verification_time, and the members of
+ * backend_options.<backend> as the core hands them over, with one set of checks and messages
+ * ("policy: backend_options.<backend>.<key> must be ..."). Every refusal is EBCC_ERR_VERIFY.
  */
 #ifndef EBCC_BACKENDS_COMMON_POLICYOPTS_H
 #define EBCC_BACKENDS_COMMON_POLICYOPTS_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct json_object;
+struct ebcc_backend_report_check;
 typedef struct evp_pkey_st EVP_PKEY;
 
 /* trusted_keys[0..n) as public keys (*ret_keys NULL when n is 0); on failure nothing is kept
@@ -21,21 +22,21 @@ int ebcc__policy_keys_load(const char *const *pems, size_t n, EVP_PKEY ***ret_ke
 			   size_t *ret_n);
 void ebcc__policy_keys_free(EVP_PKEY **keys, size_t n);
 
-/* The policy text parsed (*ret_root, to be put) and its backend_options.<backend>
- * (*ret_options, NULL when absent, of any type). Both NULL for an empty policy. */
-int ebcc__policy_backend_options(const char *policy_json, const char *backend,
-				 struct json_object **ret_root, struct json_object **ret_options);
+/* A backend's part of the policy of one check. */
+struct ebcc__policy_part {
+	struct json_object *mine; /* backend_options.<backend>, NULL when absent; owned */
+	bool has_verification_time;
+	int64_t verification_time; /* seconds since the epoch */
+};
 
-/* Parses policy_json (NULL or "" is the empty policy): *ret_root holds the whole policy (NULL
- * for the empty one; json_object_put() it), *ret_mine its backend_options.<backend> (NULL when
- * absent), which must be an object of only the keys in known (NULL-terminated). */
-int ebcc__policy_backend_part(const char *policy_json, const char *backend,
-			      const char *const *known, struct json_object **ret_root,
-			      struct json_object **ret_mine);
-
-/* The top-level "verification_time" (RFC 3339), checked again for callers other than the
- * core's verifiers; *has stays false when absent. */
-int ebcc__policy_time(struct json_object *root, bool *has, int64_t *ret);
+/* The core hands a check the policy's part for the backend as it is registered, and the
+ * verification time (ebcc_backend_report_check since 0.2); from an older core they are found
+ * in check->policy_json under backend_options.<backend>. With known (NULL-terminated), the part
+ * must be an object of only those keys ("policy: backend_options.<backend>..." names backend as
+ * given here). Clear *ret with ebcc__policy_part_clear(). */
+int ebcc__policy_part_get(const struct ebcc_backend_report_check *check, const char *backend,
+			  const char *const *known, struct ebcc__policy_part *ret);
+void ebcc__policy_part_clear(struct ebcc__policy_part *p);
 
 /* Members of the backend's object; an absent one leaves the outputs as they were. */
 int ebcc__policy_string(struct json_object *o, const char *backend, const char *key,

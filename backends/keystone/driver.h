@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/hostops.h"
+#include "hostops.h"
 #include "measure.h"
 
 #define EBCC_KS_DEVICE "/dev/keystone_enclave"

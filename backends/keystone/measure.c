@@ -2,7 +2,7 @@
 /* Keystone's enclave measurement (measure.h). */
 #include <openssl/evp.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "measure.h"
 

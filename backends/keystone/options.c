@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "../common/policyopts.h"
+#include "policyopts.h"
 #include "ebcc-base.h"
 #include "options.h"
 
@@ -68,21 +68,21 @@ static int parse_keystone(struct json_object *o, struct ebcc__ks_policy *p)
 	return r;
 }
 
-int ebcc__ks_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			  size_t n_trusted_keys, struct ebcc__ks_policy *ret)
+int ebcc__ks_policy_parse(const struct ebcc_backend_report_check *check,
+			  struct ebcc__ks_policy *ret)
 {
 	static const char *const known[] = { "sm_hash", "allow_any_sm", "enclave_hash",
 					     "allow_test_device_key", NULL };
 	struct ebcc__ks_policy p = { 0 };
-	struct json_object *root = NULL, *mine = NULL;
+	struct ebcc__policy_part part = { 0 };
 	int r;
 
-	r = parse_keys(trusted_keys, n_trusted_keys, &p);
+	r = parse_keys(check->trusted_keys, check->trusted_keys_count, &p);
 	if (r == 0)
-		r = ebcc__policy_backend_part(policy_json, "keystone", known, &root, &mine);
-	if (r == 0 && mine != NULL)
-		r = parse_keystone(mine, &p);
-	json_object_put(root);
+		r = ebcc__policy_part_get(check, "keystone", known, &part);
+	if (r == 0 && part.mine != NULL)
+		r = parse_keystone(part.mine, &p);
+	ebcc__policy_part_clear(&part);
 	if (r < 0) {
 		ebcc__ks_policy_clear(&p);
 		return r;

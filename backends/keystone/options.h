@@ -23,6 +23,8 @@
 
 #include "sig.h"
 
+struct ebcc_backend_report_check;
+
 struct ebcc__ks_policy {
 	uint8_t (*keys)[EBCC_KS_PUBLIC_KEY_SIZE];
 	size_t n_keys;
@@ -32,8 +34,8 @@ struct ebcc__ks_policy {
 };
 
 /* Errors: EBCC_ERR_VERIFY naming the key or field, EBCC_ERR_NO_MEMORY. */
-int ebcc__ks_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			  size_t n_trusted_keys, struct ebcc__ks_policy *ret);
+int ebcc__ks_policy_parse(const struct ebcc_backend_report_check *check,
+			  struct ebcc__ks_policy *ret);
 void ebcc__ks_policy_clear(struct ebcc__ks_policy *p);
 
 #endif

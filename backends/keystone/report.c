@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "options.h"
 #include "report.h"
@@ -217,8 +217,7 @@ int ebcc__keystone_verify(const struct ebcc_backend_report_check *check, char **
 	if (!raw && rep.data_len != EBCC_REPORT_DATA_SIZE)
 		return ebcc__error(ERR, WHAT ": data_len %" PRIu64 ", evidence carries report_data "
 				   "of %d bytes", rep.data_len, EBCC_REPORT_DATA_SIZE);
-	r = ebcc__ks_policy_parse(check->policy_json, check->trusted_keys,
-				  check->trusted_keys_count, &pol);
+	r = ebcc__ks_policy_parse(check, &pol);
 	if (r < 0)
 		return r;
 	if (!pol.has_sm_hash && !pol.allow_any_sm) {

@@ -14,9 +14,9 @@
 
 #include "frame.h"
 #include "keystone-edge.h"
-#include "../common/backend-env.h"
-#include "../common/channel.h"
-#include "../common/eid.h"
+#include "backend-env.h"
+#include "channel.h"
+#include "eid.h"
 #include "ebcc-base.h"
 #include "report.h"
 #include "stage.h"
@@ -466,7 +466,7 @@ static int take_answer(struct exchange *x, const struct ebcc__ks_stop *stop,
 	r = ebcc__ks_report_parse(f.payload + EBCC_FRAME_REPORT_DATA_SIZE, EBCC_KS_REPORT_SIZE,
 				  &rep);
 	if (r < 0)
-		return fail(x, "its report is not a Keystone report: %s", ebcc_last_error_message());
+		return fail(x, "its report is not a Keystone report: %s", ebcc__error_message());
 	if (rep.data_len != EBCC_FRAME_REPORT_DATA_SIZE ||
 	    memcmp(rep.data, f.payload, EBCC_FRAME_REPORT_DATA_SIZE) != 0)
 		return fail(x, "the SM's report covers other data (%" PRIu64 " bytes) than the "
@@ -625,7 +625,7 @@ int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_en
 		s->paused = PAUSED_ANSWER;
 	} else {
 		snprintf(s->dead_reason, sizeof(s->dead_reason), "its enclave was destroyed after: "
-			 "%s", ebcc_last_error_message());
+			 "%s", ebcc__error_message());
 		s->dead = true;
 		kill_enclave(s);
 	}

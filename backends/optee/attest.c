@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "attest.h"
 #include "ebcc-base.h"
 #include "teec.h"
@@ -482,8 +482,7 @@ int ebcc__optee_verify(const struct ebcc_backend_report_check *check, char **ret
 	if (p.session != check->eid)
 		return ebcc__error(ERR, WHAT ": for TEE session %" PRIu32 ", the evidence claims EID "
 				   "%" PRIu64, p.session, check->eid);
-	r = ebcc__optee_policy_parse(check->policy_json, check->trusted_keys,
-				     check->trusted_keys_count, &pol);
+	r = ebcc__optee_policy_parse(check, &pol);
 	if (r < 0)
 		return r;
 	/* The kind is the normal world's label, not signed: "ta-binding", which says that the TA

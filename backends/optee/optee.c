@@ -20,8 +20,8 @@
 #include <json-c/json.h>
 
 #include "../builtin.h"
-#include "../common/backend-env.h"
-#include "../common/hostops.h"
+#include "backend-env.h"
+#include "hostops.h"
 #include "attest.h"
 #include "ebcc-base.h"
 #include "options.h"
@@ -78,7 +78,7 @@ static int optee_probe(const struct ebcc_backend_env *env, char **ret_details_js
 		ebcc__teedev_close(&d);
 	} else {
 		json_object_object_add(o, "reason",
-				       json_object_new_string(ebcc_last_error_message()));
+				       json_object_new_string(ebcc__error_message()));
 		ebcc__error_restore(saved);
 	}
 	r = ebcc__env_json(env, o, ret_details_json);

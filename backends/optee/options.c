@@ -7,7 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "../common/policyopts.h"
+#include "policyopts.h"
 #include "ebcc-base.h"
 #include "options.h"
 
@@ -191,21 +191,22 @@ static int parse_optee(struct json_object *o, struct ebcc__optee_policy *p)
 	return 0;
 }
 
-int ebcc__optee_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			     size_t n_trusted_keys, struct ebcc__optee_policy *ret)
+int ebcc__optee_policy_parse(const struct ebcc_backend_report_check *check,
+			     struct ebcc__optee_policy *ret)
 {
 	static const char *const known[] = { "ta_digest", "allow_unverified_signature",
 					     "attestation", NULL };
 	struct ebcc__optee_policy p = { 0 };
-	struct json_object *root = NULL, *mine = NULL;
+	struct ebcc__policy_part part = { 0 };
 	int r;
 
-	r = ebcc__policy_keys_load(trusted_keys, n_trusted_keys, &p.keys, &p.n_keys);
+	r = ebcc__policy_keys_load(check->trusted_keys, check->trusted_keys_count, &p.keys,
+				   &p.n_keys);
 	if (r == 0)
-		r = ebcc__policy_backend_part(policy_json, "optee", known, &root, &mine);
-	if (r == 0 && mine != NULL)
-		r = parse_optee(mine, &p);
-	json_object_put(root);
+		r = ebcc__policy_part_get(check, "optee", known, &part);
+	if (r == 0 && part.mine != NULL)
+		r = parse_optee(part.mine, &p);
+	ebcc__policy_part_clear(&part);
 	if (r < 0) {
 		ebcc__optee_policy_clear(&p);
 		return r;

@@ -33,6 +33,8 @@
 
 #include "taimage.h"
 
+struct ebcc_backend_report_check;
+
 #define EBCC_OPTEE_UUID_TEXT 37 /* 36 characters and a NUL */
 
 enum ebcc__optee_attestation {
@@ -70,8 +72,8 @@ struct ebcc__optee_policy {
 };
 
 /* Errors: EBCC_ERR_VERIFY naming the key, EBCC_ERR_NO_MEMORY. */
-int ebcc__optee_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			     size_t n_trusted_keys, struct ebcc__optee_policy *ret);
+int ebcc__optee_policy_parse(const struct ebcc_backend_report_check *check,
+			     struct ebcc__optee_policy *ret);
 void ebcc__optee_policy_clear(struct ebcc__optee_policy *p);
 
 #endif

@@ -3,7 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "taimage.h"
 

@@ -17,7 +17,7 @@
 
 #include <linux/tee.h>
 
-#include "../common/hostops.h"
+#include "hostops.h"
 
 #define EBCC_OPTEE_DEVICE "/dev/tee0"
 #define EBCC_TEE_PARAMS 4

@@ -10,7 +10,7 @@
 
 #include <asm/sgx.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "driver.h"
 #include "ebcc-base.h"
 

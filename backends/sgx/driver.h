@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/hostops.h"
+#include "hostops.h"
 #include "measure.h"
 #include "sigstruct.h"
 

@@ -5,7 +5,7 @@
 
 #include <openssl/evp.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "measure.h"
 

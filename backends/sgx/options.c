@@ -10,7 +10,7 @@
 
 #include "../tsm/crl.h"
 #include "../tsm/crypto.h"
-#include "../common/policyopts.h"
+#include "policyopts.h"
 #include "ebcc-base.h"
 #include "options.h"
 
@@ -70,24 +70,25 @@ static int parse_sgx(struct json_object *o, struct ebcc__sgx_policy *p)
 	return r;
 }
 
-int ebcc__sgx_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			   size_t n_trusted_keys, struct ebcc__sgx_policy *ret)
+int ebcc__sgx_policy_parse(const struct ebcc_backend_report_check *check,
+			   struct ebcc__sgx_policy *ret)
 {
 	static const char *const known[] = { "root_ca", "crl", "mrenclave", "mrsigner",
 					     "isv_prod_id", "min_isv_svn", "report_data",
 					     "allow_debug", "allow_unverified_signature", NULL };
 	struct ebcc__sgx_policy p = { 0 };
-	struct json_object *root = NULL, *mine = NULL;
+	struct ebcc__policy_part part = { 0 };
 	int r;
 
-	r = ebcc__policy_keys_load(trusted_keys, n_trusted_keys, &p.keys, &p.n_keys);
+	r = ebcc__policy_keys_load(check->trusted_keys, check->trusted_keys_count, &p.keys,
+				   &p.n_keys);
 	if (r == 0)
-		r = ebcc__policy_backend_part(policy_json, "sgx", known, &root, &mine);
-	if (r == 0 && mine != NULL)
-		r = parse_sgx(mine, &p);
-	if (r == 0)
-		r = ebcc__policy_time(root, &p.has_verification_time, &p.verification_time);
-	json_object_put(root);
+		r = ebcc__policy_part_get(check, "sgx", known, &part);
+	if (r == 0 && part.mine != NULL)
+		r = parse_sgx(part.mine, &p);
+	p.has_verification_time = part.has_verification_time;
+	p.verification_time = part.verification_time;
+	ebcc__policy_part_clear(&part);
 	if (r < 0) {
 		ebcc__sgx_policy_clear(&p);
 		return r;

@@ -30,6 +30,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+struct ebcc_backend_report_check;
+
 struct ebcc__sgx_policy {
 	STACK_OF(X509) *roots;    /* NULL when not given */
 	STACK_OF(X509_CRL) *crls; /* NULL when not given */
@@ -50,8 +52,8 @@ static inline const int64_t *ebcc__sgx_policy_time(const struct ebcc__sgx_policy
 
 /* Errors: EBCC_ERR_VERIFY naming the key ("policy: backend_options.sgx.mrenclave: ..."),
  * EBCC_ERR_NO_MEMORY. */
-int ebcc__sgx_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			   size_t n_trusted_keys, struct ebcc__sgx_policy *ret);
+int ebcc__sgx_policy_parse(const struct ebcc_backend_report_check *check,
+			   struct ebcc__sgx_policy *ret);
 void ebcc__sgx_policy_clear(struct ebcc__sgx_policy *p);
 
 #endif

@@ -2,7 +2,7 @@
 /* SGX DCAP quotes v3: parsing (layout in quote.h); the signature data is dcap.c's. */
 #include <inttypes.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "quote.h"
 

@@ -21,8 +21,8 @@
 #include <json-c/json.h>
 
 #include "../builtin.h"
-#include "../common/backend-env.h"
-#include "../common/hostops.h"
+#include "backend-env.h"
+#include "hostops.h"
 #include "ebcc-base.h"
 #include "verify.h"
 
@@ -77,7 +77,7 @@ static int sgx_probe(const struct ebcc_backend_env *env, char **ret_details_json
 						      "platform's PCK certificate"));
 	json_object_object_add(o, "offline_verification", json_object_new_boolean(1));
 	unavailable(host);
-	json_object_object_add(o, "reason", json_object_new_string(ebcc_last_error_message()));
+	json_object_object_add(o, "reason", json_object_new_string(ebcc__error_message()));
 	ebcc__error_restore(saved);
 	r = ebcc__env_json(env, o, ret_details_json);
 	json_object_put(o);

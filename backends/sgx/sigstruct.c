@@ -9,7 +9,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "ebcc-base.h"
 #include "sigstruct.h"
 

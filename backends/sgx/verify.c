@@ -177,8 +177,7 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 	struct ebcc__sgx_quote q;
 	struct ebcc__tsm_signature sig = { 0 };
 	STACK_OF(X509) *chain = NULL;
-	int r = ebcc__sgx_policy_parse(check->policy_json, check->trusted_keys,
-				       check->trusted_keys_count, &p);
+	int r = ebcc__sgx_policy_parse(check, &p);
 
 	if (r < 0)
 		return r;

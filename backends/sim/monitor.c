@@ -2,11 +2,11 @@
 /*
  * The simulated security monitor. The launcher side starts one per stage, before the stage: it
  * holds the device key's signing secret and the measurement and EID of the image that was
- * loaded, and answers only the stage, on the stage's descriptor 4 (EBCC_ATTEST_FD, lib/base/frame.h):
- * for each message of exactly 64 bytes, the stage's report_data, the report over them; an
- * empty message for anything else. The host library holds no end of that socket and never asks
- * it anything, so every report says what the stage computed, as a TEE's monitor would. It
- * ends when the stage's end is closed, that is when the stage has exited.
+ * loaded, and answers only the stage, on the stage's descriptor 4 (EBCC_ATTEST_FD,
+ * lib/base/frame.h): for each message of exactly 64 bytes, the stage's report_data, the report
+ * over them; an empty message for anything else. The host library holds no end of that socket
+ * and never asks it anything, so every report says what the stage computed, as a TEE's monitor
+ * would. It ends when the stage's end is closed, that is when the stage has exited.
  *
  * It is forked from the embedder, which may have other threads: it makes only system calls and
  * libsodium's signature, which allocates nothing and takes no lock. A warm stage's monitor is
@@ -26,8 +26,8 @@
 
 #include <sodium.h>
 
-#include "../common/sandbox-pool.h"
-#include "../common/sandbox.h"
+#include "sandbox-pool.h"
+#include "sandbox.h"
 #include "ebcc-base.h"
 #include "frame.h"
 #include "monitor.h"

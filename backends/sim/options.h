@@ -7,8 +7,10 @@
 #ifndef EBCC_SIM_OPTIONS_H
 #define EBCC_SIM_OPTIONS_H
 
-/* A policy's backend_options.sim (absent, or an empty object). Errors: EBCC_ERR_VERIFY
+struct ebcc_backend_report_check;
+
+/* A check's backend_options.sim (absent, or an empty object). Errors: EBCC_ERR_VERIFY
  * ("policy: backend_options.sim: unknown key ..."), EBCC_ERR_NO_MEMORY. */
-int ebcc__sim_policy_options_check(const char *policy_json);
+int ebcc__sim_policy_options_check(const struct ebcc_backend_report_check *check);
 
 #endif

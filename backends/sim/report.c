@@ -18,7 +18,7 @@
 #include <openssl/pem.h>
 #include <sodium.h>
 
-#include "../common/backend-env.h"
+#include "backend-env.h"
 #include "ebcc-base.h"
 #include "keycache.h"
 #include "report.h"
@@ -639,7 +639,7 @@ int ebcc__sim_report_check(const uint8_t *report, size_t report_len, const char 
 
 	if (r < 0)
 		return ebcc__error(EBCC_ERR_STAGE, "its report is not the monitor's: %s",
-				   ebcc_last_error_message());
+				   ebcc__error_message());
 	if (p.version != REPORT_V2 || !same_text(p.format, p.format_len, EBCC_SIM_FORMAT) ||
 	    !same_text(p.measurement, p.measurement_len, measurement) || p.eid != eid ||
 	    p.report_data_len != report_data_len ||

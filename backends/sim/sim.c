@@ -13,9 +13,9 @@
 #include <json-c/json.h>
 
 #include "../builtin.h"
-#include "../common/backend-env.h"
-#include "../common/procstage.h"
-#include "../common/sandbox.h"
+#include "backend-env.h"
+#include "procstage.h"
+#include "sandbox.h"
 #include "frame.h"
 #include "ebcc-base.h"
 #include "monitor.h"
@@ -152,7 +152,7 @@ static int sim_verify_report(const struct ebcc_backend_env *env,
 {
 	(void)userdata;
 	if (check != NULL && check->size >= sizeof(*check)) {
-		int r = ebcc__sim_policy_options_check(check->policy_json);
+		int r = ebcc__sim_policy_options_check(check);
 
 		if (r < 0)
 			return ebcc__env_fail(env, r);

@@ -388,7 +388,7 @@ int ebcc__tsm_configfs_probe(const struct ebcc__hostops *host,
 	r = ebcc__tsm_configfs_check(host, ret_provider);
 	if (r == 0)
 		return 1;
-	snprintf(reason, reason_size, "%s", ebcc_last_error_message());
+	snprintf(reason, reason_size, "%s", ebcc__error_message());
 	ebcc__error_restore(saved);
 	return r == EBCC_ERR_NO_MEMORY ? r : 0;
 }

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/hostops.h"
+#include "hostops.h"
 
 #define EBCC_TSM_REPORT_DIR "/sys/kernel/config/tsm/report"
 #define EBCC_TSM_INBLOB_MAX 64                /* TSM_INBLOB_MAX */

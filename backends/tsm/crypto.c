@@ -12,7 +12,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "crypto.h"
-#include "../common/backend-env.h"
+#include "backend-env.h"
 #include "ebcc-base.h"
 
 #define RAW_COMPONENT_MAX 72 /* SNP pads P-384 integers to 72 bytes */

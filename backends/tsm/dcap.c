@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "crypto.h"
 #include "dcap.h"
 #include "ebcc-base.h"

@@ -8,7 +8,7 @@
 
 #include "crl.h"
 #include "crypto.h"
-#include "../common/policyopts.h"
+#include "policyopts.h"
 #include "ebcc-base.h"
 #include "options.h"
 
@@ -261,22 +261,23 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	return 0;
 }
 
-int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret)
+int ebcc__tsm_policy_parse(const struct ebcc_backend_report_check *check,
+			   struct ebcc__tsm_policy *ret)
 {
 	struct ebcc__tsm_policy p = { .snp_allow_smt = true,
 				      .tdx_tcb_status_accepted = 1u << EBCC_TDX_TCB_UP_TO_DATE };
-	struct json_object *root = NULL, *tsm = NULL;
+	struct ebcc__policy_part part = { 0 };
 	int r;
 
-	r = ebcc__policy_keys_load(trusted_keys, n_trusted_keys, &p.keys, &p.n_keys);
+	r = ebcc__policy_keys_load(check->trusted_keys, check->trusted_keys_count, &p.keys,
+				   &p.n_keys);
 	if (r == 0)
-		r = ebcc__policy_backend_part(policy_json, "tsm", known_keys, &root, &tsm);
-	if (r == 0 && tsm != NULL)
-		r = parse_tsm(tsm, &p);
-	if (r == 0)
-		r = ebcc__policy_time(root, &p.has_verification_time, &p.verification_time);
-	json_object_put(root);
+		r = ebcc__policy_part_get(check, "tsm", known_keys, &part);
+	if (r == 0 && part.mine != NULL)
+		r = parse_tsm(part.mine, &p);
+	p.has_verification_time = part.has_verification_time;
+	p.verification_time = part.verification_time;
+	ebcc__policy_part_clear(&part);
 	if (r < 0) {
 		ebcc__tsm_policy_clear(&p);
 		return r;

@@ -77,6 +77,8 @@
 
 #include "configfs.h"
 
+struct ebcc_backend_report_check;
+
 #define EBCC_TSM_LAUNCH_MEASUREMENT_SIZE 48
 /* One collateral item: Intel's are a few KiB (a PCK CRL of a large platform CA some 100). */
 #define EBCC_TDX_COLLATERAL_ITEM_MAX ((size_t)512 << 10)
@@ -170,8 +172,8 @@ struct ebcc__tsm_signature {
 
 /* Parses what applies to tsm. Errors: EBCC_ERR_VERIFY naming the key ("policy:
  * backend_options.tsm.snp_ark: ..."), EBCC_ERR_NO_MEMORY. */
-int ebcc__tsm_policy_parse(const char *policy_json, const char *const *trusted_keys,
-			   size_t n_trusted_keys, struct ebcc__tsm_policy *ret);
+int ebcc__tsm_policy_parse(const struct ebcc_backend_report_check *check,
+			   struct ebcc__tsm_policy *ret);
 void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p);
 
 /* Whether the policy gives anything to verify a signature with. */

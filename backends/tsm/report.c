@@ -2,7 +2,7 @@
 /* The ebcc.tsm.v1 report: made through configfs-tsm, encoded and decoded (see report.h). */
 #include <string.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "report.h"
 #include "ebcc-base.h"
 #include "snp.h"

@@ -6,7 +6,7 @@
 
 #include <openssl/x509v3.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "crl.h"
 #include "crypto.h"
 #include "ebcc-base.h"

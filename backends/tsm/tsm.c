@@ -17,10 +17,10 @@
 #include <json-c/json.h>
 
 #include "../builtin.h"
-#include "../common/backend-env.h"
-#include "../common/hostops.h"
-#include "../common/procstage.h"
-#include "../common/sandbox.h"
+#include "backend-env.h"
+#include "hostops.h"
+#include "procstage.h"
+#include "sandbox.h"
 #include "configfs.h"
 #include "report.h"
 #include "ebcc-base.h"

@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "../common/bytes.h"
+#include "bytes.h"
 #include "report.h"
 #include "ebcc-base.h"
 #include "options.h"
@@ -474,8 +474,7 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret_
 
 	if (check->report == NULL || check->report_len == 0)
 		return ebcc__error(ERR, "raw report: empty");
-	r = ebcc__tsm_policy_parse(check->policy_json, check->trusted_keys,
-				   check->trusted_keys_count, &p);
+	r = ebcc__tsm_policy_parse(check, &p);
 	if (r < 0)
 		return r;
 	/* An ebcc.tsm.v1 report (from evidence) is unwrapped; otherwise the bytes are the
@@ -536,8 +535,7 @@ static int verify_evidence(const struct ebcc_backend_report_check *check, char *
 	r = ebcc__tsm_container_decode(check->report, check->report_len, &c);
 	if (r < 0)
 		return r;
-	r = ebcc__tsm_policy_parse(check->policy_json, check->trusted_keys,
-				   check->trusted_keys_count, &p);
+	r = ebcc__tsm_policy_parse(check, &p);
 	if (r < 0)
 		return r;
 	if (p.provider != EBCC_TSM_PROVIDER_UNKNOWN && p.provider != c.provider) {

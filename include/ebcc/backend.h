@@ -202,6 +202,15 @@ struct ebcc_backend_report_check {
 	const char *const *trusted_keys; /* PEM texts from the policy's trusted_keys */
 	size_t trusted_keys_count;
 	const char *policy_json; /* the whole policy, for backend-specific keys; may be NULL */
+	/* Since 0.2 (read them only when size covers them): the policy's part for this backend,
+	 * backend_options.<the name it is registered under>, as compact JSON, or NULL when the
+	 * policy has none (a value of any type: the backend says what it accepts); and the
+	 * policy's verification_time, in seconds since the epoch, when has_verification_time is 1.
+	 * A backend reads these instead of parsing policy_json and knowing its own name. */
+	const char *backend_options_json;
+	int64_t verification_time;
+	uint32_t has_verification_time;
+	uint32_t reserved1;
 };
 
 struct ebcc_backend_ops {

@@ -23,7 +23,7 @@
 
 #define EBCC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- cleanup helpers ------------------------------------------------------------------------- */
+/* ---- cleanup helpers -------------------------------------------------------------------- */
 
 static inline void ebcc__freep(void *p)
 {
@@ -47,7 +47,7 @@ static inline void ebcc__closep(const int *fd)
 		ebcc__tmp_;                     \
 	})
 
-/* ---- errors (lib/base/error.c) --------------------------------------------------------------- */
+/* ---- errors (lib/base/error.c) ---------------------------------------------------------- */
 
 /* This thread's last error message (never NULL). */
 const char *ebcc__error_message(void);
@@ -76,12 +76,12 @@ int ebcc__error_prefix(int code, const char *fmt, ...) EBCC_PRINTF(2, 3);
 #define EBCC_STAGE_NAME_MAX 64
 #define EBCC_BACKEND_NAME_MAX 32
 
-/* ---- small parsing helpers (lib/base/parse.c) ------------------------------------------------ */
+/* ---- small parsing helpers (lib/base/parse.c) ------------------------------------------- */
 
 /* Strict unsigned decimal: digits only, no sign or spaces, value in [min, max]. */
 int ebcc__parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *ret);
 
-/* ---- files (lib/base/fileio.c) --------------------------------------------------------------- */
+/* ---- files (lib/base/fileio.c) ---------------------------------------------------------- */
 /* Every path is relative to a directory descriptor and no symlink is followed. `display` is
  * the path as messages show it. */
 
@@ -103,7 +103,7 @@ int ebcc__open_dir_path_at(int dir_fd, const char *relpath, bool create, int *re
 /* Removes dir_fd/name recursively without following symlinks; 0 or -errno. */
 int ebcc__remove_tree_at(int parent_fd, const char *name);
 
-/* ---- trust (lib/base/trust.c) ---------------------------------------------------------------- */
+/* ---- trust (lib/base/trust.c) ----------------------------------------------------------- */
 
 /* StrictModes: st must belong to the caller (or root, unless secret) and not
  * be writable by group or others (secret: not accessible to them at all). Else
@@ -112,7 +112,7 @@ int ebcc__check_trusted(const struct stat *st, const char *display, bool secret)
 /* The same for an open directory or file. */
 int ebcc__check_trusted_fd(int fd, const char *display);
 
-/* ---- processes (lib/base/procinfo.c) --------------------------------------------------------- */
+/* ---- processes (lib/base/procinfo.c) ---------------------------------------------------- */
 
 /* The start time of pid (field 22 of /proc/<pid>/stat); -ESRCH/-ENOENT when it is gone. */
 int ebcc__proc_start_time(pid_t pid, uint64_t *ret_start);
@@ -124,7 +124,7 @@ int ebcc__proc_signal(pid_t pid, uint64_t start_time, int signo);
 /* A pidfd (readable once the process exits) on that process while it lives, else -1. */
 int ebcc__proc_pidfd(pid_t pid, uint64_t start_time);
 
-/* ---- digests and encodings (lib/base/digest.c) ----------------------------------------------- */
+/* ---- digests and encodings (lib/base/digest.c) ------------------------------------------ */
 
 #define EBCC_SHA256_SIZE 32
 /* "sha256:<hex>\0", or the keystone backend's "keystone:<SHA3-512 hex>\0". */
@@ -165,7 +165,7 @@ char *ebcc__base64_encode(const void *data, size_t len);
 /* Strict decode: padding required, no whitespace, canonical trailing bits; -EINVAL/-ENOMEM. */
 int ebcc__base64_decode(const char *text, size_t text_len, uint8_t **ret_data, size_t *ret_len);
 
-/* ---- JSON (lib/base/json.c) ------------------------------------------------------------------ */
+/* ---- JSON (lib/base/json.c) ------------------------------------------------------------- */
 
 #define EBCC_JSON_DEPTH_MAX 32
 struct json_object;
@@ -207,7 +207,7 @@ int ebcc__json_check_keys(struct json_object *obj, const char *const *allowed, i
 int ebcc__json_options_check(const char *options_json, const char *const *known,
 			     const char *backend, int err, const char *what);
 
-/* ---- strict JSON documents (lib/base/jsoncheck.c) -------------------------------------------- */
+/* ---- strict JSON documents (lib/base/jsoncheck.c) --------------------------------------- */
 
 /* After ebcc__json_parse() accepted text as obj: refuses duplicate keys in any object,
  * single-quoted keys, NaN/Infinity and raw control characters in strings, with err and a
@@ -227,7 +227,7 @@ const char *ebcc__json_unknown_key(struct json_object *obj, const char *const *k
 int ebcc__json_refuse_unknown(struct json_object *obj, const char *const *known, int err,
 			      const char *where);
 
-/* ---- the binding (lib/base/binding.c) -------------------------------------------------------- */
+/* ---- the binding (lib/base/binding.c) --------------------------------------------------- */
 
 /* Evidence made by this library; version 1 (the host bound request and response) is verified
  * only under the policy's allow_evidence_v1. */
@@ -277,14 +277,14 @@ void ebcc__binding_from_backend(const struct ebcc_backend_binding *in, struct eb
 int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size_t cap,
 				size_t *ret_len);
 
-/* ---- messages (lib/base/show.c) -------------------------------------------------------------- */
+/* ---- messages (lib/base/show.c) --------------------------------------------------------- */
 
 /* A value quoted in a message: at most 72 characters, non-printable ones as '?', "..." when
  * cut. */
 #define EBCC_EVIDENCE_SHOW_SIZE 76
 void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE]);
 
-/* ---- time (lib/base/clock.c) ----------------------------------------------------------------- */
+/* ---- time (lib/base/clock.c) ------------------------------------------------------------ */
 
 /* Monotonic nanoseconds, and the current time as RFC 3339 UTC (lib/base/clock.c). */
 uint64_t ebcc__now_ns(void);

@@ -30,6 +30,7 @@
 #include "../../backends/keystone/report.h"
 #include "bytes.h"
 #include "fuzz-common.h"
+#include "../unit/check-policy.h"
 
 static uint8_t valid[EBCC_KS_REPORT_SIZE];
 static char *policy, *pem, measurement[9 + 2 * EBCC_KS_MDSIZE + 1];
@@ -133,9 +134,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.report_len = len,
 			.trusted_keys = keys,
 			.trusted_keys_count = 1,
-			.policy_json = policy,
 		};
 
+		check_policy_set(&c, policy, "keystone");
 		r = ebcc__keystone_verify(&c, &verdict);
 	}
 	if (r == 0) {

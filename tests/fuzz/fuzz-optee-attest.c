@@ -43,6 +43,7 @@
 #include "../../backends/optee/attest.h"
 #include "fuzz-common.h"
 #include "fuzz-optee-key.h"
+#include "../unit/check-policy.h"
 
 #define PREFIX EBCC_OPTEE_FORMAT " report: "
 #define INPUT_HEADER (1 + EBCC_REPORT_DATA_SIZE + 8)
@@ -152,10 +153,11 @@ static int verify(unsigned flags, const uint8_t *report_data, uint64_t eid,
 		.report_len = report_len,
 		.trusted_keys = (flags & FLAG_TRUST) ? keys : NULL,
 		.trusted_keys_count = (flags & FLAG_TRUST) ? 1 : 0,
-		.policy_json = (flags & FLAG_OWN_POLICY) ? own_policy : policies[flags & 7],
 	};
 	int r;
 
+	check_policy_set(&check, (flags & FLAG_OWN_POLICY) ? own_policy : policies[flags & 7],
+			 "optee");
 	fuzz_message_reset();
 	*ret_verdict = NULL;
 	r = ebcc__optee_verify(&check, ret_verdict);

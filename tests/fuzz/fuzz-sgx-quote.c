@@ -19,6 +19,7 @@
 #include "../../backends/sgx/verify.h"
 #include "../../backends/common/bytes.h"
 #include "fuzz-common.h"
+#include "../unit/check-policy.h"
 
 #define ERR EBCC_ERR_VERIFY
 
@@ -44,12 +45,12 @@ static void check_verify(const uint8_t *data, size_t len, bool parsed,
 		.format = EBCC_BACKEND_FORMAT_RAW,
 		.report = data,
 		.report_len = len,
-		.policy_json = policy,
 	};
 	struct json_object *o = NULL, *v = NULL;
 	char *claims = NULL, hex[65];
 	int r;
 
+	check_policy_set(&check, policy, "sgx");
 	fuzz_message_reset();
 	r = ebcc__sgx_verify(&check, &claims);
 	if (r < 0) {

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "ebcc-private.h"
+#include "check-policy.h"
 
 /* A scratch directory (free with tee_scratch_remove()). */
 static inline char *tee_scratch(const char *tag)
@@ -174,8 +175,8 @@ static inline int tee_verdict(const struct ebcc_backend_ops *ops, struct tee_env
 		.report_len = f->report_len,
 		.trusted_keys = p.trusted_keys,
 		.trusted_keys_count = p.n_trusted_keys,
-		.policy_json = policy,
 	};
+	check_policy_set(&check, policy, ops->name);
 	e->error[0] = '\0';
 	r = ops->verify_report(&e->env, &check, ret_verdict, NULL);
 	ebcc__policy_clear(&p);

@@ -25,6 +25,7 @@
 #include "../../backends/keystone/report.h"
 #include "ebcc-private.h"
 #include "fake-keystone.h"
+#include "check-policy.h"
 
 #define CALL_PING 1
 #define CALL_REPORT 2
@@ -158,9 +159,9 @@ static void test_load_run_report(void **state)
 			.report_len = s.report_len,
 			.trusted_keys = keys,
 			.trusted_keys_count = 1,
-			.policy_json = policy,
 		};
 
+		check_policy_set(&c, policy, "keystone");
 		assert_int_equal(ebcc__keystone_verify(&c, &verdict), 0);
 		print_message("device key: %s\n", test_key ? "Keystone's published test key"
 							   : "the fake's own (no realdata)");

@@ -26,6 +26,7 @@
 #include "ebcc-private.h"
 #include "ebcc/backend.h"
 #include "ebcc/ebcc.h"
+#include "check-policy.h"
 
 #define SM_IMAGE_SIZE 0x1ff000 /* what the boot ROM hashes */
 
@@ -448,11 +449,11 @@ static void test_evidence_format(void **state)
 		.report_len = EBCC_KS_REPORT_SIZE,
 		.trusted_keys = keys,
 		.trusted_keys_count = 1,
-		.policy_json = f->policy,
 	};
 	struct made short_data;
 
 	NEED_REALDATA(f->dev_sk);
+	check_policy_set(&c, f->policy, "keystone");
 	memcpy(report_data, f->m.report + EBCC_KS_OFF_DATA, 64);
 	memcpy(measurement, "keystone:", 9);
 	ebcc__hex_encode(f->m.enclave_hash, 64, measurement + 9);

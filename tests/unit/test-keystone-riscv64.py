@@ -13,7 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-SOURCES = ["lib/stage/keystone.c", "lib/stage/binding.c", "lib/base/frame.c", "examples/stages/echo.c"]
+SOURCES = [
+    "lib/stage/keystone.c", "lib/stage/binding.c", "lib/base/frame.c", "examples/stages/echo.c",
+]
 
 
 def main():

@@ -29,6 +29,7 @@
 #include "fake-pki.h"
 #include "fake-tee.h"
 #include "tee-fixture.h"
+#include "check-policy.h"
 
 #define TA_UUID "8aaaf200-2450-11e4-abe2-0002a5d5c51b"
 #define PTA_UUID "39800861-182a-4720-9b67-2bcd622bc0b5"
@@ -670,8 +671,8 @@ static void report_flips_and_claims(void **state)
 		.report_len = f.report_len,
 		.trusted_keys = keys,
 		.trusted_keys_count = 1,
-		.policy_json = policy,
 	};
+	check_policy_set(&check, policy, "optee");
 	report = malloc(f.report_len);
 	memcpy(report, f.report, f.report_len);
 	check.report = report;
@@ -715,12 +716,12 @@ static void report_flips_and_claims(void **state)
 	free(policy);
 	/* Policies it refuses. */
 	policy = tee_policy("optee", keys, "colour", "1", NULL);
-	check.policy_json = policy;
+	check_policy_set(&check, policy, "optee");
 	assert_int_equal(ops->verify_report(&e.env, &check, &verdict, NULL), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(e.error, "policy: backend_options.optee: unknown key \"colour\""));
 	free(policy);
 	policy = tee_policy("optee", keys, "uuid", "\"11111111-2222-3333-4444-555555555555\"", NULL);
-	check.policy_json = policy;
+	check_policy_set(&check, policy, "optee");
 	assert_int_equal(ops->verify_report(&e.env, &check, &verdict, NULL), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(e.error, "unknown key \"uuid\" (known: ta_digest, "
 					"allow_unverified_signature, attestation)"));

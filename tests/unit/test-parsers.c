@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * White-box: what every JSON document the library reads shares (lib/base/json.c, lib/base/jsoncheck.c):
- * no key or string with an escaped NUL, named by its path; a backend's check of its options;
- * and the bounded hash of a stage image (lib/base/digest.c).
+ * White-box: what every JSON document the library reads shares (lib/base/json.c,
+ * lib/base/jsoncheck.c): no key or string with an escaped NUL, named by its path; a backend's
+ * check of its options; and the bounded hash of a stage image (lib/base/digest.c).
  */
 #include <errno.h>
 #include <fcntl.h>

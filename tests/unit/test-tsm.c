@@ -31,6 +31,7 @@
 #include "fake-pki.h"
 #include "fake-tsm.h"
 #include "tee-fixture.h"
+#include "check-policy.h"
 
 #define REPORT_DIR "/sys/kernel/config/tsm/report"
 
@@ -385,9 +386,9 @@ static int verify(struct vcase *v, const char *policy, const char *const *keys, 
 	while (keys != NULL && keys[n] != NULL)
 		n++;
 	tee_env_init(&e);
-	v->check.policy_json = policy;
 	v->check.trusted_keys = keys;
 	v->check.trusted_keys_count = n;
+	check_policy_set(&v->check, policy, "tsm");
 	*verdict = NULL;
 	r = ops->verify_report(&e.env, &v->check, verdict, NULL);
 	snprintf(error, error_size, "%s", e.error);
