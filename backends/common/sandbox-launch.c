@@ -40,30 +40,6 @@
 #define MIN_FILES 8
 
 
-pid_t ebcc__sandbox_raw_clone(unsigned long flags)
-{
-	/* Like fork(), without atfork handlers: the child only makes system calls. */
-	return (pid_t)syscall(SYS_clone, (flags & ~JOIN_SHARED_NET) | SIGCHLD, NULL, NULL, NULL,
-			      NULL);
-}
-
-static void write_record(int fd, const struct record *rec)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, rec, sizeof(*rec));
-	while (n < 0 && errno == EINTR);
-}
-
-__attribute__((noreturn)) static void child_fail(int status_fd, int step)
-{
-	struct record rec = { .kind = RECORD_FAIL, .step = step, .err = errno };
-
-	write_record(status_fd, &rec);
-	_exit(127);
-}
-
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -130,7 +106,7 @@ static void park(const struct plan *p, int status_fd, struct parked *ret)
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(3 * sizeof(int))];
 	} control;
-	struct record ready = { .kind = RECORD_READY };
+	struct ebcc__spawn_record ready = { .kind = EBCC_SPAWN_READY };
 	struct iovec iov = { .iov_base = &ret->msg, .iov_len = sizeof(ret->msg) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
 			      .msg_controllen = sizeof(control.buf) };
@@ -142,11 +118,11 @@ static void park(const struct plan *p, int status_fd, struct parked *ret)
 	ssize_t n;
 
 	if (ctl < 0 || st < 0 || nul < 0 || dup3(st, 4, O_CLOEXEC) < 0)
-		child_fail(st >= 0 ? st : status_fd, STEP_PARK);
+		ebcc__spawn_fail(st >= 0 ? st : status_fd, STEP_PARK);
 	if (dup3(ctl, 3, O_CLOEXEC) < 0 || dup3(nul, 5, O_CLOEXEC) < 0 || dup2(nul, 0) < 0 ||
 	    dup2(nul, 1) < 0 || dup2(nul, 2) < 0 || close_range_fds(6, ~0U) < 0)
-		child_fail(4, STEP_PARK);
-	write_record(4, &ready);
+		ebcc__spawn_fail(4, STEP_PARK);
+	ebcc__spawn_send(4, &ready);
 	do
 		n = recvmsg(3, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -157,7 +133,7 @@ static void park(const struct plan *p, int status_fd, struct parked *ret)
 	if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
 	    c->cmsg_len != CMSG_LEN((size_t)want * sizeof(int)) || (msg.msg_flags & MSG_CTRUNC)) {
 		errno = EPROTO;
-		child_fail(4, STEP_PARK);
+		ebcc__spawn_fail(4, STEP_PARK);
 	}
 	memcpy(fds, CMSG_DATA(c), (size_t)want * sizeof(int));
 	close(3);
@@ -179,7 +155,7 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 						 int status_fd, int go_fd)
 {
 	struct parked parked;
-	struct record ready = { .kind = RECORD_READY };
+	struct ebcc__spawn_record ready = { .kind = EBCC_SPAWN_READY };
 	char go;
 	int gfd;
 	struct __user_cap_header_struct cap_header = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -190,30 +166,30 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 
 	if (flags & JOIN_SHARED_NET) {
 		if (setns(p->shared_net_fd, CLONE_NEWNET) < 0)
-			child_fail(status_fd, STEP_JOIN_NET);
+			ebcc__spawn_fail(status_fd, STEP_JOIN_NET);
 		if (unshare(CLONE_NEWUSER) < 0)
-			child_fail(status_fd, STEP_UNSHARE_USER);
+			ebcc__spawn_fail(status_fd, STEP_UNSHARE_USER);
 		flags |= CLONE_NEWUSER; /* the maps below are written the same way */
 	}
 	if (flags & CLONE_NEWUSER) {
 		if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT)
-			child_fail(status_fd, STEP_SETGROUPS);
+			ebcc__spawn_fail(status_fd, STEP_SETGROUPS);
 		if (write_file("/proc/self/uid_map", p->uid_map) < 0)
-			child_fail(status_fd, STEP_UID_MAP);
+			ebcc__spawn_fail(status_fd, STEP_UID_MAP);
 		if (write_file("/proc/self/gid_map", p->gid_map) < 0)
-			child_fail(status_fd, STEP_GID_MAP);
+			ebcc__spawn_fail(status_fd, STEP_GID_MAP);
 	}
 	if (setsid() < 0)
-		child_fail(status_fd, STEP_SETSID);
+		ebcc__spawn_fail(status_fd, STEP_SETSID);
 	if (!p->detach && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		child_fail(status_fd, STEP_PDEATHSIG);
+		ebcc__spawn_fail(status_fd, STEP_PDEATHSIG);
 
 	/* Ignored signals and the mask survive exec: start the stage with neither. */
 	for (int sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		child_fail(status_fd, STEP_SIGNALS);
+		ebcc__spawn_fail(status_fd, STEP_SIGNALS);
 	if (p->park_fd >= 0) {
 		park(p, status_fd, &parked);
 		p = &parked.plan;
@@ -230,10 +206,10 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	gfd = fcntl(go_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1);
 	att = p->attest_fd >= 0 ? fcntl(p->attest_fd, F_DUPFD_CLOEXEC, p->child_image_fd + 1) : -1;
 	if (img < 0 || chan < 0 || nul < 0 || st < 0 || gfd < 0 || (p->attest_fd >= 0 && att < 0))
-		child_fail(status_fd, STEP_FDS);
+		ebcc__spawn_fail(status_fd, STEP_FDS);
 	status_fd = st;
 	if (dup3(st, CHILD_STATUS_FD, O_CLOEXEC) < 0)
-		child_fail(status_fd, STEP_FDS);
+		ebcc__spawn_fail(status_fd, STEP_FDS);
 	status_fd = CHILD_STATUS_FD;
 	if (dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(nul, 2) < 0 ||
 	    dup2(chan, EBCC_SANDBOX_CHANNEL_FD) < 0 ||
@@ -243,29 +219,29 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	    dup3(img, p->child_image_fd, O_CLOEXEC) < 0 ||
 	    close_range_fds(CHILD_FIRST_FREE_FD, (unsigned)p->child_image_fd - 1) < 0 ||
 	    close_range_fds((unsigned)p->child_image_fd + 1, ~0U) < 0)
-		child_fail(status_fd, STEP_FDS);
+		ebcc__spawn_fail(status_fd, STEP_FDS);
 
 	/* RLIMIT_NOFILE goes below the descriptors just arranged. When the launcher sets the
 	 * limits (with prlimit(), from outside), wait for it. */
 	if (launcher_sets_limits(p)) {
-		write_record(status_fd, &ready);
+		ebcc__spawn_send(status_fd, &ready);
 		while (read(CHILD_GO_FD, &go, 1) != 1)
 			if (errno != EINTR)
 				_exit(127); /* the launcher is gone */
 	} else if (set_own_limits(p) < 0) {
-		child_fail(status_fd, STEP_RLIMIT);
+		ebcc__spawn_fail(status_fd, STEP_RLIMIT);
 	}
 
 	/* No capabilities now; with no_new_privs an exec cannot grant any, not even to uid 0. */
 	memset(cap_data, 0, sizeof(cap_data));
 	if (syscall(SYS_capset, &cap_header, cap_data) < 0)
-		child_fail(status_fd, STEP_CAPS);
+		ebcc__spawn_fail(status_fd, STEP_CAPS);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		child_fail(status_fd, STEP_NO_NEW_PRIVS);
+		ebcc__spawn_fail(status_fd, STEP_NO_NEW_PRIVS);
 	if ((p->valgrind || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p->prog) < 0) &&
 	    ((!p->valgrind && errno != ENOSYS) ||
 	     prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p->prog) < 0))
-		child_fail(status_fd, STEP_SECCOMP);
+		ebcc__spawn_fail(status_fd, STEP_SECCOMP);
 	if (p->probe_only)
 		_exit(0);
 
@@ -274,25 +250,12 @@ __attribute__((noreturn)) static void child_main(const struct plan *p, unsigned 
 	else
 		syscall(SYS_execveat, p->child_image_fd, ebcc__sandbox_empty_path, p->argv, p->envp,
 			AT_EMPTY_PATH);
-	child_fail(status_fd, STEP_EXEC);
+	ebcc__spawn_fail(status_fd, STEP_EXEC);
 }
 
-ssize_t ebcc__sandbox_read_record(int fd, struct record *rec)
+static struct ebcc__spawn_record failed_at(int step, int err)
 {
-	size_t got = 0;
-
-	while (got < sizeof(*rec)) {
-		ssize_t n = read(fd, (char *)rec + got, sizeof(*rec) - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
+	return (struct ebcc__spawn_record){ .kind = EBCC_SPAWN_FAIL, .step = step, .err = err };
 }
 
 static bool level_unsupported(int err)
@@ -420,12 +383,12 @@ static int set_as_after_exec(const struct plan *p, pid_t pid)
  * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with *fail.
  */
 static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
-		     int *ret_status_fd, struct record *fail)
+		     int *ret_status_fd, struct ebcc__spawn_record *fail)
 {
 	int last_err = 0;
 
 	for (int level = first_level; level < (int)EBCC_SANDBOX_NS_LEVELS; level++) {
-		struct record rec = { 0 };
+		struct ebcc__spawn_record rec = { 0 };
 		int status_pipe[2], go_pipe[2];
 		bool ready;
 		ssize_t n;
@@ -435,19 +398,19 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 			continue;
 
 		if (pipe2(status_pipe, O_CLOEXEC) < 0) {
-			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_PIPE, .err = errno };
+			*fail = failed_at(STEP_PIPE, errno);
 			return -1;
 		}
 		if (pipe2(go_pipe, O_CLOEXEC) < 0) {
-			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_PIPE, .err = errno };
+			*fail = failed_at(STEP_PIPE, errno);
 			close(status_pipe[0]);
 			close(status_pipe[1]);
 			return -1;
 		}
 		if (p->zygote && level != first_level)
 			break;
-		pid = ebcc__sandbox_raw_clone(ebcc__sandbox_ns_levels[level] |
-					      (p->zygote ? CLONE_PARENT : 0));
+		pid = ebcc__spawn_clone((ebcc__sandbox_ns_levels[level] & ~JOIN_SHARED_NET) |
+					(p->zygote ? CLONE_PARENT : 0));
 		if (pid == 0) {
 			close(status_pipe[0]);
 			close(go_pipe[1]);
@@ -461,12 +424,11 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 			close(go_pipe[1]);
 			if (level_unsupported(last_err))
 				continue;
-			*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_CLONE,
-						 .err = last_err };
+			*fail = failed_at(STEP_CLONE, last_err);
 			return -1;
 		}
-		n = ebcc__sandbox_read_record(status_pipe[0], &rec);
-		ready = n == (ssize_t)sizeof(rec) && rec.kind == RECORD_READY;
+		n = ebcc__spawn_read(status_pipe[0], -1, &rec);
+		ready = n == (ssize_t)sizeof(rec) && rec.kind == EBCC_SPAWN_READY;
 		if (p->park_fd >= 0) {
 			if (ready) {
 				close(go_pipe[1]);
@@ -481,17 +443,15 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 			/* The child set its own limits: end of file means the exec happened. */
 		} else if (ready) {
 			if (set_limits(p, pid) < 0) {
-				rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT,
-						       .err = errno };
+				rec = failed_at(STEP_RLIMIT, errno);
 				(void)kill(pid, SIGKILL);
 			} else if (p->record_name != NULL && write_pid_record(p, pid) < 0) {
-				rec = (struct record){ .kind = RECORD_FAIL,
-						       .step = STEP_PID_RECORD, .err = errno };
+				rec = failed_at(STEP_PID_RECORD, errno);
 				(void)kill(pid, SIGKILL);
 			} else {
 				/* End of file now means the exec happened. */
 				(void)!write(go_pipe[1], "", 1);
-				n = ebcc__sandbox_read_record(status_pipe[0], &rec);
+				n = ebcc__spawn_read(status_pipe[0], -1, &rec);
 			}
 		} else if (n == 0) {
 			n = -1; /* died before it was ready */
@@ -499,7 +459,7 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 		close(go_pipe[1]);
 		close(status_pipe[0]);
 		if (n == 0 && !p->probe_only && set_as_after_exec(p, pid) < 0) {
-			rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_RLIMIT, .err = errno };
+			rec = failed_at(STEP_RLIMIT, errno);
 			(void)kill(pid, SIGKILL);
 			ebcc__sandbox_wait_pid(pid, NULL);
 			*fail = rec;
@@ -522,8 +482,8 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 		} else {
 			ebcc__sandbox_wait_pid(pid, NULL);
 		}
-		if (n != (ssize_t)sizeof(rec) || rec.kind != RECORD_FAIL)
-			rec = (struct record){ .kind = RECORD_FAIL, .step = STEP_NONE, .err = EIO };
+		if (n != (ssize_t)sizeof(rec) || rec.kind != EBCC_SPAWN_FAIL)
+			rec = failed_at(STEP_NONE, EIO);
 		last_err = rec.err;
 		if (step_is_namespace(rec.step) && level + 1 < (int)EBCC_SANDBOX_NS_LEVELS &&
 		    !p->zygote)
@@ -532,18 +492,18 @@ static int launch_at(const struct plan *p, int first_level, pid_t *ret_pid, int 
 		*fail = rec;
 		return -1;
 	}
-	*fail = (struct record){ .kind = RECORD_FAIL, .step = STEP_CLONE, .err = last_err };
+	*fail = failed_at(STEP_CLONE, last_err);
 	return -1;
 }
 
 int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
-			 struct record *fail)
+			 struct ebcc__spawn_record *fail)
 {
 	return launch_at(p, first_level, ret_pid, ret_level, NULL, fail);
 }
 
 int ebcc__sandbox_launch_parked(const struct plan *p, int first_level, pid_t *ret_pid,
-				int *ret_level, int *ret_status_fd, struct record *fail)
+				int *ret_level, int *ret_status_fd, struct ebcc__spawn_record *fail)
 {
 	return launch_at(p, first_level, ret_pid, ret_level, ret_status_fd, fail);
 }
@@ -551,7 +511,7 @@ int ebcc__sandbox_launch_parked(const struct plan *p, int first_level, pid_t *re
 /* The intermediate process of a detached stage. */
 void ebcc__sandbox_middle_main(const struct plan *p, int result_fd, int go_fd)
 {
-	struct record rec = { 0 };
+	struct ebcc__spawn_record rec = { 0 };
 	pid_t pid = -1;
 	int level = 0;
 	sigset_t all;
@@ -562,8 +522,9 @@ void ebcc__sandbox_middle_main(const struct plan *p, int result_fd, int go_fd)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 
 	if (ebcc__sandbox_launch(p, 0, &pid, &level, &rec) == 0)
-		rec = (struct record){ .kind = RECORD_SPAWNED, .pid = pid, .level = level };
-	write_record(result_fd, &rec);
+		rec = (struct ebcc__spawn_record){ .kind = EBCC_SPAWN_SPAWNED, .pid = pid,
+						   .level = level };
+	ebcc__spawn_send(result_fd, &rec);
 	close(result_fd);
 	/* Until the parent has read the stage's start time, a stage that died at once stays a
 	 * zombie of ours and its pid cannot be reused. */

@@ -39,22 +39,6 @@ enum step {
 	STEP_PARK,
 };
 
-/* A record on a status pipe. */
-enum record_kind {
-	RECORD_FAIL = 1,    /* step and err say what failed */
-	RECORD_SPAWNED = 2, /* from the intermediate process: pid and level of the stage */
-	RECORD_READY = 3,   /* from the child: descriptors arranged, waiting for its limits;
-			     * or, parked (sandbox-pool.c), waiting for what to run */
-};
-
-struct record {
-	int32_t kind;
-	int32_t step;
-	int32_t err;
-	int32_t pid;
-	int32_t level;
-};
-
 /*
  * The namespace levels, tried in order. The first exists for a launcher running as root: a
  * fresh network namespace costs more than the rest of a spawn (the kernel registers and later
@@ -116,16 +100,15 @@ extern const char ebcc__sandbox_empty_path[1];
 int ebcc__sandbox_build_filter(struct plan *p);
 
 /* sandbox-launch.c */
-ssize_t ebcc__sandbox_read_record(int fd, struct record *rec);
 /* Clones the stage at the first namespace level that works, from first_level on. Async-signal
  * safe (it also runs in the intermediate process). 0 and *ret_pid, *ret_level; or -1 with
  * *fail. */
 int ebcc__sandbox_launch(const struct plan *p, int first_level, pid_t *ret_pid, int *ret_level,
-			 struct record *fail);
+			 struct ebcc__spawn_record *fail);
 /* The same for a parked child (p->park_fd >= 0): returns once it is parked, with the read end
  * of its status pipe in *ret_status_fd (end of file there will mean the exec happened). */
 int ebcc__sandbox_launch_parked(const struct plan *p, int first_level, pid_t *ret_pid,
-				int *ret_level, int *ret_status_fd, struct record *fail);
+				int *ret_level, int *ret_status_fd, struct ebcc__spawn_record *fail);
 /* The intermediate process of a detached stage: launches it, hands its pid and level up on
  * result_fd, waits on go_fd until the parent has read its start time, and exits. */
 __attribute__((noreturn)) void ebcc__sandbox_middle_main(const struct plan *p, int result_fd,

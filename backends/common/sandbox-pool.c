@@ -219,7 +219,7 @@ static void *starter_main(void *arg)
 	struct ebcc__sandbox_pool *pool = arg;
 	struct ebcc__sandbox_spec spec = { .image_fd = -1, .channel_fd = -1 };
 	struct zygote z = { .want = { true, true } };
-	struct record fail = { 0 };
+	struct ebcc__spawn_record fail = { 0 };
 	struct parked first = { .pid = 0, .ctl = -1, .status = -1 };
 	struct plan p;
 	int sv[2] = { -1, -1 }, csv[2], level = 0;
@@ -259,7 +259,7 @@ static void *starter_main(void *arg)
 		z.c[KIND_SANDBOX][0] = (struct zchild){ .pid = first.pid, .ctl = -1,
 							.since_ms = first.since_ms };
 		z.n[KIND_SANDBOX] = 1;
-		pid = ebcc__sandbox_raw_clone(0);
+		pid = ebcc__spawn_clone(0);
 		if (pid == 0) {
 			close(sv[0]);
 			ebcc__sandbox_zygote_main(&z);
@@ -432,7 +432,7 @@ static bool take(struct ebcc__sandbox_pool *pool, const struct plan *p,
 }
 
 /* 1: the sandbox runs the stage; 0: it had gone (reaped); -1: it failed with *fail. */
-static int hand(struct parked *s, const struct plan *p, struct record *fail)
+static int hand(struct parked *s, const struct plan *p, struct ebcc__spawn_record *fail)
 {
 	union {
 		struct cmsghdr align;
@@ -445,7 +445,7 @@ static int hand(struct parked *s, const struct plan *p, struct record *fail)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
 			      .msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int)) };
 	struct cmsghdr *c;
-	struct record rec = { 0 };
+	struct ebcc__spawn_record rec = { 0 };
 	ssize_t n;
 
 	snprintf(m.argv0, sizeof(m.argv0), "%s", p->argv[0]);
@@ -465,7 +465,7 @@ static int hand(struct parked *s, const struct plan *p, struct record *fail)
 		return 0;
 	}
 	/* As on the spot: end of file means the exec happened, a record names what failed. */
-	n = ebcc__sandbox_read_record(s->status, &rec);
+	n = ebcc__spawn_read(s->status, -1, &rec);
 	close(s->status);
 	s->status = -1;
 	if (n == 0)
@@ -473,7 +473,7 @@ static int hand(struct parked *s, const struct plan *p, struct record *fail)
 	ebcc__sandbox_wait_pid(s->pid, NULL);
 	s->pid = 0;
 	/* STEP_PARK: it read the zygote's "go" (idle) before our stage: take another. */
-	if (n == (ssize_t)sizeof(rec) && rec.kind == RECORD_FAIL && rec.step != STEP_PARK) {
+	if (n == (ssize_t)sizeof(rec) && rec.kind == EBCC_SPAWN_FAIL && rec.step != STEP_PARK) {
 		*fail = rec;
 		return -1;
 	}
@@ -482,7 +482,7 @@ static int hand(struct parked *s, const struct plan *p, struct record *fail)
 
 int ebcc__sandbox_pool_spawn(struct ebcc__sandbox_pool *pool, const struct plan *p,
 			     const struct ebcc__sandbox_spec *spec, pid_t *ret_pid, int *ret_level,
-			     struct record *fail)
+			     struct ebcc__spawn_record *fail)
 {
 	struct parked s;
 

@@ -30,7 +30,7 @@
 struct ebcc__sandbox_pool;
 struct ebcc__sandbox_spec;
 struct plan;
-struct record;
+struct ebcc__spawn_record;
 
 #define EBCC_SANDBOX_POOL_MAX 32
 #define EBCC_SANDBOX_POOL_IDLE_DEFAULT_MS 10000
@@ -91,6 +91,6 @@ bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid);
  * sandbox failed at a step after it was handed the stage (the exec, a limit). */
 int ebcc__sandbox_pool_spawn(struct ebcc__sandbox_pool *pool, const struct plan *p,
 			     const struct ebcc__sandbox_spec *spec, pid_t *ret_pid, int *ret_level,
-			     struct record *fail);
+			     struct ebcc__spawn_record *fail);
 
 #endif

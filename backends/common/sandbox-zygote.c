@@ -114,12 +114,12 @@ void ebcc__sandbox_helper_main(int ctl)
 static void zygote_make(struct zygote *z, const struct plan *plan, int kind)
 {
 	struct zmsg msg = { .type = Z_PARKED, .kind = kind, .level = z->level };
-	struct record fail = { 0 };
+	struct ebcc__spawn_record fail = { 0 };
 	int sv[2], fds[2], n_fds = 1;
 	pid_t pid = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		fail = (struct record){ .step = STEP_PIPE, .err = errno };
+		fail = (struct ebcc__spawn_record){ .step = STEP_PIPE, .err = errno };
 		goto failed;
 	}
 	if (kind == KIND_SANDBOX) {
@@ -136,14 +136,14 @@ static void zygote_make(struct zygote *z, const struct plan *plan, int kind)
 		fds[1] = status;
 		n_fds = 2;
 	} else {
-		pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, NULL);
+		pid = ebcc__spawn_clone(CLONE_PARENT);
 		if (pid == 0) {
 			close(sv[0]);
 			close(z->fd);
 			ebcc__sandbox_helper_main(sv[1]);
 		}
 		if (pid < 0) {
-			fail = (struct record){ .step = STEP_CLONE, .err = errno };
+			fail = (struct ebcc__spawn_record){ .step = STEP_CLONE, .err = errno };
 			close(sv[0]);
 			close(sv[1]);
 			goto failed;

@@ -4,10 +4,11 @@
  * limits, argv); the child, created with clone() and new namespaces where allowed, runs only
  * async-signal-safe system calls and ends in execveat() of the image descriptor or _exit(127).
  *
- * A status pipe (close-on-exec) tells the launcher how it went. The child reports READY once
- * its namespaces and descriptors are set up; the launcher then sets its resource limits with
- * prlimit() and lets it go on (a go pipe); end of file after that means the image was
- * executed, a FAIL record names the step and errno that failed. For a detached stage an
+ * A status pipe (close-on-exec, with the records of lib/base/spawn.h) tells the launcher how
+ * it went. The child reports READY once its namespaces and descriptors are set up; the
+ * launcher then sets its resource limits with prlimit() and lets it go on (a go pipe); end of
+ * file after that means the image was executed, a FAIL record names the step and errno that
+ * failed. For a detached stage an
  * intermediate process is the launcher: it hands the stage's pid up and exits once the parent
  * has read the stage's start time, so the stage is reparented and outlives us.
  *
@@ -33,7 +34,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <json-c/json.h>
@@ -109,7 +109,7 @@ static void make_shared_net(void)
 		return;
 	}
 	/* A child makes the namespace and holds it until we have a descriptor on it. */
-	pid = (pid_t)syscall(SYS_clone, CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = ebcc__spawn_clone(CLONE_NEWNET);
 	if (pid == 0) {
 		close(hold[1]); /* or the read below never sees the end of the pipe */
 		close(ready[0]);
@@ -220,7 +220,7 @@ static void isolation_from_level(int level, struct ebcc__sandbox_isolation *iso)
 	};
 }
 
-static int fail_error(const struct record *rec, const struct ebcc__sandbox_spec *spec)
+static int fail_error(const struct ebcc__spawn_record *rec, const struct ebcc__sandbox_spec *spec)
 {
 	char errbuf[128];
 	const char *why = strerror_r(rec->err, errbuf, sizeof(errbuf));
@@ -240,7 +240,7 @@ static int fail_error(const struct record *rec, const struct ebcc__sandbox_spec 
 int ebcc__sandbox_probe(struct ebcc__sandbox_isolation *ret, char *reason, size_t reason_size)
 {
 	struct plan p;
-	struct record fail = { 0 };
+	struct ebcc__spawn_record fail = { 0 };
 	pid_t pid;
 	int level, r;
 	struct ebcc__sandbox_spec spec = { .image_fd = 0, .channel_fd = 0 };
@@ -267,7 +267,7 @@ int ebcc__sandbox_probe(struct ebcc__sandbox_isolation *ret, char *reason, size_
 
 int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sandbox_proc *ret)
 {
-	struct record rec = { 0 };
+	struct ebcc__spawn_record rec = { 0 };
 	struct plan p;
 	pid_t pid = -1;
 	int level = 0, r;
@@ -311,7 +311,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 			ebcc__sandbox_plan_clear(&p);
 			return ebcc__error_errno(EBCC_ERR_IO, r, "pipe for a stage");
 		}
-		middle = ebcc__sandbox_raw_clone(0);
+		middle = ebcc__spawn_clone(0);
 		if (middle == 0) {
 			close(result_pipe[0]);
 			close(go_pipe[1]);
@@ -326,9 +326,9 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 			close(go_pipe[1]);
 			return ebcc__error_errno(EBCC_ERR_IO, r, "fork for a stage");
 		}
-		n = ebcc__sandbox_read_record(result_pipe[0], &rec);
+		n = ebcc__spawn_read(result_pipe[0], -1, &rec);
 		close(result_pipe[0]);
-		if (n == (ssize_t)sizeof(rec) && rec.kind == RECORD_SPAWNED && rec.pid > 0 &&
+		if (n == (ssize_t)sizeof(rec) && rec.kind == EBCC_SPAWN_SPAWNED && rec.pid > 0 &&
 		    rec.level >= 0 && rec.level < (int)EBCC_SANDBOX_NS_LEVELS) {
 			pid = rec.pid;
 			level = rec.level;
@@ -341,7 +341,7 @@ int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sand
 		close(go_pipe[1]);
 		ebcc__sandbox_wait_pid(middle, NULL);
 		if (pid < 0) {
-			if (n != (ssize_t)sizeof(rec) || rec.kind != RECORD_FAIL)
+			if (n != (ssize_t)sizeof(rec) || rec.kind != EBCC_SPAWN_FAIL)
 				return ebcc__error(EBCC_ERR_BACKEND,
 						   "sandbox setup failed: the intermediate process "
 						   "died without a report");

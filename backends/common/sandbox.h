@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spawn.h"
+
 struct json_object;
 struct ebcc__sandbox_pool;
 
@@ -77,10 +79,6 @@ int ebcc__sandbox_probe(struct ebcc__sandbox_isolation *ret, char *reason, size_
  * EBCC_ERR_NO_MEMORY, EBCC_ERR_IO.
  */
 int ebcc__sandbox_spawn(const struct ebcc__sandbox_spec *spec, struct ebcc__sandbox_proc *ret);
-
-/* fork() without atfork handlers, for children that only make system calls (flags: clone
- * namespace flags, or 0). */
-pid_t ebcc__sandbox_raw_clone(unsigned long flags);
 
 /* Waits for a child of ours by pid (EINTR retried); its wait status in *ret_status if not
  * NULL. */

@@ -107,13 +107,13 @@ static int start_detached(const struct ebcc__sim_signer *signer, int sv[2])
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "pipe for the security monitor");
-	middle = ebcc__sandbox_raw_clone(0);
+	middle = ebcc__spawn_clone(0);
 	if (middle == 0) {
 		pid_t monitor;
 
 		close(sv[1]);
 		close(pipefd[0]);
-		monitor = ebcc__sandbox_raw_clone(0);
+		monitor = ebcc__spawn_clone(0);
 		if (monitor == 0) {
 			close(pipefd[1]);
 			monitor_main(signer, sv[0]);
@@ -153,7 +153,7 @@ int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
 							     sizeof(*signer), sv[0], &child) > 0) {
 		/* forked beforehand: child is ours to reap as below */
 	} else {
-		child = ebcc__sandbox_raw_clone(0);
+		child = ebcc__spawn_clone(0);
 		if (child == 0) {
 			close(sv[1]);
 			monitor_main(signer, sv[0]);

@@ -760,7 +760,8 @@ static void state_size_limits(void **state)
 /* ---- the anchor's gate and its exec --------------------------------------------------------- */
 
 /* process.user other than root: the anchor enters the (root-only) instance directory for its
- * gate before it drops privileges, and then runs as that user. */
+ * gate before it drops privileges, and then runs as that user, group and supplementary groups
+ * (set with the system calls themselves: the anchor is a raw clone of a threaded process). */
 static void anchor_as_another_user(void **state)
 {
 	struct fixture *f = *state;
@@ -773,8 +774,9 @@ static void anchor_as_another_user(void **state)
 		skip();
 	assert_int_equal(chmod(out_dir, 0777), 0);
 	snprintf(process, sizeof(process),
-		 "{\"args\": [\"sh\", \"-c\", \"id -u > %s/uid\"], \"cwd\": \"/\","
-		 " \"env\": [\"PATH=/usr/bin:/bin\"], \"user\": {\"uid\": 65534, \"gid\": 65534}}",
+		 "{\"args\": [\"sh\", \"-c\", \"echo $(id -u) $(id -g) $(id -G) > %s/uid\"],"
+		 " \"cwd\": \"/\", \"env\": [\"PATH=/usr/bin:/bin\"], \"user\": {\"uid\": 65534,"
+		 " \"gid\": 65534, \"additionalGids\": [100]}}",
 		 out_dir);
 	make_bundle(f->bundle, process, ONE_STAGE);
 	assert_int_equal(ebcc_instance_create(f->ctx, "nobody", f->bundle, &inst), 0);
@@ -793,7 +795,7 @@ static void anchor_as_another_user(void **state)
 		assert_non_null(fp);
 		assert_non_null(fgets(text, sizeof(text), fp));
 		fclose(fp);
-		assert_string_equal(text, "65534\n");
+		assert_string_equal(text, "65534 65534 65534 100\n");
 	}
 	assert_int_equal(ebcc_instance_delete(inst, 0), 0);
 	ebcc_instance_unref(inst);
