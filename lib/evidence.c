@@ -17,7 +17,6 @@
 #define ALG_MAX 16
 #define MEASUREMENT_HEX_MIN 32  /* a digest of at least 16 bytes */
 #define MEASUREMENT_HEX_MAX 128 /* and at most 64 */
-#define SHOW_MAX (EBCC_EVIDENCE_SHOW_SIZE - 4) /* characters a message quotes of a value */
 #define DIGEST_TEXT_LEN (7 + 2 * EBCC_SHA256_SIZE)
 #define REPORT_B64_MAX (4 * ((EBCC_EVIDENCE_REPORT_MAX + 2) / 3))
 
@@ -81,7 +80,7 @@ static int bad_string(int err, const char *field, const char *value, const char 
 {
 	char shown[EBCC_EVIDENCE_SHOW_SIZE];
 
-	ebcc__evidence_show(value, strnlen(value, SHOW_MAX + 1), shown);
+	ebcc__evidence_show(value, strnlen(value, EBCC_EVIDENCE_SHOW_MAX + 1), shown);
 	return ebcc__error(err, "evidence: \"%s\" is \"%s\": it must be %s", field, shown, rule);
 }
 

@@ -279,9 +279,10 @@ int ebcc__binding_encode_fields(const struct ebcc_binding *b, uint8_t *out, size
 
 /* ---- messages (lib/base/show.c) --------------------------------------------------------- */
 
-/* A value quoted in a message: at most 72 characters, non-printable ones as '?', "..." when
- * cut. */
-#define EBCC_EVIDENCE_SHOW_SIZE 76
+/* A value quoted in a message: at most EBCC_EVIDENCE_SHOW_MAX characters, non-printable ones
+ * as '?', "..." when cut. */
+#define EBCC_EVIDENCE_SHOW_MAX 72
+#define EBCC_EVIDENCE_SHOW_SIZE (EBCC_EVIDENCE_SHOW_MAX + 4)
 void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE]);
 
 /* ---- time (lib/base/clock.c) ------------------------------------------------------------ */

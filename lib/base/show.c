@@ -4,11 +4,9 @@
 
 #include "ebcc-base.h"
 
-#define SHOW_MAX (EBCC_EVIDENCE_SHOW_SIZE - 4) /* characters a message quotes of a value */
-
 void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_SIZE])
 {
-	size_t n = len < SHOW_MAX ? len : SHOW_MAX, o = 0;
+	size_t n = len < EBCC_EVIDENCE_SHOW_MAX ? len : EBCC_EVIDENCE_SHOW_MAX, o = 0;
 
 	for (size_t i = 0; i < n; i++)
 		out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
