@@ -22,6 +22,7 @@ void ebcc__sgx_policy_clear(struct ebcc__sgx_policy *p)
 	ebcc__x509_list_free(p->roots);
 	ebcc__crl_list_free(p->crls);
 	ebcc__policy_keys_free(p->keys, p->n_keys);
+	ebcc__collateral_text_clear(&p->collateral);
 	*p = (struct ebcc__sgx_policy){ 0 };
 }
 
@@ -42,6 +43,7 @@ static int u16_member(struct json_object *o, const char *key, uint16_t *out, boo
 
 static int parse_sgx(struct json_object *o, struct ebcc__sgx_policy *p)
 {
+	struct json_object *v;
 	const char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -67,6 +69,12 @@ static int parse_sgx(struct json_object *o, struct ebcc__sgx_policy *p)
 		r = ebcc__policy_bool(o, "sgx", "allow_debug", &p->allow_debug);
 	if (r == 0)
 		r = ebcc__policy_bool(o, "sgx", "allow_unverified_signature", &p->allow_unverified_signature);
+	if (r == 0 && json_object_object_get_ex(o, "collateral", &v)) {
+		r = ebcc__collateral_text_parse(v, WHERE ".collateral", &p->collateral);
+		p->has_collateral = r == 0;
+	}
+	if (r == 0 && json_object_object_get_ex(o, "tcb_status", &v))
+		r = ebcc__collateral_status_parse(v, WHERE ".tcb_status", &p->tcb_status_accepted);
 	return r;
 }
 
@@ -75,8 +83,9 @@ int ebcc__sgx_policy_parse(const struct ebcc_backend_report_check *check,
 {
 	static const char *const known[] = { "root_ca", "crl", "mrenclave", "mrsigner",
 					     "isv_prod_id", "min_isv_svn", "report_data",
-					     "allow_debug", "allow_unverified_signature", NULL };
-	struct ebcc__sgx_policy p = { 0 };
+					     "allow_debug", "allow_unverified_signature",
+					     "collateral", "tcb_status", NULL };
+	struct ebcc__sgx_policy p = { .tcb_status_accepted = 1u << EBCC_TDX_TCB_UP_TO_DATE };
 	struct ebcc__policy_part part = { 0 };
 	int r;
 

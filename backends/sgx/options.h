@@ -17,6 +17,19 @@
  *   allow_debug                 true: accept a debug enclave (ATTRIBUTES.DEBUG; default false)
  *   allow_unverified_signature  true: accept a quote whose PCK certificate nothing in the
  *                               policy vouches for (default false)
+ *   collateral                  an object: Intel's collateral for the quote's TCB (TCB info
+ *                               "SGX" version 3, QE identity "QE" version 2), checked at the
+ *                               verification time (../tsm/collateral.h); the keys and forms of
+ *                               tsm's tdx_collateral (../tsm/options.h), all required:
+ *                               tcb_info, tcb_info_signature, tcb_info_issuer_chain,
+ *                               qe_identity, qe_identity_signature, qe_identity_issuer_chain,
+ *                               pck_crl, pck_crl_issuer_chain, root_ca_crl. Intel PCS serves
+ *                               them at /sgx/certification/v4/tcb?fmspc=<FMSPC>,
+ *                               /sgx/certification/v4/qe/identity and .../pckcrl. Needs root_ca.
+ *   tcb_status                  array of the TCB statuses accepted (default ["UpToDate"]):
+ *                               UpToDate, SWHardeningNeeded, ConfigurationNeeded,
+ *                               ConfigurationAndSWHardeningNeeded, OutOfDate,
+ *                               OutOfDateConfigurationNeeded ("Revoked" never is)
  *
  * Any other key under "sgx" is refused, so that a typo cannot weaken a check.
  */
@@ -29,6 +42,8 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include "../tsm/collateral.h"
 
 struct ebcc_backend_report_check;
 
@@ -43,6 +58,9 @@ struct ebcc__sgx_policy {
 	bool allow_debug, allow_unverified_signature;
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch */
+	bool has_collateral;
+	struct ebcc__tdx_collateral_text collateral;
+	unsigned tcb_status_accepted; /* bits (1u << status); UpToDate alone by default */
 };
 
 static inline const int64_t *ebcc__sgx_policy_time(const struct ebcc__sgx_policy *p)

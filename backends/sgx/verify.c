@@ -3,9 +3,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
+#include "../tsm/collateral.h"
 #include "../tsm/crl.h"
 #include "../tsm/crypto.h"
 #include "ebcc-base.h"
@@ -61,6 +63,22 @@ static int check_revocation(STACK_OF(X509) *chain, const struct ebcc__sgx_policy
 	return 0;
 }
 
+/* What the collateral's CRLs were checked for, after what backend_options.sgx.crl's were (cut
+ * at the buffer's end). */
+static void add_revocation(struct ebcc__tsm_signature *sig, const char *detail)
+{
+	const size_t room = sizeof(sig->revocation) - 1;
+	size_t used = strlen(sig->revocation), n = strlen(detail);
+
+	if (used > 0 && used + 2 <= room) {
+		memcpy(sig->revocation + used, "; ", 2);
+		used += 2;
+	}
+	n = n < room - used ? n : room - used;
+	memcpy(sig->revocation + used, detail, n);
+	sig->revocation[used + n] = '\0';
+}
+
 static int hex_mismatch(const char *name, const char *option, const uint8_t *want,
 			const uint8_t *got, size_t n)
 {
@@ -112,17 +130,59 @@ static void add_body(struct json_object *o, const struct ebcc__sgx_report_body *
 			       json_object_new_boolean((b->flags & EBCC_SGX_FLAG_DEBUG) != 0));
 }
 
-static const char *const never[] = {
-	"TCB status: the platform's CPUSVN and PCESVN against Intel's TCB info (not read by this "
-	"version)",
+/* Without backend_options.sgx.collateral. */
+static const char *const never_collateral[] = {
+	"TCB status: the platform's CPUSVN and PCESVN against Intel's TCB info "
+	"(backend_options.sgx.collateral)",
 	"the QE report against Intel's QE identity (its MRSIGNER, ISVPRODID, ISVSVN): the QE is "
 	"trusted because the PCK certificate signed its report",
+	NULL,
+};
+
+static const char *const never[] = {
 	"CONFIGID, CONFIGSVN, ISVEXTPRODID and ISVFAMILYID (reported, not compared)",
 	NULL,
 };
 
+/* The quote's TCB against the policy's collateral. */
+static int check_collateral(const struct ebcc__sgx_quote *q, const struct ebcc__sgx_policy *p,
+			    struct ebcc__tdx_tcb_result *ret)
+{
+	const int64_t *at = ebcc__sgx_policy_time(p);
+	const struct ebcc__collateral c = {
+		.tee = EBCC_COLLATERAL_SGX,
+		.name = "collateral",
+		.option = "backend_options.sgx.collateral",
+		.root_option = "backend_options.sgx.root_ca",
+		.status_option = "backend_options.sgx.tcb_status",
+		.quote = WHAT,
+		.text = &p->collateral,
+		.roots = p->roots,
+		.accepted = p->tcb_status_accepted,
+		.at = at != NULL ? *at : (int64_t)time(NULL),
+	};
+
+	return ebcc__collateral_check(&c, &q->sig, NULL, ret);
+}
+
+/* What the collateral said, as the tsm backend says it for TDX. */
+static void add_tcb(struct json_object *o, struct ebcc__tdx_tcb_result *tcb)
+{
+	json_object_object_add(o, "tcb_status",
+			       json_object_new_string(ebcc__tdx_tcb_status_name(tcb->status)));
+	json_object_object_add(o, "tcb_date", json_object_new_string(tcb->tcb_date));
+	json_object_object_add(o, "advisory_ids", tcb->advisory_ids);
+	tcb->advisory_ids = NULL;
+	json_object_object_add(o, "fmspc", json_object_new_string(tcb->fmspc));
+	json_object_object_add(o, "tcb_evaluation_data_number",
+			       json_object_new_int64(tcb->tcb_evaluation_data_number));
+	json_object_object_add(o, "qe_tcb_status",
+			       json_object_new_string(ebcc__tdx_tcb_status_name(tcb->qe_status)));
+}
+
+/* tcb: what the collateral said (its advisory_ids taken), NULL without collateral. */
 static int claims(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signature *sig,
-		  char **ret)
+		  struct ebcc__tdx_tcb_result *tcb, char **ret)
 {
 	struct json_object *o = json_object_new_object(), *qe = json_object_new_object();
 	struct json_object *list = json_object_new_array();
@@ -163,6 +223,10 @@ static int claims(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signat
 		json_object_array_add(list, json_object_new_string(
 						    "revocation of the PCK certificate chain "
 						    "(backend_options.sgx.crl)"));
+	if (tcb != NULL)
+		add_tcb(o, tcb);
+	for (size_t i = 0; tcb == NULL && never_collateral[i] != NULL; i++)
+		json_object_array_add(list, json_object_new_string(never_collateral[i]));
 	for (size_t i = 0; never[i] != NULL; i++)
 		json_object_array_add(list, json_object_new_string(never[i]));
 	json_object_object_add(o, "not_verified", list);
@@ -176,6 +240,7 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 	struct ebcc__sgx_policy p;
 	struct ebcc__sgx_quote q;
 	struct ebcc__tsm_signature sig = { 0 };
+	struct ebcc__tdx_tcb_result tcb = { 0 };
 	STACK_OF(X509) *chain = NULL;
 	int r = ebcc__sgx_policy_parse(check, &p);
 
@@ -198,8 +263,13 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 		r = check_revocation(chain, &p, &sig);
 	if (r == 0)
 		r = check_pins(&q, &sig, &p);
+	if (r == 0 && p.has_collateral)
+		r = check_collateral(&q, &p, &tcb);
+	if (r == 0 && p.has_collateral)
+		add_revocation(&sig, tcb.revocation);
 	if (r == 0)
-		r = claims(&q, &sig, ret);
+		r = claims(&q, &sig, p.has_collateral ? &tcb : NULL, ret);
+	json_object_put(tcb.advisory_ids);
 	ebcc__x509_list_free(chain);
 	ebcc__sgx_policy_clear(&p);
 	return r;

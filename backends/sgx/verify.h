@@ -11,10 +11,13 @@
  *     is true; with backend_options.sgx.crl, no certificate of the chain is revoked;
  *  4. the pins the policy gives hold: report_data, mrenclave, mrsigner, isv_prod_id,
  *     min_isv_svn;
- *  5. the enclave is not a debug enclave, unless allow_debug is true.
+ *  5. the enclave is not a debug enclave, unless allow_debug is true;
+ *  6. with backend_options.sgx.collateral, the quote's TCB against Intel's TCB info ("SGX")
+ *     and QE identity ("QE") at the verification time (../tsm/collateral.h): signers, CRLs,
+ *     FMSPC and PCE-ID, the platform's TCB level and the QE's, their status one of tcb_status.
  *
- * What is never verified (Intel's TCB info and QE identity collateral among it) is listed in
- * the claims' "not_verified".
+ * What is not verified (without collateral, Intel's TCB info and QE identity) is listed in the
+ * claims' "not_verified".
  */
 #ifndef EBCC_SGX_VERIFY_H
 #define EBCC_SGX_VERIFY_H

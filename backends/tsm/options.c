@@ -22,33 +22,6 @@ static const char *const known_keys[] = {
 	"tdx_collateral", "tdx_tcb_status", NULL,
 };
 
-const char *const ebcc__tdx_collateral_keys[EBCC_TDX_COLL_COUNT + 1] = {
-	"tcb_info",	     "tcb_info_signature", "tcb_info_issuer_chain",
-	"qe_identity",	     "qe_identity_signature", "qe_identity_issuer_chain",
-	"pck_crl",	     "pck_crl_issuer_chain", "root_ca_crl", NULL,
-};
-
-static const char *const status_names[EBCC_TDX_TCB_STATUS_COUNT] = {
-	"UpToDate",   "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded",
-	"OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
-};
-
-const char *ebcc__tdx_tcb_status_name(enum ebcc__tdx_tcb_status s)
-{
-	return (unsigned)s < EBCC_TDX_TCB_STATUS_COUNT ? status_names[s] : "(unknown)";
-}
-
-int ebcc__tdx_tcb_status_parse(const char *name, enum ebcc__tdx_tcb_status *ret)
-{
-	for (int i = 0; i < EBCC_TDX_TCB_STATUS_COUNT; i++) {
-		if (strcmp(name, status_names[i]) == 0) {
-			*ret = (enum ebcc__tdx_tcb_status)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 {
 	ebcc__x509_list_free(p->tdx_roots);
@@ -56,8 +29,7 @@ void ebcc__tsm_policy_clear(struct ebcc__tsm_policy *p)
 	ebcc__x509_list_free(p->snp_certs);
 	ebcc__crl_list_free(p->snp_crls);
 	ebcc__policy_keys_free(p->keys, p->n_keys);
-	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++)
-		free(p->tdx_collateral.text[i]);
+	ebcc__collateral_text_clear(&p->tdx_collateral);
 	*p = (struct ebcc__tsm_policy){ 0 };
 }
 
@@ -135,66 +107,11 @@ static int parse_snp_rules(struct json_object *o, struct ebcc__tsm_policy *p)
 /* backend_options.tsm.tdx_collateral: every item a string, copied; checked when a quote is. */
 static int parse_collateral(struct json_object *o, struct ebcc__tsm_policy *p)
 {
-	if (!json_object_is_type(o, json_type_object))
-		return ebcc__error(ERR, WHERE ".tdx_collateral must be an object, not %s",
-				   ebcc__json_type_article(o));
-	if (ebcc__json_refuse_unknown(o, ebcc__tdx_collateral_keys, ERR, WHERE ".tdx_collateral") <
-	    0)
-		return ERR;
-	for (int i = 0; i < EBCC_TDX_COLL_COUNT; i++) {
-		const char *key = ebcc__tdx_collateral_keys[i];
-		struct json_object *v;
-		const char *text;
-		size_t len;
+	int r = ebcc__collateral_text_parse(o, WHERE ".tdx_collateral", &p->tdx_collateral);
 
-		if (!json_object_object_get_ex(o, key, &v))
-			return ebcc__error(ERR, WHERE ".tdx_collateral.%s is missing: every item of "
-					   "the collateral is needed", key);
-		if (!json_object_is_type(v, json_type_string))
-			return ebcc__error(ERR, WHERE ".tdx_collateral.%s must be a string, not %s",
-					   key, ebcc__json_type_article(v));
-		text = json_object_get_string(v);
-		len = (size_t)json_object_get_string_len(v);
-		if (len > EBCC_TDX_COLLATERAL_ITEM_MAX)
-			return ebcc__error(ERR, WHERE ".tdx_collateral.%s: %zu bytes, at most %zu "
-					   "are accepted", key, len, EBCC_TDX_COLLATERAL_ITEM_MAX);
-		p->tdx_collateral.text[i] = strdup(text);
-		if (p->tdx_collateral.text[i] == NULL)
-			return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-		p->tdx_collateral.len[i] = len;
-	}
-	p->has_tdx_collateral = true;
-	return 0;
-}
-
-/* backend_options.tsm.tdx_tcb_status: a non-empty array of status names, Revoked not one. */
-static int parse_tcb_status(struct json_object *o, struct ebcc__tsm_policy *p)
-{
-	size_t n;
-
-	if (!json_object_is_type(o, json_type_array) || json_object_array_length(o) == 0)
-		return ebcc__error(ERR, WHERE ".tdx_tcb_status must be a non-empty array of TCB "
-				   "statuses, not %s", ebcc__json_type_article(o));
-	n = json_object_array_length(o);
-	p->tdx_tcb_status_accepted = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(o, i);
-		enum ebcc__tdx_tcb_status s;
-
-		if (!json_object_is_type(v, json_type_string))
-			return ebcc__error(ERR, WHERE ".tdx_tcb_status[%zu] must be a string, not %s",
-					   i, ebcc__json_type_article(v));
-		if (ebcc__tdx_tcb_status_parse(json_object_get_string(v), &s) < 0 ||
-		    s == EBCC_TDX_TCB_REVOKED)
-			return ebcc__error(ERR, WHERE ".tdx_tcb_status[%zu] is \"%.48s\": it must be "
-					   "UpToDate, SWHardeningNeeded, ConfigurationNeeded, "
-					   "ConfigurationAndSWHardeningNeeded, OutOfDate or "
-					   "OutOfDateConfigurationNeeded (a Revoked TCB is never "
-					   "accepted)",
-					   i, json_object_get_string(v));
-		p->tdx_tcb_status_accepted |= 1u << s;
-	}
-	return 0;
+	if (r == 0)
+		p->has_tdx_collateral = true;
+	return r;
 }
 
 static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
@@ -208,7 +125,8 @@ static int parse_tsm(struct json_object *o, struct ebcc__tsm_policy *p)
 	if (r == 0 && json_object_object_get_ex(o, "tdx_collateral", &v))
 		r = parse_collateral(v, p);
 	if (r == 0 && json_object_object_get_ex(o, "tdx_tcb_status", &v))
-		r = parse_tcb_status(v, p);
+		r = ebcc__collateral_status_parse(v, WHERE ".tdx_tcb_status",
+						  &p->tdx_tcb_status_accepted);
 	if (r == 0)
 		r = parse_snp_rules(o, p);
 	if (r == 0)

@@ -32,7 +32,7 @@
  *   snp_allow_smt               false: refuse a guest whose POLICY allows SMT (bit 16;
  *                               default true: every cloud's guests have it)
  *   tdx_collateral              an object: Intel's collateral for a TDX quote's TCB, checked
- *                               at the verification time (tdx_collateral.h). Its keys, all
+ *                               at the verification time (collateral.h). Its keys, all
  *                               required, are those of Intel's QVL collateral structure:
  *                                 tcb_info, qe_identity     the exact JSON text Intel signed
  *                                     (the tcbInfo / enclaveIdentity object), or the whole
@@ -75,50 +75,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "collateral.h"
 #include "configfs.h"
 
 struct ebcc_backend_report_check;
 
 #define EBCC_TSM_LAUNCH_MEASUREMENT_SIZE 48
-/* One collateral item: Intel's are a few KiB (a PCK CRL of a large platform CA some 100). */
-#define EBCC_TDX_COLLATERAL_ITEM_MAX ((size_t)512 << 10)
-
-/* TCB statuses of Intel's TCB info and QE identity, in the order of their names. */
-enum ebcc__tdx_tcb_status {
-	EBCC_TDX_TCB_UP_TO_DATE,
-	EBCC_TDX_TCB_SW_HARDENING_NEEDED,
-	EBCC_TDX_TCB_CONFIGURATION_NEEDED,
-	EBCC_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
-	EBCC_TDX_TCB_OUT_OF_DATE,
-	EBCC_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
-	EBCC_TDX_TCB_REVOKED,
-	EBCC_TDX_TCB_STATUS_COUNT,
-};
-
-/* "UpToDate", ...; and back (-1 for a name that is none of them). */
-const char *ebcc__tdx_tcb_status_name(enum ebcc__tdx_tcb_status s);
-int ebcc__tdx_tcb_status_parse(const char *name, enum ebcc__tdx_tcb_status *ret);
-
-/* The items of backend_options.tsm.tdx_collateral, in this order; texts as given. */
-enum ebcc__tdx_collateral_item {
-	EBCC_TDX_COLL_TCB_INFO,
-	EBCC_TDX_COLL_TCB_INFO_SIGNATURE,
-	EBCC_TDX_COLL_TCB_INFO_ISSUER_CHAIN,
-	EBCC_TDX_COLL_QE_IDENTITY,
-	EBCC_TDX_COLL_QE_IDENTITY_SIGNATURE,
-	EBCC_TDX_COLL_QE_IDENTITY_ISSUER_CHAIN,
-	EBCC_TDX_COLL_PCK_CRL,
-	EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN,
-	EBCC_TDX_COLL_ROOT_CA_CRL,
-	EBCC_TDX_COLL_COUNT,
-};
-extern const char *const ebcc__tdx_collateral_keys[EBCC_TDX_COLL_COUNT + 1];
-
-struct ebcc__tdx_collateral_text {
-	char *text[EBCC_TDX_COLL_COUNT]; /* malloc, NUL-terminated */
-	size_t len[EBCC_TDX_COLL_COUNT];
-};
-
 /* An SEV-SNP TCB_VERSION's security patch levels (snp.h has the byte layouts). */
 struct ebcc__snp_tcb {
 	uint8_t fmc; /* Turin only */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer: the parsers of Intel's TDX collateral (backends/tsm/tdx_collateral.c, pck_ext.c),
+ * libFuzzer: the parsers of Intel's TDX collateral (backends/tsm/collateral.c, pck_ext.c),
  * which read what a relying party was handed: TCB info and QE identity JSON (the signed
  * object, or a PCS response body around it) and the PCK certificate's SGX extension DER.
  *
@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "../../backends/tsm/pck_ext.h"
-#include "../../backends/tsm/tdx_collateral.h"
+#include "../../backends/tsm/collateral.h"
 #include "fuzz-common.h"
 
 #define ERR EBCC_ERR_VERIFY
@@ -41,7 +41,7 @@ static void levels_sane(const struct ebcc__tdx_tcb_level *l, size_t n, const cha
 static void tcb_info(const char *text, size_t len)
 {
 	struct ebcc__tdx_tcb_info t;
-	int r = ebcc__tdx_tcb_info_parse(text, len, &t);
+	int r = ebcc__collateral_tcb_info_parse(EBCC_COLLATERAL_TDX, "tcb_info", text, len, &t);
 
 	if (r < 0) {
 		failed(r, "TCB info");
@@ -50,20 +50,21 @@ static void tcb_info(const char *text, size_t len)
 	levels_sane(t.levels, t.n_levels, "TCB info");
 	for (size_t i = 0; i < t.n_modules; i++)
 		levels_sane(t.modules[i].levels, t.modules[i].n_levels, "TDX module identity");
-	ebcc__tdx_tcb_info_clear(&t);
+	ebcc__collateral_tcb_info_clear(&t);
 }
 
 static void qe_identity(const char *text, size_t len)
 {
 	struct ebcc__tdx_qe_identity q;
-	int r = ebcc__tdx_qe_identity_parse(text, len, &q);
+	int r = ebcc__collateral_qe_identity_parse(EBCC_COLLATERAL_TDX, "qe_identity", text, len,
+						   &q);
 
 	if (r < 0) {
 		failed(r, "QE identity");
 		return;
 	}
 	levels_sane(q.levels, q.n_levels, "QE identity");
-	ebcc__tdx_qe_identity_clear(&q);
+	ebcc__collateral_qe_identity_clear(&q);
 }
 
 static void body(const char *text, size_t len)
@@ -73,7 +74,8 @@ static void body(const char *text, size_t len)
 	struct json_object *o = NULL;
 	uint8_t s[64];
 	size_t n = 0;
-	int r = ebcc__tdx_signed_part(text, len, "tcbInfo", sig, "tcb_info", &part, &n, s);
+	int r = ebcc__collateral_signed_part(text, len, "tcbInfo", sig, "tcb_info", &part, &n,
+					     s);
 
 	if (r < 0) {
 		failed(r, "PCS body");

@@ -114,6 +114,107 @@ X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *
 	return cert;
 }
 
+/* ---- DER of the SGX extension, written out by hand as Intel's profile lays it out -------- */
+
+struct der {
+	uint8_t buf[1024];
+	size_t len;
+};
+
+static void der_put(struct der *d, const void *p, size_t n)
+{
+	if (d->len + n > sizeof(d->buf))
+		die("the SGX extension's DER buffer");
+	memcpy(d->buf + d->len, p, n);
+	d->len += n;
+}
+
+static void der_tlv(struct der *d, uint8_t tag, const uint8_t *v, size_t n)
+{
+	uint8_t head[4] = { tag };
+	size_t h = 2;
+
+	if (n < 0x80) {
+		head[1] = (uint8_t)n;
+	} else if (n < 0x100) {
+		head[1] = 0x81;
+		head[2] = (uint8_t)n;
+		h = 3;
+	} else {
+		head[1] = 0x82;
+		head[2] = (uint8_t)(n >> 8);
+		head[3] = (uint8_t)n;
+		h = 4;
+	}
+	der_put(d, head, h);
+	der_put(d, v, n);
+}
+
+/* SEQUENCE { OID 1.2.840.113741.1.13.1.<arcs>, value (a whole TLV) }. */
+static void der_pair(struct der *d, const uint8_t *arcs, size_t n_arcs, const struct der *value)
+{
+	static const uint8_t sgx[] = { 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01 };
+	struct der oid = { .len = 0 }, pair = { .len = 0 };
+
+	der_put(&oid, sgx, sizeof(sgx));
+	der_put(&oid, arcs, n_arcs);
+	der_tlv(&pair, 0x06, oid.buf, oid.len);
+	der_put(&pair, value->buf, value->len);
+	der_tlv(d, 0x30, pair.buf, pair.len);
+}
+
+static void der_uint(struct der *d, unsigned v)
+{
+	uint8_t b[3] = { (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+	size_t i = 0;
+
+	/* The fewest bytes that keep the sign bit clear. */
+	while (i < 2 && b[i] == 0 && (b[i + 1] & 0x80) == 0)
+		i++;
+	der_tlv(d, 0x02, b + i, 3 - i);
+}
+
+size_t fake_pki_sgx_ext(const struct fake_pki_sgx_tcb *tcb, uint8_t **ret)
+{
+	static const uint8_t ppid[16] = { 0x11 }, type = 0;
+	struct der top = { .len = 0 }, tcb_pairs = { .len = 0 }, v = { .len = 0 };
+	struct der all = { .len = 0 };
+
+	for (unsigned i = 1; i <= 18; i++) {
+		uint8_t arcs[2] = { 2, (uint8_t)i };
+
+		v.len = 0;
+		if (i <= 16)
+			der_uint(&v, tcb->svn[i - 1]);
+		else if (i == 17)
+			der_uint(&v, tcb->pcesvn);
+		else
+			der_tlv(&v, 0x04, tcb->cpusvn, 16);
+		der_pair(&tcb_pairs, arcs, 2, &v);
+	}
+	v.len = 0;
+	der_tlv(&v, 0x04, ppid, sizeof(ppid));
+	der_pair(&top, (const uint8_t[]){ 1 }, 1, &v);
+	v.len = 0;
+	der_tlv(&v, 0x30, tcb_pairs.buf, tcb_pairs.len);
+	der_pair(&top, (const uint8_t[]){ 2 }, 1, &v);
+	v.len = 0;
+	der_tlv(&v, 0x04, tcb->pce_id, 2);
+	der_pair(&top, (const uint8_t[]){ 3 }, 1, &v);
+	v.len = 0;
+	der_tlv(&v, 0x04, tcb->fmspc, 6);
+	der_pair(&top, (const uint8_t[]){ 4 }, 1, &v);
+	v.len = 0;
+	der_tlv(&v, 0x0a, &type, 1);
+	der_pair(&top, (const uint8_t[]){ 5 }, 1, &v);
+	der_tlv(&all, 0x30, top.buf, top.len);
+	*ret = malloc(all.len);
+	if (*ret == NULL)
+		abort();
+	memcpy(*ret, all.buf, all.len);
+	return all.len;
+}
+
 static char *bio_text(BIO *bio);
 
 char *fake_pki_crl_pem(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked, size_t n,

@@ -36,6 +36,19 @@ struct fake_pki_ext {
 X509 *fake_pki_cert_with(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *issuer_key,
 			 bool ca, const struct fake_pki_ext *ext, size_t n_ext);
 
+/* What the SGX extension of a PCK certificate (1.2.840.113741.1.13.1) says of the platform. */
+struct fake_pki_sgx_tcb {
+	uint8_t svn[16]; /* the SGX TCB component SVNs */
+	uint16_t pcesvn;
+	uint8_t cpusvn[16];
+	uint8_t pce_id[2];
+	uint8_t fmspc[6];
+};
+
+/* That extension's value as Intel's PCK certificates carry it (DER: PPID, TCB with its 16 SVNs,
+ * PCESVN and CPUSVN, PCE-ID, FMSPC, SGX type 0), for fake_pki_cert_with(); *ret (malloc). */
+size_t fake_pki_sgx_ext(const struct fake_pki_sgx_tcb *tcb, uint8_t **ret);
+
 /* A CRL of issuer, signed with issuer_key, current from now + this_update to now + next_update
  * (seconds), that revokes the n certificates of revoked (by serial), as PEM (malloc). */
 char *fake_pki_crl_pem(X509 *issuer, EVP_PKEY *issuer_key, X509 *const *revoked, size_t n,

@@ -580,6 +580,15 @@ const char *fake_sgx_root_pem(const struct fake_sgx *f)
 	return f->root_pem;
 }
 
+void fake_sgx_pki(const struct fake_sgx *f, X509 **root, EVP_PKEY **root_key, X509 **ca,
+		  EVP_PKEY **ca_key)
+{
+	*root = f->root;
+	*root_key = f->root_key;
+	*ca = f->ca;
+	*ca_key = f->ca_key;
+}
+
 static char *concat3(const char *a, const char *b, const char *c)
 {
 	size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
@@ -595,6 +604,9 @@ static char *concat3(const char *a, const char *b, const char *c)
 
 static void pki_new(struct fake_sgx *f)
 {
+	struct fake_pki_sgx_tcb tcb = { .pcesvn = FAKE_SGX_PCESVN, .fmspc = FAKE_SGX_FMSPC };
+	struct fake_pki_ext ext = { .oid = "1.2.840.113741.1.13.1" };
+	uint8_t *der = NULL;
 	char *leaf, *ca;
 
 	f->root_key = fake_pki_ec_key("P-256");
@@ -603,7 +615,13 @@ static void pki_new(struct fake_sgx *f)
 	f->att_key = fake_pki_ec_key("P-256");
 	f->root = fake_pki_cert("Test SGX Root CA", f->root_key, NULL, NULL, true);
 	f->ca = fake_pki_cert("Test SGX PCK Processor CA", f->ca_key, f->root, f->root_key, true);
-	f->pck = fake_pki_cert("Test SGX PCK Certificate", f->pck_key, f->ca, f->ca_key, false);
+	memset(tcb.svn, FAKE_SGX_TCB_SVN, sizeof(tcb.svn));
+	memset(tcb.cpusvn, FAKE_SGX_TCB_SVN, sizeof(tcb.cpusvn));
+	ext.len = fake_pki_sgx_ext(&tcb, &der);
+	ext.value = der;
+	f->pck = fake_pki_cert_with("Test SGX PCK Certificate", f->pck_key, f->ca, f->ca_key, false,
+				    &ext, 1);
+	free(der);
 	f->root_pem = fake_pki_cert_pem(f->root);
 	leaf = fake_pki_cert_pem(f->pck);
 	ca = fake_pki_cert_pem(f->ca);

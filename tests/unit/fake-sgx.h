@@ -34,8 +34,11 @@
  * ISVPRODID and ISVSVN, the given REPORTDATA) in Intel's format: the quote signed by an
  * attestation key, a QE report (Intel's QE MRSIGNER, ISVPRODID 1) binding that key and signed by
  * a PCK key, and the PCK chain (PCK certificate, processor CA, root; test keys made at
- * fake_sgx_new()) as type-5 certification data. What a real QE checks (a local EREPORT MAC with
- * the QE's report key) is not modelled.
+ * fake_sgx_new()) as type-5 certification data. The PCK certificate has Intel's SGX extension
+ * (FAKE_SGX_FMSPC, PCE-ID 0000, every TCB component SVN and CPUSVN byte FAKE_SGX_TCB_SVN,
+ * PCESVN FAKE_SGX_PCESVN), so that tests can grade it against TCB info they sign under the
+ * fake's root (fake_sgx_pki()). What a real QE checks (a local EREPORT MAC with the QE's report
+ * key) is not modelled.
  */
 #ifndef EBCC_FAKE_SGX_H
 #define EBCC_FAKE_SGX_H
@@ -44,6 +47,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "../../backends/common/hostops.h"
 
 /* SDM's EINIT error codes. */
@@ -51,6 +57,12 @@
 #define FAKE_SGX_INVALID_ATTRIBUTE 2
 #define FAKE_SGX_INVALID_MEASUREMENT 4
 #define FAKE_SGX_INVALID_SIGNATURE 8
+
+/* What the PCK certificate's SGX extension says of the platform. */
+#define FAKE_SGX_FMSPC { 0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00 }
+#define FAKE_SGX_FMSPC_HEX "00906ed50000"
+#define FAKE_SGX_TCB_SVN 4
+#define FAKE_SGX_PCESVN 13
 
 struct fake_sgx;
 
@@ -85,6 +97,10 @@ void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[
 		    uint8_t **ret, size_t *ret_len);
 /* The root certificate the PCK chain of its quotes ends in (PEM). */
 const char *fake_sgx_root_pem(const struct fake_sgx *f);
+/* That root and the processor CA that issued the PCK certificate, with their keys (borrowed
+ * until fake_sgx_free()), for collateral and CRLs a test makes. */
+void fake_sgx_pki(const struct fake_sgx *f, X509 **root, EVP_PKEY **root_key, X509 **ca,
+		  EVP_PKEY **ca_key);
 
 /* The last EINIT's SGX error code (0: the enclave was initialized). */
 int fake_sgx_last_einit(const struct fake_sgx *f);

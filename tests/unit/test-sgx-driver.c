@@ -30,6 +30,7 @@
 #include "../../backends/sgx/driver.h"
 #include "ebcc-private.h"
 #include "ebcc/ebcc.h"
+#include "fake-pki.h"
 #include "fake-sgx.h"
 #include "sgx-image.h"
 
@@ -436,6 +437,319 @@ static void debug_quote(void **state)
 	nothing_left(t);
 }
 
+/* ---- Intel's collateral for the quotes: TCB info "SGX" and QE identity "QE" ---------------- */
+
+/* No real SGX collateral is at hand (../shared/realdata has TDX collateral only, which the TDX
+ * tests use): these documents are written here in Intel's format (PCS API v4) and signed by a
+ * test TCB signing certificate under the fake's root, with CRLs of the fake's root and
+ * processor CA. */
+struct coll {
+	EVP_PKEY *tcb_key;
+	char *tcb_chain, *ca_chain, *root_crl, *pck_crl, *root_pem;
+	char mrsigner[65]; /* the QE report's */
+	char issue[32], next[32], at[32];
+	time_t now;
+};
+
+static void rfc3339(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	assert_non_null(gmtime_r(&t, &tm));
+	assert_true(strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+}
+
+static void coll_init(struct coll *c, struct t *t)
+{
+	X509 *root, *ca, *signer;
+	EVP_PKEY *root_key, *ca_key;
+	char *pem;
+
+	fake_sgx_pki(t->fake, &root, &root_key, &ca, &ca_key);
+	c->tcb_key = fake_pki_ec_key("P-256");
+	signer = fake_pki_cert("Test SGX TCB Signing", c->tcb_key, root, root_key, false);
+	pem = fake_pki_cert_pem(signer);
+	c->root_pem = fake_pki_cert_pem(root);
+	c->tcb_chain = malloc(strlen(pem) + strlen(c->root_pem) + 1);
+	assert_non_null(c->tcb_chain);
+	strcpy(c->tcb_chain, pem);
+	strcat(c->tcb_chain, c->root_pem);
+	free(pem);
+	pem = fake_pki_cert_pem(ca);
+	c->ca_chain = malloc(strlen(pem) + strlen(c->root_pem) + 1);
+	assert_non_null(c->ca_chain);
+	strcpy(c->ca_chain, pem);
+	strcat(c->ca_chain, c->root_pem);
+	c->root_crl = fake_pki_crl_pem(root, root_key, NULL, 0, -3600, 30 * 86400);
+	c->pck_crl = fake_pki_crl_pem(ca, ca_key, NULL, 0, -3600, 30 * 86400);
+	/* The QE report's MRSIGNER: quote header 48, body 384, length 4, signature and key 128. */
+	ebcc__hex_encode(t->code.q + 436 + 128 + 128, 32, c->mrsigner);
+	c->now = time(NULL);
+	rfc3339(c->now - 86400, c->issue);
+	rfc3339(c->now + 10 * 86400, c->next);
+	rfc3339(c->now, c->at);
+	free(pem);
+	X509_free(signer);
+}
+
+static void coll_clear(struct coll *c)
+{
+	EVP_PKEY_free(c->tcb_key);
+	free(c->tcb_chain);
+	free(c->ca_chain);
+	free(c->root_crl);
+	free(c->pck_crl);
+	free(c->root_pem);
+}
+
+/* One tcbLevels entry of an SGX TCB info: every component SVN svn. */
+static void sgx_level(char *out, size_t size, unsigned svn, unsigned pcesvn, const char *status,
+		      const char *date, const char *advisories)
+{
+	size_t n = (size_t)snprintf(out, size, "{\"tcb\":{\"sgxtcbcomponents\":[");
+
+	for (int i = 0; i < 16; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s{\"svn\":%u}", i > 0 ? "," : "", svn);
+	snprintf(out + n, size - n, "],\"pcesvn\":%u},\"tcbDate\":\"%s\",\"tcbStatus\":\"%s\","
+		 "\"advisoryIDs\":[%s]}", pcesvn, date, status, advisories);
+}
+
+static char *tcb_info(const struct coll *c, const char *id, const char *fmspc, const char *levels)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "{\"id\":\"%s\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":"
+			     "\"%s\",\"fmspc\":\"%s\",\"pceId\":\"0000\",\"tcbType\":0,"
+			     "\"tcbEvaluationDataNumber\":17,\"tcbLevels\":[%s]}", id, c->issue,
+			     c->next, fmspc, levels) > 0);
+	return s;
+}
+
+static char *qe_identity(const struct coll *c, const char *mrsigner)
+{
+	char *s = NULL;
+
+	assert_true(asprintf(&s, "{\"id\":\"QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":"
+			     "\"%s\",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\","
+			     "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":"
+			     "\"00000000000000000000000000000000\",\"attributesMask\":"
+			     "\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"%s\","
+			     "\"isvprodid\":1,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":"
+			     "\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
+			     c->issue, c->next, mrsigner) > 0);
+	return s;
+}
+
+static char *sign_hex(const struct coll *c, const char *text)
+{
+	uint8_t sig[64];
+	char *hex = malloc(129);
+
+	assert_non_null(hex);
+	fake_pki_ecdsa_sign_raw(c->tcb_key, "SHA256", (const uint8_t *)text, strlen(text), sig,
+				sig + 32, 32, false);
+	ebcc__hex_encode(sig, 64, hex);
+	return hex;
+}
+
+/* backend_options.sgx.collateral for these documents (taken), each signed as it is. */
+static struct json_object *collateral(const struct coll *c, char *tcb, char *qe)
+{
+	struct json_object *o = json_object_new_object();
+	char *tcb_sig = sign_hex(c, tcb), *qe_sig = sign_hex(c, qe);
+
+	json_object_object_add(o, "tcb_info", json_object_new_string(tcb));
+	json_object_object_add(o, "tcb_info_signature", json_object_new_string(tcb_sig));
+	json_object_object_add(o, "tcb_info_issuer_chain", json_object_new_string(c->tcb_chain));
+	json_object_object_add(o, "qe_identity", json_object_new_string(qe));
+	json_object_object_add(o, "qe_identity_signature", json_object_new_string(qe_sig));
+	json_object_object_add(o, "qe_identity_issuer_chain", json_object_new_string(c->tcb_chain));
+	json_object_object_add(o, "pck_crl", json_object_new_string(c->pck_crl));
+	json_object_object_add(o, "pck_crl_issuer_chain", json_object_new_string(c->ca_chain));
+	json_object_object_add(o, "root_ca_crl", json_object_new_string(c->root_crl));
+	free(tcb_sig);
+	free(qe_sig);
+	free(tcb);
+	free(qe);
+	return o;
+}
+
+/* The quote under the fake's root with coll as backend_options.sgx.collateral (taken), the
+ * accepted statuses (NULL: the default) at verification time at; 0 or the error. */
+static int verify_collateral(struct t *t, const struct coll *c, struct json_object *coll,
+			     const char *tcb_status, const char *at, struct json_object **claims)
+{
+	struct ebcc_context *ctx = NULL;
+	struct json_object *pol = json_object_new_object(), *bo = json_object_new_object();
+	struct json_object *sgx = json_object_new_object();
+	char *out = NULL;
+	int r;
+
+	json_object_object_add(sgx, "root_ca", json_object_new_string(c->root_pem));
+	json_object_object_add(sgx, "collateral", coll);
+	if (tcb_status != NULL)
+		json_object_object_add(sgx, "tcb_status", json_tokener_parse(tcb_status));
+	json_object_object_add(bo, "sgx", sgx);
+	json_object_object_add(pol, "backend_options", bo);
+	json_object_object_add(pol, "verification_time", json_object_new_string(at));
+	assert_int_equal(ebcc_context_new(&ctx), 0);
+	r = ebcc_report_verify(ctx, "sgx", t->code.q, t->code.q_len,
+			       json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN), &out);
+	if (r == 0 && claims != NULL)
+		*claims = json_tokener_parse(out);
+	ebcc_free(out);
+	json_object_put(pol);
+	ebcc_context_unref(ctx);
+	return r;
+}
+
+static const char *claim(struct json_object *claims, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(claims, key, &v))
+		fail_msg("no \"%s\" in the claims", key);
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+}
+
+static void collateral_checked(void **state)
+{
+	struct t *t = *state;
+	struct ebcc__sgx_enclave e;
+	struct json_object *claims = NULL, *coll_obj;
+	struct coll c;
+	char up[1024], old[1024], high[1024], levels[2100], buf[16], later[32], msg[256], mr[65];
+	char other_qe[65];
+
+	assert_int_equal(load(t, t->mrsigner, &e), 0);
+	t->code.quote = true;
+	assert_int_equal(ebcc__sgx_enclave_enter(&e, 0, buf, sizeof(buf)), 0);
+	coll_init(&c, t);
+	sgx_level(up, sizeof(up), FAKE_SGX_TCB_SVN, FAKE_SGX_PCESVN, "UpToDate",
+		  "2024-03-13T00:00:00Z", "");
+	sgx_level(high, sizeof(high), FAKE_SGX_TCB_SVN + 1, FAKE_SGX_PCESVN, "UpToDate",
+		  "2024-11-13T00:00:00Z", "");
+	sgx_level(old, sizeof(old), FAKE_SGX_TCB_SVN, FAKE_SGX_PCESVN, "OutOfDate",
+		  "2023-08-09T00:00:00Z", "\"INTEL-SA-00837\",\"INTEL-SA-00615\"");
+
+	/* Up to date: the verdict says what the collateral said, and no longer lists it. */
+	assert_int_equal(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX",
+							FAKE_SGX_FMSPC_HEX, up),
+							qe_identity(&c, c.mrsigner)),
+					   NULL, c.at, &claims), 0);
+	assert_string_equal(claim(claims, "tcb_status"), "\"UpToDate\"");
+	assert_string_equal(claim(claims, "qe_tcb_status"), "\"UpToDate\"");
+	assert_string_equal(claim(claims, "tcb_date"), "\"2024-03-13T00:00:00Z\"");
+	assert_string_equal(claim(claims, "fmspc"), "\"" FAKE_SGX_FMSPC_HEX "\"");
+	assert_string_equal(claim(claims, "tcb_evaluation_data_number"), "17");
+	assert_string_equal(claim(claims, "advisory_ids"), "[]");
+	assert_non_null(strstr(claim(claims, "revocation"), "PCK certificate not revoked"));
+	assert_null(strstr(claim(claims, "not_verified"), "TCB info"));
+	assert_null(strstr(claim(claims, "not_verified"), "QE identity"));
+	json_object_put(claims);
+
+	/* OutOfDate (the newer level is above the PCK certificate): refused naming the status
+	 * and its advisories, unless the policy accepts it. */
+	snprintf(levels, sizeof(levels), "%s,%s", high, old);
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX,
+								 levels),
+						    qe_identity(&c, c.mrsigner)),
+				  NULL, c.at, NULL),
+		EBCC_ERR_VERIFY, "collateral: the TCB status is OutOfDate (TCB level of "
+		"2023-08-09T00:00:00Z, QE UpToDate; advisories: INTEL-SA-00837, INTEL-SA-00615), "
+		"which backend_options.sgx.tcb_status does not accept");
+	assert_int_equal(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX",
+							FAKE_SGX_FMSPC_HEX, levels),
+							qe_identity(&c, c.mrsigner)),
+					   "[\"UpToDate\", \"OutOfDate\"]", c.at, &claims), 0);
+	assert_string_equal(claim(claims, "tcb_status"), "\"OutOfDate\"");
+	assert_string_equal(claim(claims, "advisory_ids"),
+			    "[\"INTEL-SA-00837\",\"INTEL-SA-00615\"]");
+	json_object_put(claims);
+
+	/* The PCK certificate's TCB below every level. */
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX,
+								 high),
+						    qe_identity(&c, c.mrsigner)),
+				  NULL, c.at, NULL),
+		EBCC_ERR_VERIFY, "collateral.tcb_info: no TCB level of TCB info matches the PCK "
+		"certificate's SGX TCB component SVNs and PCESVN 13");
+
+	/* Another platform's TCB info. */
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", "00906ed50001", up),
+						    qe_identity(&c, c.mrsigner)),
+				  NULL, c.at, NULL),
+		EBCC_ERR_VERIFY, "collateral.tcb_info: fmspc 00906ed50001 is not the PCK "
+		"certificate's " FAKE_SGX_FMSPC_HEX);
+
+	/* Another QE's identity. */
+	memset(other_qe, '0', 64);
+	other_qe[64] = '\0';
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX,
+								 up),
+						    qe_identity(&c, other_qe)),
+				  NULL, c.at, NULL),
+		EBCC_ERR_VERIFY,
+		"collateral.qe_identity: mrsigner is not the QE report's MRSIGNER");
+
+	/* One byte of the TCB info changed after it was signed. */
+	coll_obj = collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX, up),
+			      qe_identity(&c, c.mrsigner));
+	{
+		char *text = strdup(json_object_get_string(json_object_object_get(coll_obj,
+										  "tcb_info")));
+		char *at = strstr(text, "\"tcbEvaluationDataNumber\":17");
+
+		at[strlen("\"tcbEvaluationDataNumber\":1")] = '8';
+		json_object_object_add(coll_obj, "tcb_info", json_object_new_string(text));
+		free(text);
+	}
+	refused(verify_collateral(t, &c, coll_obj, NULL, c.at, NULL), EBCC_ERR_VERIFY,
+		"collateral.tcb_info: the signature does not verify with the first certificate of "
+		"collateral.tcb_info_issuer_chain");
+
+	/* After the TCB info's nextUpdate (the CRLs are current for longer). */
+	rfc3339(c.now + 20 * 86400, later);
+	snprintf(msg, sizeof(msg), "collateral.tcb_info is valid from %s to %s (issueDate to "
+		 "nextUpdate), not at %s", c.issue, c.next, later);
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX,
+								 up),
+						    qe_identity(&c, c.mrsigner)),
+				  NULL, later, NULL),
+		EBCC_ERR_VERIFY, msg);
+
+	/* A TDX quote's TCB info, even signed by the right key. */
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "TDX", FAKE_SGX_FMSPC_HEX,
+								 up),
+						    qe_identity(&c, c.mrsigner)),
+				  NULL, c.at, NULL),
+		EBCC_ERR_VERIFY, "collateral.tcb_info: id \"TDX\" is not \"SGX\"");
+
+	/* A key collateral does not know: refused by name before any quote is read. */
+	coll_obj = collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX, up),
+			      qe_identity(&c, c.mrsigner));
+	json_object_object_add(coll_obj, "tcb_infos", json_object_new_string("{}"));
+	refused(verify_collateral(t, &c, coll_obj, NULL, c.at, NULL), EBCC_ERR_VERIFY,
+		"policy: backend_options.sgx.collateral: unknown key \"tcb_infos\"");
+	refused(verify_collateral(t, &c, collateral(&c, tcb_info(&c, "SGX", FAKE_SGX_FMSPC_HEX,
+								 up),
+						    qe_identity(&c, c.mrsigner)),
+				  "[\"Revoked\"]", c.at, NULL),
+		EBCC_ERR_VERIFY, "policy: backend_options.sgx.tcb_status[0] is \"Revoked\"");
+
+	/* Without collateral, the verdict still says the TCB was not checked. */
+	ebcc__hex_encode(e.mrenclave, 32, mr);
+	assert_int_equal(verify_quote(t, &e, mr, false, &claims), 0);
+	assert_non_null(strstr(claim(claims, "not_verified"), "Intel's TCB info"));
+	assert_null(json_object_object_get(claims, "tcb_status"));
+	json_object_put(claims);
+
+	coll_clear(&c);
+	free(t->code.q);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
 /* ---- the fake's own rules, without the driver's checks before it -------------------------- */
 
 static int ioc(struct t *t, int fd, unsigned long request, void *arg)
@@ -561,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(enclave_exception, setup, teardown),
 		cmocka_unit_test_setup_teardown(quote_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(debug_quote, setup, teardown),
+		cmocka_unit_test_setup_teardown(collateral_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_rules, setup, teardown),
 		cmocka_unit_test(system_vdso),
 	};

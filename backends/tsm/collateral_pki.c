@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The signers and CRLs of Intel's TDX collateral, checked with OpenSSL (tdx_collateral.h). */
+/* The signers and CRLs of Intel's DCAP collateral, checked with OpenSSL (collateral.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,11 +13,11 @@
 #include "crl.h"
 #include "crypto.h"
 #include "ebcc-base.h"
-#include "tdx_collateral.h"
+#include "collateral.h"
 
 #define ERR EBCC_ERR_VERIFY
 
-void ebcc__tdx_format_time(int64_t t, char buf[32])
+void ebcc__collateral_format_time(int64_t t, char buf[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -26,9 +26,9 @@ void ebcc__tdx_format_time(int64_t t, char buf[32])
 		snprintf(buf, 32, "%" PRId64, t);
 }
 
-int ebcc__tdx_signer_check(const char *signed_text, size_t len, const uint8_t sig[64],
-			   const char *chain_pem, size_t chain_len, const struct ebcc__tsm_policy *p,
-			   int64_t t, const char *what, X509 **ret_signer)
+int ebcc__collateral_signer_check(const char *signed_text, size_t len, const uint8_t sig[64],
+				  const char *chain_pem, size_t chain_len, STACK_OF(X509) *roots,
+				  int64_t t, const char *what, X509 **ret_signer)
 {
 	STACK_OF(X509) *chain = NULL, *rest = NULL;
 	EVP_PKEY *key = NULL;
@@ -58,7 +58,7 @@ int ebcc__tdx_signer_check(const char *signed_text, size_t len, const uint8_t si
 		goto out;
 	}
 	(void)sk_X509_shift(rest);
-	r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, p->tdx_roots, &t, where, NULL);
+	r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, roots, &t, where, NULL);
 	if (r == 0 && X509_up_ref(sk_X509_value(chain, 0)) == 1)
 		*ret_signer = sk_X509_value(chain, 0);
 out:
@@ -120,16 +120,18 @@ static int crl_list(const char *text, size_t len, const char *what, STACK_OF(X50
 }
 
 /* The PCK CRL's issuer chain: its leaf issued pck_leaf and chains to an anchor. */
-static int pck_ca(X509 *pck_leaf, const struct ebcc__tsm_policy *p, int64_t t,
+static int pck_ca(X509 *pck_leaf, const struct ebcc__collateral *coll, int64_t t,
 		  STACK_OF(X509) **ret_chain, X509 **ret_anchor)
 {
-	const struct ebcc__tdx_collateral_text *c = &p->tdx_collateral;
-	const char *what = "tdx_collateral.pck_crl_issuer_chain";
+	const struct ebcc__tdx_collateral_text *c = coll->text;
 	STACK_OF(X509) *chain = NULL, *rest;
 	EVP_PKEY *key;
-	int r = ebcc__x509_list_from_pem(c->text[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN],
-					 c->len[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN], what, ERR, &chain);
+	char what[96];
+	int r;
 
+	snprintf(what, sizeof(what), "%s.pck_crl_issuer_chain", coll->name);
+	r = ebcc__x509_list_from_pem(c->text[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN],
+				     c->len[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN], what, ERR, &chain);
 	if (r < 0)
 		return r;
 	key = X509_get0_pubkey(sk_X509_value(chain, 0));
@@ -146,7 +148,7 @@ static int pck_ca(X509 *pck_leaf, const struct ebcc__tsm_policy *p, int64_t t,
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	}
 	(void)sk_X509_shift(rest);
-	r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, p->tdx_roots, &t, what,
+	r = ebcc__x509_chain_verify(sk_X509_value(chain, 0), rest, coll->roots, &t, what,
 				    ret_anchor);
 	sk_X509_free(rest);
 	if (r < 0) {
@@ -157,16 +159,20 @@ static int pck_ca(X509 *pck_leaf, const struct ebcc__tsm_policy *p, int64_t t,
 	return 0;
 }
 
-int ebcc__tdx_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
-			 const struct ebcc__tsm_policy *p, int64_t t, char *detail, size_t detail_size)
+int ebcc__collateral_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
+				const struct ebcc__collateral *coll, int64_t t, char *detail,
+				size_t detail_size)
 {
-	const struct ebcc__tdx_collateral_text *c = &p->tdx_collateral;
+	const struct ebcc__tdx_collateral_text *c = coll->text;
 	STACK_OF(X509) *chain = NULL;
 	STACK_OF(X509_CRL) *root_crl = NULL, *pck_crl = NULL;
 	X509 *anchor = NULL, **below = NULL;
 	size_t n_below = 0;
-	char root_detail[160] = "", pck_detail[160] = "";
-	int r = pck_ca(pck_leaf, p, t, &chain, &anchor);
+	char root_detail[160] = "", pck_detail[160] = "", root_what[64], pck_what[64];
+	int r = pck_ca(pck_leaf, coll, t, &chain, &anchor);
+
+	snprintf(root_what, sizeof(root_what), "%s.root_ca_crl", coll->name);
+	snprintf(pck_what, sizeof(pck_what), "%s.pck_crl", coll->name);
 
 	/* The root CA CRL covers every certificate the anchor issued: the PCK CA and the
 	 * collateral's signers (crl.c skips those of another issuer). */
@@ -182,16 +188,16 @@ int ebcc__tdx_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
 		below[n_below++] = signers[i];
 	if (r == 0)
 		r = crl_list(c->text[EBCC_TDX_COLL_ROOT_CA_CRL], c->len[EBCC_TDX_COLL_ROOT_CA_CRL],
-			     "tdx_collateral.root_ca_crl", &root_crl);
+			     root_what, &root_crl);
 	if (r == 0)
-		r = ebcc__crl_check(root_crl, anchor, below, n_below, &t,
-				    "tdx_collateral.root_ca_crl", root_detail, sizeof(root_detail));
+		r = ebcc__crl_check(root_crl, anchor, below, n_below, &t, root_what, root_detail,
+				    sizeof(root_detail));
 	if (r == 0)
 		r = crl_list(c->text[EBCC_TDX_COLL_PCK_CRL], c->len[EBCC_TDX_COLL_PCK_CRL],
-			     "tdx_collateral.pck_crl", &pck_crl);
+			     pck_what, &pck_crl);
 	if (r == 0)
-		r = ebcc__crl_check(pck_crl, sk_X509_value(chain, 0), &pck_leaf, 1, &t,
-				    "tdx_collateral.pck_crl", pck_detail, sizeof(pck_detail));
+		r = ebcc__crl_check(pck_crl, sk_X509_value(chain, 0), &pck_leaf, 1, &t, pck_what,
+				    pck_detail, sizeof(pck_detail));
 	if (r == 0)
 		snprintf(detail, detail_size, "PCK certificate %s; PCK CA and collateral signers %s",
 			 pck_detail, root_detail);
