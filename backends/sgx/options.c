@@ -85,7 +85,7 @@ int ebcc__sgx_policy_parse(const struct ebcc_backend_report_check *check,
 					     "isv_prod_id", "min_isv_svn", "report_data",
 					     "allow_debug", "allow_unverified_signature",
 					     "collateral", "tcb_status", NULL };
-	struct ebcc__sgx_policy p = { .tcb_status_accepted = 1u << EBCC_TDX_TCB_UP_TO_DATE };
+	struct ebcc__sgx_policy p = { .tcb_status_accepted = 1u << EBCC_TCB_UP_TO_DATE };
 	struct ebcc__policy_part part = { 0 };
 	int r;
 

@@ -59,7 +59,7 @@ struct ebcc__sgx_policy {
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch */
 	bool has_collateral;
-	struct ebcc__tdx_collateral_text collateral;
+	struct ebcc__collateral_text collateral;
 	unsigned tcb_status_accepted; /* bits (1u << status); UpToDate alone by default */
 };
 

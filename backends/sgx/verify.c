@@ -146,7 +146,7 @@ static const char *const never[] = {
 
 /* The quote's TCB against the policy's collateral. */
 static int check_collateral(const struct ebcc__sgx_quote *q, const struct ebcc__sgx_policy *p,
-			    struct ebcc__tdx_tcb_result *ret)
+			    struct ebcc__tcb_result *ret)
 {
 	const int64_t *at = ebcc__sgx_policy_time(p);
 	const struct ebcc__collateral c = {
@@ -166,10 +166,10 @@ static int check_collateral(const struct ebcc__sgx_quote *q, const struct ebcc__
 }
 
 /* What the collateral said, as the tsm backend says it for TDX. */
-static void add_tcb(struct json_object *o, struct ebcc__tdx_tcb_result *tcb)
+static void add_tcb(struct json_object *o, struct ebcc__tcb_result *tcb)
 {
 	json_object_object_add(o, "tcb_status",
-			       json_object_new_string(ebcc__tdx_tcb_status_name(tcb->status)));
+			       json_object_new_string(ebcc__tcb_status_name(tcb->status)));
 	json_object_object_add(o, "tcb_date", json_object_new_string(tcb->tcb_date));
 	json_object_object_add(o, "advisory_ids", tcb->advisory_ids);
 	tcb->advisory_ids = NULL;
@@ -177,12 +177,12 @@ static void add_tcb(struct json_object *o, struct ebcc__tdx_tcb_result *tcb)
 	json_object_object_add(o, "tcb_evaluation_data_number",
 			       json_object_new_int64(tcb->tcb_evaluation_data_number));
 	json_object_object_add(o, "qe_tcb_status",
-			       json_object_new_string(ebcc__tdx_tcb_status_name(tcb->qe_status)));
+			       json_object_new_string(ebcc__tcb_status_name(tcb->qe_status)));
 }
 
 /* tcb: what the collateral said (its advisory_ids taken), NULL without collateral. */
 static int claims(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signature *sig,
-		  struct ebcc__tdx_tcb_result *tcb, char **ret)
+		  struct ebcc__tcb_result *tcb, char **ret)
 {
 	struct json_object *o = json_object_new_object(), *qe = json_object_new_object();
 	struct json_object *list = json_object_new_array();
@@ -240,7 +240,7 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 	struct ebcc__sgx_policy p;
 	struct ebcc__sgx_quote q;
 	struct ebcc__tsm_signature sig = { 0 };
-	struct ebcc__tdx_tcb_result tcb = { 0 };
+	struct ebcc__tcb_result tcb = { 0 };
 	STACK_OF(X509) *chain = NULL;
 	int r = ebcc__sgx_policy_parse(check, &p);
 

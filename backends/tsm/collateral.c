@@ -103,19 +103,19 @@ static int date_member(struct json_object *o, const char *key, const char *where
 /* ---- documents --------------------------------------------------------------------------- */
 
 static int parse_status(struct json_object *level, const char *where,
-			enum ebcc__tdx_tcb_status *ret)
+			enum ebcc__tcb_status *ret)
 {
 	const char *text = NULL;
 	int r = string_member(level, "tcbStatus", where, &text);
 
-	if (r == 0 && ebcc__tdx_tcb_status_parse(text, ret) < 0)
+	if (r == 0 && ebcc__tcb_status_parse(text, ret) < 0)
 		r = ebcc__error(ERR, "%s: tcbStatus \"%.48s\" is not a TCB status", where, text);
 	return r;
 }
 
 /* The part of a tcbLevels entry every document has: tcbDate, tcbStatus, advisoryIDs. */
 static int parse_level_common(struct json_object *level, const char *where,
-			      struct ebcc__tdx_tcb_level *l)
+			      struct ebcc__tcb_level *l)
 {
 	struct json_object *ids;
 	int r = date_member(level, "tcbDate", where, &l->date, NULL);
@@ -162,25 +162,25 @@ static int parse_components(struct json_object *tcb, const char *key, const char
 /* A tcbLevels array: with isv {"tcb": {"isvsvn": n}}, else TCB info's platform levels (with
  * TDX components when tdx). */
 static int parse_levels(struct json_object *o, const char *where, bool isv, bool tdx,
-			struct ebcc__tdx_tcb_level **ret, size_t *ret_n)
+			struct ebcc__tcb_level **ret, size_t *ret_n)
 {
 	struct json_object *list = NULL;
-	struct ebcc__tdx_tcb_level *levels;
+	struct ebcc__tcb_level *levels;
 	size_t n;
 	int r = member(o, "tcbLevels", json_type_array, where, &list);
 
 	if (r < 0)
 		return r;
 	n = json_object_array_length(list);
-	if (n == 0 || n > EBCC_TDX_TCB_LEVELS_MAX)
+	if (n == 0 || n > EBCC_TCB_LEVELS_MAX)
 		return ebcc__error(ERR, "%s: tcbLevels has %zu entries, 1 to %d are accepted", where,
-				   n, EBCC_TDX_TCB_LEVELS_MAX);
+				   n, EBCC_TCB_LEVELS_MAX);
 	levels = calloc(n, sizeof(*levels));
 	if (levels == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct json_object *level = json_object_array_get_idx(list, i), *tcb = NULL;
-		struct ebcc__tdx_tcb_level *l = &levels[i];
+		struct ebcc__tcb_level *l = &levels[i];
 		char at[80], tcb_at[96];
 		int64_t v = 0;
 
@@ -232,7 +232,7 @@ static int check_id(struct json_object *root, const char *id, int64_t version, c
 }
 
 static int parse_module_identities(struct json_object *root, const char *what,
-				   struct ebcc__tdx_tcb_info *t)
+				   struct ebcc__tcb_info *t)
 {
 	struct json_object *list;
 	size_t n;
@@ -271,18 +271,18 @@ static int parse_module_identities(struct json_object *root, const char *what,
 	return r;
 }
 
-void ebcc__collateral_tcb_info_clear(struct ebcc__tdx_tcb_info *t)
+void ebcc__collateral_tcb_info_clear(struct ebcc__tcb_info *t)
 {
 	for (size_t i = 0; i < t->n_modules; i++)
 		free(t->modules[i].levels);
 	free(t->modules);
 	free(t->levels);
 	json_object_put(t->root);
-	*t = (struct ebcc__tdx_tcb_info){ 0 };
+	*t = (struct ebcc__tcb_info){ 0 };
 }
 
 /* tdxModule: the TDX module's signer and attributes. */
-static int parse_module(struct json_object *root, const char *what, struct ebcc__tdx_tcb_info *t)
+static int parse_module(struct json_object *root, const char *what, struct ebcc__tcb_info *t)
 {
 	struct json_object *module = NULL;
 	char where[96];
@@ -301,7 +301,7 @@ static int parse_module(struct json_object *root, const char *what, struct ebcc_
 }
 
 static int parse_tcb_info_fields(struct json_object *root, enum ebcc__collateral_tee tee,
-				 const char *what, struct ebcc__tdx_tcb_info *t)
+				 const char *what, struct ebcc__tcb_info *t)
 {
 	bool tdx = tee == EBCC_COLLATERAL_TDX;
 	int r = check_id(root, tdx ? "TDX" : "SGX", 3, what);
@@ -325,14 +325,14 @@ static int parse_tcb_info_fields(struct json_object *root, enum ebcc__collateral
 }
 
 int ebcc__collateral_tcb_info_parse(enum ebcc__collateral_tee tee, const char *what,
-				    const char *text, size_t len, struct ebcc__tdx_tcb_info *ret)
+				    const char *text, size_t len, struct ebcc__tcb_info *ret)
 {
-	struct ebcc__tdx_tcb_info t = { 0 };
+	struct ebcc__tcb_info t = { 0 };
 	int r;
 
-	if (len > EBCC_TDX_COLLATERAL_ITEM_MAX)
+	if (len > EBCC_COLLATERAL_ITEM_MAX)
 		return ebcc__error(ERR, "%s: %zu bytes, at most %zu are accepted", what, len,
-				   EBCC_TDX_COLLATERAL_ITEM_MAX);
+				   EBCC_COLLATERAL_ITEM_MAX);
 	r = ebcc__json_parse_document(text, len, ERR, what, &t.root);
 	if (r == 0)
 		r = parse_tcb_info_fields(t.root, tee, what, &t);
@@ -344,15 +344,15 @@ int ebcc__collateral_tcb_info_parse(enum ebcc__collateral_tee tee, const char *w
 	return 0;
 }
 
-void ebcc__collateral_qe_identity_clear(struct ebcc__tdx_qe_identity *q)
+void ebcc__collateral_qe_identity_clear(struct ebcc__qe_identity *q)
 {
 	free(q->levels);
 	json_object_put(q->root);
-	*q = (struct ebcc__tdx_qe_identity){ 0 };
+	*q = (struct ebcc__qe_identity){ 0 };
 }
 
 static int parse_qe_fields(struct json_object *root, enum ebcc__collateral_tee tee,
-			   const char *what, struct ebcc__tdx_qe_identity *q)
+			   const char *what, struct ebcc__qe_identity *q)
 {
 	uint8_t misc[4] = { 0 }, mask[4] = { 0 };
 	int64_t prodid = 0;
@@ -389,14 +389,14 @@ static int parse_qe_fields(struct json_object *root, enum ebcc__collateral_tee t
 
 int ebcc__collateral_qe_identity_parse(enum ebcc__collateral_tee tee, const char *what,
 				       const char *text, size_t len,
-				       struct ebcc__tdx_qe_identity *ret)
+				       struct ebcc__qe_identity *ret)
 {
-	struct ebcc__tdx_qe_identity q = { 0 };
+	struct ebcc__qe_identity q = { 0 };
 	int r;
 
-	if (len > EBCC_TDX_COLLATERAL_ITEM_MAX)
+	if (len > EBCC_COLLATERAL_ITEM_MAX)
 		return ebcc__error(ERR, "%s: %zu bytes, at most %zu are accepted", what, len,
-				   EBCC_TDX_COLLATERAL_ITEM_MAX);
+				   EBCC_COLLATERAL_ITEM_MAX);
 	r = ebcc__json_parse_document(text, len, ERR, what, &q.root);
 	if (r == 0)
 		r = parse_qe_fields(q.root, tee, what, &q);
@@ -531,27 +531,27 @@ static int check_window(int64_t from, int64_t until, int64_t t, const char *what
 }
 
 /* Folds an OutOfDate (or Revoked) QE or TDX module into the platform's status. */
-static enum ebcc__tdx_tcb_status fold(enum ebcc__tdx_tcb_status platform,
-				      enum ebcc__tdx_tcb_status other)
+static enum ebcc__tcb_status fold(enum ebcc__tcb_status platform,
+				      enum ebcc__tcb_status other)
 {
-	if (platform == EBCC_TDX_TCB_REVOKED || other == EBCC_TDX_TCB_REVOKED)
-		return EBCC_TDX_TCB_REVOKED;
-	if (other != EBCC_TDX_TCB_OUT_OF_DATE)
+	if (platform == EBCC_TCB_REVOKED || other == EBCC_TCB_REVOKED)
+		return EBCC_TCB_REVOKED;
+	if (other != EBCC_TCB_OUT_OF_DATE)
 		return platform;
 	switch (platform) {
-	case EBCC_TDX_TCB_UP_TO_DATE:
-	case EBCC_TDX_TCB_SW_HARDENING_NEEDED:
-		return EBCC_TDX_TCB_OUT_OF_DATE;
-	case EBCC_TDX_TCB_CONFIGURATION_NEEDED:
-	case EBCC_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
-		return EBCC_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
+	case EBCC_TCB_UP_TO_DATE:
+	case EBCC_TCB_SW_HARDENING_NEEDED:
+		return EBCC_TCB_OUT_OF_DATE;
+	case EBCC_TCB_CONFIGURATION_NEEDED:
+	case EBCC_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED:
+		return EBCC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
 	default:
 		return platform;
 	}
 }
 
-const struct ebcc__tdx_tcb_level *
-ebcc__collateral_platform_level(const struct ebcc__tdx_tcb_info *t,
+const struct ebcc__tcb_level *
+ebcc__collateral_platform_level(const struct ebcc__tcb_info *t,
 				const struct ebcc__pck_ext *pck, const uint8_t *tee_tcb_svn)
 {
 	/* With a TDX module of major version > 0, TEE_TCB_SVN[0..1] are the module's version,
@@ -560,7 +560,7 @@ ebcc__collateral_platform_level(const struct ebcc__tdx_tcb_info *t,
 	int first_tdx = tee_tcb_svn == NULL ? 16 : tee_tcb_svn[1] > 0 ? 2 : 0;
 
 	for (size_t i = 0; i < t->n_levels; i++) {
-		const struct ebcc__tdx_tcb_level *l = &t->levels[i];
+		const struct ebcc__tcb_level *l = &t->levels[i];
 		bool ok = l->pcesvn <= pck->pcesvn;
 
 		for (int j = 0; j < 16 && ok; j++) {
@@ -575,7 +575,7 @@ ebcc__collateral_platform_level(const struct ebcc__tdx_tcb_info *t,
 	return NULL;
 }
 
-static const struct ebcc__tdx_tcb_level *isv_level(const struct ebcc__tdx_tcb_level *levels,
+static const struct ebcc__tcb_level *isv_level(const struct ebcc__tcb_level *levels,
 						    size_t n, uint16_t isvsvn)
 {
 	for (size_t i = 0; i < n; i++)
@@ -591,8 +591,8 @@ struct names {
 
 /* The TDX module: tdxModule's signer and attributes; for a major version > 0 the identity
  * "TDX_<major>" and its level for the minor version. *ret: the module's status. */
-static int check_module(const struct ebcc__collateral_tdx *q, const struct ebcc__tdx_tcb_info *t,
-			const char *what, const struct ebcc__tdx_tcb_level **ret)
+static int check_module(const struct ebcc__collateral_tdx *q, const struct ebcc__tcb_info *t,
+			const char *what, const struct ebcc__tcb_level **ret)
 {
 	const uint8_t *seam_attributes = q->mrsignerseam + 48; /* raw bytes, as Intel compares */
 	const struct ebcc__tdx_module_identity *m = NULL;
@@ -625,8 +625,8 @@ static int check_module(const struct ebcc__collateral_tdx *q, const struct ebcc_
 }
 
 /* The QE report against the QE identity; *ret: the QE's TCB level. */
-static int check_qe(const struct ebcc__dcap_sig *sig, const struct ebcc__tdx_qe_identity *id,
-		    const char *what, const struct ebcc__tdx_tcb_level **ret)
+static int check_qe(const struct ebcc__dcap_sig *sig, const struct ebcc__qe_identity *id,
+		    const char *what, const struct ebcc__tcb_level **ret)
 {
 	const uint8_t *rep = sig->qe_report;
 	uint32_t misc = (uint32_t)rep[16] | (uint32_t)rep[17] << 8 | (uint32_t)rep[18] << 16 |
@@ -651,7 +651,7 @@ static int check_qe(const struct ebcc__dcap_sig *sig, const struct ebcc__tdx_qe_
 	return 0;
 }
 
-static int check_platform_ids(const struct ebcc__tdx_tcb_info *t, const struct ebcc__pck_ext *pck,
+static int check_platform_ids(const struct ebcc__tcb_info *t, const struct ebcc__pck_ext *pck,
 			      const char *what)
 {
 	char want[13], got[13];
@@ -671,7 +671,7 @@ static int check_platform_ids(const struct ebcc__tdx_tcb_info *t, const struct e
 	return 0;
 }
 
-static void add_ids(struct json_object *to, const struct ebcc__tdx_tcb_level *l)
+static void add_ids(struct json_object *to, const struct ebcc__tcb_level *l)
 {
 	for (size_t i = 0; l != NULL && l->advisory_ids != NULL &&
 			   i < json_object_array_length(l->advisory_ids); i++) {
@@ -690,8 +690,8 @@ static void add_ids(struct json_object *to, const struct ebcc__tdx_tcb_level *l)
 /* The platform's level, or the refusal that names what the PCK certificate (and TEE_TCB_SVN)
  * did not reach. */
 static int platform_level(const struct ebcc__collateral_tdx *tdx,
-			  const struct ebcc__tdx_tcb_info *t, const struct ebcc__pck_ext *pck,
-			  const char *what, const struct ebcc__tdx_tcb_level **ret)
+			  const struct ebcc__tcb_info *t, const struct ebcc__pck_ext *pck,
+			  const char *what, const struct ebcc__tcb_level **ret)
 {
 	*ret = ebcc__collateral_platform_level(t, pck, tdx != NULL ? tdx->tee_tcb_svn : NULL);
 	if (*ret != NULL)
@@ -706,10 +706,10 @@ static int platform_level(const struct ebcc__collateral_tdx *tdx,
 /* Everything about the documents once they are known to be Intel's and current. */
 static int evaluate(const struct ebcc__collateral *c, const struct ebcc__dcap_sig *sig,
 		    const struct ebcc__collateral_tdx *tdx, const struct names *n,
-		    const struct ebcc__tdx_tcb_info *t, const struct ebcc__tdx_qe_identity *id,
-		    const struct ebcc__pck_ext *pck, struct ebcc__tdx_tcb_result *ret)
+		    const struct ebcc__tcb_info *t, const struct ebcc__qe_identity *id,
+		    const struct ebcc__pck_ext *pck, struct ebcc__tcb_result *ret)
 {
-	const struct ebcc__tdx_tcb_level *level = NULL, *module = NULL, *qe = NULL;
+	const struct ebcc__tcb_level *level = NULL, *module = NULL, *qe = NULL;
 	char ids[512] = "";
 	int r = check_platform_ids(t, pck, n->tcb_info);
 
@@ -733,15 +733,15 @@ static int evaluate(const struct ebcc__collateral *c, const struct ebcc__dcap_si
 	add_ids(ret->advisory_ids, level);
 	add_ids(ret->advisory_ids, module);
 	add_ids(ret->advisory_ids, qe);
-	if ((c->accepted & (1u << ret->status)) != 0 && ret->status != EBCC_TDX_TCB_REVOKED)
+	if ((c->accepted & (1u << ret->status)) != 0 && ret->status != EBCC_TCB_REVOKED)
 		return 0;
 	for (size_t i = 0; i < json_object_array_length(ret->advisory_ids); i++)
 		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s", i > 0 ? ", " : "",
 			 json_object_get_string(json_object_array_get_idx(ret->advisory_ids, i)));
 	return ebcc__error(ERR, "%s: the TCB status is %s (TCB level of %s, QE %s; advisories: "
 			   "%s), which %s does not accept", c->name,
-			   ebcc__tdx_tcb_status_name(ret->status), level->date,
-			   ebcc__tdx_tcb_status_name(qe->status), ids[0] != '\0' ? ids : "none",
+			   ebcc__tcb_status_name(ret->status), level->date,
+			   ebcc__tcb_status_name(qe->status), ids[0] != '\0' ? ids : "none",
 			   c->status_option);
 }
 
@@ -750,7 +750,7 @@ static int signed_document(const struct ebcc__collateral *coll, int text_item, c
 			   const char *what, const char **ret_text, size_t *ret_len,
 			   X509 **ret_signer)
 {
-	const struct ebcc__tdx_collateral_text *c = coll->text;
+	const struct ebcc__collateral_text *c = coll->text;
 	uint8_t sig[64];
 	int r = ebcc__collateral_signed_part(c->text[text_item], c->len[text_item], inner,
 					     c->text[text_item + 1], what, ret_text, ret_len, sig);
@@ -781,10 +781,10 @@ static int pck_leaf(const struct ebcc__collateral *c, const struct ebcc__dcap_si
 
 int ebcc__collateral_check(const struct ebcc__collateral *c, const struct ebcc__dcap_sig *sig,
 			   const struct ebcc__collateral_tdx *tdx,
-			   struct ebcc__tdx_tcb_result *ret)
+			   struct ebcc__tcb_result *ret)
 {
-	struct ebcc__tdx_tcb_info info = { 0 };
-	struct ebcc__tdx_qe_identity id = { 0 };
+	struct ebcc__tcb_info info = { 0 };
+	struct ebcc__qe_identity id = { 0 };
 	struct ebcc__pck_ext pck;
 	X509 *signers[2] = { NULL, NULL }, *leaf = NULL;
 	const char *text = NULL;
@@ -793,20 +793,20 @@ int ebcc__collateral_check(const struct ebcc__collateral *c, const struct ebcc__
 	int r;
 
 	assert((tdx != NULL) == (c->tee == EBCC_COLLATERAL_TDX));
-	*ret = (struct ebcc__tdx_tcb_result){ 0 };
+	*ret = (struct ebcc__tcb_result){ 0 };
 	if (c->roots == NULL)
 		return ebcc__error(ERR, "%s needs %s to check its signers", c->option,
 				   c->root_option);
 	snprintf(n.tcb_info, sizeof(n.tcb_info), "%s.tcb_info", c->name);
 	snprintf(n.qe_identity, sizeof(n.qe_identity), "%s.qe_identity", c->name);
-	r = signed_document(c, EBCC_TDX_COLL_TCB_INFO, "tcbInfo", n.tcb_info, &text, &len,
+	r = signed_document(c, EBCC_COLL_TCB_INFO, "tcbInfo", n.tcb_info, &text, &len,
 			    &signers[0]);
 	if (r == 0)
 		r = ebcc__collateral_tcb_info_parse(c->tee, n.tcb_info, text, len, &info);
 	if (r == 0)
 		r = check_window(info.issue_date, info.next_update, c->at, n.tcb_info);
 	if (r == 0)
-		r = signed_document(c, EBCC_TDX_COLL_QE_IDENTITY, "enclaveIdentity", n.qe_identity,
+		r = signed_document(c, EBCC_COLL_QE_IDENTITY, "enclaveIdentity", n.qe_identity,
 				    &text, &len, &signers[1]);
 	if (r == 0)
 		r = ebcc__collateral_qe_identity_parse(c->tee, n.qe_identity, text, len, &id);

@@ -23,8 +23,6 @@
  *
  * Failures: EBCC_ERR_VERIFY naming the item ("tdx_collateral.tcb_info: ...", for sgx
  * "collateral.tcb_info: ...") and field.
- *
- * The types keep the tdx_ names they had when TDX quotes were their only user.
  */
 #ifndef EBCC_TSM_COLLATERAL_H
 #define EBCC_TSM_COLLATERAL_H
@@ -35,60 +33,60 @@
 
 #include <openssl/x509.h>
 
-#define EBCC_TDX_TCB_LEVELS_MAX 128
+#define EBCC_TCB_LEVELS_MAX 128
 #define EBCC_TDX_MODULE_IDENTITIES_MAX 32
 /* One collateral item: Intel's are a few KiB (a PCK CRL of a large platform CA some 100). */
-#define EBCC_TDX_COLLATERAL_ITEM_MAX ((size_t)512 << 10)
+#define EBCC_COLLATERAL_ITEM_MAX ((size_t)512 << 10)
 
 struct json_object;
 struct ebcc__dcap_sig;
 struct ebcc__pck_ext;
 
 /* TCB statuses of Intel's TCB info and QE identity, in the order of their names. */
-enum ebcc__tdx_tcb_status {
-	EBCC_TDX_TCB_UP_TO_DATE,
-	EBCC_TDX_TCB_SW_HARDENING_NEEDED,
-	EBCC_TDX_TCB_CONFIGURATION_NEEDED,
-	EBCC_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
-	EBCC_TDX_TCB_OUT_OF_DATE,
-	EBCC_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
-	EBCC_TDX_TCB_REVOKED,
-	EBCC_TDX_TCB_STATUS_COUNT,
+enum ebcc__tcb_status {
+	EBCC_TCB_UP_TO_DATE,
+	EBCC_TCB_SW_HARDENING_NEEDED,
+	EBCC_TCB_CONFIGURATION_NEEDED,
+	EBCC_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED,
+	EBCC_TCB_OUT_OF_DATE,
+	EBCC_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED,
+	EBCC_TCB_REVOKED,
+	EBCC_TCB_STATUS_COUNT,
 };
 
 /* "UpToDate", ...; and back (-1 for a name that is none of them). */
-const char *ebcc__tdx_tcb_status_name(enum ebcc__tdx_tcb_status s);
-int ebcc__tdx_tcb_status_parse(const char *name, enum ebcc__tdx_tcb_status *ret);
+const char *ebcc__tcb_status_name(enum ebcc__tcb_status s);
+int ebcc__tcb_status_parse(const char *name, enum ebcc__tcb_status *ret);
 
 /* The items of a policy's collateral object (tsm's tdx_collateral, sgx's collateral), in this
  * order; texts as given. */
-enum ebcc__tdx_collateral_item {
-	EBCC_TDX_COLL_TCB_INFO,
-	EBCC_TDX_COLL_TCB_INFO_SIGNATURE,
-	EBCC_TDX_COLL_TCB_INFO_ISSUER_CHAIN,
-	EBCC_TDX_COLL_QE_IDENTITY,
-	EBCC_TDX_COLL_QE_IDENTITY_SIGNATURE,
-	EBCC_TDX_COLL_QE_IDENTITY_ISSUER_CHAIN,
-	EBCC_TDX_COLL_PCK_CRL,
-	EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN,
-	EBCC_TDX_COLL_ROOT_CA_CRL,
-	EBCC_TDX_COLL_COUNT,
+enum ebcc__collateral_item {
+	EBCC_COLL_TCB_INFO,
+	EBCC_COLL_TCB_INFO_SIGNATURE,
+	EBCC_COLL_TCB_INFO_ISSUER_CHAIN,
+	EBCC_COLL_QE_IDENTITY,
+	EBCC_COLL_QE_IDENTITY_SIGNATURE,
+	EBCC_COLL_QE_IDENTITY_ISSUER_CHAIN,
+	EBCC_COLL_PCK_CRL,
+	EBCC_COLL_PCK_CRL_ISSUER_CHAIN,
+	EBCC_COLL_ROOT_CA_CRL,
+	EBCC_COLL_COUNT,
 };
-extern const char *const ebcc__tdx_collateral_keys[EBCC_TDX_COLL_COUNT + 1];
+extern const char *const ebcc__collateral_keys[EBCC_COLL_COUNT + 1];
 
-struct ebcc__tdx_collateral_text {
-	char *text[EBCC_TDX_COLL_COUNT]; /* malloc, NUL-terminated */
-	size_t len[EBCC_TDX_COLL_COUNT];
+struct ebcc__collateral_text {
+	char *text[EBCC_COLL_COUNT]; /* malloc, NUL-terminated */
+	size_t len[EBCC_COLL_COUNT];
 };
 
 /* ---- the policy's part (collateral_policy.c) ----------------------------------------------- */
 
-/* The collateral object o: every item a string of at most EBCC_TDX_COLLATERAL_ITEM_MAX bytes,
+/* The collateral object o: every item a string of at most EBCC_COLLATERAL_ITEM_MAX bytes,
  * copied into *ret (cleared by the caller even on failure); unknown and missing keys refused.
  * where names o in messages: "policy: backend_options.tsm.tdx_collateral". */
 int ebcc__collateral_text_parse(struct json_object *o, const char *where,
-				struct ebcc__tdx_collateral_text *ret);
-void ebcc__collateral_text_clear(struct ebcc__tdx_collateral_text *c);
+				struct ebcc__collateral_text *ret);
+void ebcc__collateral_text_clear(struct ebcc__collateral_text *c);
 
 /* A non-empty array of status names, Revoked not one, as bits (1u << status) in *ret. where:
  * "policy: backend_options.tsm.tdx_tcb_status". */
@@ -103,11 +101,11 @@ enum ebcc__collateral_tee {
 };
 
 /* One entry of a tcbLevels array. Strings borrowed from the parsed document. */
-struct ebcc__tdx_tcb_level {
+struct ebcc__tcb_level {
 	uint8_t sgx_svn[16], tdx_svn[16]; /* TCB info's platform levels (tdx_svn: TDX only) */
 	uint16_t pcesvn;
 	uint16_t isvsvn;                  /* QE identity's and module identities' levels */
-	enum ebcc__tdx_tcb_status status;
+	enum ebcc__tcb_status status;
 	const char *date;
 	struct json_object *advisory_ids; /* an array of strings, or NULL */
 };
@@ -115,11 +113,11 @@ struct ebcc__tdx_tcb_level {
 struct ebcc__tdx_module_identity {
 	const char *id; /* "TDX_01" */
 	uint8_t mrsigner[48], attributes[8], attributes_mask[8];
-	struct ebcc__tdx_tcb_level *levels;
+	struct ebcc__tcb_level *levels;
 	size_t n_levels;
 };
 
-struct ebcc__tdx_tcb_info {
+struct ebcc__tcb_info {
 	struct json_object *root;
 	int64_t issue_date, next_update, tcb_evaluation_data_number;
 	uint8_t fmspc[6], pce_id[2];
@@ -127,29 +125,29 @@ struct ebcc__tdx_tcb_info {
 	uint8_t module_mrsigner[48], module_attributes[8], module_attributes_mask[8];
 	struct ebcc__tdx_module_identity *modules;
 	size_t n_modules;
-	struct ebcc__tdx_tcb_level *levels;
+	struct ebcc__tcb_level *levels;
 	size_t n_levels;
 };
 
-struct ebcc__tdx_qe_identity {
+struct ebcc__qe_identity {
 	struct json_object *root;
 	int64_t issue_date, next_update, tcb_evaluation_data_number;
 	uint32_t miscselect, miscselect_mask;
 	uint8_t attributes[16], attributes_mask[16], mrsigner[32];
 	uint16_t isvprodid;
-	struct ebcc__tdx_tcb_level *levels;
+	struct ebcc__tcb_level *levels;
 	size_t n_levels;
 };
 
 /* The tcbInfo / enclaveIdentity object's JSON text (exactly what Intel signed), of tee's kind.
  * what names the document in messages: "tdx_collateral.tcb_info". */
 int ebcc__collateral_tcb_info_parse(enum ebcc__collateral_tee tee, const char *what,
-				    const char *text, size_t len, struct ebcc__tdx_tcb_info *ret);
-void ebcc__collateral_tcb_info_clear(struct ebcc__tdx_tcb_info *t);
+				    const char *text, size_t len, struct ebcc__tcb_info *ret);
+void ebcc__collateral_tcb_info_clear(struct ebcc__tcb_info *t);
 int ebcc__collateral_qe_identity_parse(enum ebcc__collateral_tee tee, const char *what,
 				       const char *text, size_t len,
-				       struct ebcc__tdx_qe_identity *ret);
-void ebcc__collateral_qe_identity_clear(struct ebcc__tdx_qe_identity *q);
+				       struct ebcc__qe_identity *ret);
+void ebcc__collateral_qe_identity_clear(struct ebcc__qe_identity *q);
 
 /*
  * The signed bytes of a collateral item and its signature: text is either the signed object
@@ -165,8 +163,8 @@ int ebcc__collateral_signed_part(const char *text, size_t len, const char *inner
  * certificate reaches and, unless tee_tcb_svn is NULL (SGX), whose TDX SVNs TEE_TCB_SVN does
  * (from byte 2 when the module's major version TEE_TCB_SVN[1] is not 0: its identity grades
  * bytes 0 and 1); NULL if none. */
-const struct ebcc__tdx_tcb_level *
-ebcc__collateral_platform_level(const struct ebcc__tdx_tcb_info *t,
+const struct ebcc__tcb_level *
+ebcc__collateral_platform_level(const struct ebcc__tcb_info *t,
 				const struct ebcc__pck_ext *pck, const uint8_t *tee_tcb_svn);
 
 /* ---- a quote against the collateral (collateral.c) ----------------------------------------- */
@@ -179,7 +177,7 @@ struct ebcc__collateral {
 	const char *root_option;   /* "backend_options.tsm.tdx_root_ca" */
 	const char *status_option; /* "backend_options.tsm.tdx_tcb_status" */
 	const char *quote;         /* "TDX quote" */
-	const struct ebcc__tdx_collateral_text *text;
+	const struct ebcc__collateral_text *text;
 	STACK_OF(X509) *roots;     /* NULL when the policy gives none */
 	unsigned accepted;         /* bits (1u << status) */
 	int64_t at;                /* the verification time */
@@ -192,9 +190,9 @@ struct ebcc__collateral_tdx {
 };
 
 /* What the collateral said about the quote. */
-struct ebcc__tdx_tcb_result {
-	enum ebcc__tdx_tcb_status status;    /* platform, TDX module and QE combined */
-	enum ebcc__tdx_tcb_status qe_status;
+struct ebcc__tcb_result {
+	enum ebcc__tcb_status status;     /* platform, TDX module and QE combined */
+	enum ebcc__tcb_status qe_status;
 	char tcb_date[32];
 	char fmspc[13];
 	int64_t tcb_evaluation_data_number;
@@ -206,7 +204,7 @@ struct ebcc__tdx_tcb_result {
  * and that the status is one c accepts. */
 int ebcc__collateral_check(const struct ebcc__collateral *c, const struct ebcc__dcap_sig *sig,
 			   const struct ebcc__collateral_tdx *tdx,
-			   struct ebcc__tdx_tcb_result *ret);
+			   struct ebcc__tcb_result *ret);
 
 /* ---- signers and CRLs (collateral_pki.c) --------------------------------------------------- */
 

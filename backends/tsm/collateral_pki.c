@@ -123,15 +123,15 @@ static int crl_list(const char *text, size_t len, const char *what, STACK_OF(X50
 static int pck_ca(X509 *pck_leaf, const struct ebcc__collateral *coll, int64_t t,
 		  STACK_OF(X509) **ret_chain, X509 **ret_anchor)
 {
-	const struct ebcc__tdx_collateral_text *c = coll->text;
+	const struct ebcc__collateral_text *c = coll->text;
 	STACK_OF(X509) *chain = NULL, *rest;
 	EVP_PKEY *key;
 	char what[96];
 	int r;
 
 	snprintf(what, sizeof(what), "%s.pck_crl_issuer_chain", coll->name);
-	r = ebcc__x509_list_from_pem(c->text[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN],
-				     c->len[EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN], what, ERR, &chain);
+	r = ebcc__x509_list_from_pem(c->text[EBCC_COLL_PCK_CRL_ISSUER_CHAIN],
+				     c->len[EBCC_COLL_PCK_CRL_ISSUER_CHAIN], what, ERR, &chain);
 	if (r < 0)
 		return r;
 	key = X509_get0_pubkey(sk_X509_value(chain, 0));
@@ -163,7 +163,7 @@ int ebcc__collateral_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
 				const struct ebcc__collateral *coll, int64_t t, char *detail,
 				size_t detail_size)
 {
-	const struct ebcc__tdx_collateral_text *c = coll->text;
+	const struct ebcc__collateral_text *c = coll->text;
 	STACK_OF(X509) *chain = NULL;
 	STACK_OF(X509_CRL) *root_crl = NULL, *pck_crl = NULL;
 	X509 *anchor = NULL, **below = NULL;
@@ -187,13 +187,13 @@ int ebcc__collateral_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,
 	for (size_t i = 0; r == 0 && i < n; i++)
 		below[n_below++] = signers[i];
 	if (r == 0)
-		r = crl_list(c->text[EBCC_TDX_COLL_ROOT_CA_CRL], c->len[EBCC_TDX_COLL_ROOT_CA_CRL],
+		r = crl_list(c->text[EBCC_COLL_ROOT_CA_CRL], c->len[EBCC_COLL_ROOT_CA_CRL],
 			     root_what, &root_crl);
 	if (r == 0)
 		r = ebcc__crl_check(root_crl, anchor, below, n_below, &t, root_what, root_detail,
 				    sizeof(root_detail));
 	if (r == 0)
-		r = crl_list(c->text[EBCC_TDX_COLL_PCK_CRL], c->len[EBCC_TDX_COLL_PCK_CRL],
+		r = crl_list(c->text[EBCC_COLL_PCK_CRL], c->len[EBCC_COLL_PCK_CRL],
 			     pck_what, &pck_crl);
 	if (r == 0)
 		r = ebcc__crl_check(pck_crl, sk_X509_value(chain, 0), &pck_leaf, 1, &t, pck_what,

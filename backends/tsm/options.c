@@ -183,7 +183,7 @@ int ebcc__tsm_policy_parse(const struct ebcc_backend_report_check *check,
 			   struct ebcc__tsm_policy *ret)
 {
 	struct ebcc__tsm_policy p = { .snp_allow_smt = true,
-				      .tdx_tcb_status_accepted = 1u << EBCC_TDX_TCB_UP_TO_DATE };
+				      .tdx_tcb_status_accepted = 1u << EBCC_TCB_UP_TO_DATE };
 	struct ebcc__policy_part part = { 0 };
 	int r;
 

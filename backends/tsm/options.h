@@ -110,7 +110,7 @@ struct ebcc__tsm_policy {
 	bool has_verification_time;
 	int64_t verification_time; /* seconds since the epoch */
 	bool has_tdx_collateral;
-	struct ebcc__tdx_collateral_text tdx_collateral;
+	struct ebcc__collateral_text tdx_collateral;
 	unsigned tdx_tcb_status_accepted; /* bit (1u << status); UpToDate alone by default */
 };
 

@@ -21,15 +21,8 @@ static struct ebcc__collateral collateral_of(const struct ebcc__tsm_policy *p, i
 	};
 }
 
-const struct ebcc__tdx_tcb_level *ebcc__tdx_platform_level(const struct ebcc__tdx_tcb_info *t,
-							  const struct ebcc__pck_ext *pck,
-							  const uint8_t tee_tcb_svn[16])
-{
-	return ebcc__collateral_platform_level(t, pck, tee_tcb_svn);
-}
-
 int ebcc__tdx_collateral_check(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
-			       struct ebcc__tdx_tcb_result *ret)
+			       struct ebcc__tcb_result *ret)
 {
 	const int64_t *at = ebcc__tsm_policy_time(p);
 	const struct ebcc__collateral c = collateral_of(p, at != NULL ? *at : (int64_t)time(NULL));

@@ -18,15 +18,10 @@
 #include "options.h"
 #include "tdx.h"
 
-/* The platform's TCB level for a TDX quote (ebcc__collateral_platform_level()). */
-const struct ebcc__tdx_tcb_level *ebcc__tdx_platform_level(const struct ebcc__tdx_tcb_info *t,
-							  const struct ebcc__pck_ext *pck,
-							  const uint8_t tee_tcb_svn[16]);
-
 /* Checks q against p's tdx_collateral (p->has_tdx_collateral) as above, and that the status
  * is one of tdx_tcb_status. */
 int ebcc__tdx_collateral_check(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
-			       struct ebcc__tdx_tcb_result *ret);
+			       struct ebcc__tcb_result *ret);
 
 /* The CRLs of p's tdx_collateral at t (ebcc__collateral_crls_check()). */
 int ebcc__tdx_crls_check(X509 *pck_leaf, X509 *const *signers, size_t n,

@@ -97,21 +97,21 @@ static void tdx_claims(const struct ebcc__tdx_quote *q, struct json_object *o)
 static int tcb_claims(const struct ebcc__tdx_quote *q, const struct ebcc__tsm_policy *p,
 		      struct facts *f)
 {
-	struct ebcc__tdx_tcb_result res;
+	struct ebcc__tcb_result res;
 	struct json_object *o = f->extra;
 	int r = ebcc__tdx_collateral_check(q, p, &res);
 
 	if (r < 0)
 		return r;
 	json_object_object_add(o, "tcb_status",
-			       json_object_new_string(ebcc__tdx_tcb_status_name(res.status)));
+			       json_object_new_string(ebcc__tcb_status_name(res.status)));
 	json_object_object_add(o, "tcb_date", json_object_new_string(res.tcb_date));
 	json_object_object_add(o, "advisory_ids", res.advisory_ids);
 	json_object_object_add(o, "fmspc", json_object_new_string(res.fmspc));
 	json_object_object_add(o, "tcb_evaluation_data_number",
 			       json_object_new_int64(res.tcb_evaluation_data_number));
 	json_object_object_add(o, "qe_tcb_status",
-			       json_object_new_string(ebcc__tdx_tcb_status_name(res.qe_status)));
+			       json_object_new_string(ebcc__tcb_status_name(res.qe_status)));
 	snprintf(f->sig.revocation, sizeof(f->sig.revocation), "%s", res.revocation);
 	f->tcb_checked = true;
 	return 0;

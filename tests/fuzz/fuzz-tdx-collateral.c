@@ -12,7 +12,7 @@
  *
  * Properties:
  *  - every failure is EBCC_ERR_VERIFY (or out of memory) with a message;
- *  - parsed documents have 1..EBCC_TDX_TCB_LEVELS_MAX levels, each with a known status;
+ *  - parsed documents have 1..EBCC_TCB_LEVELS_MAX levels, each with a known status;
  *  - the signed part of a body lies inside the input, starts with '{' and ends with '}', and
  *    is itself one JSON object.
  */
@@ -30,17 +30,17 @@ static void failed(int r, const char *what)
 	FUZZ_CHECK(ebcc_last_error_message()[0] != '\0', "%s failed without a message", what);
 }
 
-static void levels_sane(const struct ebcc__tdx_tcb_level *l, size_t n, const char *what)
+static void levels_sane(const struct ebcc__tcb_level *l, size_t n, const char *what)
 {
-	FUZZ_CHECK(n >= 1 && n <= EBCC_TDX_TCB_LEVELS_MAX, "%s: %zu levels", what, n);
+	FUZZ_CHECK(n >= 1 && n <= EBCC_TCB_LEVELS_MAX, "%s: %zu levels", what, n);
 	for (size_t i = 0; i < n; i++)
-		FUZZ_CHECK((unsigned)l[i].status < EBCC_TDX_TCB_STATUS_COUNT && l[i].date != NULL,
+		FUZZ_CHECK((unsigned)l[i].status < EBCC_TCB_STATUS_COUNT && l[i].date != NULL,
 			   "%s: level %zu", what, i);
 }
 
 static void tcb_info(const char *text, size_t len)
 {
-	struct ebcc__tdx_tcb_info t;
+	struct ebcc__tcb_info t;
 	int r = ebcc__collateral_tcb_info_parse(EBCC_COLLATERAL_TDX, "tcb_info", text, len, &t);
 
 	if (r < 0) {
@@ -55,7 +55,7 @@ static void tcb_info(const char *text, size_t len)
 
 static void qe_identity(const char *text, size_t len)
 {
-	struct ebcc__tdx_qe_identity q;
+	struct ebcc__qe_identity q;
 	int r = ebcc__collateral_qe_identity_parse(EBCC_COLLATERAL_TDX, "qe_identity", text, len,
 						   &q);
 

@@ -1571,28 +1571,28 @@ static void probe_through_the_api(void **state)
  * identity when the module's major version is not 0, as in Intel's QVL. */
 static void tdx_platform_level(void **state)
 {
-	struct ebcc__tdx_tcb_level levels[2] = {
+	struct ebcc__tcb_level levels[2] = {
 		{ .sgx_svn = { 3 }, .tdx_svn = { 5, 0, 2 }, .pcesvn = 11 },
 		{ .sgx_svn = { 2 }, .tdx_svn = { 3, 0, 1 }, .pcesvn = 10 },
 	};
-	struct ebcc__tdx_tcb_info t = { .levels = levels, .n_levels = 2 };
+	struct ebcc__tcb_info t = { .levels = levels, .n_levels = 2 };
 	struct ebcc__pck_ext pck = { .sgx_svn = { 3 }, .pcesvn = 11 };
 	uint8_t svn[16] = { 6, 1, 2 };
 
 	(void)state;
-	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[0]);
+	assert_ptr_equal(ebcc__collateral_platform_level(&t, &pck, svn), &levels[0]);
 	svn[0] = 4; /* below level 0's byte 0, which the module identity grades at major 1 */
-	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[0]);
+	assert_ptr_equal(ebcc__collateral_platform_level(&t, &pck, svn), &levels[0]);
 	svn[1] = 0; /* major 0: byte 0 counts */
-	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	assert_ptr_equal(ebcc__collateral_platform_level(&t, &pck, svn), &levels[1]);
 	svn[1] = 1;
 	svn[2] = 1; /* byte 2 always counts */
-	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	assert_ptr_equal(ebcc__collateral_platform_level(&t, &pck, svn), &levels[1]);
 	pck.pcesvn = 10;
 	svn[2] = 2;
-	assert_ptr_equal(ebcc__tdx_platform_level(&t, &pck, svn), &levels[1]);
+	assert_ptr_equal(ebcc__collateral_platform_level(&t, &pck, svn), &levels[1]);
 	pck.sgx_svn[0] = 1;
-	assert_null(ebcc__tdx_platform_level(&t, &pck, svn));
+	assert_null(ebcc__collateral_platform_level(&t, &pck, svn));
 }
 
 static char *crl_hex(X509 *issuer, EVP_PKEY *key, X509 *cert)
@@ -1657,35 +1657,35 @@ static void tdx_collateral_revocation(void **state)
 	p.tdx_roots = sk_X509_new_null();
 	assert_int_equal(X509_up_ref(root), 1);
 	assert_true(sk_X509_push(p.tdx_roots, root) > 0);
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL_ISSUER_CHAIN, chain);
+	set_item(&p, EBCC_COLL_PCK_CRL_ISSUER_CHAIN, chain);
 	/* Nothing revoked: passes; then each revocation is found, naming the certificate. */
-	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, NULL));
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, other));
+	set_item(&p, EBCC_COLL_ROOT_CA_CRL, crl_hex(root, root_key, NULL));
+	set_item(&p, EBCC_COLL_PCK_CRL, crl_hex(ca, ca_key, other));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), 0);
 	assert_non_null(strstr(detail, "PCK certificate not revoked: checked against the CRL of "
 				       "\"Test PCK Platform CA\""));
 	assert_non_null(strstr(detail, "signers not revoked: checked against the CRL of \"Test "
 				       "Root CA\""));
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, leaf));
+	set_item(&p, EBCC_COLL_PCK_CRL, crl_hex(ca, ca_key, leaf));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl: certificate "
 							  "\"Test PCK Certificate\" (serial "));
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
-	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, ca));
+	set_item(&p, EBCC_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
+	set_item(&p, EBCC_COLL_ROOT_CA_CRL, crl_hex(root, root_key, ca));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.root_ca_crl: "
 							  "certificate \"Test PCK Platform CA\""));
 	/* A signer of the TCB info on the root CRL; a CRL the CA did not sign. */
-	set_item(&p, EBCC_TDX_COLL_ROOT_CA_CRL, crl_hex(root, root_key, signer));
+	set_item(&p, EBCC_COLL_ROOT_CA_CRL, crl_hex(root, root_key, signer));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, &signer, 1, &p, now, detail, sizeof(detail)),
 			 EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "\"Test TCB Signing\" (serial"));
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(root, root_key, NULL));
+	set_item(&p, EBCC_COLL_PCK_CRL, crl_hex(root, root_key, NULL));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now, detail, sizeof(detail)), EBCC_ERR_VERIFY);
 	assert_non_null(strstr(ebcc_last_error_message(), "tdx_collateral.pck_crl: no CRL issued "
 							  "by \"Test PCK Platform CA\""));
 	/* Outside the CRLs' window. */
-	set_item(&p, EBCC_TDX_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
+	set_item(&p, EBCC_COLL_PCK_CRL, crl_hex(ca, ca_key, NULL));
 	assert_int_equal(ebcc__tdx_crls_check(leaf, NULL, 0, &p, now + 40 * 86400, detail,
 					      sizeof(detail)),
 			 EBCC_ERR_VERIFY);
