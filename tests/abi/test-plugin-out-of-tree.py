@@ -5,13 +5,17 @@ source tree with nothing but `cc -shared $(pkg-config --cflags libebcc)` against
 lib/ or backends/ on the include path), and has the installed libebcc load it, probe it and
 refuse a report it cannot verify: what a backend author outside the project does.
 
-With --tsm SOURCE_ROOT it does the same for a real backend: tsm's own sources (backends/tsm and
-backends/builtin.h, copied out) built with `$(pkg-config --cflags --libs
-libebcc-backend-support)` alone, loaded as "tsm-plugin". Its probe, its refusal of malformed
-quotes (the message handed over through env->set_error) and, when EBCC_REALDATA holds the real
-samples, its verdict on a real TDX quote must equal the built-in tsm's.
+With --backends SOURCE_ROOT NAMES it does the same for the tree's own backends: each one's
+sources (backends/<name> and backends/builtin.h, copied out) built with `$(pkg-config --cflags
+--libs libebcc-backend-support)` alone and loaded as "<name>-plugin".
+  - tsm: its probe, its refusals of malformed quotes and bad policies (the messages handed over
+    through env->set_error) and, when EBCC_REALDATA holds the real samples, its verdict on a
+    real TDX quote must equal the built-in's.
+  - sim: a program built outside the tree against the installed libebcc alone (oot-driver.c)
+    runs a composite whose warm and per-invocation stages (the echo example,
+    EBCC_TEST_ECHO_STAGE) run under the plugin, and verifies their evidence.
 
-usage: test-plugin-out-of-tree.py BUILD_DIR PLUGIN.c [--tsm SOURCE_ROOT] CC...
+usage: test-plugin-out-of-tree.py BUILD_DIR PLUGIN.c [--backends SOURCE_ROOT tsm,sim] CC...
 """
 import ctypes
 import json
@@ -24,30 +28,35 @@ import tempfile
 
 import installed
 
+# What each backend links beyond the support library.
+EXTRA_LIBS = {"sim": ["-lsodium"], "tsm": []}
+
 
 class Failed(Exception):
     pass
 
 
-def build_tsm_plugin(env, source_root, work, cc):
-    """tsm's sources outside the tree, as a plugin; returns its path."""
-    out = work / "tsm"
-    (out / "tsm").mkdir(parents=True)
-    for f in (source_root / "backends" / "tsm").iterdir():
+def build_builtin_plugin(env, source_root, work, cc, name):
+    """backends/<name> outside the tree, as the plugin "<name>-plugin"; returns its path."""
+    out = work / name
+    (out / name).mkdir(parents=True)
+    for f in (source_root / "backends" / name).iterdir():
         if f.suffix in (".c", ".h"):
-            shutil.copy(f, out / "tsm" / f.name)
+            shutil.copy(f, out / name / f.name)
     shutil.copy(source_root / "backends" / "builtin.h", out / "builtin.h")
-    shutil.copy(source_root / "tests" / "abi" / "tsm-plugin.c", out / "plugin.c")
+    shutil.copy(source_root / "tests" / "abi" / "builtin-plugin.c", out / "plugin.c")
     flags = installed.pkg_config(env, "--cflags", "--libs", "libebcc-backend-support").split()
     print("pkg-config --cflags --libs libebcc-backend-support:", " ".join(flags))
-    plugin = out / "ebcc-backend-tsm-plugin.so"
-    sources = [str(out / "plugin.c")] + sorted(str(f) for f in (out / "tsm").glob("*.c"))
-    subprocess.run(cc + ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Werror"] + sources
-                   + ["-o", str(plugin)] + flags, check=True, cwd=out)
+    plugin = out / f"ebcc-backend-{name}-plugin.so"
+    sources = [str(out / "plugin.c")] + sorted(str(f) for f in (out / name).glob("*.c"))
+    subprocess.run(cc + ["-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Werror",
+                         f"-DBUILTIN_ENTRY=ebcc__backend_{name}_entry",
+                         f"-DPLUGIN_NAME=\"{name}-plugin\""] + sources
+                   + ["-o", str(plugin)] + flags + EXTRA_LIBS[name], check=True, cwd=out)
     exported = subprocess.run(["nm", "-D", "--defined-only", str(plugin)], check=True,
                               capture_output=True, text=True).stdout.split()
-    if [name for name in exported if name.startswith("ebcc")] != ["ebcc_backend_entry_v1"]:
-        raise Failed(f"the tsm plugin exports {exported}, not only ebcc_backend_entry_v1")
+    if [symbol for symbol in exported if symbol.startswith("ebcc")] != ["ebcc_backend_entry_v1"]:
+        raise Failed(f"the {name} plugin exports {exported}, not only ebcc_backend_entry_v1")
     return plugin
 
 
@@ -77,11 +86,6 @@ def compare_tsm(lib, ctx):
         return outcome(lib, lib.ebcc_report_verify(ctx, name, data, ctypes.c_size_t(len(data)),
                                                     policy, ctypes.byref(claims)), claims)
 
-    builtin, plugin = probe(b"tsm"), probe(b"tsm-plugin")
-    print("tsm-plugin probe:", plugin)
-    if plugin != builtin:
-        raise Failed(f"probe: the plugin says {plugin}, the built-in {builtin}")
-    # Refused by the backend itself (an empty report never reaches it).
     def policy(name, options):
         """The policy for backend name: its options under the name it is registered as."""
         if options is None:
@@ -89,10 +93,16 @@ def compare_tsm(lib, ctx):
         return json.dumps({"verification_time": "2026-06-01T00:00:00Z",
                            "backend_options": {name: options}}).encode()
 
-    # A bad part of the policy: the core hands the plugin its own (backend_options.tsm-plugin).
+    builtin, plugin = probe(b"tsm"), probe(b"tsm-plugin")
+    print("tsm-plugin probe:", plugin)
+    if plugin != builtin:
+        raise Failed(f"probe: the plugin says {plugin}, the built-in {builtin}")
+    # Refused by the backend itself (an empty report never reaches it); a bad part of the
+    # policy, which the core hands the plugin under its own name (backend_options.tsm-plugin).
     cases = [(b"\x04\x00\x02\x00" + bytes(60), None), (bytes(1200), None),
              (bytes(1200), {"tdx_root_ca": "not a certificate"}), (bytes(1200), {"colour": 1})]
     realdata = pathlib.Path(os.environ.get("EBCC_REALDATA", "/nonexistent")) / "tdx"
+    real = len(cases)
     if (realdata / "gotdx_cos-113-tdx-quote.dat").is_file():
         quote = (realdata / "gotdx_cos-113-tdx-quote.dat").read_bytes()
         root = {"tdx_root_ca": (realdata / "intel_sgx_root_ca.pem").read_text()}
@@ -101,7 +111,7 @@ def compare_tsm(lib, ctx):
         cases += [(quote, root), (bytes(flipped), root), (quote[:700], root)]
     else:
         print("no real TDX quote at", realdata, "(EBCC_REALDATA): malformed quotes only")
-    for data, options in cases:
+    for i, (data, options) in enumerate(cases):
         expected = verify(b"tsm", data, policy("tsm", options))
         got = verify(b"tsm-plugin", data, policy("tsm-plugin", options))
         # The core names the backend that refused.
@@ -112,16 +122,46 @@ def compare_tsm(lib, ctx):
                          f"the built-in {expected}")
         if got[0] != 0 and not got[1]:
             raise Failed("the plugin's refusal carries no message")
-    if len(cases) > 4 and verify(b"tsm-plugin", cases[4][0],
-                                 policy("tsm-plugin", cases[4][1]))[0] != 0:
-        raise Failed("the real quote does not verify through the plugin")
+        if i == real and got[0] != 0:
+            raise Failed("the real quote does not verify through the plugin")
+
+
+def run_sim(env, lib_dir, source_root, work, cc, plugin):
+    """Stages of a composite run under the sim plugin, from a program built out of tree."""
+    echo = os.environ.get("EBCC_TEST_ECHO_STAGE")
+    if not echo or not os.access(echo, os.X_OK):
+        print("no echo stage (EBCC_TEST_ECHO_STAGE): the sim plugin runs no stage")
+        return
+    out = work / "driver"
+    bundle = out / "bundle"
+    (bundle / "stages").mkdir(parents=True)
+    (bundle / "rootfs").mkdir()
+    shutil.copy(echo, bundle / "stages" / "echo")
+    (bundle / "config.json").write_text(json.dumps({
+        "ociVersion": "1.0.2", "root": {"path": "rootfs"}, "annotations": {"org.example": "t"},
+        "process": {"args": ["/bin/sleep", "60"], "cwd": "/", "env": ["PATH=/usr/bin:/bin"]}}))
+    (bundle / "ebcc.json").write_text(json.dumps({
+        "ebccVersion": "0.1", "backend": "sim-plugin", "stages": [
+            {"name": "warm", "image": "stages/echo"},
+            {"name": "fresh", "image": "stages/echo", "lifetime": "invocation"}]}))
+    flags = installed.pkg_config(env, "--cflags", "--libs", "libebcc").split()
+    driver = out / "oot-driver"
+    subprocess.run(cc + ["-Wall", "-Werror", str(source_root / "tests" / "abi" / "oot-driver.c"),
+                         "-o", str(driver)] + flags, check=True, cwd=out)
+    run_env = dict(os.environ, LD_LIBRARY_PATH=str(lib_dir))
+    r = subprocess.run([str(driver), str(out / "root"), str(plugin), str(bundle), "sim-plugin",
+                        "warm", "fresh"], env=run_env, capture_output=True, text=True,
+                       timeout=120)
+    print(r.stdout, end="")
+    if r.returncode != 0:
+        raise Failed(f"oot-driver exited {r.returncode}: {r.stderr}")
 
 
 def main():
     build_dir, plugin_src, cc = sys.argv[1], sys.argv[2], sys.argv[3:]
-    tsm_root = None
-    if cc[:1] == ["--tsm"]:
-        tsm_root, cc = pathlib.Path(cc[1]), cc[2:]
+    source_root, builtins = None, []
+    if cc[:1] == ["--backends"]:
+        source_root, builtins, cc = pathlib.Path(cc[1]), cc[2].split(","), cc[3:]
     with tempfile.TemporaryDirectory() as dest:
         env = installed.install(build_dir, dest, "libebcc")
         flags = installed.pkg_config(env, "--cflags", "libebcc").split()
@@ -139,7 +179,8 @@ def main():
         subprocess.run(cc + ["-shared", "-fPIC", "-Wall", "-Werror", str(src), "-o", str(plugin)]
                        + flags + ["-lcrypto"], check=True, cwd=work)
 
-        lib = ctypes.CDLL(str(next(pathlib.Path(dest).rglob("libebcc.so.0"))))
+        libebcc = next(pathlib.Path(dest).rglob("libebcc.so.0"))
+        lib = ctypes.CDLL(str(libebcc))
         lib.ebcc_last_error_message.restype = ctypes.c_char_p
         lib.ebcc_context_unref.restype = ctypes.c_void_p
         ctx = ctypes.c_void_p()
@@ -173,13 +214,15 @@ def main():
             if r == 0:
                 print("an unsigned report verified", file=sys.stderr)
                 return 1
-            if tsm_root is not None:
-                tsm_plugin = build_tsm_plugin(env, tsm_root, work, cc)
-                r = lib.ebcc_backend_load(ctx, str(tsm_plugin).encode())
+            for name in builtins:
+                built = build_builtin_plugin(env, source_root, work, cc, name)
+                if name == "sim":
+                    run_sim(env, libebcc.parent, source_root, work, cc, built)
+                    continue
+                r = lib.ebcc_backend_load(ctx, str(built).encode())
                 if r != 0:
-                    print("the installed libebcc refused the tsm plugin:", r,
-                          lib.ebcc_last_error_message().decode(), file=sys.stderr)
-                    return 1
+                    raise Failed(f"the installed libebcc refused the {name} plugin: {r} "
+                                 f"{lib.ebcc_last_error_message().decode()}")
                 compare_tsm(lib, ctx)
         except Failed as e:
             print(e, file=sys.stderr)
