@@ -63,7 +63,8 @@ static bool bundle_path_valid(const char *path)
 	return true;
 }
 
-/* Levels of objects and arrays in v, v itself included; 0 for a scalar. */
+/* Levels in v as json-c counts them when it parses: v itself, and a scalar inside an object or
+ * array is a level too (so {} is 1 and {"a":1} 2). */
 static int json_depth(struct json_object *v)
 {
 	int deepest = 0;
@@ -82,8 +83,6 @@ static int json_depth(struct json_object *v)
 
 			deepest = d > deepest ? d : deepest;
 		}
-	} else {
-		return 0;
 	}
 	return deepest + 1;
 }

@@ -159,6 +159,27 @@ static void manifest_options_too_deep_for_state(void **state)
 			    "stage s: backendOptions nest 29 levels deep; at most 28 are allowed");
 }
 
+/* fuzz-config, regression-backend-options-depth-in-state: a scalar inside the deepest array is a
+ * level of its own to json-c, so [[1]] nests as deep as [[[]]]; such options were accepted one
+ * level too deep for state.json. */
+static void manifest_options_scalar_is_a_level(void **state)
+{
+	_cleanup_free_ char *text = NULL;
+	struct ebcc_manifest *m = NULL;
+
+	(void)state;
+	assert_true(asprintf(&text,
+			     "{\"ebccVersion\":\"0.1\",\"stages\":[{\"name\":\"s\",\"image\":\"i\","
+			     "\"backendOptions\":{\"a\":%.*s1%.*s}}]}",
+			     27, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 27,
+			     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]") > 0);
+	assert_int_equal(ebcc__manifest_parse(text, strlen(text), "ebcc.json", &m),
+			 EBCC_ERR_INVALID_ARG);
+	assert_null(m);
+	assert_string_equal(ebcc_last_error_message(),
+			    "stage s: backendOptions nest 29 levels deep; at most 28 are allowed");
+}
+
 /* One level less is accepted, and the state of a composite made from it reads back. */
 static void manifest_options_deepest_round_trips(void **state)
 {
@@ -179,6 +200,7 @@ int main(void)
 		cmocka_unit_test(state_relative_bundle_without_image_root),
 		cmocka_unit_test(manifest_options_too_deep_for_state),
 		cmocka_unit_test(manifest_options_deepest_round_trips),
+		cmocka_unit_test(manifest_options_scalar_is_a_level),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
