@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "dcap.h"
 #include "ebcc-base.h"
+#include "frame.h"
 #include "pck_ext.h"
 
 #define ERR EBCC_ERR_VERIFY
@@ -324,16 +325,22 @@ static int parse_tcb_info_fields(struct json_object *root, enum ebcc__collateral
 	return r;
 }
 
+/* A TCB info or QE identity object of at most EBCC_COLLATERAL_ITEM_MAX bytes. */
+static int document(const char *text, size_t len, const char *what, struct json_object **ret)
+{
+	if (len > EBCC_COLLATERAL_ITEM_MAX)
+		return ebcc__error(ERR, "%s: %zu bytes, at most %zu are accepted", what, len,
+				   EBCC_COLLATERAL_ITEM_MAX);
+	return ebcc__json_parse_document(text, len, ERR, what, ret);
+}
+
 int ebcc__collateral_tcb_info_parse(enum ebcc__collateral_tee tee, const char *what,
 				    const char *text, size_t len, struct ebcc__tcb_info *ret)
 {
 	struct ebcc__tcb_info t = { 0 };
 	int r;
 
-	if (len > EBCC_COLLATERAL_ITEM_MAX)
-		return ebcc__error(ERR, "%s: %zu bytes, at most %zu are accepted", what, len,
-				   EBCC_COLLATERAL_ITEM_MAX);
-	r = ebcc__json_parse_document(text, len, ERR, what, &t.root);
+	r = document(text, len, what, &t.root);
 	if (r == 0)
 		r = parse_tcb_info_fields(t.root, tee, what, &t);
 	if (r < 0) {
@@ -380,9 +387,8 @@ static int parse_qe_fields(struct json_object *root, enum ebcc__collateral_tee t
 	if (r == 0)
 		r = parse_levels(root, what, true, false, &q->levels, &q->n_levels);
 	/* MISCSELECT is a 32-bit number, written most significant digit first. */
-	q->miscselect = (uint32_t)misc[0] << 24 | (uint32_t)misc[1] << 16 | misc[2] << 8 | misc[3];
-	q->miscselect_mask = (uint32_t)mask[0] << 24 | (uint32_t)mask[1] << 16 | mask[2] << 8 |
-			     mask[3];
+	q->miscselect = ebcc__frame_get_be32(misc);
+	q->miscselect_mask = ebcc__frame_get_be32(mask);
 	q->isvprodid = (uint16_t)prodid;
 	return r;
 }
@@ -394,10 +400,7 @@ int ebcc__collateral_qe_identity_parse(enum ebcc__collateral_tee tee, const char
 	struct ebcc__qe_identity q = { 0 };
 	int r;
 
-	if (len > EBCC_COLLATERAL_ITEM_MAX)
-		return ebcc__error(ERR, "%s: %zu bytes, at most %zu are accepted", what, len,
-				   EBCC_COLLATERAL_ITEM_MAX);
-	r = ebcc__json_parse_document(text, len, ERR, what, &q.root);
+	r = document(text, len, what, &q.root);
 	if (r == 0)
 		r = parse_qe_fields(q.root, tee, what, &q);
 	if (r < 0) {

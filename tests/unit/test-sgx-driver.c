@@ -354,16 +354,33 @@ static void enclave_exception(void **state)
 
 /* ---- the quoting stand-in's quotes, verified offline ---------------------------------------- */
 
+/* The entered enclave's quote verified by ebcc_report_verify() under pol (taken); 0 or the
+ * error, *claims kept when asked. */
+static int verify_policy(struct t *t, struct json_object *pol, struct json_object **claims)
+{
+	struct ebcc_context *ctx = NULL;
+	char *out = NULL;
+	int r;
+
+	assert_int_equal(ebcc_context_new(&ctx), 0);
+	r = ebcc_report_verify(ctx, "sgx", t->code.q, t->code.q_len,
+			       json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN), &out);
+	if (r == 0 && claims != NULL)
+		*claims = json_tokener_parse(out);
+	ebcc_free(out);
+	json_object_put(pol);
+	ebcc_context_unref(ctx);
+	return r;
+}
+
 /* The entered enclave's quote over report_data, verified by ebcc_report_verify() under the
  * fake's root with sgx pins; 0 or the error, *claims kept when asked. */
 static int verify_quote(struct t *t, const struct ebcc__sgx_enclave *e, const char *mrenclave,
 			bool allow_debug, struct json_object **claims)
 {
-	struct ebcc_context *ctx = NULL;
 	struct json_object *pol = json_object_new_object(), *bo = json_object_new_object();
 	struct json_object *sgx = json_object_new_object();
-	char hex[129], *out = NULL;
-	int r;
+	char hex[129];
 
 	json_object_object_add(sgx, "root_ca", json_object_new_string(fake_sgx_root_pem(t->fake)));
 	json_object_object_add(sgx, "mrenclave", json_object_new_string(mrenclave));
@@ -376,15 +393,7 @@ static int verify_quote(struct t *t, const struct ebcc__sgx_enclave *e, const ch
 		json_object_object_add(sgx, "allow_debug", json_object_new_boolean(1));
 	json_object_object_add(bo, "sgx", sgx);
 	json_object_object_add(pol, "backend_options", bo);
-	assert_int_equal(ebcc_context_new(&ctx), 0);
-	r = ebcc_report_verify(ctx, "sgx", t->code.q, t->code.q_len,
-			       json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN), &out);
-	if (r == 0 && claims != NULL)
-		*claims = json_tokener_parse(out);
-	ebcc_free(out);
-	json_object_put(pol);
-	ebcc_context_unref(ctx);
-	return r;
+	return verify_policy(t, pol, claims);
 }
 
 static void quote_verifies(void **state)
@@ -579,11 +588,8 @@ static struct json_object *collateral(const struct coll *c, char *tcb, char *qe)
 static int verify_collateral(struct t *t, const struct coll *c, struct json_object *coll,
 			     const char *tcb_status, const char *at, struct json_object **claims)
 {
-	struct ebcc_context *ctx = NULL;
 	struct json_object *pol = json_object_new_object(), *bo = json_object_new_object();
 	struct json_object *sgx = json_object_new_object();
-	char *out = NULL;
-	int r;
 
 	json_object_object_add(sgx, "root_ca", json_object_new_string(c->root_pem));
 	json_object_object_add(sgx, "collateral", coll);
@@ -592,15 +598,7 @@ static int verify_collateral(struct t *t, const struct coll *c, struct json_obje
 	json_object_object_add(bo, "sgx", sgx);
 	json_object_object_add(pol, "backend_options", bo);
 	json_object_object_add(pol, "verification_time", json_object_new_string(at));
-	assert_int_equal(ebcc_context_new(&ctx), 0);
-	r = ebcc_report_verify(ctx, "sgx", t->code.q, t->code.q_len,
-			       json_object_to_json_string_ext(pol, JSON_C_TO_STRING_PLAIN), &out);
-	if (r == 0 && claims != NULL)
-		*claims = json_tokener_parse(out);
-	ebcc_free(out);
-	json_object_put(pol);
-	ebcc_context_unref(ctx);
-	return r;
+	return verify_policy(t, pol, claims);
 }
 
 static const char *claim(struct json_object *claims, const char *key)
