@@ -175,16 +175,8 @@ fail:
 	return r;
 }
 
-uint64_t ebcc__ks_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The edge call waiting in the UTM, its argument checked against the UTM's data area. */
-static int read_edge_call(struct ebcc__ks_enclave *e, struct ebcc__ks_stop *ret)
+static int read_edge_call(struct ebcc__ks_enclave *e, struct ebcc__edge_stop *ret)
 {
 	struct ebcc__ks_edge_call call;
 	uint64_t data_end = e->utm_size;
@@ -197,7 +189,7 @@ static int read_edge_call(struct ebcc__ks_enclave *e, struct ebcc__ks_stop *ret)
 				   "outside the UTM's data (%d to %" PRIu64 ")", e->eid,
 				   call.call_id, call.call_arg_offset, call.call_arg_size,
 				   EBCC_KS_EDGE_DATA_OFFSET, data_end);
-	*ret = (struct ebcc__ks_stop){
+	*ret = (struct ebcc__edge_stop){
 		.call_id = call.call_id,
 		.arg = e->utm + call.call_arg_offset,
 		.arg_len = (size_t)call.call_arg_size,
@@ -216,14 +208,14 @@ void ebcc__ks_edge_answer(struct ebcc__ks_enclave *e, size_t len)
 	struct ebcc__ks_edge_call call;
 
 	memcpy(&call, e->utm, sizeof(call));
-	call.call_status = EBCC_KS_CALL_STATUS_OK;
+	call.call_status = EBCC_EDGE_CALL_STATUS_OK;
 	call.call_ret_offset = EBCC_KS_EDGE_DATA_OFFSET;
 	call.call_ret_size = len;
 	memcpy(e->utm, &call, sizeof(call));
 }
 
 int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
-			   struct ebcc__ks_stop *ret)
+			   struct ebcc__edge_stop *ret)
 {
 	struct ebcc__ks_ioctl_run run = { .eid = e->eid };
 	int r = ks_ioctl(e, e->started ? EBCC_KS_IOC_RESUME : EBCC_KS_IOC_RUN, &run);
@@ -232,7 +224,7 @@ int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
 	while (r == 0) {
 		switch (run.error) {
 		case EBCC_KS_SM_SUCCESS:
-			*ret = (struct ebcc__ks_stop){ .exited = 1, .value = run.value };
+			*ret = (struct ebcc__edge_stop){ .exited = 1, .value = run.value };
 			return 0;
 		case EBCC_KS_SM_EDGE_CALL_HOST:
 			return read_edge_call(e, ret);
@@ -245,7 +237,7 @@ int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
 									       "enclave runs once)"
 									     : "");
 		}
-		if (ebcc__ks_now_ms() >= deadline_ms)
+		if (ebcc__edge_now_ms() >= deadline_ms)
 			return ebcc__error(EBCC_ERR_TIMEOUT, "enclave %" PRIu64 " still running at its "
 					   "deadline", e->eid);
 		run = (struct ebcc__ks_ioctl_run){ .eid = e->eid };
@@ -257,11 +249,11 @@ int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
 int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, void *userdata,
 			 uint32_t timeout_ms, uint64_t *ret_value)
 {
-	uint64_t deadline = ebcc__ks_now_ms() + timeout_ms;
+	uint64_t deadline = ebcc__edge_now_ms() + timeout_ms;
 
 	e->started = 0; /* RUN, as the SDK's run() does: a second run gets NOT_FRESH */
 	for (;;) {
-		struct ebcc__ks_stop stop;
+		struct ebcc__edge_stop stop;
 		size_t cap, ret_len = 0;
 		uint8_t *buf;
 		int r = ebcc__ks_enclave_enter(e, deadline, &stop);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgecall.h"
 #include "hostops.h"
 #include "measure.h"
 
@@ -69,8 +70,8 @@ struct ebcc__ks_edge_call {
 	uint64_t call_ret_size;
 };
 #define EBCC_KS_EDGE_DATA_OFFSET 48
-#define EBCC_KS_CALL_STATUS_OK 0
-#define EBCC_KS_CALL_STATUS_BAD_CALL_ID 1
+#define EBCC_EDGE_CALL_STATUS_OK 0
+#define EBCC_EDGE_CALL_STATUS_BAD_CALL_ID 1
 
 struct ebcc__ks_enclave {
 	const struct ebcc__hostops *host;
@@ -79,15 +80,6 @@ struct ebcc__ks_enclave {
 	uint64_t epm_paddr, epm_size, utm_size;
 	uint8_t *utm; /* mapped after FINALIZE */
 	int started;  /* RUN was called: every later entry is a RESUME */
-};
-
-/* Why the enclave stopped and handed control back to the host. */
-struct ebcc__ks_stop {
-	int exited;       /* the eapp exited, with value */
-	uint64_t value;
-	uint64_t call_id; /* else an edge call: its id and argument, inside the UTM */
-	uint8_t *arg;
-	size_t arg_len;
 };
 
 /*
@@ -126,16 +118,13 @@ int ebcc__ks_enclave_run(struct ebcc__ks_enclave *e, ebcc__ks_ocall_fn ocall, vo
  * again.
  */
 int ebcc__ks_enclave_enter(struct ebcc__ks_enclave *e, uint64_t deadline_ms,
-			   struct ebcc__ks_stop *ret);
+			   struct ebcc__edge_stop *ret);
 
 /* Where an edge call's answer goes (in place, UTM offset 48) and how much fits there. */
 uint8_t *ebcc__ks_edge_answer_buf(const struct ebcc__ks_enclave *e, size_t *ret_cap);
 
 /* Completes the pending edge call with len bytes of answer (written to the answer buffer). */
 void ebcc__ks_edge_answer(struct ebcc__ks_enclave *e, size_t len);
-
-/* The monotonic clock in milliseconds, for deadlines. */
-uint64_t ebcc__ks_now_ms(void);
 
 /* DESTROY, unmap, close. The first failure, but everything is released anyway. */
 int ebcc__ks_enclave_destroy(struct ebcc__ks_enclave *e);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,7 @@
 #include "frame.h"
 #include "keystone-edge.h"
 #include "backend-env.h"
-#include "channel.h"
+#include "edgecall.h"
 #include "eid.h"
 #include "ebcc-base.h"
 #include "report.h"
@@ -25,8 +24,6 @@ _Static_assert(EBCC_KS_STAGE_REPORT_SIZE == EBCC_KS_REPORT_SIZE, "report size");
 
 #define REF_MAX 4096
 #define REPORT_FRAME (EBCC_FRAME_REPORT_DATA_SIZE + EBCC_KS_REPORT_SIZE)
-
-enum paused { PAUSED_NONE, PAUSED_NEXT, PAUSED_ANSWER };
 
 struct ebcc__ks_stage {
 	struct ebcc__ks_stage *next_listed;
@@ -40,8 +37,7 @@ struct ebcc__ks_stage {
 	struct ebcc__ks_image image;
 	uint8_t hash[EBCC_KS_MDSIZE];
 	struct ebcc__ks_enclave enclave; /* warm: from load to unload; fd -1 when gone */
-	enum paused paused;
-	struct ebcc__ks_stop pending; /* PAUSED_NEXT: the NEXT call not yet answered */
+	struct ebcc__edge_session session;
 	char name[EBCC_STAGE_NAME_MAX + 256];
 	char dead_reason[EBCC_ERROR_MESSAGE_MAX];
 };
@@ -61,7 +57,7 @@ static void kill_enclave(struct ebcc__ks_stage *s)
 	if (s->enclave.fd >= 0)
 		ebcc__ks_enclave_destroy(&s->enclave);
 	s->enclave.fd = -1;
-	s->paused = PAUSED_NONE;
+	s->session.paused = EBCC_EDGE_RUNNING;
 }
 
 static void stage_unref(struct ebcc__ks_stage *s)
@@ -112,6 +108,68 @@ static struct ebcc__ks_stage *table_find(const struct ebcc__hostops *host, uint6
 	return found;
 }
 
+/* ---- one invocation ---------------------------------------------------------------------------- */
+
+/* What the edge-call exchange drives: this stage's enclave. */
+struct ks_port {
+	struct ebcc__ks_stage *s;
+	struct ebcc__ks_enclave *e;
+};
+
+static int ks_enter(void *p, uint64_t deadline_ms, struct ebcc__edge_stop *ret)
+{
+	return ebcc__ks_enclave_enter(((struct ks_port *)p)->e, deadline_ms, ret);
+}
+
+static uint8_t *ks_answer_buf(void *p, size_t *ret_cap)
+{
+	return ebcc__ks_edge_answer_buf(((struct ks_port *)p)->e, ret_cap);
+}
+
+static void ks_answer(void *p, size_t len)
+{
+	ebcc__ks_edge_answer(((struct ks_port *)p)->e, len);
+}
+
+/* The SM's report: over the answer's report_data, of this stage's enclave. */
+static int ks_take_report(void *p, const uint8_t report_data[64], const uint8_t *report,
+			  size_t len, const struct ebcc_backend_env *env,
+			  struct ebcc_backend_buffer *ret)
+{
+	struct ebcc__ks_stage *s = ((struct ks_port *)p)->s;
+	uint64_t eid = ((struct ks_port *)p)->e->eid;
+	struct ebcc__ks_report rep;
+	int r = ebcc__ks_report_parse(report, len, &rep);
+
+	if (r < 0)
+		return ebcc__error(EBCC_ERR_STAGE, "%s: enclave %" PRIu64 ": its report is not a "
+				   "Keystone report: %s", s->name, eid, ebcc__error_message());
+	if (rep.data_len != EBCC_FRAME_REPORT_DATA_SIZE ||
+	    memcmp(rep.data, report_data, EBCC_FRAME_REPORT_DATA_SIZE) != 0)
+		return ebcc__error(EBCC_ERR_STAGE, "%s: enclave %" PRIu64 ": the SM's report covers "
+				   "other data (%" PRIu64 " bytes) than the report_data of its "
+				   "answer: a report made for another answer", s->name, eid,
+				   rep.data_len);
+	if (memcmp(rep.enclave_hash, s->hash, EBCC_KS_MDSIZE) != 0)
+		return ebcc__error(EBCC_ERR_STAGE, "%s: enclave %" PRIu64 ": the SM's report is of "
+				   "another enclave (hash %02x%02x%02x%02x..., this stage's is "
+				   "%.24s...)", s->name, eid, rep.enclave_hash[0],
+				   rep.enclave_hash[1], rep.enclave_hash[2], rep.enclave_hash[3],
+				   s->image.measurement);
+	return ebcc__env_buffer(env, report, len, ret);
+}
+
+static const struct ebcc__edge_enclave_ops ks_enclave_ops = {
+	.enter = ks_enter,
+	.answer_buf = ks_answer_buf,
+	.answer = ks_answer,
+	.take_report = ks_take_report,
+	.report_size = EBCC_KS_REPORT_SIZE,
+	.report_what = "the SM's 1352-byte report",
+	.stage_library = "libebcc-stage-keystone",
+	.ended_what = "the eapp exited",
+};
+
 /* ---- load -------------------------------------------------------------------------------------- */
 
 static uint64_t page_up(uint64_t n)
@@ -122,7 +180,7 @@ static uint64_t page_up(uint64_t n)
 /* The UTM must hold the edge call and the largest argument or answer of the protocol. */
 static int utm_size_for(const struct ebcc_backend_stage_params *p, uint64_t *ret)
 {
-	uint64_t need = EBCC_KS_NEXT_MAX, answer = 2 * EBCC_FRAME_HEADER_SIZE + REPORT_FRAME;
+	uint64_t need = EBCC_EDGE_NEXT_MAX, answer = 2 * EBCC_FRAME_HEADER_SIZE + REPORT_FRAME;
 
 	if (p->max_request > need)
 		need = p->max_request;
@@ -167,28 +225,17 @@ static int new_enclave(struct ebcc__ks_stage *s, struct ebcc__ks_enclave *ret)
 /* A warm stage runs until its eapp asks for the first request, and waits there. */
 static int start_warm(struct ebcc__ks_stage *s)
 {
-	struct ebcc__ks_stop stop;
+	struct ks_port port = { .s = s, .e = &s->enclave };
 	int r = new_enclave(s, &s->enclave);
 
 	if (r < 0)
 		return r;
 	s->eid = s->enclave.eid;
-	r = ebcc__ks_enclave_enter(&s->enclave, ebcc__ks_now_ms() + s->timeout_ms, &stop);
-	if (r == 0 && stop.exited)
-		r = ebcc__error(EBCC_ERR_STAGE, "enclave %" PRIu64 ": the eapp exited with value "
-				"%" PRIu64 " before asking for a request (not a stage built with "
-				"libebcc-stage-keystone?)", s->eid, stop.value);
-	else if (r == 0 && stop.call_id != EBCC_KS_CALL_NEXT)
-		r = ebcc__error(EBCC_ERR_STAGE, "enclave %" PRIu64 ": the eapp's first edge call is "
-				"%#" PRIx64 ", not libebcc's NEXT (%#x)", s->eid, stop.call_id,
-				EBCC_KS_CALL_NEXT);
-	if (r < 0) {
+	r = ebcc__edge_start(&ks_enclave_ops, &port, "keystone stage", s->eid,
+			     ebcc__edge_now_ms() + s->timeout_ms, &s->session);
+	if (r < 0)
 		kill_enclave(s);
-		return r;
-	}
-	s->pending = stop;
-	s->paused = PAUSED_NEXT;
-	return 0;
+	return r;
 }
 
 int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_backend_env *env,
@@ -356,7 +403,7 @@ int ebcc__ks_stage_unload(struct ebcc__ks_stage *s)
 		if (s->enclave.fd >= 0)
 			r = ebcc__ks_enclave_destroy(&s->enclave);
 		s->enclave.fd = -1;
-		s->paused = PAUSED_NONE;
+		s->session.paused = EBCC_EDGE_RUNNING;
 		s->dead = true;
 		snprintf(s->dead_reason, sizeof(s->dead_reason), "it was unloaded");
 	}
@@ -364,223 +411,19 @@ int ebcc__ks_stage_unload(struct ebcc__ks_stage *s)
 	return r;
 }
 
-/* ---- one invocation ---------------------------------------------------------------------------- */
-
-struct exchange {
-	struct ebcc__ks_stage *s;
-	struct ebcc__ks_enclave *e;
-	const struct ebcc_backend_env *env;
-	const struct ebcc_backend_binding *binding;
-	const void *request;
-	size_t request_len;
-	bool delivered;
-	bool answered; /* a well-formed ANSWER came: a warm enclave waits for the next request */
-	char *log;
-	size_t log_len, log_cap;
-	bool log_cut;
-};
-
-static int fail(struct exchange *x, const char *fmt, ...) EBCC_PRINTF(2, 3);
-static int fail(struct exchange *x, const char *fmt, ...)
-{
-	char detail[EBCC_ERROR_MESSAGE_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	return ebcc__error(EBCC_ERR_STAGE, "%s: enclave %" PRIu64 ": %s", x->s->name, x->e->eid,
-			   detail);
-}
-
-static void log_append(struct exchange *x, const char *text, size_t len)
-{
-	if (x->log_cut)
-		return;
-	if (x->log_len + len + 1 > EBCC_CHANNEL_LOG_BUDGET) {
-		x->log_cut = true;
-		text = "(log cut: the stage logged more than 1 MiB)";
-		len = strlen(text);
-	}
-	if (x->log_len + len + 2 > x->log_cap) {
-		size_t cap = (x->log_len + len + 2) * 2;
-		char *p = realloc(x->log, cap);
-
-		if (p == NULL)
-			return;
-		x->log = p;
-		x->log_cap = cap;
-	}
-	memcpy(x->log + x->log_len, text, len);
-	x->log_len += len;
-	x->log[x->log_len++] = '\n';
-	x->log[x->log_len] = '\0';
-}
-
-static int serve_log(struct exchange *x, const struct ebcc__ks_stop *stop)
-{
-	static const struct ebcc_frame_limits limits = { .accept = EBCC_FRAME_BIT(EBCC_FRAME_LOG) };
-	struct ebcc_frame f;
-	size_t size = 0;
-	int st = ebcc__frame_decode(stop->arg, stop->arg_len, &limits, &f, &size);
-
-	if (st != EBCC_FRAME_OK || size != stop->arg_len)
-		return fail(x, "its LOG edge call of %zu bytes is not one LOG frame (%s)",
-			    stop->arg_len, st != EBCC_FRAME_OK ? ebcc__frame_status_text(st)
-							       : "bytes after the frame");
-	log_append(x, f.text, f.text_len);
-	return 0;
-}
-
-/* The eapp's ANSWER: the stage's ERROR, or its REPORT and RESPONSE, checked here. */
-static int take_answer(struct exchange *x, const struct ebcc__ks_stop *stop,
-		       struct ebcc_backend_invocation *ret)
-{
-	static const struct ebcc_frame_limits first = {
-		.accept = EBCC_FRAME_BIT(EBCC_FRAME_REPORT) | EBCC_FRAME_BIT(EBCC_FRAME_ERROR),
-	};
-	const struct ebcc_frame_limits second = {
-		.accept = EBCC_FRAME_BIT(EBCC_FRAME_RESPONSE),
-		.max_payload = x->s->max_response,
-	};
-	struct ebcc_frame f, resp;
-	struct ebcc__ks_report rep;
-	size_t size = 0, size2 = 0;
-	int st = ebcc__frame_decode(stop->arg, stop->arg_len, &first, &f, &size), r;
-
-	if (st != EBCC_FRAME_OK)
-		return fail(x, "its answer (%zu bytes) does not start with a REPORT or ERROR frame "
-			    "(%s)", stop->arg_len, ebcc__frame_status_text(st));
-	if (f.type == EBCC_FRAME_ERROR) {
-		if (size != stop->arg_len)
-			return fail(x, "%zu bytes after its ERROR frame", stop->arg_len - size);
-		x->answered = true;
-		return ebcc__error(EBCC_ERR_STAGE, "%s failed the request: %s (%" PRId32 "): %.*s",
-				   x->s->name, ebcc_error_name(f.error_code), f.error_code,
-				   (int)f.text_len, f.text);
-	}
-	if (f.length != REPORT_FRAME)
-		return fail(x, "its REPORT is %" PRIu32 " bytes; a Keystone answer's is report_data "
-			    "and the SM's %d-byte report (%d)", f.length, EBCC_KS_REPORT_SIZE,
-			    REPORT_FRAME);
-	r = ebcc__ks_report_parse(f.payload + EBCC_FRAME_REPORT_DATA_SIZE, EBCC_KS_REPORT_SIZE,
-				  &rep);
-	if (r < 0)
-		return fail(x, "its report is not a Keystone report: %s", ebcc__error_message());
-	if (rep.data_len != EBCC_FRAME_REPORT_DATA_SIZE ||
-	    memcmp(rep.data, f.payload, EBCC_FRAME_REPORT_DATA_SIZE) != 0)
-		return fail(x, "the SM's report covers other data (%" PRIu64 " bytes) than the "
-			    "report_data of its answer: a report made for another answer",
-			    rep.data_len);
-	if (memcmp(rep.enclave_hash, x->s->hash, EBCC_KS_MDSIZE) != 0)
-		return fail(x, "the SM's report is of another enclave (hash %02x%02x%02x%02x..., this "
-			    "stage's is %.24s...)", rep.enclave_hash[0], rep.enclave_hash[1],
-			    rep.enclave_hash[2], rep.enclave_hash[3], x->s->image.measurement);
-	st = ebcc__frame_decode(stop->arg + size, stop->arg_len - size, &second, &resp, &size2);
-	if (st == EBCC_FRAME_TOO_BIG)
-		return fail(x, "its RESPONSE is larger than maxResponse (%" PRIu64 " bytes)",
-			    x->s->max_response);
-	if (st != EBCC_FRAME_OK)
-		return fail(x, "no RESPONSE frame after its REPORT (%s)",
-			    ebcc__frame_status_text(st));
-	if (size + size2 != stop->arg_len)
-		return fail(x, "%zu bytes after its RESPONSE frame", stop->arg_len - size - size2);
-	memcpy(ret->report_data, f.payload, EBCC_FRAME_REPORT_DATA_SIZE);
-	ret->bound = 1;
-	x->answered = true;
-	r = ebcc__env_buffer(x->env, f.payload + EBCC_FRAME_REPORT_DATA_SIZE, EBCC_KS_REPORT_SIZE,
-			     &ret->report);
-	if (r == 0)
-		r = ebcc__env_buffer(x->env, resp.payload, resp.length, &ret->response);
-	return r;
-}
-
-/* Answers one edge call of the exchange; 1 when the ANSWER came (the exchange is over). */
-static int serve_call(struct exchange *x, const struct ebcc__ks_stop *stop,
-		      struct ebcc_backend_invocation *ret)
-{
-	size_t cap, len = 0;
-	uint8_t *buf = ebcc__ks_edge_answer_buf(x->e, &cap);
-	int r;
-
-	switch (stop->call_id) {
-	case EBCC_KS_CALL_NEXT:
-		if (x->delivered)
-			return fail(x, "it asked for the next request before answering this one");
-		/* The UTM was sized for these at load. */
-		ebcc__frame_encode_header(buf, EBCC_FRAME_BIND, (uint32_t)x->binding->encoded_len);
-		memcpy(buf + EBCC_FRAME_HEADER_SIZE, x->binding->encoded, x->binding->encoded_len);
-		len = EBCC_FRAME_HEADER_SIZE + x->binding->encoded_len;
-		ebcc__frame_encode_header(buf + len, EBCC_FRAME_REQUEST, (uint32_t)x->request_len);
-		len += EBCC_FRAME_HEADER_SIZE;
-		x->delivered = true;
-		break;
-	case EBCC_KS_CALL_READ:
-		if (!x->delivered)
-			return fail(x, "it read a request it had not asked for");
-		if (x->request_len > 0)
-			memcpy(buf, x->request, x->request_len);
-		len = x->request_len;
-		break;
-	case EBCC_KS_CALL_LOG:
-		r = serve_log(x, stop);
-		if (r < 0)
-			return r;
-		break;
-	case EBCC_KS_CALL_ANSWER:
-		if (!x->delivered)
-			return fail(x, "it answered before asking for the request");
-		r = take_answer(x, stop, ret);
-		return r < 0 ? r : 1;
-	default:
-		return fail(x, "it made edge call %#" PRIx64 ", which is not one of libebcc's "
-			    "(NEXT, READ, LOG, ANSWER: lib/base/keystone-edge.h)", stop->call_id);
-	}
-	ebcc__ks_edge_answer(x->e, len);
-	return 0;
-}
-
-static int run_exchange(struct exchange *x, struct ebcc_backend_invocation *ret,
-			uint64_t deadline)
-{
-	struct ebcc__ks_stop stop;
-	int r = 0;
-
-	if (x->s->paused == PAUSED_NEXT) {
-		stop = x->s->pending;
-	} else {
-		if (x->s->paused == PAUSED_ANSWER)
-			ebcc__ks_edge_answer(x->e, 0);
-		r = ebcc__ks_enclave_enter(x->e, deadline, &stop);
-	}
-	x->s->paused = PAUSED_NONE;
-	for (;;) {
-		if (r == EBCC_ERR_TIMEOUT)
-			return ebcc__error(EBCC_ERR_TIMEOUT, "%s timed out: the enclave was still "
-					   "running after %" PRIu32 " ms and was destroyed",
-					   x->s->name, x->s->timeout_ms);
-		if (r < 0)
-			return ebcc__error_prefix(r, "%s", x->s->name);
-		if (stop.exited)
-			return fail(x, "the eapp exited with value %" PRIu64 " without answering",
-				    stop.value);
-		r = serve_call(x, &stop, ret);
-		if (r != 0)
-			return r;
-		r = ebcc__ks_enclave_enter(x->e, deadline, &stop);
-	}
-}
-
 int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_env *env,
 			  const struct ebcc_backend_binding *binding, const void *request,
 			  size_t request_len, struct ebcc_backend_invocation *ret)
 {
 	struct ebcc__ks_enclave fresh = { .fd = -1 };
-	struct exchange x = { .s = s, .env = env, .binding = binding, .request = request,
-			      .request_len = request_len };
+	struct ebcc__edge_session once = { EBCC_EDGE_RUNNING };
+	struct ks_port port = { .s = s };
+	struct ebcc__edge_exchange x = { .ops = &ks_enclave_ops, .enclave = &port, .name = s->name,
+					 .max_response = s->max_response,
+					 .timeout_ms = s->timeout_ms, .env = env, .binding = binding,
+					 .request = request, .request_len = request_len };
 	uint32_t timeout = s->timeout_ms;
 	int r;
-
 	if (binding->timeout_ms > 0 && binding->timeout_ms < timeout)
 		timeout = binding->timeout_ms;
 	if (!s->local)
@@ -605,32 +448,31 @@ int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_en
 		return ebcc__error(EBCC_ERR_INVALID_ARG, "%s: a binding of %zu bytes", s->name,
 				   binding->encoded_len);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE) {
-		x.e = &s->enclave;
+		port.e = &s->enclave;
 	} else {
 		char line[128];
 
 		r = new_enclave(s, &fresh);
 		if (r < 0)
 			return ebcc__error_prefix(r, "%s", s->name);
-		x.e = &fresh;
+		port.e = &fresh;
 		snprintf(line, sizeof(line), "keystone: this invocation's enclave is %" PRIu64,
 			 fresh.eid);
-		log_append(&x, line, strlen(line));
+		ebcc__edge_log_append(&x, line, strlen(line));
 	}
-	r = run_exchange(&x, ret, ebcc__ks_now_ms() + timeout);
+	x.eid = port.e->eid;
+	r = ebcc__edge_run(&x, s->lifetime == EBCC_LIFETIME_INSTANCE ? &s->session : &once,
+			   ebcc__edge_now_ms() + timeout, ret);
 	if (s->lifetime != EBCC_LIFETIME_INSTANCE) {
 		ebcc__ks_enclave_destroy(&fresh);
 	} else if (x.answered) {
 		/* Answered (with a response or the handler's error): it waits in ANSWER. */
-		s->paused = PAUSED_ANSWER;
+		s->session.paused = EBCC_EDGE_PAUSED_ANSWER;
 	} else {
 		snprintf(s->dead_reason, sizeof(s->dead_reason), "its enclave was destroyed after: "
 			 "%s", ebcc__error_message());
 		s->dead = true;
 		kill_enclave(s);
 	}
-	if (x.log_len > 0 && ebcc__env_buffer(env, x.log, x.log_len, &ret->log) < 0 && r == 0)
-		r = EBCC_ERR_NO_MEMORY;
-	free(x.log);
-	return r;
+	return ebcc__edge_finish(&x, ret, r);
 }

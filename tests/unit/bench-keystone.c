@@ -119,7 +119,7 @@ static void through_ebcc(uint64_t *ns, const char *durability)
 
 /* The host side of one exchange, as an SDK program would serve the same eapp. */
 static void serve_one(struct ebcc__ks_enclave *e, const uint8_t *bind, size_t bind_len,
-		      const char *request, size_t request_len, struct ebcc__ks_stop *stop)
+		      const char *request, size_t request_len, struct ebcc__edge_stop *stop)
 {
 	size_t cap, len;
 	uint8_t *buf;
@@ -128,16 +128,16 @@ static void serve_one(struct ebcc__ks_enclave *e, const uint8_t *bind, size_t bi
 		assert_false(stop->exited);
 		buf = ebcc__ks_edge_answer_buf(e, &cap);
 		len = 0;
-		if (stop->call_id == EBCC_KS_CALL_NEXT) {
+		if (stop->call_id == EBCC_EDGE_CALL_NEXT) {
 			ebcc__frame_encode_header(buf, EBCC_FRAME_BIND, (uint32_t)bind_len);
 			memcpy(buf + EBCC_FRAME_HEADER_SIZE, bind, bind_len);
 			ebcc__frame_encode_header(buf + EBCC_FRAME_HEADER_SIZE + bind_len,
 						  EBCC_FRAME_REQUEST, (uint32_t)request_len);
 			len = 2 * EBCC_FRAME_HEADER_SIZE + bind_len;
-		} else if (stop->call_id == EBCC_KS_CALL_READ) {
+		} else if (stop->call_id == EBCC_EDGE_CALL_READ) {
 			memcpy(buf, request, request_len);
 			len = request_len;
-		} else if (stop->call_id == EBCC_KS_CALL_ANSWER) {
+		} else if (stop->call_id == EBCC_EDGE_CALL_ANSWER) {
 			return; /* the answer is in the UTM; it waits there */
 		}
 		ebcc__ks_edge_answer(e, len);
@@ -153,7 +153,7 @@ static void direct(uint64_t *ns)
 	const size_t lens[] = { sizeof(loader), sizeof(runtime), strlen(eapp_file) };
 	struct ebcc_frame_bind b = { "kb", 2, "k", 1, 4096, 0, "keystone:00", 11, NULL, 0 };
 	struct ebcc__ks_enclave e;
-	struct ebcc__ks_stop stop;
+	struct ebcc__edge_stop stop;
 	uint8_t bind[512];
 	size_t bind_len = ebcc__frame_encode_bind(&b, bind, sizeof(bind));
 	char request[64];

@@ -323,7 +323,7 @@ int fake_ks_ocall(struct fake_ks_eyrie *y, uint64_t call_id, const void *data, s
 	 * ret_len 0; else the return offset and size checked against the UTM, then ret_len bytes
 	 * copied from that offset, whatever size the host gave (past the host's answer the eapp
 	 * gets what the UTM held). Where Eyrie would read past the UTM the fake fails instead. */
-	if (call.call_status != EBCC_KS_CALL_STATUS_OK)
+	if (call.call_status != EBCC_EDGE_CALL_STATUS_OK)
 		return -1;
 	if (ret_len == 0)
 		return 0;

@@ -14,7 +14,8 @@ import sys
 import tempfile
 
 SOURCES = [
-    "lib/stage/keystone.c", "lib/stage/binding.c", "lib/base/frame.c", "examples/stages/echo.c",
+    "lib/stage/edge.c", "lib/stage/keystone.c", "lib/stage/binding.c", "lib/base/frame.c",
+    "examples/stages/echo.c",
 ]
 
 

@@ -65,21 +65,21 @@ static int raw_ocall(uint32_t id, const void *arg, size_t len, void *ret, size_t
 /* Takes a request as the library would, then answers as mode says. */
 static int hostile_main(void)
 {
-	static uint8_t next[EBCC_KS_NEXT_MAX], report[EBCC_KS_EYRIE_REPORT_BUF];
+	static uint8_t next[EBCC_EDGE_NEXT_MAX], report[EBCC_KS_EYRIE_REPORT_BUF];
 	uint8_t answer[2 * EBCC_FRAME_HEADER_SIZE + 64 + 1352 + 16] = { 0 };
 	uint8_t data[64];
 
 	if (mode == EXIT_AT_ONCE)
 		return 3;
-	if (raw_ocall(EBCC_KS_CALL_NEXT, NULL, 0, next, sizeof(next)) != 0)
+	if (raw_ocall(EBCC_EDGE_CALL_NEXT, NULL, 0, next, sizeof(next)) != 0)
 		return 1;
 	switch (mode) {
 	case GARBAGE:
 		memset(answer, 0x41, sizeof(answer));
-		raw_ocall(EBCC_KS_CALL_ANSWER, answer, sizeof(answer), NULL, 0);
+		raw_ocall(EBCC_EDGE_CALL_ANSWER, answer, sizeof(answer), NULL, 0);
 		return 0;
 	case BAD_OFFSET:
-		fake_ks_ocall_raw(fake_ks_shim_current(), EBCC_KS_CALL_LOG, 1u << 30, 64);
+		fake_ks_ocall_raw(fake_ks_shim_current(), EBCC_EDGE_CALL_LOG, 1u << 30, 64);
 		return 0;
 	case UNKNOWN_CALL:
 		raw_ocall(0x1234, "x", 1, NULL, 0);
@@ -103,7 +103,7 @@ static int hostile_main(void)
 			answer[EBCC_FRAME_HEADER_SIZE + 64 + 5] ^= 1;
 		ebcc__frame_encode_header(answer + EBCC_FRAME_HEADER_SIZE + 64 + 1352,
 					  EBCC_FRAME_RESPONSE, mode == BIG_RESPONSE ? 1u << 21 : 0);
-		raw_ocall(EBCC_KS_CALL_ANSWER, answer, 2 * EBCC_FRAME_HEADER_SIZE + 64 + 1352, NULL,
+		raw_ocall(EBCC_EDGE_CALL_ANSWER, answer, 2 * EBCC_FRAME_HEADER_SIZE + 64 + 1352, NULL,
 			  0);
 		return 0;
 	default:
