@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The system implementation of the host operations (real system calls under a root
- * directory), and helpers that every user of a host table needs: reading a whole attribute
- * with a limit, writing all of a buffer, closing through the table.
+ * directory, Intel's SGX quote library loaded at run time), and helpers that every user of a
+ * host table needs: reading a whole attribute with a limit, writing all of a buffer, closing
+ * through the table.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -191,6 +193,77 @@ static int sys_sgx_enter(unsigned long rdi, unsigned long rsi, unsigned long rdx
 	return sgx_enter_fn(rdi, rsi, rdx, function, r8, r9, run);
 }
 
+/* Intel's DCAP quote library: not in Debian, so loaded at the first call rather than linked,
+ * and kept loaded for the life of the process (its quoting enclave stays loaded with it). */
+#define DCAP_QL "libsgx_dcap_ql.so.1"
+
+/* quote3_error_t is an enum of small non-negative values: an unsigned int in the C ABI. */
+static struct {
+	unsigned int (*target_info)(uint8_t *target_info);
+	unsigned int (*quote_size)(uint32_t *size);
+	unsigned int (*quote)(const uint8_t *report, uint32_t size, uint8_t *quote);
+} dcap;
+static pthread_once_t dcap_once = PTHREAD_ONCE_INIT;
+
+static void dcap_load(void)
+{
+	void *lib = dlopen(DCAP_QL, RTLD_NOW | RTLD_LOCAL);
+	void *f[3];
+
+	if (lib == NULL)
+		return;
+	f[0] = dlsym(lib, "sgx_qe_get_target_info");
+	f[1] = dlsym(lib, "sgx_qe_get_quote_size");
+	f[2] = dlsym(lib, "sgx_qe_get_quote");
+	if (f[0] == NULL || f[1] == NULL || f[2] == NULL) {
+		dlclose(lib);
+		return;
+	}
+	memcpy(&dcap.target_info, &f[0], sizeof(f[0]));
+	memcpy(&dcap.quote_size, &f[1], sizeof(f[1]));
+	memcpy(&dcap.quote, &f[2], sizeof(f[2]));
+}
+
+static int sys_sgx_qe_target_info(uint8_t target_info[512], void *userdata)
+{
+	(void)userdata;
+	(void)pthread_once(&dcap_once, dcap_load);
+	if (dcap.target_info == NULL)
+		return -ENOENT;
+	return (int)dcap.target_info(target_info);
+}
+
+static int sys_sgx_qe_quote(const uint8_t report[432], uint8_t **ret_quote, size_t *ret_len,
+			    void *userdata)
+{
+	uint32_t size = 0;
+	unsigned int code;
+	uint8_t *q;
+
+	(void)userdata;
+	(void)pthread_once(&dcap_once, dcap_load);
+	if (dcap.quote == NULL)
+		return -ENOENT;
+	code = dcap.quote_size(&size);
+	if (code != 0)
+		return (int)code;
+	if (size == 0)
+		return -EIO; /* a library that sizes its quotes at nothing is broken */
+	if (size > EBCC_HOST_SGX_QUOTE_MAX)
+		return -EFBIG;
+	q = calloc(1, size);
+	if (q == NULL)
+		return -ENOMEM;
+	code = dcap.quote(report, size, q);
+	if (code != 0) {
+		free(q);
+		return (int)code;
+	}
+	*ret_quote = q;
+	*ret_len = size;
+	return 0;
+}
+
 static void system_init(struct system_host *s)
 {
 	s->ops = (struct ebcc__hostops){
@@ -210,6 +283,8 @@ static void system_init(struct system_host *s)
 		.userdata = s,
 		.mmap_at = sys_mmap_at,
 		.sgx_enter = sys_sgx_enter,
+		.sgx_qe_target_info = sys_sgx_qe_target_info,
+		.sgx_qe_quote = sys_sgx_qe_quote,
 	};
 }
 
@@ -394,4 +469,19 @@ int ebcc__host_sgx_enter(const struct ebcc__hostops *host, unsigned long rdi, un
 	if (host->sgx_enter == NULL)
 		return -ENOSYS;
 	return host->sgx_enter(rdi, rsi, rdx, function, r8, r9, run, host->userdata);
+}
+
+int ebcc__host_sgx_qe_target_info(const struct ebcc__hostops *host, uint8_t target_info[512])
+{
+	if (host->sgx_qe_target_info == NULL)
+		return -ENOSYS;
+	return host->sgx_qe_target_info(target_info, host->userdata);
+}
+
+int ebcc__host_sgx_qe_quote(const struct ebcc__hostops *host, const uint8_t report[432],
+			    uint8_t **ret, size_t *ret_len)
+{
+	if (host->sgx_qe_quote == NULL)
+		return -ENOSYS;
+	return host->sgx_qe_quote(report, ret, ret_len, host->userdata);
 }

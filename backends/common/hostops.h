@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Host operations: the system calls a backend makes on a kernel TEE interface (configfs-tsm,
- * /dev/tee0), behind a table so that tests put a fake that behaves like the kernel driver in
- * place of the kernel. Backends that drive hardware make every such call through this table.
+ * /dev/tee0), and its calls into a vendor's library on the host (Intel's SGX quote library),
+ * behind a table so that tests put a fake that behaves like the kernel driver or the library
+ * in their place. Backends that drive hardware make every such call through this table.
  *
  * Conventions of every operation: paths are absolute, as on a real system ("/dev/tee0"); the
  * result is what the system call returns on success and -errno on failure (errno itself is
@@ -11,7 +12,7 @@
  *
  * The system implementation resolves every path under a root directory ("/" in production):
  * "<root>/dev/tee0". The root is what messages show, so that an operator sees which file was
- * missing.
+ * missing. Libraries are found by the dynamic loader's search path, not under the root.
  */
 #ifndef EBCC_BACKEND_HOSTOPS_H
 #define EBCC_BACKEND_HOSTOPS_H
@@ -50,7 +51,21 @@ struct ebcc__hostops {
 	int (*sgx_enter)(unsigned long rdi, unsigned long rsi, unsigned long rdx,
 			 unsigned int function, unsigned long r8, unsigned long r9, void *run,
 			 void *userdata);
+	/* Intel's quote library (libsgx_dcap_ql.so.1): sgx_qe_get_target_info() into
+	 * target_info (512 bytes). 0, a quote3_error_t of the library (> 0), or -errno: -ENOENT
+	 * when the library or one of its functions is not there, -ENOSYS when the table has
+	 * none. */
+	int (*sgx_qe_target_info)(uint8_t target_info[512], void *userdata);
+	/* sgx_qe_get_quote_size() and sgx_qe_get_quote() of report (432 bytes): the quote,
+	 * malloc'ed, in *ret_quote and *ret_len. Results as above, and -EFBIG for a quote size
+	 * above EBCC_HOST_SGX_QUOTE_MAX, -EIO for a size of 0, -ENOMEM. */
+	int (*sgx_qe_quote)(const uint8_t report[432], uint8_t **ret_quote, size_t *ret_len,
+			    void *userdata);
 };
+
+/* The largest quote the system table takes from Intel's library (a DCAP quote v3 with its PCK
+ * chain is under 5 KiB). */
+#define EBCC_HOST_SGX_QUOTE_MAX (64 * 1024)
 
 /* The real system under "/". Static storage; never freed. */
 const struct ebcc__hostops *ebcc__hostops_system(void);
@@ -75,12 +90,15 @@ void ebcc__hostfd_closep(struct ebcc__hostfd *f);
 #define _cleanup_hostfd_ __attribute__((cleanup(ebcc__hostfd_closep)))
 #define EBCC_HOSTFD_INIT(h) { .host = (h), .fd = -1 }
 
-/* The two operations above, -ENOSYS when the table has none. */
+/* The operations above that a table may lack, -ENOSYS when it does. */
 int ebcc__host_mmap_at(const struct ebcc__hostops *host, void *addr, size_t len, int prot,
 		       int flags, int fd, off_t offset, void **ret_addr);
 int ebcc__host_sgx_enter(const struct ebcc__hostops *host, unsigned long rdi, unsigned long rsi,
 			 unsigned long rdx, unsigned int function, unsigned long r8,
 			 unsigned long r9, void *run);
+int ebcc__host_sgx_qe_target_info(const struct ebcc__hostops *host, uint8_t target_info[512]);
+int ebcc__host_sgx_qe_quote(const struct ebcc__hostops *host, const uint8_t report[432],
+			    uint8_t **ret, size_t *ret_len);
 
 /* A function the vDSO exports ("__vdso_sgx_enter_enclave"), or NULL (backends/common/vdso.c). */
 void *ebcc__vdso_symbol(const char *name);

@@ -16,21 +16,17 @@
 #include "backend-env.h"
 #include "edgecall.h"
 #include "eid.h"
+#include "procbound.h"
 #include "ebcc-base.h"
 #include "report.h"
 #include "stage.h"
 
 _Static_assert(EBCC_KS_STAGE_REPORT_SIZE == EBCC_KS_REPORT_SIZE, "report size");
 
-#define REF_MAX 4096
 #define REPORT_FRAME (EBCC_FRAME_REPORT_DATA_SIZE + EBCC_KS_REPORT_SIZE)
 
 struct ebcc__ks_stage {
-	struct ebcc__ks_stage *next_listed;
-	int refcount;
-	bool listed, local, dead;
-	pid_t owner;
-	uint64_t owner_start;
+	struct ebcc__procbound bound; /* first: the table's entry */
 	const struct ebcc__hostops *host;
 	uint32_t lifetime, timeout_ms;
 	uint64_t eid, max_request, max_response, freemem, utm_size;
@@ -39,18 +35,7 @@ struct ebcc__ks_stage {
 	struct ebcc__ks_enclave enclave; /* warm: from load to unload; fd -1 when gone */
 	struct ebcc__edge_session session;
 	char name[EBCC_STAGE_NAME_MAX + 256];
-	char dead_reason[EBCC_ERROR_MESSAGE_MAX];
 };
-
-/* This process's warm stages, for stage_open() in the same process. */
-static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ebcc__ks_stage *table;
-
-static struct ebcc__ks_stage *stage_ref(struct ebcc__ks_stage *s)
-{
-	__atomic_add_fetch(&s->refcount, 1, __ATOMIC_RELAXED);
-	return s;
-}
 
 static void kill_enclave(struct ebcc__ks_stage *s)
 {
@@ -60,53 +45,22 @@ static void kill_enclave(struct ebcc__ks_stage *s)
 	s->session.paused = EBCC_EDGE_RUNNING;
 }
 
-static void stage_unref(struct ebcc__ks_stage *s)
+static void stage_free(struct ebcc__procbound *b)
 {
-	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
+	struct ebcc__ks_stage *s = (struct ebcc__ks_stage *)b;
+
 	kill_enclave(s);
 	ebcc__ks_image_clear(&s->image);
 	free(s);
 }
 
-static void table_add(struct ebcc__ks_stage *s)
-{
-	pthread_mutex_lock(&table_lock);
-	s->next_listed = table;
-	s->listed = true;
-	table = stage_ref(s);
-	pthread_mutex_unlock(&table_lock);
-}
-
-static void table_remove(struct ebcc__ks_stage *s)
-{
-	bool was = false;
-
-	pthread_mutex_lock(&table_lock);
-	for (struct ebcc__ks_stage **p = &table; *p != NULL; p = &(*p)->next_listed) {
-		if (*p == s) {
-			*p = s->next_listed;
-			s->listed = false;
-			was = true;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&table_lock);
-	if (was)
-		stage_unref(s);
-}
-
-static struct ebcc__ks_stage *table_find(const struct ebcc__hostops *host, uint64_t eid)
-{
-	struct ebcc__ks_stage *found = NULL;
-
-	pthread_mutex_lock(&table_lock);
-	for (struct ebcc__ks_stage *s = table; s != NULL && found == NULL; s = s->next_listed)
-		if (s->host == host && s->eid == eid && s->owner == getpid())
-			found = stage_ref(s);
-	pthread_mutex_unlock(&table_lock);
-	return found;
-}
+static const struct ebcc__procbound_kind ks_kind = {
+	.free = stage_free,
+	.backend = "keystone",
+	.what = "Keystone enclave",
+	.why = "Keystone destroys an enclave with the descriptor of " EBCC_KS_DEVICE " that "
+	       "created it",
+};
 
 /* ---- one invocation ---------------------------------------------------------------------------- */
 
@@ -250,9 +204,6 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 	if (s == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
 	*s = (struct ebcc__ks_stage){
-		.refcount = 1,
-		.local = true,
-		.owner = getpid(),
 		.host = host,
 		.lifetime = params->lifetime,
 		.timeout_ms = params->timeout_ms,
@@ -261,8 +212,7 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 		.freemem = (uint64_t)params->memory_mib << 20,
 		.enclave = { .fd = -1 },
 	};
-	if (ebcc__proc_start_time(s->owner, &s->owner_start) < 0)
-		s->owner_start = 0;
+	ebcc__procbound_init(&s->bound, &ks_kind, host);
 	snprintf(display, sizeof(display), "image");
 	r = options_check(params);
 	if (r == 0)
@@ -295,14 +245,14 @@ int ebcc__ks_stage_load(const struct ebcc__hostops *host, const struct ebcc_back
 			r = ebcc__eid_next(env->data_dir_fd, ebcc__env_durable(env), &s->eid);
 	}
 	if (r < 0) {
-		stage_unref(s); /* the core names the stage and the backend */
+		ebcc__procbound_unref(&s->bound); /* the core names the stage and the backend */
 		return r;
 	}
 	snprintf(s->name, sizeof(s->name), "stage %s of %s (%s %" PRIu64 ")",
 		 params->stage_name, params->instance_id,
 		 s->lifetime == EBCC_LIFETIME_INSTANCE ? "Keystone enclave" : "EID", s->eid);
 	if (s->lifetime == EBCC_LIFETIME_INSTANCE)
-		table_add(s);
+		ebcc__procbound_list(&s->bound, s->eid);
 	*ret = s;
 	return 0;
 }
@@ -319,43 +269,16 @@ const char *ebcc__ks_stage_measurement(const struct ebcc__ks_stage *s)
 
 int ebcc__ks_stage_ref(const struct ebcc__ks_stage *s, char **ret)
 {
-	if (asprintf(ret, "{\"pid\":%d,\"start_time\":%" PRIu64 ",\"eid\":%" PRIu64 "}",
-		     (int)s->owner, s->owner_start, s->eid) < 0) {
-		*ret = NULL;
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	}
-	return 0;
+	return ebcc__procbound_ref(&s->bound, ret);
 }
 
 /* ---- open, close, unload ----------------------------------------------------------------------- */
-
-static int ref_parse(const char *ref, struct ebcc__ks_stage *s)
-{
-	struct json_object *o = NULL, *v;
-	int64_t pid = 0, start = -1;
-	int r;
-
-	r = ebcc__json_parse(ref, strnlen(ref, REF_MAX + 1), EBCC_ERR_CORRUPT, "keystone stage ref",
-			     &o);
-	if (r < 0)
-		return r;
-	if (json_object_object_get_ex(o, "pid", &v) && json_object_is_type(v, json_type_int))
-		pid = json_object_get_int64(v);
-	if (json_object_object_get_ex(o, "start_time", &v) && json_object_is_type(v, json_type_int))
-		start = json_object_get_int64(v);
-	json_object_put(o);
-	if (pid <= 0 || pid > INT32_MAX || start < 0)
-		return ebcc__error(EBCC_ERR_CORRUPT, "keystone stage ref is not {\"pid\", "
-				   "\"start_time\", \"eid\"}: %.200s", ref);
-	s->owner = (pid_t)pid;
-	s->owner_start = (uint64_t)start;
-	return 0;
-}
 
 int ebcc__ks_stage_open(const struct ebcc__hostops *host,
 			const struct ebcc_backend_stage_params *params, uint64_t eid,
 			const char *ref, struct ebcc__ks_stage **ret)
 {
+	struct ebcc__procbound *found;
 	struct ebcc__ks_stage *s;
 	int r;
 
@@ -365,19 +288,20 @@ int ebcc__ks_stage_open(const struct ebcc__hostops *host,
 		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s: no Keystone enclave to reach "
 				   "without its ref (an enclave ends with the process that made it)",
 				   params->stage_name);
-	s = table_find(host, eid);
-	if (s != NULL) {
-		*ret = s;
+	found = ebcc__procbound_find(&ks_kind, host, eid);
+	if (found != NULL) {
+		*ret = (struct ebcc__ks_stage *)found;
 		return 0;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	*s = (struct ebcc__ks_stage){ .refcount = 1, .host = host, .eid = eid,
-				      .lifetime = params->lifetime, .enclave = { .fd = -1 } };
-	r = ref_parse(ref, s);
+	*s = (struct ebcc__ks_stage){ .host = host, .eid = eid, .lifetime = params->lifetime,
+				      .enclave = { .fd = -1 } };
+	ebcc__procbound_init(&s->bound, &ks_kind, host);
+	r = ebcc__procbound_parse_ref(&s->bound, ref, "keystone stage ref");
 	if (r < 0) {
-		stage_unref(s);
+		ebcc__procbound_unref(&s->bound);
 		return r;
 	}
 	snprintf(s->name, sizeof(s->name), "stage %s of %s (Keystone enclave %" PRIu64 ")",
@@ -389,7 +313,7 @@ int ebcc__ks_stage_open(const struct ebcc__hostops *host,
 void ebcc__ks_stage_close(struct ebcc__ks_stage *s)
 {
 	if (s != NULL)
-		stage_unref(s);
+		ebcc__procbound_unref(&s->bound);
 }
 
 int ebcc__ks_stage_unload(struct ebcc__ks_stage *s)
@@ -398,16 +322,15 @@ int ebcc__ks_stage_unload(struct ebcc__ks_stage *s)
 
 	if (s == NULL)
 		return 0;
-	if (s->local) {
-		table_remove(s);
+	if (s->bound.local) {
+		ebcc__procbound_unlist(&s->bound);
 		if (s->enclave.fd >= 0)
 			r = ebcc__ks_enclave_destroy(&s->enclave);
 		s->enclave.fd = -1;
 		s->session.paused = EBCC_EDGE_RUNNING;
-		s->dead = true;
-		snprintf(s->dead_reason, sizeof(s->dead_reason), "it was unloaded");
+		ebcc__procbound_set_dead(&s->bound, "it was unloaded");
 	}
-	stage_unref(s);
+	ebcc__procbound_unref(&s->bound);
 	return r;
 }
 
@@ -426,21 +349,9 @@ int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_en
 	int r;
 	if (binding->timeout_ms > 0 && binding->timeout_ms < timeout)
 		timeout = binding->timeout_ms;
-	if (!s->local)
-		return ebcc__proc_alive(s->owner, s->owner_start)
-			       ? ebcc__error(EBCC_ERR_STAGE,
-					     "%s: its enclave belongs to process %d, which opened "
-					     "%s when the stage was loaded; Keystone destroys an "
-					     "enclave with the descriptor that created it, so a warm "
-					     "keystone stage is reached only from that process (use "
-					     "lifetime \"invocation\" to invoke it from any process)",
-					     s->name, (int)s->owner, EBCC_KS_DEVICE)
-			       : ebcc__error(EBCC_ERR_STAGE,
-					     "%s is not running: process %d, which held its enclave, "
-					     "has exited and the enclave ended with it (unload the "
-					     "stage and load it again)", s->name, (int)s->owner);
-	if (s->dead)
-		return ebcc__error(EBCC_ERR_STAGE, "%s is not running: %s", s->name, s->dead_reason);
+	r = ebcc__procbound_usable(&s->bound, s->name);
+	if (r < 0)
+		return r;
 	if (request_len > s->max_request)
 		return ebcc__error(EBCC_ERR_TOO_BIG, "%s: a request of %zu bytes; maxRequest is "
 				   "%" PRIu64, s->name, request_len, s->max_request);
@@ -469,9 +380,11 @@ int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_en
 		/* Answered (with a response or the handler's error): it waits in ANSWER. */
 		s->session.paused = EBCC_EDGE_PAUSED_ANSWER;
 	} else {
-		snprintf(s->dead_reason, sizeof(s->dead_reason), "its enclave was destroyed after: "
-			 "%s", ebcc__error_message());
-		s->dead = true;
+		char reason[EBCC_ERROR_MESSAGE_MAX];
+
+		snprintf(reason, sizeof(reason), "its enclave was destroyed after: %s",
+			 ebcc__error_message());
+		ebcc__procbound_set_dead(&s->bound, reason);
 		kill_enclave(s);
 	}
 	return ebcc__edge_finish(&x, ret, r);

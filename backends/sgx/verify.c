@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The sgx backend's verify_report: rules in verify.h. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -235,7 +236,26 @@ static int claims(const struct ebcc__sgx_quote *q, const struct ebcc__tsm_signat
 	return r;
 }
 
-static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
+/* Evidence: the quote is of the enclave the envelope names, over its report_data. */
+static int check_evidence(const struct ebcc__sgx_quote *q,
+			  const struct ebcc_backend_report_check *check)
+{
+	char measurement[4 + 65];
+
+	memcpy(measurement, "sgx:", 4);
+	ebcc__hex_encode(q->body.mrenclave, 32, measurement + 4);
+	if (check->measurement == NULL || strcmp(check->measurement, measurement) != 0)
+		return ebcc__error(ERR, WHAT ": MRENCLAVE %s is not the evidence's measurement %s",
+				   measurement + 4,
+				   check->measurement != NULL ? check->measurement : "(none)");
+	if (memcmp(q->body.report_data, check->report_data, 64) != 0)
+		return ebcc__error(ERR, WHAT ": its REPORTDATA is not the evidence's report_data "
+				   "(a quote of another answer)");
+	return 0;
+}
+
+static int verify_quote(const struct ebcc_backend_report_check *check, bool evidence,
+			char **ret)
 {
 	struct ebcc__sgx_policy p;
 	struct ebcc__sgx_quote q;
@@ -261,6 +281,8 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 	}
 	if (r == 0 && p.crls != NULL)
 		r = check_revocation(chain, &p, &sig);
+	if (r == 0 && evidence)
+		r = check_evidence(&q, check);
 	if (r == 0)
 		r = check_pins(&q, &sig, &p);
 	if (r == 0 && p.has_collateral)
@@ -277,12 +299,16 @@ static int verify_raw(const struct ebcc_backend_report_check *check, char **ret)
 
 int ebcc__sgx_verify(const struct ebcc_backend_report_check *check, char **ret)
 {
-	if (check->format == NULL || strcmp(check->format, EBCC_BACKEND_FORMAT_RAW) != 0 ||
-	    check->report_data != NULL)
-		return ebcc__error(ERR, "report format \"%s\": this version of libebcc makes no sgx "
-				   "evidence, it verifies raw SGX quotes only (ebcc_report_verify)",
+	bool raw = check->format != NULL && strcmp(check->format, EBCC_BACKEND_FORMAT_RAW) == 0 &&
+		   check->report_data == NULL;
+
+	if (!raw && (check->format == NULL || strcmp(check->format, EBCC_SGX_FORMAT) != 0))
+		return ebcc__error(ERR, "report format \"%s\" is not " EBCC_SGX_FORMAT,
 				   check->format != NULL ? check->format : "(none)");
+	if (!raw && (check->report_data == NULL || check->report_data_len != EBCC_REPORT_DATA_SIZE))
+		return ebcc__error(ERR, "report_data of %zu bytes (%d expected)",
+				   check->report_data_len, EBCC_REPORT_DATA_SIZE);
 	if (check->report == NULL || check->report_len == 0)
-		return ebcc__error(ERR, "raw report: empty");
-	return verify_raw(check, ret);
+		return ebcc__error(ERR, "%s: empty", raw ? "raw report" : "the evidence's report");
+	return verify_quote(check, !raw, ret);
 }

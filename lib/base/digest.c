@@ -174,6 +174,11 @@ bool ebcc__measurement_valid(const char *text)
 	if (strncmp(text, "keystone:", 9) == 0)
 		return strlen(text) == 9 + 2 * sizeof(ks) &&
 		       ebcc__hex_decode(text + 9, 2 * sizeof(ks), ks, sizeof(ks), &n) == 0;
+	/* sgx: MRENCLAVE, which only that backend computes (SHA-256 of the enclave's
+	 * creation records, not of the file). */
+	if (strncmp(text, "sgx:", 4) == 0)
+		return strlen(text) == 4 + 2 * EBCC_SHA256_SIZE &&
+		       ebcc__hex_decode(text + 4, 2 * EBCC_SHA256_SIZE, raw, sizeof(raw), &n) == 0;
 	return strncmp(text, "sha256:", 7) == 0 && strlen(text) == 7 + 2 * EBCC_SHA256_SIZE &&
 	       ebcc__hex_decode(text + 7, 2 * EBCC_SHA256_SIZE, raw, sizeof(raw), &n) == 0;
 }

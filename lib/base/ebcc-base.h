@@ -127,7 +127,8 @@ int ebcc__proc_pidfd(pid_t pid, uint64_t start_time);
 /* ---- digests and encodings (lib/base/digest.c) ------------------------------------------ */
 
 #define EBCC_SHA256_SIZE 32
-/* "sha256:<hex>\0", or the keystone backend's "keystone:<SHA3-512 hex>\0". */
+/* "sha256:<hex>\0", the keystone backend's "keystone:<SHA3-512 hex>\0" (the longest) or the
+ * sgx backend's "sgx:<MRENCLAVE hex>\0". */
 #define EBCC_MEASUREMENT_MAX (9 + 2 * 64 + 1)
 #define EBCC_SHA256_MEASUREMENT_MAX (7 + 2 * EBCC_SHA256_SIZE + 1)
 
@@ -157,8 +158,9 @@ int ebcc__hex_decode_either_case(const char *hex, size_t hex_len, uint8_t *out,
 void ebcc__measurement_format(const uint8_t digest[EBCC_SHA256_SIZE],
 			      char out[EBCC_SHA256_MEASUREMENT_MAX]);
 /* One of the pinnable forms, EBCC_MEASUREMENT_FORMS (for messages). */
-#define EBCC_MEASUREMENT_FORMS \
-	"sha256:<64 lowercase hex digits> or keystone:<128 lowercase hex digits>"
+#define EBCC_MEASUREMENT_FORMS                                                             \
+	"sha256:<64 lowercase hex digits>, keystone:<128 lowercase hex digits> or "          \
+	"sgx:<64 lowercase hex digits>"
 bool ebcc__measurement_valid(const char *text);
 /* Standard padded base64 (malloc); NULL when out of memory. */
 char *ebcc__base64_encode(const void *data, size_t len);

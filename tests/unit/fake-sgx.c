@@ -9,7 +9,9 @@
 
 #include <asm/sgx.h>
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "fake-pki.h"
 #include "fake-sgx.h"
@@ -30,6 +32,17 @@
 #define SECINFO_TYPE_SHIFT 8
 #define PT_TCS 1
 #define PT_REG 2
+/* sgx_target_info_t and sgx_report_t (Intel's sgx_report.h). */
+#define TI_SIZE 512
+#define TI_MRENCLAVE 0
+#define TI_ATTRIBUTES 32
+#define TI_MISCSELECT 52
+#define REPORT_SIZE 432
+#define BODY_SIZE 384
+#define REPORT_KEYID 384
+#define REPORT_MAC 416
+#define QE_FLAGS 0x15 /* INIT, MODE64BIT, PROVISIONKEY: Intel's QE3 */
+#define QL_INVALID_REPORT 0xe015 /* SGX_QL_INVALID_REPORT, Intel's sgx_ql_lib_common.h */
 
 struct page {
 	bool present;
@@ -64,11 +77,16 @@ struct fake_sgx {
 	int last_einit;
 	uint8_t last_mrenclave[32];
 	unsigned opens;
-	/* The quoting stand-in's keys: root, processor CA, PCK, attestation key. */
+	/* The CPU's secret behind report keys, and its KEYID (one per fake, as one per boot). */
+	uint8_t cpu_secret[32], report_keyid[32];
+	/* The quoting enclave: its TARGETINFO; root, processor CA, PCK, attestation key. */
+	uint8_t qe_target[TI_SIZE];
 	EVP_PKEY *root_key, *ca_key, *pck_key, *att_key;
 	X509 *root, *ca, *pck;
 	char *root_pem, *chain_pem;
 	struct file *entered; /* the enclave a call runs in */
+	void (*on_release)(uint8_t *base, void *userdata);
+	void *on_release_userdata;
 };
 
 static uint64_t le64(const uint8_t *p)
@@ -250,7 +268,7 @@ static bool signature_valid(const uint8_t *ss)
 	return ok;
 }
 
-static int einit(struct file *e, const uint8_t *ss)
+static int einit(const struct fake_sgx_faults *faults, struct file *e, const uint8_t *ss)
 {
 	static const uint8_t h1[16] = { 6, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
 	static const uint8_t h2[16] = { 1, 1, 0, 0, 0x60, 0, 0, 0, 0x60, 0, 0, 0, 1, 0, 0, 0 };
@@ -276,6 +294,8 @@ static int einit(struct file *e, const uint8_t *ss)
 	if (memcmp(e->mrenclave, ss + 960, 32) != 0)
 		return FAKE_SGX_INVALID_MEASUREMENT;
 	EVP_Digest(ss + 128, 384, e->mrsigner, &n, EVP_sha256(), NULL);
+	if (faults->einit_error != 0)
+		return faults->einit_error;
 	e->isv_prod_id = (uint16_t)(ss[1024] | ss[1025] << 8);
 	e->isv_svn = (uint16_t)(ss[1026] | ss[1027] << 8);
 	return 0;
@@ -296,7 +316,7 @@ static int ioc_init(struct fake_sgx *f, struct file *e, struct sgx_enclave_init 
 		return -EINVAL;
 	if ((e->attributes & ATTR_PROVISIONKEY) != 0)
 		return -EACCES; /* no PROVISION ioctl in this fake */
-	code = einit(e, ss);
+	code = einit(&f->faults, e, ss);
 	f->last_einit = code;
 	memcpy(f->last_mrenclave, e->mrenclave, 32);
 	if (code != 0)
@@ -349,6 +369,8 @@ static int f_close(int fd, void *userdata)
 		return -EBADF;
 	/* The kernel keeps a mapped enclave until its last mapping goes; the fake frees it at
 	 * close and counts the mappings left as a leak. */
+	if (f->files[i].initialized && f->on_release != NULL)
+		f->on_release((uint8_t *)(uintptr_t)f->files[i].base, f->on_release_userdata);
 	file_free(&f->files[i]);
 	return 0;
 }
@@ -515,8 +537,63 @@ static void put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
-void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[64],
-		    uint8_t **ret, size_t *ret_len)
+/* The report key of a target, given as a TARGETINFO (to EREPORT; the QE's own to its EGETKEY):
+ * from the CPU's secret, the target's MRENCLAVE, ATTRIBUTES and MISCSELECT, and the KEYID. */
+static void report_key(const struct fake_sgx *f, const uint8_t *target, const uint8_t *keyid,
+		       uint8_t key[16])
+{
+	uint8_t in[32 + 16 + 4 + 32], mac[32];
+	size_t n = 0;
+
+	memcpy(in, target + TI_MRENCLAVE, 32);
+	memcpy(in + 32, target + TI_ATTRIBUTES, 16);
+	memcpy(in + 48, target + TI_MISCSELECT, 4);
+	memcpy(in + 52, keyid, 32);
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, f->cpu_secret, sizeof(f->cpu_secret), in,
+		      sizeof(in), mac, sizeof(mac), &n) == NULL)
+		abort();
+	memcpy(key, mac, 16);
+}
+
+/* The REPORT's MAC: AES-128-CMAC of its body. */
+static void report_mac(const uint8_t key[16], const uint8_t *body, uint8_t mac[16])
+{
+	size_t n = 0;
+
+	if (EVP_Q_mac(NULL, "CMAC", NULL, "AES-128-CBC", NULL, key, 16, body, BODY_SIZE, mac, 16,
+		      &n) == NULL)
+		abort();
+}
+
+void fake_sgx_ereport(const struct fake_sgx_call *call, const uint8_t target_info[512],
+		      const uint8_t report_data[64], uint8_t report[432])
+{
+	const struct fake_sgx *f = call->fake;
+	const struct file *e = f->entered;
+	uint8_t key[16];
+
+	if (e == NULL)
+		abort(); /* ENCLU outside an enclave is #UD: a broken test */
+	/* The enclave as the CPU knows it. */
+	memset(report, 0, REPORT_SIZE);
+	memset(report, FAKE_SGX_TCB_SVN, 16); /* CPUSVN */
+	memcpy(report + 16, &e->miscselect, 4);
+	put64(report + 48, e->attributes | 1); /* INIT */
+	put64(report + 56, e->xfrm);
+	memcpy(report + 64, e->mrenclave, 32);
+	memcpy(report + 128, e->mrsigner, 32);
+	put16(report + 256, e->isv_prod_id);
+	put16(report + 258, e->isv_svn);
+	memcpy(report + 320, report_data, 64);
+	memcpy(report + REPORT_KEYID, f->report_keyid, 32);
+	report_key(f, target_info, f->report_keyid, key);
+	report_mac(key, report, report + REPORT_MAC);
+}
+
+/* The quoting enclave: sgx_verify_report() (EGETKEY of its report key for the REPORT's KEYID,
+ * the CMAC compared), then the quote of the REPORT's body. 0 or SGX_QL_INVALID_REPORT. */
+static int qe_quote(const struct fake_sgx *f, const uint8_t *report, uint8_t **ret,
+		    size_t *ret_len)
 {
 	static const uint8_t intel_qe_vendor[16] = { 0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
 						     0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
@@ -524,39 +601,40 @@ void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[
 						 0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a,
 						 0x00, 0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b,
 						 0x08, 0x1b, 0x09, 0x44, 0x90, 0xc5, 0x7b, 0xff };
-	const struct fake_sgx *f = call->fake;
-	const struct file *e = f->entered;
 	size_t chain_len = strlen(f->chain_pem) + 1; /* ended with a NUL, as PCS serves it */
 	size_t sig_len = 64 + 64 + 384 + 64 + 2 + 32 + 6 + chain_len;
 	size_t len = 48 + 384 + 4 + sig_len;
-	uint8_t *q = calloc(1, len), *body = q + 48, *sig = q + 436, *qe = sig + 128, *p;
-	uint8_t auth[32], att_raw[64], bind[96];
+	uint8_t key[16], mac[16], auth[32], att_raw[64], bind[96];
+	uint8_t *q, *sig, *qe, *p;
 	unsigned int n = 0;
 
-	if (q == NULL || e == NULL)
+	report_key(f, f->qe_target, report + REPORT_KEYID, key);
+	report_mac(key, report, mac);
+	if (CRYPTO_memcmp(mac, report + REPORT_MAC, sizeof(mac)) != 0)
+		return QL_INVALID_REPORT;
+	q = calloc(1, len);
+	if (q == NULL)
 		abort();
+	sig = q + 436;
+	qe = sig + 128;
 	put16(q, 3);
 	put16(q + 2, 2);
 	put16(q + 8, 8);  /* QE SVN */
 	put16(q + 10, 13); /* PCE SVN */
 	memcpy(q + 12, intel_qe_vendor, 16);
-	/* EREPORT: the enclave as the CPU knows it. */
-	memcpy(body + 16, &e->miscselect, 4);
-	put64(body + 48, e->attributes | 1); /* INIT */
-	put64(body + 56, e->xfrm);
-	memcpy(body + 64, e->mrenclave, 32);
-	memcpy(body + 128, e->mrsigner, 32);
-	put16(body + 256, e->isv_prod_id);
-	put16(body + 258, e->isv_svn);
-	memcpy(body + 320, report_data, 64);
+	memcpy(q + 48, report, BODY_SIZE);
 	for (int i = 0; i < 4; i++)
 		q[432 + i] = (uint8_t)(sig_len >> (8 * i));
-	/* The quoting enclave: its report binds the attestation key, the PCK key signs it. */
+	/* Its own report binds the attestation key, the PCK key signs it. */
 	fake_pki_ec_raw_public(f->att_key, att_raw, 32);
 	memcpy(sig + 64, att_raw, 64);
 	memset(auth, 0x5a, sizeof(auth));
 	memcpy(bind, att_raw, 64);
 	memcpy(bind + 64, auth, 32);
+	memset(qe, FAKE_SGX_TCB_SVN, 16); /* CPUSVN */
+	memcpy(qe + 16, f->qe_target + TI_MISCSELECT, 4);
+	memcpy(qe + 48, f->qe_target + TI_ATTRIBUTES, 16);
+	memcpy(qe + 64, f->qe_target + TI_MRENCLAVE, 32);
 	memcpy(qe + 128, qe_mrsigner, 32);
 	put16(qe + 256, 1);
 	put16(qe + 258, 8);
@@ -573,6 +651,40 @@ void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[
 	fake_pki_ecdsa_sign_raw(f->att_key, "SHA256", q, 432, sig, sig + 32, 32, false);
 	*ret = q;
 	*ret_len = len;
+	return 0;
+}
+
+/* Intel's quote library, as the host operations present it. */
+static int f_sgx_qe_target_info(uint8_t target_info[512], void *userdata)
+{
+	struct fake_sgx *f = userdata;
+
+	if (f->faults.qe_absent)
+		return -ENOENT;
+	memcpy(target_info, f->qe_target, TI_SIZE);
+	return 0;
+}
+
+static int f_sgx_qe_quote(const uint8_t report[432], uint8_t **ret_quote, size_t *ret_len,
+			  void *userdata)
+{
+	struct fake_sgx *f = userdata;
+
+	if (f->faults.qe_absent)
+		return -ENOENT;
+	if (f->faults.qe_error != 0)
+		return (int)f->faults.qe_error;
+	return qe_quote(f, report, ret_quote, ret_len);
+}
+
+void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[64],
+		    uint8_t **ret, size_t *ret_len)
+{
+	uint8_t report[REPORT_SIZE];
+
+	fake_sgx_ereport(call, call->fake->qe_target, report_data, report);
+	if (qe_quote(call->fake, report, ret, ret_len) != 0)
+		abort();
 }
 
 const char *fake_sgx_root_pem(const struct fake_sgx *f)
@@ -637,6 +749,12 @@ struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata)
 	if (f == NULL)
 		abort();
 	pki_new(f);
+	if (RAND_bytes(f->cpu_secret, sizeof(f->cpu_secret)) != 1 ||
+	    RAND_bytes(f->report_keyid, sizeof(f->report_keyid)) != 1)
+		abort();
+	memcpy(f->qe_target + TI_MRENCLAVE, "libebcc fake SGX quoting enclave", 32);
+	put64(f->qe_target + TI_ATTRIBUTES, QE_FLAGS);
+	put64(f->qe_target + TI_ATTRIBUTES + 8, 3); /* XFRM: x87, SSE */
 	for (int i = 0; i < MAX_FILES; i++)
 		f->files[i].fd = -1;
 	f->entry = entry;
@@ -649,6 +767,8 @@ struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata)
 		.munmap = f_munmap,
 		.mmap_at = f_mmap_at,
 		.sgx_enter = f_sgx_enter,
+		.sgx_qe_target_info = f_sgx_qe_target_info,
+		.sgx_qe_quote = f_sgx_qe_quote,
 		.userdata = f,
 	};
 	return f;
@@ -682,6 +802,13 @@ const struct ebcc__hostops *fake_sgx_host(struct fake_sgx *f)
 struct fake_sgx_faults *fake_sgx_faults(struct fake_sgx *f)
 {
 	return &f->faults;
+}
+
+void fake_sgx_on_release(struct fake_sgx *f, void (*fn)(uint8_t *base, void *userdata),
+			 void *userdata)
+{
+	f->on_release = fn;
+	f->on_release_userdata = userdata;
 }
 
 int fake_sgx_last_einit(const struct fake_sgx *f)

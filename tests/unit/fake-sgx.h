@@ -28,17 +28,32 @@
  * ENCLU[EEXIT] (run->function = 4), or, when it reports an exception, the vDSO's -EFAULT with
  * the vector, error code and address. No AEX, ERESUME or EGETKEY.
  *
- * EREPORT and the quoting enclave are one stand-in, fake_sgx_quote(): from inside a call it
- * makes a DCAP quote v3 of the entered enclave (its MRENCLAVE and MRSIGNER as measured and
- * signed at INIT, the SECS's ATTRIBUTES with INIT set, XFRM, MISCSELECT, the SIGSTRUCT's
- * ISVPRODID and ISVSVN, the given REPORTDATA) in Intel's format: the quote signed by an
- * attestation key, a QE report (Intel's QE MRSIGNER, ISVPRODID 1) binding that key and signed by
- * a PCK key, and the PCK chain (PCK certificate, processor CA, root; test keys made at
+ * EREPORT and the quoting enclave are apart, as on hardware. fake_sgx_ereport() stands for
+ * ENCLU[EREPORT] from inside a call: the entered enclave's REPORT (CPUSVN bytes
+ * FAKE_SGX_TCB_SVN, MISCSELECT, ATTRIBUTES with INIT, XFRM, MRENCLAVE and MRSIGNER as measured
+ * and signed at INIT, the SIGSTRUCT's ISVPRODID and ISVSVN, the REPORTDATA given), the CPU's
+ * KEYID (one per fake, as one per boot) and the AES-128-CMAC of the body under the target's
+ * report key: the first 16 bytes of HMAC-SHA256(a CPU secret drawn at fake_sgx_new(), the
+ * TARGETINFO's MRENCLAVE, ATTRIBUTES and MISCSELECT, KEYID). Only the target can check that MAC.
+ *
+ * The quoting enclave is behind the host operations of Intel's quote library.
+ * sgx_qe_target_info: its TARGETINFO (MRENCLAVE "libebcc fake SGX quoting enclave", ATTRIBUTES
+ * INIT, MODE64BIT and PROVISIONKEY as Intel's QE3 has them, XFRM 3, MISCSELECT 0).
+ * sgx_qe_quote: the REPORT's MAC checked under the QE's own report key, as Intel's QE3 does
+ * with sgx_verify_report() (a REPORT for another target, or changed, is the library's
+ * SGX_QL_INVALID_REPORT, 0xe015), then a DCAP quote v3 in Intel's format whose report body is
+ * the REPORT's: signed by an attestation key, with a QE report (the QE's MRENCLAVE, ATTRIBUTES
+ * and MISCSELECT above, Intel's QE MRSIGNER, ISVPRODID 1, ISVSVN 8) that binds the key and is
+ * signed by a PCK key, and the PCK chain (PCK certificate, processor CA, root; test keys made at
  * fake_sgx_new()) as type-5 certification data. The PCK certificate has Intel's SGX extension
  * (FAKE_SGX_FMSPC, PCE-ID 0000, every TCB component SVN and CPUSVN byte FAKE_SGX_TCB_SVN,
  * PCESVN FAKE_SGX_PCESVN), so that tests can grade it against TCB info they sign under the
- * fake's root (fake_sgx_pki()). What a real QE checks (a local EREPORT MAC with the QE's report
- * key) is not modelled.
+ * fake's root (fake_sgx_pki()). fake_sgx_quote() is both: EREPORT for the QE, the QE's quote.
+ *
+ * Not modelled: the CPU's key hierarchy (OWNEREPOCH, fuses, CPUSVN, CONFIGID and the rest of
+ * the real derivation), EGETKEY for the enclave itself, KSS, a CPUSVN that changes, EREPORT's
+ * alignment and in-enclave checks on its operands, the PCE and the provisioning of the
+ * attestation key (the PCK key signs the QE report directly).
  */
 #ifndef EBCC_FAKE_SGX_H
 #define EBCC_FAKE_SGX_H
@@ -57,6 +72,7 @@
 #define FAKE_SGX_INVALID_ATTRIBUTE 2
 #define FAKE_SGX_INVALID_MEASUREMENT 4
 #define FAKE_SGX_INVALID_SIGNATURE 8
+#define FAKE_SGX_INVALID_EINITTOKEN 16
 
 /* What the PCK certificate's SGX extension says of the platform. */
 #define FAKE_SGX_FMSPC { 0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00 }
@@ -85,14 +101,28 @@ typedef void (*fake_sgx_entry_fn)(struct fake_sgx_call *call, void *userdata);
 struct fake_sgx_faults {
 	bool no_device;
 	unsigned add_stop_after; /* ADD_PAGES returns early after so many pages (a signal) */
+	bool qe_absent;          /* no quote library: both of its operations -ENOENT */
+	unsigned qe_error;       /* sgx_qe_quote returns this quote3_error_t */
+	/* EINIT fails with this SGX error code after its own checks pass: a CPU whose launch
+	 * control refuses the signer (FAKE_SGX_INVALID_EINITTOKEN), say. */
+	int einit_error;
 };
 
 struct fake_sgx *fake_sgx_new(fake_sgx_entry_fn entry, void *userdata);
 void fake_sgx_free(struct fake_sgx *f);
 const struct ebcc__hostops *fake_sgx_host(struct fake_sgx *f);
 struct fake_sgx_faults *fake_sgx_faults(struct fake_sgx *f);
+/* Called with an initialized enclave's base when its file is closed (the fake releases the
+ * enclave there): for a runtime stand-in that keeps state per enclave. */
+void fake_sgx_on_release(struct fake_sgx *f, void (*fn)(uint8_t *base, void *userdata),
+			 void *userdata);
 
-/* From inside a call: a quote of the entered enclave over report_data (malloc). */
+/* From inside a call: ENCLU[EREPORT], the entered enclave's REPORT for target_info over
+ * report_data. */
+void fake_sgx_ereport(const struct fake_sgx_call *call, const uint8_t target_info[512],
+		      const uint8_t report_data[64], uint8_t report[432]);
+/* From inside a call: a quote of the entered enclave over report_data (malloc), the QE's
+ * quote of its REPORT for the QE; the faults do not apply. */
 void fake_sgx_quote(const struct fake_sgx_call *call, const uint8_t report_data[64],
 		    uint8_t **ret, size_t *ret_len);
 /* The root certificate the PCK chain of its quotes ends in (PEM). */

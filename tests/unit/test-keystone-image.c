@@ -241,7 +241,8 @@ static void pin_at_create(void **state)
 				"keystone:<128 lowercase hex digits>"));
 	assert_int_equal(create_with(root, bundle, "keystone:00"), EBCC_ERR_INVALID_ARG);
 	assert_non_null(strstr(ebcc_last_error_message(), "is not sha256:<64 lowercase hex "
-				"digits> or keystone:<128 lowercase hex digits>"));
+				"digits>, keystone:<128 lowercase hex digits> or sgx:<64 lowercase "
+				"hex digits>"));
 	scratch_remove(root);
 	scratch_remove(bundle);
 }

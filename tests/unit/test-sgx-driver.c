@@ -28,6 +28,7 @@
 
 #include "../../backends/common/bytes.h"
 #include "../../backends/sgx/driver.h"
+#include "../../backends/sgx/qe.h"
 #include "ebcc-private.h"
 #include "ebcc/ebcc.h"
 #include "fake-pki.h"
@@ -42,8 +43,10 @@
 struct enclave_code {
 	uint16_t vector;
 	unsigned calls;
-	bool quote; /* make a quote over report_data instead */
+	bool quote;   /* make a quote over report_data instead */
+	bool ereport; /* or a REPORT over report_data for target */
 	uint8_t report_data[64];
+	uint8_t target[EBCC_SGX_TARGETINFO_SIZE], report[EBCC_SGX_REPORT_SIZE];
 	uint8_t *q;
 	size_t q_len;
 };
@@ -62,6 +65,10 @@ static void entry(struct fake_sgx_call *call, void *userdata)
 	}
 	if (code->quote) {
 		fake_sgx_quote(call, code->report_data, &code->q, &code->q_len);
+		return;
+	}
+	if (code->ereport) {
+		fake_sgx_ereport(call, code->target, code->report_data, code->report);
 		return;
 	}
 	ebcc__hex_encode(call->mrenclave, 32, hex);
@@ -446,6 +453,102 @@ static void debug_quote(void **state)
 	nothing_left(t);
 }
 
+/* ---- EREPORT, then the quoting enclave through Intel's quote library ------------------------ */
+
+/* The enclave's REPORT over t->code.report_data for target, made inside an entry call. */
+static void ereport(struct t *t, struct ebcc__sgx_enclave *e, const uint8_t *target)
+{
+	char buf[16];
+
+	memcpy(t->code.target, target, EBCC_SGX_TARGETINFO_SIZE);
+	t->code.ereport = true;
+	assert_int_equal(ebcc__sgx_enclave_enter(e, 0, buf, sizeof(buf)), 0);
+}
+
+#define INVALID_REPORT                                                                         \
+	"sgx_qe_get_quote_size or sgx_qe_get_quote: SGX_QL_INVALID_REPORT (0xe015): the QE "     \
+	"refused the application enclave's REPORT: its MAC does not verify with the QE's report " \
+	"key"
+
+static void qe_quotes_report(void **state)
+{
+	struct t *t = *state;
+	const struct ebcc__hostops *h = fake_sgx_host(t->fake);
+	struct ebcc__sgx_enclave e;
+	uint8_t target[EBCC_SGX_TARGETINFO_SIZE];
+	char mr[65];
+
+	assert_int_equal(load(t, t->mrsigner, &e), 0);
+	assert_int_equal(ebcc__sgx_qe_target_info(h, target), 0);
+	for (int i = 0; i < 64; i++)
+		t->code.report_data[i] = (uint8_t)(0xa0 + i);
+	ereport(t, &e, target);
+	assert_memory_equal(t->code.report + EBCC_SGX_BODY_MRENCLAVE, e.mrenclave, 32);
+	assert_memory_equal(t->code.report + EBCC_SGX_BODY_MRSIGNER, t->mrsigner, 32);
+	assert_memory_equal(t->code.report + EBCC_SGX_BODY_REPORT_DATA, t->code.report_data, 64);
+	assert_int_equal(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len), 0);
+	/* The quote's body is the REPORT's; its QE report is of the enclave the TARGETINFO named
+	 * (quote header 48, body 384, length 4, signature and key 128). */
+	assert_memory_equal(t->code.q + 48, t->code.report, EBCC_SGX_REPORT_BODY_SIZE);
+	assert_memory_equal(t->code.q + 436 + 128 + EBCC_SGX_BODY_MRENCLAVE, target, 32);
+	/* Offline verification with the enclave and REPORTDATA pinned. */
+	ebcc__hex_encode(e.mrenclave, 32, mr);
+	assert_int_equal(verify_quote(t, &e, mr, false, NULL), 0);
+	free(t->code.q);
+	t->code.q = NULL;
+
+	/* One byte of the body changed after EREPORT (another REPORTDATA). */
+	t->code.report[EBCC_SGX_BODY_REPORT_DATA] ^= 1;
+	refused(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len),
+		EBCC_ERR_BACKEND, INVALID_REPORT);
+	/* A REPORT for another TARGETINFO (another MRENCLAVE), with a MAC the QE cannot check. */
+	target[0] ^= 1;
+	ereport(t, &e, target);
+	refused(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len),
+		EBCC_ERR_BACKEND, INVALID_REPORT);
+	assert_null(t->code.q);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
+static void qe_faults(void **state)
+{
+	struct t *t = *state;
+	const struct ebcc__hostops *h = fake_sgx_host(t->fake);
+	struct fake_sgx_faults *faults = fake_sgx_faults(t->fake);
+	struct ebcc__sgx_enclave e;
+	uint8_t target[EBCC_SGX_TARGETINFO_SIZE];
+
+	faults->qe_absent = true;
+	refused(ebcc__sgx_qe_target_info(h, target), EBCC_ERR_UNAVAILABLE,
+		"sgx_qe_get_target_info: no libsgx_dcap_ql.so.1 with sgx_qe_get_target_info, "
+		"sgx_qe_get_quote_size and sgx_qe_get_quote: Intel's DCAP quote library, not in "
+		"Debian, which the sgx backend loads at run time");
+	refused(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len),
+		EBCC_ERR_UNAVAILABLE,
+		"sgx_qe_get_quote_size or sgx_qe_get_quote: no libsgx_dcap_ql.so.1 with ");
+	faults->qe_absent = false;
+
+	/* The library's own errors on a REPORT the QE would quote: by name, or unknown by value. */
+	assert_int_equal(load(t, NULL, &e), 0);
+	assert_int_equal(ebcc__sgx_qe_target_info(h, target), 0);
+	ereport(t, &e, target);
+	faults->qe_error = 0xe00f;
+	refused(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len),
+		EBCC_ERR_BACKEND, "sgx_qe_get_quote_size or sgx_qe_get_quote: "
+		"SGX_QL_ATT_KEY_NOT_INITIALIZED (0xe00f): the attestation key does not exist or is "
+		"not certified");
+	faults->qe_error = 0xe0fe;
+	refused(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len),
+		EBCC_ERR_BACKEND, "sgx_qe_get_quote: quote3_error_t 0xe0fe, unknown to libebcc");
+	assert_null(t->code.q);
+	faults->qe_error = 0;
+	assert_int_equal(ebcc__sgx_qe_quote(h, t->code.report, &t->code.q, &t->code.q_len), 0);
+	free(t->code.q);
+	ebcc__sgx_enclave_destroy(&e);
+	nothing_left(t);
+}
+
 /* ---- Intel's collateral for the quotes: TCB info "SGX" and QE identity "QE" ---------------- */
 
 /* No real SGX collateral is at hand (../shared/realdata has TDX collateral only, which the TDX
@@ -541,7 +644,7 @@ static char *qe_identity(const struct coll *c, const char *mrsigner)
 	assert_true(asprintf(&s, "{\"id\":\"QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":"
 			     "\"%s\",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\","
 			     "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":"
-			     "\"00000000000000000000000000000000\",\"attributesMask\":"
+			     "\"11000000000000000000000000000000\",\"attributesMask\":"
 			     "\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"%s\","
 			     "\"isvprodid\":1,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":"
 			     "\"2024-03-13T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
@@ -873,6 +976,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(enclave_exception, setup, teardown),
 		cmocka_unit_test_setup_teardown(quote_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(debug_quote, setup, teardown),
+		cmocka_unit_test_setup_teardown(qe_quotes_report, setup, teardown),
+		cmocka_unit_test_setup_teardown(qe_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(collateral_checked, setup, teardown),
 		cmocka_unit_test_setup_teardown(fake_rules, setup, teardown),
 		cmocka_unit_test(system_vdso),
