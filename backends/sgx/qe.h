@@ -22,9 +22,7 @@
 
 #include "hostops.h"
 #include "quote.h"
-
-#define EBCC_SGX_TARGETINFO_SIZE 512
-#define EBCC_SGX_REPORT_SIZE 432
+#include "sgx-edge.h" /* EBCC_SGX_TARGETINFO_SIZE, EBCC_SGX_REPORT_SIZE */
 
 /* The QE's TARGETINFO, for the enclave's EREPORT. Errors: EBCC_ERR_UNAVAILABLE (no
  * libsgx_dcap_ql.so.1, or host operations without the quote library), EBCC_ERR_BACKEND naming

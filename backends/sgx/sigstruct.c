@@ -15,7 +15,7 @@
 
 #define PAYLOAD_PART 128
 
-static const uint8_t header1[16] = { 0x06, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+static const uint8_t header1[16] = { 0x06, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 };
 static const uint8_t header2[16] = { 0x01, 0x01, 0, 0, 0x60, 0, 0, 0, 0x60, 0, 0, 0, 1, 0, 0, 0 };
 
 static void put32(uint8_t *p, uint32_t v)

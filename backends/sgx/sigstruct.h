@@ -3,7 +3,7 @@
  * SIGSTRUCT (Intel SDM vol. 3D, "Enclave Signature Structure"; the kernel's struct
  * sgx_sigstruct), 1808 bytes, little endian:
  *
- *   header     128  @0     header1 (16) = 06000000 E1000000 00000000 01000000, vendor u32
+ *   header     128  @0     header1 (16) = 06000000 E1000000 00000100 00000000, vendor u32
  *                          @16 (0 or 0x8086), date u32 @20 (BCD yyyymmdd), header2 (16) @24 =
  *                          01010000 60000000 60000000 01000000, swdefined u32 @40, 84 zero
  *   modulus    384  @128   RSA-3072 modulus, little endian

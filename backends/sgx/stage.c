@@ -24,9 +24,6 @@
 #include "sgx-edge.h"
 #include "stage.h"
 
-_Static_assert(EBCC_SGX_TARGETINFO_BYTES == EBCC_SGX_TARGETINFO_SIZE, "TARGETINFO");
-_Static_assert(EBCC_SGX_REPORT_BYTES == EBCC_SGX_REPORT_SIZE, "REPORT");
-
 #define REPORT_FRAME (EBCC_FRAME_REPORT_DATA_SIZE + EBCC_SGX_REPORT_SIZE)
 /* The channel holds at most this much (what the core allows a response, and more). */
 #define CHANNEL_MAX ((uint64_t)2 << 30)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Offline verification of a raw SGX DCAP quote v3 (the verify_report callback, reached through
- * ebcc_report_verify(ctx, "sgx", ...)). A quote is accepted only when all of these hold:
+ * Offline verification of an SGX DCAP quote v3 (the verify_report callback): the report of an
+ * sgx stage's evidence (format EBCC_SGX_FORMAT: its REPORTDATA must be the evidence's
+ * report_data and "sgx:<MRENCLAVE>" its measurement), or a raw quote through
+ * ebcc_report_verify(ctx, "sgx", ...). A quote is accepted only when all of these hold:
  *
  *  1. it parses (quote.h) with a type-5 PCK certificate chain;
  *  2. its signatures verify (../tsm/dcap.h): the QE report by the PCK certificate, the QE

@@ -33,7 +33,7 @@
 #define EBCC_SGX_CALL_EXIT 0xebcc00ffu
 
 /* EREPORT's TARGETINFO and REPORT (sgx_target_info_t, sgx_report_t). */
-#define EBCC_SGX_TARGETINFO_BYTES 512
-#define EBCC_SGX_REPORT_BYTES 432
+#define EBCC_SGX_TARGETINFO_SIZE 512
+#define EBCC_SGX_REPORT_SIZE 432
 
 #endif

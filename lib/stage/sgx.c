@@ -13,7 +13,7 @@
 #include "edge.h"
 #include "sgx.h"
 
-_Static_assert(EBCC_SGX_REPORT_BYTES <= EBCC_EDGE_REPORT_MAX, "REPORT");
+_Static_assert(EBCC_SGX_REPORT_SIZE <= EBCC_EDGE_REPORT_MAX, "REPORT");
 
 const char ebcc__edge_attest_what[] = "EREPORT";
 
@@ -76,9 +76,9 @@ int ebcc__edge_ocall(uint32_t id, const void *arg, size_t len, void *ret, size_t
 size_t ebcc__edge_attest(const uint8_t report_data[64], uint8_t *report)
 {
 	/* ENCLU wants TARGETINFO and REPORTDATA 512- and 128-byte aligned, in the enclave. */
-	static _Alignas(512) uint8_t target[EBCC_SGX_TARGETINFO_BYTES];
+	static _Alignas(512) uint8_t target[EBCC_SGX_TARGETINFO_SIZE];
 	static _Alignas(128) uint8_t data[64];
-	static _Alignas(512) uint8_t out[EBCC_SGX_REPORT_BYTES];
+	static _Alignas(512) uint8_t out[EBCC_SGX_REPORT_SIZE];
 
 	if (ebcc__edge_ocall(EBCC_EDGE_CALL_TARGET, NULL, 0, target, sizeof(target)) < 0)
 		return 0;

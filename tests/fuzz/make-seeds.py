@@ -492,6 +492,94 @@ def sgx_quote_seeds(work):
                           sgx_quote(chain, qe_auth=b"", pck_key=pck, att_key=att)]}
 
 
+# ---- fuzz-sgx-image: sgx stage images with a real SIGSTRUCT ------------------------------------
+
+def ustar(members):
+    """A ustar archive as `tar --format=ustar` writes it (backends/common/ustar.h)."""
+    out = b""
+    for name, data in members:
+        h = bytearray(512)
+        h[0:len(name)] = name.encode()
+        h[100:108] = b"0000644\0"
+        h[108:116] = b"0000000\0"
+        h[116:124] = b"0000000\0"
+        h[124:136] = b"%011o\0" % len(data)
+        h[136:148] = b"00000000000\0"
+        h[156] = ord("0")
+        h[257:265] = b"ustar\x0000"
+        h[148:156] = b" " * 8
+        h[148:156] = b"%06o\0 " % sum(h)
+        out += bytes(h) + data + bytes(-len(data) % 512)
+    return out + bytes(1024)
+
+
+def rsa3_key(work):
+    """An enclave signing key (RSA-3072, e = 3) as (n, d) integers."""
+    path = os.path.join(work, "sgx-signer.pem")
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072",
+            "-pkeyopt", "rsa_keygen_pubexp:3", "-out", path)
+    text = subprocess.run(["openssl", "rsa", "-in", path, "-noout", "-text"], check=True,
+                          capture_output=True, text=True).stdout
+
+    def field(name):
+        m = re.search(r"^%s:\s*\n((?:\s+[0-9a-f:]+\n)+)" % name, text, re.M)
+        return int(re.sub(r"[\s:]", "", m.group(1)), 16)
+    return field("modulus"), field("privateExponent")
+
+
+def sigstruct(key, mrenclave, attributes=0x4, xfrm=0x3):
+    """A SIGSTRUCT over mrenclave (backends/sgx/sigstruct.h), signed with key."""
+    n, d = key
+    header = (bytes.fromhex("06000000e10000000000010000000000") + struct.pack("<II", 0, 0x20261207)
+              + bytes.fromhex("01010000600000006000000001000000") + bytes(4) + bytes(84))
+    body = (struct.pack("<II", 0, 0) + bytes(20) + struct.pack("<QQQQ", attributes, xfrm,
+                                                                  (1 << 64) - 1, (1 << 64) - 1)
+            + mrenclave + bytes(32) + struct.pack("<HH", 1, 0))
+    digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + \
+        hashlib.sha256(header + body).digest()
+    em = b"\x00\x01" + b"\xff" * (384 - 3 - len(digest_info)) + b"\x00" + digest_info
+    s = pow(int.from_bytes(em, "big"), d, n)
+    q1 = s * s // n
+    q2 = s * (s * s - q1 * n) // n
+    le = lambda v: v.to_bytes(384, "little")
+    return header + le(n) + struct.pack("<I", 3) + le(s) + body + bytes(12) + le(q1) + le(q2)
+
+
+def sgx_mrenclave(size, ssa, segments, enclave):
+    """MRENCLAVE as tests/unit/sgx-reference.py computes it."""
+    h = hashlib.sha256(struct.pack("<QIQ", 0x0045544145524345, ssa, size) + bytes(44))
+    for offset, pages, flags, measure in segments:
+        for page in range(offset, offset + pages * 4096, 4096):
+            h.update(struct.pack("<QQQ", 0x0000000044444145, page, flags) + bytes(40))
+            for c in range(page, page + 4096, 256) if measure else ():
+                h.update(struct.pack("<QQ", 0x00444E4554584545, c) + bytes(48) + enclave[c:c + 256])
+    return h.digest()
+
+
+def sgx_image_seeds(work):
+    key = rsa3_key(work)
+    tcs = bytearray(4096)
+    tcs[16:24] = struct.pack("<Q", 4096)  # OSSA
+    tcs[28] = 1                             # NSSA
+    code = bytes((i * 31 + 7) & 0xff for i in range(4096))
+    seeds = []
+    for measure_code, perms in ((True, "rx"), (False, "rwx")):
+        enclave = bytes(tcs) + code
+        layout = {"size": 16384, "ssaFrameSize": 1, "segments": [
+            {"offset": 0, "pages": 1, "type": "tcs"},
+            {"offset": 4096, "pages": 1, "type": "reg", "permissions": perms,
+             "measure": measure_code}]}
+        flags = [0x100, 0x200 | {"rx": 5, "rwx": 7}[perms]]
+        mr = sgx_mrenclave(16384, 1, [(0, 1, flags[0], True), (4096, 1, flags[1], measure_code)],
+                           enclave)
+        seeds.append(ustar([("enclave.bin", enclave), ("layout.json", js(layout)),
+                            ("sigstruct", sigstruct(key, mr))]))
+    # The same members in another order, and a SIGSTRUCT over another enclave.
+    seeds.append(ustar([("sigstruct", sigstruct(key, bytes(32))), ("layout.json",
+                        js(layout)), ("enclave.bin", enclave)]))
+    return {"sgx-image": seeds}
+
+
 def vcek_extensions(product, spls, hwid=None, csp=None):
     """Selector-3 records (fuzz-tsm-parse.c): productName, the SPLs (bl, tee, snp, ucode[, fmc])
     as DER INTEGERs, then hwID or csp_id, as AMD's KDS writes them."""
@@ -541,11 +629,13 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ebcc-seeds-") as work:
         seeds = {}
-        if not args.only or set(args.only) - {"optee-attest", "tsm-parse", "sgx-quote"}:
+        if not args.only or set(args.only) - {"optee-attest", "tsm-parse", "sgx-quote",
+                                              "sgx-image"}:
             seeds.update(collect(os.path.abspath(args.build), work))
         seeds.update(optee_attest_seeds(work))
         seeds.update(tsm_parse_seeds(work))
         seeds.update(sgx_quote_seeds(work))
+        seeds.update(sgx_image_seeds(work))
     if args.only:
         seeds = {name: items for name, items in seeds.items() if name in args.only}
     if args.dry_run:

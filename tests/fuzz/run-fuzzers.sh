@@ -14,12 +14,12 @@
 set -euo pipefail
 
 harnesses=(config bundle evidence policy state frame-host frame-stage optee-attest tsm-parse
-	tdx-collateral keystone-report keystone-image sgx-quote seal-stage image-stage)
+	tdx-collateral keystone-report keystone-image sgx-quote sgx-image seal-stage image-stage)
 declare -A dict=([config]=config [bundle]=config [evidence]=evidence [policy]=policy
 	[state]=state [frame-host]=frame [frame-stage]=frame [optee-attest]=optee-attest
 	[tsm-parse]=tsm-parse [tdx-collateral]=tdx-collateral [keystone-report]=keystone-report
-	[keystone-image]=keystone-image [sgx-quote]=sgx-quote [seal-stage]=seal
-	[image-stage]=image)
+	[keystone-image]=keystone-image [sgx-quote]=sgx-quote [sgx-image]=sgx-image
+	[seal-stage]=seal [image-stage]=image)
 
 if [ $# -lt 2 ]; then
 	echo "usage: $0 BUILD_DIR SECONDS [HARNESS...]" >&2

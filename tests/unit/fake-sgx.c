@@ -270,7 +270,7 @@ static bool signature_valid(const uint8_t *ss)
 
 static int einit(const struct fake_sgx_faults *faults, struct file *e, const uint8_t *ss)
 {
-	static const uint8_t h1[16] = { 6, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t h1[16] = { 6, 0, 0, 0, 0xe1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0 };
 	static const uint8_t h2[16] = { 1, 1, 0, 0, 0x60, 0, 0, 0, 0x60, 0, 0, 0, 1, 0, 0, 0 };
 	uint64_t attr = le64(ss + 928), xfrm = le64(ss + 936);
 	uint64_t attr_mask = le64(ss + 944), xfrm_mask = le64(ss + 952);

@@ -9,8 +9,8 @@ SGX selftest (tools/testing/selftests/sgx/sigstruct.c). test-sgx-measure runs it
 
 LAYOUT: lines "size SSAFRAMESIZE SIZE" then "segment OFFSET LENGTH SECINFO_FLAGS MEASURE" (hex
 numbers, MEASURE 0 or 1); IMAGE: the segments' bytes one after the other. Prints
-"mrenclave HEX", and with a SIGSTRUCT "mrsigner HEX", "enclavehash HEX", "signature ok|bad",
-"q1 ok|bad", "q2 ok|bad".
+"mrenclave HEX", and with a SIGSTRUCT "header ok|bad", "mrsigner HEX", "enclavehash HEX",
+"signature ok|bad", "q1 ok|bad", "q2 ok|bad".
 """
 import hashlib
 import struct
@@ -50,6 +50,9 @@ def sigstruct(ss):
     # EMSA-PKCS1-v1_5 with SHA-256 (RFC 8017 9.2): 00 01 FF.. 00 DigestInfo || H.
     digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + hashlib.sha256(payload).digest()
     em = b"\x00\x01" + b"\xff" * (384 - 3 - len(digest_info)) + b"\x00" + digest_info
+    # SDM vol. 3D table "Layout of Enclave Signature Structure": HEADER and HEADER2.
+    print("header", "ok" if ss[0:16] == bytes.fromhex("06000000e10000000000010000000000") and
+          ss[24:40] == bytes.fromhex("01010000600000006000000001000000") else "bad")
     print("mrsigner", hashlib.sha256(ss[128:512]).hexdigest())
     print("enclavehash", ss[960:992].hex())
     print("signature", "ok" if e == 3 and s < n and pow(s, e, n) == int.from_bytes(em, "big") else "bad")

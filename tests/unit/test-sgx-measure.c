@@ -29,7 +29,7 @@
 /* What sgx-reference.py printed. */
 struct reference {
 	char mrenclave[65], mrsigner[65], enclavehash[65];
-	char signature[8], q1[8], q2[8];
+	char header[8], signature[8], q1[8], q2[8];
 };
 
 static void write_file(const char *path, const void *data, size_t len)
@@ -95,6 +95,8 @@ static void reference(const struct ebcc__sgx_layout *l, const uint8_t *ss, struc
 			field(ret->mrsigner, sizeof(ret->mrsigner), value);
 		else if (strcmp(key, "enclavehash") == 0)
 			field(ret->enclavehash, sizeof(ret->enclavehash), value);
+		else if (strcmp(key, "header") == 0)
+			field(ret->header, sizeof(ret->header), value);
 		else if (strcmp(key, "signature") == 0)
 			field(ret->signature, sizeof(ret->signature), value);
 		else if (strcmp(key, "q1") == 0)
@@ -286,6 +288,7 @@ static void sigstruct_matches_reference(void **state)
 	assert_int_equal(ebcc__sgx_sigstruct_sign(&p, k->signer, ss), 0);
 	assert_int_equal(ebcc__sgx_sigstruct_check(ss, p.mrenclave, mrsigner), 0);
 	reference(&im->layout, ss, &ref);
+	assert_string_equal(ref.header, "ok");
 	assert_string_equal(ref.signature, "ok");
 	assert_string_equal(ref.q1, "ok");
 	assert_string_equal(ref.q2, "ok");
