@@ -339,7 +339,7 @@ int ebcc__ks_stage_invoke(struct ebcc__ks_stage *s, const struct ebcc_backend_en
 			  size_t request_len, struct ebcc_backend_invocation *ret)
 {
 	struct ebcc__ks_enclave fresh = { .fd = -1 };
-	struct ebcc__edge_session once = { EBCC_EDGE_RUNNING };
+	struct ebcc__edge_session once = { .paused = EBCC_EDGE_RUNNING };
 	struct ks_port port = { .s = s };
 	struct ebcc__edge_exchange x = { .ops = &ks_enclave_ops, .enclave = &port, .name = s->name,
 					 .max_response = s->max_response,

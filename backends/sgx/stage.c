@@ -430,7 +430,7 @@ int ebcc__sgx_stage_invoke(struct ebcc__sgx_stage *s, const struct ebcc_backend_
 			   size_t request_len, struct ebcc_backend_invocation *ret)
 {
 	struct sgx_run fresh = { .e = { .fd = -1 } };
-	struct ebcc__edge_session once = { EBCC_EDGE_RUNNING };
+	struct ebcc__edge_session once = { .paused = EBCC_EDGE_RUNNING };
 	struct ebcc__edge_exchange x = { .ops = &sgx_enclave_ops, .name = s->name, .eid = s->eid,
 					 .max_response = s->max_response,
 					 .timeout_ms = s->timeout_ms, .env = env, .binding = binding,

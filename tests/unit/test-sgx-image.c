@@ -290,8 +290,8 @@ static char *layout_with(const char *top, int i, const char *seg)
 		"{'offset': 0, 'pages': 1, 'type': 'tcs'}",
 		"{'offset': 4096, 'pages': 1, 'type': 'reg', 'permissions': 'rw'}",
 		"{'offset': 8192, 'pages': 2, 'type': 'reg', 'permissions': 'rx'}",
-		"{'offset': 16384, 'pages': 4, 'type': 'reg', 'permissions': 'rw', "
-		"'measure': false}",
+		("{'offset': 16384, 'pages': 4, 'type': 'reg', 'permissions': 'rw', "
+		 "'measure': false}"),
 	};
 	char *text, *quoted;
 
