@@ -66,8 +66,8 @@ void ebcc__procbound_unlist(struct ebcc__procbound *b)
 		ebcc__procbound_unref(b);
 }
 
-struct ebcc__procbound *ebcc__procbound_find(const struct ebcc__procbound_kind *kind,
-					     const void *host, uint64_t eid)
+static struct ebcc__procbound *find(const struct ebcc__procbound_kind *kind, const void *host,
+				    uint64_t eid)
 {
 	struct ebcc__procbound *found = NULL;
 
@@ -89,7 +89,7 @@ int ebcc__procbound_ref(const struct ebcc__procbound *b, char **ret)
 	return 0;
 }
 
-int ebcc__procbound_parse_ref(struct ebcc__procbound *b, const char *ref, const char *what)
+static int parse_ref(struct ebcc__procbound *b, const char *ref, const char *what)
 {
 	struct json_object *o = NULL, *v;
 	int64_t pid = 0, start = -1;
@@ -109,6 +109,40 @@ int ebcc__procbound_parse_ref(struct ebcc__procbound *b, const char *ref, const 
 	b->local = false;
 	b->owner = (pid_t)pid;
 	b->owner_start = (uint64_t)start;
+	return 0;
+}
+
+int ebcc__procbound_open(const struct ebcc__procbound_kind *kind, const void *host,
+			 const struct ebcc_backend_stage_params *params, uint64_t eid,
+			 const char *ref, size_t size, struct ebcc__procbound **ret, bool *ret_new)
+{
+	struct ebcc__procbound *b;
+	char what[64];
+	int r;
+
+	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
+		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s: no %s to reach without its ref "
+				   "(an enclave ends with the process that made it)",
+				   params->stage_name, kind->what);
+	b = find(kind, host, eid);
+	if (b != NULL) {
+		*ret = b;
+		*ret_new = false;
+		return 0;
+	}
+	b = calloc(1, size);
+	if (b == NULL)
+		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
+	ebcc__procbound_init(b, kind, host);
+	b->eid = eid;
+	snprintf(what, sizeof(what), "%s stage ref", kind->backend);
+	r = parse_ref(b, ref, what);
+	if (r < 0) {
+		free(b); /* nothing of the kind's is in it yet */
+		return r;
+	}
+	*ret = b;
+	*ret_new = true;
 	return 0;
 }
 

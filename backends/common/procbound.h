@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "ebcc-base.h"
+#include "ebcc/backend.h"
 
 struct ebcc__procbound;
 
@@ -51,15 +52,19 @@ void ebcc__procbound_unref(struct ebcc__procbound *b);
 void ebcc__procbound_list(struct ebcc__procbound *b, uint64_t eid);
 void ebcc__procbound_unlist(struct ebcc__procbound *b);
 
-/* This process's stage of that kind, host and eid (a new reference), or NULL. */
-struct ebcc__procbound *ebcc__procbound_find(const struct ebcc__procbound_kind *kind,
-					     const void *host, uint64_t eid);
+/*
+ * For stage_open(): this process's stage of that kind, host and eid (a new reference; *ret_new
+ * false), or a new handle of size bytes, zeroed but for its procbound read from ref, that
+ * only says whose stage it is (*ret_new true: the caller fills the rest). Errors:
+ * EBCC_ERR_NOT_FOUND without a ref or for a stage of invocation lifetime (nothing of an
+ * unrecorded load survives its process), EBCC_ERR_CORRUPT (ref), EBCC_ERR_NO_MEMORY.
+ */
+int ebcc__procbound_open(const struct ebcc__procbound_kind *kind, const void *host,
+			 const struct ebcc_backend_stage_params *params, uint64_t eid,
+			 const char *ref, size_t size, struct ebcc__procbound **ret, bool *ret_new);
 
-/* The ref of a loaded stage (malloc'ed JSON text), and reading one into a handle opened from
- * it (local false). Errors: EBCC_ERR_NO_MEMORY; EBCC_ERR_CORRUPT naming what (a ref that is
- * not one). */
+/* The ref of a loaded stage (malloc'ed JSON text). Errors: EBCC_ERR_NO_MEMORY. */
 int ebcc__procbound_ref(const struct ebcc__procbound *b, char **ret);
-int ebcc__procbound_parse_ref(struct ebcc__procbound *b, const char *ref, const char *what);
 
 /* Marks the stage dead, with the reason later invocations give. */
 void ebcc__procbound_set_dead(struct ebcc__procbound *b, const char *reason);

@@ -278,34 +278,22 @@ int ebcc__ks_stage_open(const struct ebcc__hostops *host,
 			const struct ebcc_backend_stage_params *params, uint64_t eid,
 			const char *ref, struct ebcc__ks_stage **ret)
 {
-	struct ebcc__procbound *found;
+	struct ebcc__procbound *b;
 	struct ebcc__ks_stage *s;
-	int r;
+	bool fresh;
+	int r = ebcc__procbound_open(&ks_kind, host, params, eid, ref, sizeof(*s), &b, &fresh);
 
-	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
-		/* Nothing of an unrecorded load survives its process: the enclave went with the
-		 * descriptor. */
-		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s: no Keystone enclave to reach "
-				   "without its ref (an enclave ends with the process that made it)",
-				   params->stage_name);
-	found = ebcc__procbound_find(&ks_kind, host, eid);
-	if (found != NULL) {
-		*ret = (struct ebcc__ks_stage *)found;
-		return 0;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	*s = (struct ebcc__ks_stage){ .host = host, .eid = eid, .lifetime = params->lifetime,
-				      .enclave = { .fd = -1 } };
-	ebcc__procbound_init(&s->bound, &ks_kind, host);
-	r = ebcc__procbound_parse_ref(&s->bound, ref, "keystone stage ref");
-	if (r < 0) {
-		ebcc__procbound_unref(&s->bound);
+	if (r < 0)
 		return r;
+	s = (struct ebcc__ks_stage *)b;
+	if (fresh) {
+		s->host = host;
+		s->eid = eid;
+		s->lifetime = params->lifetime;
+		s->enclave.fd = -1;
+		snprintf(s->name, sizeof(s->name), "stage %s of %s (Keystone enclave %" PRIu64 ")",
+			 params->stage_name, params->instance_id, eid);
 	}
-	snprintf(s->name, sizeof(s->name), "stage %s of %s (Keystone enclave %" PRIu64 ")",
-		 params->stage_name, params->instance_id, eid);
 	*ret = s;
 	return 0;
 }

@@ -372,35 +372,22 @@ int ebcc__sgx_stage_open(const struct ebcc__hostops *host,
 			 const struct ebcc_backend_stage_params *params, uint64_t eid,
 			 const char *ref, struct ebcc__sgx_stage **ret)
 {
+	struct ebcc__procbound *b;
 	struct ebcc__sgx_stage *s;
-	struct ebcc__procbound *found;
-	int r;
+	bool fresh;
+	int r = ebcc__procbound_open(&sgx_kind, host, params, eid, ref, sizeof(*s), &b, &fresh);
 
-	if (params->lifetime != EBCC_LIFETIME_INSTANCE || ref == NULL)
-		/* Nothing of an unrecorded load survives its process: the enclave went with it. */
-		return ebcc__error(EBCC_ERR_NOT_FOUND, "stage %s: no SGX enclave to reach without "
-				   "its ref (an enclave ends with the process that made it)",
-				   params->stage_name);
-	found = ebcc__procbound_find(&sgx_kind, host, eid);
-	if (found != NULL) {
-		*ret = (struct ebcc__sgx_stage *)found;
-		return 0;
-	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory");
-	ebcc__procbound_init(&s->bound, &sgx_kind, host);
-	s->host = host;
-	s->eid = eid;
-	s->lifetime = params->lifetime;
-	s->warm.e.fd = -1;
-	r = ebcc__procbound_parse_ref(&s->bound, ref, "sgx stage ref");
-	if (r < 0) {
-		ebcc__procbound_unref(&s->bound);
+	if (r < 0)
 		return r;
+	s = (struct ebcc__sgx_stage *)b;
+	if (fresh) {
+		s->host = host;
+		s->eid = eid;
+		s->lifetime = params->lifetime;
+		s->warm.e.fd = -1;
+		snprintf(s->name, sizeof(s->name), "stage %s of %s (SGX EID %" PRIu64 ")",
+			 params->stage_name, params->instance_id, eid);
 	}
-	snprintf(s->name, sizeof(s->name), "stage %s of %s (SGX EID %" PRIu64 ")",
-		 params->stage_name, params->instance_id, eid);
 	*ret = s;
 	return 0;
 }
