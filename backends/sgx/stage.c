@@ -208,8 +208,11 @@ static int channel_capacity_for(const struct ebcc_backend_stage_params *p, uint6
 {
 	uint64_t need = EBCC_EDGE_NEXT_MAX, answer = 2 * EBCC_FRAME_HEADER_SIZE + REPORT_FRAME;
 
-	if (need < EBCC_FRAME_HEADER_SIZE + EBCC_FRAME_TEXT_MAX)
-		need = EBCC_FRAME_HEADER_SIZE + EBCC_FRAME_TEXT_MAX; /* a LOG frame */
+	/* The largest LOG or ERROR frame, and the quoting enclave's TARGETINFO. */
+	if (need < EBCC_FRAME_HEADER_SIZE + EBCC_FRAME_ERROR_CODE_SIZE + EBCC_FRAME_TEXT_MAX)
+		need = EBCC_FRAME_HEADER_SIZE + EBCC_FRAME_ERROR_CODE_SIZE + EBCC_FRAME_TEXT_MAX;
+	if (need < EBCC_SGX_TARGETINFO_SIZE)
+		need = EBCC_SGX_TARGETINFO_SIZE;
 	if (p->max_request > need)
 		need = p->max_request;
 	if (p->max_response + answer > need)
