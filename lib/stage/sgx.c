@@ -35,13 +35,14 @@ static void put64(volatile uint8_t *p, uint64_t v)
 /* The channel of the last EENTER and its capacity, read once; NULL when it is not one. */
 static volatile uint8_t *channel(uint64_t *ret_capacity)
 {
-	uintptr_t rdi = 0, rsi = 0;
+	void *rdi = NULL;
+	size_t rsi = 0;
 	volatile uint8_t *ch;
 	uint64_t cap;
 
 	ebcc__sgx_entry_regs(&rdi, &rsi);
-	ch = (volatile uint8_t *)rdi;
-	if (ch == NULL || rsi < EBCC_SGX_CHANNEL_HEADER || !ebcc__sgx_outside_enclave((void *)rdi, rsi))
+	ch = rdi;
+	if (ch == NULL || rsi < EBCC_SGX_CHANNEL_HEADER || !ebcc__sgx_outside_enclave(rdi, rsi))
 		return NULL;
 	cap = get64(ch + EBCC_SGX_CHANNEL_CAPACITY);
 	if (cap > rsi - EBCC_SGX_CHANNEL_HEADER)

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* rdi and rsi of the EENTER that entered the enclave last. */
-void ebcc__sgx_entry_regs(uintptr_t *rdi, uintptr_t *rsi);
+/* rdi and rsi of the EENTER that entered the enclave last: the channel and its length. */
+void ebcc__sgx_entry_regs(void **rdi, size_t *rsi);
 
 /* EEXIT; returns 0 when the host has entered again, -1 when the enclave is being destroyed. */
 int ebcc__sgx_exit(void);

@@ -38,10 +38,10 @@ static void give_turn(struct enclave *e, bool enclave)
 	pthread_cond_broadcast(&turn);
 }
 
-void ebcc__sgx_entry_regs(uintptr_t *rdi, uintptr_t *rsi)
+void ebcc__sgx_entry_regs(void **rdi, size_t *rsi)
 {
 	/* No entry once the enclave is being released: the stage finds no channel. */
-	*rdi = current->call != NULL ? current->call->rdi : 0;
+	*rdi = current->call != NULL ? (void *)current->call->rdi : NULL;
 	*rsi = current->call != NULL ? current->call->rsi : 0;
 }
 
@@ -77,11 +77,12 @@ int ebcc__sgx_outside_enclave(const void *p, size_t len)
 /* The runtime's exit when main() returns: EXIT and its status in the channel. */
 static void exit_call(int status)
 {
-	uintptr_t rdi = 0, rsi = 0;
+	void *rdi = NULL;
+	size_t rsi = 0;
 	uint8_t *ch;
 
 	ebcc__sgx_entry_regs(&rdi, &rsi);
-	ch = (uint8_t *)rdi;
+	ch = rdi;
 	if (ch == NULL || rsi < EBCC_SGX_CHANNEL_HEADER + 4 ||
 	    !ebcc__sgx_outside_enclave(ch, rsi))
 		return;

@@ -49,10 +49,11 @@ static EVP_PKEY *signer, *other_signer;
 
 static uint8_t *channel(void)
 {
-	uintptr_t rdi = 0, rsi = 0;
+	void *rdi = NULL;
+	size_t rsi = 0;
 
 	ebcc__sgx_entry_regs(&rdi, &rsi);
-	return (uint8_t *)rdi;
+	return rdi;
 }
 
 /* An edge call with arg_len as given (whatever the argument's size). */
