@@ -89,10 +89,16 @@ int ebcc__channel_connect(int dir_fd, const char *name, int *ret_fd)
 
 /* ---- one exchange ------------------------------------------------------------------------- */
 
+/* What arrived beyond the bytes asked for: a stage's frames usually come several to a send, and
+ * reading them a header and a payload at a time would cost two system calls each. */
+#define READ_AHEAD 4096
+
 struct conn {
 	int fd;
 	bool has_deadline;
 	uint64_t deadline_ns;
+	size_t ahead_at, ahead_len;
+	uint8_t ahead[READ_AHEAD];
 };
 
 static uint64_t now_ns(void)
@@ -198,16 +204,27 @@ static enum xfer send_all_iov(const struct conn *c, struct iovec *iov, size_t n_
 	return XFER_OK;
 }
 
-/* Reads at most len bytes (at least one) into buf, trying before polling. */
-static enum xfer recv_some(const struct conn *c, void *buf, size_t len, size_t *got,
-			   int *ret_errno)
+/* Reads at most len bytes (at least one) into buf, trying before polling: from what was read
+ * ahead first; a short read goes through the read-ahead buffer, a long one straight to buf. */
+static enum xfer recv_some(struct conn *c, void *buf, size_t len, size_t *got, int *ret_errno)
 {
 	for (;;) {
+		bool through = len < sizeof(c->ahead);
 		ssize_t n;
 
+		if (c->ahead_len > 0) {
+			size_t take = len < c->ahead_len ? len : c->ahead_len;
+
+			memcpy(buf, c->ahead + c->ahead_at, take);
+			c->ahead_at += take;
+			c->ahead_len -= take;
+			*got += take;
+			return XFER_OK;
+		}
 		if (deadline_passed(c))
 			return XFER_TIMEOUT;
-		n = recv(c->fd, buf, len, MSG_DONTWAIT);
+		n = recv(c->fd, through ? c->ahead : buf, through ? sizeof(c->ahead) : len,
+			 MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN) {
 			enum xfer x = wait_or_fail(c, POLLIN, ret_errno);
 
@@ -223,12 +240,16 @@ static enum xfer recv_some(const struct conn *c, void *buf, size_t len, size_t *
 			*ret_errno = errno;
 			return XFER_ERROR;
 		}
-		*got += (size_t)n;
-		return XFER_OK;
+		if (!through) {
+			*got += (size_t)n;
+			return XFER_OK;
+		}
+		c->ahead_at = 0;
+		c->ahead_len = (size_t)n;
 	}
 }
 
-static enum xfer recv_exact(const struct conn *c, void *buf, size_t len, size_t *got,
+static enum xfer recv_exact(struct conn *c, void *buf, size_t len, size_t *got,
 			    int *ret_errno)
 {
 	while (*got < len) {

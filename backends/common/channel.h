@@ -72,7 +72,8 @@ int ebcc__channel_connect(int dir_fd, const char *name, int *ret_fd);
  * REPORT and RESPONSE, or ERROR, the deadline, a hangup or a protocol violation (a RESPONSE
  * without its REPORT is one). Returns 0 with ret->outcome set, or < 0 (EBCC_ERR_TOO_BIG for a
  * request above max_request, EBCC_ERR_NO_MEMORY, EBCC_ERR_IO) with the message set. On return
- * ret->log is set in every case; release it with ebcc__channel_result_clear().
+ * ret->log is set in every case; release it with ebcc__channel_result_clear(). It reads ahead of
+ * the frame at hand, so bytes after the answer may be consumed: one call per connection.
  */
 int ebcc__channel_call(int fd, const void *bind, size_t bind_len, const void *request,
 		       size_t request_len, const struct ebcc__channel_limits *limits,

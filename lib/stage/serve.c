@@ -47,25 +47,61 @@ static int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Frames up to this size go out in one send: the host wakes once per frame, not per part. */
-#define COALESCE_MAX 4096
+/* Frames gathered into one send, so that the host wakes once for all of them rather than once
+ * per frame or part: a frame that does not fit goes after what is gathered, in parts. */
+#define OUTBOX_SIZE 8192
 
+struct outbox {
+	int fd;
+	size_t len;
+	uint8_t buf[OUTBOX_SIZE];
+};
+
+static int outbox_flush(struct outbox *o)
+{
+	int r = o->len > 0 ? send_all(o->fd, o->buf, o->len) : 0;
+
+	o->len = 0;
+	return r;
+}
+
+static int outbox_add(struct outbox *o, uint8_t type, const void *head, size_t head_len,
+		      const void *body, size_t body_len)
+{
+	size_t size = EBCC_FRAME_HEADER_SIZE + head_len + body_len;
+	uint8_t *at;
+
+	if (size > sizeof(o->buf) - o->len && outbox_flush(o) < 0)
+		return -1;
+	if (size > sizeof(o->buf)) {
+		uint8_t hdr[EBCC_FRAME_HEADER_SIZE];
+
+		ebcc__frame_encode_header(hdr, type, (uint32_t)(head_len + body_len));
+		if (send_all(o->fd, hdr, sizeof(hdr)) < 0 || send_all(o->fd, head, head_len) < 0)
+			return -1;
+		return send_all(o->fd, body, body_len);
+	}
+	at = o->buf + o->len;
+	ebcc__frame_encode_header(at, type, (uint32_t)(head_len + body_len));
+	if (head_len > 0)
+		memcpy(at + EBCC_FRAME_HEADER_SIZE, head, head_len);
+	if (body_len > 0)
+		memcpy(at + EBCC_FRAME_HEADER_SIZE + head_len, body, body_len);
+	o->len += size;
+	return 0;
+}
+
+/* One frame on its own (LOG, ERROR and the opening frames). */
 static int send_frame(int fd, uint8_t type, const void *head, size_t head_len, const void *body,
 		      size_t body_len)
 {
-	uint8_t buf[EBCC_FRAME_HEADER_SIZE + COALESCE_MAX];
+	static struct outbox o;
 
-	ebcc__frame_encode_header(buf, type, (uint32_t)(head_len + body_len));
-	if (head_len + body_len <= COALESCE_MAX) {
-		if (head_len > 0)
-			memcpy(buf + EBCC_FRAME_HEADER_SIZE, head, head_len);
-		if (body_len > 0)
-			memcpy(buf + EBCC_FRAME_HEADER_SIZE + head_len, body, body_len);
-		return send_all(fd, buf, EBCC_FRAME_HEADER_SIZE + head_len + body_len);
-	}
-	if (send_all(fd, buf, EBCC_FRAME_HEADER_SIZE) < 0 || send_all(fd, head, head_len) < 0)
+	o.fd = fd;
+	o.len = 0;
+	if (outbox_add(&o, type, head, head_len, body, body_len) < 0)
 		return -1;
-	return send_all(fd, body, body_len);
+	return outbox_flush(&o);
 }
 
 /* The length of a LOG or ERROR text: at most EBCC_FRAME_TEXT_MAX bytes are sent. */
@@ -143,6 +179,7 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		       const uint8_t request_digest[32], const void *response, size_t response_len)
 {
+	static struct outbox answer; /* one thread; off the stack, which a stage may keep small */
 	uint8_t response_digest[32];
 	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX];
 	const uint8_t *public_key = ebcc__stage_key_pending();
@@ -159,13 +196,16 @@ static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		ebcc__stage_key_end(NULL, 0);
 		return send_error(fd, r, "stage: its TEE's monitor gave no report over the answer");
 	}
+	answer.fd = fd;
+	answer.len = 0;
 	if ((image != NULL &&
-	     send_frame(fd, EBCC_FRAME_IMAGE, NULL, 0, image, EBCC_FRAME_IMAGE_SIZE) < 0) ||
+	     outbox_add(&answer, EBCC_FRAME_IMAGE, NULL, 0, image, EBCC_FRAME_IMAGE_SIZE) < 0) ||
 	    (public_key != NULL &&
-	     send_frame(fd, EBCC_FRAME_KEY, NULL, 0, public_key, EBCC_FRAME_KEY_SIZE) < 0) ||
-	    send_frame(fd, EBCC_FRAME_REPORT, NULL, 0, payload,
+	     outbox_add(&answer, EBCC_FRAME_KEY, NULL, 0, public_key, EBCC_FRAME_KEY_SIZE) < 0) ||
+	    outbox_add(&answer, EBCC_FRAME_REPORT, NULL, 0, payload,
 		       EBCC_FRAME_REPORT_DATA_SIZE + report_len) < 0 ||
-	    send_frame(fd, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len) < 0) {
+	    outbox_add(&answer, EBCC_FRAME_RESPONSE, NULL, 0, response, response_len) < 0 ||
+	    outbox_flush(&answer) < 0) {
 		ebcc__stage_key_end(NULL, 0);
 		return -1;
 	}
