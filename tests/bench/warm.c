@@ -9,13 +9,17 @@
  * side fsyncs too), the state root on the normal disk and on tmpfs.
  *
  * Also measured, for the diagnosis only: the same plain exchange with the stage the library
- * started in its sandbox (its sim.sock), which separates the sandbox's cost from the library's.
+ * started in its sandbox (its sim.sock), which separates the sandbox's cost from the library's;
+ * and the tmpfs variant again with every process of both sides on one CPU. A process woken on
+ * another, idle CPU costs tens of microseconds on a small virtual machine, and where the
+ * scheduler puts each process differs from run to run: on one CPU what remains is the work.
  *
  * The meta.json timings of the measured invocations feed scenario 3 (phases.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +38,19 @@ struct variant {
 	const char *durability;
 	const char *artifacts;
 	bool target; /* the performance target applies (default settings) */
+	bool one_cpu; /* every process of both sides on the CPU the bench runs on */
 };
 
 static const struct variant variants[] = {
-	{ "disk-full", "disk, artifacts=full, durability=none", false, "none", "full", true },
+	{ "disk-full", "disk, artifacts=full, durability=none", false, "none", "full", true, false },
 	{ "disk-digests", "disk, artifacts=digests, durability=none", false, "none", "digests",
+	  false, false },
+	{ "disk-fsync", "disk, artifacts=full, durability=fsync", false, "fsync", "full", false,
 	  false },
-	{ "disk-fsync", "disk, artifacts=full, durability=fsync", false, "fsync", "full", false },
-	{ "tmpfs-full", "tmpfs, artifacts=full, durability=none", true, "none", "full", true },
+	{ "tmpfs-full", "tmpfs, artifacts=full, durability=none", true, "none", "full", true,
+	  false },
+	{ "tmpfs-one-cpu", "tmpfs, artifacts=full, durability=none, every process on one CPU", true,
+	  "none", "full", false, true },
 };
 #define N_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -244,6 +253,25 @@ out:
 	return r;
 }
 
+/* measure(), for a one_cpu variant with the bench and so everything it starts on one CPU. */
+static int measure_on(const struct bench_opts *o, const struct variant *v, const char *scratch,
+		      struct measured *m, char **ret_stage_dir)
+{
+	cpu_set_t all, one;
+	int cpu = sched_getcpu(), r;
+
+	if (!v->one_cpu)
+		return measure(o, v, scratch, m, ret_stage_dir);
+	CPU_ZERO(&one);
+	CPU_SET(cpu >= 0 ? cpu : 0, &one);
+	if (sched_getaffinity(0, sizeof(all), &all) < 0 || sched_setaffinity(0, sizeof(one), &one) < 0)
+		return fail_errno("sched_setaffinity");
+	r = measure(o, v, scratch, m, ret_stage_dir);
+	if (sched_setaffinity(0, sizeof(all), &all) < 0 && r == 0)
+		r = fail_errno("sched_setaffinity (restoring the bench's CPUs)");
+	return r;
+}
+
 static void show(const struct variant *v, const struct measured *m, const char *fstype)
 {
 	struct summary e, w;
@@ -310,7 +338,7 @@ int bench_warm(const struct bench_opts *o)
 		fs_describe(scratch, fstype, sizeof(fstype), source, sizeof(source));
 		pathf(titles[i], sizeof(titles[i]), "%s: state root on %s (%s, %s)", v->what,
 			 fstype, source, parent);
-		if (measure(o, v, scratch, &m, &stage_dir) < 0) {
+		if (measure_on(o, v, scratch, &m, &stage_dir) < 0) {
 			if (show_warm)
 				report_skip(v->key, v->what, "failed (see the message above)");
 			r = -1;
