@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Time as the library records it: monotonic nanoseconds for timings, RFC 3339 for humans. */
-#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "ebcc-base.h"
@@ -13,17 +13,75 @@ uint64_t ebcc__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The inverse of days_from_civil() below: year, month and day of a count of days since
+ * 1970-01-01 (proleptic Gregorian). */
+static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*ret_d = doy - (153 * mp + 2) / 5 + 1;
+	*ret_m = mp < 10 ? mp + 3 : mp - 9;
+	*ret_y = (int64_t)yoe + era * 400 + (*ret_m <= 2);
+}
+
+static char *put_digits(char *at, uint64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		at[i] = (char)('0' + v % 10);
+	return at + width;
+}
+
+/* Digit by digit rather than through strftime() and snprintf(): this is on every invocation's
+ * path, and needs neither a locale nor the time zone. Years past 9999 are not written. */
+void ebcc__format_time(const struct timespec *ts, char *buf, size_t size)
+{
+	char text[EBCC_TIME_TEXT_SIZE], *at = text;
+	int64_t days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400, year;
+	unsigned month, day;
+
+	if (size == 0)
+		return;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	if (year < 0 || year > 9999) {
+		buf[0] = '\0';
+		return;
+	}
+	at = put_digits(at, (uint64_t)year, 4);
+	*at++ = '-';
+	at = put_digits(at, month, 2);
+	*at++ = '-';
+	at = put_digits(at, day, 2);
+	*at++ = 'T';
+	at = put_digits(at, (uint64_t)secs / 3600, 2);
+	*at++ = ':';
+	at = put_digits(at, (uint64_t)secs / 60 % 60, 2);
+	*at++ = ':';
+	at = put_digits(at, (uint64_t)secs % 60, 2);
+	*at++ = '.';
+	at = put_digits(at, (uint64_t)ts->tv_nsec % 1000000000u, 9);
+	*at++ = 'Z';
+	*at = '\0';
+	memcpy(buf, text, size < sizeof(text) ? size - 1 : sizeof(text));
+	buf[size < sizeof(text) ? size - 1 : sizeof(text) - 1] = '\0';
+}
+
 void ebcc__format_time_now(char *buf, size_t size)
 {
 	struct timespec ts;
-	struct tm tm;
-	char date[24];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	if (strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		date[0] = '\0';
-	snprintf(buf, size, "%.19s.%09dZ", date, (int)(ts.tv_nsec % 1000000000));
+	ebcc__format_time(&ts, buf, size);
 }
 
 static bool digits(const char *s, size_t n, int *ret)

@@ -289,8 +289,12 @@ void ebcc__evidence_show(const char *s, size_t len, char out[EBCC_EVIDENCE_SHOW_
 
 /* ---- time (lib/base/clock.c) ------------------------------------------------------------ */
 
-/* Monotonic nanoseconds, and the current time as RFC 3339 UTC (lib/base/clock.c). */
+/* Monotonic nanoseconds, and a time (or now) as RFC 3339 UTC with nanoseconds,
+ * "2026-12-07T22:51:02.123456789Z" (cut to size; "" past the year 9999). */
+#define EBCC_TIME_TEXT_SIZE 31
 uint64_t ebcc__now_ns(void);
+struct timespec;
+void ebcc__format_time(const struct timespec *ts, char *buf, size_t size);
 void ebcc__format_time_now(char *buf, size_t size);
 /* Parses an RFC 3339 date-time ("2024-05-01T12:00:00Z", "...T12:00:00.5+02:00") of len bytes
  * into seconds since the epoch (fractions dropped). -1 when it is not one. */

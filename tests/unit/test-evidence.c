@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -1442,6 +1443,41 @@ static int check_text(const char *text)
 	return r;
 }
 
+/* The times meta.json and state.json record, against gmtime_r(), and read back. */
+static void formatted_times(void **state)
+{
+	static const int64_t fixed[] = { 0, -1, 951782400 /* 2000-02-29 */, 4107542399 /* 2100-02-28T23:59:59 */,
+					 253402300799 /* 9999-12-31T23:59:59 */, -62135596800 /* 0001-01-01 */ };
+	uint64_t x = 0x9e3779b97f4a7c15u;
+	char ours[EBCC_TIME_TEXT_SIZE], theirs[64], cut[8];
+
+	(void)state;
+	for (size_t i = 0; i < 20000; i++) {
+		struct timespec ts;
+		struct tm tm;
+		int64_t back;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ts.tv_sec = i < sizeof(fixed) / sizeof(fixed[0]) ? fixed[i]
+								 : (time_t)(x % 253402300800u) - 62135596800;
+		ts.tv_nsec = (long)(x % 1000000000u);
+		ebcc__format_time(&ts, ours, sizeof(ours));
+		assert_non_null(gmtime_r(&ts.tv_sec, &tm));
+		snprintf(theirs, sizeof(theirs), "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ts.tv_nsec);
+		assert_string_equal(ours, theirs);
+		assert_int_equal(ebcc__rfc3339_parse(ours, strlen(ours), &back), 0);
+		assert_int_equal(back, ts.tv_sec);
+	}
+	ebcc__format_time(&(struct timespec){ .tv_sec = 253402300800 }, ours, sizeof(ours));
+	assert_string_equal(ours, ""); /* the year 10000 */
+	ebcc__format_time(&(struct timespec){ .tv_sec = 0 }, cut, sizeof(cut));
+	assert_string_equal(cut, "1970-01");
+}
+
 /* The policy's verification_time: RFC 3339 as written by Intel's and AMD's collateral. */
 static void rfc3339_times(void **state)
 {
@@ -1549,6 +1585,7 @@ int main(void)
 		cmocka_unit_test(reference_counting),
 		cmocka_unit_test(json_text_checks),
 		cmocka_unit_test(rfc3339_times),
+		cmocka_unit_test(formatted_times),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
