@@ -84,13 +84,13 @@ static int meta_json(const struct ebcc_artifact *a, bool store_bodies, uint64_t 
 		     "%s%s%s%s  \"nonce\": \"%s\",\n%s%s  \"log_size\": %zu,\n"
 		     "  \"timings_ns\": {\n    \"validate\": %" PRIu64 ",\n    \"eid\": %" PRIu64 ",\n"
 		     "    \"dispatch\": %" PRIu64 ",\n    \"report\": %" PRIu64 ",\n"
-		     "    \"persist\": %" PRIu64 "\n  }\n}\n",
+		     "    \"teardown\": %" PRIu64 ",\n    \"persist\": %" PRIu64 "\n  }\n}\n",
 		     a->seq, a->instance, a->stage, a->backend, ebcc__lifetime_name(a->lifetime), eid,
 		     a->measurement, a->started, a->error_code == 0 ? "ok" : "error",
 		     error != NULL ? error : "", a->trace_id != NULL ? "  \"trace_id\": \"" : "",
 		     a->trace_id != NULL ? a->trace_id : "", a->trace_id != NULL ? "\",\n" : "",
 		     nonce, request, response, a->log_len, a->ns_validate,
-		     a->ns_eid, a->ns_dispatch, a->ns_report, persist_ns);
+		     a->ns_eid, a->ns_dispatch, a->ns_report, a->ns_teardown, persist_ns);
 	return n < 0 ? ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory") : 0;
 }
 

@@ -684,7 +684,7 @@ struct ebcc_artifact {
 	int error_code; /* 0, or why it failed */
 	const char *error_message;
 	const char *trace_id; /* the caller's (checked: needs no JSON escape), or NULL */
-	uint64_t ns_validate, ns_eid, ns_dispatch, ns_report;
+	uint64_t ns_validate, ns_eid, ns_dispatch, ns_report, ns_teardown;
 };
 
 struct ebcc_artifact_policy {

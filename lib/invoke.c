@@ -3,8 +3,8 @@
  * One stage invocation: validate, allocate the sequence number, dispatch to the backend with
  * the binding's fields, check the report_data the stage bound against the one computed over
  * the bytes the library saw, take the report (from the protected side, or for a host inside
- * the TEE from stage_report()), persist the artifacts, hand back the invocation. Also the
- * stage's description.
+ * the TEE from stage_report()), tear down a stage loaded for this invocation, persist the
+ * artifacts, hand back the invocation. Also the stage's description.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,6 +72,17 @@ static void call_finish(struct call *c)
 	ebcc__state_free(c->st);
 }
 
+/* A stage loaded for this invocation is done with once its answer (and report) is in: it goes
+ * before the artifacts are written, timed on its own (the sandbox's cost, not the files'). */
+static void teardown(struct call *c)
+{
+	if (!c->loaded_here || c->handle == NULL)
+		return;
+	(void)ebcc__stage_unload(&c->session, c->handle);
+	c->handle = NULL;
+	c->a.ns_teardown = lap(c);
+}
+
 /* A failed invocation that got a sequence number still leaves meta.json and log.txt. */
 static int record_failure(struct call *c, int r)
 {
@@ -94,6 +105,7 @@ static int record_failure(struct call *c, int r)
 	c->a.evidence_json = NULL;
 	c->a.has_response = false;
 	c->a.ns_dispatch += lap(c);
+	teardown(c);
 	if (ebcc__artifacts_persist(c->stage_dir_fd, &c->a, &c->policy) < 0)
 		ebcc__log_warning(c->inst->ctx, "composite %s: stage %s: recording failed invocation "
 				  "%" PRIu64 ": %s",
@@ -485,6 +497,7 @@ EBCC_EXPORT int ebcc_stage_invoke_with(struct ebcc_instance *inst, const char *s
 		goto out;
 	}
 	c.a.ns_report = lap(&c);
+	teardown(&c);
 
 	c.a.response = c.inv.response.data;
 	c.a.response_len = c.inv.response.len;

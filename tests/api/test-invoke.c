@@ -309,6 +309,7 @@ static void artifacts_match_what_was_exchanged(void **state)
 	assert_non_null(strstr(evidence, digest));
 	assert_non_null(strstr(meta, "\"status\": \"ok\""));
 	assert_non_null(strstr(meta, "\"dispatch\": "));
+	assert_non_null(strstr(meta, "\"teardown\": 0,")); /* a warm stage stays */
 	assert_non_null(strstr(meta, "\"persist\": "));
 	free(request);
 	free(response);
@@ -447,13 +448,17 @@ static void invocation_lifetime_gets_fresh_eids(void **state)
 	struct ebcc_invocation *b = invoke(f, "fresh", "two", NULL);
 	char *meta_a = read_artifact(f, "fresh", 1, "meta.json", NULL);
 	char *meta_b = read_artifact(f, "fresh", 2, "meta.json", NULL);
-	long eid_a, eid_b;
+	long eid_a, eid_b, teardown;
 
 	assert_non_null(meta_a);
 	assert_non_null(meta_b);
 	assert_int_equal(sscanf(strstr(meta_a, "\"eid\": "), "\"eid\": %ld", &eid_a), 1);
 	assert_int_equal(sscanf(strstr(meta_b, "\"eid\": "), "\"eid\": %ld", &eid_b), 1);
 	assert_true(eid_a != eid_b);
+	/* Its own stage went before the artifacts were written, and was timed. */
+	assert_int_equal(sscanf(strstr(meta_a, "\"teardown\": "), "\"teardown\": %ld", &teardown),
+			 1);
+	assert_true(teardown > 0);
 	free(meta_a);
 	free(meta_b);
 	ebcc_invocation_unref(a);

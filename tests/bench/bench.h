@@ -212,9 +212,10 @@ void phases_report(const char *key, const char *title, const struct phase_set *p
 #define PHASE_EID (1u << 1)
 #define PHASE_DISPATCH (1u << 2)
 #define PHASE_REPORT (1u << 3)
-#define PHASE_PERSIST (1u << 4)
-/* Appends, per invocation, the whole call minus the phases in mask to ret. */
-int phases_without(const struct phase_set *p, unsigned mask, struct samples *ret);
+#define PHASE_TEARDOWN (1u << 4)
+#define PHASE_PERSIST (1u << 5)
+/* Appends, per invocation, the sum of the phases in mask to ret. */
+int phases_only(const struct phase_set *p, unsigned mask, struct samples *ret);
 void phases_free(struct phase_set *p);
 
 /* lifecycle peers (peers.c): crun run and runc run of /bin/true in a busybox container. */

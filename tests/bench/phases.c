@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Where an invocation's time goes: meta.json of every measured invocation gives timings_ns for
- * validate, eid, dispatch, report and persist; the caller's own clock around
+ * validate, eid, dispatch, report, teardown (of a stage loaded for the call) and persist; the caller's own clock around
  * ebcc_stage_invoke() + ebcc_invocation_unref() gives the whole call, and the difference is
  * what lies outside the timed phases (argument checks, the clock reads, building the returned
  * invocation, freeing it). The library's persist timing ends when meta.json is composed, so
@@ -17,12 +17,14 @@
 
 #include "bench.h"
 
-static const char *const phase_keys[] = { "validate", "eid", "dispatch", "report", "persist" };
+static const char *const phase_keys[] = { "validate", "eid",	  "dispatch",
+					   "report",   "teardown", "persist" };
 static const char *const phase_labels[] = {
 	"validate (state, status, sizes, seq allocation)",
 	"EID allocation / attach (stage load when per-invocation)",
 	"dispatch (the exchange with the stage)",
 	"report (digests, report_data, signature, evidence)",
+	"teardown (of a stage loaded for the invocation)",
 	"persist (artifact files, rename)",
 };
 #define N_PHASES (sizeof(phase_keys) / sizeof(phase_keys[0]))
@@ -109,15 +111,15 @@ int phases_collect(const char *stage_dir, uint64_t first, const struct samples *
 	return 0;
 }
 
-int phases_without(const struct phase_set *p, unsigned mask, struct samples *ret)
+int phases_only(const struct phase_set *p, unsigned mask, struct samples *ret)
 {
 	for (size_t k = 0; k < p->call.n; k++) {
-		uint64_t left = p->call.v[k];
+		uint64_t sum = 0;
 
 		for (size_t i = 0; i < N_PHASES; i++)
 			if (mask & (1u << i))
-				left = left > p->phase[i].v[k] ? left - p->phase[i].v[k] : 0;
-		if (samples_add(ret, left) < 0)
+				sum += p->phase[i].v[k];
+		if (samples_add(ret, sum) < 0)
 			return -1;
 	}
 	return 0;
