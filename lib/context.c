@@ -169,7 +169,10 @@ struct ebcc__sandbox_pool *ebcc__context_sandbox_pool(struct ebcc_context *ctx)
 	struct ebcc__sandbox_pool *pool;
 
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->sandbox_pool == NULL && ctx->opts.sandbox_pool > 0)
+	/* Made even with no sandboxes to keep (sandbox_pool=0): it then only reaps the stages
+	 * and monitors that invocations ended, at its next use, so that no call waits for their
+	 * exit. */
+	if (ctx->sandbox_pool == NULL)
 		(void)ebcc__sandbox_pool_new(ctx->opts.sandbox_pool, ctx->opts.sandbox_pool_idle_ms,
 					     &ctx->sandbox_pool);
 	else

@@ -93,7 +93,8 @@ struct ebcc_context {
 	struct ebcc__sandbox_pool *sandbox_pool;
 };
 
-/* The context's sandbox pool as its options configure it, or NULL (none wanted, or no memory). */
+/* The context's sandbox pool as its options configure it (with sandbox_pool=0 it keeps no
+ * sandboxes and only reaps what invocations ended), or NULL when out of memory. */
 struct ebcc_backend_env;
 struct ebcc__sandbox_pool *ebcc__context_sandbox_pool(struct ebcc_context *ctx);
 /* The same for a backend environment the core made; NULL for any other. The built-in

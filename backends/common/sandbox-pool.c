@@ -70,9 +70,9 @@ int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox
 {
 	struct ebcc__sandbox_pool *pool;
 
-	if (size == 0 || size > EBCC_SANDBOX_POOL_MAX || idle_ms == 0)
+	if (size > EBCC_SANDBOX_POOL_MAX || idle_ms == 0)
 		return ebcc__error(EBCC_ERR_INVALID_ARG,
-				   "sandbox pool: size %u not in 1..%d, or an idle limit of 0", size,
+				   "sandbox pool: size %u not in 0..%d, or an idle limit of 0", size,
 				   EBCC_SANDBOX_POOL_MAX);
 	pool = calloc(1, sizeof(*pool));
 	if (pool == NULL)
@@ -394,7 +394,9 @@ void ebcc__sandbox_pool_stats(struct ebcc__sandbox_pool *pool, struct ebcc__sand
 static bool take_locked(struct ebcc__sandbox_pool *pool, int kind, struct parked *ret)
 {
 	drain(pool, false);
-	if (pool->n[kind] == 0 || pool->size == 0) {
+	if (pool->size == 0)
+		return false; /* keeping none: not a miss */
+	if (pool->n[kind] == 0) {
 		if (kind == KIND_SANDBOX)
 			pool->stats.misses++;
 		else

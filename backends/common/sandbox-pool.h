@@ -36,8 +36,9 @@ struct ebcc__spawn_record;
 #define EBCC_SANDBOX_POOL_IDLE_DEFAULT_MS 10000
 #define EBCC_SANDBOX_POOL_IDLE_MAX_MS 3600000
 
-/* size: sandboxes kept ready (1..EBCC_SANDBOX_POOL_MAX); idle_ms: how long one may wait
- * unused before it is ended. Nothing is started before the first spawn from the pool.
+/* size: sandboxes kept ready (0..EBCC_SANDBOX_POOL_MAX; 0: none, the pool only reaps what it
+ * adopts); idle_ms: how long one may wait unused before it is ended. Nothing is started before
+ * the first spawn from the pool.
  * Errors: EBCC_ERR_INVALID_ARG, EBCC_ERR_NO_MEMORY. */
 int ebcc__sandbox_pool_new(unsigned size, unsigned idle_ms, struct ebcc__sandbox_pool **ret);
 

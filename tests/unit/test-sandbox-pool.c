@@ -299,14 +299,18 @@ static void isolation_is_the_same(void **state)
 		struct json_object *probe, *sandbox, *o, *v;
 		pid_t pid_direct, pid_pooled;
 
-		/* Off by default: no pool, the stage is spawned on the spot. */
-		assert_null(ebcc__context_sandbox_pool(p->ctx));
-		load(p, &direct);
-		iso_direct = isolation_of(&direct, &pid_direct);
-
-		set_pool(p, "2", NULL);
+		/* Off by default: the pool keeps nothing, the stage is spawned on the spot. */
 		pool = ebcc__context_sandbox_pool(p->ctx);
 		assert_non_null(pool);
+		load(p, &direct);
+		iso_direct = isolation_of(&direct, &pid_direct);
+		ebcc__sandbox_pool_stats(pool, &st);
+		assert_int_equal(st.made, 0);
+		assert_int_equal(st.hits, 0);
+		assert_int_equal(st.ready, 0);
+
+		set_pool(p, "2", NULL);
+		assert_true(ebcc__context_sandbox_pool(p->ctx) == pool);
 		load(p, &first); /* the first demand: a miss, and the pool fills */
 		unload(p, &first);
 		wait_ready(pool, 2);
