@@ -95,7 +95,7 @@ static int outbox_add(struct outbox *o, uint8_t type, const void *head, size_t h
 static int send_frame(int fd, uint8_t type, const void *head, size_t head_len, const void *body,
 		      size_t body_len)
 {
-	static struct outbox o;
+	struct outbox o;
 
 	o.fd = fd;
 	o.len = 0;
@@ -179,7 +179,7 @@ static int read_bind(int fd, uint8_t *bind, size_t *ret_len)
 static int send_answer(int fd, const uint8_t *bind, size_t bind_len,
 		       const uint8_t request_digest[32], const void *response, size_t response_len)
 {
-	static struct outbox answer; /* one thread; off the stack, which a stage may keep small */
+	struct outbox answer;
 	uint8_t response_digest[32];
 	uint8_t payload[EBCC_FRAME_REPORT_DATA_SIZE + EBCC_ATTEST_REPORT_MAX];
 	const uint8_t *public_key = ebcc__stage_key_pending();
