@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The sealed-secret codec (sealformat.h): libc only, shared with the stage library. */
+/* The sealed-secret codec (sealformat.h): libc and the frame codec only, shared with the stage
+ * library. */
 #include <string.h>
 
+#include "base/frame.h"
 #include "sealformat.h"
 
 static const char *const field_names[EBCC_SEAL_FIELDS] = {
@@ -15,18 +17,6 @@ static const size_t field_sizes[EBCC_SEAL_FIELDS] = {
 };
 static const size_t field_max[3] = { 1024, 64, 256 };
 
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 int ebcc__seal_decode(const uint8_t *buf, size_t len, struct ebcc_seal_blob *ret)
 {
@@ -38,12 +28,12 @@ int ebcc__seal_decode(const uint8_t *buf, size_t len, struct ebcc_seal_blob *ret
 		return EBCC_SEAL_BAD_MAGIC;
 	if (len < pos)
 		return EBCC_SEAL_TRUNCATED;
-	if (get_be32(buf + EBCC_SEAL_MAGIC_SIZE) != EBCC_SEAL_VERSION)
+	if (ebcc__frame_get_be32(buf + EBCC_SEAL_MAGIC_SIZE) != EBCC_SEAL_VERSION)
 		return EBCC_SEAL_BAD_VERSION;
 	for (int i = 0; i < EBCC_SEAL_FIELDS; i++) {
 		if (len - pos < 4)
 			return EBCC_SEAL_TRUNCATED;
-		n[i] = get_be32(buf + pos);
+		n[i] = ebcc__frame_get_be32(buf + pos);
 		if (i == EBCC_SEAL_FIELDS - 1)
 			ret->ad_len = pos;
 		pos += 4;
@@ -92,17 +82,17 @@ size_t ebcc__seal_encode_header(const struct ebcc_seal_blob *b, uint8_t *out, si
 	if (cap < pos + 4)
 		return 0;
 	memcpy(out, EBCC_SEAL_MAGIC, EBCC_SEAL_MAGIC_SIZE);
-	put_be32(out + EBCC_SEAL_MAGIC_SIZE, EBCC_SEAL_VERSION);
+	ebcc__frame_put_be32(out + EBCC_SEAL_MAGIC_SIZE, EBCC_SEAL_VERSION);
 	for (int i = 0; i < EBCC_SEAL_FIELDS - 1; i++) {
 		if (cap - pos < 4 + lens[i] || lens[i] > UINT32_MAX)
 			return 0;
-		put_be32(out + pos, (uint32_t)lens[i]);
+		ebcc__frame_put_be32(out + pos, (uint32_t)lens[i]);
 		memcpy(out + pos + 4, data[i], lens[i]);
 		pos += 4 + lens[i];
 	}
 	if (cap - pos < 4 || b->ciphertext_len > EBCC_SEAL_SECRET_MAX)
 		return 0;
-	put_be32(out + pos, (uint32_t)(b->ciphertext_len + EBCC_SEAL_TAG_SIZE));
+	ebcc__frame_put_be32(out + pos, (uint32_t)(b->ciphertext_len + EBCC_SEAL_TAG_SIZE));
 	return pos;
 }
 

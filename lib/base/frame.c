@@ -85,6 +85,14 @@ uint32_t ebcc__frame_get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+void ebcc__frame_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* Six length-prefixed fields filling the payload exactly, the third and fourth of 8 bytes. */
 static bool bind_well_formed(const uint8_t *p, size_t len)
 {
@@ -176,10 +184,7 @@ void ebcc__frame_encode_error_code(uint8_t out[EBCC_FRAME_ERROR_CODE_SIZE], int3
 
 void ebcc__frame_put_field(uint8_t *out, const void *data, uint32_t len)
 {
-	out[0] = (uint8_t)(len >> 24);
-	out[1] = (uint8_t)(len >> 16);
-	out[2] = (uint8_t)(len >> 8);
-	out[3] = (uint8_t)len;
+	ebcc__frame_put_be32(out, len);
 	if (len > 0)
 		memcpy(out + 4, data, len);
 }

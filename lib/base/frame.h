@@ -162,8 +162,9 @@ size_t ebcc__frame_encode_bind(const struct ebcc_frame_bind *b, uint8_t *out, si
 
 /* Encodes F(x) = u32be(len) || x at out (4 + len bytes). */
 void ebcc__frame_put_field(uint8_t *out, const void *data, uint32_t len);
-/* The big-endian 32-bit number at p (the fields' length prefixes). */
+/* The big-endian 32-bit number at p (the fields' length prefixes), and its writer. */
 uint32_t ebcc__frame_get_be32(const uint8_t *p);
+void ebcc__frame_put_be32(uint8_t *p, uint32_t v);
 
 /* A static description of a decoder status, for messages. */
 const char *ebcc__frame_status_text(int status);

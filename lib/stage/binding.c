@@ -24,9 +24,9 @@ void ebcc__stage_sha256(const void *data, size_t len, uint8_t out[32])
 
 static void put_field(br_sha512_context *c, const void *data, uint32_t len)
 {
-	uint8_t prefix[4] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-			      (uint8_t)len };
+	uint8_t prefix[4];
 
+	ebcc__frame_put_be32(prefix, len);
 	br_sha512_update(c, prefix, sizeof(prefix));
 	br_sha512_update(c, data, len);
 }
