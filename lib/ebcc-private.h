@@ -441,7 +441,8 @@ void ebcc__anchor_stop_at_gate(int dir_fd, int timeout_ms);
  * ebcc_instance_start() has opened it, it is gone. */
 bool ebcc__anchor_gate_exists(int dir_fd);
 /* The exit record: {"exitStatus":N}, N as waitpid() encodes it. Reading gives
- * EBCC_ERR_NOT_FOUND while there is none. */
+ * EBCC_ERR_NOT_FOUND while there is none, without setting a message (the callers take it as
+ * the usual case). */
 int ebcc__exit_record_write(int dir_fd, int status, bool durable);
 int ebcc__exit_record_read(int dir_fd, int *ret_status);
 
