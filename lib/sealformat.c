@@ -17,7 +17,6 @@ static const size_t field_sizes[EBCC_SEAL_FIELDS] = {
 };
 static const size_t field_max[3] = { 1024, 64, 256 };
 
-
 int ebcc__seal_decode(const uint8_t *buf, size_t len, struct ebcc_seal_blob *ret)
 {
 	const uint8_t *at[EBCC_SEAL_FIELDS];

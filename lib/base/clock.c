@@ -45,6 +45,7 @@ void ebcc__format_time(const struct timespec *ts, char *buf, size_t size)
 	char text[EBCC_TIME_TEXT_SIZE], *at = text;
 	int64_t days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400, year;
 	unsigned month, day;
+	size_t n;
 
 	if (size == 0)
 		return;
@@ -71,9 +72,9 @@ void ebcc__format_time(const struct timespec *ts, char *buf, size_t size)
 	*at++ = '.';
 	at = put_digits(at, (uint64_t)ts->tv_nsec % 1000000000u, 9);
 	*at++ = 'Z';
-	*at = '\0';
-	memcpy(buf, text, size < sizeof(text) ? size - 1 : sizeof(text));
-	buf[size < sizeof(text) ? size - 1 : sizeof(text) - 1] = '\0';
+	n = size - 1 < (size_t)(at - text) ? size - 1 : (size_t)(at - text);
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 }
 
 void ebcc__format_time_now(char *buf, size_t size)

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Where an invocation's time goes: meta.json of every measured invocation gives timings_ns for
- * validate, eid, dispatch, report, teardown (of a stage loaded for the call) and persist; the caller's own clock around
- * ebcc_stage_invoke() + ebcc_invocation_unref() gives the whole call, and the difference is
- * what lies outside the timed phases (argument checks, the clock reads, building the returned
- * invocation, freeing it). The library's persist timing ends when meta.json is composed, so
+ * validate, eid, dispatch, report, teardown (of a stage loaded for the call) and persist; the
+ * caller's own clock around ebcc_stage_invoke() + ebcc_invocation_unref() gives the whole
+ * call, and the difference is what lies outside the timed phases (argument checks, the clock
+ * reads, building the returned invocation, freeing it). The library's persist timing ends when meta.json is composed, so
  * writing meta.json itself, the rename that publishes the invocation and, with durability, the
  * directory fsyncs fall outside the phases too. Shares are of the median whole call.
  */
@@ -17,8 +17,9 @@
 
 #include "bench.h"
 
-static const char *const phase_keys[] = { "validate", "eid",	  "dispatch",
-					   "report",   "teardown", "persist" };
+static const char *const phase_keys[] = {
+	"validate", "eid", "dispatch", "report", "teardown", "persist",
+};
 static const char *const phase_labels[] = {
 	"validate (state, status, sizes, seq allocation)",
 	"EID allocation / attach (stage load when per-invocation)",

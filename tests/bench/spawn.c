@@ -10,9 +10,10 @@
  * Two ratios: the whole invocation against the whole floor (spawn + exchange + signature +
  * files), and the spawn part alone — the call's eid, dispatch and teardown phases (meta.json):
  * EID allocation, sandboxed spawn, run, the report its monitor makes inside the exchange, and
- * teardown — against the raw spawn + exchange + wait and the raw report. A third side, interleaved with the two (the order rotating each
- * round), is the same stage in a context whose sandbox pool is on (sandbox_pool=2): its
- * sandboxes are made by the pool's thread between calls.
+ * teardown — against the raw spawn + exchange + wait and the raw report. A third side,
+ * interleaved with the two (the order rotating each round), is the same stage in a context
+ * whose sandbox pool is on (sandbox_pool=2): its sandboxes are made by the pool's thread
+ * between calls.
  */
 #include <fcntl.h>
 #include <inttypes.h>

@@ -258,10 +258,11 @@ static int measure_on(const struct bench_opts *o, const struct variant *v, const
 		      struct measured *m, char **ret_stage_dir)
 {
 	cpu_set_t all, one;
-	int cpu = sched_getcpu(), r;
+	int cpu, r;
 
 	if (!v->one_cpu)
 		return measure(o, v, scratch, m, ret_stage_dir);
+	cpu = sched_getcpu();
 	CPU_ZERO(&one);
 	CPU_SET(cpu >= 0 ? cpu : 0, &one);
 	if (sched_getaffinity(0, sizeof(all), &all) < 0 || sched_setaffinity(0, sizeof(one), &one) < 0)
