@@ -91,6 +91,9 @@ int ebcc__random_hex(char *buf, size_t bytes);
 int ebcc__read_all(int fd, size_t max, const char *display, char **ret_data, size_t *ret_len);
 int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t max,
 		       char **ret_data, size_t *ret_len);
+/* The same for a file whose absence is the usual case: then EBCC_ERR_NOT_FOUND, no message. */
+int ebcc__file_read_optional_at(int dir_fd, const char *name, const char *display, size_t max,
+				char **ret_data, size_t *ret_len);
 /* Writes all of data; returns 0 or -errno. */
 int ebcc__write_all(int fd, const void *data, size_t len);
 /* Temp file in the same directory, fsync (when durable), rename over name, fsync directory. */

@@ -95,13 +95,15 @@ int ebcc__read_all(int fd, size_t max, const char *display, char **ret_data, siz
 	return 0;
 }
 
-int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t max,
-		       char **ret_data, size_t *ret_len)
+static int read_at(int dir_fd, const char *name, const char *display, size_t max,
+		   bool quiet_absent, char **ret_data, size_t *ret_len)
 {
 	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
 							     O_NONBLOCK);
 	int r;
 
+	if (fd < 0 && errno == ENOENT && quiet_absent)
+		return EBCC_ERR_NOT_FOUND;
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return ebcc__error(EBCC_ERR_PERMISSION,
@@ -112,6 +114,18 @@ int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t
 	/* The library's own files: anything but a regular file (a FIFO, a device) was put there
 	 * by someone else. */
 	return r == EBCC_ERR_INVALID_ARG ? EBCC_ERR_CORRUPT : r;
+}
+
+int ebcc__file_read_at(int dir_fd, const char *name, const char *display, size_t max,
+		       char **ret_data, size_t *ret_len)
+{
+	return read_at(dir_fd, name, display, max, false, ret_data, ret_len);
+}
+
+int ebcc__file_read_optional_at(int dir_fd, const char *name, const char *display, size_t max,
+				char **ret_data, size_t *ret_len)
+{
+	return read_at(dir_fd, name, display, max, true, ret_data, ret_len);
 }
 
 int ebcc__write_all(int fd, const void *data, size_t len)
