@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,20 @@ static void scratch_remove(void *arg)
 	free(path);
 }
 
+/* Writes back what earlier scenarios left on this file system (their files, and the removal
+ * of their scratch directories), so that a scenario's figures do not carry their disk work: on
+ * ext4 a lifecycle measured right after the warm scenario's thousands of files took 18 ms
+ * against 9 ms when measured alone. */
+static void settle_disk(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)syncfs(fd);
+		close(fd);
+	}
+}
+
 char *scratch_dir(const char *parent, const char *tag, int *ret_handle)
 {
 	char *path;
@@ -173,5 +188,8 @@ char *scratch_dir(const char *parent, const char *tag, int *ret_handle)
 		return NULL;
 	}
 	*ret_handle = cleanup_push(scratch_remove, path);
-	return *ret_handle < 0 ? NULL : path;
+	if (*ret_handle < 0)
+		return NULL;
+	settle_disk(path);
+	return path;
 }
