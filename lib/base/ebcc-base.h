@@ -96,8 +96,7 @@ int ebcc__file_read_optional_at(int dir_fd, const char *name, const char *displa
 				char **ret_data, size_t *ret_len);
 /* Writes all of data; returns 0 or -errno. */
 int ebcc__write_all(int fd, const void *data, size_t len);
-/* Temp file in the same directory, fsync (when durable), put in name's place (replace_at in
- * fileio.c: exchanged, not renamed over, without durability), fsync directory. */
+/* Temp file in the same directory, fsync (when durable), rename over name, fsync directory. */
 int ebcc__file_write_atomic(int dir_fd, const char *name, const void *data, size_t len,
 			    mode_t mode, bool durable, const char *display);
 /* Opens a directory (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC); a symlink is EBCC_ERR_PERMISSION. */

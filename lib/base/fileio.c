@@ -10,8 +10,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "ebcc-base.h"
 
@@ -147,29 +145,6 @@ int ebcc__write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/*
- * Puts tmp in name's place; 0 or -errno. Without durability, an existing name is exchanged
- * with tmp and the old file unlinked, rather than renamed over: ext4 (auto_da_alloc) starts
- * writing a file back when it replaces another by rename, which costs 150-900 us per state
- * write on a virtual disk, and durability=none asks for nothing to be written back. With
- * durability the data is already fsync'ed, so the plain rename costs nothing extra.
- */
-static int replace_at(int dir_fd, const char *tmp, const char *name, bool durable)
-{
-	if (!durable && syscall(SYS_renameat2, dir_fd, tmp, dir_fd, name, RENAME_EXCHANGE) == 0) {
-		if (unlinkat(dir_fd, tmp, 0) == 0 || errno == ENOENT)
-			return 0;
-		/* What was at name is not a file (a directory): put it back, as rename would
-		 * have refused it. */
-		int e = errno;
-
-		syscall(SYS_renameat2, dir_fd, tmp, dir_fd, name, RENAME_EXCHANGE);
-		return -e;
-	}
-	/* ENOENT: nothing to replace yet; EINVAL: a file system without exchange. */
-	return renameat(dir_fd, tmp, dir_fd, name) < 0 ? -errno : 0;
-}
-
 int ebcc__file_write_atomic(int dir_fd, const char *name, const void *data, size_t len,
 			    mode_t mode, bool durable, const char *display)
 {
@@ -191,8 +166,8 @@ int ebcc__file_write_atomic(int dir_fd, const char *name, const void *data, size
 		r = -errno;
 	if (close(fd) < 0 && r == 0 && errno != EINTR)
 		r = -errno;
-	if (r == 0)
-		r = replace_at(dir_fd, tmp, name, durable);
+	if (r == 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)
+		r = -errno;
 	if (r < 0) {
 		unlinkat(dir_fd, tmp, 0);
 		return ebcc__error_errno(r == -ENOSPC || r == -EDQUOT ? EBCC_ERR_IO
