@@ -39,4 +39,12 @@ int ebcc__image_seal(int fd, const char *display, int *ret_fd, bool *ret_sealed)
 int ebcc__image_seal_measured(int fd, const char *display, int *ret_fd,
 			      uint8_t digest[EBCC_SHA256_SIZE]);
 
+/*
+ * The SHA-256 an ebcc__image_seal_measured() of fd would give: that of the sealed copy this
+ * process already made of this version of the file, else the file's own, hashed as it is (no
+ * copy is made, and none kept: a one-shot process that only creates a composite pays for the
+ * hash alone). Errors: those of ebcc__sha256_fd().
+ */
+int ebcc__image_measure(int fd, const char *display, uint8_t digest[EBCC_SHA256_SIZE]);
+
 #endif

@@ -701,6 +701,24 @@ void ebcc__procstage_stage_close(void *handle, void *userdata)
 	ebcc__procstage_close(handle);
 }
 
+int ebcc__procstage_measure_image(const struct ebcc_backend_env *env, int image_fd,
+				  const char *what, char **ret_measurement, void *userdata)
+{
+	char measurement[EBCC_MEASUREMENT_MAX];
+	uint8_t digest[EBCC_SHA256_SIZE];
+	int r;
+
+	(void)userdata;
+	r = ebcc__image_measure(image_fd, what, digest);
+	if (r < 0)
+		return ebcc__env_fail(env, r);
+	ebcc__measurement_format(digest, measurement);
+	*ret_measurement = ebcc__env_strdup(env, measurement);
+	return *ret_measurement != NULL
+		       ? 0
+		       : ebcc__env_fail(env, ebcc__error(EBCC_ERR_NO_MEMORY, "out of memory"));
+}
+
 int ebcc__procstage_stage_unload(const struct ebcc_backend_env *env, void *handle, void *userdata)
 {
 	(void)env;

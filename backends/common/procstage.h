@@ -82,6 +82,13 @@ void ebcc__procstage_unload(struct ebcc__procstage *s);
 int ebcc__procstage_publish(const struct ebcc_backend_env *env, struct ebcc__procstage *s,
 			    struct json_object *isolation, struct ebcc_backend_stage *ret_stage);
 
+/* The measure_image callback of such a backend: "sha256:" and the image's SHA-256, as the
+ * core's default, but taken from the sealed copy this process's loads made of the same version
+ * of the file when there is one (ebcc__image_measure()), so that a runtime creating many
+ * composites from one image does not hash it for each. */
+int ebcc__procstage_measure_image(const struct ebcc_backend_env *env, int image_fd,
+				  const char *what, char **ret_measurement, void *userdata);
+
 /* The stage_invoke, stage_close and stage_unload callbacks of such a backend. */
 int ebcc__procstage_stage_invoke(const struct ebcc_backend_env *env, void *handle,
 				 const struct ebcc_backend_binding *binding, const void *request,

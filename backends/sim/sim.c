@@ -190,6 +190,7 @@ static const struct ebcc_backend_ops sim_ops = {
 	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = sim_verify_report,
 	.attestation_key = sim_attestation_key,
+	.measure_image = ebcc__procstage_measure_image,
 };
 
 const struct ebcc_backend_ops *ebcc__backend_sim_entry(void)

@@ -185,6 +185,7 @@ static const struct ebcc_backend_ops tsm_ops = {
 	.stage_close = ebcc__procstage_stage_close,
 	.stage_unload = ebcc__procstage_stage_unload,
 	.verify_report = tsm_verify_report,
+	.measure_image = ebcc__procstage_measure_image,
 };
 
 const struct ebcc_backend_ops *ebcc__backend_tsm_entry(void)

@@ -19,6 +19,7 @@
 
 #include "../../backends/common/channel.h"
 #include "../../backends/common/eid.h"
+#include "../../backends/common/image.h"
 #include "sim-fixture.h"
 
 static const char *echo_path(void)
@@ -124,6 +125,43 @@ static void measurement_is_sha256sum(void **state)
 	assert_true(s.st.eid >= 1);
 	assert_int_equal(f->ops->stage_unload(&f->env, s.st.handle, NULL), 0);
 	fx_stage_release(&s);
+}
+
+/* At create the measurement comes from the sealed copy this process already made of the same
+ * version of the image (no read of the file at all), and from the file itself otherwise. */
+static void create_measurement_from_the_sealed_copy(void **state)
+{
+	struct sim_fixture *f = *state;
+	char img[PATH_MAX + 16], want[EBCC_MEASUREMENT_MAX], *got = NULL;
+	uint8_t digest[EBCC_SHA256_SIZE];
+	int ro, wo, sealed = -1;
+
+	snprintf(img, sizeof(img), "%s/measured", f->root);
+	copy_file(echo_path(), img);
+	sha256sum(img, want);
+	ro = open(img, O_RDONLY | O_CLOEXEC);
+	wo = open(img, O_WRONLY | O_CLOEXEC);
+	assert_true(ro >= 0 && wo >= 0);
+	/* Not yet sealed: the file is read, and a descriptor that cannot read fails. */
+	assert_int_equal(f->ops->measure_image(&f->env, ro, "measured", &got, NULL), 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = NULL;
+	assert_int_equal(f->ops->measure_image(&f->env, wo, "measured", &got, NULL), EBCC_ERR_IO);
+	assert_null(got);
+	/* Sealed by a load: the same version is measured without reading it. */
+	assert_int_equal(ebcc__image_seal_measured(ro, "measured", &sealed, digest), 0);
+	close(sealed);
+	assert_int_equal(f->ops->measure_image(&f->env, wo, "measured", &got, NULL), 0);
+	assert_string_equal(got, want);
+	free(got);
+	got = NULL;
+	/* Another version (written: new modification and change times) is read again. */
+	assert_int_equal(pwrite(wo, "\x7f", 1, 0), 1);
+	assert_int_equal(f->ops->measure_image(&f->env, wo, "measured", &got, NULL), EBCC_ERR_IO);
+	assert_non_null(strstr(f->error, "measured"));
+	close(ro);
+	close(wo);
 }
 
 static void instance_stage_serves_and_logs(void **state)
@@ -547,6 +585,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(probe_reports_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(measurement_is_sha256sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(create_measurement_from_the_sealed_copy, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(instance_stage_serves_and_logs, setup, teardown),
 		cmocka_unit_test_setup_teardown(request_limit_is_enforced, setup, teardown),
 		cmocka_unit_test_setup_teardown(invocation_stage_round_trip, setup, teardown),
