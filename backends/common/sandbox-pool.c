@@ -103,6 +103,8 @@ static void list_remove(struct ebcc__sandbox_pool *pool, int kind, unsigned i)
 	pool->n[kind]--;
 }
 
+/* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
+ * true when Z_BYE was read. */
 /* Reaps the adopted children that have exited (all of them, waiting, when `all`). */
 static void reap_adopted(struct ebcc__sandbox_pool *pool, bool all)
 {
@@ -127,8 +129,8 @@ bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid)
 	if (pool == NULL || pid <= 0 || getpid() != pool->owner)
 		return false;
 	pthread_mutex_lock(&pool->lock);
-	/* Those that have exited by now go first: only children still ending stay zombies. */
-	reap_adopted(pool, false);
+	if (pool->n_adopted == EBCC_ARRAY_SIZE(pool->adopted))
+		reap_adopted(pool, false);
 	if (pool->n_adopted < EBCC_ARRAY_SIZE(pool->adopted)) {
 		pool->adopted[pool->n_adopted++] = pid;
 		taken = true;
@@ -137,8 +139,6 @@ bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid)
 	return taken;
 }
 
-/* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
- * true when Z_BYE was read. */
 static bool drain(struct ebcc__sandbox_pool *pool, bool until_bye)
 {
 	reap_adopted(pool, false);

@@ -82,9 +82,9 @@ int ebcc__sandbox_pool_helper(struct ebcc__sandbox_pool *pool, ebcc__sandbox_hel
 			      const void *payload, size_t len, int fd, pid_t *ret_pid);
 
 /* Takes over reaping a child of this process that was killed or is ending (a per-invocation
- * stage, its monitor, the intermediate of a double fork), so that the call that stopped it
- * does not wait for its exit: it is reaped, by pid, at the pool's next use or adoption, or when
- * the pool is freed. false: reap it yourself (a child of a fork(), or too many waiting). */
+ * stage that ran in a pooled sandbox, its monitor), so that the call that stopped it does not
+ * wait for its exit: it is reaped, by pid, at the pool's next use or when the pool is freed.
+ * false: reap it yourself (a child of a fork(), or too many waiting). */
 bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid);
 
 /* sandbox.c: runs the plan's stage in a pooled sandbox made for the same plan. 1 with *ret_pid

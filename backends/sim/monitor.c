@@ -98,10 +98,8 @@ __attribute__((noreturn)) static void monitor_helper(const void *payload, size_t
 
 /* A warm stage's monitor: forked by a short-lived intermediate, which tells us through a pipe
  * whether the fork worked (its exit status is not a reliable messenger: a memory checker the
- * embedder runs under may rewrite it). The pool, when there is one, reaps the intermediate
- * later: its exit (a fork of the embedder) takes ~100 us, and the stage's load need not wait. */
-static int start_detached(const struct ebcc__sim_signer *signer, struct ebcc__sandbox_pool *pool,
-			  int sv[2])
+ * embedder runs under may rewrite it). */
+static int start_detached(const struct ebcc__sim_signer *signer, int sv[2])
 {
 	int pipefd[2], ok = 0, e;
 	pid_t middle;
@@ -134,8 +132,7 @@ static int start_detached(const struct ebcc__sim_signer *signer, struct ebcc__sa
 		n = read(pipefd[0], &ok, sizeof(ok));
 	while (n < 0 && errno == EINTR);
 	close(pipefd[0]);
-	if (!ebcc__sandbox_pool_adopt(pool, middle))
-		ebcc__sandbox_wait_pid(middle, NULL);
+	ebcc__sandbox_wait_pid(middle, NULL);
 	if (n != sizeof(ok) || !ok)
 		return ebcc__error(EBCC_ERR_BACKEND, "the security monitor could not be started "
 				   "(fork failed)");
@@ -151,7 +148,7 @@ int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return ebcc__error_errno(EBCC_ERR_IO, errno, "socketpair for the security monitor");
 	if (detach) {
-		r = start_detached(signer, pool, sv);
+		r = start_detached(signer, sv);
 	} else if (pool != NULL && ebcc__sandbox_pool_helper(pool, monitor_helper, signer,
 							     sizeof(*signer), sv[0], &child) > 0) {
 		/* forked beforehand: child is ours to reap as below */

@@ -16,9 +16,9 @@
  * Starts the monitor of one stage, signing for signer. *ret_stage_end is the stage's end of
  * the monitor's socket (close-on-exec; the sandbox hands it to the stage as descriptor 4): the
  * monitor exits when every copy of it is closed. With detach, it is forked twice and nobody
- * here waits for it (*ret_pid 0; pool, when not NULL, reaps the intermediate); else it is our
- * child, *ret_pid, to reap once its stage is gone, and pool, when not NULL, may have forked it
- * beforehand. EBCC_ERR_IO, EBCC_ERR_BACKEND.
+ * here waits for it (*ret_pid 0); else it is our child, *ret_pid, to reap once its stage is
+ * gone; pool, when not NULL, may have forked it beforehand (not detach only). EBCC_ERR_IO,
+ * EBCC_ERR_BACKEND.
  */
 struct ebcc__sandbox_pool;
 int ebcc__sim_monitor_start(const struct ebcc__sim_signer *signer, bool detach,

@@ -32,7 +32,8 @@ static int sim_attest_start(const struct ebcc_backend_env *env, const char *meas
 	r = ebcc__sim_signer_init(env->data_dir_fd, ebcc__env_durable(env), measurement, eid,
 				  &signer);
 	if (r == 0)
-		r = ebcc__sim_monitor_start(&signer, detach, ebcc__env_sandbox_pool(env),
+		r = ebcc__sim_monitor_start(&signer, detach,
+					    detach ? NULL : ebcc__env_sandbox_pool(env),
 					    ret_stage_end, ret_pid);
 	ebcc__sim_signer_clear(&signer);
 	return r;
