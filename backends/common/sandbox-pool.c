@@ -103,8 +103,6 @@ static void list_remove(struct ebcc__sandbox_pool *pool, int kind, unsigned i)
 	pool->n[kind]--;
 }
 
-/* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
- * true when Z_BYE was read. */
 /* Reaps the adopted children that have exited (all of them, waiting, when `all`). */
 static void reap_adopted(struct ebcc__sandbox_pool *pool, bool all)
 {
@@ -139,6 +137,8 @@ bool ebcc__sandbox_pool_adopt(struct ebcc__sandbox_pool *pool, pid_t pid)
 	return taken;
 }
 
+/* Reads what the zygote sent (under the lock). Blocking until Z_BYE when `until_bye`. Returns
+ * true when Z_BYE was read. */
 static bool drain(struct ebcc__sandbox_pool *pool, bool until_bye)
 {
 	reap_adopted(pool, false);
