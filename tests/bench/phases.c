@@ -4,9 +4,10 @@
  * validate, eid, dispatch, report, teardown (of a stage loaded for the call) and persist; the
  * caller's own clock around ebcc_stage_invoke() + ebcc_invocation_unref() gives the whole
  * call, and the difference is what lies outside the timed phases (argument checks, the clock
- * reads, building the returned invocation, freeing it). The library's persist timing ends when meta.json is composed, so
- * writing meta.json itself, the rename that publishes the invocation and, with durability, the
- * directory fsyncs fall outside the phases too. Shares are of the median whole call.
+ * reads, building the returned invocation, freeing it). The library's persist timing ends when
+ * meta.json is composed, so writing meta.json itself, the rename that publishes the invocation
+ * and, with durability, the directory fsyncs fall outside the phases too. Shares are of the
+ * median whole call.
  */
 #include <inttypes.h>
 #include <stdio.h>
